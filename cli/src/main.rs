@@ -1,0 +1,366 @@
+//! `huiqi`: the command-line face of the Huiqi policy-matching engine.
+//!
+//! ```text
+//! huiqi match --profile data/enterprises/01-quanzhi-software.json
+//! huiqi explain --profile FILE --policy hitech-certification
+//! huiqi check [--policies DIR]
+//! huiqi profile check FILE...
+//! huiqi schema [--json]
+//! ```
+
+use std::io::{BufRead, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use clap::{Parser, Subcommand};
+use huiqi::date::Date;
+use huiqi::engine::Engine;
+use huiqi::ffi;
+use huiqi::outcome::{MatchOutcome, Verdict};
+use huiqi::policy::PolicySet;
+use huiqi::profile::Profile;
+use huiqi::schema::Schema;
+
+#[derive(Parser)]
+#[command(name = "huiqi", version, about = "惠企 Huiqi — match enterprises against support policies, with reasons", long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(clap::Args, Clone)]
+struct SetArgs {
+    /// Folder (or file) of policy JSON files; default: the bundled real policies.
+    #[arg(long, value_name = "DIR")]
+    policies: Option<PathBuf>,
+    /// Schema JSON file replacing the bundled enterprise schema.
+    #[arg(long, value_name = "FILE")]
+    schema: Option<PathBuf>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Print the fields of the enterprise profile schema.
+    Schema {
+        #[arg(long)]
+        json: bool,
+        #[arg(long, value_name = "FILE")]
+        schema: Option<PathBuf>,
+    },
+    /// Validate enterprise profiles.
+    Profile {
+        #[command(subcommand)]
+        command: ProfileCommand,
+    },
+    /// Check a policy set and report every problem.
+    Check {
+        #[command(flatten)]
+        set: SetArgs,
+    },
+    /// Which policies does an enterprise qualify for, almost qualify for, and what is missing.
+    Match {
+        /// Profile JSON file of one enterprise.
+        #[arg(long, value_name = "FILE", required_unless_present = "profiles")]
+        profile: Option<PathBuf>,
+        /// JSON-lines file of profiles: one JSON result line per input line.
+        #[arg(long, value_name = "FILE.jsonl", conflicts_with = "profile")]
+        profiles: Option<PathBuf>,
+        #[command(flatten)]
+        set: SetArgs,
+        /// Evaluation date (YYYY-MM-DD); default: today.
+        #[arg(long, value_name = "DATE")]
+        as_of: Option<String>,
+        /// Print the JSON envelope instead of a table.
+        #[arg(long)]
+        json: bool,
+        /// Show ineligible policies with their unmet conditions too.
+        #[arg(long)]
+        all: bool,
+    },
+    /// Explain one policy for one enterprise, condition by condition.
+    Explain {
+        #[arg(long, value_name = "FILE")]
+        profile: PathBuf,
+        #[arg(long, value_name = "ID")]
+        policy: String,
+        #[command(flatten)]
+        set: SetArgs,
+        #[arg(long, value_name = "DATE")]
+        as_of: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum ProfileCommand {
+    /// Validate profile files; print every error with its JSON path; exit 1 on errors.
+    Check {
+        /// Profile JSON files.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        #[arg(long, value_name = "FILE")]
+        schema: Option<PathBuf>,
+    },
+}
+
+/// A CLI failure: message for stderr, exit code.
+struct Fail(String, u8);
+
+impl<E: std::fmt::Display> From<E> for Fail {
+    fn from(e: E) -> Fail {
+        Fail(e.to_string(), 2)
+    }
+}
+
+fn read(path: &Path) -> Result<String, Fail> {
+    std::fs::read_to_string(path).map_err(|e| Fail(format!("cannot read {}: {e}", path.display()), 2))
+}
+
+fn load_schema(path: Option<&Path>) -> Result<Schema, Fail> {
+    match path {
+        None => Ok(Schema::embedded()?),
+        Some(p) => {
+            Ok(Schema::from_json(&read(p)?, huiqi::code::CodeSystems::embedded()?).map_err(|e| Fail(format!("{}: {e}", p.display()), 2))?)
+        }
+    }
+}
+
+fn policy_sources(path: &Path) -> Result<Vec<(String, String)>, Fail> {
+    if path.is_file() {
+        return Ok(vec![(path.display().to_string(), read(path)?)]);
+    }
+    let mut files: Vec<PathBuf> = std::fs::read_dir(path)
+        .map_err(|e| Fail(format!("cannot read policy folder {}: {e}", path.display()), 2))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "json"))
+        .collect();
+    files.sort();
+    if files.is_empty() {
+        return Err(Fail(format!("no .json policy files in {}", path.display()), 2));
+    }
+    files.iter().map(|f| Ok((f.display().to_string(), read(f)?))).collect()
+}
+
+fn load_set(args: &SetArgs) -> Result<Result<PolicySet, huiqi::policy::PolicySetError>, Fail> {
+    let schema = Arc::new(load_schema(args.schema.as_deref())?);
+    let sources = match &args.policies {
+        Some(p) => policy_sources(p)?,
+        None => huiqi::policy::EMBEDDED_POLICIES.iter().map(|(n, t)| (format!("(bundled) {n}"), (*t).to_string())).collect(),
+    };
+    Ok(PolicySet::compile(schema, &sources))
+}
+
+fn engine(args: &SetArgs) -> Result<Engine, Fail> {
+    match load_set(args)? {
+        Ok(set) => Ok(Engine::from_set(set)),
+        Err(e) => Err(Fail(render_policy_errors(&e), 2)),
+    }
+}
+
+fn render_policy_errors(e: &huiqi::policy::PolicySetError) -> String {
+    let mut s = format!("the policy set has {} problem(s):\n\n", e.0.len());
+    for p in &e.0 {
+        match &p.rendered {
+            Some(r) => s.push_str(r),
+            None => s.push_str(&format!("error: {p}")),
+        }
+        s.push_str("\n\n");
+    }
+    s
+}
+
+fn today() -> Date {
+    let secs = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+    Date::from_day_number(i32::try_from(secs / 86_400).unwrap_or(0))
+}
+
+fn as_of(s: &Option<String>) -> Result<Date, Fail> {
+    match s {
+        Some(s) => Date::parse(s).map_err(|e| Fail(format!("--as-of: {e}"), 2)),
+        None => Ok(today()),
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(code) => code,
+        Err(Fail(msg, code)) => {
+            let _ = writeln!(std::io::stderr(), "huiqi: {msg}");
+            ExitCode::from(code)
+        }
+    }
+}
+
+fn run(cli: Cli) -> Result<ExitCode, Fail> {
+    let mut out = std::io::stdout().lock();
+    match cli.command {
+        Command::Schema { json, schema } => {
+            let schema = load_schema(schema.as_deref())?;
+            if json {
+                let fields: Vec<_> = schema
+                    .fields
+                    .iter()
+                    .map(|f| serde_json::json!({"name": f.name, "label": f.label, "type": f.type_description(&schema), "per_year": f.per_year, "description": f.description}))
+                    .collect();
+                writeln!(out, "{}", serde_json::to_string_pretty(&serde_json::json!({"version": schema.version, "fields": fields}))?)?;
+            } else {
+                writeln!(out, "schema {} — {} fields\n", schema.version, schema.fields.len())?;
+                for f in &schema.fields {
+                    writeln!(out, "{:<32} {:<14} {:<28} {}", f.name, f.label, f.type_description(&schema), f.description)?;
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Profile { command: ProfileCommand::Check { files, schema } } => {
+            let schema = load_schema(schema.as_deref())?;
+            let mut bad = 0;
+            for f in &files {
+                let text = read(f)?;
+                match Profile::from_json_str(&schema, &text) {
+                    Ok(p) => {
+                        writeln!(out, "ok    {} ({} fields known)", f.display(), p.known_count())?;
+                        for w in &p.warnings {
+                            writeln!(out, "      warning: {}: {}", w.path, w.message)?;
+                        }
+                    }
+                    Err(e) => {
+                        bad += 1;
+                        writeln!(out, "error {}: {} problem(s)", f.display(), e.0.len())?;
+                        for p in &e.0 {
+                            writeln!(out, "      {}: {}", p.path, p.message)?;
+                        }
+                    }
+                }
+            }
+            Ok(if bad > 0 { ExitCode::from(1) } else { ExitCode::SUCCESS })
+        }
+        Command::Check { set } => match load_set(&set)? {
+            Ok(s) => {
+                writeln!(out, "ok: {} policies and {} definitions/derived fields checked", s.policies.len(), s.definitions.len())?;
+                Ok(ExitCode::SUCCESS)
+            }
+            Err(e) => {
+                write!(out, "{}", render_policy_errors(&e))?;
+                Ok(ExitCode::from(1))
+            }
+        },
+        Command::Match { profile, profiles, set, as_of: date, json, all } => {
+            let engine = engine(&set)?;
+            let date = as_of(&date)?;
+            let date_s = date.to_string();
+            if let Some(path) = profiles {
+                let file = std::fs::File::open(&path).map_err(|e| Fail(format!("cannot read {}: {e}", path.display()), 2))?;
+                for line in std::io::BufReader::new(file).lines() {
+                    let line = line?;
+                    if line.trim().is_empty() {
+                        continue;
+                    }
+                    writeln!(out, "{}", ffi::match_json(&engine, &line, &date_s))?;
+                }
+                return Ok(ExitCode::SUCCESS);
+            }
+            let Some(path) = profile else { return Err(Fail("give --profile FILE or --profiles FILE.jsonl".into(), 2)) };
+            let text = read(&path)?;
+            if json {
+                let env = ffi::match_json(&engine, &text, &date_s);
+                let failed = env.starts_with("{\"type\":\"failure\"");
+                writeln!(out, "{env}")?;
+                return Ok(if failed { ExitCode::from(1) } else { ExitCode::SUCCESS });
+            }
+            let p = engine.profile_from_json(&text).map_err(|e| Fail(format!("{}: {e}", path.display()), 1))?;
+            let r = engine.match_reference(&p, date);
+            print_match(&mut out, &r, all)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Explain { profile, policy, set, as_of: date, json } => {
+            let engine = engine(&set)?;
+            let date = as_of(&date)?;
+            let text = read(&profile)?;
+            if json {
+                let env = ffi::explain_json(&engine, &text, &policy, &date.to_string());
+                let failed = env.starts_with("{\"type\":\"failure\"");
+                writeln!(out, "{env}")?;
+                return Ok(if failed { ExitCode::from(1) } else { ExitCode::SUCCESS });
+            }
+            let p = engine.profile_from_json(&text).map_err(|e| Fail(format!("{}: {e}", profile.display()), 1))?;
+            let r = engine.explain(&p, &policy, date)?;
+            writeln!(out, "{} — {}（{}）", r.policy.title, r.policy.id, r.policy.doc_no)?;
+            writeln!(
+                out,
+                "评估日 {} · 结论：{} ({}) · 满足率 {}%",
+                r.as_of,
+                r.policy.verdict.zh(),
+                r.policy.verdict.as_str(),
+                r.policy.score * huiqi::Decimal::from(100)
+            )?;
+            if !r.policy.benefit.display.is_empty() {
+                writeln!(out, "政策红利：{}", r.policy.benefit.display)?;
+            }
+            writeln!(out)?;
+            print_tree(&mut out, &r.explanation, 0)?;
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+fn mark(s: huiqi::explain::Status) -> &'static str {
+    match s {
+        huiqi::explain::Status::Met => "✔",
+        huiqi::explain::Status::Unmet => "✘",
+        huiqi::explain::Status::Unknown => "?",
+    }
+}
+
+fn print_tree(out: &mut impl Write, e: &huiqi::explain::Explanation, depth: usize) -> std::io::Result<()> {
+    writeln!(out, "{}{} {}", "  ".repeat(depth), mark(e.status), e.message_zh)?;
+    for c in &e.children {
+        print_tree(out, c, depth + 1)?;
+    }
+    Ok(())
+}
+
+fn print_match(out: &mut impl Write, r: &MatchOutcome, all: bool) -> std::io::Result<()> {
+    writeln!(out, "惠企政策匹配 · {} · 评估日 {}", r.enterprise.as_deref().unwrap_or("(未命名企业)"), r.as_of)?;
+    writeln!(out, "符合 {} · 待确定 {} · 不符合 {}\n", r.summary.eligible, r.summary.undetermined, r.summary.ineligible)?;
+    for p in &r.policies {
+        if p.verdict == Verdict::Ineligible && !all {
+            continue;
+        }
+        let m = match p.verdict {
+            Verdict::Eligible => "✔ 符合  ",
+            Verdict::Undetermined => "? 待确定",
+            Verdict::Ineligible => "✘ 不符合",
+        };
+        let pct = p.score * huiqi::Decimal::from(100);
+        writeln!(
+            out,
+            "{m} {} [{}] 满足率 {}%{}",
+            p.title,
+            p.id,
+            pct.normalize(),
+            if p.benefit.display.is_empty() { String::new() } else { format!(" · {}", p.benefit.display) }
+        )?;
+        for u in p.unmet.iter().take(3) {
+            writeln!(out, "           ✘ {}", u.message_zh)?;
+        }
+        for u in p.undetermined.iter().take(3) {
+            writeln!(out, "           ? {}", u.message_zh)?;
+        }
+    }
+    if !all && r.summary.ineligible > 0 {
+        writeln!(out, "\n（另有 {} 项不符合，加 --all 查看原因）", r.summary.ineligible)?;
+    }
+    if !r.next_questions.is_empty() {
+        writeln!(out, "\n建议补充以下信息（可判定更多政策）：")?;
+        for (i, q) in r.next_questions.iter().enumerate() {
+            writeln!(out, "  {}. {}（{}）— 影响 {} 项政策", i + 1, q.label, q.field, q.decides)?;
+        }
+    }
+    for w in &r.warnings {
+        writeln!(out, "warning: {w}")?;
+    }
+    Ok(())
+}

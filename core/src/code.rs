@@ -1,0 +1,382 @@
+//! Hierarchical code systems: industries (GB/T 4754-2017), regions (GB/T 2260) and
+//! functional zones.
+//!
+//! A code's ancestors are what policies test (`industry under [C16, F, R90]`), so each
+//! system answers two questions: what is the canonical form of a code as people write it,
+//! and what are its ancestors. Industry and region codes are *structural*: the ancestors of
+//! `C3911` are `C391`, `C39`, `C` and the ancestors of `370102` are `370100`, `370000`,
+//! whether or not the table lists the intermediate nodes (GB/T 4754 leaves many implicit).
+//! Zones are a platform-local list whose parents come from the table. Historical region
+//! codes (莱芜市莱城区 371202) are mapped to the current code before anything else.
+
+use std::collections::{BTreeMap, HashMap};
+
+use serde::Deserialize;
+
+/// Which structural rules a system follows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum CodeKind {
+    /// GB/T 4754-2017: section letter + 2/3/4 digits.
+    Industry,
+    /// GB/T 2260: six digits, province / prefecture / county.
+    Region,
+    /// A table-defined list with explicit parents (functional zones).
+    Table,
+}
+
+/// Why a code was rejected.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CodeError {
+    #[error("{system} code {input:?} is malformed: {reason}")]
+    Malformed { system: String, input: String, reason: String },
+    #[error("{system} code {input:?} is not in the code table{}", suggestion_suffix(.suggestion))]
+    Unknown { system: String, input: String, suggestion: Option<String> },
+}
+
+fn suggestion_suffix(s: &Option<String>) -> String {
+    match s {
+        Some(s) => format!("; did you mean {s:?}?"),
+        None => String::new(),
+    }
+}
+
+/// A code table could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum CodeTableError {
+    #[error("code table {file}: {source}")]
+    Json { file: String, source: serde_json::Error },
+    #[error("code table {file}: {message}")]
+    Invalid { file: String, message: String },
+}
+
+/// One node of a code table.
+#[derive(Clone, Debug)]
+pub struct CodeNode {
+    pub code: String,
+    pub name: String,
+    pub parent: Option<String>,
+}
+
+/// A code system: canonical forms, names and ancestry.
+#[derive(Clone, Debug)]
+pub struct CodeSystem {
+    name: String,
+    kind: CodeKind,
+    standard: String,
+    nodes: BTreeMap<String, CodeNode>,
+    aliases: HashMap<String, String>,
+    historical: HashMap<String, String>,
+    /// Industry only: section letter per 2-digit division number.
+    sections: Vec<(char, u32, u32)>,
+}
+
+#[derive(Deserialize)]
+struct RawSection {
+    code: String,
+    name: String,
+    first: String,
+    last: String,
+}
+
+#[derive(Deserialize)]
+struct RawNode {
+    code: String,
+    name: String,
+    #[serde(default)]
+    parent: Option<String>,
+    #[serde(default)]
+    aliases: Vec<String>,
+}
+
+#[derive(Deserialize)]
+struct RawHistorical {
+    old: String,
+    new: String,
+}
+
+#[derive(Deserialize)]
+struct RawTable {
+    system: String,
+    #[serde(default)]
+    standard: String,
+    #[serde(default)]
+    sections: Vec<RawSection>,
+    #[serde(default)]
+    nodes: Vec<RawNode>,
+    #[serde(default)]
+    historical: Vec<RawHistorical>,
+}
+
+impl CodeSystem {
+    /// Loads a code table from its JSON text. `file` names it in errors.
+    pub fn from_json(file: &str, text: &str) -> Result<CodeSystem, CodeTableError> {
+        let raw: RawTable = serde_json::from_str(text).map_err(|source| CodeTableError::Json { file: file.to_string(), source })?;
+        let invalid = |message: String| CodeTableError::Invalid { file: file.to_string(), message };
+        let kind = match raw.system.as_str() {
+            "industry" => CodeKind::Industry,
+            "region" => CodeKind::Region,
+            _ => CodeKind::Table,
+        };
+        let mut sys = CodeSystem {
+            name: raw.system.clone(),
+            kind,
+            standard: raw.standard,
+            nodes: BTreeMap::new(),
+            aliases: HashMap::new(),
+            historical: HashMap::new(),
+            sections: Vec::new(),
+        };
+        for s in raw.sections {
+            let letter = single_letter(&s.code).ok_or_else(|| invalid(format!("bad section code {:?}", s.code)))?;
+            let first: u32 = s.first.parse().map_err(|_| invalid(format!("bad section range {:?}", s.first)))?;
+            let last: u32 = s.last.parse().map_err(|_| invalid(format!("bad section range {:?}", s.last)))?;
+            sys.sections.push((letter, first, last));
+            sys.nodes.insert(letter.to_string(), CodeNode { code: letter.to_string(), name: s.name, parent: None });
+        }
+        if kind == CodeKind::Industry && sys.sections.len() != 20 {
+            return Err(invalid(format!("expected 20 sections (A–T), found {}", sys.sections.len())));
+        }
+        for n in raw.nodes {
+            let code = match kind {
+                CodeKind::Industry => sys.normalize_structure(&n.code).map_err(|e| invalid(e.to_string()))?,
+                _ => n.code.clone(),
+            };
+            for a in &n.aliases {
+                sys.aliases.insert(a.to_lowercase(), code.clone());
+            }
+            let parent = match kind {
+                CodeKind::Table => n.parent,
+                _ => None,
+            };
+            sys.nodes.insert(code.clone(), CodeNode { code, name: n.name, parent });
+        }
+        for h in raw.historical {
+            sys.historical.insert(h.old, h.new);
+        }
+        if kind == CodeKind::Table {
+            for n in sys.nodes.values() {
+                if let Some(p) = &n.parent {
+                    if !sys.nodes.contains_key(p) {
+                        return Err(invalid(format!("node {} has unknown parent {p}", n.code)));
+                    }
+                }
+            }
+        }
+        Ok(sys)
+    }
+
+    /// The system's name (`industry`, `region`, `zone`).
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The standard the table follows.
+    pub fn standard(&self) -> &str {
+        &self.standard
+    }
+
+    /// The structural kind.
+    pub fn kind(&self) -> CodeKind {
+        self.kind
+    }
+
+    /// All listed nodes, in code order.
+    pub fn nodes(&self) -> impl Iterator<Item = &CodeNode> {
+        self.nodes.values()
+    }
+
+    /// The name of a canonical code, or of its nearest listed ancestor.
+    pub fn describe(&self, code: &str) -> String {
+        if let Some(n) = self.nodes.get(code) {
+            return format!("{code} {}", n.name);
+        }
+        for a in self.ancestors(code).into_iter().skip(1) {
+            if let Some(n) = self.nodes.get(&a) {
+                return format!("{code}（属 {a} {}）", n.name);
+            }
+        }
+        code.to_string()
+    }
+
+    fn section_of(&self, division: u32) -> Option<char> {
+        self.sections.iter().find(|(_, lo, hi)| (*lo..=*hi).contains(&division)).map(|(c, _, _)| *c)
+    }
+
+    fn malformed(&self, input: &str, reason: impl Into<String>) -> CodeError {
+        CodeError::Malformed { system: self.name.clone(), input: input.to_string(), reason: reason.into() }
+    }
+
+    fn unknown(&self, input: &str) -> CodeError {
+        let suggestion =
+            crate::suggest::closest(input, self.nodes.keys().map(String::as_str).chain(self.aliases.keys().map(String::as_str)));
+        CodeError::Unknown { system: self.name.clone(), input: input.to_string(), suggestion }
+    }
+
+    /// Industry: structural normalisation without checking the division table.
+    fn normalize_structure(&self, input: &str) -> Result<String, CodeError> {
+        let s: String = input.trim().chars().filter(|c| !c.is_whitespace()).collect::<String>().to_ascii_uppercase();
+        let (letter, digits) = match s.chars().next() {
+            Some(c) if c.is_ascii_alphabetic() => (Some(c), s.get(1..).unwrap_or("")),
+            Some(_) => (None, s.as_str()),
+            None => return Err(self.malformed(input, "empty")),
+        };
+        if digits.is_empty() {
+            return match letter {
+                Some(l) if self.nodes.contains_key(&l.to_string()) => Ok(l.to_string()),
+                Some(_) => Err(self.unknown(input)),
+                None => Err(self.malformed(input, "empty")),
+            };
+        }
+        if !digits.bytes().all(|b| b.is_ascii_digit()) || !(2..=4).contains(&digits.len()) {
+            return Err(self.malformed(input, "expected a section letter A–T and/or 2 to 4 digits"));
+        }
+        let division: u32 = digits.get(..2).and_then(|d| d.parse().ok()).ok_or_else(|| self.malformed(input, "bad digits"))?;
+        let section =
+            self.section_of(division).ok_or_else(|| self.malformed(input, format!("division {division:02} belongs to no section")))?;
+        if let Some(l) = letter {
+            if l != section {
+                return Err(self.malformed(input, format!("division {division:02} is in section {section}, not {l}")));
+            }
+        }
+        Ok(format!("{section}{digits}"))
+    }
+
+    /// Canonical form of a code as people write it: `c3911` → `C3911`, `3911` → `C3911`,
+    /// `371202` → `370116`, `3701` → `370100`, `jn_hitech` → `370171`.
+    pub fn normalize(&self, input: &str) -> Result<String, CodeError> {
+        match self.kind {
+            CodeKind::Industry => {
+                let c = self.normalize_structure(input)?;
+                // The division (2-digit level) must exist in the table.
+                let division = c.get(..3).unwrap_or(&c);
+                if !self.nodes.contains_key(division) {
+                    return Err(self.unknown(input));
+                }
+                Ok(c)
+            }
+            CodeKind::Region => {
+                let s = input.trim();
+                if !s.bytes().all(|b| b.is_ascii_digit()) || !matches!(s.len(), 2 | 4 | 6) {
+                    return Err(self.malformed(input, "expected 6 digits (or a 2/4-digit prefix)"));
+                }
+                let full = format!("{s:0<6}");
+                let current = self.historical.get(&full).cloned().unwrap_or(full);
+                if current.get(..2) == Some("00") {
+                    return Err(self.malformed(input, "no province 00"));
+                }
+                Ok(current)
+            }
+            CodeKind::Table => {
+                let s = input.trim();
+                if self.nodes.contains_key(s) {
+                    return Ok(s.to_string());
+                }
+                if let Some(c) = self.aliases.get(&s.to_lowercase()) {
+                    return Ok(c.clone());
+                }
+                Err(self.unknown(input))
+            }
+        }
+    }
+
+    /// Whether a historical code was mapped (for warnings).
+    pub fn historical_target(&self, input: &str) -> Option<&str> {
+        self.historical.get(input.trim()).map(String::as_str)
+    }
+
+    /// Ancestors of a canonical code, nearest first, starting with the code itself.
+    pub fn ancestors(&self, code: &str) -> Vec<String> {
+        let mut out = vec![code.to_string()];
+        match self.kind {
+            CodeKind::Industry => {
+                let mut c = code.to_string();
+                while c.len() > 1 {
+                    c.pop();
+                    if c.len() == 2 {
+                        // "C3" is not a level: from C39 go straight to C.
+                        c.pop();
+                    }
+                    out.push(c.clone());
+                }
+            }
+            CodeKind::Region => {
+                if code.len() == 6 {
+                    if code.get(4..) != Some("00") {
+                        out.push(format!("{}00", code.get(..4).unwrap_or("")));
+                    }
+                    if code.get(2..) != Some("0000") {
+                        out.push(format!("{}0000", code.get(..2).unwrap_or("")));
+                    }
+                }
+            }
+            CodeKind::Table => {
+                let mut cur = code.to_string();
+                let mut guard = 0;
+                while let Some(p) = self.nodes.get(&cur).and_then(|n| n.parent.clone()) {
+                    guard += 1;
+                    if guard > 64 {
+                        break;
+                    }
+                    out.push(p.clone());
+                    cur = p;
+                }
+            }
+        }
+        out
+    }
+
+    /// Whether canonical `code` lies in the subtree of canonical `ancestor`.
+    pub fn is_under(&self, code: &str, ancestor: &str) -> bool {
+        self.ancestors(code).iter().any(|a| a == ancestor)
+    }
+}
+
+fn single_letter(s: &str) -> Option<char> {
+    let mut it = s.chars();
+    let c = it.next()?;
+    (it.next().is_none() && c.is_ascii_uppercase()).then_some(c)
+}
+
+/// The code systems a schema binds fields to.
+#[derive(Clone, Debug, Default)]
+pub struct CodeSystems {
+    systems: Vec<CodeSystem>,
+}
+
+/// Identifies a system within [`CodeSystems`].
+pub type SystemId = usize;
+
+impl CodeSystems {
+    /// The systems embedded in the library (data/codes at build time).
+    pub fn embedded() -> Result<CodeSystems, CodeTableError> {
+        let mut s = CodeSystems::default();
+        s.add(CodeSystem::from_json("industry.json", include_str!("../../data/codes/industry.json"))?);
+        s.add(CodeSystem::from_json("region.json", include_str!("../../data/codes/region.json"))?);
+        s.add(CodeSystem::from_json("zone.json", include_str!("../../data/codes/zone.json"))?);
+        Ok(s)
+    }
+
+    /// Adds (or replaces, by name) a system.
+    pub fn add(&mut self, sys: CodeSystem) {
+        if let Some(existing) = self.systems.iter_mut().find(|s| s.name == sys.name) {
+            *existing = sys;
+        } else {
+            self.systems.push(sys);
+        }
+    }
+
+    /// Looks a system up by name.
+    pub fn id(&self, name: &str) -> Option<SystemId> {
+        self.systems.iter().position(|s| s.name == name)
+    }
+
+    /// A system by id.
+    pub fn get(&self, id: SystemId) -> Option<&CodeSystem> {
+        self.systems.get(id)
+    }
+
+    /// Names of all systems.
+    pub fn names(&self) -> Vec<&str> {
+        self.systems.iter().map(|s| s.name.as_str()).collect()
+    }
+}

@@ -1,0 +1,157 @@
+//! The [`Engine`]: a schema and a compiled policy set, immutable after build, `Send +
+//! Sync`, cheap to share across threads (clone the `Arc`). Every binding (CLI, WASM, C,
+//! Python) goes through it.
+
+use std::sync::Arc;
+
+use serde::Serialize;
+
+use crate::date::Date;
+use crate::eval::{Evaluator, Tri};
+use crate::explain::{Explainer, Explanation};
+use crate::outcome::{self, MatchOutcome, PolicyOutcome, Verdict};
+use crate::policy::{Policy, PolicySet, PolicySetError};
+use crate::profile::{Profile, ProfileErrors};
+use crate::schema::Schema;
+
+/// Errors an engine call can return.
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    #[error(transparent)]
+    Policies(#[from] PolicySetError),
+    #[error(transparent)]
+    Profile(#[from] ProfileErrors),
+    #[error("unknown policy {id:?}{}", .suggestion.as_ref().map(|s| format!("; did you mean {s:?}?")).unwrap_or_default())]
+    UnknownPolicy { id: String, suggestion: Option<String> },
+}
+
+/// A compiled policy set, ready to match enterprises.
+#[derive(Clone, Debug)]
+pub struct Engine {
+    set: Arc<PolicySet>,
+}
+
+/// The explanation of one policy for one enterprise.
+#[derive(Clone, Debug, Serialize)]
+pub struct ExplainOutcome {
+    pub as_of: Date,
+    pub policy: PolicyOutcome,
+    pub condition: String,
+    pub explanation: Explanation,
+}
+
+impl Engine {
+    /// The embedded schema and real policy set.
+    pub fn embedded() -> Result<Engine, EngineError> {
+        Ok(Engine { set: Arc::new(PolicySet::embedded()?) })
+    }
+
+    /// Compiles policy files (origin, JSON text) against a schema.
+    pub fn from_sources(schema: Arc<Schema>, sources: &[(String, String)]) -> Result<Engine, EngineError> {
+        Ok(Engine { set: Arc::new(PolicySet::compile(schema, sources)?) })
+    }
+
+    /// Wraps an already compiled set.
+    pub fn from_set(set: PolicySet) -> Engine {
+        Engine { set: Arc::new(set) }
+    }
+
+    /// The compiled policy set.
+    pub fn policy_set(&self) -> &PolicySet {
+        &self.set
+    }
+
+    /// The schema.
+    pub fn schema(&self) -> &Schema {
+        &self.set.schema
+    }
+
+    /// Decodes a profile from JSON text against the engine's schema.
+    pub fn profile_from_json(&self, text: &str) -> Result<Profile, ProfileErrors> {
+        Profile::from_json_str(&self.set.schema, text)
+    }
+
+    /// Whether a policy is in force on `as_of` (its effective window contains the date).
+    pub fn in_force(p: &Policy, as_of: Date) -> bool {
+        p.doc.effective_from.is_none_or(|f| f <= as_of) && p.doc.effective_to.is_none_or(|t| as_of <= t)
+    }
+
+    /// Verdicts of every policy by the reference evaluator, in policy-set order. This is
+    /// the oracle the fast paths are tested against.
+    pub fn verdicts_reference(&self, profile: &Profile, as_of: Date) -> Vec<Verdict> {
+        let ev = Evaluator::new(&self.set, profile, as_of);
+        (0..self.set.policies.len())
+            .map(|i| match ev.policy(i) {
+                Ok(true) => Verdict::Eligible,
+                Ok(false) => Verdict::Ineligible,
+                Err(_) => Verdict::Undetermined,
+            })
+            .collect()
+    }
+
+    /// Matches one enterprise against every policy in force, with reasons, through the
+    /// reference evaluator.
+    pub fn match_reference(&self, profile: &Profile, as_of: Date) -> MatchOutcome {
+        let ev = Evaluator::new(&self.set, profile, as_of);
+        let ex = Explainer::new(&ev);
+        let mut out = Vec::new();
+        for (i, p) in self.set.policies.iter().enumerate() {
+            if !Self::in_force(p, as_of) {
+                continue;
+            }
+            let verdict = Verdict::from_tri(match ev.policy(i) {
+                Ok(true) => Tri::True,
+                Ok(false) => Tri::False,
+                Err(_) => Tri::Unknown,
+            });
+            let explanation = ex.explain(&p.condition, &p.condition_text, true);
+            out.push(outcome::outcome(&ev, p, verdict, &explanation));
+        }
+        outcome::assemble(
+            as_of,
+            self.enterprise_name(profile),
+            out,
+            profile.warnings.iter().map(|w| format!("{}: {}", w.path, w.message)).collect(),
+        )
+    }
+
+    /// Explains one policy for one enterprise.
+    pub fn explain(&self, profile: &Profile, policy_id: &str, as_of: Date) -> Result<ExplainOutcome, EngineError> {
+        let i = self
+            .set
+            .index_of(policy_id)
+            .ok_or_else(|| EngineError::UnknownPolicy { id: policy_id.to_string(), suggestion: self.set.suggest_policy(policy_id) })?;
+        let p = self.set.policies.get(i).ok_or_else(|| EngineError::UnknownPolicy { id: policy_id.to_string(), suggestion: None })?;
+        let ev = Evaluator::new(&self.set, profile, as_of);
+        let verdict = match ev.policy(i) {
+            Ok(true) => Verdict::Eligible,
+            Ok(false) => Verdict::Ineligible,
+            Err(_) => Verdict::Undetermined,
+        };
+        let explanation = Explainer::new(&ev).explain(&p.condition, &p.condition_text, true);
+        let policy = outcome::outcome(&ev, p, verdict, &explanation);
+        Ok(ExplainOutcome { as_of, policy, condition: p.condition_text.clone(), explanation })
+    }
+
+    fn enterprise_name(&self, profile: &Profile) -> Option<String> {
+        let name = self.set.schema.field("name").and_then(|f| profile.text(f.id));
+        let uscc = self.set.schema.field("uscc").and_then(|f| profile.text(f.id));
+        match (name, uscc) {
+            (Some(n), Some(u)) => Some(format!("{n}（{u}）")),
+            (Some(n), None) => Some(n.to_string()),
+            (None, Some(u)) => Some(u.to_string()),
+            (None, None) => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn engine_is_send_and_sync() {
+        fn assert<T: Send + Sync>() {}
+        assert::<Engine>();
+    }
+}

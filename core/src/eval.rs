@@ -1,0 +1,605 @@
+//! The reference evaluator: the oracle every fast path is tested against.
+//!
+//! It walks the checked tree directly with Kleene three-valued logic. A missing field makes
+//! its leaf *unknown* and records the field; `false and unknown` is false, `true or
+//! unknown` is true, `not unknown` is unknown. Division by zero, a growth rate over a zero
+//! base and `manual_review(…)` are unknown too, never an error or a guess. The evaluation
+//! date is an input; nothing here reads the clock.
+//!
+//! It is deliberately simple: no caching beyond definitions and `eligible(…)` results
+//! within one evaluation, no short cuts that change results.
+
+use std::cell::{Cell, RefCell};
+use std::cmp::Ordering;
+use std::collections::BTreeSet;
+
+use rust_decimal::Decimal;
+
+use crate::check::{Agg, ArithOp, Const, GrantKind, Node, NodeKind, SinceUnit, Ty, YearRef};
+use crate::date::{Date, Duration};
+use crate::lang::ast::ContainsMode;
+use crate::policy::PolicySet;
+use crate::profile::{Profile, Qualification, Scalar, Value};
+use crate::schema::{FieldId, FieldType};
+
+/// A runtime value.
+#[derive(Clone, Debug, PartialEq)]
+pub enum V<'a> {
+    Bool(bool),
+    Num(Decimal),
+    Date(Date),
+    Dur(Duration),
+    Enum(u32),
+    Code(&'a str),
+    Text(&'a str),
+    Tags(&'a BTreeSet<String>),
+    Quals(&'a [Qualification]),
+    Year(i32),
+}
+
+/// Why a value is unknown: the fields that would decide it, and other reasons.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Unknown {
+    pub fields: BTreeSet<FieldId>,
+    /// A `manual_review` leaf is involved.
+    pub manual: bool,
+    /// A value is undefined (division by zero, growth over a zero base).
+    pub undefined: bool,
+}
+
+impl Unknown {
+    fn field(f: FieldId) -> Unknown {
+        Unknown { fields: BTreeSet::from([f]), ..Unknown::default() }
+    }
+    fn undefined() -> Unknown {
+        Unknown { undefined: true, ..Unknown::default() }
+    }
+    fn merge(&mut self, o: Unknown) {
+        self.fields.extend(o.fields);
+        self.manual |= o.manual;
+        self.undefined |= o.undefined;
+    }
+}
+
+/// Result of evaluating a node.
+pub type Ev<'a> = Result<V<'a>, Unknown>;
+
+/// Three-valued truth.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Tri {
+    True,
+    False,
+    Unknown,
+}
+
+impl Tri {
+    pub fn from_ev(e: &Ev<'_>) -> Tri {
+        match e {
+            Ok(V::Bool(true)) => Tri::True,
+            Ok(_) => Tri::False,
+            Err(_) => Tri::Unknown,
+        }
+    }
+}
+
+fn merge2<'a>(a: Ev<'a>, b: Ev<'a>) -> Result<(V<'a>, V<'a>), Unknown> {
+    match (a, b) {
+        (Ok(x), Ok(y)) => Ok((x, y)),
+        (Err(mut e), Err(f)) => {
+            e.merge(f);
+            Err(e)
+        }
+        (Err(e), _) | (_, Err(e)) => Err(e),
+    }
+}
+
+/// Evaluates nodes of one policy set against one profile on one date.
+pub struct Evaluator<'a> {
+    pub set: &'a PolicySet,
+    pub profile: &'a Profile,
+    pub as_of: Date,
+    loop_year: Cell<Option<i32>>,
+    defs: RefCell<Vec<Option<Ev<'a>>>>,
+    policies: RefCell<Vec<Option<Result<bool, Unknown>>>>,
+    qual_field: Option<FieldId>,
+    reg_field: Option<FieldId>,
+}
+
+impl<'a> Evaluator<'a> {
+    pub fn new(set: &'a PolicySet, profile: &'a Profile, as_of: Date) -> Evaluator<'a> {
+        let schema = &set.schema;
+        Evaluator {
+            set,
+            profile,
+            as_of,
+            loop_year: Cell::new(None),
+            defs: RefCell::new(vec![None; set.definitions.len()]),
+            policies: RefCell::new(vec![None; set.policies.len()]),
+            qual_field: schema.fields.iter().find(|f| f.ty == FieldType::Qualifications).map(|f| f.id),
+            reg_field: schema.field("registration_date").map(|f| f.id),
+        }
+    }
+
+    /// The calendar year a [`YearRef`] denotes on this evaluation date.
+    pub fn year(&self, y: YearRef) -> i32 {
+        match y {
+            YearRef::Fy(k) => self.as_of.year() - i32::try_from(k).unwrap_or(0),
+            YearRef::Abs(y) => y,
+            YearRef::Loop => self.loop_year.get().unwrap_or_else(|| self.as_of.year() - 1),
+        }
+    }
+
+    fn years(&self, from: YearRef, to: YearRef) -> Vec<i32> {
+        let (a, b) = (self.year(from), self.year(to));
+        let (lo, hi) = if a <= b { (a, b) } else { (b, a) };
+        (lo..=hi).collect()
+    }
+
+    /// A policy's verdict as three-valued truth, with the fields that would decide it.
+    pub fn policy(&self, i: usize) -> Result<bool, Unknown> {
+        if let Some(Some(r)) = self.policies.borrow().get(i) {
+            return r.clone();
+        }
+        let r = match self.set.policies.get(i) {
+            Some(p) => match self.eval(&p.condition) {
+                Ok(V::Bool(b)) => Ok(b),
+                Ok(_) => Err(Unknown::undefined()),
+                Err(u) => Err(u),
+            },
+            None => Err(Unknown::undefined()),
+        };
+        if let Some(slot) = self.policies.borrow_mut().get_mut(i) {
+            *slot = Some(r.clone());
+        }
+        r
+    }
+
+    /// A definition's value.
+    pub fn def(&self, i: usize) -> Ev<'a> {
+        if let Some(Some(r)) = self.defs.borrow().get(i) {
+            return r.clone();
+        }
+        let r = match self.set.definitions.get(i) {
+            Some(d) => self.eval(&d.node),
+            None => Err(Unknown::undefined()),
+        };
+        if let Some(slot) = self.defs.borrow_mut().get_mut(i) {
+            *slot = Some(r.clone());
+        }
+        r
+    }
+
+    fn scalar(&self, field: FieldId, s: &'a Scalar) -> V<'a> {
+        let _ = field;
+        match s {
+            Scalar::Bool(b) => V::Bool(*b),
+            Scalar::Num(n) => V::Num(*n),
+            Scalar::Date(d) => V::Date(*d),
+            Scalar::Enum(e) => V::Enum(*e),
+            Scalar::Code(c) => V::Code(c),
+            Scalar::Text(t) => V::Text(t),
+        }
+    }
+
+    /// Value of a field (at a year, for per-year fields).
+    pub fn field(&self, field: FieldId, year: Option<YearRef>) -> Ev<'a> {
+        let profile: &'a Profile = self.profile;
+        match (profile.get(field), year) {
+            (None, _) => Err(Unknown::field(field)),
+            (Some(Value::Yearly(m)), Some(y)) => m.get(&self.year(y)).map(|s| self.scalar(field, s)).ok_or_else(|| Unknown::field(field)),
+            (Some(Value::Scalar(s)), _) => Ok(self.scalar(field, s)),
+            (Some(Value::Tags(t)), _) => Ok(V::Tags(t)),
+            (Some(Value::Qualifications(q)), _) => Ok(V::Quals(q)),
+            (Some(Value::Yearly(_)), None) => Err(Unknown::field(field)),
+        }
+    }
+
+    fn num(&self, n: &'a Node) -> Result<Decimal, Unknown> {
+        match self.eval(n)? {
+            V::Num(d) => Ok(d),
+            _ => Err(Unknown::undefined()),
+        }
+    }
+
+    fn yearly_num(&self, field: FieldId, year: i32) -> Result<Decimal, Unknown> {
+        match self.profile.year(field, year) {
+            Some(Scalar::Num(d)) => Ok(*d),
+            _ => Err(Unknown::field(field)),
+        }
+    }
+
+    /// Evaluates a node.
+    pub fn eval(&self, n: &'a Node) -> Ev<'a> {
+        use NodeKind as K;
+        match &n.kind {
+            K::Const(c) => Ok(self.constant(c)),
+            K::AsOf => Ok(V::Date(self.as_of)),
+            K::Field { field, year } => self.field(*field, *year),
+            K::Def(i) => self.def(*i),
+            K::Eligible(i) => self.policy(*i).map(V::Bool),
+            K::Not(x) => match self.eval(x)? {
+                V::Bool(b) => Ok(V::Bool(!b)),
+                _ => Err(Unknown::undefined()),
+            },
+            K::And(xs) => {
+                let mut unknown: Option<Unknown> = None;
+                for x in xs {
+                    match self.eval(x) {
+                        Ok(V::Bool(false)) => return Ok(V::Bool(false)),
+                        Ok(_) => {}
+                        Err(u) => unknown.get_or_insert_with(Unknown::default).merge(u),
+                    }
+                }
+                unknown.map_or(Ok(V::Bool(true)), Err)
+            }
+            K::Or(xs) => {
+                let mut unknown: Option<Unknown> = None;
+                for x in xs {
+                    match self.eval(x) {
+                        Ok(V::Bool(true)) => return Ok(V::Bool(true)),
+                        Ok(_) => {}
+                        Err(u) => unknown.get_or_insert_with(Unknown::default).merge(u),
+                    }
+                }
+                unknown.map_or(Ok(V::Bool(false)), Err)
+            }
+            K::AtLeast(k, xs) => {
+                let (mut t, mut u) = (0u32, 0u32);
+                let mut unknown = Unknown::default();
+                for x in xs {
+                    match self.eval(x) {
+                        Ok(V::Bool(true)) => t += 1,
+                        Ok(_) => {}
+                        Err(e) => {
+                            u += 1;
+                            unknown.merge(e);
+                        }
+                    }
+                }
+                if t >= *k {
+                    Ok(V::Bool(true))
+                } else if t + u < *k {
+                    Ok(V::Bool(false))
+                } else {
+                    Err(unknown)
+                }
+            }
+            K::Cmp { op, lhs, rhs } => {
+                let (a, b) = merge2(self.eval(lhs), self.eval(rhs))?;
+                let ord = compare(&a, &b).ok_or_else(Unknown::undefined)?;
+                Ok(V::Bool(op.holds(ord)))
+            }
+            K::Between { expr, low, high, low_inclusive, high_inclusive } => {
+                let (x, lo) = merge2(self.eval(expr), self.eval(low))?;
+                let hi = self.eval(high)?;
+                let a = compare(&x, &lo).ok_or_else(Unknown::undefined)?;
+                let b = compare(&x, &hi).ok_or_else(Unknown::undefined)?;
+                let lo_ok = if *low_inclusive { a != Ordering::Less } else { a == Ordering::Greater };
+                let hi_ok = if *high_inclusive { b != Ordering::Greater } else { b == Ordering::Less };
+                Ok(V::Bool(lo_ok && hi_ok))
+            }
+            K::InSet { expr, items, negated } => {
+                let x = self.eval(expr)?;
+                let found = items.iter().any(|c| compare(&x, &self.constant(c)) == Some(Ordering::Equal));
+                Ok(V::Bool(found != *negated))
+            }
+            K::Under { expr, system, codes } => {
+                let V::Code(c) = self.eval(expr)? else { return Err(Unknown::undefined()) };
+                let sys = self.set.schema.codes.get(*system).ok_or_else(Unknown::undefined)?;
+                Ok(V::Bool(codes.iter().any(|a| sys.is_under(c, a))))
+            }
+            K::TagContains { expr, mode, items } => {
+                let V::Tags(t) = self.eval(expr)? else { return Err(Unknown::undefined()) };
+                let hit = |s: &String| t.contains(s);
+                Ok(V::Bool(match mode {
+                    ContainsMode::All => items.iter().all(hit),
+                    _ => items.iter().any(hit),
+                }))
+            }
+            K::TextContains { expr, mode, items } => {
+                let V::Text(t) = self.eval(expr)? else { return Err(Unknown::undefined()) };
+                let hit = |s: &String| t.contains(s.as_str());
+                Ok(V::Bool(match mode {
+                    ContainsMode::All => items.iter().all(hit),
+                    _ => items.iter().any(hit),
+                }))
+            }
+            K::Matches { expr, pattern } => {
+                let V::Text(t) = self.eval(expr)? else { return Err(Unknown::undefined()) };
+                Ok(V::Bool(pattern.regex.is_match(t)))
+            }
+            K::Arith { op, lhs, rhs } => {
+                let (a, b) = merge2(self.eval(lhs), self.eval(rhs))?;
+                let (V::Num(a), V::Num(b)) = (a, b) else { return Err(Unknown::undefined()) };
+                let r = match op {
+                    ArithOp::Add => a.checked_add(b),
+                    ArithOp::Sub => a.checked_sub(b),
+                    ArithOp::Mul => a.checked_mul(b),
+                    ArithOp::Div => {
+                        if b.is_zero() {
+                            None
+                        } else {
+                            a.checked_div(b)
+                        }
+                    }
+                };
+                r.map(V::Num).ok_or_else(Unknown::undefined)
+            }
+            K::Neg(x) => match self.eval(x)? {
+                V::Num(d) => Ok(V::Num(-d)),
+                _ => Err(Unknown::undefined()),
+            },
+            K::MinMax { max, args } => {
+                let mut best: Option<Decimal> = None;
+                let mut unknown: Option<Unknown> = None;
+                for a in args {
+                    match self.num(a) {
+                        Ok(d) => best = Some(best.map_or(d, |b| if *max { b.max(d) } else { b.min(d) })),
+                        Err(u) => unknown.get_or_insert_with(Unknown::default).merge(u),
+                    }
+                }
+                match (unknown, best) {
+                    (Some(u), _) => Err(u),
+                    (None, Some(b)) => Ok(V::Num(b)),
+                    (None, None) => Err(Unknown::undefined()),
+                }
+            }
+            K::If { cond, then, otherwise } => match self.eval(cond)? {
+                V::Bool(true) => self.eval(then),
+                _ => self.eval(otherwise),
+            },
+            K::Band { expr, rows, otherwise } => {
+                let x = self.eval(expr)?;
+                for (op, t, s) in rows {
+                    let t = self.eval(t)?;
+                    let ord = compare(&x, &t).ok_or_else(Unknown::undefined)?;
+                    if op.holds(ord) {
+                        return self.eval(s);
+                    }
+                }
+                match otherwise {
+                    Some(o) => self.eval(o),
+                    None => Ok(V::Num(Decimal::ZERO)),
+                }
+            }
+            K::YearAgg { agg, field, from, to, actual } => self.year_agg(*agg, *field, *from, *to, *actual),
+            K::Quantified { all, from, to, body } => {
+                let saved = self.loop_year.get();
+                let mut unknown: Option<Unknown> = None;
+                let mut decided: Option<bool> = None;
+                for y in self.years(*from, *to) {
+                    self.loop_year.set(Some(y));
+                    match self.eval(body) {
+                        Ok(V::Bool(b)) if b != *all => {
+                            decided = Some(b);
+                            break;
+                        }
+                        Ok(_) => {}
+                        Err(u) => unknown.get_or_insert_with(Unknown::default).merge(u),
+                    }
+                }
+                self.loop_year.set(saved);
+                match (decided, unknown) {
+                    (Some(b), _) => Ok(V::Bool(b)),
+                    (None, Some(u)) => Err(u),
+                    (None, None) => Ok(V::Bool(*all)),
+                }
+            }
+            K::Growth { field, year } => {
+                let y = self.year(*year);
+                let (a, b) = merge_num(self.yearly_num(*field, y), self.yearly_num(*field, y - 1))?;
+                growth(a, b).map(V::Num).ok_or_else(Unknown::undefined)
+            }
+            K::AvgGrowth { field, from, to } => {
+                let years = self.years(*from, *to);
+                let mut vals = Vec::new();
+                let mut unknown: Option<Unknown> = None;
+                for y in &years {
+                    match self.yearly_num(*field, *y) {
+                        Ok(v) => vals.push(v),
+                        Err(u) => unknown.get_or_insert_with(Unknown::default).merge(u),
+                    }
+                }
+                if let Some(u) = unknown {
+                    return Err(u);
+                }
+                let mut sum = Decimal::ZERO;
+                let mut n = 0i64;
+                for w in vals.windows(2) {
+                    let (Some(prev), Some(cur)) = (w.first(), w.get(1)) else { continue };
+                    sum = sum.checked_add(growth(*cur, *prev).ok_or_else(Unknown::undefined)?).ok_or_else(Unknown::undefined)?;
+                    n += 1;
+                }
+                if n == 0 {
+                    return Err(Unknown::undefined());
+                }
+                sum.checked_div(Decimal::from(n)).map(V::Num).ok_or_else(Unknown::undefined)
+            }
+            K::CagrCmp { op, field, from, to, rate } => {
+                let years = self.years(*from, *to);
+                let (Some(first), Some(last)) = (years.first(), years.last()) else { return Err(Unknown::undefined()) };
+                let (start, end) = merge_num(self.yearly_num(*field, *first), self.yearly_num(*field, *last))?;
+                let r = self.num(rate)?;
+                if start <= Decimal::ZERO {
+                    return Err(Unknown::undefined());
+                }
+                // end / start  op  (1 + r)^n, compared exactly as end  op  start × (1 + r)^n.
+                let mut factor = Decimal::ONE;
+                let base = Decimal::ONE.checked_add(r).ok_or_else(Unknown::undefined)?;
+                for _ in 1..years.len() {
+                    factor = factor.checked_mul(base).ok_or_else(Unknown::undefined)?;
+                }
+                let target = start.checked_mul(factor).ok_or_else(Unknown::undefined)?;
+                Ok(V::Bool(op.holds(end.cmp(&target))))
+            }
+            K::DateShift { date, duration, negate } => match self.eval(date)? {
+                V::Date(d) => duration.apply(d, *negate).map(V::Date).ok_or_else(Unknown::undefined),
+                _ => Err(Unknown::undefined()),
+            },
+            K::Since { date, unit } => match self.eval(date)? {
+                V::Date(d) => Ok(V::Num(Decimal::from(match unit {
+                    SinceUnit::Years => d.full_years_until(self.as_of),
+                    SinceUnit::Months => d.full_months_until(self.as_of),
+                    SinceUnit::Days => d.days_until(self.as_of),
+                }))),
+                _ => Err(Unknown::undefined()),
+            },
+            K::Has { qual, level } => self.has(*qual, *level).map(V::Bool),
+            K::GrantedIn { qual, year, kind } => self.granted_in(*qual, self.year(*year), *kind).map(V::Bool),
+            K::Known(f) => Ok(V::Bool(self.profile.get(*f).is_some())),
+            K::ManualReview(_) => Err(Unknown { manual: true, ..Unknown::default() }),
+        }
+    }
+
+    fn constant(&self, c: &'a Const) -> V<'a> {
+        match c {
+            Const::Bool(b) => V::Bool(*b),
+            Const::Num(d) => V::Num(*d),
+            Const::Date(d) => V::Date(*d),
+            Const::Duration(d) => V::Dur(*d),
+            Const::Enum(e) => V::Enum(*e),
+            Const::Code(s) => V::Code(s),
+            Const::Text(s) => V::Text(s),
+            Const::Year(y) => V::Year(self.year(*y)),
+        }
+    }
+
+    fn year_agg(&self, agg: Agg, field: FieldId, from: YearRef, to: YearRef, actual: bool) -> Ev<'a> {
+        let mut years = self.years(from, to);
+        if actual {
+            // Only years since registration count (成立不足 n 年的按实际经营年限).
+            let reg = self.reg_field.map(|f| self.field(f, None));
+            match reg {
+                Some(Ok(V::Date(d))) => years.retain(|y| *y >= d.year()),
+                _ => {
+                    // Registration unknown: fine if every year is present, else unknown.
+                    let missing = years.iter().any(|y| self.profile.year(field, *y).is_none());
+                    if missing {
+                        let mut u = Unknown::field(field);
+                        if let Some(r) = self.reg_field {
+                            u.fields.insert(r);
+                        }
+                        return Err(u);
+                    }
+                }
+            }
+        }
+        let mut vals = Vec::new();
+        for y in &years {
+            vals.push(self.yearly_num(field, *y)?);
+        }
+        let r = match agg {
+            Agg::Sum => vals.iter().try_fold(Decimal::ZERO, |a, b| a.checked_add(*b)),
+            Agg::Avg => {
+                if vals.is_empty() {
+                    None
+                } else {
+                    vals.iter()
+                        .try_fold(Decimal::ZERO, |a, b| a.checked_add(*b))
+                        .and_then(|s| s.checked_div(Decimal::from(vals.len() as i64)))
+                }
+            }
+            Agg::Min => vals.iter().copied().min(),
+            Agg::Max => vals.iter().copied().max(),
+        };
+        r.map(V::Num).ok_or_else(Unknown::undefined)
+    }
+
+    fn quals(&self) -> Result<&'a [Qualification], Unknown> {
+        let f = self.qual_field.ok_or_else(Unknown::undefined)?;
+        match self.field(f, None)? {
+            V::Quals(q) => Ok(q),
+            _ => Err(Unknown::undefined()),
+        }
+    }
+
+    /// Holds a grant of `qual` valid on the evaluation date (and of the level asked).
+    /// A grant without dates counts as held; a grant whose level is not stated makes a
+    /// level test unknown unless another grant decides it.
+    fn has(&self, qual: usize, level: Option<(crate::lang::ast::CmpOp, u32)>) -> Result<bool, Unknown> {
+        let quals = self.quals()?;
+        let mut unknown = false;
+        for q in quals.iter().filter(|q| q.qual == qual) {
+            let valid = q.granted_on.is_none_or(|g| g <= self.as_of) && q.expires_on.is_none_or(|e| self.as_of <= e);
+            if !valid {
+                continue;
+            }
+            match (level, q.level) {
+                (None, _) => return Ok(true),
+                (Some((op, want)), Some(l)) => {
+                    if op.holds(l.cmp(&want)) {
+                        return Ok(true);
+                    }
+                }
+                (Some(_), None) => unknown = true,
+            }
+        }
+        if unknown {
+            Err(Unknown::field(self.qual_field.unwrap_or_default()))
+        } else {
+            Ok(false)
+        }
+    }
+
+    fn granted_in(&self, qual: usize, year: i32, kind: GrantKind) -> Result<bool, Unknown> {
+        let quals = self.quals()?;
+        let mut unknown = false;
+        for q in quals.iter().filter(|q| q.qual == qual) {
+            let Some(g) = q.granted_on else {
+                unknown = true;
+                continue;
+            };
+            if g.year() != year {
+                continue;
+            }
+            match (kind, q.first_grant) {
+                (GrantKind::Any, _) | (GrantKind::First, Some(true)) | (GrantKind::Renewal, Some(false)) => return Ok(true),
+                (_, None) => unknown = true,
+                _ => {}
+            }
+        }
+        if unknown {
+            Err(Unknown::field(self.qual_field.unwrap_or_default()))
+        } else {
+            Ok(false)
+        }
+    }
+}
+
+fn merge_num(a: Result<Decimal, Unknown>, b: Result<Decimal, Unknown>) -> Result<(Decimal, Decimal), Unknown> {
+    match (a, b) {
+        (Ok(x), Ok(y)) => Ok((x, y)),
+        (Err(mut e), Err(f)) => {
+            e.merge(f);
+            Err(e)
+        }
+        (Err(e), _) | (_, Err(e)) => Err(e),
+    }
+}
+
+/// `cur / prev - 1`; `None` over a zero (or negative) base.
+fn growth(cur: Decimal, prev: Decimal) -> Option<Decimal> {
+    if prev <= Decimal::ZERO {
+        return None;
+    }
+    cur.checked_div(prev)?.checked_sub(Decimal::ONE)
+}
+
+/// Orders two values of the same type; `None` for values that do not compare.
+pub fn compare(a: &V<'_>, b: &V<'_>) -> Option<Ordering> {
+    Some(match (a, b) {
+        (V::Bool(x), V::Bool(y)) => x.cmp(y),
+        (V::Num(x), V::Num(y)) => x.cmp(y),
+        (V::Date(x), V::Date(y)) => x.cmp(y),
+        (V::Enum(x), V::Enum(y)) => x.cmp(y),
+        (V::Code(x), V::Code(y)) => x.cmp(y),
+        (V::Text(x), V::Text(y)) => x.cmp(y),
+        (V::Year(x), V::Year(y)) => x.cmp(y),
+        _ => return None,
+    })
+}
+
+/// The type of a checked node, re-exported for explanation formatting.
+pub fn node_ty(n: &Node) -> Ty {
+    n.ty
+}

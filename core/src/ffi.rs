@@ -1,0 +1,139 @@
+//! The one JSON layer every binding speaks.
+//!
+//! CLI `--json`, WASM, the C ABI and Python all call these functions, so the same input
+//! gives byte-identical output everywhere. Every answer is an envelope:
+//!
+//! ```json
+//! {"type": "success", "result": { … }}
+//! {"type": "failure", "errors": [{"kind": "profile", "message": "…", "path": "$.employees.2024"}]}
+//! ```
+//!
+//! Errors are values: a kind, a message, and where (a JSON path, or file / policy /
+//! line:column in a policy text). Nothing here panics on bad input.
+
+use serde::Serialize;
+
+use crate::date::Date;
+use crate::engine::{Engine, EngineError};
+use crate::policy::PolicySetError;
+use crate::profile::ProfileErrors;
+
+/// One error in a failure envelope.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ErrorItem {
+    /// `profile`, `policy`, `request`, `unknown_policy`, `json`.
+    pub kind: String,
+    pub message: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub origin: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub policy: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub line: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub column: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hint: Option<String>,
+}
+
+impl ErrorItem {
+    pub fn new(kind: &str, message: impl Into<String>) -> ErrorItem {
+        ErrorItem {
+            kind: kind.into(),
+            message: message.into(),
+            path: None,
+            origin: None,
+            policy: None,
+            line: None,
+            column: None,
+            hint: None,
+        }
+    }
+}
+
+/// A tagged result envelope.
+#[derive(Clone, Debug, Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Envelope<T> {
+    Success {
+        result: T,
+        #[serde(skip_serializing_if = "Vec::is_empty")]
+        warnings: Vec<String>,
+    },
+    Failure {
+        errors: Vec<ErrorItem>,
+    },
+}
+
+impl<T: Serialize> Envelope<T> {
+    /// Serialises the envelope; serialisation of these types cannot fail, but if it did the
+    /// answer is still a failure envelope.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self)
+            .unwrap_or_else(|e| format!("{{\"type\":\"failure\",\"errors\":[{{\"kind\":\"internal\",\"message\":{:?}}}]}}", e.to_string()))
+    }
+}
+
+/// Failure items for profile errors.
+pub fn profile_errors(e: &ProfileErrors) -> Vec<ErrorItem> {
+    e.0.iter().map(|p| ErrorItem { path: Some(p.path.clone()), ..ErrorItem::new("profile", p.message.clone()) }).collect()
+}
+
+/// Failure items for policy-set errors.
+pub fn policy_errors(e: &PolicySetError) -> Vec<ErrorItem> {
+    e.0.iter()
+        .map(|p| ErrorItem {
+            path: Some(p.location.clone()),
+            origin: Some(p.origin.clone()),
+            policy: p.policy.clone(),
+            line: p.line,
+            column: p.column,
+            hint: p.hint.clone(),
+            ..ErrorItem::new("policy", p.message.clone())
+        })
+        .collect()
+}
+
+/// Failure items for any engine error.
+pub fn engine_errors(e: &EngineError) -> Vec<ErrorItem> {
+    match e {
+        EngineError::Policies(p) => policy_errors(p),
+        EngineError::Profile(p) => profile_errors(p),
+        EngineError::UnknownPolicy { suggestion, .. } => vec![ErrorItem {
+            hint: suggestion.as_ref().map(|s| format!("did you mean {s:?}?")),
+            ..ErrorItem::new("unknown_policy", e.to_string())
+        }],
+    }
+}
+
+fn parse_date(as_of: &str) -> Result<Date, Vec<ErrorItem>> {
+    Date::parse(as_of).map_err(|e| vec![ErrorItem { path: Some("as_of".into()), ..ErrorItem::new("request", e.to_string()) }])
+}
+
+/// Matches a profile (JSON text) on `as_of` (`YYYY-MM-DD`) through the reference path.
+pub fn match_json(engine: &Engine, profile_json: &str, as_of: &str) -> String {
+    let run = || -> Result<_, Vec<ErrorItem>> {
+        let date = parse_date(as_of)?;
+        let profile = engine.profile_from_json(profile_json).map_err(|e| profile_errors(&e))?;
+        Ok(engine.match_reference(&profile, date))
+    };
+    match run() {
+        Ok(r) => Envelope::Success { warnings: r.warnings.clone(), result: r }.to_json(),
+        Err(errors) => Envelope::<()>::Failure { errors }.to_json(),
+    }
+}
+
+/// Explains one policy for a profile (JSON text) on `as_of`.
+pub fn explain_json(engine: &Engine, profile_json: &str, policy_id: &str, as_of: &str) -> String {
+    let run = || -> Result<_, Vec<ErrorItem>> {
+        let date = parse_date(as_of)?;
+        let profile = engine.profile_from_json(profile_json).map_err(|e| profile_errors(&e))?;
+        engine.explain(&profile, policy_id, date).map_err(|e| engine_errors(&e))
+    };
+    match run() {
+        Ok(r) => Envelope::Success { result: r, warnings: Vec::new() }.to_json(),
+        Err(errors) => Envelope::<()>::Failure { errors }.to_json(),
+    }
+}

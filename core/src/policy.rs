@@ -1,0 +1,747 @@
+//! Policy documents and policy sets.
+//!
+//! A policy (政策事项) is data, not code: id, title, issuer, 文号, level, region, validity
+//! and application window, benefit, eligibility condition, relations, tags and source.
+//! A policy set is a folder of JSON files (or one file); each file holds `policies` and may
+//! hold `definitions` — named conditions or values shared by the whole set.
+//!
+//! [`PolicySet::compile`] parses and checks everything and reports *all* problems at once,
+//! each located by file, policy id, JSON key and line:column inside the condition text.
+//! Definitions, derived fields and `eligible(...)` references form graphs (petgraph); a
+//! cycle is an error that names the cycle.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+use petgraph::graph::{DiGraph, NodeIndex};
+use serde::{Deserialize, Serialize};
+
+use crate::check::{referenced_names, referenced_policies, Checker, Node, Scope, Ty};
+use crate::date::Date;
+use crate::lang::{self, Diagnostic, Expr, Span};
+use crate::schema::Schema;
+use crate::units::Dim;
+
+/// Administrative level of the issuing body.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Level {
+    National,
+    Provincial,
+    Municipal,
+    District,
+}
+
+/// How the benefit reaches the enterprise.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Mode {
+    /// 申报: the enterprise applies.
+    #[default]
+    Apply,
+    /// 免申即享: paid or granted without an application.
+    Automatic,
+}
+
+/// An application window.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Window {
+    pub opens: Option<Date>,
+    pub closes: Option<Date>,
+}
+
+/// Where the policy comes from.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SourceRef {
+    pub document: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub article: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+}
+
+/// A condition as text (officers) or as a syntax tree (platforms).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum ConditionSpec {
+    Text(String),
+    Tree(Expr),
+}
+
+/// One tier of a tiered benefit.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TierSpec {
+    pub when: String,
+    pub amount: String,
+}
+
+/// How much a policy pays, as written.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum BenefitSpec {
+    Fixed {
+        amount: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        description: Option<String>,
+    },
+    PerUnit {
+        amount: String,
+        count: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        cap: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        description: Option<String>,
+    },
+    Rate {
+        rate: String,
+        base: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        cap: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        description: Option<String>,
+    },
+    Tiers {
+        tiers: Vec<TierSpec>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        description: Option<String>,
+    },
+    None {
+        description: String,
+    },
+}
+
+/// A policy as written in a policy file.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PolicyDoc {
+    pub id: String,
+    pub title: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title_en: Option<String>,
+    pub issuer: String,
+    pub doc_no: String,
+    pub year: i32,
+    pub level: Level,
+    #[serde(default)]
+    pub region: Option<String>,
+    #[serde(default)]
+    pub effective_from: Option<Date>,
+    #[serde(default)]
+    pub effective_to: Option<Date>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub application_window: Option<Window>,
+    pub condition: ConditionSpec,
+    pub benefit: BenefitSpec,
+    #[serde(default)]
+    pub requires: Vec<String>,
+    #[serde(default)]
+    pub excludes: Vec<String>,
+    #[serde(default)]
+    pub exclusive_group: Option<String>,
+    #[serde(default)]
+    pub tags: Vec<String>,
+    #[serde(default)]
+    pub mode: Mode,
+    pub source: SourceRef,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub notes: Option<String>,
+    #[serde(default, rename = "$comment", skip_serializing_if = "Option::is_none")]
+    pub comment: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PolicyFile {
+    #[serde(default, rename = "$comment")]
+    _comment: Option<serde_json::Value>,
+    #[serde(default)]
+    definitions: BTreeMap<String, String>,
+    #[serde(default)]
+    policies: Vec<PolicyDoc>,
+}
+
+/// One problem in a policy set.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct PolicyProblem {
+    /// File (or other origin) of the text.
+    pub origin: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub policy: Option<String>,
+    /// Which part: `condition`, `benefit.amount`, `definitions.good_credit`, `requires` …
+    pub location: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub line: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub column: Option<usize>,
+    pub message: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hint: Option<String>,
+    /// The diagnostic rendered with a caret excerpt, when it points into a text.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rendered: Option<String>,
+}
+
+impl std::fmt::Display for PolicyProblem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.origin)?;
+        if let Some(p) = &self.policy {
+            write!(f, ": policy {p}")?;
+        }
+        write!(f, ": {}", self.location)?;
+        if let (Some(l), Some(c)) = (self.line, self.column) {
+            write!(f, " {l}:{c}")?;
+        }
+        write!(f, ": {}", self.message)?;
+        if let Some(h) = &self.hint {
+            write!(f, " (hint: {h})")?;
+        }
+        Ok(())
+    }
+}
+
+/// Every problem found while compiling a policy set.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{} problem(s) in the policy set:\n{}", .0.len(), .0.iter().map(|p| format!("  {p}")).collect::<Vec<_>>().join("\n"))]
+pub struct PolicySetError(pub Vec<PolicyProblem>);
+
+/// A named definition or derived field, checked.
+#[derive(Clone, Debug)]
+pub struct Definition {
+    pub name: String,
+    pub label: Option<String>,
+    pub text: String,
+    pub node: Node,
+    /// From the schema's derived fields (true) or a policy file's definitions.
+    pub derived: bool,
+}
+
+/// A benefit, checked.
+#[derive(Clone, Debug)]
+pub enum Benefit {
+    Fixed { amount: Node },
+    PerUnit { amount: Node, count: Node, cap: Option<Node> },
+    Rate { rate: Node, base: Node, cap: Option<Node> },
+    Tiers { tiers: Vec<(Node, Node)> },
+    None,
+}
+
+/// A policy, checked and ready to evaluate.
+#[derive(Clone, Debug)]
+pub struct Policy {
+    pub doc: PolicyDoc,
+    pub origin: String,
+    /// The condition text (pretty-printed when given as a tree).
+    pub condition_text: String,
+    pub condition: Node,
+    pub benefit: Benefit,
+}
+
+/// A compiled policy set over a schema.
+#[derive(Clone, Debug)]
+pub struct PolicySet {
+    pub schema: Arc<Schema>,
+    pub definitions: Vec<Definition>,
+    pub policies: Vec<Policy>,
+    by_id: HashMap<String, usize>,
+    /// Policy indices in dependency order (`eligible(x)` before its users).
+    pub order: Vec<usize>,
+}
+
+/// The real policies embedded in the library (data/policies at build time).
+pub const EMBEDDED_POLICIES: &[(&str, &str)] = &[
+    ("hitech.json", include_str!("../../data/policies/hitech.json")),
+    ("tech-sme.json", include_str!("../../data/policies/tech-sme.json")),
+    ("sme-tiers.json", include_str!("../../data/policies/sme-tiers.json")),
+    ("small-low-profit.json", include_str!("../../data/policies/small-low-profit.json")),
+    ("rd-super-deduction.json", include_str!("../../data/policies/rd-super-deduction.json")),
+    ("advanced-manufacturing-vat.json", include_str!("../../data/policies/advanced-manufacturing-vat.json")),
+    ("jinan-hitech-zone.json", include_str!("../../data/policies/jinan-hitech-zone.json")),
+    ("employment.json", include_str!("../../data/policies/employment.json")),
+    ("jinan-restructuring.json", include_str!("../../data/policies/jinan-restructuring.json")),
+    ("shandong-first-set-equipment.json", include_str!("../../data/policies/shandong-first-set-equipment.json")),
+];
+
+struct Problems {
+    list: Vec<PolicyProblem>,
+}
+
+impl Problems {
+    fn plain(&mut self, origin: &str, policy: Option<&str>, location: &str, message: String, hint: Option<String>) {
+        self.list.push(PolicyProblem {
+            origin: origin.into(),
+            policy: policy.map(Into::into),
+            location: location.into(),
+            line: None,
+            column: None,
+            message,
+            hint,
+            rendered: None,
+        });
+    }
+
+    fn diag(&mut self, origin: &str, policy: Option<&str>, location: &str, text: &str, d: &Diagnostic) {
+        let (line, column) = d.line_col(text);
+        let rendered = d.render(text, &format!("{origin}: {}{location} ", policy.map(|p| format!("{p}: ")).unwrap_or_default()));
+        self.list.push(PolicyProblem {
+            origin: origin.into(),
+            policy: policy.map(Into::into),
+            location: location.into(),
+            line: Some(line),
+            column: Some(column),
+            message: d.message.clone(),
+            hint: d.hint.clone(),
+            rendered: Some(rendered),
+        });
+    }
+}
+
+fn is_policy_id(s: &str) -> bool {
+    !s.is_empty() && s.len() <= 128 && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-') && !s.starts_with('-')
+}
+
+/// Finds one cycle in a graph restricted to the nodes of a strongly connected component,
+/// returned as a path that starts and ends at the same node.
+fn cycle_path<N: Clone>(g: &DiGraph<N, ()>, scc: &[NodeIndex]) -> Vec<N> {
+    let Some(&start) = scc.first() else { return Vec::new() };
+    let mut path = vec![start];
+    let mut cur = start;
+    for _ in 0..=scc.len() {
+        let next = g.neighbors(cur).filter(|n| scc.contains(n)).min_by_key(|n| if *n == start { 0 } else { 1 + n.index() });
+        let Some(next) = next else { break };
+        let seen = path.contains(&next);
+        path.push(next);
+        if next == start || seen {
+            break;
+        }
+        cur = next;
+    }
+    path.into_iter().filter_map(|i| g.node_weight(i).cloned()).collect()
+}
+
+/// Whether a graph's SCC is a cycle (more than one node, or a self-loop).
+fn is_cycle<N>(g: &DiGraph<N, ()>, scc: &[NodeIndex]) -> bool {
+    scc.len() > 1 || scc.first().is_some_and(|&n| g.contains_edge(n, n))
+}
+
+impl PolicySet {
+    /// Compiles the policy set embedded in the library against the embedded schema.
+    pub fn embedded() -> Result<PolicySet, PolicySetError> {
+        let schema = Schema::embedded().map_err(|e| {
+            PolicySetError(vec![PolicyProblem {
+                origin: "schema".into(),
+                policy: None,
+                location: "schema".into(),
+                line: None,
+                column: None,
+                message: e.to_string(),
+                hint: None,
+                rendered: None,
+            }])
+        })?;
+        let sources: Vec<(String, String)> = EMBEDDED_POLICIES.iter().map(|(n, t)| ((*n).to_string(), (*t).to_string())).collect();
+        PolicySet::compile(Arc::new(schema), &sources)
+    }
+
+    /// Parses and checks policy files given as (origin, JSON text) pairs.
+    pub fn compile(schema: Arc<Schema>, sources: &[(String, String)]) -> Result<PolicySet, PolicySetError> {
+        let mut problems = Problems { list: Vec::new() };
+        // 1. Read the files.
+        let mut docs: Vec<(String, PolicyDoc)> = Vec::new();
+        let mut raw_defs: Vec<(String, String, Option<String>, String, bool)> = Vec::new(); // (origin, name, label, text, derived)
+        for d in &schema.derived {
+            raw_defs.push(("schema".into(), d.name.clone(), Some(d.label.clone()), d.expr.clone(), true));
+        }
+        for (origin, text) in sources {
+            let value: serde_json::Value = match serde_json::from_str(text) {
+                Ok(v) => v,
+                Err(e) => {
+                    problems.list.push(PolicyProblem {
+                        origin: origin.clone(),
+                        policy: None,
+                        location: "file".into(),
+                        line: Some(e.line()),
+                        column: Some(e.column()),
+                        message: format!("not valid JSON: {e}"),
+                        hint: None,
+                        rendered: None,
+                    });
+                    continue;
+                }
+            };
+            // A file is {definitions, policies}, a single policy object, or an array of them.
+            let file = if value.get("policies").is_some() || value.get("definitions").is_some() {
+                serde_json::from_value::<PolicyFile>(value)
+            } else if value.is_array() {
+                serde_json::from_value::<Vec<PolicyDoc>>(value).map(|policies| PolicyFile {
+                    _comment: None,
+                    definitions: BTreeMap::new(),
+                    policies,
+                })
+            } else {
+                serde_json::from_value::<PolicyDoc>(value).map(|p| PolicyFile {
+                    _comment: None,
+                    definitions: BTreeMap::new(),
+                    policies: vec![p],
+                })
+            };
+            match file {
+                Ok(f) => {
+                    for (name, t) in f.definitions {
+                        raw_defs.push((origin.clone(), name, None, t, false));
+                    }
+                    for p in f.policies {
+                        docs.push((origin.clone(), p));
+                    }
+                }
+                Err(e) => problems.plain(
+                    origin,
+                    None,
+                    "file",
+                    format!("not a policy file: {e}"),
+                    Some("a file holds {\"definitions\": {…}, \"policies\": [ … ]}, one policy object, or an array of policies".into()),
+                ),
+            }
+        }
+
+        // 2. Policy ids.
+        let mut by_id = HashMap::new();
+        for (i, (origin, p)) in docs.iter().enumerate() {
+            if !is_policy_id(&p.id) {
+                problems.plain(origin, Some(&p.id), "id", format!("policy id {:?} must be lowercase letters, digits and '-'", p.id), None);
+            }
+            if by_id.insert(p.id.clone(), i).is_some() {
+                problems.plain(origin, Some(&p.id), "id", format!("policy id {:?} is used twice", p.id), None);
+            }
+        }
+
+        // 3. Definitions: parse, order by dependency, check.
+        let mut scope = Scope { defs: HashMap::new(), policies: by_id.clone() };
+        let mut parsed_defs: Vec<Option<Expr>> = Vec::new();
+        let mut def_names: HashMap<String, usize> = HashMap::new();
+        for (i, (origin, name, label, text, _)) in raw_defs.iter().enumerate() {
+            if schema.field(name).is_some() {
+                problems.plain(
+                    origin,
+                    None,
+                    &format!("definitions.{name}"),
+                    format!("definition {name:?} has the same name as a schema field"),
+                    None,
+                );
+            }
+            if def_names.insert(name.clone(), i).is_some() {
+                problems.plain(origin, None, &format!("definitions.{name}"), format!("definition {name:?} is defined twice"), None);
+            }
+            if let Some(l) = label {
+                def_names.insert(l.clone(), i);
+            }
+            match lang::parse(text) {
+                Ok(e) => parsed_defs.push(Some(e)),
+                Err(d) => {
+                    problems.diag(origin, None, &format!("definitions.{name}"), text, &d);
+                    parsed_defs.push(None);
+                }
+            }
+        }
+        let mut g: DiGraph<String, ()> = DiGraph::new();
+        let nodes: Vec<NodeIndex> = raw_defs.iter().map(|d| g.add_node(d.1.clone())).collect();
+        for (i, e) in parsed_defs.iter().enumerate() {
+            let Some(e) = e else { continue };
+            let mut names = Vec::new();
+            referenced_names(e, &mut names);
+            for n in names {
+                let Some(&j) = def_names.get(&n) else { continue };
+                if let (Some(&a), Some(&b)) = (nodes.get(j), nodes.get(i)) {
+                    g.add_edge(a, b, ()); // j must come before i
+                }
+            }
+        }
+        let sccs = petgraph::algo::tarjan_scc(&g);
+        let mut in_cycle = vec![false; raw_defs.len()];
+        for scc in &sccs {
+            if is_cycle(&g, scc) {
+                // Edges point from a dependency to its user; reverse for "a uses b uses a".
+                let mut path = cycle_path(&g, scc);
+                path.reverse();
+                for n in scc {
+                    if let Some(f) = in_cycle.get_mut(n.index()) {
+                        *f = true;
+                    }
+                }
+                let first = scc.first().map(|n| n.index()).unwrap_or(0);
+                let origin = raw_defs.get(first).map_or("", |d| d.0.as_str());
+                problems.plain(
+                    origin,
+                    None,
+                    "definitions",
+                    format!("definitions form a cycle: {}", path.join(" → ")),
+                    Some("a definition cannot depend on itself, directly or through others".into()),
+                );
+            }
+        }
+        let mut definitions: Vec<Option<Definition>> = vec![None; raw_defs.len()];
+        // tarjan_scc yields SCCs in reverse topological order of the edge direction.
+        for scc in sccs.iter().rev() {
+            for n in scc {
+                let i = n.index();
+                let (Some((origin, name, label, text, derived)), Some(Some(expr))) = (raw_defs.get(i), parsed_defs.get(i)) else {
+                    continue;
+                };
+                if in_cycle.get(i).copied().unwrap_or(false) {
+                    continue;
+                }
+                let mut checker = Checker::new(&schema, &scope);
+                let node = checker.check_value(expr);
+                for d in &checker.diagnostics {
+                    problems.diag(origin, None, &format!("definitions.{name}"), text, d);
+                }
+                if let Some(node) = node {
+                    let entry = (i, node.ty, node.percent);
+                    scope.defs.insert(name.clone(), entry);
+                    if let Some(l) = label {
+                        scope.defs.insert(l.clone(), entry);
+                    }
+                    if let Some(slot) = definitions.get_mut(i) {
+                        *slot = Some(Definition { name: name.clone(), label: label.clone(), text: text.clone(), node, derived: *derived });
+                    }
+                }
+            }
+        }
+
+        // 4. Policies.
+        let mut policies = Vec::new();
+        for (origin, doc) in &docs {
+            let pid = Some(doc.id.as_str());
+            if let Some(p) = Self::compile_policy(&schema, &scope, origin, doc, &mut problems) {
+                policies.push(p);
+            }
+            for (key, list) in [("requires", &doc.requires), ("excludes", &doc.excludes)] {
+                for other in list {
+                    if !by_id.contains_key(other) {
+                        let near = crate::suggest::closest(other, by_id.keys().map(String::as_str));
+                        problems.plain(origin, pid, key, format!("unknown policy {other:?}"), near.map(|n| format!("did you mean {n:?}?")));
+                    } else if other == &doc.id {
+                        problems.plain(origin, pid, key, "a policy cannot refer to itself".into(), None);
+                    }
+                }
+            }
+        }
+
+        // 5. eligible(...) and requires: dependency order, cycles named.
+        let mut pg: DiGraph<String, ()> = DiGraph::new();
+        let pnodes: Vec<NodeIndex> = docs.iter().map(|(_, d)| pg.add_node(d.id.clone())).collect();
+        for (i, (_, doc)) in docs.iter().enumerate() {
+            let mut refs = Vec::new();
+            if let ConditionSpec::Text(t) = &doc.condition {
+                if let Ok(e) = lang::parse(t) {
+                    referenced_policies(&e, &mut refs);
+                }
+            } else if let ConditionSpec::Tree(e) = &doc.condition {
+                referenced_policies(e, &mut refs);
+            }
+            for r in doc.requires.iter().map(|r| (r.clone(), Span::default())).chain(refs) {
+                let Some(&j) = by_id.get(&r.0) else { continue };
+                if let (Some(&user), Some(&dep)) = (pnodes.get(i), pnodes.get(j)) {
+                    pg.add_edge(dep, user, ());
+                }
+            }
+        }
+        let mut order = Vec::new();
+        for scc in petgraph::algo::tarjan_scc(&pg).iter().rev() {
+            if is_cycle(&pg, scc) {
+                let mut path = cycle_path(&pg, scc);
+                path.reverse();
+                let first = scc.first().map(|n| n.index()).unwrap_or(0);
+                let (origin, id) = docs.get(first).map_or(("", ""), |(o, d)| (o.as_str(), d.id.as_str()));
+                problems.plain(
+                    origin,
+                    Some(id),
+                    "condition",
+                    format!("policies depend on each other in a cycle: {}", path.join(" → ")),
+                    Some("eligible(…) and requires must not form a loop".into()),
+                );
+            }
+            order.extend(scc.iter().map(|n| n.index()));
+        }
+
+        if !problems.list.is_empty() {
+            return Err(PolicySetError(problems.list));
+        }
+        let definitions: Vec<Definition> = definitions.into_iter().flatten().collect();
+        if definitions.len() != raw_defs.len() || policies.len() != docs.len() {
+            return Err(PolicySetError(vec![PolicyProblem {
+                origin: "policy set".into(),
+                policy: None,
+                location: "compile".into(),
+                line: None,
+                column: None,
+                message: "internal: some definitions or policies were not compiled".into(),
+                hint: None,
+                rendered: None,
+            }]));
+        }
+        Ok(PolicySet { schema, definitions, policies, by_id, order })
+    }
+
+    fn compile_policy(schema: &Schema, scope: &Scope, origin: &str, doc: &PolicyDoc, problems: &mut Problems) -> Option<Policy> {
+        let pid = Some(doc.id.as_str());
+        let mut ok = true;
+        if doc.title.trim().is_empty()
+            || doc.issuer.trim().is_empty()
+            || doc.doc_no.trim().is_empty()
+            || doc.source.document.trim().is_empty()
+        {
+            problems.plain(
+                origin,
+                pid,
+                "metadata",
+                "title, issuer, doc_no and source.document must not be empty".into(),
+                Some("every policy cites its source document".into()),
+            );
+            ok = false;
+        }
+        if !(1949..=2100).contains(&doc.year) {
+            problems.plain(origin, pid, "year", format!("year {} is not plausible", doc.year), None);
+            ok = false;
+        }
+        if let (Some(f), Some(t)) = (doc.effective_from, doc.effective_to) {
+            if t < f {
+                problems.plain(origin, pid, "effective_to", format!("effective_to {t} is before effective_from {f}"), None);
+                ok = false;
+            }
+        }
+        if let Some(Window { opens: Some(o), closes: Some(c) }) = &doc.application_window {
+            if c < o {
+                problems.plain(origin, pid, "application_window", format!("window closes ({c}) before it opens ({o})"), None);
+                ok = false;
+            }
+        }
+        if let Some(r) = &doc.region {
+            let known = ["region", "zone"]
+                .iter()
+                .filter_map(|s| schema.codes.id(s))
+                .filter_map(|id| schema.codes.get(id))
+                .any(|s| s.normalize(r).is_ok());
+            if !known {
+                problems.plain(origin, pid, "region", format!("region {r:?} is neither a GB/T 2260 region code nor a zone code"), None);
+                ok = false;
+            }
+        }
+        let (text, expr) = match &doc.condition {
+            ConditionSpec::Text(t) => match lang::parse(t) {
+                Ok(e) => (t.clone(), Some(e)),
+                Err(d) => {
+                    problems.diag(origin, pid, "condition", t, &d);
+                    (t.clone(), None)
+                }
+            },
+            ConditionSpec::Tree(e) => (lang::print(e), Some(e.clone())),
+        };
+        let mut checker = Checker::new(schema, scope);
+        let condition = expr.as_ref().and_then(|e| checker.check_condition(e));
+        for d in &checker.diagnostics {
+            problems.diag(origin, pid, "condition", &text, d);
+        }
+        let benefit = Self::compile_benefit(schema, scope, origin, doc, problems);
+        match (condition, benefit, ok) {
+            (Some(condition), Some(benefit), true) => {
+                Some(Policy { doc: doc.clone(), origin: origin.to_string(), condition_text: text, condition, benefit })
+            }
+            _ => None,
+        }
+    }
+
+    fn compile_benefit(schema: &Schema, scope: &Scope, origin: &str, doc: &PolicyDoc, problems: &mut Problems) -> Option<Benefit> {
+        let pid = Some(doc.id.as_str());
+        let mut value = |key: &str, text: &str, want: Ty| -> Option<Node> {
+            let location = format!("benefit.{key}");
+            let e = match lang::parse(text) {
+                Ok(e) => e,
+                Err(d) => {
+                    problems.diag(origin, pid, &location, text, &d);
+                    return None;
+                }
+            };
+            let mut c = Checker::new(schema, scope);
+            let n = if want == Ty::Bool { c.check_condition(&e) } else { c.check_value(&e) };
+            for d in &c.diagnostics {
+                problems.diag(origin, pid, &location, text, d);
+            }
+            let n = n?;
+            let fits = match want {
+                Ty::Num(Dim::Count) => matches!(n.ty, Ty::Num(d) if d != Dim::Money),
+                other => n.ty == other,
+            };
+            if !fits {
+                let what = match want {
+                    Ty::Num(Dim::Money) => "an amount of money, e.g. 20万",
+                    Ty::Num(Dim::Number) => "a rate, e.g. 5%",
+                    Ty::Num(_) => "a count of persons or items",
+                    _ => "a condition",
+                };
+                problems.plain(origin, pid, &location, format!("expected {what}"), None);
+                return None;
+            }
+            Some(n)
+        };
+        let money = Ty::Num(Dim::Money);
+        Some(match &doc.benefit {
+            BenefitSpec::Fixed { amount, .. } => Benefit::Fixed { amount: value("amount", amount, money)? },
+            BenefitSpec::PerUnit { amount, count, cap, .. } => {
+                let a = value("amount", amount, money);
+                let c = value("count", count, Ty::Num(Dim::Count));
+                let cap = match cap {
+                    Some(t) => Some(value("cap", t, money)?),
+                    None => None,
+                };
+                Benefit::PerUnit { amount: a?, count: c?, cap }
+            }
+            BenefitSpec::Rate { rate, base, cap, .. } => {
+                let r = value("rate", rate, Ty::Num(Dim::Number));
+                let b = value("base", base, money);
+                let cap = match cap {
+                    Some(t) => Some(value("cap", t, money)?),
+                    None => None,
+                };
+                Benefit::Rate { rate: r?, base: b?, cap }
+            }
+            BenefitSpec::Tiers { tiers, .. } => {
+                if tiers.is_empty() {
+                    problems.plain(origin, pid, "benefit.tiers", "tiers must not be empty".into(), None);
+                    return None;
+                }
+                let mut out = Vec::new();
+                for (i, t) in tiers.iter().enumerate() {
+                    let w = value(&format!("tiers[{i}].when"), &t.when, Ty::Bool);
+                    let a = value(&format!("tiers[{i}].amount"), &t.amount, money);
+                    out.push((w?, a?));
+                }
+                Benefit::Tiers { tiers: out }
+            }
+            BenefitSpec::None { description } => {
+                if description.trim().is_empty() {
+                    problems.plain(origin, pid, "benefit.description", "a non-monetary benefit needs a description".into(), None);
+                    return None;
+                }
+                Benefit::None
+            }
+        })
+    }
+
+    /// A policy's index by id.
+    pub fn index_of(&self, id: &str) -> Option<usize> {
+        self.by_id.get(id).copied()
+    }
+
+    /// A policy by id.
+    pub fn policy(&self, id: &str) -> Option<&Policy> {
+        self.index_of(id).and_then(|i| self.policies.get(i))
+    }
+
+    /// The closest policy id to a misspelt one.
+    pub fn suggest_policy(&self, id: &str) -> Option<String> {
+        crate::suggest::closest(id, self.by_id.keys().map(String::as_str))
+    }
+}

@@ -1,0 +1,553 @@
+//! Enterprise profiles: one enterprise's file (一企一档), decoded from JSON against a
+//! [`Schema`].
+//!
+//! A field that is absent (or `null`) is *unknown*, never defaulted: the evaluator turns it
+//! into an unknown leaf. Decoding reports every problem at once, each with its JSON path and
+//! what was expected; a USCC whose check character fails is a warning, because early pilot
+//! codes fail it legitimately. Numbers are read in the field's own unit (`registered_capital:
+//! 500` is 500万元 when the field is in 万元) or as strings with a unit (`"500万"`), and
+//! stored exactly in the base unit.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use rust_decimal::Decimal;
+use serde::Serialize;
+use serde_json::Value as Json;
+
+use crate::date::Date;
+use crate::schema::{Field, FieldId, FieldType, Schema};
+use crate::units::{self, Unit};
+use crate::uscc::{self, UsccCheck};
+
+/// One value of a scalar type.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Scalar {
+    Bool(bool),
+    /// A number in its dimension's base unit (元, fraction, 人 …).
+    Num(Decimal),
+    Date(Date),
+    /// Index into the field's enum.
+    Enum(u32),
+    /// Canonical code.
+    Code(String),
+    Text(String),
+}
+
+/// One dated qualification.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Qualification {
+    /// Index into the schema's qualification vocabulary.
+    pub qual: usize,
+    /// Index into the schema's qualification levels.
+    pub level: Option<u32>,
+    pub granted_on: Option<Date>,
+    pub expires_on: Option<Date>,
+    /// `true` for a first grant, `false` for a renewal (重新认定), `None` when not stated.
+    pub first_grant: Option<bool>,
+}
+
+/// A field's value.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Value {
+    Scalar(Scalar),
+    /// Per-fiscal-year values; years not present are unknown.
+    Yearly(BTreeMap<i32, Scalar>),
+    Tags(BTreeSet<String>),
+    Qualifications(Vec<Qualification>),
+}
+
+/// A decoded enterprise profile.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Profile {
+    values: Vec<Option<Value>>,
+    /// Non-fatal findings (USCC check character, historical codes mapped).
+    pub warnings: Vec<ProfileWarning>,
+}
+
+/// What kind of problem a profile has.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ProfileErrorKind {
+    NotAnObject,
+    UnknownField,
+    WrongType,
+    BadNumber,
+    NotAnInteger,
+    Negative,
+    UnitMismatch,
+    BadDate,
+    BadEnum,
+    BadCode,
+    BadYear,
+    BadQualification,
+    BadUscc,
+    Json,
+}
+
+/// A problem in a profile, located by JSON path.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, thiserror::Error)]
+#[error("{path}: {message}")]
+pub struct ProfileError {
+    pub kind: ProfileErrorKind,
+    /// JSON path of the offending value (`$.employees.2024`).
+    pub path: String,
+    pub message: String,
+}
+
+/// A non-fatal finding.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ProfileWarning {
+    pub path: String,
+    pub message: String,
+}
+
+/// All problems found in one profile.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{} problem(s) in profile: {}", .0.len(), .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))]
+pub struct ProfileErrors(pub Vec<ProfileError>);
+
+impl Profile {
+    /// An empty profile (every field unknown).
+    pub fn empty(schema: &Schema) -> Profile {
+        Profile { values: vec![None; schema.fields.len()], warnings: Vec::new() }
+    }
+
+    /// Decodes a profile from JSON text.
+    pub fn from_json_str(schema: &Schema, text: &str) -> Result<Profile, ProfileErrors> {
+        let json: Json = serde_json::from_str(text).map_err(|e| {
+            ProfileErrors(vec![ProfileError { kind: ProfileErrorKind::Json, path: "$".into(), message: format!("not valid JSON: {e}") }])
+        })?;
+        Profile::from_json(schema, &json)
+    }
+
+    /// Decodes a profile from a JSON value.
+    pub fn from_json(schema: &Schema, json: &Json) -> Result<Profile, ProfileErrors> {
+        let mut d = Decoder { schema, errors: Vec::new(), warnings: Vec::new() };
+        let mut profile = Profile::empty(schema);
+        let Some(obj) = json.as_object() else {
+            return Err(ProfileErrors(vec![ProfileError {
+                kind: ProfileErrorKind::NotAnObject,
+                path: "$".into(),
+                message: format!("expected an object of fields, found {}", json_kind(json)),
+            }]));
+        };
+        for (key, v) in obj {
+            if key.starts_with('$') {
+                continue;
+            }
+            let path = format!("$.{key}");
+            let Some(field) = schema.field(key) else {
+                let hint = schema.suggest_field(key).map(|s| format!("; did you mean {s:?}?")).unwrap_or_default();
+                d.err(ProfileErrorKind::UnknownField, &path, format!("unknown field {key:?}{hint}"));
+                continue;
+            };
+            if v.is_null() {
+                continue;
+            }
+            if profile.values.get(field.id).is_some_and(Option::is_some) {
+                d.err(ProfileErrorKind::UnknownField, &path, format!("field {} is given twice (by name and by label)", field.name));
+                continue;
+            }
+            if let Some(value) = d.field(field, v, &path) {
+                if let Some(slot) = profile.values.get_mut(field.id) {
+                    *slot = Some(value);
+                }
+            }
+        }
+        if d.errors.is_empty() {
+            profile.warnings = d.warnings;
+            Ok(profile)
+        } else {
+            Err(ProfileErrors(d.errors))
+        }
+    }
+
+    /// The value of a field, if known.
+    pub fn get(&self, field: FieldId) -> Option<&Value> {
+        self.values.get(field).and_then(Option::as_ref)
+    }
+
+    /// Sets (or clears) a field's value.
+    pub fn set(&mut self, field: FieldId, value: Option<Value>) {
+        if field >= self.values.len() {
+            self.values.resize(field + 1, None);
+        }
+        if let Some(slot) = self.values.get_mut(field) {
+            *slot = value;
+        }
+    }
+
+    /// The scalar value of a non-yearly field, if known.
+    pub fn scalar(&self, field: FieldId) -> Option<&Scalar> {
+        match self.get(field) {
+            Some(Value::Scalar(s)) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// The value of a per-year field for one year, if known.
+    pub fn year(&self, field: FieldId, year: i32) -> Option<&Scalar> {
+        match self.get(field) {
+            Some(Value::Yearly(m)) => m.get(&year),
+            _ => None,
+        }
+    }
+
+    /// The text value of a field, if known.
+    pub fn text(&self, field: FieldId) -> Option<&str> {
+        match self.scalar(field) {
+            Some(Scalar::Text(t)) => Some(t),
+            _ => None,
+        }
+    }
+
+    /// Number of known fields.
+    pub fn known_count(&self) -> usize {
+        self.values.iter().filter(|v| v.is_some()).count()
+    }
+}
+
+fn json_kind(v: &Json) -> &'static str {
+    match v {
+        Json::Null => "null",
+        Json::Bool(_) => "a boolean",
+        Json::Number(_) => "a number",
+        Json::String(_) => "a string",
+        Json::Array(_) => "an array",
+        Json::Object(_) => "an object",
+    }
+}
+
+struct Decoder<'s> {
+    schema: &'s Schema,
+    errors: Vec<ProfileError>,
+    warnings: Vec<ProfileWarning>,
+}
+
+impl Decoder<'_> {
+    fn err(&mut self, kind: ProfileErrorKind, path: &str, message: String) {
+        self.errors.push(ProfileError { kind, path: path.to_string(), message });
+    }
+
+    fn wrong_type(&mut self, path: &str, expected: &str, found: &Json) {
+        self.err(ProfileErrorKind::WrongType, path, format!("expected {expected}, found {}", json_kind(found)));
+    }
+
+    fn field(&mut self, field: &Field, v: &Json, path: &str) -> Option<Value> {
+        match &field.ty {
+            FieldType::Tags => {
+                let Some(arr) = v.as_array() else {
+                    self.wrong_type(path, "an array of strings", v);
+                    return None;
+                };
+                let mut set = BTreeSet::new();
+                for (i, t) in arr.iter().enumerate() {
+                    match t.as_str() {
+                        Some(s) => {
+                            set.insert(s.trim().to_string());
+                        }
+                        None => self.wrong_type(&format!("{path}[{i}]"), "a string", t),
+                    }
+                }
+                return Some(Value::Tags(set));
+            }
+            FieldType::Qualifications => return self.qualifications(v, path).map(Value::Qualifications),
+            _ => {}
+        }
+        if field.per_year {
+            let Some(obj) = v.as_object() else {
+                self.wrong_type(path, "an object of years, e.g. {\"2024\": …, \"2025\": …}", v);
+                return None;
+            };
+            let mut map = BTreeMap::new();
+            for (k, yv) in obj {
+                let ypath = format!("{path}.{k}");
+                let year = match k.parse::<i32>() {
+                    Ok(y) if k.len() == 4 && (1900..=2200).contains(&y) => y,
+                    _ => {
+                        self.err(ProfileErrorKind::BadYear, &ypath, format!("year keys are 4-digit years (1900–2200), found {k:?}"));
+                        continue;
+                    }
+                };
+                if yv.is_null() {
+                    continue;
+                }
+                if let Some(s) = self.scalar(field, yv, &ypath) {
+                    map.insert(year, s);
+                }
+            }
+            Some(Value::Yearly(map))
+        } else {
+            self.scalar(field, v, path).map(Value::Scalar)
+        }
+    }
+
+    fn scalar(&mut self, field: &Field, v: &Json, path: &str) -> Option<Scalar> {
+        match &field.ty {
+            FieldType::Bool => match v.as_bool() {
+                Some(b) => Some(Scalar::Bool(b)),
+                None => {
+                    self.wrong_type(path, "true or false", v);
+                    None
+                }
+            },
+            FieldType::Decimal(unit) | FieldType::Integer(unit) => {
+                let integer = matches!(field.ty, FieldType::Integer(_));
+                self.number(field, *unit, integer, v, path).map(Scalar::Num)
+            }
+            FieldType::Date => {
+                let Some(s) = v.as_str() else {
+                    self.wrong_type(path, "a date string YYYY-MM-DD", v);
+                    return None;
+                };
+                match Date::parse(s) {
+                    Ok(d) => Some(Scalar::Date(d)),
+                    Err(e) => {
+                        self.err(ProfileErrorKind::BadDate, path, e.to_string());
+                        None
+                    }
+                }
+            }
+            FieldType::Enum(e) => {
+                let def = self.schema.enum_def(*e)?;
+                let Some(s) = v.as_str() else {
+                    self.wrong_type(path, &format!("one of {}", enum_choices(def)), v);
+                    return None;
+                };
+                match def.index_of(s.trim()) {
+                    Some(i) => Some(Scalar::Enum(i)),
+                    None => {
+                        let hint = crate::suggest::closest(s, def.values.iter().flat_map(|x| [x.code.as_str(), x.label.as_str()]))
+                            .map(|h| format!("; did you mean {h:?}?"))
+                            .unwrap_or_default();
+                        self.err(
+                            ProfileErrorKind::BadEnum,
+                            path,
+                            format!("{s:?} is not a value of {} (one of {}){hint}", def.name, enum_choices(def)),
+                        );
+                        None
+                    }
+                }
+            }
+            FieldType::Code(sys) => {
+                let system = self.schema.codes.get(*sys)?;
+                let raw = match v {
+                    Json::String(s) => s.clone(),
+                    Json::Number(n) if n.is_u64() => n.to_string(),
+                    _ => {
+                        self.wrong_type(path, &format!("a {} code string", system.name()), v);
+                        return None;
+                    }
+                };
+                match system.normalize(&raw) {
+                    Ok(c) => {
+                        if let Some(target) = system.historical_target(&raw) {
+                            self.warnings.push(ProfileWarning {
+                                path: path.to_string(),
+                                message: format!("historical {} code {raw} mapped to current code {target}", system.name()),
+                            });
+                        }
+                        Some(Scalar::Code(c))
+                    }
+                    Err(e) => {
+                        self.err(ProfileErrorKind::BadCode, path, e.to_string());
+                        None
+                    }
+                }
+            }
+            FieldType::Text => {
+                let Some(s) = v.as_str() else {
+                    self.wrong_type(path, "a string", v);
+                    return None;
+                };
+                if field.format.as_deref() == Some("uscc") {
+                    match uscc::check(s) {
+                        UsccCheck::Valid => {}
+                        UsccCheck::CheckMismatch { expected, found } => self.warnings.push(ProfileWarning {
+                            path: path.to_string(),
+                            message: format!("统一社会信用代码 check character is {found:?} but GB 32100-2015 gives {expected:?} (early pilot codes fail this legitimately; verify the code)"),
+                        }),
+                        UsccCheck::Malformed(why) => {
+                            self.err(ProfileErrorKind::BadUscc, path, format!("统一社会信用代码 {s:?} {why}"));
+                            return None;
+                        }
+                    }
+                    return Some(Scalar::Text(s.trim().to_ascii_uppercase()));
+                }
+                Some(Scalar::Text(s.to_string()))
+            }
+            FieldType::Tags | FieldType::Qualifications => None,
+        }
+    }
+
+    fn number(&mut self, field: &Field, unit: Unit, integer: bool, v: &Json, path: &str) -> Option<Decimal> {
+        let (value, written_unit) = match v {
+            // serde_json prints a float with the shortest representation that reads back
+            // the same, so `12.3` becomes exactly 12.3 here, not 12.300000000000000710.
+            Json::Number(n) => match units::parse_decimal(&n.to_string()) {
+                Some(d) => (d, unit),
+                None => {
+                    self.err(ProfileErrorKind::BadNumber, path, format!("number {n} is out of range"));
+                    return None;
+                }
+            },
+            Json::String(s) => match units::parse_quantity(s) {
+                Some((d, Unit::Plain)) => (d, unit),
+                Some((d, u)) => (d, u),
+                None => {
+                    self.err(
+                        ProfileErrorKind::BadNumber,
+                        path,
+                        format!("{s:?} is not a number with an optional unit (e.g. 500, \"500万\", \"12%\")"),
+                    );
+                    return None;
+                }
+            },
+            _ => {
+                self.wrong_type(
+                    path,
+                    &format!("a number in {}", if unit == Unit::Plain { "plain units".to_string() } else { unit.to_string() }),
+                    v,
+                );
+                return None;
+            }
+        };
+        if written_unit.dim() != unit.dim() {
+            self.err(
+                ProfileErrorKind::UnitMismatch,
+                path,
+                format!(
+                    "{} is in {} ({}), but the value is written in {} ({})",
+                    field.name,
+                    unit,
+                    unit.dim().en(),
+                    written_unit,
+                    written_unit.dim().en()
+                ),
+            );
+            return None;
+        }
+        let Some(base) = written_unit.to_base(value) else {
+            self.err(ProfileErrorKind::BadNumber, path, "number is out of range".into());
+            return None;
+        };
+        if integer && !value.fract().is_zero() {
+            self.err(ProfileErrorKind::NotAnInteger, path, format!("{} is a whole number, found {value}", field.name));
+            return None;
+        }
+        if base.is_sign_negative() && !base.is_zero() && !field.allow_negative {
+            self.err(ProfileErrorKind::Negative, path, format!("{} cannot be negative, found {value}", field.name));
+            return None;
+        }
+        Some(base)
+    }
+
+    fn qualifications(&mut self, v: &Json, path: &str) -> Option<Vec<Qualification>> {
+        let Some(arr) = v.as_array() else {
+            self.wrong_type(path, "an array of qualifications", v);
+            return None;
+        };
+        let mut out = Vec::new();
+        for (i, q) in arr.iter().enumerate() {
+            let qpath = format!("{path}[{i}]");
+            let Some(obj) = q.as_object() else {
+                self.wrong_type(&qpath, "an object {code, level, granted_on, expires_on, first_grant}", q);
+                continue;
+            };
+            let mut ok = true;
+            let mut qual = None;
+            let mut entry = Qualification { qual: 0, level: None, granted_on: None, expires_on: None, first_grant: None };
+            for (k, val) in obj {
+                let kpath = format!("{qpath}.{k}");
+                if val.is_null() || k.starts_with('$') {
+                    continue;
+                }
+                match k.as_str() {
+                    "code" => match val.as_str().map(|s| self.schema.qualification(s.trim())) {
+                        Some(Some(idx)) => qual = Some(idx),
+                        Some(None) => {
+                            let s = val.as_str().unwrap_or_default();
+                            let hint = crate::suggest::closest(
+                                s,
+                                self.schema.qualifications.iter().flat_map(|q| [q.code.as_str(), q.label.as_str()]),
+                            )
+                            .map(|h| format!("; did you mean {h:?}?"))
+                            .unwrap_or_default();
+                            self.err(ProfileErrorKind::BadQualification, &kpath, format!("unknown qualification {s:?}{hint}"));
+                            ok = false;
+                        }
+                        None => {
+                            self.wrong_type(&kpath, "a qualification code", val);
+                            ok = false;
+                        }
+                    },
+                    "level" => match val.as_str().map(|s| self.schema.qualification_level(s.trim())) {
+                        Some(Some(l)) => entry.level = Some(l),
+                        _ => {
+                            let levels: Vec<&str> = self.schema.qualification_levels.iter().map(|l| l.code.as_str()).collect();
+                            self.err(ProfileErrorKind::BadQualification, &kpath, format!("level must be one of {}", levels.join(", ")));
+                            ok = false;
+                        }
+                    },
+                    "granted_on" | "expires_on" => match val.as_str().map(Date::parse) {
+                        Some(Ok(d)) => {
+                            if k == "granted_on" {
+                                entry.granted_on = Some(d);
+                            } else {
+                                entry.expires_on = Some(d);
+                            }
+                        }
+                        Some(Err(e)) => {
+                            self.err(ProfileErrorKind::BadDate, &kpath, e.to_string());
+                            ok = false;
+                        }
+                        None => {
+                            self.wrong_type(&kpath, "a date string YYYY-MM-DD", val);
+                            ok = false;
+                        }
+                    },
+                    "first_grant" => match val.as_bool() {
+                        Some(b) => entry.first_grant = Some(b),
+                        None => {
+                            self.wrong_type(&kpath, "true (first grant) or false (renewal)", val);
+                            ok = false;
+                        }
+                    },
+                    "certificate_no" | "issuer" | "batch" | "note" => {}
+                    other => {
+                        self.err(
+                            ProfileErrorKind::UnknownField,
+                            &kpath,
+                            format!("unknown key {other:?} in a qualification (code, level, granted_on, expires_on, first_grant, certificate_no, issuer, batch, note)"),
+                        );
+                        ok = false;
+                    }
+                }
+            }
+            if let (Some(g), Some(e)) = (entry.granted_on, entry.expires_on) {
+                if e < g {
+                    self.err(
+                        ProfileErrorKind::BadQualification,
+                        &format!("{qpath}.expires_on"),
+                        format!("expires_on {e} is before granted_on {g}"),
+                    );
+                    ok = false;
+                }
+            }
+            match qual {
+                Some(q) if ok => {
+                    entry.qual = q;
+                    out.push(entry);
+                }
+                Some(_) => {}
+                None if ok => self.err(ProfileErrorKind::BadQualification, &qpath, "a qualification needs a \"code\"".into()),
+                None => {}
+            }
+        }
+        Some(out)
+    }
+}
+
+fn enum_choices(def: &crate::schema::EnumDef) -> String {
+    def.values.iter().map(|v| format!("{} ({})", v.code, v.label)).collect::<Vec<_>>().join(", ")
+}
