@@ -428,6 +428,17 @@ impl<'a> Checker<'a> {
         self.check(e, None)
     }
 
+    /// Checks a value expression whose type is declared (literals take it).
+    pub fn check_typed(&mut self, e: &Expr, ty: Ty) -> C<Node> {
+        let n = self.check(e, Some(ty))?;
+        if n.ty != ty {
+            let (a, b) = (self.ty_name(ty), self.ty_name(n.ty));
+            self.err(e.span, format!("declared as {a}, but the expression is {b}"));
+            return None;
+        }
+        Some(n)
+    }
+
     fn expect_bool(&mut self, e: &Expr) -> C<Node> {
         let n = self.check(e, Some(Ty::Bool))?;
         if n.ty != Ty::Bool {
@@ -630,10 +641,17 @@ impl<'a> Checker<'a> {
             }
             ExprKind::If { cond, then, otherwise } => {
                 let c = self.expect_bool(cond);
-                let t = self.check(then, expected);
-                let t = t?;
-                let o = self.check(otherwise, Some(t.ty));
-                let (c, o) = (c?, o?);
+                // Type the branch that knows its type first; a bare literal borrows it.
+                let (t, o) = if expected.is_none() && self.is_unresolved_name(then) && !self.is_unresolved_name(otherwise) {
+                    let o = self.check(otherwise, None);
+                    let t = o.as_ref().and_then(|o| self.check(then, Some(o.ty)));
+                    (t, o)
+                } else {
+                    let t = self.check(then, expected);
+                    let o = t.as_ref().and_then(|t| self.check(otherwise, Some(t.ty)));
+                    (t, o)
+                };
+                let (c, t, o) = (c?, t?, o?);
                 // A bare literal in the then-branch takes the else-branch's type.
                 let t = if t.ty != o.ty && self.is_unresolved_name(then) { self.check(then, Some(o.ty))? } else { t };
                 if t.ty != o.ty {

@@ -351,8 +351,17 @@ impl PolicySet {
         // 1. Read the files.
         let mut docs: Vec<(String, PolicyDoc)> = Vec::new();
         let mut raw_defs: Vec<(String, String, Option<String>, String, bool)> = Vec::new(); // (origin, name, label, text, derived)
+        let mut declared: HashMap<String, Ty> = HashMap::new();
         for d in &schema.derived {
             raw_defs.push(("schema".into(), d.name.clone(), Some(d.label.clone()), d.expr.clone(), true));
+            if let Some(e) = &d.enum_name {
+                match schema.enums.iter().find(|x| &x.name == e) {
+                    Some(x) => {
+                        declared.insert(d.name.clone(), Ty::Enum(x.id));
+                    }
+                    None => problems.plain("schema", None, &format!("derived.{}", d.name), format!("unknown enum {e:?}"), None),
+                }
+            }
         }
         for (origin, text) in sources {
             let value: serde_json::Value = match serde_json::from_str(text) {
@@ -493,7 +502,10 @@ impl PolicySet {
                     continue;
                 }
                 let mut checker = Checker::new(&schema, &scope);
-                let node = checker.check_value(expr);
+                let node = match declared.get(name) {
+                    Some(ty) => checker.check_typed(expr, *ty),
+                    None => checker.check_value(expr),
+                };
                 for d in &checker.diagnostics {
                     problems.diag(origin, None, &format!("definitions.{name}"), text, d);
                 }

@@ -150,6 +150,9 @@ pub struct DerivedDef {
     pub label: String,
     #[serde(default)]
     pub description: String,
+    /// Declared result enum, when the expression yields enum values (`size_class`).
+    #[serde(default, rename = "enum", skip_serializing_if = "Option::is_none")]
+    pub enum_name: Option<String>,
     pub expr: String,
 }
 
