@@ -467,20 +467,19 @@ impl<'a> Evaluator<'a> {
     fn year_agg(&self, agg: Agg, field: FieldId, from: YearRef, to: YearRef, actual: bool) -> Ev<'a> {
         let mut years = self.years(from, to);
         if actual {
-            // Only years since registration count (成立不足 n 年的按实际经营年限).
-            let reg = self.reg_field.map(|f| self.field(f, None));
-            match reg {
-                Some(Ok(V::Date(d))) => years.retain(|y| *y >= d.year()),
-                _ => {
-                    // Registration unknown: fine if every year is present, else unknown.
-                    let missing = years.iter().any(|y| self.profile.year(field, *y).is_none());
-                    if missing {
-                        let mut u = Unknown::field(field);
-                        if let Some(r) = self.reg_field {
-                            u.fields.insert(r);
+            // Only years since registration count (成立不足 n 年的按实际经营年限). Which years
+            // those are depends on the registration date, so without it the value is unknown.
+            let reg = self.reg_field.ok_or_else(Unknown::undefined)?;
+            match self.field(reg, None) {
+                Ok(V::Date(d)) => years.retain(|y| *y >= d.year()),
+                Ok(_) => return Err(Unknown::undefined()),
+                Err(mut u) => {
+                    for y in &years {
+                        if self.profile.year(field, *y).is_none() {
+                            u.fields.insert(field);
                         }
-                        return Err(u);
                     }
+                    return Err(u);
                 }
             }
         }

@@ -4,15 +4,38 @@
 /// plausible typo (at most a third of the input's length, and at least one edit allowed).
 pub fn closest<'a>(input: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<String> {
     let lower = input.to_lowercase();
-    let limit = (input.chars().count() / 3).max(1);
+    // One edit is allowed from three characters on: a single letter is no evidence.
+    let n = input.chars().count();
+    let limit = if n >= 3 { (n / 3).max(1) } else { 0 };
     let mut best: Option<(usize, &str)> = None;
-    for c in candidates {
+    let seen: Vec<&str> = candidates.into_iter().collect();
+    for &c in &seen {
         let d = strsim::levenshtein(&lower, &c.to_lowercase());
         if d <= limit && best.is_none_or(|(bd, _)| d < bd) {
             best = Some((d, c));
         }
     }
-    best.map(|(_, c)| c.to_string())
+    if let Some((_, c)) = best {
+        return Some(c.to_string());
+    }
+    // Chinese names are often shortened by dropping characters (高新企业 for 高新技术企业):
+    // accept a candidate that contains the input as a subsequence, the closest in length.
+    let chars: Vec<char> = lower.chars().collect();
+    if chars.len() < 2 {
+        return None;
+    }
+    let mut sub: Option<(usize, &str)> = None;
+    for c in seen {
+        let cl: Vec<char> = c.to_lowercase().chars().collect();
+        let mut it = cl.iter();
+        if cl.len() > chars.len() && chars.iter().all(|ch| it.any(|x| x == ch)) {
+            let d = cl.len() - chars.len();
+            if d <= chars.len() && sub.is_none_or(|(bd, _)| d < bd) {
+                sub = Some((d, c));
+            }
+        }
+    }
+    sub.map(|(_, c)| c.to_string())
 }
 
 #[cfg(test)]
@@ -26,5 +49,7 @@ mod tests {
         assert_eq!(closest("employes", names).as_deref(), Some("employees"));
         assert_eq!(closest("xyz", names), None);
         assert_eq!(closest("注册资金", ["注册资本", "成立日期"]).as_deref(), Some("注册资本"));
+        assert_eq!(closest("高新企业", ["高新技术企业", "科技型中小企业"]).as_deref(), Some("高新技术企业"));
+        assert_eq!(closest("企业", ["高新技术企业"]), None, "too short a fragment to guess from");
     }
 }

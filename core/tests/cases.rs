@@ -63,10 +63,13 @@ fn run_case(root: &Path, file: &str, c: &Case) -> Result<(), String> {
     let profile_json: serde_json::Value = match (&c.profile, &c.profile_file) {
         (Some(toml::Value::String(s)), None) => serde_json::from_str(s).map_err(|e| format!("profile JSON: {e}"))?,
         (Some(v), None) => serde_json::to_value(v).map_err(|e| e.to_string())?,
-        (None, Some(f)) => serde_json::from_str(&std::fs::read_to_string(root.join(f)).map_err(|e| e.to_string())?).map_err(|e| e.to_string())?,
+        (None, Some(f)) => {
+            serde_json::from_str(&std::fs::read_to_string(root.join(f)).map_err(|e| e.to_string())?).map_err(|e| e.to_string())?
+        }
         _ => return Err("give exactly one of profile, profile_file".into()),
     };
-    let mut sources: Vec<(String, String)> = huiqi::policy::EMBEDDED_POLICIES.iter().map(|(n, t)| ((*n).to_string(), (*t).to_string())).collect();
+    let mut sources: Vec<(String, String)> =
+        huiqi::policy::EMBEDDED_POLICIES.iter().map(|(n, t)| ((*n).to_string(), (*t).to_string())).collect();
     let policy_id = match (&c.policy, &c.condition) {
         (Some(id), None) => id.clone(),
         (None, Some(cond)) => {
@@ -136,7 +139,11 @@ fn run_case(root: &Path, file: &str, c: &Case) -> Result<(), String> {
 fn data_cases() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
     let dir = root.join("data/cases");
-    let mut files: Vec<_> = std::fs::read_dir(&dir).expect("data/cases").filter_map(|e| e.ok().map(|e| e.path())).filter(|p| p.extension().is_some_and(|x| x == "toml")).collect();
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .expect("data/cases")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+        .collect();
     files.sort();
     let mut failures = Vec::new();
     let mut count = 0;

@@ -110,9 +110,9 @@ mod tests {
     #[test]
     fn renders_caret_under_cjk() {
         let src = "注册资本 >= 500美元";
-        let d = Diagnostic::new("unknown unit `美元`", Span::new(18, 24)).with_hint("units are …");
+        let d = Diagnostic::new("unknown unit `美元`", Span::new(19, 25)).with_hint("units are …");
         let r = d.render(src, "");
-        assert!(r.contains("--> 1:13"), "{r}");
+        assert!(r.contains("--> 1:12"), "{r}");
         // 注册资本 (8 columns) + " >= 500" (7 columns) = 15 spaces, then 4 carets for 美元.
         assert!(r.contains(&format!("| {}^^^^\n", " ".repeat(15))), "{r}");
         assert!(r.ends_with("= hint: units are …"));

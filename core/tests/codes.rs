@@ -1,0 +1,72 @@
+//! Code systems: normalisation, ancestry, historical codes, and the embedded tables.
+
+use huiqi::code::{CodeError, CodeSystems};
+
+fn systems() -> CodeSystems {
+    CodeSystems::embedded().expect("embedded tables")
+}
+
+#[test]
+fn industry_codes_normalise_in_every_spelling() {
+    let s = systems();
+    let ind = s.get(s.id("industry").expect("industry")).expect("sys");
+    for raw in ["3911", "C3911", "c3911", " C 3911 "] {
+        assert_eq!(ind.normalize(raw).expect(raw), "C3911", "{raw}");
+    }
+    assert_eq!(ind.normalize("f").expect("section"), "F");
+    assert_eq!(ind.normalize("0610").expect("leading zero kept"), "B0610");
+    assert_eq!(ind.normalize("R90").expect("division"), "R90");
+    assert!(matches!(ind.normalize("C99"), Err(CodeError::Malformed { .. })));
+    assert!(matches!(ind.normalize("U"), Err(CodeError::Unknown { .. })));
+    assert!(matches!(ind.normalize("C39111"), Err(CodeError::Malformed { .. })));
+}
+
+#[test]
+fn industry_ancestors_are_structural() {
+    let s = systems();
+    let ind = s.get(s.id("industry").expect("industry")).expect("sys");
+    assert_eq!(ind.ancestors("C3911"), vec!["C3911", "C391", "C39", "C"]);
+    assert_eq!(ind.ancestors("K70"), vec!["K70", "K"]);
+    assert!(ind.is_under("C3911", "C39"));
+    assert!(ind.is_under("C3911", "C"));
+    assert!(!ind.is_under("C3911", "C38"));
+    assert!(!ind.is_under("C39", "C3911"), "a parent is not under its child");
+    // G5910 (装卸搬运) and G5920 are siblings under G59.
+    assert!(ind.is_under("G5910", "G59") && !ind.is_under("G5920", "G5910"));
+}
+
+#[test]
+fn industry_table_has_all_sections_and_divisions() {
+    let s = systems();
+    let ind = s.get(s.id("industry").expect("industry")).expect("sys");
+    let sections = ind.nodes().filter(|n| n.code.len() == 1).count();
+    let divisions = ind.nodes().filter(|n| n.code.len() == 3).count();
+    assert_eq!((sections, divisions), (20, 97));
+    assert_eq!(ind.describe("C39"), "C39 计算机、通信和其他电子设备制造业");
+}
+
+#[test]
+fn region_codes_prefixes_and_history() {
+    let s = systems();
+    let reg = s.get(s.id("region").expect("region")).expect("sys");
+    assert_eq!(reg.normalize("3701").expect("prefix"), "370100");
+    assert_eq!(reg.normalize("37").expect("prefix"), "370000");
+    for (old, new) in [("371202", "370116"), ("371203", "370117"), ("370181", "370114"), ("370125", "370115"), ("370123", "370113")] {
+        assert_eq!(reg.normalize(old).expect(old), new, "{old}");
+    }
+    assert_eq!(reg.ancestors("370116"), vec!["370116", "370100", "370000"]);
+    assert!(reg.is_under("370102", "370100"));
+    assert!(!reg.is_under("370202", "370100"), "青岛 is not under 济南");
+    assert_eq!(reg.describe("370116"), "370116 莱芜区");
+    assert!(reg.normalize("abc").is_err());
+}
+
+#[test]
+fn zones_are_a_table_with_aliases_and_parents() {
+    let s = systems();
+    let zone = s.get(s.id("zone").expect("zone")).expect("sys");
+    assert_eq!(zone.normalize("jn_hitech").expect("alias"), "370171");
+    assert_eq!(zone.normalize("JN_HITECH").expect("alias, any case"), "370171");
+    assert!(zone.is_under("jn_ftz_bonded", "370171"), "综保区 sits inside 高新区");
+    assert!(matches!(zone.normalize("nowhere"), Err(CodeError::Unknown { .. })));
+}
