@@ -77,6 +77,9 @@ enum Command {
         /// Show ineligible policies with their unmet conditions too.
         #[arg(long)]
         all: bool,
+        /// Evaluation path: the compiled index (default) or the reference evaluator.
+        #[arg(long, value_enum, default_value_t = PathArg::Index)]
+        engine: PathArg,
     },
     /// Explain one policy for one enterprise, condition by condition.
     Explain {
@@ -91,6 +94,21 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum PathArg {
+    Index,
+    Reference,
+}
+
+impl PathArg {
+    fn path(self) -> huiqi::engine::MatchPath {
+        match self {
+            PathArg::Index => huiqi::engine::MatchPath::Index,
+            PathArg::Reference => huiqi::engine::MatchPath::Reference,
+        }
+    }
 }
 
 #[derive(Subcommand)]
@@ -247,7 +265,7 @@ fn run(cli: Cli) -> Result<ExitCode, Fail> {
                 Ok(ExitCode::from(1))
             }
         },
-        Command::Match { profile, profiles, set, as_of: date, json, all } => {
+        Command::Match { profile, profiles, set, as_of: date, json, all, engine: path_arg } => {
             let engine = engine(&set)?;
             let date = as_of(&date)?;
             let date_s = date.to_string();
@@ -258,20 +276,20 @@ fn run(cli: Cli) -> Result<ExitCode, Fail> {
                     if line.trim().is_empty() {
                         continue;
                     }
-                    writeln!(out, "{}", ffi::match_json(&engine, &line, &date_s))?;
+                    writeln!(out, "{}", ffi::match_json_with(&engine, &line, &date_s, path_arg.path()))?;
                 }
                 return Ok(ExitCode::SUCCESS);
             }
             let Some(path) = profile else { return Err(Fail("give --profile FILE or --profiles FILE.jsonl".into(), 2)) };
             let text = read(&path)?;
             if json {
-                let env = ffi::match_json(&engine, &text, &date_s);
+                let env = ffi::match_json_with(&engine, &text, &date_s, path_arg.path());
                 let failed = env.starts_with("{\"type\":\"failure\"");
                 writeln!(out, "{env}")?;
                 return Ok(if failed { ExitCode::from(1) } else { ExitCode::SUCCESS });
             }
             let p = engine.profile_from_json(&text).map_err(|e| Fail(format!("{}: {e}", path.display()), 1))?;
-            let r = engine.match_reference(&p, date);
+            let r = engine.match_profile(&p, date, path_arg.path());
             print_match(&mut out, &r, all)?;
             Ok(ExitCode::SUCCESS)
         }

@@ -311,6 +311,72 @@ impl Node {
         }
     }
 
+    /// Direct children, mutably.
+    fn children_mut(&mut self) -> Vec<&mut Node> {
+        use NodeKind::*;
+        match &mut self.kind {
+            Const(_)
+            | AsOf
+            | Field { .. }
+            | Def(_)
+            | Eligible(_)
+            | YearAgg { .. }
+            | Growth { .. }
+            | AvgGrowth { .. }
+            | Has { .. }
+            | GrantedIn { .. }
+            | Known(_)
+            | ManualReview(_) => vec![],
+            Not(a)
+            | Neg(a)
+            | InSet { expr: a, .. }
+            | Under { expr: a, .. }
+            | TagContains { expr: a, .. }
+            | TextContains { expr: a, .. }
+            | Matches { expr: a, .. }
+            | Quantified { body: a, .. }
+            | CagrCmp { rate: a, .. }
+            | DateShift { date: a, .. }
+            | Since { date: a, .. } => vec![a],
+            And(xs) | Or(xs) | AtLeast(_, xs) | MinMax { args: xs, .. } => xs.iter_mut().collect(),
+            Cmp { lhs, rhs, .. } | Arith { lhs, rhs, .. } => vec![lhs, rhs],
+            Between { expr, low, high, .. } => vec![expr, low, high],
+            If { cond, then, otherwise } => vec![cond, then, otherwise],
+            Band { expr, rows, otherwise } => {
+                let mut v: Vec<&mut Node> = vec![expr];
+                for (_, t, s) in rows {
+                    v.push(t);
+                    v.push(s);
+                }
+                if let Some(o) = otherwise {
+                    v.push(o);
+                }
+                v
+            }
+        }
+    }
+
+    /// The same tree with spans and display hints cleared: equal conditions written in
+    /// different places compare equal (used to deduplicate predicates).
+    pub fn canonical(&self) -> Node {
+        let mut n = self.clone();
+        n.clear_spans();
+        n
+    }
+
+    fn clear_spans(&mut self) {
+        self.span = Span::default();
+        self.percent = false;
+        for c in self.children_mut() {
+            c.clear_spans();
+        }
+    }
+
+    /// Whether the node is a constant.
+    pub fn is_const(&self) -> bool {
+        matches!(self.kind, NodeKind::Const(_))
+    }
+
     /// Fields this node reads directly (not through definitions).
     pub fn fields(&self, out: &mut Vec<FieldId>) {
         match &self.kind {

@@ -9,6 +9,7 @@ use serde::Serialize;
 use crate::date::Date;
 use crate::eval::{Evaluator, Tri};
 use crate::explain::{Explainer, Explanation};
+use crate::index::{IndexStats, Matcher, PolicyIndex};
 use crate::outcome::{self, MatchOutcome, PolicyOutcome, Verdict};
 use crate::policy::{Policy, PolicySet, PolicySetError};
 use crate::profile::{Profile, ProfileErrors};
@@ -29,6 +30,17 @@ pub enum EngineError {
 #[derive(Clone, Debug)]
 pub struct Engine {
     set: Arc<PolicySet>,
+    index: Arc<PolicyIndex>,
+}
+
+/// Which evaluation path answers a match.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum MatchPath {
+    /// The compiled policy index (fast).
+    #[default]
+    Index,
+    /// The reference evaluator (the oracle).
+    Reference,
 }
 
 /// The explanation of one policy for one enterprise.
@@ -43,17 +55,40 @@ pub struct ExplainOutcome {
 impl Engine {
     /// The embedded schema and real policy set.
     pub fn embedded() -> Result<Engine, EngineError> {
-        Ok(Engine { set: Arc::new(PolicySet::embedded()?) })
+        Ok(Engine::from_set(PolicySet::embedded()?))
     }
 
     /// Compiles policy files (origin, JSON text) against a schema.
     pub fn from_sources(schema: Arc<Schema>, sources: &[(String, String)]) -> Result<Engine, EngineError> {
-        Ok(Engine { set: Arc::new(PolicySet::compile(schema, sources)?) })
+        Ok(Engine::from_set(PolicySet::compile(schema, sources)?))
     }
 
     /// Wraps an already compiled set.
     pub fn from_set(set: PolicySet) -> Engine {
-        Engine { set: Arc::new(set) }
+        let index = PolicyIndex::build(&set);
+        Engine { set: Arc::new(set), index: Arc::new(index) }
+    }
+
+    /// Shape of the compiled index.
+    pub fn index_stats(&self) -> IndexStats {
+        self.index.stats()
+    }
+
+    /// A reusable matcher for [`Engine::match_with`] (one per thread).
+    pub fn matcher(&self) -> Matcher {
+        self.index.matcher()
+    }
+
+    /// The verdict of every policy (policy-set order) through the index, reusing buffers:
+    /// the plain, fast match with no explanations.
+    pub fn match_with<'m>(&self, m: &'m mut Matcher, profile: &Profile, as_of: Date) -> &'m [Tri] {
+        self.index.match_profile(&self.set, profile, as_of, m)
+    }
+
+    /// The verdict of every policy (policy-set order) through the index.
+    pub fn verdicts(&self, profile: &Profile, as_of: Date) -> Vec<Verdict> {
+        let mut m = self.matcher();
+        self.match_with(&mut m, profile, as_of).iter().map(|t| Verdict::from_tri(*t)).collect()
     }
 
     /// The compiled policy set.
@@ -92,18 +127,29 @@ impl Engine {
     /// Matches one enterprise against every policy in force, with reasons, through the
     /// reference evaluator.
     pub fn match_reference(&self, profile: &Profile, as_of: Date) -> MatchOutcome {
+        self.match_profile(profile, as_of, MatchPath::Reference)
+    }
+
+    /// Matches one enterprise against every policy in force, with reasons. Verdicts come
+    /// from `path`; the reasons (score, unmet conditions, missing fields) are explained on
+    /// demand from the same semantics.
+    pub fn match_profile(&self, profile: &Profile, as_of: Date, path: MatchPath) -> MatchOutcome {
         let ev = Evaluator::new(&self.set, profile, as_of);
         let ex = Explainer::new(&ev);
+        let fast: Option<Vec<Verdict>> = (path == MatchPath::Index).then(|| self.verdicts(profile, as_of));
         let mut out = Vec::new();
         for (i, p) in self.set.policies.iter().enumerate() {
             if !Self::in_force(p, as_of) {
                 continue;
             }
-            let verdict = Verdict::from_tri(match ev.policy(i) {
-                Ok(true) => Tri::True,
-                Ok(false) => Tri::False,
-                Err(_) => Tri::Unknown,
-            });
+            let verdict = match &fast {
+                Some(v) => v.get(i).copied().unwrap_or(Verdict::Undetermined),
+                None => Verdict::from_tri(match ev.policy(i) {
+                    Ok(true) => Tri::True,
+                    Ok(false) => Tri::False,
+                    Err(_) => Tri::Unknown,
+                }),
+            };
             let explanation = ex.explain(&p.condition, &p.condition_text, true);
             out.push(outcome::outcome(&ev, p, verdict, &explanation));
         }

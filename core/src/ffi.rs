@@ -14,7 +14,7 @@
 use serde::Serialize;
 
 use crate::date::Date;
-use crate::engine::{Engine, EngineError};
+use crate::engine::{Engine, EngineError, MatchPath};
 use crate::policy::PolicySetError;
 use crate::profile::ProfileErrors;
 
@@ -112,12 +112,17 @@ fn parse_date(as_of: &str) -> Result<Date, Vec<ErrorItem>> {
     Date::parse(as_of).map_err(|e| vec![ErrorItem { path: Some("as_of".into()), ..ErrorItem::new("request", e.to_string()) }])
 }
 
-/// Matches a profile (JSON text) on `as_of` (`YYYY-MM-DD`) through the reference path.
+/// Matches a profile (JSON text) on `as_of` (`YYYY-MM-DD`) through the index.
 pub fn match_json(engine: &Engine, profile_json: &str, as_of: &str) -> String {
+    match_json_with(engine, profile_json, as_of, MatchPath::Index)
+}
+
+/// Matches a profile (JSON text) on `as_of` through the given path.
+pub fn match_json_with(engine: &Engine, profile_json: &str, as_of: &str, path: MatchPath) -> String {
     let run = || -> Result<_, Vec<ErrorItem>> {
         let date = parse_date(as_of)?;
         let profile = engine.profile_from_json(profile_json).map_err(|e| profile_errors(&e))?;
-        Ok(engine.match_reference(&profile, date))
+        Ok(engine.match_profile(&profile, date, path))
     };
     match run() {
         Ok(r) => Envelope::Success { warnings: r.warnings.clone(), result: r }.to_json(),

@@ -1,0 +1,81 @@
+//! A fixed-size bitset over predicate ids, with word-level range fills (a threshold group
+//! sets a contiguous run of predicates at once).
+
+/// Bits over predicate ids.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Bits {
+    words: Vec<u64>,
+}
+
+impl Bits {
+    pub fn new(len: usize) -> Bits {
+        Bits { words: vec![0; len.div_ceil(64)] }
+    }
+
+    pub fn clear(&mut self) {
+        self.words.iter_mut().for_each(|w| *w = 0);
+    }
+
+    #[inline]
+    pub fn get(&self, i: u32) -> bool {
+        self.words.get((i >> 6) as usize).is_some_and(|w| w >> (i & 63) & 1 == 1)
+    }
+
+    #[inline]
+    pub fn set(&mut self, i: u32) {
+        if let Some(w) = self.words.get_mut((i >> 6) as usize) {
+            *w |= 1 << (i & 63);
+        }
+    }
+
+    /// Sets bits `start..end`.
+    pub fn set_range(&mut self, start: u32, end: u32) {
+        if start >= end {
+            return;
+        }
+        let (s, e) = (start as usize, end as usize);
+        let (sw, ew) = (s >> 6, (e - 1) >> 6);
+        let first = !0u64 << (s & 63);
+        let last = !0u64 >> (63 - ((e - 1) & 63));
+        if sw == ew {
+            if let Some(w) = self.words.get_mut(sw) {
+                *w |= first & last;
+            }
+            return;
+        }
+        if let Some(w) = self.words.get_mut(sw) {
+            *w |= first;
+        }
+        for w in self.words.iter_mut().take(ew).skip(sw + 1) {
+            *w = !0;
+        }
+        if let Some(w) = self.words.get_mut(ew) {
+            *w |= last;
+        }
+    }
+
+    pub fn count(&self) -> usize {
+        self.words.iter().map(|w| w.count_ones() as usize).sum()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Bits;
+
+    #[test]
+    fn ranges_match_single_sets() {
+        for (s, e) in [(0, 0), (0, 1), (3, 64), (60, 70), (0, 128), (64, 65), (5, 200), (127, 129)] {
+            let mut a = Bits::new(256);
+            let mut b = Bits::new(256);
+            a.set_range(s, e);
+            for i in s..e {
+                b.set(i);
+            }
+            assert_eq!(a, b, "{s}..{e}");
+            assert_eq!(a.count(), (e - s) as usize);
+        }
+        let b = Bits::new(10);
+        assert!(!b.get(1000), "out of range reads false");
+    }
+}

@@ -1,0 +1,804 @@
+//! The policy index: one enterprise against every policy in microseconds, with exactly the
+//! reference evaluator's verdicts.
+//!
+//! # Design
+//!
+//! **Compile.** Each policy condition is normalised: definitions are inlined, negation is
+//! pushed to the leaves (valid under Kleene logic: `not (a and b)` = `not a or not b`, and
+//! `not at_least(k, xs)` = `at_least(n-k+1, not xs)`), `between` becomes two thresholds,
+//! constants fold. Every distinct leaf predicate across all policies gets a
+//! [`PredicateId`] in a dictionary, and each policy becomes a small [`Program`] over
+//! predicate literals.
+//!
+//! **Encode.** A profile is encoded once as two bitsets over predicate ids: *known* and
+//! *true*. Leaves are grouped by their *value source* (a field at a year, a derived field,
+//! an arithmetic expression such as `rd_expense@fy1 / operating_revenue@fy1`), and each
+//! source is evaluated once per profile. Per source: threshold predicates (`>=`, `>`, `<=`,
+//! `<`) are numbered in threshold order, so one binary search sets a contiguous run of bits;
+//! equality and `in` predicates are a hash lookup of the value; `under` predicates a lookup
+//! per ancestor of the code; text predicates one `RegexSet` pass. What cannot be indexed
+//! (qualification tests, as-of-relative dates, year quantifiers…) is a *generic* predicate,
+//! evaluated by the reference evaluator — the fallback set.
+//!
+//! **Match.** Each conjunctive policy is filed under one *guard* literal it requires (the
+//! k-index / percolator pre-filter idea, choosing the most selective kind: a code, enum or
+//! list membership before a threshold). A guard that is known false rules out its whole
+//! group without visiting it. The other policies are evaluated as programs over the bits;
+//! policies that use `eligible(…)` run last, in dependency order.
+//!
+//! The trade-off: encoding costs one pass over the distinct predicates, so the index pays
+//! when predicates are shared across policies (they are: thresholds come from round
+//! values, regions and industries from code lists). Differential property tests check it
+//! against the reference evaluator on random policy sets and profiles.
+
+mod bits;
+
+use std::collections::HashMap;
+
+use regex::RegexSet;
+use rust_decimal::Decimal;
+
+use crate::check::{Const, Node, NodeKind, Ty, YearRef};
+use crate::code::SystemId;
+use crate::date::Date;
+use crate::eval::{Evaluator, Tri, V};
+use crate::lang::ast::{CmpOp, ContainsMode};
+use crate::policy::PolicySet;
+use crate::profile::Profile;
+
+pub use bits::Bits;
+
+/// Identifies a leaf predicate in the dictionary.
+pub type PredicateId = u32;
+
+/// A compiled condition over predicate literals.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Program {
+    Const(Tri),
+    /// A predicate, negated when the flag is set.
+    Lit(PredicateId, bool),
+    /// Another policy's verdict, negated when the flag is set.
+    Policy(u32, bool),
+    And(Vec<Program>),
+    Or(Vec<Program>),
+    AtLeast(u32, Vec<Program>),
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+enum Key {
+    D(Decimal),
+    I(i64),
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+enum EqKey {
+    D(Decimal),
+    I(i64),
+    S(String),
+    B(bool),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+enum Op {
+    Ge,
+    Gt,
+    Le,
+    Lt,
+}
+
+/// A leaf before numbering.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+enum Leaf {
+    Threshold { source: Node, op: Op, key: Key },
+    Member { source: Node, keys: Vec<EqKey> },
+    Under { source: Node, system: SystemId, codes: Vec<String> },
+    Text { source: Node, patterns: Vec<String>, all: bool },
+    Bool { source: Node },
+    Generic { node: Node },
+}
+
+impl Leaf {
+    fn source(&self) -> Option<&Node> {
+        match self {
+            Leaf::Threshold { source, .. }
+            | Leaf::Member { source, .. }
+            | Leaf::Under { source, .. }
+            | Leaf::Text { source, .. }
+            | Leaf::Bool { source } => Some(source),
+            Leaf::Generic { .. } => None,
+        }
+    }
+
+    /// Guard preference: lower is more selective (a code or list membership is rarely
+    /// true; a threshold often is).
+    fn guard_cost(&self, negated: bool) -> u32 {
+        let base = match self {
+            Leaf::Member { keys, .. } => 10 + keys.len() as u32,
+            Leaf::Under { codes, .. } => 20 + codes.len() as u32,
+            Leaf::Bool { .. } => 40,
+            Leaf::Text { .. } => 50,
+            Leaf::Threshold { .. } => 60,
+            Leaf::Generic { .. } => 90,
+        };
+        if negated {
+            base + 100
+        } else {
+            base
+        }
+    }
+}
+
+fn order_key(v: &V<'_>) -> Option<Key> {
+    match v {
+        V::Num(d) => Some(Key::D(*d)),
+        V::Date(d) => Some(Key::I(i64::from(d.day_number()))),
+        V::Year(y) => Some(Key::I(i64::from(*y))),
+        V::Enum(e) => Some(Key::I(i64::from(*e))),
+        _ => None,
+    }
+}
+
+fn eq_key(v: &V<'_>) -> Option<EqKey> {
+    match v {
+        V::Num(d) => Some(EqKey::D(d.normalize())),
+        V::Date(d) => Some(EqKey::I(i64::from(d.day_number()))),
+        V::Year(y) => Some(EqKey::I(i64::from(*y))),
+        V::Enum(e) => Some(EqKey::I(i64::from(*e))),
+        V::Code(s) | V::Text(s) => Some(EqKey::S((*s).to_string())),
+        V::Bool(b) => Some(EqKey::B(*b)),
+        _ => None,
+    }
+}
+
+/// The runtime value of a constant that does not depend on the evaluation date.
+fn const_value(c: &Const) -> Option<V<'_>> {
+    Some(match c {
+        Const::Bool(b) => V::Bool(*b),
+        Const::Num(d) => V::Num(*d),
+        Const::Date(d) => V::Date(*d),
+        Const::Enum(e) => V::Enum(*e),
+        Const::Code(s) => V::Code(s),
+        Const::Text(s) => V::Text(s),
+        Const::Year(YearRef::Abs(y)) => V::Year(*y),
+        Const::Year(_) | Const::Duration(_) => return None,
+    })
+}
+
+struct Run {
+    op: Op,
+    keys: Vec<Key>,
+    first: PredicateId,
+}
+
+struct TextIndex {
+    set: RegexSet,
+    /// (predicate, pattern indices, all required)
+    preds: Vec<(PredicateId, Vec<usize>, bool)>,
+}
+
+/// The predicates of one value source and how to set their bits from the source's value.
+struct Source {
+    node: Node,
+    first: PredicateId,
+    end: PredicateId,
+    runs: Vec<Run>,
+    members: HashMap<EqKey, Vec<PredicateId>>,
+    under_system: Option<SystemId>,
+    unders: HashMap<String, Vec<PredicateId>>,
+    text: Option<TextIndex>,
+    boolean: Option<PredicateId>,
+}
+
+struct Guard {
+    pred: PredicateId,
+    negated: bool,
+    policies: Vec<u32>,
+}
+
+/// Statistics of a compiled index.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub struct IndexStats {
+    pub policies: usize,
+    pub predicates: usize,
+    pub sources: usize,
+    pub generic_predicates: usize,
+    pub guard_groups: usize,
+    pub guarded_policies: usize,
+    pub fallback_policies: usize,
+    pub dependent_policies: usize,
+}
+
+/// The compiled policy index.
+pub struct PolicyIndex {
+    predicates: usize,
+    sources: Vec<Source>,
+    generic: Vec<(PredicateId, Node)>,
+    programs: Vec<Program>,
+    guards: Vec<Guard>,
+    fallback: Vec<u32>,
+    dependent: Vec<u32>,
+    stats: IndexStats,
+}
+
+impl std::fmt::Debug for PolicyIndex {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PolicyIndex").field("stats", &self.stats).finish()
+    }
+}
+
+struct Builder<'s> {
+    set: &'s PolicySet,
+    leaves: Vec<Leaf>,
+    ids: HashMap<Leaf, u32>,
+}
+
+impl Builder<'_> {
+    fn leaf_id(&mut self, leaf: Leaf) -> u32 {
+        if let Some(&i) = self.ids.get(&leaf) {
+            return i;
+        }
+        let i = self.leaves.len() as u32;
+        self.ids.insert(leaf.clone(), i);
+        self.leaves.push(leaf);
+        i
+    }
+
+    fn generic(&mut self, n: &Node, neg: bool) -> Program {
+        let id = self.leaf_id(Leaf::Generic { node: n.canonical() });
+        Program::Lit(id, neg)
+    }
+
+    /// Normalises a boolean node to a program (negation pushed down), with temporary ids.
+    fn norm(&mut self, n: &Node, neg: bool, depth: usize) -> Program {
+        use NodeKind as K;
+        if depth > 256 {
+            return self.generic(n, neg);
+        }
+        match &n.kind {
+            K::Const(Const::Bool(b)) => Program::Const(if *b != neg { Tri::True } else { Tri::False }),
+            K::Not(x) => self.norm(x, !neg, depth + 1),
+            K::And(xs) | K::Or(xs) => {
+                let parts: Vec<Program> = xs.iter().map(|x| self.norm(x, neg, depth + 1)).collect();
+                let is_and = matches!(n.kind, K::And(_)) != neg;
+                fold(is_and, parts)
+            }
+            K::AtLeast(k, xs) => {
+                let parts: Vec<Program> = xs.iter().map(|x| self.norm(x, neg, depth + 1)).collect();
+                let k = if neg { (xs.len() as u32 + 1).saturating_sub(*k) } else { *k };
+                if k == 0 {
+                    Program::Const(Tri::True)
+                } else {
+                    Program::AtLeast(k, parts)
+                }
+            }
+            K::Def(i) if n.ty == Ty::Bool => match self.set.definitions.get(*i) {
+                Some(d) => {
+                    let node = d.node.clone();
+                    self.norm(&node, neg, depth + 1)
+                }
+                None => self.generic(n, neg),
+            },
+            K::Eligible(i) => Program::Policy(*i as u32, neg),
+            K::Between { expr, low, high, low_inclusive, high_inclusive } => {
+                let (Some(lo), Some(hi)) = (const_key(low), const_key(high)) else { return self.generic(n, neg) };
+                let src = expr.canonical();
+                let a = self.leaf_id(Leaf::Threshold { source: src.clone(), op: if *low_inclusive { Op::Ge } else { Op::Gt }, key: lo });
+                let b = self.leaf_id(Leaf::Threshold { source: src, op: if *high_inclusive { Op::Le } else { Op::Lt }, key: hi });
+                fold(!neg, vec![Program::Lit(a, neg), Program::Lit(b, neg)])
+            }
+            _ => {
+                let (leaf, extra) = classify(n);
+                let id = self.leaf_id(leaf);
+                Program::Lit(id, neg != extra)
+            }
+        }
+    }
+}
+
+fn const_key(n: &Node) -> Option<Key> {
+    match &n.kind {
+        NodeKind::Const(c) => const_value(c).as_ref().and_then(order_key),
+        _ => None,
+    }
+}
+
+fn const_eq(c: &Const) -> Option<EqKey> {
+    const_value(c).as_ref().and_then(eq_key)
+}
+
+/// Folds an and/or: constants are absorbed, nested same-kind nodes flattened.
+fn fold(is_and: bool, parts: Vec<Program>) -> Program {
+    let (absorb, neutral) = if is_and { (Tri::False, Tri::True) } else { (Tri::True, Tri::False) };
+    let mut out = Vec::new();
+    for p in parts {
+        match p {
+            Program::Const(t) if t == absorb => return Program::Const(absorb),
+            Program::Const(t) if t == neutral => {}
+            Program::And(xs) if is_and => out.extend(xs),
+            Program::Or(xs) if !is_and => out.extend(xs),
+            other => out.push(other),
+        }
+    }
+    match out.len() {
+        0 => Program::Const(neutral),
+        1 => out.pop().unwrap_or(Program::Const(neutral)),
+        _ => {
+            if is_and {
+                Program::And(out)
+            } else {
+                Program::Or(out)
+            }
+        }
+    }
+}
+
+/// Classifies a leaf node; the flag says the leaf stands for the *negation* of the
+/// returned predicate (`x != 3` is `not (x = 3)`).
+fn classify(n: &Node) -> (Leaf, bool) {
+    use NodeKind as K;
+    let generic = || (Leaf::Generic { node: n.canonical() }, false);
+    match &n.kind {
+        K::Cmp { op, lhs, rhs } => {
+            let (src, c, op) = match (&lhs.kind, &rhs.kind) {
+                (_, K::Const(c)) if !lhs.is_const() => (lhs, c, *op),
+                (K::Const(c), _) if !rhs.is_const() => (rhs, c, op.flip()),
+                _ => return generic(),
+            };
+            let source = src.canonical();
+            match op {
+                CmpOp::Eq | CmpOp::Ne => match const_eq(c) {
+                    Some(k) => (Leaf::Member { source, keys: vec![k] }, op == CmpOp::Ne),
+                    None => generic(),
+                },
+                _ => match const_value(c).as_ref().and_then(order_key) {
+                    Some(key) => {
+                        let op = match op {
+                            CmpOp::Ge => Op::Ge,
+                            CmpOp::Gt => Op::Gt,
+                            CmpOp::Le => Op::Le,
+                            _ => Op::Lt,
+                        };
+                        (Leaf::Threshold { source, op, key }, false)
+                    }
+                    None => generic(),
+                },
+            }
+        }
+        K::InSet { expr, items, negated } => {
+            let keys: Option<Vec<EqKey>> = items.iter().map(const_eq).collect();
+            match keys {
+                Some(mut keys) => {
+                    keys.dedup();
+                    (Leaf::Member { source: expr.canonical(), keys }, *negated)
+                }
+                None => generic(),
+            }
+        }
+        K::Under { expr, system, codes } => (Leaf::Under { source: expr.canonical(), system: *system, codes: codes.clone() }, false),
+        K::TextContains { expr, mode, items } => (
+            Leaf::Text {
+                source: expr.canonical(),
+                patterns: items.iter().map(|s| regex::escape(s)).collect(),
+                all: *mode == ContainsMode::All,
+            },
+            false,
+        ),
+        K::Matches { expr, pattern } => {
+            (Leaf::Text { source: expr.canonical(), patterns: vec![pattern.source.clone()], all: false }, false)
+        }
+        K::Field { .. } if n.ty == Ty::Bool => (Leaf::Bool { source: n.canonical() }, false),
+        _ => generic(),
+    }
+}
+
+fn remap(p: &Program, map: &[u32]) -> Program {
+    match p {
+        Program::Lit(i, n) => Program::Lit(map.get(*i as usize).copied().unwrap_or(*i), *n),
+        Program::And(xs) => Program::And(xs.iter().map(|x| remap(x, map)).collect()),
+        Program::Or(xs) => Program::Or(xs.iter().map(|x| remap(x, map)).collect()),
+        Program::AtLeast(k, xs) => Program::AtLeast(*k, xs.iter().map(|x| remap(x, map)).collect()),
+        other => other.clone(),
+    }
+}
+
+fn uses_policies(p: &Program) -> bool {
+    match p {
+        Program::Policy(..) => true,
+        Program::And(xs) | Program::Or(xs) | Program::AtLeast(_, xs) => xs.iter().any(uses_policies),
+        _ => false,
+    }
+}
+
+impl PolicyIndex {
+    /// Compiles the index of a checked policy set.
+    #[expect(clippy::mutable_key_type, reason = "nodes hash and compare by regex source text, never by the regex's internal cache")]
+    pub fn build(set: &PolicySet) -> PolicyIndex {
+        let mut b = Builder { set, leaves: Vec::new(), ids: HashMap::new() };
+        let temp: Vec<Program> = set.policies.iter().map(|p| b.norm(&p.condition, false, 0)).collect();
+
+        // Number predicates source by source, thresholds in key order, so that a source's
+        // predicates are one contiguous id range and a threshold run is contiguous too.
+        let mut by_source: Vec<(Node, Vec<u32>)> = Vec::new();
+        let mut source_pos: HashMap<Node, usize> = HashMap::new();
+        let mut generic_leaves = Vec::new();
+        for (i, leaf) in b.leaves.iter().enumerate() {
+            match leaf.source() {
+                Some(src) => {
+                    let pos = *source_pos.entry(src.clone()).or_insert_with(|| {
+                        by_source.push((src.clone(), Vec::new()));
+                        by_source.len() - 1
+                    });
+                    if let Some(entry) = by_source.get_mut(pos) {
+                        entry.1.push(i as u32);
+                    }
+                }
+                None => generic_leaves.push(i as u32),
+            }
+        }
+        let mut map = vec![0u32; b.leaves.len()];
+        let mut next: u32 = 0;
+        let mut sources = Vec::new();
+        for (node, leaf_ids) in by_source {
+            let first = next;
+            let mut src = Source {
+                node,
+                first,
+                end: first,
+                runs: Vec::new(),
+                members: HashMap::new(),
+                under_system: None,
+                unders: HashMap::new(),
+                text: None,
+                boolean: None,
+            };
+            // Threshold runs.
+            for op in [Op::Ge, Op::Gt, Op::Le, Op::Lt] {
+                let mut ks: Vec<(Key, u32)> = leaf_ids
+                    .iter()
+                    .filter_map(|&l| match b.leaves.get(l as usize) {
+                        Some(Leaf::Threshold { op: o, key, .. }) if *o == op => Some((key.clone(), l)),
+                        _ => None,
+                    })
+                    .collect();
+                if ks.is_empty() {
+                    continue;
+                }
+                ks.sort();
+                let run_first = next;
+                for (_, l) in &ks {
+                    if let Some(m) = map.get_mut(*l as usize) {
+                        *m = next;
+                    }
+                    next += 1;
+                }
+                src.runs.push(Run { op, keys: ks.into_iter().map(|(k, _)| k).collect(), first: run_first });
+            }
+            // Everything else of this source.
+            let mut patterns: Vec<String> = Vec::new();
+            let mut text_preds = Vec::new();
+            for &l in &leaf_ids {
+                let id = match b.leaves.get(l as usize) {
+                    Some(Leaf::Threshold { .. }) | None => continue,
+                    Some(_) => {
+                        let id = next;
+                        next += 1;
+                        if let Some(m) = map.get_mut(l as usize) {
+                            *m = id;
+                        }
+                        id
+                    }
+                };
+                match b.leaves.get(l as usize) {
+                    Some(Leaf::Member { keys, .. }) => {
+                        for k in keys {
+                            src.members.entry(k.clone()).or_default().push(id);
+                        }
+                    }
+                    Some(Leaf::Under { system, codes, .. }) => {
+                        src.under_system = Some(*system);
+                        for c in codes {
+                            src.unders.entry(c.clone()).or_default().push(id);
+                        }
+                    }
+                    Some(Leaf::Text { patterns: ps, all, .. }) => {
+                        let mut idx = Vec::new();
+                        for p in ps {
+                            let k = patterns.iter().position(|x| x == p).unwrap_or_else(|| {
+                                patterns.push(p.clone());
+                                patterns.len() - 1
+                            });
+                            idx.push(k);
+                        }
+                        text_preds.push((id, idx, *all));
+                    }
+                    Some(Leaf::Bool { .. }) => src.boolean = Some(id),
+                    _ => {}
+                }
+            }
+            if !text_preds.is_empty() {
+                match regex::RegexSetBuilder::new(&patterns).size_limit(crate::check::REGEX_SIZE_LIMIT * 8).build() {
+                    Ok(set) => src.text = Some(TextIndex { set, preds: text_preds }),
+                    Err(_) => {
+                        // Too big together: these predicates fall back to the evaluator.
+                        for (id, _, _) in text_preds {
+                            if let Some(l) = map.iter().position(|m| *m == id) {
+                                generic_leaves.push(l as u32);
+                            }
+                        }
+                    }
+                }
+            }
+            src.end = next;
+            sources.push(src);
+        }
+        let mut generic = Vec::new();
+        for l in generic_leaves {
+            let node = match b.leaves.get(l as usize) {
+                Some(Leaf::Generic { node }) => node.clone(),
+                Some(other) => rebuild_leaf(other),
+                None => continue,
+            };
+            let id = next;
+            next += 1;
+            if let Some(m) = map.get_mut(l as usize) {
+                *m = id;
+            }
+            generic.push((id, node));
+        }
+        let programs: Vec<Program> = temp.iter().map(|p| remap(p, &map)).collect();
+        let final_leaf = |id: u32| map.iter().position(|m| *m == id).and_then(|l| b.leaves.get(l));
+
+        // Guards.
+        let mut guards: HashMap<(u32, bool), Vec<u32>> = HashMap::new();
+        let mut fallback = Vec::new();
+        let mut dependent = Vec::new();
+        let order: Vec<usize> = set.order.clone();
+        for &pi in &order {
+            let Some(prog) = programs.get(pi) else { continue };
+            let pi = pi as u32;
+            if uses_policies(prog) {
+                dependent.push(pi);
+                continue;
+            }
+            let candidates: Vec<(u32, bool)> = match prog {
+                Program::Lit(i, n) => vec![(*i, *n)],
+                Program::And(xs) => xs.iter().filter_map(|x| if let Program::Lit(i, n) = x { Some((*i, *n)) } else { None }).collect(),
+                _ => Vec::new(),
+            };
+            let best = candidates.into_iter().min_by_key(|(i, n)| final_leaf(*i).map_or(u32::MAX, |l| l.guard_cost(*n)));
+            match best {
+                Some(g) => guards.entry(g).or_default().push(pi),
+                None => fallback.push(pi),
+            }
+        }
+        let mut guards: Vec<Guard> = guards.into_iter().map(|((pred, negated), policies)| Guard { pred, negated, policies }).collect();
+        guards.sort_by_key(|g| (g.pred, g.negated));
+        let stats = IndexStats {
+            policies: programs.len(),
+            predicates: next as usize,
+            sources: sources.len(),
+            generic_predicates: generic.len(),
+            guard_groups: guards.len(),
+            guarded_policies: guards.iter().map(|g| g.policies.len()).sum(),
+            fallback_policies: fallback.len(),
+            dependent_policies: dependent.len(),
+        };
+        PolicyIndex { predicates: next as usize, sources, generic, programs, guards, fallback, dependent, stats }
+    }
+
+    /// Size and shape of the index.
+    pub fn stats(&self) -> IndexStats {
+        self.stats
+    }
+
+    /// The compiled program of policy `i`.
+    pub fn program(&self, i: usize) -> Option<&Program> {
+        self.programs.get(i)
+    }
+
+    /// A reusable matcher (bitsets and result buffers sized for this index).
+    pub fn matcher(&self) -> Matcher {
+        Matcher { known: Bits::new(self.predicates), truth: Bits::new(self.predicates), results: vec![Tri::False; self.programs.len()] }
+    }
+
+    /// Encodes a profile into the matcher's known/true bitsets.
+    pub fn encode<'a>(&'a self, ev: &Evaluator<'a>, m: &mut Matcher) {
+        m.known.clear();
+        m.truth.clear();
+        for src in &self.sources {
+            let Ok(v) = ev.eval(&src.node) else { continue };
+            m.known.set_range(src.first, src.end);
+            if !src.runs.is_empty() {
+                if let Some(k) = order_key(&v) {
+                    for run in &src.runs {
+                        let n = run.keys.len() as u32;
+                        let (lo, hi) = match run.op {
+                            Op::Ge => (0, run.keys.partition_point(|t| *t <= k) as u32),
+                            Op::Gt => (0, run.keys.partition_point(|t| *t < k) as u32),
+                            Op::Le => (run.keys.partition_point(|t| *t < k) as u32, n),
+                            Op::Lt => (run.keys.partition_point(|t| *t <= k) as u32, n),
+                        };
+                        m.truth.set_range(run.first + lo, run.first + hi);
+                    }
+                }
+            }
+            if !src.members.is_empty() {
+                if let Some(ps) = eq_key(&v).and_then(|k| src.members.get(&k)) {
+                    for p in ps {
+                        m.truth.set(*p);
+                    }
+                }
+            }
+            if let (Some(sys), V::Code(code)) = (src.under_system, &v) {
+                if let Some(system) = ev.set.schema.codes.get(sys) {
+                    for a in system.ancestors(code) {
+                        if let Some(ps) = src.unders.get(&a) {
+                            for p in ps {
+                                m.truth.set(*p);
+                            }
+                        }
+                    }
+                }
+            }
+            if let (Some(t), V::Text(text)) = (&src.text, &v) {
+                let hits = t.set.matches(text);
+                for (p, idx, all) in &t.preds {
+                    let ok = if *all { idx.iter().all(|i| hits.matched(*i)) } else { idx.iter().any(|i| hits.matched(*i)) };
+                    if ok {
+                        m.truth.set(*p);
+                    }
+                }
+            }
+            if let (Some(p), V::Bool(true)) = (src.boolean, &v) {
+                m.truth.set(p);
+            }
+        }
+        for (id, node) in &self.generic {
+            if let Ok(V::Bool(b)) = ev.eval(node) {
+                m.known.set(*id);
+                if b {
+                    m.truth.set(*id);
+                }
+            }
+        }
+    }
+
+    /// Matches one profile: the verdict of every policy, in policy-set order, as
+    /// three-valued truth (eligible = true).
+    pub fn match_profile<'m>(&self, set: &PolicySet, profile: &Profile, as_of: Date, m: &'m mut Matcher) -> &'m [Tri] {
+        let ev = Evaluator::new(set, profile, as_of);
+        self.encode(&ev, m);
+        m.results.iter_mut().for_each(|r| *r = Tri::False);
+        for g in &self.guards {
+            if m.known.get(g.pred) && m.truth.get(g.pred) == g.negated {
+                continue; // the guard is known false: the whole group is ineligible
+            }
+            for &p in &g.policies {
+                let r = self.programs.get(p as usize).map_or(Tri::Unknown, |prog| run(prog, &m.known, &m.truth, &m.results));
+                if let Some(slot) = m.results.get_mut(p as usize) {
+                    *slot = r;
+                }
+            }
+        }
+        for &p in self.fallback.iter().chain(&self.dependent) {
+            let r = self.programs.get(p as usize).map_or(Tri::Unknown, |prog| run(prog, &m.known, &m.truth, &m.results));
+            if let Some(slot) = m.results.get_mut(p as usize) {
+                *slot = r;
+            }
+        }
+        &m.results
+    }
+}
+
+/// Rebuilds a node for a leaf that has to fall back to the evaluator.
+fn rebuild_leaf(l: &Leaf) -> Node {
+    match l {
+        Leaf::Text { source, patterns, all } => {
+            // Only reached when a RegexSet could not be built; evaluate the patterns one by one.
+            let items: Vec<Node> = patterns
+                .iter()
+                .filter_map(|p| regex::Regex::new(p).ok().map(|r| (p, r)))
+                .map(|(p, r)| Node {
+                    kind: NodeKind::Matches {
+                        expr: Box::new(source.clone()),
+                        pattern: crate::check::Pattern { source: p.clone(), regex: std::sync::Arc::new(r) },
+                    },
+                    ty: Ty::Bool,
+                    span: Default::default(),
+                    percent: false,
+                })
+                .collect();
+            let kind = if *all { NodeKind::And(items) } else { NodeKind::Or(items) };
+            Node { kind, ty: Ty::Bool, span: Default::default(), percent: false }
+        }
+        Leaf::Generic { node } => node.clone(),
+        _ => Node { kind: NodeKind::Const(Const::Bool(false)), ty: Ty::Bool, span: Default::default(), percent: false },
+    }
+}
+
+/// Reusable buffers for matching.
+#[derive(Clone, Debug)]
+pub struct Matcher {
+    known: Bits,
+    truth: Bits,
+    results: Vec<Tri>,
+}
+
+impl Matcher {
+    /// Known predicates of the last encoded profile.
+    pub fn known(&self) -> &Bits {
+        &self.known
+    }
+    /// True predicates of the last encoded profile.
+    pub fn truth(&self) -> &Bits {
+        &self.truth
+    }
+}
+
+/// Evaluates a program over the bitsets, three-valued.
+fn run(p: &Program, known: &Bits, truth: &Bits, results: &[Tri]) -> Tri {
+    match p {
+        Program::Const(t) => *t,
+        Program::Lit(i, neg) => {
+            if !known.get(*i) {
+                Tri::Unknown
+            } else if truth.get(*i) != *neg {
+                Tri::True
+            } else {
+                Tri::False
+            }
+        }
+        Program::Policy(i, neg) => match (results.get(*i as usize).copied().unwrap_or(Tri::Unknown), neg) {
+            (Tri::Unknown, _) => Tri::Unknown,
+            (Tri::True, false) | (Tri::False, true) => Tri::True,
+            _ => Tri::False,
+        },
+        Program::And(xs) => {
+            let mut unknown = false;
+            for x in xs {
+                match run(x, known, truth, results) {
+                    Tri::False => return Tri::False,
+                    Tri::Unknown => unknown = true,
+                    Tri::True => {}
+                }
+            }
+            if unknown {
+                Tri::Unknown
+            } else {
+                Tri::True
+            }
+        }
+        Program::Or(xs) => {
+            let mut unknown = false;
+            for x in xs {
+                match run(x, known, truth, results) {
+                    Tri::True => return Tri::True,
+                    Tri::Unknown => unknown = true,
+                    Tri::False => {}
+                }
+            }
+            if unknown {
+                Tri::Unknown
+            } else {
+                Tri::False
+            }
+        }
+        Program::AtLeast(k, xs) => {
+            let (mut t, mut u) = (0u32, 0u32);
+            for x in xs {
+                match run(x, known, truth, results) {
+                    Tri::True => t += 1,
+                    Tri::Unknown => u += 1,
+                    Tri::False => {}
+                }
+            }
+            if t >= *k {
+                Tri::True
+            } else if t + u < *k {
+                Tri::False
+            } else {
+                Tri::Unknown
+            }
+        }
+    }
+}

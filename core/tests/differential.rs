@@ -1,0 +1,151 @@
+//! The index against the oracle: on random policy sets (thresholds of every kind, between,
+//! negation, at_least, codes, enums, text, derived fields, eligible(…), generic leaves) and
+//! random profiles with missing fields, the index gives exactly the reference evaluator's
+//! verdict for every policy.
+
+use std::sync::Arc;
+
+use huiqi::engine::Engine;
+use huiqi::profile::Profile;
+use huiqi::schema::Schema;
+use proptest::prelude::*;
+use serde_json::json;
+
+mod common;
+use common::profile;
+
+fn leaf(max_policy: usize) -> BoxedStrategy<String> {
+    let op = prop::sample::select(vec![">=", ">", "<=", "<", "=", "!="]);
+    let money = prop::sample::select(vec![0i64, 50, 100, 300, 500, 1000, 2000, 5000]);
+    let count = prop::sample::select(vec![0i64, 5, 10, 20, 50, 100, 300]);
+    let credit = prop::collection::btree_set(prop::sample::select(vec!["A", "B", "M", "C", "D"]), 1..4);
+    let codes = prop::collection::btree_set(prop::sample::select(vec!["C", "C39", "C3911", "F", "F51", "I65", "H62", "K7010", "G"]), 1..4);
+    let words = prop::collection::btree_set(prop::sample::select(vec!["软件", "芯片", "餐饮", "研发"]), 1..3);
+    let mut options: Vec<BoxedStrategy<String>> = vec![
+        (op.clone(), money.clone()).prop_map(|(o, n)| format!("registered_capital {o} {n}万")).boxed(),
+        (op.clone(), count.clone(), 1u32..3).prop_map(|(o, n, y)| format!("employees@fy{y} {o} {n}")).boxed(),
+        (money.clone(), money.clone(), any::<bool>(), any::<bool>())
+            .prop_map(|(a, b, l, h)| {
+                format!("registered_capital between {}{a}万, {b}万{}", if l { "[" } else { "(" }, if h { "]" } else { ")" })
+            })
+            .boxed(),
+        (op.clone(), money.clone()).prop_map(|(o, n)| format!("operating_revenue@fy1 / 10 {o} {n}万")).boxed(),
+        (op.clone(), prop::sample::select(vec!["2015-03-15", "2020-01-01", "2024-06-30"]))
+            .prop_map(|(o, d)| format!("registration_date {o} {d}"))
+            .boxed(),
+        (credit.clone(), any::<bool>())
+            .prop_map(|(c, n)| {
+                format!("tax_credit@fy1 {}in [{}]", if n { "not " } else { "" }, c.into_iter().collect::<Vec<_>>().join(", "))
+            })
+            .boxed(),
+        codes.prop_map(|c| format!("industry under [{}]", c.into_iter().collect::<Vec<_>>().join(", "))).boxed(),
+        prop::sample::select(vec!["industry = C3911", "industry != F5174", "registered_region under 3701", "registered_region = 370116"])
+            .prop_map(String::from)
+            .boxed(),
+        (words.clone(), any::<bool>())
+            .prop_map(|(w, all)| {
+                format!(
+                    "business_scope {} [{}]",
+                    if all { "contains_all" } else { "contains_any" },
+                    w.into_iter().map(|x| format!("\"{x}\"")).collect::<Vec<_>>().join(", ")
+                )
+            })
+            .boxed(),
+        prop::sample::select(vec![
+            "business_scope matches /集成电路|芯片/",
+            "business_scope contains \"软件\"",
+            "tags contains \"数字经济\"",
+        ])
+        .prop_map(String::from)
+        .boxed(),
+        prop::sample::select(vec![
+            "is_legal_person",
+            "is_legal_person = false",
+            "above_scale",
+            "size_class <= small",
+            "size_class = medium",
+            "size_class in [micro, large]",
+        ])
+        .prop_map(String::from)
+        .boxed(),
+        prop::sample::select(vec![
+            "has(高新技术企业)",
+            "has(专精特新中小企业, level >= provincial)",
+            "first_grant(高新技术企业) in fy1",
+            "registration_date <= as_of - 2y",
+            "full_years_since(registration_date) >= 3",
+            "all_years(fy1..fy2, rd_expense / operating_revenue >= 3%)",
+            "sum(rd_expense@fy1..fy3, actual) >= 300万",
+            "rd_expense@fy1 / operating_revenue@fy1 >= 3%",
+            "cagr(operating_revenue@fy1..fy3) >= 5%",
+            "manual_review(\"专家评审\")",
+            "known(registered_capital)",
+            "true",
+            "false",
+        ])
+        .prop_map(String::from)
+        .boxed(),
+    ];
+    if max_policy > 0 {
+        options.push((0..max_policy).prop_map(|i| format!("eligible(p{i})")).boxed());
+    }
+    prop::strategy::Union::new(options).boxed()
+}
+
+fn condition(max_policy: usize) -> impl Strategy<Value = String> {
+    leaf(max_policy).prop_recursive(3, 16, 4, |inner| {
+        prop_oneof![
+            inner.clone().prop_map(|c| format!("not ({c})")),
+            prop::collection::vec(inner.clone(), 2..4).prop_map(|cs| format!("({})", cs.join(" and "))),
+            prop::collection::vec(inner.clone(), 2..4).prop_map(|cs| format!("({})", cs.join(" or "))),
+            prop::collection::vec(inner, 1..4).prop_flat_map(|cs| {
+                let n = cs.len();
+                (0..=n + 1).prop_map(move |k| format!("at_least({}, [{}])", k.min(n).max(1), cs.join(", ")))
+            }),
+        ]
+    })
+}
+
+fn policy_set() -> impl Strategy<Value = Vec<String>> {
+    (1usize..12).prop_flat_map(|n| (0..n).map(condition).collect::<Vec<_>>())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 600, ..ProptestConfig::default() })]
+
+    #[test]
+    fn index_equals_reference(conds in policy_set(), profiles in prop::collection::vec(profile(), 1..5), as_of in prop::sample::select(vec!["2026-06-30", "2025-01-01", "2026-12-31"])) {
+        let policies: Vec<_> = conds.iter().enumerate().map(|(i, c)| json!({"id": format!("p{i}"), "title": "t", "issuer": "t", "doc_no": "t", "year": 2024,
+            "level": "national", "condition": c, "benefit": {"kind": "none", "description": "t"}, "source": {"document": "t"}})).collect();
+        let schema = Arc::new(Schema::embedded().expect("schema"));
+        let engine = Engine::from_sources(schema, &[("t.json".into(), json!({"policies": policies}).to_string())]).unwrap_or_else(|e| panic!("{e}"));
+        let date = huiqi::date::Date::parse(as_of).expect("date");
+        let mut m = engine.matcher();
+        for p in &profiles {
+            let profile = Profile::from_json(engine.schema(), p).unwrap_or_else(|e| panic!("{e}"));
+            let reference = engine.verdicts_reference(&profile, date);
+            let fast: Vec<_> = engine.match_with(&mut m, &profile, date).iter().map(|t| huiqi::outcome::Verdict::from_tri(*t)).collect();
+            prop_assert_eq!(&fast, &reference, "conditions {:#?}\nprofile {}", conds, p);
+        }
+    }
+}
+
+#[test]
+fn bundled_policies_and_samples_agree() {
+    let engine = Engine::embedded().expect("bundled");
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../data/enterprises");
+    let mut n = 0;
+    for entry in std::fs::read_dir(dir).expect("samples") {
+        let path = entry.expect("entry").path();
+        if path.extension().is_none_or(|x| x != "json") {
+            continue;
+        }
+        let profile = engine.profile_from_json(&std::fs::read_to_string(&path).expect("read")).expect("valid sample");
+        for as_of in ["2024-06-30", "2026-06-30", "2027-03-01"] {
+            let date = huiqi::date::Date::parse(as_of).expect("date");
+            assert_eq!(engine.verdicts(&profile, date), engine.verdicts_reference(&profile, date), "{} on {as_of}", path.display());
+            n += 1;
+        }
+    }
+    assert!(n >= 24);
+}
