@@ -81,6 +81,11 @@ enum Command {
         #[arg(long, value_enum, default_value_t = PathArg::Index)]
         engine: PathArg,
     },
+    /// Generate seeded synthetic data (labelled synthetic) for benchmarks and tests.
+    Gen {
+        #[command(subcommand)]
+        command: GenCommand,
+    },
     /// Explain one policy for one enterprise, condition by condition.
     Explain {
         #[arg(long, value_name = "FILE")]
@@ -93,6 +98,24 @@ enum Command {
         as_of: Option<String>,
         #[arg(long)]
         json: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum GenCommand {
+    /// Synthetic enterprise profiles, one JSON object per line.
+    Enterprises {
+        #[arg(long, default_value_t = 1000)]
+        count: usize,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+    },
+    /// Synthetic policies, one JSON object per line (a valid --policies file).
+    Policies {
+        #[arg(long, default_value_t = 1000)]
+        count: usize,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
     },
 }
 
@@ -152,11 +175,11 @@ fn policy_sources(path: &Path) -> Result<Vec<(String, String)>, Fail> {
     let mut files: Vec<PathBuf> = std::fs::read_dir(path)
         .map_err(|e| Fail(format!("cannot read policy folder {}: {e}", path.display()), 2))?
         .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|x| x == "json"))
+        .filter(|p| p.extension().is_some_and(|x| x == "json" || x == "jsonl"))
         .collect();
     files.sort();
     if files.is_empty() {
-        return Err(Fail(format!("no .json policy files in {}", path.display()), 2));
+        return Err(Fail(format!("no .json or .jsonl policy files in {}", path.display()), 2));
     }
     files.iter().map(|f| Ok((f.display().to_string(), read(f)?))).collect()
 }
@@ -215,6 +238,18 @@ fn main() -> ExitCode {
 fn run(cli: Cli) -> Result<ExitCode, Fail> {
     let mut out = std::io::stdout().lock();
     match cli.command {
+        Command::Gen { command } => {
+            let items: Box<dyn Iterator<Item = serde_json::Value>> = match command {
+                GenCommand::Enterprises { count, seed } => Box::new(huiqi::gen::enterprises(seed, count)),
+                GenCommand::Policies { count, seed } => Box::new(huiqi::gen::policies(seed, count)),
+            };
+            let mut w = std::io::BufWriter::new(out);
+            for v in items {
+                writeln!(w, "{v}")?;
+            }
+            w.flush()?;
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Schema { json, schema } => {
             let schema = load_schema(schema.as_deref())?;
             if json {

@@ -366,6 +366,26 @@ impl PolicySet {
         for (origin, text) in sources {
             let value: serde_json::Value = match serde_json::from_str(text) {
                 Ok(v) => v,
+                // JSON lines: one policy per line (what `huiqi gen policies` writes).
+                Err(_) if origin.ends_with(".jsonl") => {
+                    let mut items = Vec::new();
+                    for (n, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
+                        match serde_json::from_str::<serde_json::Value>(line) {
+                            Ok(v) => items.push(v),
+                            Err(e) => problems.list.push(PolicyProblem {
+                                origin: origin.clone(),
+                                policy: None,
+                                location: "file".into(),
+                                line: Some(n + 1),
+                                column: Some(e.column()),
+                                message: format!("not valid JSON: {e}"),
+                                hint: None,
+                                rendered: None,
+                            }),
+                        }
+                    }
+                    serde_json::Value::Array(items)
+                }
                 Err(e) => {
                     problems.list.push(PolicyProblem {
                         origin: origin.clone(),
