@@ -347,7 +347,7 @@ fn run(cli: Cli) -> Result<ExitCode, Fail> {
                 r.as_of,
                 r.policy.verdict.zh(),
                 r.policy.verdict.as_str(),
-                r.policy.score * huiqi::Decimal::from(100)
+                (r.policy.score * huiqi::Decimal::from(100)).normalize()
             )?;
             if !r.policy.benefit.display.is_empty() {
                 writeln!(out, "政策红利：{}", r.policy.benefit.display)?;

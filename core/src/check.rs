@@ -401,6 +401,8 @@ pub struct Scope {
     pub defs: HashMap<String, (usize, Ty, bool)>,
     /// Policy ids → index.
     pub policies: HashMap<String, usize>,
+    /// Definitions that failed to check: their uses report nothing more.
+    pub failed: std::collections::HashSet<String>,
 }
 
 /// Checks expressions against a schema and scope.
@@ -604,6 +606,21 @@ impl<'a> Checker<'a> {
                 for b in [&lo, &hi] {
                     self.comparable(CmpOp::Lt, &x, b, span)?;
                 }
+                if let (NodeKind::Const(a), NodeKind::Const(z)) = (&lo.kind, &hi.kind) {
+                    let empty = match (a, z) {
+                        (Const::Num(a), Const::Num(z)) => a > z || (a == z && !(*low_inclusive && *high_inclusive)),
+                        (Const::Date(a), Const::Date(z)) => a > z || (a == z && !(*low_inclusive && *high_inclusive)),
+                        _ => false,
+                    };
+                    if empty {
+                        self.err_hint(
+                            span,
+                            "this range is empty, so the condition can never hold",
+                            "the lower bound comes first: x between [low, high]",
+                        );
+                        return None;
+                    }
+                }
                 let p = x.percent || lo.percent || hi.percent;
                 Some(
                     Node::new(
@@ -644,6 +661,19 @@ impl<'a> Checker<'a> {
                         }
                     };
                     if let Some(system) = self.schema.codes.get(sys) {
+                        let padded = format!("{raw:0<6}");
+                        if system.kind() == crate::code::CodeKind::Region
+                            && padded.ends_with("00")
+                            && system.historical_target(&padded).is_some()
+                        {
+                            let now = system.historical_successors(&padded);
+                            self.err_hint(
+                                c.span,
+                                format!("{raw} is a historical code ({padded}) whose area now has its own codes"),
+                                format!("write the current codes: [{}]", now.join(", ")),
+                            );
+                            continue;
+                        }
                         match system.normalize(&raw) {
                             Ok(code) => out.push(code),
                             Err(err) => self.err(c.span, err.to_string()),
@@ -833,6 +863,9 @@ impl<'a> Checker<'a> {
         if let Some(&(idx, ty, pct)) = self.scope.defs.get(name) {
             return Some(Node::new(NodeKind::Def(idx), ty, span).pct(pct));
         }
+        if self.scope.failed.contains(name) {
+            return None; // already reported where it is defined
+        }
         match expected {
             Some(Ty::Enum(e)) => return self.enum_literal(e, name, span),
             Some(Ty::Code(s)) => return self.code_literal(s, name, span),
@@ -1010,6 +1043,19 @@ impl<'a> Checker<'a> {
         };
         self.comparable(op, &l, &r, span)?;
         let p = l.percent || r.percent;
+        // `x <= as_of - 1y` is read as `x + 1y <= as_of`: the anniversary reading (满一年),
+        // which agrees with full_years_since at month ends (02-29 + 1y = 02-28).
+        let (l, r) = match (l, r) {
+            (l, Node { kind: NodeKind::DateShift { date, duration, negate: true }, span: rs, .. }) if l.ty == Ty::Date => {
+                let ls = l.span;
+                (Node::new(NodeKind::DateShift { date: Box::new(l), duration, negate: false }, Ty::Date, ls.to(rs)), *date)
+            }
+            (Node { kind: NodeKind::DateShift { date, duration, negate: true }, span: ls, .. }, r) if r.ty == Ty::Date => {
+                let rs = r.span;
+                (*date, Node::new(NodeKind::DateShift { date: Box::new(r), duration, negate: false }, Ty::Date, rs.to(ls)))
+            }
+            other => other,
+        };
         Some(Node::new(NodeKind::Cmp { op, lhs: Box::new(l), rhs: Box::new(r) }, Ty::Bool, span).pct(p))
     }
 

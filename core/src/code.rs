@@ -279,6 +279,21 @@ impl CodeSystem {
         }
     }
 
+    /// Current codes that replaced historical codes under a historical prefix
+    /// (`371200` 莱芜市 → `370116`, `370117`).
+    pub fn historical_successors(&self, prefix_code: &str) -> Vec<String> {
+        let stem = prefix_code.trim_end_matches("00");
+        let mut v: Vec<String> = self
+            .historical
+            .iter()
+            .filter(|(old, _)| old.starts_with(stem) && old.as_str() != prefix_code)
+            .map(|(_, new)| new.clone())
+            .collect();
+        v.sort();
+        v.dedup();
+        v
+    }
+
     /// Whether a historical code was mapped (for warnings).
     pub fn historical_target(&self, input: &str) -> Option<&str> {
         self.historical.get(input.trim()).map(String::as_str)

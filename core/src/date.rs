@@ -140,23 +140,27 @@ impl Date {
         i64::from(later.days) - i64::from(self.days)
     }
 
-    /// Whole years from `self` to `later` by anniversary (周年): 2020-03-01 → 2022-02-28 is 1.
+    /// Whole years from `self` to `later` by anniversary (周年): 2020-03-01 → 2022-02-28 is
+    /// 1. The anniversary of 02-29 in a common year is 02-28, the same reading as
+    /// `date + 1y` (so `full_years_since(d) >= 1` ⇔ `d + 1y <= as_of`).
     pub fn full_years_until(self, later: Date) -> i64 {
-        let (y0, m0, d0) = self.ymd();
-        let (y1, m1, d1) = later.ymd();
-        let mut years = i64::from(y1) - i64::from(y0);
-        if (m1, d1) < (m0, d0) {
-            years -= 1;
-        }
-        years
+        // Truncated toward zero: whole years elapsed, in either direction.
+        self.full_months_until(later) / 12
     }
 
-    /// Whole months from `self` to `later`.
+    /// Whole months from `self` to `later`, by monthly anniversary (clamped to month end).
     pub fn full_months_until(self, later: Date) -> i64 {
-        let (y0, m0, d0) = self.ymd();
-        let (y1, m1, d1) = later.ymd();
+        let (y0, m0, _) = self.ymd();
+        let (y1, m1, _) = later.ymd();
         let mut months = (i64::from(y1) - i64::from(y0)) * 12 + i64::from(m1) - i64::from(m0);
-        if d1 < d0 {
+        if later < self {
+            // Count backwards symmetrically: whole months *before*.
+            if self.add_months(months).is_some_and(|a| a < later) {
+                months += 1;
+            }
+            return months;
+        }
+        if self.add_months(months).is_some_and(|a| later < a) {
             months -= 1;
         }
         months
@@ -252,6 +256,15 @@ mod tests {
         assert_eq!(d("2020-03-01").full_years_until(d("2022-03-01")), 2);
         assert_eq!(d("2020-03-15").full_months_until(d("2020-05-14")), 1);
         assert_eq!(d("2025-01-01").days_until(d("2026-01-01")), 365);
+    }
+
+    #[test]
+    fn month_end_anniversaries_agree_with_date_arithmetic() {
+        assert_eq!(d("2024-02-29").full_years_until(d("2025-02-28")), 1);
+        assert_eq!(Duration::Years(1).apply(d("2024-02-29"), false).unwrap(), d("2025-02-28"));
+        assert_eq!(d("2026-01-31").full_months_until(d("2026-02-28")), 1);
+        assert_eq!(d("2026-01-31").full_months_until(d("2026-02-27")), 0);
+        assert_eq!(d("2025-06-30").full_years_until(d("2020-01-01")), -5);
     }
 
     #[test]

@@ -135,6 +135,19 @@ impl<'a> Evaluator<'a> {
         (lo..=hi).collect()
     }
 
+    /// Runs `f` with the loop year of `all_years` / `any_years` set to `year`.
+    pub fn with_loop_year<R>(&self, year: i32, f: impl FnOnce() -> R) -> R {
+        let saved = self.loop_year.replace(Some(year));
+        let r = f();
+        self.loop_year.set(saved);
+        r
+    }
+
+    /// The years a range covers, oldest first.
+    pub fn years_of(&self, from: YearRef, to: YearRef) -> Vec<i32> {
+        self.years(from, to)
+    }
+
     /// A policy's verdict as three-valued truth, with the fields that would decide it.
     pub fn policy(&self, i: usize) -> Result<bool, Unknown> {
         if let Some(Some(r)) = self.policies.borrow().get(i) {
@@ -270,8 +283,15 @@ impl<'a> Evaluator<'a> {
                 Ok(V::Bool(op.holds(ord)))
             }
             K::Between { expr, low, high, low_inclusive, high_inclusive } => {
-                let (x, lo) = merge2(self.eval(expr), self.eval(low))?;
-                let hi = self.eval(high)?;
+                let (x, lo, hi) = (self.eval(expr), self.eval(low), self.eval(high));
+                let (x, lo, hi) = match (merge2(x, lo), hi) {
+                    (Ok((x, lo)), Ok(hi)) => (x, lo, hi),
+                    (Err(mut u), Err(v)) => {
+                        u.merge(v);
+                        return Err(u);
+                    }
+                    (Err(u), _) | (_, Err(u)) => return Err(u),
+                };
                 let a = compare(&x, &lo).ok_or_else(Unknown::undefined)?;
                 let b = compare(&x, &hi).ok_or_else(Unknown::undefined)?;
                 let lo_ok = if *low_inclusive { a != Ordering::Less } else { a == Ordering::Greater };
@@ -286,7 +306,17 @@ impl<'a> Evaluator<'a> {
             K::Under { expr, system, codes } => {
                 let V::Code(c) = self.eval(expr)? else { return Err(Unknown::undefined()) };
                 let sys = self.set.schema.codes.get(*system).ok_or_else(Unknown::undefined)?;
-                Ok(V::Bool(codes.iter().any(|a| sys.is_under(c, a))))
+                if codes.iter().any(|a| sys.is_under(c, a)) {
+                    return Ok(V::Bool(true));
+                }
+                // A coarser code than the ones asked for (C for C39) cannot decide: unknown,
+                // and the field that needs more detail is the one to ask for.
+                if codes.iter().any(|a| a != c && sys.is_under(a, c)) {
+                    let mut fields = Vec::new();
+                    expr.fields(&mut fields);
+                    return Err(Unknown { fields: fields.into_iter().collect(), ..Unknown::default() });
+                }
+                Ok(V::Bool(false))
             }
             K::TagContains { expr, mode, items } => {
                 let V::Tags(t) = self.eval(expr)? else { return Err(Unknown::undefined()) };
@@ -518,8 +548,14 @@ impl<'a> Evaluator<'a> {
     fn has(&self, qual: usize, level: Option<(crate::lang::ast::CmpOp, u32)>) -> Result<bool, Unknown> {
         let quals = self.quals()?;
         let mut unknown = false;
+        // Without an expiry date, a grant lasts its qualification's validity period.
+        let validity = self.set.schema.qualifications.get(qual).and_then(|d| d.validity_years);
         for q in quals.iter().filter(|q| q.qual == qual) {
-            let valid = q.granted_on.is_none_or(|g| g <= self.as_of) && q.expires_on.is_none_or(|e| self.as_of <= e);
+            let expires = q.expires_on.or_else(|| {
+                let (g, y) = (q.granted_on?, validity?);
+                Duration::Years(i64::from(y)).apply(g, false)?.add_days(-1)
+            });
+            let valid = q.granted_on.is_none_or(|g| g <= self.as_of) && expires.is_none_or(|e| self.as_of <= e);
             if !valid {
                 continue;
             }

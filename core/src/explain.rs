@@ -62,7 +62,7 @@ pub struct Explanation {
 }
 
 impl Explanation {
-    /// Leaves in the order they appear.
+    /// Requirement leaves in the order they appear (the conditions of `if` excluded).
     pub fn leaves(&self) -> Vec<&Explanation> {
         let mut out = Vec::new();
         self.collect_leaves(&mut out);
@@ -70,6 +70,9 @@ impl Explanation {
     }
 
     fn collect_leaves<'s>(&'s self, out: &mut Vec<&'s Explanation>) {
+        if self.kind == "if_condition" {
+            return; // selects a branch; not itself a requirement
+        }
         if self.children.is_empty() {
             out.push(self);
         } else {
@@ -88,7 +91,8 @@ impl Explanation {
     }
 
     fn collect_blocking<'s>(&'s self, want_unknown: bool, out: &mut Vec<&'s Explanation>) {
-        if self.status == Status::Met {
+        // An `if` condition that is decided only picks a branch; an undecided one blocks.
+        if self.status == Status::Met || (self.kind == "if_condition" && self.status != Status::Unknown) {
             return;
         }
         if self.children.is_empty() {
@@ -218,29 +222,58 @@ impl<'e, 'a> Explainer<'e, 'a> {
                 e
             }
             K::Quantified { all, from, to, body } => {
-                let (a, b) = (self.ev.year(*from), self.ev.year(*to));
-                let (lo, hi) = (a.min(b), a.max(b));
-                let mut e = composite(
-                    "leaf",
-                    Vec::new(),
-                    status,
-                    format!(
-                        "{lo}–{hi} 年{}：{}（{}）",
-                        if *all { "每年均须满足" } else { "任一年满足即可" },
-                        snippet(src, body),
-                        verdict_zh(status)
-                    ),
-                    format!(
-                        "{} of {lo}–{hi}: {} ({})",
-                        if *all { "every year" } else { "any year" },
-                        snippet(src, body),
-                        verdict_en(status)
-                    ),
-                );
-                if let Err(u) = self.ev.eval(n) {
-                    e.missing = self.missing(&u);
+                let years = self.ev.years_of(*from, *to);
+                let (lo, hi) = (years.first().copied().unwrap_or_default(), years.last().copied().unwrap_or_default());
+                // One child per year, explained with that year bound.
+                let children: Vec<Explanation> = years
+                    .iter()
+                    .map(|y| {
+                        self.ev.with_loop_year(*y, || {
+                            let mut e = self.explain(body, src, positive == *all || !*all && positive);
+                            e.message_zh = format!("{y}年：{}", e.message_zh);
+                            e.message_en = format!("{y}: {}", e.message_en);
+                            e
+                        })
+                    })
+                    .collect();
+                let (zh, en) = if *all == positive {
+                    (
+                        format!("{lo}–{hi} 年每年均须满足（{}）", verdict_zh(status)),
+                        format!("every year of {lo}–{hi} required ({})", verdict_en(status)),
+                    )
+                } else {
+                    (
+                        format!("{lo}–{hi} 年任一年满足即可（{}）", verdict_zh(status)),
+                        format!("any year of {lo}–{hi} suffices ({})", verdict_en(status)),
+                    )
+                };
+                composite(if *all == positive { "all" } else { "any" }, children, status, zh, en)
+            }
+            K::If { cond, then, otherwise } if n.ty == Ty::Bool => {
+                let c = self.explain(cond, src, true);
+                let mut children = vec![c];
+                let branch = match Tri::from_ev(&self.ev.eval(cond)) {
+                    Tri::True => vec![then.as_ref()],
+                    Tri::False => vec![otherwise.as_ref()],
+                    Tri::Unknown => vec![then.as_ref(), otherwise.as_ref()],
+                };
+                for b in branch {
+                    children.push(self.explain(b, src, positive));
                 }
-                e
+                // The condition of an `if` is not itself required: keep it for reading, but
+                // only the branch decides the status.
+                if let Some(first) = children.first_mut() {
+                    first.kind = "if_condition";
+                    first.message_zh = format!("条件：{}", first.message_zh);
+                    first.message_en = format!("if: {}", first.message_en);
+                }
+                composite(
+                    "if",
+                    children,
+                    status,
+                    format!("分情形判断（{}）", verdict_zh(status)),
+                    format!("depends on a case split ({})", verdict_en(status)),
+                )
             }
             _ => self.leaf(n, src, positive, status),
         }
@@ -335,17 +368,19 @@ impl<'e, 'a> Explainer<'e, 'a> {
                 }
             }),
             K::Const(c) => self.fmt_const(c, n, zh),
-            K::AsOf => {
-                if zh {
-                    format!("评估日 {}", self.ev.as_of)
-                } else {
-                    format!("as_of {}", self.ev.as_of)
-                }
-            }
+            K::AsOf => if zh { "评估日" } else { "as_of" }.to_string(),
             K::Arith { op, lhs, rhs } => {
-                let wrap = |c: &Node| {
+                let additive = |c: &Node| matches!(c.kind, K::Arith { op: ArithOp::Add | ArithOp::Sub, .. });
+                let wrap = |c: &Node, right: bool| {
                     let s = self.describe(c, src, zh);
-                    if matches!(c.kind, K::Arith { op: ArithOp::Add | ArithOp::Sub, .. }) {
+                    // Parentheses only where precedence needs them: a sum inside a product or
+                    // quotient, and a sum on the right of a minus or a division.
+                    let needed = match op {
+                        ArithOp::Mul | ArithOp::Div => additive(c) || (right && matches!(c.kind, K::Arith { .. })),
+                        ArithOp::Sub => right && additive(c),
+                        ArithOp::Add => false,
+                    };
+                    if needed {
                         format!("({s})")
                     } else {
                         s
@@ -357,7 +392,7 @@ impl<'e, 'a> Explainer<'e, 'a> {
                     ArithOp::Mul => "×",
                     ArithOp::Div => "/",
                 };
-                format!("{} {sym} {}", wrap(lhs), wrap(rhs))
+                format!("{} {sym} {}", wrap(lhs, false), wrap(rhs, true))
             }
             K::YearAgg { agg, field, from, to, actual } => {
                 let (a, b) = (self.ev.year(*from), self.ev.year(*to));
@@ -401,6 +436,17 @@ impl<'e, 'a> Explainer<'e, 'a> {
                     (SinceUnit::Days, false) => format!("days since {d}"),
                 }
             }
+            K::Band { expr, .. } => {
+                if zh {
+                    format!("{}对应档位分", self.describe(expr, src, zh))
+                } else {
+                    format!("band score of {}", self.describe(expr, src, zh))
+                }
+            }
+            K::MinMax { max, args } => {
+                let parts: Vec<String> = args.iter().map(|a| self.describe(a, src, zh)).collect();
+                format!("{}({})", if *max { "max" } else { "min" }, parts.join(", "))
+            }
             K::DateShift { date, duration, negate } => {
                 format!("{} {} {duration}", self.describe(date, src, zh), if *negate { "-" } else { "+" })
             }
@@ -409,7 +455,12 @@ impl<'e, 'a> Explainer<'e, 'a> {
     }
 
     fn value_text(&self, n: &'a Node, _src: &str, zh: bool) -> (String, Option<Unknown>) {
+        self.value_text_pct(n, zh, n.percent)
+    }
+
+    fn value_text_pct(&self, n: &'a Node, zh: bool, percent: bool) -> (String, Option<Unknown>) {
         match self.ev.eval(n) {
+            Ok(V::Num(d)) if percent && n.ty == Ty::Num(Dim::Number) => (units::display_percent(d), None),
             Ok(v) => (self.fmt(&v, n, zh), None),
             Err(u) => (if zh { "未知".to_string() } else { "unknown".to_string() }, Some(u)),
         }
@@ -449,10 +500,11 @@ impl<'e, 'a> Explainer<'e, 'a> {
             K::Cmp { op, lhs, rhs } => {
                 let op = if positive { *op } else { op.negate() };
                 let (s_zh, s_en) = (self.describe(lhs, src, true), self.describe(lhs, src, false));
-                let (v_zh, _) = self.value_text(lhs, src, true);
-                let (v_en, _) = self.value_text(lhs, src, false);
-                let (r_zh, _) = self.value_text(rhs, src, true);
-                let (r_en, _) = self.value_text(rhs, src, false);
+                let pct = lhs.percent || rhs.percent;
+                let (v_zh, _) = self.value_text_pct(lhs, true, pct);
+                let (v_en, _) = self.value_text_pct(lhs, false, pct);
+                let (r_zh, _) = self.value_text_pct(rhs, true, pct);
+                let (r_en, _) = self.value_text_pct(rhs, false, pct);
                 let r_zh = if matches!(rhs.kind, K::Const(_)) { r_zh } else { format!("{}（{r_zh}）", self.describe(rhs, src, true)) };
                 let r_en = if matches!(rhs.kind, K::Const(_)) { r_en } else { format!("{} ({r_en})", self.describe(rhs, src, false)) };
                 e.seen = Some(v_zh.clone());
@@ -733,6 +785,7 @@ fn verdict_en_of(s: Status) -> &'static str {
 
 /// Share of leaves met, as a fraction with two decimals.
 pub fn score(e: &Explanation) -> Decimal {
+    // An `if` condition only selects a branch; it is not a requirement to count.
     let leaves = e.leaves();
     if leaves.is_empty() {
         return Decimal::ONE;

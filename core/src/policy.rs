@@ -447,7 +447,7 @@ impl PolicySet {
         }
 
         // 3. Definitions: parse, order by dependency, check.
-        let mut scope = Scope { defs: HashMap::new(), policies: by_id.clone() };
+        let mut scope = Scope { defs: HashMap::new(), policies: by_id.clone(), failed: Default::default() };
         let mut parsed_defs: Vec<Option<Expr>> = Vec::new();
         let mut def_names: HashMap<String, usize> = HashMap::new();
         for (i, (origin, name, label, text, _)) in raw_defs.iter().enumerate() {
@@ -519,6 +519,7 @@ impl PolicySet {
                     continue;
                 };
                 if in_cycle.get(i).copied().unwrap_or(false) {
+                    scope.failed.insert(name.clone());
                     continue;
                 }
                 let mut checker = Checker::new(&schema, &scope);
@@ -528,6 +529,12 @@ impl PolicySet {
                 };
                 for d in &checker.diagnostics {
                     problems.diag(origin, None, &format!("definitions.{name}"), text, d);
+                }
+                if node.is_none() {
+                    scope.failed.insert(name.clone());
+                    if let Some(l) = label {
+                        scope.failed.insert(l.clone());
+                    }
                 }
                 if let Some(node) = node {
                     let entry = (i, node.ty, node.percent);

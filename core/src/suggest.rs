@@ -4,9 +4,9 @@
 /// plausible typo (at most a third of the input's length, and at least one edit allowed).
 pub fn closest<'a>(input: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<String> {
     let lower = input.to_lowercase();
-    // One edit is allowed from three characters on: a single letter is no evidence.
+    // A single letter is no evidence of a typo; from two characters on, one edit per three.
     let n = input.chars().count();
-    let limit = if n >= 3 { (n / 3).max(1) } else { 0 };
+    let limit = if n >= 2 { (n / 3).max(1) } else { 0 };
     let mut best: Option<(usize, &str)> = None;
     let seen: Vec<&str> = candidates.into_iter().collect();
     for &c in &seen {

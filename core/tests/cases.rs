@@ -157,8 +157,11 @@ fn data_cases() {
                 continue;
             }
             count += 1;
-            if let Err(e) = run_case(&root, &f.file_name().unwrap_or_default().to_string_lossy(), c) {
-                failures.push(e);
+            let file = f.file_name().unwrap_or_default().to_string_lossy().to_string();
+            if let Err(e) = run_case(&root, &file, c) {
+                // Early errors (compile, profile) carry no case name yet: add it.
+                let prefix = format!("{file} :: {}", c.name);
+                failures.push(if e.starts_with(&prefix) { e } else { format!("{prefix}\n    {e}") });
             }
         }
     }

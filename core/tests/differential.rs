@@ -26,6 +26,14 @@ fn leaf(max_policy: usize) -> BoxedStrategy<String> {
         (op.clone(), count.clone(), 1u32..3).prop_map(|(o, n, y)| format!("employees@fy{y} {o} {n}")).boxed(),
         (money.clone(), money.clone(), any::<bool>(), any::<bool>())
             .prop_map(|(a, b, l, h)| {
+                // Non-empty ranges only (an empty one is a compile error).
+                let (a, b, l, h) = if a < b {
+                    (a, b, l, h)
+                } else if a > b {
+                    (b, a, l, h)
+                } else {
+                    (a, b, true, true)
+                };
                 format!("registered_capital between {}{a}万, {b}万{}", if l { "[" } else { "(" }, if h { "]" } else { ")" })
             })
             .boxed(),

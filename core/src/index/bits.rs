@@ -28,6 +28,13 @@ impl Bits {
         }
     }
 
+    #[inline]
+    pub fn unset(&mut self, i: u32) {
+        if let Some(w) = self.words.get_mut((i >> 6) as usize) {
+            *w &= !(1 << (i & 63));
+        }
+    }
+
     /// Sets bits `start..end`.
     pub fn set_range(&mut self, start: u32, end: u32) {
         if start >= end {

@@ -185,6 +185,8 @@ struct Source {
     members: HashMap<EqKey, Vec<PredicateId>>,
     under_system: Option<SystemId>,
     unders: HashMap<String, Vec<PredicateId>>,
+    /// Code → `under` predicates that the code is too coarse to decide.
+    coarse: HashMap<String, Vec<PredicateId>>,
     text: Option<TextIndex>,
     boolean: Option<PredicateId>,
 }
@@ -448,6 +450,7 @@ impl PolicyIndex {
                 members: HashMap::new(),
                 under_system: None,
                 unders: HashMap::new(),
+                coarse: HashMap::new(),
                 text: None,
                 boolean: None,
             };
@@ -498,6 +501,14 @@ impl PolicyIndex {
                         src.under_system = Some(*system);
                         for c in codes {
                             src.unders.entry(c.clone()).or_default().push(id);
+                            if let Some(sys) = set.schema.codes.get(*system) {
+                                for a in sys.ancestors(c).into_iter().skip(1) {
+                                    let list = src.coarse.entry(a).or_default();
+                                    if !list.contains(&id) {
+                                        list.push(id);
+                                    }
+                                }
+                            }
                         }
                     }
                     Some(Leaf::Text { patterns: ps, all, .. }) => {
@@ -635,6 +646,13 @@ impl PolicyIndex {
                         if let Some(ps) = src.unders.get(&a) {
                             for p in ps {
                                 m.truth.set(*p);
+                            }
+                        }
+                    }
+                    if let Some(ps) = src.coarse.get(*code) {
+                        for p in ps {
+                            if !m.truth.get(*p) {
+                                m.known.unset(*p);
                             }
                         }
                     }

@@ -413,10 +413,8 @@ impl Parser {
             Tok::Str(s) => ExprKind::Text { value: s },
             Tok::Regex(_) => return Err(Diagnostic::new("a regular expression may only follow `matches`", span)),
             Tok::LParen => {
-                self.enter()?;
-                let e = self.expr();
-                self.leave();
-                let mut e = e?;
+                // `expr` counts the nesting level.
+                let mut e = self.expr()?;
                 let end = self.expect(&Tok::RParen, "`)`")?;
                 e.span = span.to(end);
                 return Ok(e);
