@@ -142,7 +142,7 @@ impl Date {
 
     /// Whole years from `self` to `later` by anniversary (周年): 2020-03-01 → 2022-02-28 is
     /// 1. The anniversary of 02-29 in a common year is 02-28, the same reading as
-    /// `date + 1y` (so `full_years_since(d) >= 1` ⇔ `d + 1y <= as_of`).
+    /// `date + 1y`, so `full_years_since(d) >= 1` holds exactly when `d + 1y <= as_of`.
     pub fn full_years_until(self, later: Date) -> i64 {
         // Truncated toward zero: whole years elapsed, in either direction.
         self.full_months_until(later) / 12
