@@ -140,9 +140,10 @@ impl Date {
         i64::from(later.days) - i64::from(self.days)
     }
 
-    /// Whole years from `self` to `later` by anniversary (周年): 2020-03-01 → 2022-02-28 is
-    /// 1. The anniversary of 02-29 in a common year is 02-28, the same reading as
-    /// `date + 1y`, so `full_years_since(d) >= 1` holds exactly when `d + 1y <= as_of`.
+    /// Whole years from `self` to `later` by anniversary (周年): from 2020-03-01 to
+    /// 2022-02-28 is one year. The anniversary of 02-29 in a common year is 02-28, the same
+    /// reading as `date + 1y`, so `full_years_since(d) >= 1` holds exactly when
+    /// `d + 1y <= as_of`.
     pub fn full_years_until(self, later: Date) -> i64 {
         // Truncated toward zero: whole years elapsed, in either direction.
         self.full_months_until(later) / 12
