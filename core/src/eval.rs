@@ -113,8 +113,9 @@ impl<'a> Evaluator<'a> {
             profile,
             as_of,
             loop_year: Cell::new(None),
-            defs: RefCell::new(vec![None; set.definitions.len()]),
-            policies: RefCell::new(vec![None; set.policies.len()]),
+            // Caches grow on first use: a match through the index touches few of them.
+            defs: RefCell::new(Vec::new()),
+            policies: RefCell::new(Vec::new()),
             qual_field: schema.fields.iter().find(|f| f.ty == FieldType::Qualifications).map(|f| f.id),
             reg_field: schema.field("registration_date").map(|f| f.id),
         }
@@ -161,7 +162,11 @@ impl<'a> Evaluator<'a> {
             },
             None => Err(Unknown::undefined()),
         };
-        if let Some(slot) = self.policies.borrow_mut().get_mut(i) {
+        let mut cache = self.policies.borrow_mut();
+        if cache.len() <= i {
+            cache.resize(self.set.policies.len().max(i + 1), None);
+        }
+        if let Some(slot) = cache.get_mut(i) {
             *slot = Some(r.clone());
         }
         r
@@ -176,7 +181,11 @@ impl<'a> Evaluator<'a> {
             Some(d) => self.eval(&d.node),
             None => Err(Unknown::undefined()),
         };
-        if let Some(slot) = self.defs.borrow_mut().get_mut(i) {
+        let mut cache = self.defs.borrow_mut();
+        if cache.len() <= i {
+            cache.resize(self.set.definitions.len().max(i + 1), None);
+        }
+        if let Some(slot) = cache.get_mut(i) {
             *slot = Some(r.clone());
         }
         r

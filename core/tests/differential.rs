@@ -128,12 +128,17 @@ proptest! {
         let schema = Arc::new(Schema::embedded().expect("schema"));
         let engine = Engine::from_sources(schema, &[("t.json".into(), json!({"policies": policies}).to_string())]).unwrap_or_else(|e| panic!("{e}"));
         let date = huiqi::date::Date::parse(as_of).expect("date");
+        let decoded: Vec<Profile> = profiles.iter().map(|p| Profile::from_json(engine.schema(), p).unwrap_or_else(|e| panic!("{e}"))).collect();
+        // Guards tuned on (part of) the same profiles: speed may change, verdicts may not.
+        let tuned = engine.tuned(decoded.get(..1).unwrap_or(&[]), date);
         let mut m = engine.matcher();
-        for p in &profiles {
-            let profile = Profile::from_json(engine.schema(), p).unwrap_or_else(|e| panic!("{e}"));
-            let reference = engine.verdicts_reference(&profile, date);
-            let fast: Vec<_> = engine.match_with(&mut m, &profile, date).iter().map(|t| huiqi::outcome::Verdict::from_tri(*t)).collect();
+        let mut mt = tuned.matcher();
+        for (p, profile) in profiles.iter().zip(&decoded) {
+            let reference = engine.verdicts_reference(profile, date);
+            let fast: Vec<_> = engine.match_with(&mut m, profile, date).iter().map(|t| huiqi::outcome::Verdict::from_tri(*t)).collect();
             prop_assert_eq!(&fast, &reference, "conditions {:#?}\nprofile {}", conds, p);
+            let fast: Vec<_> = tuned.match_with(&mut mt, profile, date).iter().map(|t| huiqi::outcome::Verdict::from_tri(*t)).collect();
+            prop_assert_eq!(&fast, &reference, "tuned; conditions {:#?}\nprofile {}", conds, p);
         }
     }
 }

@@ -64,6 +64,130 @@ pub enum Program {
     AtLeast(u32, Vec<Program>),
 }
 
+/// One instruction of the flattened program arena (prefix order; a composite's `size`
+/// counts its whole subtree, so a short-circuit skips it in one step).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Instr {
+    Const(Tri),
+    Lit(PredicateId, bool),
+    Policy(u32, bool),
+    And { n: u32, size: u32 },
+    Or { n: u32, size: u32 },
+    AtLeast { k: u32, n: u32, size: u32 },
+}
+
+impl Instr {
+    #[inline]
+    fn size(self) -> usize {
+        match self {
+            Instr::And { size, .. } | Instr::Or { size, .. } | Instr::AtLeast { size, .. } => size as usize,
+            _ => 1,
+        }
+    }
+}
+
+fn flatten(p: &Program, out: &mut Vec<Instr>) {
+    match p {
+        Program::Const(t) => out.push(Instr::Const(*t)),
+        Program::Lit(i, n) => out.push(Instr::Lit(*i, *n)),
+        Program::Policy(i, n) => out.push(Instr::Policy(*i, *n)),
+        Program::And(xs) | Program::Or(xs) | Program::AtLeast(_, xs) => {
+            let at = out.len();
+            out.push(Instr::Const(Tri::Unknown)); // placeholder
+            for x in xs {
+                flatten(x, out);
+            }
+            let size = (out.len() - at) as u32;
+            let n = xs.len() as u32;
+            let op = match p {
+                Program::And(_) => Instr::And { n, size },
+                Program::Or(_) => Instr::Or { n, size },
+                Program::AtLeast(k, _) => Instr::AtLeast { k: *k, n, size },
+                _ => Instr::Const(Tri::Unknown),
+            };
+            if let Some(slot) = out.get_mut(at) {
+                *slot = op;
+            }
+        }
+    }
+}
+
+#[inline(always)]
+fn lit(known: &Bits, truth: &Bits, p: PredicateId, neg: bool) -> Tri {
+    if !known.get(p) {
+        Tri::Unknown
+    } else if truth.get(p) != neg {
+        Tri::True
+    } else {
+        Tri::False
+    }
+}
+
+/// Evaluates the instruction at `i` of the arena, three-valued.
+fn exec(code: &[Instr], i: usize, known: &Bits, truth: &Bits, results: &[Tri]) -> Tri {
+    let Some(op) = code.get(i).copied() else { return Tri::Unknown };
+    match op {
+        Instr::Const(t) => t,
+        Instr::Lit(p, neg) => lit(known, truth, p, neg),
+        Instr::Policy(p, neg) => match (results.get(p as usize).copied().unwrap_or(Tri::Unknown), neg) {
+            (Tri::Unknown, _) => Tri::Unknown,
+            (Tri::True, false) | (Tri::False, true) => Tri::True,
+            _ => Tri::False,
+        },
+        Instr::And { n, size } | Instr::Or { n, size } => {
+            let (stop, otherwise) = if matches!(op, Instr::And { .. }) { (Tri::False, Tri::True) } else { (Tri::True, Tri::False) };
+            let mut unknown = false;
+            // Children that are all literals (the common case) are one straight run.
+            if size == n + 1 {
+                for (k, c) in code.get(i + 1..i + 1 + n as usize).unwrap_or(&[]).iter().enumerate() {
+                    let t = match *c {
+                        Instr::Lit(p, neg) => lit(known, truth, p, neg),
+                        _ => exec(code, i + 1 + k, known, truth, results),
+                    };
+                    if t == stop {
+                        return stop;
+                    }
+                    unknown |= t == Tri::Unknown;
+                }
+            } else {
+                let mut j = i + 1;
+                for _ in 0..n {
+                    let t = exec(code, j, known, truth, results);
+                    if t == stop {
+                        return stop;
+                    }
+                    unknown |= t == Tri::Unknown;
+                    j += code.get(j).map_or(1, |o| o.size());
+                }
+            }
+            if unknown {
+                Tri::Unknown
+            } else {
+                otherwise
+            }
+        }
+        Instr::AtLeast { k, n, .. } => {
+            let (mut t, mut u) = (0u32, 0u32);
+            let mut j = i + 1;
+            for _ in 0..n {
+                match exec(code, j, known, truth, results) {
+                    Tri::True => t += 1,
+                    Tri::Unknown => u += 1,
+                    Tri::False => {}
+                }
+                j += code.get(j).map_or(1, |o| o.size());
+            }
+            if t >= k {
+                Tri::True
+            } else if t + u < k {
+                Tri::False
+            } else {
+                Tri::Unknown
+            }
+        }
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 enum Key {
     D(Decimal),
@@ -109,21 +233,57 @@ impl Leaf {
         }
     }
 
-    /// Guard preference: lower is more selective (a code or list membership is rarely
-    /// true; a threshold often is).
-    fn guard_cost(&self, negated: bool) -> u32 {
-        let base = match self {
-            Leaf::Member { keys, .. } => 10 + keys.len() as u32,
-            Leaf::Under { codes, .. } => 20 + codes.len() as u32,
-            Leaf::Bool { .. } => 40,
-            Leaf::Text { .. } => 50,
-            Leaf::Threshold { .. } => 60,
-            Leaf::Generic { .. } => 90,
+    /// Estimated probability (per mille) that the literal is true for an enterprise: the
+    /// guard of a policy is its least likely required literal. Without statistics of the
+    /// enterprise population this is a structural estimate: a district or a 4-digit
+    /// industry is rare, a province or a section common; one enum value of five is 20%;
+    /// a threshold is a coin toss; a negated literal is the complement.
+    fn truth_estimate(&self, negated: bool, set: &PolicySet) -> u32 {
+        let code_share = |c: &str| -> u32 {
+            if c.bytes().all(|b| b.is_ascii_digit()) {
+                if c.ends_with("0000") {
+                    900
+                } else if c.ends_with("00") {
+                    450
+                } else {
+                    40
+                }
+            } else {
+                match c.len() {
+                    1 => 250,
+                    2 | 3 => 40,
+                    4 => 15,
+                    _ => 8,
+                }
+            }
+        };
+        let p: u32 = match self {
+            Leaf::Member { source, keys } => {
+                let per_key = match source.ty {
+                    Ty::Enum(e) => set.schema.enum_def(e).map_or(200, |d| 1000 / d.values.len().max(1) as u32),
+                    Ty::Code(_) => 20,
+                    Ty::Bool => 500,
+                    Ty::Text => 10,
+                    _ => 100,
+                };
+                (per_key * keys.len() as u32).min(1000)
+            }
+            Leaf::Under { codes, .. } => codes.iter().map(|c| code_share(c)).sum::<u32>().min(1000),
+            Leaf::Text { patterns, all, .. } => {
+                if *all {
+                    50
+                } else {
+                    (80 * patterns.len() as u32).min(1000)
+                }
+            }
+            Leaf::Bool { .. } => 500,
+            Leaf::Threshold { .. } => 500,
+            Leaf::Generic { .. } => 600,
         };
         if negated {
-            base + 100
+            1000 - p
         } else {
-            base
+            p
         }
     }
 }
@@ -194,8 +354,25 @@ struct Source {
 struct Guard {
     pred: PredicateId,
     negated: bool,
-    policies: Vec<u32>,
+    policies: Vec<Entry>,
 }
+
+/// A guarded policy: where its program starts, and a second required literal checked
+/// before the program runs (`NO_PRED` when there is none).
+#[derive(Clone, Copy)]
+struct Entry {
+    policy: u32,
+    at: u32,
+    second: PredicateId,
+    second_negated: bool,
+}
+
+const NO_PRED: PredicateId = PredicateId::MAX;
+
+/// A literal: a predicate and whether it is negated.
+type Literal = (PredicateId, bool);
+/// Policies filed under one guard literal, each with its second-best literal.
+type GuardGroups = HashMap<Literal, Vec<(u32, Literal)>>;
 
 /// Statistics of a compiled index.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
@@ -216,9 +393,12 @@ pub struct PolicyIndex {
     sources: Vec<Source>,
     generic: Vec<(PredicateId, Node)>,
     programs: Vec<Program>,
+    /// Every program flattened into one arena, laid out in guard-group order so that a
+    /// match reads it front to back.
+    code: Vec<Instr>,
     guards: Vec<Guard>,
-    fallback: Vec<u32>,
-    dependent: Vec<u32>,
+    fallback: Vec<(u32, u32)>,
+    dependent: Vec<(u32, u32)>,
     stats: IndexStats,
 }
 
@@ -403,6 +583,39 @@ fn remap(p: &Program, map: &[u32]) -> Program {
     }
 }
 
+/// Orders the children of and/or so evaluation short-circuits early: in an `and` the
+/// literal most likely to be false first, in an `or` the one most likely true; composite
+/// children last. Kleene and/or are commutative, so verdicts do not change.
+fn order_children(p: &mut Program, estimate: &dyn Fn(u32, bool) -> u32) {
+    let key = |x: &Program, and: bool| -> u32 {
+        match x {
+            Program::Const(_) => 0,
+            Program::Lit(i, n) => {
+                let e = estimate(*i, *n);
+                if and {
+                    e
+                } else {
+                    1000 - e.min(1000)
+                }
+            }
+            Program::Policy(..) => 900,
+            _ => 2000,
+        }
+    };
+    match p {
+        Program::And(xs) => {
+            xs.iter_mut().for_each(|x| order_children(x, estimate));
+            xs.sort_by_key(|x| key(x, true));
+        }
+        Program::Or(xs) => {
+            xs.iter_mut().for_each(|x| order_children(x, estimate));
+            xs.sort_by_key(|x| key(x, false));
+        }
+        Program::AtLeast(_, xs) => xs.iter_mut().for_each(|x| order_children(x, estimate)),
+        _ => {}
+    }
+}
+
 fn uses_policies(p: &Program) -> bool {
     match p {
         Program::Policy(..) => true,
@@ -412,9 +625,18 @@ fn uses_policies(p: &Program) -> bool {
 }
 
 impl PolicyIndex {
-    /// Compiles the index of a checked policy set.
-    #[expect(clippy::mutable_key_type, reason = "nodes hash and compare by regex source text, never by the regex's internal cache")]
+    /// Compiles the index of a checked policy set, choosing guards by structural
+    /// estimates of how often each literal is true.
     pub fn build(set: &PolicySet) -> PolicyIndex {
+        Self::build_tuned(set, &[], Date::from_day_number(0))
+    }
+
+    /// Compiles the index choosing guards by how often each literal is *not false* on a
+    /// sample of enterprises (on `as_of`): a platform knows its population, and the best
+    /// guard is the literal that most often rules its policy out. Verdicts never depend
+    /// on the sample; only speed does.
+    #[expect(clippy::mutable_key_type, reason = "nodes hash and compare by regex source text, never by the regex's internal cache")]
+    pub fn build_tuned(set: &PolicySet, sample: &[Profile], as_of: Date) -> PolicyIndex {
         let mut b = Builder { set, leaves: Vec::new(), ids: HashMap::new() };
         let temp: Vec<Program> = set.policies.iter().map(|p| b.norm(&p.condition, false, 0)).collect();
 
@@ -556,11 +778,73 @@ impl PolicyIndex {
             }
             generic.push((id, node));
         }
-        let programs: Vec<Program> = temp.iter().map(|p| remap(p, &map)).collect();
-        let final_leaf = |id: u32| map.iter().position(|m| *m == id).and_then(|l| b.leaves.get(l));
+        let mut inverse = vec![usize::MAX; next as usize];
+        for (l, m) in map.iter().enumerate() {
+            if let Some(slot) = inverse.get_mut(*m as usize) {
+                *slot = l;
+            }
+        }
+        let final_leaf = |id: u32| inverse.get(id as usize).and_then(|l| b.leaves.get(*l));
+        // Observed: for each predicate, how often it is known, and how often true.
+        let mut observed: Option<(Vec<u32>, Vec<u32>, u32)> = None;
+        if !sample.is_empty() {
+            let probe = PolicyIndex {
+                predicates: next as usize,
+                sources: std::mem::take(&mut sources),
+                generic: std::mem::take(&mut generic),
+                programs: Vec::new(),
+                code: Vec::new(),
+                guards: Vec::new(),
+                fallback: Vec::new(),
+                dependent: Vec::new(),
+                stats: IndexStats::default(),
+            };
+            let mut m = probe.matcher();
+            let (mut known, mut truth) = (vec![0u32; next as usize], vec![0u32; next as usize]);
+            for p in sample {
+                let ev = Evaluator::new(set, p, as_of);
+                probe.encode(&ev, &mut m);
+                for i in 0..next {
+                    if m.known.get(i) {
+                        if let Some(k) = known.get_mut(i as usize) {
+                            *k += 1;
+                        }
+                        if m.truth.get(i) {
+                            if let Some(t) = truth.get_mut(i as usize) {
+                                *t += 1;
+                            }
+                        }
+                    }
+                }
+            }
+            sources = probe.sources;
+            generic = probe.generic;
+            observed = Some((known, truth, sample.len() as u32));
+        }
+        // Per mille of enterprises for which the literal is not known to be false.
+        let estimate = |id: u32, neg: bool| -> u32 {
+            match &observed {
+                Some((known, truth, n)) => {
+                    let k = known.get(id as usize).copied().unwrap_or(0);
+                    let t = truth.get(id as usize).copied().unwrap_or(0);
+                    let satisfied = if neg { k - t.min(k) } else { t };
+                    let not_false = satisfied + (n - k.min(*n));
+                    not_false * 1000 / (*n).max(1)
+                }
+                None => final_leaf(id).map_or(500, |l| l.truth_estimate(neg, set)),
+            }
+        };
+        let programs: Vec<Program> = temp
+            .iter()
+            .map(|p| {
+                let mut p = remap(p, &map);
+                order_children(&mut p, &estimate);
+                p
+            })
+            .collect();
 
         // Guards.
-        let mut guards: HashMap<(u32, bool), Vec<u32>> = HashMap::new();
+        let mut guards: GuardGroups = HashMap::new();
         let mut fallback = Vec::new();
         let mut dependent = Vec::new();
         let order: Vec<usize> = set.order.clone();
@@ -576,14 +860,42 @@ impl PolicyIndex {
                 Program::And(xs) => xs.iter().filter_map(|x| if let Program::Lit(i, n) = x { Some((*i, *n)) } else { None }).collect(),
                 _ => Vec::new(),
             };
-            let best = candidates.into_iter().min_by_key(|(i, n)| final_leaf(*i).map_or(u32::MAX, |l| l.guard_cost(*n)));
-            match best {
-                Some(g) => guards.entry(g).or_default().push(pi),
+            let mut ranked = candidates;
+            ranked.sort_by_key(|(i, n)| estimate(*i, *n));
+            match ranked.first() {
+                Some(g) => {
+                    let second = ranked.get(1).copied().unwrap_or((NO_PRED, false));
+                    guards.entry(*g).or_default().push((pi, second));
+                }
                 None => fallback.push(pi),
             }
         }
-        let mut guards: Vec<Guard> = guards.into_iter().map(|((pred, negated), policies)| Guard { pred, negated, policies }).collect();
-        guards.sort_by_key(|g| (g.pred, g.negated));
+        let mut groups: Vec<(Literal, Vec<(u32, Literal)>)> = guards.into_iter().collect();
+        groups.sort_by_key(|(g, _)| *g);
+        let mut code = Vec::new();
+        let place = |p: u32, code: &mut Vec<Instr>| -> (u32, u32) {
+            let at = code.len() as u32;
+            if let Some(prog) = programs.get(p as usize) {
+                flatten(prog, code);
+            }
+            (p, at)
+        };
+        let guards: Vec<Guard> = groups
+            .into_iter()
+            .map(|((pred, negated), ps)| Guard {
+                pred,
+                negated,
+                policies: ps
+                    .into_iter()
+                    .map(|(p, (second, second_negated))| {
+                        let (policy, at) = place(p, &mut code);
+                        Entry { policy, at, second, second_negated }
+                    })
+                    .collect(),
+            })
+            .collect();
+        let fallback: Vec<(u32, u32)> = fallback.into_iter().map(|p| place(p, &mut code)).collect();
+        let dependent: Vec<(u32, u32)> = dependent.into_iter().map(|p| place(p, &mut code)).collect();
         let stats = IndexStats {
             policies: programs.len(),
             predicates: next as usize,
@@ -594,7 +906,7 @@ impl PolicyIndex {
             fallback_policies: fallback.len(),
             dependent_policies: dependent.len(),
         };
-        PolicyIndex { predicates: next as usize, sources, generic, programs, guards, fallback, dependent, stats }
+        PolicyIndex { predicates: next as usize, sources, generic, programs, code, guards, fallback, dependent, stats }
     }
 
     /// Size and shape of the index.
@@ -609,7 +921,12 @@ impl PolicyIndex {
 
     /// A reusable matcher (bitsets and result buffers sized for this index).
     pub fn matcher(&self) -> Matcher {
-        Matcher { known: Bits::new(self.predicates), truth: Bits::new(self.predicates), results: vec![Tri::False; self.programs.len()] }
+        Matcher {
+            known: Bits::new(self.predicates),
+            truth: Bits::new(self.predicates),
+            results: vec![Tri::False; self.programs.len()],
+            evaluated: 0,
+        }
     }
 
     /// Encodes a profile into the matcher's known/true bitsets.
@@ -687,19 +1004,24 @@ impl PolicyIndex {
         let ev = Evaluator::new(set, profile, as_of);
         self.encode(&ev, m);
         m.results.iter_mut().for_each(|r| *r = Tri::False);
+        m.evaluated = self.fallback.len() + self.dependent.len();
         for g in &self.guards {
             if m.known.get(g.pred) && m.truth.get(g.pred) == g.negated {
                 continue; // the guard is known false: the whole group is ineligible
             }
-            for &p in &g.policies {
-                let r = self.programs.get(p as usize).map_or(Tri::Unknown, |prog| run(prog, &m.known, &m.truth, &m.results));
-                if let Some(slot) = m.results.get_mut(p as usize) {
+            for e in &g.policies {
+                if e.second != NO_PRED && m.known.get(e.second) && m.truth.get(e.second) == e.second_negated {
+                    continue; // the second required literal is known false
+                }
+                m.evaluated += 1;
+                let r = exec(&self.code, e.at as usize, &m.known, &m.truth, &m.results);
+                if let Some(slot) = m.results.get_mut(e.policy as usize) {
                     *slot = r;
                 }
             }
         }
-        for &p in self.fallback.iter().chain(&self.dependent) {
-            let r = self.programs.get(p as usize).map_or(Tri::Unknown, |prog| run(prog, &m.known, &m.truth, &m.results));
+        for &(p, at) in self.fallback.iter().chain(&self.dependent) {
+            let r = exec(&self.code, at as usize, &m.known, &m.truth, &m.results);
             if let Some(slot) = m.results.get_mut(p as usize) {
                 *slot = r;
             }
@@ -740,6 +1062,7 @@ pub struct Matcher {
     known: Bits,
     truth: Bits,
     results: Vec<Tri>,
+    evaluated: usize,
 }
 
 impl Matcher {
@@ -751,72 +1074,8 @@ impl Matcher {
     pub fn truth(&self) -> &Bits {
         &self.truth
     }
-}
-
-/// Evaluates a program over the bitsets, three-valued.
-fn run(p: &Program, known: &Bits, truth: &Bits, results: &[Tri]) -> Tri {
-    match p {
-        Program::Const(t) => *t,
-        Program::Lit(i, neg) => {
-            if !known.get(*i) {
-                Tri::Unknown
-            } else if truth.get(*i) != *neg {
-                Tri::True
-            } else {
-                Tri::False
-            }
-        }
-        Program::Policy(i, neg) => match (results.get(*i as usize).copied().unwrap_or(Tri::Unknown), neg) {
-            (Tri::Unknown, _) => Tri::Unknown,
-            (Tri::True, false) | (Tri::False, true) => Tri::True,
-            _ => Tri::False,
-        },
-        Program::And(xs) => {
-            let mut unknown = false;
-            for x in xs {
-                match run(x, known, truth, results) {
-                    Tri::False => return Tri::False,
-                    Tri::Unknown => unknown = true,
-                    Tri::True => {}
-                }
-            }
-            if unknown {
-                Tri::Unknown
-            } else {
-                Tri::True
-            }
-        }
-        Program::Or(xs) => {
-            let mut unknown = false;
-            for x in xs {
-                match run(x, known, truth, results) {
-                    Tri::True => return Tri::True,
-                    Tri::Unknown => unknown = true,
-                    Tri::False => {}
-                }
-            }
-            if unknown {
-                Tri::Unknown
-            } else {
-                Tri::False
-            }
-        }
-        Program::AtLeast(k, xs) => {
-            let (mut t, mut u) = (0u32, 0u32);
-            for x in xs {
-                match run(x, known, truth, results) {
-                    Tri::True => t += 1,
-                    Tri::Unknown => u += 1,
-                    Tri::False => {}
-                }
-            }
-            if t >= *k {
-                Tri::True
-            } else if t + u < *k {
-                Tri::False
-            } else {
-                Tri::Unknown
-            }
-        }
+    /// Programs evaluated in the last match (the rest were ruled out by their guard).
+    pub fn evaluated(&self) -> usize {
+        self.evaluated
     }
 }
