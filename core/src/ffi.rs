@@ -142,3 +142,51 @@ pub fn explain_json(engine: &Engine, profile_json: &str, policy_id: &str, as_of:
         Err(errors) => Envelope::<()>::Failure { errors }.to_json(),
     }
 }
+
+/// Builds an engine from an optional schema (JSON text; the embedded one when `None`) and
+/// policy files as (origin, JSON text) pairs (the embedded real policies when empty).
+pub fn build_engine(schema_json: Option<&str>, policy_files: &[(String, String)]) -> Result<Engine, Vec<ErrorItem>> {
+    let codes = crate::code::CodeSystems::embedded().map_err(|e| vec![ErrorItem::new("schema", e.to_string())])?;
+    let schema = match schema_json {
+        Some(s) => crate::schema::Schema::from_json(s, codes),
+        None => crate::schema::Schema::from_json(include_str!("../../data/schema/enterprise.json"), codes),
+    }
+    .map_err(|e| vec![ErrorItem::new("schema", e.to_string())])?;
+    let files: Vec<(String, String)> = if policy_files.is_empty() {
+        crate::policy::EMBEDDED_POLICIES.iter().map(|(n, t)| ((*n).to_string(), (*t).to_string())).collect()
+    } else {
+        policy_files.to_vec()
+    };
+    Engine::from_sources(std::sync::Arc::new(schema), &files).map_err(|e| engine_errors(&e))
+}
+
+/// Summary of a checked policy set.
+#[derive(Clone, Debug, Serialize)]
+pub struct CheckSummary {
+    pub policies: usize,
+    pub definitions: usize,
+    pub ids: Vec<String>,
+}
+
+/// Checks a policy set: a success envelope with a summary, or every problem.
+pub fn check_json(schema_json: Option<&str>, policy_files: &[(String, String)]) -> String {
+    match build_engine(schema_json, policy_files) {
+        Ok(e) => {
+            let set = e.policy_set();
+            let result = CheckSummary { policies: set.policies.len(), definitions: set.definitions.len(), ids: set.policies.iter().map(|p| p.doc.id.clone()).collect() };
+            Envelope::Success { result, warnings: Vec::new() }.to_json()
+        }
+        Err(errors) => Envelope::<()>::Failure { errors }.to_json(),
+    }
+}
+
+/// Matches many profiles given as JSON lines: one envelope line per non-empty input line,
+/// in order; a bad line gives a failure line, never an aborted batch.
+pub fn match_lines(engine: &Engine, jsonl: &str, as_of: &str) -> String {
+    let mut out = String::new();
+    for line in jsonl.lines().filter(|l| !l.trim().is_empty()) {
+        out.push_str(&match_json(engine, line, as_of));
+        out.push('\n');
+    }
+    out
+}
