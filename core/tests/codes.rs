@@ -1,4 +1,5 @@
 //! Code systems: normalisation, ancestry, historical codes, and the embedded tables.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing, reason = "tests assert by panicking")]
 
 use huiqi::code::{CodeError, CodeSystems};
 

@@ -2,6 +2,7 @@
 //! negation, at_least, codes, enums, text, derived fields, eligible(…), generic leaves) and
 //! random profiles with missing fields, the index gives exactly the reference evaluator's
 //! verdict for every policy.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing, reason = "tests assert by panicking")]
 
 use std::sync::Arc;
 

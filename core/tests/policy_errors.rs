@@ -1,4 +1,5 @@
 //! Bad policy texts get clear errors with positions, never a panic.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing, reason = "tests assert by panicking")]
 
 use std::sync::Arc;
 

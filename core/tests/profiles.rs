@@ -1,5 +1,6 @@
 //! Profile decoding: every field type, unit conversion, and bad input reported with its
 //! exact JSON path and message.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing, reason = "tests assert by panicking")]
 
 use huiqi::profile::{Profile, ProfileErrorKind, Qualification, Scalar, Value};
 use huiqi::schema::Schema;

@@ -46,7 +46,7 @@ fn main() -> Result<(), String> {
                 }
             }
             let mut naive_ns = Vec::new();
-            let naive_profiles = if n >= 100_000 { &profiles[..100] } else { &profiles[..] };
+            let naive_profiles = if n >= 100_000 { profiles.get(..100).unwrap_or(&profiles) } else { &profiles };
             for p in naive_profiles {
                 let t = Instant::now();
                 let r = engine.verdicts_reference(p, as_of);

@@ -1,4 +1,5 @@
 //! Generators shared by the property tests.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing, reason = "tests assert by panicking")]
 #![allow(dead_code, reason = "each test binary uses a different subset")]
 
 use proptest::prelude::*;
