@@ -77,6 +77,11 @@ impl Engine {
         Engine { set: self.set.clone(), index: Arc::new(index) }
     }
 
+    /// The compiled policy index.
+    pub fn index(&self) -> &PolicyIndex {
+        &self.index
+    }
+
     /// Shape of the compiled index.
     pub fn index_stats(&self) -> IndexStats {
         self.index.stats()

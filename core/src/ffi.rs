@@ -173,7 +173,11 @@ pub fn check_json(schema_json: Option<&str>, policy_files: &[(String, String)]) 
     match build_engine(schema_json, policy_files) {
         Ok(e) => {
             let set = e.policy_set();
-            let result = CheckSummary { policies: set.policies.len(), definitions: set.definitions.len(), ids: set.policies.iter().map(|p| p.doc.id.clone()).collect() };
+            let result = CheckSummary {
+                policies: set.policies.len(),
+                definitions: set.definitions.len(),
+                ids: set.policies.iter().map(|p| p.doc.id.clone()).collect(),
+            };
             Envelope::Success { result, warnings: Vec::new() }.to_json()
         }
         Err(errors) => Envelope::<()>::Failure { errors }.to_json(),

@@ -30,6 +30,7 @@ pub mod outcome;
 pub mod policy;
 pub mod profile;
 pub mod schema;
+pub mod store;
 mod suggest;
 pub mod units;
 

@@ -61,6 +61,44 @@ impl Bits {
         }
     }
 
+    /// Indices of set bits below `len`, ascending.
+    pub fn ones(&self, len: usize) -> impl Iterator<Item = u32> + '_ {
+        self.words
+            .iter()
+            .enumerate()
+            .flat_map(move |(wi, &w)| {
+                let mut w = w;
+                std::iter::from_fn(move || {
+                    if w == 0 {
+                        return None;
+                    }
+                    let b = w.trailing_zeros();
+                    w &= w - 1;
+                    Some((wi as u32) * 64 + b)
+                })
+            })
+            .take_while(move |i| (*i as usize) < len)
+    }
+
+    /// Indices of clear bits below `len`, ascending.
+    pub fn zeros(&self, len: usize) -> impl Iterator<Item = u32> + '_ {
+        self.words
+            .iter()
+            .enumerate()
+            .flat_map(move |(wi, &w)| {
+                let mut w = !w;
+                std::iter::from_fn(move || {
+                    if w == 0 {
+                        return None;
+                    }
+                    let b = w.trailing_zeros();
+                    w &= w - 1;
+                    Some((wi as u32) * 64 + b)
+                })
+            })
+            .take_while(move |i| (*i as usize) < len)
+    }
+
     pub fn count(&self) -> usize {
         self.words.iter().map(|w| w.count_ones() as usize).sum()
     }
@@ -84,5 +122,11 @@ mod tests {
         }
         let b = Bits::new(10);
         assert!(!b.get(1000), "out of range reads false");
+        let mut c = Bits::new(130);
+        for i in [0, 5, 63, 64, 129] {
+            c.set(i);
+        }
+        assert_eq!(c.ones(130).collect::<Vec<_>>(), vec![0, 5, 63, 64, 129]);
+        assert_eq!(c.zeros(8).collect::<Vec<_>>(), vec![1, 2, 3, 4, 6, 7]);
     }
 }

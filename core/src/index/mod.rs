@@ -914,6 +914,11 @@ impl PolicyIndex {
         self.stats
     }
 
+    /// Number of predicates in the dictionary.
+    pub fn predicate_count(&self) -> usize {
+        self.predicates
+    }
+
     /// The compiled program of policy `i`.
     pub fn program(&self, i: usize) -> Option<&Program> {
         self.programs.get(i)

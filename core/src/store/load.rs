@@ -1,0 +1,229 @@
+//! Loading enterprises from JSON lines or CSV, streaming, with bad rows reported by line.
+
+use std::io::{BufRead, Read};
+
+use serde::Serialize;
+use serde_json::{Map, Value as Json};
+
+use super::{EnterpriseStore, StoreBuilder, StoreError};
+use crate::profile::Profile;
+use crate::schema::{FieldType, Schema};
+
+/// What to do with a row that does not decode.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum OnError {
+    /// Skip it, report it (line and reason) and count it.
+    #[default]
+    Skip,
+    /// Stop loading with an error naming the line.
+    Reject,
+}
+
+/// Loading options.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct LoadOptions {
+    pub on_error: OnError,
+}
+
+/// A row that did not load.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct RowError {
+    pub line: usize,
+    pub reason: String,
+}
+
+/// Summary of a load.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct LoadReport {
+    pub loaded: usize,
+    pub skipped: usize,
+    /// Rows loaded with warnings (USCC check character, historical codes).
+    pub warnings: usize,
+    /// The first problems (at most 100), with line numbers.
+    pub errors: Vec<RowError>,
+}
+
+const KEEP_ERRORS: usize = 100;
+
+struct Loader<'s> {
+    schema: &'s Schema,
+    builder: StoreBuilder<'s>,
+    report: LoadReport,
+    opts: LoadOptions,
+    uscc: Option<usize>,
+    name: Option<usize>,
+}
+
+impl<'s> Loader<'s> {
+    fn new(schema: &'s Schema, opts: LoadOptions) -> Loader<'s> {
+        Loader {
+            schema,
+            builder: StoreBuilder::new(schema),
+            report: LoadReport::default(),
+            opts,
+            uscc: schema.field("uscc").map(|f| f.id),
+            name: schema.field("name").map(|f| f.id),
+        }
+    }
+
+    fn bad(&mut self, line: usize, reason: String) -> Result<(), StoreError> {
+        if self.opts.on_error == OnError::Reject {
+            return Err(StoreError::Rejected { line, reason });
+        }
+        self.report.skipped += 1;
+        if self.report.errors.len() < KEEP_ERRORS {
+            self.report.errors.push(RowError { line, reason });
+        }
+        Ok(())
+    }
+
+    fn row(&mut self, line: usize, json: &Json) -> Result<(), StoreError> {
+        match Profile::from_json(self.schema, json) {
+            Ok(p) => {
+                if !p.warnings.is_empty() {
+                    self.report.warnings += 1;
+                }
+                let id = self
+                    .uscc
+                    .and_then(|f| p.text(f))
+                    .or_else(|| self.name.and_then(|f| p.text(f)))
+                    .map_or_else(|| format!("line {line}"), str::to_string);
+                self.builder.push(&p, id)?;
+                self.report.loaded += 1;
+                Ok(())
+            }
+            Err(e) => self.bad(line, e.0.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ")),
+        }
+    }
+
+    fn finish(self) -> (EnterpriseStore, LoadReport) {
+        (self.builder.finish(), self.report)
+    }
+}
+
+impl EnterpriseStore {
+    /// Loads enterprises from JSON lines (one profile object per line), streaming.
+    pub fn load_jsonl(schema: &Schema, reader: impl BufRead, opts: LoadOptions) -> Result<(EnterpriseStore, LoadReport), StoreError> {
+        let mut l = Loader::new(schema, opts);
+        for (i, line) in reader.lines().enumerate() {
+            let line_no = i + 1;
+            let text = line?;
+            if text.trim().is_empty() {
+                continue;
+            }
+            match serde_json::from_str::<Json>(&text) {
+                Ok(v) => l.row(line_no, &v)?,
+                Err(e) => l.bad(line_no, format!("not valid JSON: {e}"))?,
+            }
+        }
+        Ok(l.finish())
+    }
+
+    /// Loads enterprises from CSV with a header row naming schema fields (English names or
+    /// Chinese labels; per-year columns as `operating_revenue@2024`). Empty cells are
+    /// unknown; tags are separated by `;`; qualifications are a JSON array in the cell.
+    pub fn load_csv(schema: &Schema, reader: impl Read, opts: LoadOptions) -> Result<(EnterpriseStore, LoadReport), StoreError> {
+        let mut rdr = csv::ReaderBuilder::new().flexible(false).from_reader(reader);
+        let headers = rdr.headers().map_err(|e| StoreError::Input(format!("CSV header: {e}")))?.clone();
+        let mut cols: Vec<(usize, Option<String>)> = Vec::new();
+        for h in headers.iter() {
+            let h = h.trim();
+            let (name, year) = match h.split_once(['@', '.']) {
+                Some((n, y)) if y.len() == 4 && y.bytes().all(|b| b.is_ascii_digit()) => (n, Some(y.to_string())),
+                _ => (h, None),
+            };
+            let Some(f) = schema.field(name) else {
+                let hint = schema.suggest_field(name).map(|s| format!("; did you mean {s:?}?")).unwrap_or_default();
+                return Err(StoreError::Input(format!("CSV column {h:?} is not a schema field{hint}")));
+            };
+            if f.per_year != year.is_some() {
+                return Err(StoreError::Input(if f.per_year {
+                    format!("CSV column {h:?}: {} is per year; name the column {}@2024", f.name, f.name)
+                } else {
+                    format!("CSV column {h:?}: {} is not per year", f.name)
+                }));
+            }
+            cols.push((f.id, year));
+        }
+        let mut l = Loader::new(schema, opts);
+        for (i, rec) in rdr.records().enumerate() {
+            let line = i + 2;
+            let rec = match rec {
+                Ok(r) => r,
+                Err(e) => {
+                    l.bad(line, format!("bad CSV row: {e}"))?;
+                    continue;
+                }
+            };
+            let mut obj = Map::new();
+            let mut problem = None;
+            for ((f, year), cell) in cols.iter().zip(rec.iter()) {
+                let cell = cell.trim();
+                if cell.is_empty() {
+                    continue;
+                }
+                let Some(field) = schema.field_by_id(*f) else { continue };
+                let v = match &field.ty {
+                    FieldType::Bool => match cell {
+                        "true" | "TRUE" | "1" | "是" | "yes" => Json::Bool(true),
+                        "false" | "FALSE" | "0" | "否" | "no" => Json::Bool(false),
+                        other => {
+                            problem = Some(format!("{}: {other:?} is not true/false (是/否, 1/0)", field.name));
+                            break;
+                        }
+                    },
+                    FieldType::Tags => Json::Array(
+                        cell.split([';', '；', '|'])
+                            .map(|t| Json::String(t.trim().to_string()))
+                            .filter(|t| t.as_str() != Some(""))
+                            .collect(),
+                    ),
+                    FieldType::Qualifications => match serde_json::from_str::<Json>(cell) {
+                        Ok(v) => v,
+                        Err(e) => {
+                            problem = Some(format!("{}: not a JSON array of qualifications: {e}", field.name));
+                            break;
+                        }
+                    },
+                    _ => Json::String(cell.to_string()),
+                };
+                match year {
+                    Some(y) => {
+                        let entry = obj.entry(field.name.clone()).or_insert_with(|| Json::Object(Map::new()));
+                        if let Json::Object(m) = entry {
+                            m.insert(y.clone(), v);
+                        }
+                    }
+                    None => {
+                        obj.insert(field.name.clone(), v);
+                    }
+                }
+            }
+            match problem {
+                Some(p) => l.bad(line, p)?,
+                None => l.row(line, &Json::Object(obj))?,
+            }
+        }
+        Ok(l.finish())
+    }
+
+    /// Loads a file by its kind: a saved store (by its magic bytes), CSV (`.csv`), or JSON
+    /// lines (anything else).
+    pub fn load_path(schema: &Schema, path: &std::path::Path, opts: LoadOptions) -> Result<(EnterpriseStore, LoadReport), StoreError> {
+        let mut f = std::fs::File::open(path).map_err(|e| StoreError::Input(format!("cannot read {}: {e}", path.display())))?;
+        let mut magic = [0u8; 8];
+        let n = f.read(&mut magic)?;
+        drop(f);
+        if n == 8 && &magic == super::file::MAGIC {
+            let store = EnterpriseStore::read_file(path, schema)?;
+            let report = LoadReport { loaded: store.len() as usize, ..LoadReport::default() };
+            return Ok((store, report));
+        }
+        let file = std::fs::File::open(path)?;
+        if path.extension().is_some_and(|x| x.eq_ignore_ascii_case("csv")) {
+            EnterpriseStore::load_csv(schema, std::io::BufReader::new(file), opts)
+        } else {
+            EnterpriseStore::load_jsonl(schema, std::io::BufReader::new(file), opts)
+        }
+    }
+}

@@ -1,0 +1,178 @@
+//! The enterprise store against the oracle, and its bad inputs.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing, reason = "tests assert by panicking")]
+
+use std::sync::Arc;
+
+use huiqi::date::Date;
+use huiqi::engine::Engine;
+use huiqi::outcome::Verdict;
+use huiqi::profile::Profile;
+use huiqi::schema::Schema;
+use huiqi::store::{EnterpriseStore, LoadOptions, OnError, StoreError, StoreFileError};
+use proptest::prelude::*;
+use serde_json::json;
+
+mod common;
+use common::profile;
+
+fn engine_for(conds: &[String]) -> Engine {
+    let policies: Vec<_> = conds
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            json!({"id": format!("p{i}"), "title": "t", "issuer": "t", "doc_no": "t", "year": 2024, "level": "national",
+            "condition": c, "benefit": {"kind": "none", "description": "t"}, "source": {"document": "t"}})
+        })
+        .collect();
+    let schema = Arc::new(Schema::embedded().expect("schema"));
+    Engine::from_sources(schema, &[("t.json".into(), json!({"policies": policies}).to_string())]).unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn jsonl(rows: &[serde_json::Value]) -> String {
+    rows.iter().map(|r| r.to_string()).collect::<Vec<_>>().join("\n")
+}
+
+const CONDS: &[&str] = &[
+    "registered_capital >= 500万 and employees@fy1 < 100",
+    "tax_credit@fy1 in [A, B] or industry under [C39, I65]",
+    "not (registered_region under 3701) or has(高新技术企业)",
+    "at_least(2, [registered_capital between [100万, 1000万), is_legal_person, business_scope contains_any [\"软件\", \"芯片\"]])",
+    "size_class <= small and full_years_since(registration_date) >= 3",
+    "eligible(p0) and not eligible(p1)",
+    "rd_expense@fy1 / operating_revenue@fy1 >= 3% or manual_review(\"专家\")",
+    "sum(rd_expense@fy1..fy3, actual) >= 300万 and tags contains \"数字经济\"",
+    "at_least(1, [first_grant(高新技术企业) in fy1, registration_date <= as_of - 10y])",
+];
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 60, ..ProptestConfig::default() })]
+
+    #[test]
+    fn reverse_and_bulk_equal_the_reference(rows in prop::collection::vec(profile(), 1..60), pick in prop::collection::vec(0..CONDS.len(), 1..6), as_of in prop::sample::select(vec!["2026-06-30", "2024-12-31"])) {
+        let conds: Vec<String> = CONDS.iter().map(|s| s.to_string()).chain(pick.iter().map(|&i| format!("not ({})", CONDS[i]))).collect();
+        let engine = engine_for(&conds);
+        let date = Date::parse(as_of).expect("date");
+        let (store, report) = EnterpriseStore::load_jsonl(engine.schema(), jsonl(&rows).as_bytes(), LoadOptions::default()).expect("load");
+        prop_assert_eq!(report.loaded, rows.len());
+        let prepared = store.prepare(&engine, date).expect("prepare");
+        let bulk = prepared.bulk(&engine, &|| {});
+        for (row, r) in rows.iter().enumerate() {
+            let p = Profile::from_json(engine.schema(), r).expect("profile");
+            let reference = engine.verdicts_reference(&p, date);
+            for (i, want) in reference.iter().enumerate() {
+                prop_assert_eq!(bulk[i].verdict(row as u32), *want, "bulk: policy p{} ({}) enterprise {}", i, conds[i], r);
+            }
+        }
+        for i in [0usize, 5, conds.len() - 1] {
+            let reach = prepared.reverse(&engine, &format!("p{i}")).expect("reverse");
+            prop_assert_eq!(&reach, &bulk[i]);
+        }
+        // The saved and reloaded store answers the same.
+        let back = EnterpriseStore::from_bytes(&store.to_bytes(), engine.schema()).expect("reload");
+        prop_assert_eq!(&back, &store);
+    }
+}
+
+#[test]
+fn rebuilt_profiles_equal_the_input() {
+    let engine = Engine::embedded().expect("engine");
+    let rows: Vec<serde_json::Value> = huiqi::gen::enterprises(9, 200).collect();
+    let (store, _) = EnterpriseStore::load_jsonl(engine.schema(), jsonl(&rows).as_bytes(), LoadOptions::default()).expect("load");
+    for (i, r) in rows.iter().enumerate() {
+        let mut p = Profile::from_json(engine.schema(), r).expect("profile");
+        p.warnings.clear();
+        assert_eq!(store.profile(engine.schema(), i as u32), p, "row {i}");
+    }
+    assert_eq!(store.id(0), rows[0]["uscc"].as_str());
+}
+
+#[test]
+fn bad_rows_are_reported_with_line_numbers_and_counted() {
+    let schema = Schema::embedded().expect("schema");
+    let text = [
+        r#"{"name": "ok one", "registered_capital": 100}"#,
+        r#"{"name": "bad type", "registered_capital": "lots"}"#,
+        "",
+        r#"{not json"#,
+        r#"{"name": "unknown field", "registered_captial": 5}"#,
+        r#"{"name": "ok two"}"#,
+    ]
+    .join("\n");
+    let (store, report) = EnterpriseStore::load_jsonl(&schema, text.as_bytes(), LoadOptions::default()).expect("skip mode loads");
+    assert_eq!((store.len(), report.loaded, report.skipped), (2, 2, 3));
+    let lines: Vec<usize> = report.errors.iter().map(|e| e.line).collect();
+    assert_eq!(lines, vec![2, 4, 5]);
+    assert!(report.errors[0].reason.contains("$.registered_capital"), "{}", report.errors[0].reason);
+    assert!(report.errors[1].reason.starts_with("not valid JSON"), "{}", report.errors[1].reason);
+    assert!(report.errors[2].reason.contains("did you mean"), "{}", report.errors[2].reason);
+    let err =
+        EnterpriseStore::load_jsonl(&schema, text.as_bytes(), LoadOptions { on_error: OnError::Reject }).expect_err("reject mode stops");
+    assert!(matches!(err, StoreError::Rejected { line: 2, .. }), "{err}");
+}
+
+#[test]
+fn csv_loads_with_per_year_columns_and_reports_bad_cells() {
+    let schema = Schema::embedded().expect("schema");
+    let csv = "uscc,企业名称,注册资本,employees@2025,is_legal_person,tags,industry\n\
+               914403001922038216,甲公司,500万,80,是,数字经济;外贸,C3911\n\
+               ,乙公司,,12,maybe,,F5174\n\
+               ,丙公司,30,,false,,6513\n";
+    let (store, report) = EnterpriseStore::load_csv(&schema, csv.as_bytes(), LoadOptions::default()).expect("csv");
+    assert_eq!((report.loaded, report.skipped), (2, 1));
+    assert_eq!(report.errors[0].line, 3);
+    assert!(report.errors[0].reason.contains("\"maybe\" is not true/false"), "{}", report.errors[0].reason);
+    let p = store.profile(&schema, 0);
+    let cap = schema.field("registered_capital").expect("field").id;
+    assert_eq!(p.scalar(cap), Some(&huiqi::profile::Scalar::Num(huiqi::Decimal::from(5_000_000))));
+    assert_eq!(store.id(1), Some("丙公司"), "name stands in for a missing USCC");
+    let bad = EnterpriseStore::load_csv(&schema, "uscc,registered_captial\n1,2\n".as_bytes(), LoadOptions::default())
+        .expect_err("unknown column");
+    assert!(bad.to_string().contains("did you mean \"registered_capital\""), "{bad}");
+    let bad = EnterpriseStore::load_csv(&schema, "operating_revenue\n5\n".as_bytes(), LoadOptions::default()).expect_err("year missing");
+    assert!(bad.to_string().contains("operating_revenue@2024"), "{bad}");
+}
+
+#[test]
+fn truncated_and_corrupted_files_are_errors() {
+    let engine = Engine::embedded().expect("engine");
+    let rows: Vec<serde_json::Value> = huiqi::gen::enterprises(4, 50).collect();
+    let (store, _) = EnterpriseStore::load_jsonl(engine.schema(), jsonl(&rows).as_bytes(), LoadOptions::default()).expect("load");
+    let bytes = store.to_bytes();
+    assert_eq!(EnterpriseStore::from_bytes(&bytes, engine.schema()).expect("round trip"), store);
+    // Every truncation fails cleanly.
+    for cut in [0, 7, 12, 23, 24, 100, bytes.len() / 2, bytes.len() - 1] {
+        let e = EnterpriseStore::from_bytes(&bytes[..cut], engine.schema()).expect_err("truncated");
+        assert!(matches!(e, StoreFileError::Magic | StoreFileError::Truncated(_)), "cut {cut}: {e}");
+    }
+    // A flipped byte in the data is caught by the checksum.
+    let mut bad = bytes.clone();
+    let last = bad.len() - 10;
+    bad[last] ^= 0x5a;
+    assert!(matches!(EnterpriseStore::from_bytes(&bad, engine.schema()), Err(StoreFileError::Checksum { .. })));
+    // Wrong magic and version.
+    let mut bad = bytes.clone();
+    bad[0] = b'X';
+    assert!(matches!(EnterpriseStore::from_bytes(&bad, engine.schema()), Err(StoreFileError::Magic)));
+    let mut bad = bytes.clone();
+    bad[8] = 9;
+    assert!(matches!(EnterpriseStore::from_bytes(&bad, engine.schema()), Err(StoreFileError::Version(9))));
+    // Another schema.
+    let other = Schema::from_json(
+        r#"{"fields": [{"name": "x", "label": "X", "type": "bool"}]}"#,
+        huiqi::code::CodeSystems::embedded().expect("codes"),
+    )
+    .expect("schema");
+    assert!(matches!(EnterpriseStore::from_bytes(&bytes, &other), Err(StoreFileError::Schema(_))));
+}
+
+#[test]
+fn unknown_policy_in_reverse_suggests() {
+    let engine = Engine::embedded().expect("engine");
+    let (store, _) = EnterpriseStore::load_jsonl(engine.schema(), "{}".as_bytes(), LoadOptions::default()).expect("load");
+    let prepared = store.prepare(&engine, Date::parse("2026-06-30").expect("date")).expect("prepare");
+    let e = prepared.reverse(&engine, "hitech-certificaton").expect_err("unknown");
+    assert!(e.to_string().contains("did you mean \"hitech-certification\""), "{e}");
+    let all_undetermined_or_ineligible =
+        prepared.bulk(&engine, &|| {}).iter().all(|r| r.verdict(0) != Verdict::Eligible || r.eligible.len() == 1);
+    assert!(all_undetermined_or_ineligible);
+}
