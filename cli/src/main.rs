@@ -21,6 +21,7 @@ use huiqi::outcome::{MatchOutcome, Verdict};
 use huiqi::policy::PolicySet;
 use huiqi::profile::Profile;
 use huiqi::schema::Schema;
+use huiqi::store::EnterpriseStore;
 
 #[derive(Parser)]
 #[command(name = "huiqi", version, about = "惠企 Huiqi — match enterprises against support policies, with reasons", long_about = None)]
@@ -81,6 +82,48 @@ enum Command {
         #[arg(long, value_enum, default_value_t = PathArg::Index)]
         engine: PathArg,
     },
+    /// Build a saved enterprise store from JSON lines or CSV.
+    Store {
+        #[command(subcommand)]
+        command: StoreCommand,
+    },
+    /// Which enterprises qualify for one policy (免申即享 / 精准推送).
+    Reverse {
+        #[arg(long, value_name = "ID")]
+        policy: String,
+        /// Enterprises: JSON lines, CSV, or a store built by `huiqi store build`.
+        #[arg(long, value_name = "FILE")]
+        enterprises: PathBuf,
+        #[command(flatten)]
+        set: SetArgs,
+        #[arg(long, value_name = "DATE")]
+        as_of: Option<String>,
+        /// Evaluation path: the bitmap store (default) or the reference evaluator per enterprise.
+        #[arg(long, value_enum, default_value_t = StorePath::Store)]
+        engine: StorePath,
+        /// How many enterprise ids to list per verdict.
+        #[arg(long, default_value_t = 20)]
+        list: usize,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Every enterprise against every policy, written to a file.
+    Bulk {
+        #[arg(long, value_name = "FILE")]
+        enterprises: PathBuf,
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+        /// csv / jsonl: one (enterprise, policy, verdict) line per eligible or undetermined pair;
+        /// counts: one line per policy.
+        #[arg(long, value_enum, default_value_t = BulkFormat::Csv)]
+        format: BulkFormat,
+        #[command(flatten)]
+        set: SetArgs,
+        #[arg(long, value_name = "DATE")]
+        as_of: Option<String>,
+        #[arg(long, value_enum, default_value_t = StorePath::Store)]
+        engine: StorePath,
+    },
     /// Generate seeded synthetic data (labelled synthetic) for benchmarks and tests.
     Gen {
         #[command(subcommand)]
@@ -117,6 +160,41 @@ enum GenCommand {
         #[arg(long, default_value_t = 1)]
         seed: u64,
     },
+}
+
+#[derive(Subcommand)]
+enum StoreCommand {
+    /// Load enterprises (JSON lines or CSV) and save them as a store file.
+    Build {
+        #[arg(long, value_name = "FILE")]
+        enterprises: PathBuf,
+        #[arg(long, value_name = "STORE")]
+        out: PathBuf,
+        /// Bad rows: skip (reported and counted) or reject (stop at the first).
+        #[arg(long, value_enum, default_value_t = OnErrorArg::Skip)]
+        on_error: OnErrorArg,
+        #[arg(long, value_name = "FILE")]
+        schema: Option<PathBuf>,
+    },
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum OnErrorArg {
+    Skip,
+    Reject,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum StorePath {
+    Store,
+    Reference,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum BulkFormat {
+    Csv,
+    Jsonl,
+    Counts,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -238,6 +316,114 @@ fn main() -> ExitCode {
 fn run(cli: Cli) -> Result<ExitCode, Fail> {
     let mut out = std::io::stdout().lock();
     match cli.command {
+        Command::Store { command: StoreCommand::Build { enterprises, out: file, on_error, schema } } => {
+            let schema = load_schema(schema.as_deref())?;
+            let opts = huiqi::store::LoadOptions {
+                on_error: if on_error == OnErrorArg::Reject { huiqi::store::OnError::Reject } else { huiqi::store::OnError::Skip },
+            };
+            let t = std::time::Instant::now();
+            let (store, report) = EnterpriseStore::load_path(&schema, &enterprises, opts)?;
+            store.write_file(&file)?;
+            print_load_report(&mut out, &report)?;
+            let mem = store.memory();
+            writeln!(
+                out,
+                "saved {} enterprises to {} in {:.2} s ({} bytes of columns)",
+                store.len(),
+                file.display(),
+                t.elapsed().as_secs_f64(),
+                mem.columns_bytes
+            )?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Reverse { policy, enterprises, set, as_of: date, engine: path, list, json } => {
+            let engine = engine(&set)?;
+            let date = as_of(&date)?;
+            if engine.policy_set().index_of(&policy).is_none() {
+                let hint = engine.policy_set().suggest_policy(&policy).map(|s| format!("; did you mean {s:?}?")).unwrap_or_default();
+                return Err(Fail(format!("unknown policy {policy:?}{hint}"), 2));
+            }
+            let (store, report) = EnterpriseStore::load_path(engine.schema(), &enterprises, huiqi::store::LoadOptions::default())?;
+            if report.skipped > 0 {
+                let mut err = std::io::stderr();
+                print_load_report(&mut err, &report)?;
+            }
+            let reach = reaches(&engine, &store, date, path, Some(&policy))?
+                .into_iter()
+                .next()
+                .unwrap_or_else(|| huiqi::store::Reach { eligible: Default::default(), undetermined: Default::default() });
+            let ids = |b: &roaring::RoaringBitmap| -> Vec<String> {
+                b.iter().take(list).filter_map(|r| store.id(r).map(str::to_string)).collect()
+            };
+            if json {
+                let v = serde_json::json!({"type": "success", "result": {"policy": policy, "as_of": date.to_string(), "enterprises": store.len(),
+                    "eligible": b_len(&reach.eligible), "undetermined": b_len(&reach.undetermined), "eligible_ids": ids(&reach.eligible), "undetermined_ids": ids(&reach.undetermined)}});
+                writeln!(out, "{v}")?;
+            } else {
+                writeln!(out, "{policy} · 评估日 {date} · {} 家企业", store.len())?;
+                writeln!(out, "符合 {} 家 · 待确定 {} 家", b_len(&reach.eligible), b_len(&reach.undetermined))?;
+                for (label, b) in [("符合", &reach.eligible), ("待确定", &reach.undetermined)] {
+                    let shown = ids(b);
+                    if !shown.is_empty() {
+                        writeln!(out, "{label}：{}{}", shown.join("、"), if b_len(b) > shown.len() as u64 { " …" } else { "" })?;
+                    }
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Bulk { enterprises, out: file, format, set, as_of: date, engine: path } => {
+            let engine = engine(&set)?;
+            let date = as_of(&date)?;
+            let t = std::time::Instant::now();
+            let (store, report) = EnterpriseStore::load_path(engine.schema(), &enterprises, huiqi::store::LoadOptions::default())?;
+            if report.skipped > 0 {
+                let mut err = std::io::stderr();
+                print_load_report(&mut err, &report)?;
+            }
+            let all = reaches(&engine, &store, date, path, None)?;
+            let f = std::fs::File::create(&file).map_err(|e| Fail(format!("cannot write {}: {e}", file.display()), 2))?;
+            let mut w = std::io::BufWriter::new(f);
+            let mut pairs: u64 = 0;
+            match format {
+                BulkFormat::Counts => {
+                    writeln!(w, "policy_id,eligible,undetermined")?;
+                    for (p, r) in engine.policy_set().policies.iter().zip(&all) {
+                        writeln!(w, "{},{},{}", p.doc.id, b_len(&r.eligible), b_len(&r.undetermined))?;
+                    }
+                }
+                BulkFormat::Csv | BulkFormat::Jsonl => {
+                    if format == BulkFormat::Csv {
+                        writeln!(w, "enterprise_id,policy_id,verdict")?;
+                    }
+                    let bar = indicatif::ProgressBar::new(all.len() as u64);
+                    for (p, r) in engine.policy_set().policies.iter().zip(&all) {
+                        for (verdict, b) in [("eligible", &r.eligible), ("undetermined", &r.undetermined)] {
+                            for row in b {
+                                let id = store.id(row).unwrap_or("");
+                                pairs += 1;
+                                if format == BulkFormat::Csv {
+                                    writeln!(w, "{},{},{verdict}", csv_field(id), p.doc.id)?;
+                                } else {
+                                    writeln!(w, "{}", serde_json::json!({"enterprise_id": id, "policy_id": p.doc.id, "verdict": verdict}))?;
+                                }
+                            }
+                        }
+                        bar.inc(1);
+                    }
+                    bar.finish_and_clear();
+                }
+            }
+            w.flush()?;
+            writeln!(
+                out,
+                "{} enterprises × {} policies on {date} in {:.2} s → {} ({pairs} pairs written)",
+                store.len(),
+                all.len(),
+                t.elapsed().as_secs_f64(),
+                file.display()
+            )?;
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Gen { command } => {
             let items: Box<dyn Iterator<Item = serde_json::Value>> = match command {
                 GenCommand::Enterprises { count, seed } => Box::new(huiqi::gen::enterprises(seed, count)),
@@ -355,6 +541,83 @@ fn run(cli: Cli) -> Result<ExitCode, Fail> {
             writeln!(out)?;
             print_tree(&mut out, &r.explanation, 0)?;
             Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+fn b_len(b: &roaring::RoaringBitmap) -> u64 {
+    b.len()
+}
+
+fn csv_field(s: &str) -> String {
+    if s.contains([',', '"', '\n']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_string()
+    }
+}
+
+fn print_load_report(out: &mut impl Write, r: &huiqi::store::LoadReport) -> std::io::Result<()> {
+    writeln!(out, "loaded {} enterprises, skipped {} bad rows, {} with warnings", r.loaded, r.skipped, r.warnings)?;
+    for e in r.errors.iter().take(10) {
+        writeln!(out, "  line {}: {}", e.line, e.reason)?;
+    }
+    if r.errors.len() > 10 || r.skipped > r.errors.len() {
+        writeln!(out, "  … {} more", r.skipped - r.errors.len().min(10))?;
+    }
+    Ok(())
+}
+
+/// The reach of one policy (or all) through the store's bitmaps or the reference evaluator.
+fn reaches(
+    engine: &Engine,
+    store: &EnterpriseStore,
+    date: Date,
+    path: StorePath,
+    only: Option<&str>,
+) -> Result<Vec<huiqi::store::Reach>, Fail> {
+    match path {
+        StorePath::Store => {
+            let prepared = store.prepare(engine, date)?;
+            match only {
+                Some(id) => Ok(vec![prepared.reverse(engine, id)?]),
+                None => {
+                    let bar = indicatif::ProgressBar::new(engine.policy_set().policies.len() as u64);
+                    let r = prepared.bulk(engine, &|| bar.inc(1));
+                    bar.finish_and_clear();
+                    Ok(r)
+                }
+            }
+        }
+        StorePath::Reference => {
+            let set = engine.policy_set();
+            let wanted: Vec<usize> = match only {
+                Some(id) => set.index_of(id).into_iter().collect(),
+                None => (0..set.policies.len()).collect(),
+            };
+            let mut out: Vec<huiqi::store::Reach> =
+                wanted.iter().map(|_| huiqi::store::Reach { eligible: Default::default(), undetermined: Default::default() }).collect();
+            let bar = indicatif::ProgressBar::new(u64::from(store.len()));
+            for row in 0..store.len() {
+                let p = store.profile(engine.schema(), row);
+                let v = engine.verdicts_reference(&p, date);
+                for (k, i) in wanted.iter().enumerate() {
+                    if let (Some(r), Some(verdict)) = (out.get_mut(k), v.get(*i)) {
+                        match verdict {
+                            Verdict::Eligible => {
+                                r.eligible.insert(row);
+                            }
+                            Verdict::Undetermined => {
+                                r.undetermined.insert(row);
+                            }
+                            Verdict::Ineligible => {}
+                        }
+                    }
+                }
+                bar.inc(1);
+            }
+            bar.finish_and_clear();
+            Ok(out)
         }
     }
 }

@@ -531,20 +531,35 @@ impl Prepared {
         let set = engine.policy_set();
         let i = set.index_of(id).ok_or_else(|| StoreError::UnknownPolicy { id: id.to_string(), suggestion: set.suggest_policy(id) })?;
         let mut results: Vec<Option<TriSet>> = vec![None; set.policies.len()];
-        // Dependencies first (eligible(...) inside the policy), in dependency order.
-        for &j in &set.order {
-            if let Some(p) = engine.index().program(j) {
-                let r = self.eval(p, &results);
-                if let Some(slot) = results.get_mut(j) {
-                    *slot = Some(r);
-                }
-            }
-            if j == i {
-                break;
-            }
-        }
+        self.eval_with_deps(engine, i, &mut results, 0);
         let r = results.get(i).and_then(Option::as_ref).cloned().unwrap_or_default();
         Ok(self.reach(&r))
+    }
+
+    /// Evaluates policy `i` after the policies its program refers to (`eligible(…)`), and
+    /// only those. The policy graph is acyclic (checked at compile time); the depth guard
+    /// is a second line of defence.
+    fn eval_with_deps(&self, engine: &Engine, i: usize, results: &mut Vec<Option<TriSet>>, depth: usize) {
+        if depth > 1024 || results.get(i).is_some_and(Option::is_some) {
+            return;
+        }
+        let Some(prog) = engine.index().program(i) else { return };
+        let mut deps = Vec::new();
+        fn walk(p: &Program, out: &mut Vec<usize>) {
+            match p {
+                Program::Policy(j, _) => out.push(*j as usize),
+                Program::And(xs) | Program::Or(xs) | Program::AtLeast(_, xs) => xs.iter().for_each(|x| walk(x, out)),
+                _ => {}
+            }
+        }
+        walk(prog, &mut deps);
+        for d in deps {
+            self.eval_with_deps(engine, d, results, depth + 1);
+        }
+        let r = self.eval(prog, results);
+        if let Some(slot) = results.get_mut(i) {
+            *slot = Some(r);
+        }
     }
 
     /// Every policy's reach, in policy-set order, computed in parallel over the cached
