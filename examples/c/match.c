@@ -1,0 +1,399 @@
+/*
+ * Exercises every function of the Huiqi C ABI and every error path, asserting on the
+ * returned envelopes. Built against libhuiqi.so and libhuiqi.a and run under valgrind
+ * by scripts/test-bindings (see the Makefile).
+ *
+ *   ./match [REPO_ROOT]     (default: ../..)
+ *
+ * Exit status 0 when every check passes.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "huiqi.h"
+
+static int checks = 0, failures = 0;
+
+#define CHECK(cond, ...)                                              \
+    do {                                                              \
+        checks++;                                                     \
+        if (!(cond)) {                                                \
+            failures++;                                               \
+            fprintf(stderr, "FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond); \
+            fprintf(stderr, __VA_ARGS__);                             \
+            fputc('\n', stderr);                                      \
+        }                                                             \
+    } while (0)
+
+/* The string, or "(null)" for printing. */
+static const char *show(const char *s) { return s ? s : "(null)"; }
+
+/* Whether s is non-NULL and contains every one of the needles (NULL-terminated list). */
+static int has(const char *s, ...) {
+    va_list ap;
+    const char *needle;
+    int ok = s != NULL;
+    va_start(ap, s);
+    while ((needle = va_arg(ap, const char *)) != NULL)
+        if (ok && strstr(s, needle) == NULL) ok = 0;
+    va_end(ap);
+    return ok;
+}
+#define HAS(s, ...) has((s), __VA_ARGS__, (const char *)NULL)
+
+static int count_lines(const char *s) {
+    int n = 0;
+    for (; s && *s; s++)
+        if (*s == '\n') n++;
+    return n;
+}
+
+/* The n-th line (0-based) of s, copied into buf. */
+static const char *line_of(const char *s, int n, char *buf, size_t size) {
+    while (s && n > 0) {
+        s = strchr(s, '\n');
+        if (s) s++;
+        n--;
+    }
+    if (!s) return "";
+    const char *end = strchr(s, '\n');
+    size_t len = end ? (size_t)(end - s) : strlen(s);
+    if (len >= size) len = size - 1;
+    memcpy(buf, s, len);
+    buf[len] = '\0';
+    return buf;
+}
+
+static char *read_file(const char *path) {
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        perror(path);
+        exit(2);
+    }
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *buf = malloc((size_t)n + 1);
+    if (!buf || fread(buf, 1, (size_t)n, f) != (size_t)n) {
+        fprintf(stderr, "cannot read %s\n", path);
+        exit(2);
+    }
+    buf[n] = '\0';
+    fclose(f);
+    return buf;
+}
+
+static const char *AS_OF = "2026-06-30";
+
+/* A small policy set of our own. */
+static const char *POLICIES =
+    "{\"definitions\": {},"
+    " \"policies\": [{\"id\": \"big-capital\", \"title\": \"Big capital\", \"issuer\": \"test\","
+    " \"doc_no\": \"test\", \"year\": 2024, \"level\": \"national\","
+    " \"condition\": \"registered_capital >= 500万\","
+    " \"benefit\": {\"kind\": \"none\", \"description\": \"test\"},"
+    " \"source\": {\"document\": \"test\"}}]}";
+
+/* The same policy with a syntax error in its condition. */
+static const char *BAD_POLICIES =
+    "{\"policies\": [{\"id\": \"broken\", \"title\": \"Broken\", \"issuer\": \"test\","
+    " \"doc_no\": \"test\", \"year\": 2024, \"level\": \"national\","
+    " \"condition\": \"registered_capital >= >= 500万\","
+    " \"benefit\": {\"kind\": \"none\", \"description\": \"test\"},"
+    " \"source\": {\"document\": \"test\"}}]}";
+
+struct thread_job {
+    const HuiqiEngine *engine;
+    const char *profile;
+    const char *expected;
+    int ok;
+};
+
+static void *match_in_thread(void *arg) {
+    struct thread_job *job = arg;
+    job->ok = 1;
+    for (int i = 0; i < 3; i++) {
+        char *r = huiqi_match(job->engine, job->profile, AS_OF);
+        if (!r || strcmp(r, job->expected) != 0) job->ok = 0;
+        huiqi_string_free(r);
+    }
+    return NULL;
+}
+
+int main(int argc, char **argv) {
+    const char *root = argc > 1 ? argv[1] : "../..";
+    char path[4096];
+    char line[65536];
+    char *err = NULL;
+    char *r;
+
+    snprintf(path, sizeof path, "%s/data/enterprises/01-quanzhi-software.json", root);
+    char *profile = read_file(path);
+    snprintf(path, sizeof path, "%s/data/enterprises/03-laojiefang-restaurant.json", root);
+    char *profile3 = read_file(path);
+
+    /* --- huiqi_version --------------------------------------------------------- */
+    const char *version = huiqi_version();
+    CHECK(version && strchr(version, '.') != NULL, "version %s", show(version));
+
+    /* --- huiqi_engine_new: bundled schema and policies ------------------------- */
+    err = (char *)"sentinel";
+    HuiqiEngine *engine = huiqi_engine_new(NULL, NULL, &err);
+    CHECK(engine != NULL, "bundled engine: %s", show(huiqi_last_error()));
+    CHECK(err == NULL, "error_out is set to NULL on success");
+    CHECK(huiqi_last_error() == NULL, "no last error after success: %s", show(huiqi_last_error()));
+
+    /* --- huiqi_match ------------------------------------------------------------ */
+    char *matched = huiqi_match(engine, profile, AS_OF);
+    CHECK(HAS(matched, "{\"type\":\"success\"", "\"hitech-eit-15pct-rate\"", "\"eligible\""), "match: %.300s", show(matched));
+    CHECK(HAS(matched, "济南泉智云图软件科技有限公司"), "match names the enterprise");
+
+    r = huiqi_match(engine, NULL, AS_OF);
+    CHECK(HAS(r, "\"type\":\"failure\"", "\"kind\":\"request\"", "profile_json is a null pointer"), "null profile: %s", show(r));
+    huiqi_string_free(r);
+
+    r = huiqi_match(engine, profile, NULL);
+    CHECK(HAS(r, "\"type\":\"failure\"", "as_of is a null pointer"), "null as_of: %s", show(r));
+    huiqi_string_free(r);
+
+    r = huiqi_match(engine, "{\"name\": \"\xff\xfe\"}", AS_OF);
+    CHECK(HAS(r, "\"type\":\"failure\"", "profile_json is not valid UTF-8"), "bad UTF-8: %s", show(r));
+    huiqi_string_free(r);
+
+    r = huiqi_match(engine, "{\"name\": ", AS_OF);
+    CHECK(HAS(r, "\"type\":\"failure\"", "\"kind\":\"profile\""), "bad JSON profile: %s", show(r));
+    huiqi_string_free(r);
+
+    r = huiqi_match(engine, "{\"registered_capital\": \"lots\"}", AS_OF);
+    CHECK(HAS(r, "\"type\":\"failure\"", "\"kind\":\"profile\"", "\"path\":\"$.registered_capital\""), "ill-typed profile: %s", show(r));
+    huiqi_string_free(r);
+
+    r = huiqi_match(engine, profile, "2026-13-45");
+    CHECK(HAS(r, "\"type\":\"failure\"", "\"kind\":\"request\"", "\"path\":\"as_of\""), "bad as_of: %s", show(r));
+    huiqi_string_free(r);
+
+    /* --- huiqi_explain ---------------------------------------------------------- */
+    r = huiqi_explain(engine, profile, "hitech-eit-15pct-rate", AS_OF);
+    CHECK(HAS(r, "{\"type\":\"success\"", "\"explanation\"", "\"condition\"", "\"verdict\":\"eligible\""), "explain: %.300s", show(r));
+    huiqi_string_free(r);
+
+    r = huiqi_explain(engine, profile, "hitech-eit-15pct-rat", AS_OF);
+    CHECK(HAS(r, "\"type\":\"failure\"", "\"kind\":\"unknown_policy\"", "did you mean", "hitech-eit-15pct-rate"), "unknown policy: %s", show(r));
+    huiqi_string_free(r);
+
+    r = huiqi_explain(engine, profile, NULL, AS_OF);
+    CHECK(HAS(r, "\"type\":\"failure\"", "policy_id is a null pointer"), "null policy id: %s", show(r));
+    huiqi_string_free(r);
+
+    r = huiqi_explain(engine, NULL, NULL, NULL);
+    CHECK(HAS(r, "profile_json is a null pointer", "policy_id is a null pointer", "as_of is a null pointer"), "all null: %s", show(r));
+    huiqi_string_free(r);
+
+    r = huiqi_explain(engine, profile, "hitech-eit-15pct-rate\xc3", AS_OF);
+    CHECK(HAS(r, "\"type\":\"failure\"", "policy_id is not valid UTF-8"), "bad UTF-8 policy id: %s", show(r));
+    huiqi_string_free(r);
+
+    r = huiqi_explain(engine, "[1, 2", "hitech-eit-15pct-rate", AS_OF);
+    CHECK(HAS(r, "\"type\":\"failure\"", "\"kind\":\"profile\""), "explain bad JSON: %s", show(r));
+    huiqi_string_free(r);
+
+    r = huiqi_explain(engine, profile, "hitech-eit-15pct-rate", "yesterday");
+    CHECK(HAS(r, "\"type\":\"failure\"", "\"path\":\"as_of\""), "explain bad as_of: %s", show(r));
+    huiqi_string_free(r);
+
+    /* --- huiqi_match_many ------------------------------------------------------- */
+    {
+        size_t n = strlen(profile) + strlen(profile3) + 64;
+        char *jsonl = malloc(n);
+        /* Profiles as single lines: the sample files are pretty-printed. */
+        char *one = strdup(profile), *three = strdup(profile3);
+        for (char *p = one; *p; p++)
+            if (*p == '\n') *p = ' ';
+        for (char *p = three; *p; p++)
+            if (*p == '\n') *p = ' ';
+        snprintf(jsonl, n, "%s\n{not json\n\n%s\n", one, three);
+        r = huiqi_match_many(engine, jsonl, AS_OF);
+        CHECK(count_lines(r) == 3, "one line per non-empty input line: %d", count_lines(r));
+        CHECK(matched && strcmp(line_of(r, 0, line, sizeof line), matched) == 0, "line 1 equals huiqi_match");
+        CHECK(HAS(line_of(r, 1, line, sizeof line), "{\"type\":\"failure\"", "\"kind\":\"profile\""), "line 2 is an error: %s", line);
+        CHECK(HAS(line_of(r, 2, line, sizeof line), "{\"type\":\"success\"", "老街坊"), "line 3 goes on: %.200s", line);
+        huiqi_string_free(r);
+
+        r = huiqi_match_many(engine, jsonl, "2026-02-30");
+        CHECK(count_lines(r) == 3 && HAS(line_of(r, 2, line, sizeof line), "\"path\":\"as_of\""), "bad as_of on every line: %s", show(r));
+        huiqi_string_free(r);
+        free(jsonl);
+        free(one);
+        free(three);
+    }
+
+    r = huiqi_match_many(engine, NULL, AS_OF);
+    CHECK(count_lines(r) == 1 && HAS(r, "\"type\":\"failure\"", "jsonl is a null pointer"), "null jsonl: %s", show(r));
+    huiqi_string_free(r);
+
+    r = huiqi_match_many(engine, "{}\n\xff\n", AS_OF);
+    CHECK(count_lines(r) == 1 && HAS(r, "jsonl is not valid UTF-8"), "bad UTF-8 jsonl: %s", show(r));
+    huiqi_string_free(r);
+
+    r = huiqi_match_many(engine, "", AS_OF);
+    CHECK(r != NULL && r[0] == '\0', "no lines in, no lines out: %s", show(r));
+    huiqi_string_free(r);
+
+    /* --- concurrent use of one engine -------------------------------------------- */
+    {
+        pthread_t threads[4];
+        struct thread_job jobs[4];
+        for (int i = 0; i < 4; i++) {
+            jobs[i] = (struct thread_job){engine, profile, matched, 0};
+            pthread_create(&threads[i], NULL, match_in_thread, &jobs[i]);
+        }
+        for (int i = 0; i < 4; i++) {
+            pthread_join(threads[i], NULL);
+            CHECK(jobs[i].ok, "thread %d got the same answer", i);
+        }
+    }
+
+    /* --- huiqi_engine_from_dir ---------------------------------------------------- */
+    snprintf(path, sizeof path, "%s/data/policies", root);
+    HuiqiEngine *from_dir = huiqi_engine_from_dir(path, &err);
+    CHECK(from_dir != NULL && err == NULL, "from_dir: %s", show(err));
+    r = huiqi_match(from_dir, profile, AS_OF);
+    CHECK(r && matched && strcmp(r, matched) == 0, "data/policies gives the bundled answer");
+    huiqi_string_free(r);
+    huiqi_engine_free(from_dir);
+
+    HuiqiEngine *none = huiqi_engine_from_dir("/nonexistent/policies", &err);
+    CHECK(none == NULL, "missing folder gives no engine");
+    CHECK(HAS(err, "\"type\":\"failure\"", "cannot read policy folder /nonexistent/policies"), "missing folder: %s", show(err));
+    CHECK(HAS(huiqi_last_error(), "huiqi_engine_from_dir", "/nonexistent/policies"), "last error: %s", show(huiqi_last_error()));
+    huiqi_string_free(err);
+
+    none = huiqi_engine_from_dir(NULL, &err);
+    CHECK(none == NULL && HAS(err, "policies_dir is a null pointer"), "null folder: %s", show(err));
+    huiqi_string_free(err);
+
+    snprintf(path, sizeof path, "%s/data/schema", root);
+    none = huiqi_engine_from_dir(path, &err);
+    CHECK(none == NULL && HAS(err, "\"type\":\"failure\""), "schema folder is not a policy set: %s", show(err));
+    huiqi_string_free(err);
+
+    /* --- huiqi_engine_new: our own policies, and bad ones --------------------------- */
+    HuiqiEngine *own = huiqi_engine_new(NULL, POLICIES, &err);
+    CHECK(own != NULL && err == NULL, "own policies: %s", show(err));
+    r = huiqi_explain(own, "{\"registered_capital\": 300}", "big-capital", AS_OF);
+    CHECK(HAS(r, "\"verdict\":\"ineligible\"", "低于要求的 500万元"), "own policy explained: %s", show(r));
+    huiqi_string_free(r);
+    r = huiqi_explain(own, profile, "hitech-eit-15pct-rate", AS_OF);
+    CHECK(HAS(r, "\"kind\":\"unknown_policy\""), "bundled policies are not in an own set: %s", show(r));
+    huiqi_string_free(r);
+    huiqi_engine_free(own);
+
+    none = huiqi_engine_new(NULL, BAD_POLICIES, &err);
+    CHECK(none == NULL, "bad policy set gives no engine");
+    CHECK(HAS(err, "\"type\":\"failure\"", "\"kind\":\"policy\"", "\"policy\":\"broken\"", "\"line\":", "\"column\":"), "bad policy set: %s", show(err));
+    CHECK(huiqi_last_error() != NULL, "last error after a bad policy set");
+    huiqi_string_free(err);
+
+    none = huiqi_engine_new(NULL, "{\"policies\": [", &err);
+    CHECK(none == NULL && HAS(err, "\"kind\":\"policy\"", "not valid JSON"), "policy set not JSON: %s", show(err));
+    huiqi_string_free(err);
+
+    none = huiqi_engine_new("{\"fields\": 3}", NULL, &err);
+    CHECK(none == NULL && HAS(err, "\"kind\":\"schema\""), "bad schema: %s", show(err));
+    huiqi_string_free(err);
+
+    none = huiqi_engine_new("\xff", NULL, &err);
+    CHECK(none == NULL && HAS(err, "schema_json is not valid UTF-8"), "bad UTF-8 schema: %s", show(err));
+    huiqi_string_free(err);
+
+    /* error_out may be NULL: the envelope is dropped, the last error stays. */
+    none = huiqi_engine_new(NULL, BAD_POLICIES, NULL);
+    CHECK(none == NULL && HAS(huiqi_last_error(), "huiqi_engine_new"), "no error_out: %s", show(huiqi_last_error()));
+
+    /* --- huiqi_engine_from_sources -------------------------------------------------- */
+    {
+        const char *sources =
+            "[{\"origin\": \"case.json\", \"text\": {\"policies\": [{\"id\": \"case\", \"title\": \"t\", \"issuer\": \"test\","
+            " \"doc_no\": \"test\", \"year\": 2024, \"level\": \"national\","
+            " \"condition\": \"eligible(hitech-certification) and registered_capital >= 100万\","
+            " \"benefit\": {\"kind\": \"none\", \"description\": \"test\"}, \"source\": {\"document\": \"test\"}}]}}]";
+        HuiqiEngine *with = huiqi_engine_from_sources(NULL, sources, true, &err);
+        CHECK(with != NULL && err == NULL, "bundled + case: %s", show(err));
+        r = huiqi_explain(with, profile, "case", AS_OF);
+        CHECK(HAS(r, "{\"type\":\"success\"", "\"verdict\":\"undetermined\"", "manual_review"), "case policy uses a bundled one: %.300s", show(r));
+        huiqi_string_free(r);
+        huiqi_engine_free(with);
+
+        none = huiqi_engine_from_sources(NULL, sources, false, &err);
+        CHECK(none == NULL && HAS(err, "\"kind\":\"policy\"", "hitech-certification"), "without the bundled set: %s", show(err));
+        huiqi_string_free(err);
+    }
+    none = huiqi_engine_from_sources(NULL, "[{\"origin\": \"a.json\"}, {\"text\": \"{}\"}]", true, &err);
+    CHECK(none == NULL && HAS(err, "sources_json[0].text", "sources_json[1].origin"), "incomplete sources: %s", show(err));
+    huiqi_string_free(err);
+    none = huiqi_engine_from_sources(NULL, "{\"origin\": 1}", false, &err);
+    CHECK(none == NULL && HAS(err, "must be a JSON array"), "sources not an array: %s", show(err));
+    huiqi_string_free(err);
+    none = huiqi_engine_from_sources(NULL, "[", false, &err);
+    CHECK(none == NULL && HAS(err, "\"kind\":\"json\""), "sources not JSON: %s", show(err));
+    huiqi_string_free(err);
+    none = huiqi_engine_from_sources(NULL, "[]", false, &err);
+    CHECK(none == NULL && HAS(err, "no policy sources"), "no sources: %s", show(err));
+    huiqi_string_free(err);
+    none = huiqi_engine_from_sources(NULL, NULL, true, &err);
+    CHECK(none == NULL && HAS(err, "sources_json is a null pointer"), "null sources: %s", show(err));
+    huiqi_string_free(err);
+
+    /* --- huiqi_check ----------------------------------------------------------------- */
+    r = huiqi_check(NULL, NULL);
+    CHECK(HAS(r, "{\"type\":\"success\"", "\"policies\":", "\"ids\":[", "hitech-eit-15pct-rate"), "check bundled: %.200s", show(r));
+    huiqi_string_free(r);
+    r = huiqi_check(NULL, POLICIES);
+    CHECK(HAS(r, "{\"type\":\"success\"", "\"policies\":1", "\"ids\":[\"big-capital\"]"), "check own: %s", show(r));
+    huiqi_string_free(r);
+    r = huiqi_check(NULL, BAD_POLICIES);
+    CHECK(HAS(r, "\"type\":\"failure\"", "\"kind\":\"policy\"", "\"origin\":\"policies.json\"", "\"line\":"), "check bad: %s", show(r));
+    huiqi_string_free(r);
+    r = huiqi_check("\xfe", "\xff");
+    CHECK(HAS(r, "schema_json is not valid UTF-8", "policies_json is not valid UTF-8"), "check bad UTF-8: %s", show(r));
+    huiqi_string_free(r);
+
+    /* --- invalid handles: null, foreign, freed ------------------------------------------ */
+    r = huiqi_match(NULL, profile, AS_OF);
+    CHECK(r == NULL && HAS(huiqi_last_error(), "huiqi_match", "null pointer"), "null handle: %s", show(huiqi_last_error()));
+
+    {
+        long not_an_engine[4] = {1, 2, 3, 4};
+        const HuiqiEngine *foreign = (const HuiqiEngine *)not_an_engine;
+        r = huiqi_explain(foreign, profile, "hitech-eit-15pct-rate", AS_OF);
+        CHECK(r == NULL && HAS(huiqi_last_error(), "not a live engine handle"), "foreign handle: %s", show(huiqi_last_error()));
+        huiqi_engine_free((HuiqiEngine *)foreign);
+        CHECK(HAS(huiqi_last_error(), "huiqi_engine_free", "not a live engine handle"), "free of a foreign handle: %s", show(huiqi_last_error()));
+    }
+
+    huiqi_engine_free(engine);
+    CHECK(huiqi_last_error() == NULL, "free succeeded");
+    r = huiqi_match(engine, profile, AS_OF);
+    CHECK(r == NULL && HAS(huiqi_last_error(), "huiqi_match", "freed already"), "freed handle: %s", show(huiqi_last_error()));
+    r = huiqi_explain(engine, profile, "hitech-eit-15pct-rate", AS_OF);
+    CHECK(r == NULL && HAS(huiqi_last_error(), "huiqi_explain"), "freed handle (explain)");
+    r = huiqi_match_many(engine, "{}", AS_OF);
+    CHECK(r == NULL && HAS(huiqi_last_error(), "huiqi_match_many"), "freed handle (match_many)");
+    huiqi_engine_free(engine);
+    CHECK(HAS(huiqi_last_error(), "huiqi_engine_free", "freed already"), "double free: %s", show(huiqi_last_error()));
+
+    huiqi_engine_free(NULL);
+    CHECK(huiqi_last_error() == NULL, "freeing NULL is a no-op");
+    huiqi_string_free(NULL);
+
+    huiqi_string_free(matched);
+    free(profile);
+    free(profile3);
+
+    printf("%d checks, %d failed\n", checks, failures);
+    return failures == 0 ? 0 : 1;
+}
