@@ -1,0 +1,310 @@
+"""Huiqi (惠企): which support policies an enterprise qualifies for, almost qualifies for,
+and what is missing — the Python binding of libhuiqi (the C ABI, through ctypes).
+
+    >>> import huiqi
+    >>> with huiqi.Engine.bundled() as engine:
+    ...     result = engine.match({"name": "某公司", "registered_capital": 600}, as_of="2026-06-30")
+    ...     [p["id"] for p in result["policies"] if p["verdict"] == "eligible"]
+
+Answers are the ``result`` of the same JSON envelopes the CLI prints with ``--json``
+(byte-identical: use :meth:`Engine.match_json` for the raw text). Failure envelopes are
+raised as :class:`HuiqiError`, which keeps the engine's errors (kind, message, path, …).
+
+An engine is immutable: one engine may serve many threads at once (the library releases
+the GIL while it matches).
+"""
+
+from __future__ import annotations
+
+import ctypes
+import datetime
+import json
+import os
+from typing import Any, Iterable, Iterator, Literal, Mapping, Optional, Union, overload
+
+from . import _lib
+
+__all__ = ["Engine", "HuiqiError", "check", "version", "LIBRARY_PATH"]
+
+#: The path of the loaded libhuiqi.
+LIBRARY_PATH = _lib.PATH
+
+Profile = Union[Mapping[str, Any], str, bytes]
+"""An enterprise profile: a mapping (encoded as JSON), or JSON text."""
+
+Document = Union[Mapping[str, Any], list, str, bytes]
+"""A JSON document: a mapping or list (encoded as JSON), or JSON text."""
+
+AsOf = Union[str, datetime.date, None]
+"""An evaluation date: ``YYYY-MM-DD``, a :class:`datetime.date`, or None for today."""
+
+
+class HuiqiError(Exception):
+    """A failure envelope from the engine (or an invalid engine handle).
+
+    ``errors`` holds the envelope's error objects: ``kind`` (profile, policy, schema,
+    request, unknown_policy, json, internal), ``message`` and where applicable ``path``,
+    ``origin``, ``policy``, ``line``, ``column``, ``hint``.
+    """
+
+    def __init__(self, errors: list[dict[str, Any]]):
+        self.errors = errors
+        super().__init__("; ".join(_describe(e) for e in errors) or "unknown error")
+
+    @property
+    def kind(self) -> str:
+        """The kind of the first error."""
+        return str(self.errors[0].get("kind", "")) if self.errors else ""
+
+
+def _describe(e: Mapping[str, Any]) -> str:
+    where = [str(e[k]) for k in ("origin", "policy", "path") if e.get(k)]
+    if e.get("line") is not None:
+        where.append(f"{e['line']}:{e.get('column', 0)}")
+    text = f"{': '.join(where)}: {e.get('message', '')}" if where else str(e.get("message", ""))
+    return f"{text} (hint: {e['hint']})" if e.get("hint") else text
+
+
+def _request_error(message: str) -> HuiqiError:
+    return HuiqiError([{"kind": "request", "message": message}])
+
+
+def _text(value: Document | None, what: str) -> bytes | None:
+    """A JSON argument as UTF-8 bytes for the C ABI (None stays NULL)."""
+    if value is None:
+        return None
+    if isinstance(value, bytes):
+        data = value
+    elif isinstance(value, str):
+        data = value.encode("utf-8")
+    else:
+        data = json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    if b"\0" in data:
+        raise _request_error(f"{what} contains a NUL character")
+    return data
+
+
+def _date(as_of: AsOf) -> bytes:
+    if as_of is None:
+        as_of = datetime.date.today()
+    if isinstance(as_of, datetime.date):
+        as_of = as_of.isoformat()
+    return as_of.encode("utf-8")
+
+
+def _unwrap(envelope: str) -> Any:
+    value = json.loads(envelope)
+    if value.get("type") == "success":
+        return value["result"]
+    raise HuiqiError(value.get("errors", []))
+
+
+def version() -> str:
+    """The version of the loaded libhuiqi."""
+    return _lib.lib.huiqi_version().decode("ascii")
+
+
+def check(policies: Document | None = None, schema: Document | None = None) -> dict[str, Any]:
+    """Checks a policy-set document (None: the bundled policies) against a schema (None: the
+    bundled schema), as ``huiqi check``. Returns the summary (``policies``,
+    ``definitions``, ``ids``); raises :class:`HuiqiError` with every problem."""
+    text = _lib.take(_lib.lib.huiqi_check(_text(schema, "schema"), _text(policies, "policies")))
+    if text is None:
+        raise HuiqiError([{"kind": "internal", "message": _lib.last_error()}])
+    return _unwrap(text)
+
+
+class Engine:
+    """A schema and a compiled policy set. Build one, match many enterprises, close it
+    (or use it as a context manager).
+
+    ``Engine()`` is the bundled schema and real policies. ``Engine(policies=doc)`` uses one
+    policy-set document instead (``{"definitions": …, "policies": […]}``, a list of
+    policies, or JSON text); with ``include_bundled=True`` the document comes after the
+    bundled policies and may use them. ``schema`` replaces the bundled schema.
+    """
+
+    _handle: Optional[int]
+
+    def __init__(self, policies: Document | None = None, schema: Document | None = None, *, include_bundled: bool = False):
+        if include_bundled and policies is not None:
+            self._init_from_sources([("policies.json", policies)], schema, True)
+            return
+        error = ctypes.c_void_p()
+        handle = _lib.lib.huiqi_engine_new(_text(schema, "schema"), _text(policies, "policies"), ctypes.byref(error))
+        self._adopt(handle, error)
+
+    @classmethod
+    def bundled(cls) -> Engine:
+        """The bundled schema and real policies."""
+        return cls()
+
+    @classmethod
+    def from_dir(cls, path: str | os.PathLike[str]) -> Engine:
+        """The bundled schema and the policy files of a folder (``*.json``, ``*.jsonl``) or
+        one file, as ``huiqi --policies PATH``."""
+        engine = cls.__new__(cls)
+        error = ctypes.c_void_p()
+        handle = _lib.lib.huiqi_engine_from_dir(os.fsencode(path), ctypes.byref(error))
+        engine._adopt(handle, error)
+        return engine
+
+    @classmethod
+    def from_sources(
+        cls,
+        sources: Mapping[str, Document] | Iterable[tuple[str, Document]],
+        schema: Document | None = None,
+        *,
+        include_bundled: bool = False,
+    ) -> Engine:
+        """Several in-memory policy files, ``{origin: document}`` or ``[(origin, document)]``
+        (an origin ending in ``.jsonl`` reads the text as one policy per line), optionally
+        after the bundled policies."""
+        engine = cls.__new__(cls)
+        items = list(sources.items()) if isinstance(sources, Mapping) else list(sources)
+        engine._init_from_sources(items, schema, include_bundled)
+        return engine
+
+    def _init_from_sources(self, items: list[tuple[str, Document]], schema: Document | None, include_bundled: bool) -> None:
+        docs = []
+        for origin, doc in items:
+            text = doc.decode("utf-8") if isinstance(doc, bytes) else doc
+            docs.append({"origin": origin, "text": text})
+        error = ctypes.c_void_p()
+        handle = _lib.lib.huiqi_engine_from_sources(_text(schema, "schema"), _text(docs, "sources"), include_bundled, ctypes.byref(error))
+        self._adopt(handle, error)
+
+    def _adopt(self, handle: int | None, error: ctypes.c_void_p) -> None:
+        self._handle = None
+        envelope = _lib.take(error.value)
+        if not handle:
+            if envelope is None:
+                raise HuiqiError([{"kind": "internal", "message": _lib.last_error()}])
+            _unwrap(envelope)
+            raise HuiqiError([{"kind": "internal", "message": "engine construction failed"}])
+        self._handle = handle
+
+    # --- lifetime ---------------------------------------------------------------------
+
+    def close(self) -> None:
+        """Frees the engine. Idempotent; using a closed engine raises :class:`HuiqiError`."""
+        handle, self._handle = getattr(self, "_handle", None), None
+        if handle:
+            _lib.lib.huiqi_engine_free(handle)
+
+    @property
+    def closed(self) -> bool:
+        return not getattr(self, "_handle", None)
+
+    def __enter__(self) -> Engine:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __del__(self) -> None:
+        try:
+            self.close()
+        except Exception:  # interpreter shutdown: the library may be gone already
+            pass
+
+    def __repr__(self) -> str:
+        return f"<huiqi.Engine {'closed' if self.closed else hex(self._handle or 0)}>"
+
+    def _live(self) -> int:
+        if not self._handle:
+            raise HuiqiError([{"kind": "request", "message": "the engine is closed"}])
+        return self._handle
+
+    def _call(self, fn: Any, *args: bytes | None) -> str:
+        text = _lib.take(fn(self._live(), *args))
+        if text is None:
+            raise HuiqiError([{"kind": "request", "message": _lib.last_error()}])
+        return text
+
+    # --- matching ---------------------------------------------------------------------
+
+    def match_json(self, profile: Profile, as_of: AsOf = None) -> str:
+        """The envelope of ``huiqi match --json`` as text (success or failure)."""
+        return self._call(_lib.lib.huiqi_match, _text(profile, "profile"), _date(as_of))
+
+    def match(self, profile: Profile, as_of: AsOf = None) -> dict[str, Any]:
+        """Every policy in force on ``as_of`` (default today) for one enterprise: verdicts,
+        scores, benefit estimates, unmet conditions, missing fields and the next questions
+        worth asking. Raises :class:`HuiqiError` for a bad profile or date."""
+        return _unwrap(self.match_json(profile, as_of))
+
+    def explain_json(self, profile: Profile, policy_id: str, as_of: AsOf = None) -> str:
+        """The envelope of ``huiqi explain --json`` as text (success or failure)."""
+        return self._call(_lib.lib.huiqi_explain, _text(profile, "profile"), _text(policy_id, "policy_id"), _date(as_of))
+
+    def explain(self, profile: Profile, policy_id: str, as_of: AsOf = None) -> dict[str, Any]:
+        """The explanation tree of one policy for one enterprise. Raises
+        :class:`HuiqiError` (kind ``unknown_policy``, with a suggestion) for an unknown id."""
+        return _unwrap(self.explain_json(profile, policy_id, as_of))
+
+    def match_many_json(self, profiles: Iterable[Profile], as_of: AsOf = None, *, chunk_size: int = 256) -> Iterator[str]:
+        """Envelope lines (text, no newline), one per profile, in order, streamed: profiles
+        are sent to the library ``chunk_size`` at a time."""
+        if chunk_size < 1:
+            raise ValueError("chunk_size must be at least 1")
+        date = _date(as_of)
+        chunk: list[bytes] = []
+        for profile in profiles:
+            try:
+                data = _text(profile, "profile")
+            except HuiqiError as e:
+                yield from self._flush(chunk, date)
+                chunk = []
+                yield json.dumps({"type": "failure", "errors": e.errors}, ensure_ascii=False, separators=(",", ":"))
+                continue
+            assert data is not None
+            if b"\n" in data or not data.strip():
+                # Not one line of JSON lines: matched on its own (same envelope).
+                yield from self._flush(chunk, date)
+                chunk = []
+                yield self._call(_lib.lib.huiqi_match, data, date)
+                continue
+            chunk.append(data)
+            if len(chunk) >= chunk_size:
+                yield from self._flush(chunk, date)
+                chunk = []
+        yield from self._flush(chunk, date)
+
+    def _flush(self, chunk: list[bytes], date: bytes) -> Iterator[str]:
+        if not chunk:
+            return
+        lines = self._call(_lib.lib.huiqi_match_many, b"\n".join(chunk), date).split("\n")
+        if lines and lines[-1] == "":
+            lines.pop()
+        if len(lines) != len(chunk):
+            raise HuiqiError([{"kind": "internal", "message": f"{len(chunk)} profiles gave {len(lines)} result lines"}])
+        yield from lines
+
+    @overload
+    def match_many(
+        self, profiles: Iterable[Profile], as_of: AsOf = ..., *, chunk_size: int = ..., errors: Literal["yield"] = ...
+    ) -> Iterator[Union[dict[str, Any], HuiqiError]]: ...
+
+    @overload
+    def match_many(
+        self, profiles: Iterable[Profile], as_of: AsOf = ..., *, chunk_size: int = ..., errors: Literal["raise"]
+    ) -> Iterator[dict[str, Any]]: ...
+
+    def match_many(
+        self, profiles: Iterable[Profile], as_of: AsOf = None, *, chunk_size: int = 256, errors: str = "yield"
+    ) -> Iterator[Union[dict[str, Any], HuiqiError]]:
+        """Matches many profiles, streamed: one item per profile, in order. A bad profile
+        does not stop the batch: its item is a :class:`HuiqiError` instance (not raised),
+        unless ``errors="raise"``."""
+        if errors not in ("yield", "raise"):
+            raise ValueError('errors must be "yield" or "raise"')
+        for line in self.match_many_json(profiles, as_of, chunk_size=chunk_size):
+            value = json.loads(line)
+            if value.get("type") == "success":
+                yield value["result"]
+            else:
+                error = HuiqiError(value.get("errors", []))
+                if errors == "raise":
+                    raise error
+                yield error

@@ -1,0 +1,321 @@
+"""The Python binding on the bundled data: answers identical to the CLI, known verdicts of the
+sample enterprises, errors raised with the engine's messages, streaming match_many."""
+
+from __future__ import annotations
+
+import copy
+import datetime
+import itertools
+import json
+import os
+import re
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+
+import huiqi
+from conftest import AS_OF, ROOT, SAMPLES, cli
+
+
+def verdicts(result: dict) -> dict[str, str]:
+    return {p["id"]: p["verdict"] for p in result["policies"]}
+
+
+def by_id(result: dict, policy_id: str) -> dict:
+    return next(p for p in result["policies"] if p["id"] == policy_id)
+
+
+# --- the library and the package ----------------------------------------------------------
+
+
+def test_version_is_the_workspace_version() -> None:
+    cargo = (ROOT / "Cargo.toml").read_text(encoding="utf-8")
+    m = re.search(r'\[workspace\.package\][^\[]*?version = "([^"]+)"', cargo)
+    assert m and huiqi.version() == m.group(1)
+
+
+@pytest.mark.skipif(not os.environ.get("HUIQI_EXPECT_WHEEL"), reason="only when testing the installed wheel")
+def test_the_installed_wheel_carries_the_library() -> None:
+    package = Path(huiqi.__file__).resolve().parent
+    assert "site-packages" in str(package)
+    assert huiqi.LIBRARY_PATH.resolve().parent == package
+    assert (package / "py.typed").is_file()
+
+
+# --- identical to the CLI's --json ------------------------------------------------------------
+
+
+@pytest.mark.parametrize("path", SAMPLES, ids=lambda p: p.stem)
+def test_match_is_byte_identical_to_the_cli(engine: huiqi.Engine, path: Path) -> None:
+    want = cli("match", "--profile", str(path), "--as-of", AS_OF, "--json")
+    text = path.read_text(encoding="utf-8")
+    assert engine.match_json(text, AS_OF) == want
+    # A dict goes through json.dumps and gives the same result.
+    assert engine.match(json.loads(text), as_of=AS_OF) == json.loads(want)["result"]
+
+
+@pytest.mark.parametrize("path", SAMPLES, ids=lambda p: p.stem)
+def test_explain_is_byte_identical_to_the_cli(engine: huiqi.Engine, path: Path) -> None:
+    text = path.read_text(encoding="utf-8")
+    for policy in ("hitech-eit-15pct-rate", "small-low-profit-eit"):
+        want = cli("explain", "--profile", str(path), "--policy", policy, "--as-of", AS_OF, "--json")
+        assert engine.explain_json(text, policy, AS_OF) == want
+
+
+def test_match_many_is_byte_identical_to_the_cli(engine: huiqi.Engine, tmp_path: Path) -> None:
+    lines = [json.dumps(json.loads(p.read_text(encoding="utf-8")), ensure_ascii=False) for p in SAMPLES]
+    lines.insert(3, "{not json")
+    jsonl = tmp_path / "profiles.jsonl"
+    jsonl.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    want = cli("match", "--profiles", str(jsonl), "--as-of", AS_OF, "--json").split("\n")
+    assert list(engine.match_many_json(lines, AS_OF, chunk_size=4)) == want
+
+
+@pytest.mark.parametrize("path", SAMPLES[:3], ids=lambda p: p.stem)
+def test_a_policy_folder_is_byte_identical_to_the_cli(path: Path) -> None:
+    want = cli("match", "--policies", "data/policies", "--profile", str(path), "--as-of", AS_OF, "--json")
+    with huiqi.Engine.from_dir(ROOT / "data" / "policies") as from_dir:
+        assert from_dir.match_json(path.read_text(encoding="utf-8"), AS_OF) == want
+
+
+# --- known verdicts of the sample enterprises -----------------------------------------------
+
+
+def test_quanzhi_software(engine: huiqi.Engine, samples: dict) -> None:
+    r = engine.match(samples["01-quanzhi-software"], AS_OF)
+    assert r["as_of"] == AS_OF
+    assert r["enterprise"] == "济南泉智云图软件科技有限公司（91370100MA3D7K2N8B）"
+    assert r["summary"] == {"eligible": 2, "undetermined": 6, "ineligible": 6}
+    v = verdicts(r)
+    assert v["hitech-eit-15pct-rate"] == "eligible"
+    assert v["rd-super-deduction-100pct"] == "eligible"
+    assert v["jnhz-hitech-certification-reward"] == "undetermined"
+    # Eligible first, then undetermined, then ineligible.
+    order = [p["verdict"] for p in r["policies"]]
+    assert order == sorted(order, key=["eligible", "undetermined", "ineligible"].index)
+
+
+def test_restaurant_is_a_small_low_profit_enterprise(engine: huiqi.Engine, samples: dict) -> None:
+    r = engine.match(samples["03-laojiefang-restaurant"], AS_OF)
+    p = by_id(r, "small-low-profit-eit")
+    assert p["verdict"] == "eligible" and p["score"] == "1"
+    assert p["benefit"]["amount_yuan"] == "6200"
+    assert verdicts(r)["advanced-manufacturing-vat-credit-5pct"] == "ineligible"
+
+
+def test_missing_fields_leave_policies_undetermined(engine: huiqi.Engine, samples: dict) -> None:
+    r = engine.match(samples["08-hengzhu-construction"], AS_OF)
+    assert r["summary"]["eligible"] == 0
+    p = by_id(r, "small-low-profit-eit")
+    assert p["verdict"] == "undetermined"
+    assert [f["name"] for f in p["missing_fields"]] == ["total_assets"]
+    assert "total_assets" in [q["field"] for q in r["next_questions"]]
+
+
+def test_abnormal_operation_list(engine: huiqi.Engine, samples: dict) -> None:
+    r = engine.match(samples["05-xincheng-hardware"], AS_OF)
+    assert r["summary"]["eligible"] == 0
+    p = by_id(r, "specialized-sme")
+    assert p["verdict"] == "ineligible"
+    assert any("abnormal_operation_list" in u["message_en"] for u in p["unmet"])
+    assert [f["name"] for f in by_id(r, "small-low-profit-eit")["missing_fields"]] == ["taxable_income"]
+
+
+def test_expired_and_renewed_qualifications(engine: huiqi.Engine, samples: dict) -> None:
+    v = verdicts(engine.match(samples["07-huadai-pharma"], AS_OF))
+    assert v["hitech-eit-15pct-rate"] == "eligible"
+    assert v["specialized-sme"] == "ineligible"
+    assert v["small-low-profit-eit"] == "ineligible"
+
+
+def test_a_wrong_uscc_check_character_warns(engine: huiqi.Engine, samples: dict) -> None:
+    r = engine.match(samples["09-meicheng-realestate"], AS_OF)
+    assert any(w.startswith("$.uscc:") for w in r["warnings"])
+    assert r["summary"]["eligible"] == 0
+
+
+def test_restructured_company(engine: huiqi.Engine, samples: dict) -> None:
+    v = verdicts(engine.match(samples["02-mingchuan-hydraulics"], AS_OF))
+    assert v["jinan-company-restructuring-subsidy"] == "eligible"
+    assert v["hitech-eit-15pct-rate"] == "eligible"
+
+
+def test_explain_gives_the_tree(engine: huiqi.Engine, samples: dict) -> None:
+    r = engine.explain(samples["03-laojiefang-restaurant"], "hitech-eit-15pct-rate", AS_OF)
+    assert r["policy"]["verdict"] == "ineligible"
+    assert r["condition"] == r["explanation"]["text"]
+    leaves = r["explanation"]["children"]
+    assert [c["status"] for c in leaves] == ["unmet", "met"]
+    assert leaves[0]["message_zh"] == "未持有有效的高新技术企业"
+
+
+def test_dates(engine: huiqi.Engine, samples: dict) -> None:
+    p = samples["01-quanzhi-software"]
+    assert engine.match(p, datetime.date(2026, 6, 30)) == engine.match(p, AS_OF)
+    assert engine.match(p)["as_of"] == datetime.date.today().isoformat()
+
+
+# --- errors -------------------------------------------------------------------------------------
+
+
+def test_bad_json_profile(engine: huiqi.Engine) -> None:
+    with pytest.raises(huiqi.HuiqiError, match="not valid JSON") as e:
+        engine.match("{not json", AS_OF)
+    assert e.value.kind == "profile"
+    assert e.value.errors[0]["path"] == "$"
+
+
+def test_ill_typed_field_names_its_path(engine: huiqi.Engine) -> None:
+    with pytest.raises(huiqi.HuiqiError, match=r"\$\.registered_capital: .*not a number") as e:
+        engine.match({"registered_capital": "lots"}, AS_OF)
+    assert e.value.errors[0]["path"] == "$.registered_capital"
+
+
+def test_bad_as_of(engine: huiqi.Engine) -> None:
+    with pytest.raises(huiqi.HuiqiError, match="as_of") as e:
+        engine.match({}, "2026-02-30")
+    assert e.value.kind == "request"
+
+
+def test_unknown_policy_suggests_the_nearest(engine: huiqi.Engine) -> None:
+    with pytest.raises(huiqi.HuiqiError, match='did you mean "hitech-eit-15pct-rate"') as e:
+        engine.explain({}, "hitech-eit-15pct-rat", AS_OF)
+    assert e.value.kind == "unknown_policy"
+
+
+def test_nul_character(engine: huiqi.Engine) -> None:
+    with pytest.raises(huiqi.HuiqiError, match="NUL"):
+        engine.match('{"name": "a\0b"}', AS_OF)
+
+
+BROKEN = {
+    "policies": [
+        {
+            "id": "broken",
+            "title": "Broken",
+            "issuer": "test",
+            "doc_no": "test",
+            "year": 2024,
+            "level": "national",
+            "condition": "registered_capital >= >= 500万",
+            "benefit": {"kind": "none", "description": "test"},
+            "source": {"document": "test"},
+        }
+    ]
+}
+
+
+def fixed(doc: dict) -> dict:
+    """BROKEN with its condition repaired."""
+    good = copy.deepcopy(doc)
+    good["policies"][0]["condition"] = "registered_capital >= 500万"
+    return good
+
+
+def test_bad_policy_set_reports_line_and_column() -> None:
+    with pytest.raises(huiqi.HuiqiError) as e:
+        huiqi.Engine(policies=BROKEN)
+    err = e.value.errors[0]
+    assert err["kind"] == "policy" and err["policy"] == "broken" and err["origin"] == "policies.json"
+    assert err["line"] == 1 and err["column"] > 1
+    assert "broken" in str(e.value)
+
+
+def test_check() -> None:
+    summary = huiqi.check()
+    assert summary["policies"] == len(summary["ids"]) > 10
+    assert "hitech-eit-15pct-rate" in summary["ids"]
+    good = fixed(BROKEN)
+    checked = huiqi.check(good)
+    assert checked["policies"] == 1 and checked["ids"] == ["broken"]
+    # No definitions of its own: only the schema's derived fields.
+    schema = json.loads((ROOT / "data" / "schema" / "enterprise.json").read_text(encoding="utf-8"))
+    assert checked["definitions"] == len(schema["derived"]) < summary["definitions"]
+    with pytest.raises(huiqi.HuiqiError, match="broken"):
+        huiqi.check(BROKEN)
+    with pytest.raises(huiqi.HuiqiError) as e:
+        huiqi.check(schema="{}")
+    assert e.value.kind == "schema"
+
+
+def test_own_policies_with_and_without_the_bundled_set(samples: dict) -> None:
+    good = fixed(BROKEN)
+    with huiqi.Engine(policies=good) as own:
+        r = own.match({"registered_capital": 800}, AS_OF)
+        assert verdicts(r) == {"broken": "eligible"}
+    with huiqi.Engine(policies=good, include_bundled=True) as both:
+        assert len(both.match(samples["01-quanzhi-software"], AS_OF)["policies"]) == 15
+    with huiqi.Engine.from_sources({"a.json": good}) as e:
+        assert e.explain({"registered_capital": 100}, "broken", AS_OF)["policy"]["verdict"] == "ineligible"
+
+
+def test_missing_policy_folder() -> None:
+    with pytest.raises(huiqi.HuiqiError, match="cannot read policy folder /nonexistent") as e:
+        huiqi.Engine.from_dir("/nonexistent")
+    assert e.value.kind == "request"
+
+
+def test_closed_engine(samples: dict) -> None:
+    with huiqi.Engine.bundled() as e:
+        assert not e.closed
+    assert e.closed
+    e.close()  # idempotent
+    with pytest.raises(huiqi.HuiqiError, match="closed"):
+        e.match(samples["01-quanzhi-software"], AS_OF)
+
+
+# --- match_many ----------------------------------------------------------------------------------
+
+
+def test_match_many_keeps_order_and_reports_bad_lines(engine: huiqi.Engine, samples: dict) -> None:
+    profiles: list = list(samples.values())
+    profiles.insert(2, "{not json")
+    profiles.insert(5, {"registered_capital": "lots"})
+    profiles.insert(7, "   ")
+    for chunk_size in (1, 3, 256):
+        out = list(engine.match_many(profiles, AS_OF, chunk_size=chunk_size))
+        assert len(out) == len(profiles)
+        errors = [i for i, r in enumerate(out) if isinstance(r, huiqi.HuiqiError)]
+        assert errors == [2, 5, 7]
+        assert "not valid JSON" in str(out[2]) and out[5].errors[0]["path"] == "$.registered_capital"
+        for p, r in zip(profiles, out):
+            if not isinstance(r, huiqi.HuiqiError):
+                assert r == engine.match(p, AS_OF)
+
+
+def test_match_many_accepts_pretty_printed_text(engine: huiqi.Engine) -> None:
+    text = SAMPLES[0].read_text(encoding="utf-8")
+    assert "\n" in text
+    out = list(engine.match_many_json([text, text], AS_OF))
+    assert out == [engine.match_json(text, AS_OF)] * 2
+
+
+def test_match_many_streams(engine: huiqi.Engine, samples: dict) -> None:
+    pulled = 0
+
+    def endless():
+        nonlocal pulled
+        for p in itertools.cycle(samples.values()):
+            pulled += 1
+            yield p
+
+    first = list(itertools.islice(engine.match_many(endless(), AS_OF, chunk_size=8), 20))
+    assert len(first) == 20 and pulled <= 24
+    assert [r["enterprise"] for r in first[:10]] == [engine.match(p, AS_OF)["enterprise"] for p in samples.values()]
+
+
+def test_match_many_can_raise(engine: huiqi.Engine) -> None:
+    with pytest.raises(huiqi.HuiqiError, match="not valid JSON"):
+        list(engine.match_many([{}, "{bad"], AS_OF, errors="raise"))
+
+
+# --- threads ------------------------------------------------------------------------------------
+
+
+def test_one_engine_many_threads(engine: huiqi.Engine, samples: dict) -> None:
+    profiles = list(samples.values()) * 4
+    want = [engine.match_json(p, AS_OF) for p in profiles]
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        got = list(pool.map(lambda p: engine.match_json(p, AS_OF), profiles))
+    assert got == want
