@@ -81,6 +81,39 @@ enum Command {
         /// Evaluation path: the compiled index (default) or the reference evaluator.
         #[arg(long, value_enum, default_value_t = PathArg::Index)]
         engine: PathArg,
+        /// Only policies of this package tag (政策包: 科创, 人才, 稳岗, 税费 …); repeatable.
+        #[arg(long = "tag", value_name = "TAG")]
+        tags: Vec<String>,
+        /// Let the recommended combination include undetermined policies too.
+        #[arg(long)]
+        recommend_undetermined: bool,
+    },
+    /// Find what a policy set may not mean: contradictions, duplicates, one-way exclusions,
+    /// windows outside validity, unused fields; with --enterprises, policies that reach nobody.
+    Lint {
+        #[command(flatten)]
+        set: SetArgs,
+        #[arg(long, value_name = "FILE")]
+        enterprises: Option<PathBuf>,
+        #[arg(long, value_name = "DATE")]
+        as_of: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// The enterprise's policy calendar (政策日历): windows and policy end dates ahead.
+    Calendar {
+        #[arg(long, value_name = "FILE")]
+        profile: PathBuf,
+        #[arg(long, default_value_t = 3)]
+        months: i64,
+        #[arg(long = "tag", value_name = "TAG")]
+        tags: Vec<String>,
+        #[command(flatten)]
+        set: SetArgs,
+        #[arg(long, value_name = "DATE")]
+        as_of: Option<String>,
+        #[arg(long)]
+        json: bool,
     },
     /// Build a saved enterprise store from JSON lines or CSV.
     Store {
@@ -486,7 +519,48 @@ fn run(cli: Cli) -> Result<ExitCode, Fail> {
                 Ok(ExitCode::from(1))
             }
         },
-        Command::Match { profile, profiles, set, as_of: date, json, all, engine: path_arg } => {
+        Command::Lint { set, enterprises, as_of: date, json } => {
+            let engine = engine(&set)?;
+            let reach: Option<Vec<(u64, u64)>> = match enterprises {
+                Some(path) => {
+                    let date = as_of(&date)?;
+                    let (store, _) = EnterpriseStore::load_path(engine.schema(), &path, huiqi::store::LoadOptions::default())?;
+                    let all = store.prepare(&engine, date)?.bulk(&engine, &|| {});
+                    Some(all.iter().map(|r| (b_len(&r.eligible), b_len(&r.undetermined))).collect())
+                }
+                None => None,
+            };
+            let findings = huiqi::lint::lint(&engine, reach.as_deref());
+            let warnings = findings.iter().filter(|f| f.level == huiqi::lint::Level::Warning).count();
+            if json {
+                writeln!(out, "{}", serde_json::json!({"type": "success", "result": {"findings": findings}}))?;
+            } else {
+                for f in &findings {
+                    writeln!(out, "{f}")?;
+                }
+                writeln!(out, "{} finding(s), {warnings} warning(s)", findings.len())?;
+            }
+            Ok(if warnings > 0 { ExitCode::from(1) } else { ExitCode::SUCCESS })
+        }
+        Command::Calendar { profile, months, tags, set, as_of: date, json } => {
+            let engine = engine(&set)?;
+            let date = as_of(&date)?;
+            let text = read(&profile)?;
+            let p = engine.profile_from_json(&text).map_err(|e| Fail(format!("{}: {e}", profile.display()), 1))?;
+            let entries = engine.calendar(&p, date, months, &tags);
+            if json {
+                writeln!(
+                    out,
+                    "{}",
+                    serde_json::json!({"type": "success", "result": {"as_of": date.to_string(), "months": months, "entries": entries}})
+                )?;
+            } else {
+                print_calendar(&mut out, &entries, date, months)?;
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Match { profile, profiles, set, as_of: date, json, all, engine: path_arg, tags, recommend_undetermined } => {
+            let opts = huiqi::engine::MatchOptions { tags, recommend_undetermined };
             let engine = engine(&set)?;
             let date = as_of(&date)?;
             let date_s = date.to_string();
@@ -497,21 +571,24 @@ fn run(cli: Cli) -> Result<ExitCode, Fail> {
                     if line.trim().is_empty() {
                         continue;
                     }
-                    writeln!(out, "{}", ffi::match_json_with(&engine, &line, &date_s, path_arg.path()))?;
+                    writeln!(out, "{}", ffi::match_json_opts(&engine, &line, &date_s, path_arg.path(), &opts))?;
                 }
                 return Ok(ExitCode::SUCCESS);
             }
             let Some(path) = profile else { return Err(Fail("give --profile FILE or --profiles FILE.jsonl".into(), 2)) };
             let text = read(&path)?;
             if json {
-                let env = ffi::match_json_with(&engine, &text, &date_s, path_arg.path());
+                let env = ffi::match_json_opts(&engine, &text, &date_s, path_arg.path(), &opts);
                 let failed = env.starts_with("{\"type\":\"failure\"");
                 writeln!(out, "{env}")?;
                 return Ok(if failed { ExitCode::from(1) } else { ExitCode::SUCCESS });
             }
             let p = engine.profile_from_json(&text).map_err(|e| Fail(format!("{}: {e}", path.display()), 1))?;
-            let r = engine.match_profile(&p, date, path_arg.path());
+            let r = engine.match_profile_with(&p, date, path_arg.path(), &opts);
             print_match(&mut out, &r, all)?;
+            let entries = engine.calendar(&p, date, 3, &opts.tags);
+            writeln!(out)?;
+            print_calendar(&mut out, &entries, date, 3)?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Explain { profile, policy, set, as_of: date, json } => {
@@ -638,6 +715,22 @@ fn print_tree(out: &mut impl Write, e: &huiqi::explain::Explanation, depth: usiz
     Ok(())
 }
 
+fn print_calendar(out: &mut impl Write, entries: &[huiqi::engine::CalendarEntry], as_of: Date, months: i64) -> std::io::Result<()> {
+    if entries.is_empty() {
+        return writeln!(out, "政策日历：{as_of} 起 {months} 个月内无申报截止或政策到期事项");
+    }
+    writeln!(out, "政策日历（{as_of} 起 {months} 个月）：")?;
+    for e in entries {
+        let what = match e.event {
+            "application_opens" => "申报开始",
+            "application_closes" => "申报截止",
+            _ => "政策到期",
+        };
+        writeln!(out, "  {} {what} {} [{}]（{}）", e.date, e.title, e.policy, e.verdict.zh())?;
+    }
+    Ok(())
+}
+
 fn print_match(out: &mut impl Write, r: &MatchOutcome, all: bool) -> std::io::Result<()> {
     writeln!(out, "惠企政策匹配 · {} · 评估日 {}", r.enterprise.as_deref().unwrap_or("(未命名企业)"), r.as_of)?;
     writeln!(out, "符合 {} · 待确定 {} · 不符合 {}\n", r.summary.eligible, r.summary.undetermined, r.summary.ineligible)?;
@@ -668,6 +761,19 @@ fn print_match(out: &mut impl Write, r: &MatchOutcome, all: bool) -> std::io::Re
     }
     if !all && r.summary.ineligible > 0 {
         writeln!(out, "\n（另有 {} 项不符合，加 --all 查看原因）", r.summary.ineligible)?;
+    }
+    if !r.recommended.policies.is_empty() {
+        let total = r.recommended.total_yuan.parse::<huiqi::Decimal>().unwrap_or_default();
+        writeln!(
+            out,
+            "\n建议申报组合（共 {} 项，估算 {}）：{}",
+            r.recommended.policies.len(),
+            huiqi::units::display(total, huiqi::units::Dim::Money),
+            r.recommended.policies.join("、")
+        )?;
+        for l in &r.recommended.left_out {
+            writeln!(out, "  未列入 {}：{}", l.id, l.message_zh)?;
+        }
     }
     if !r.next_questions.is_empty() {
         writeln!(out, "\n建议补充以下信息（可判定更多政策）：")?;

@@ -372,6 +372,17 @@ impl Node {
         }
     }
 
+    /// `eligible(policy)` as a node.
+    pub fn eligible(policy: usize, span: Span) -> Node {
+        Node::new(NodeKind::Eligible(policy), Ty::Bool, span)
+    }
+
+    /// The conjunction of boolean nodes.
+    pub fn all(items: Vec<Node>) -> Node {
+        let span = items.iter().map(|n| n.span).reduce(Span::to).unwrap_or_default();
+        Node::new(NodeKind::And(items), Ty::Bool, span)
+    }
+
     /// Whether the node is a constant.
     pub fn is_const(&self) -> bool {
         matches!(self.kind, NodeKind::Const(_))

@@ -31,6 +31,27 @@ pub enum EngineError {
 pub struct Engine {
     set: Arc<PolicySet>,
     index: Arc<PolicyIndex>,
+    conflicts: Arc<crate::graph::ConflictGraph>,
+}
+
+/// Options of a match.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct MatchOptions {
+    /// Only policies carrying one of these tags (政策包); all when empty.
+    pub tags: Vec<String>,
+    /// Also recommend undetermined policies (at their estimated benefit).
+    pub recommend_undetermined: bool,
+}
+
+/// One date in an enterprise's policy calendar (政策日历).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct CalendarEntry {
+    pub date: Date,
+    /// `application_opens`, `application_closes` or `policy_ends`.
+    pub event: &'static str,
+    pub policy: String,
+    pub title: String,
+    pub verdict: Verdict,
 }
 
 /// Which evaluation path answers a match.
@@ -66,7 +87,8 @@ impl Engine {
     /// Wraps an already compiled set.
     pub fn from_set(set: PolicySet) -> Engine {
         let index = PolicyIndex::build(&set);
-        Engine { set: Arc::new(set), index: Arc::new(index) }
+        let conflicts = crate::graph::ConflictGraph::build(&set);
+        Engine { set: Arc::new(set), index: Arc::new(index), conflicts: Arc::new(conflicts) }
     }
 
     /// The same engine with its index guards chosen from how often each condition holds
@@ -74,7 +96,7 @@ impl Engine {
     /// it); matching is faster when the sample resembles the enterprises matched later.
     pub fn tuned(&self, sample: &[Profile], as_of: Date) -> Engine {
         let index = PolicyIndex::build_tuned(&self.set, sample, as_of);
-        Engine { set: self.set.clone(), index: Arc::new(index) }
+        Engine { set: self.set.clone(), index: Arc::new(index), conflicts: self.conflicts.clone() }
     }
 
     /// The compiled policy index.
@@ -119,9 +141,32 @@ impl Engine {
         Profile::from_json_str(&self.set.schema, text)
     }
 
-    /// Whether a policy is in force on `as_of` (its effective window contains the date).
+    /// Whether a policy's own effective window contains `as_of`.
     pub fn in_force(p: &Policy, as_of: Date) -> bool {
         p.doc.effective_from.is_none_or(|f| f <= as_of) && p.doc.effective_to.is_none_or(|t| as_of <= t)
+    }
+
+    /// Whether policy `i` is the version in force on `as_of`: its window contains the date
+    /// and no newer version (`superseded_by`, followed transitively) has taken effect.
+    pub fn version_in_force(&self, i: usize, as_of: Date) -> bool {
+        let Some(p) = self.set.policies.get(i) else { return false };
+        if !Self::in_force(p, as_of) {
+            return false;
+        }
+        let mut next = p.doc.superseded_by.as_deref();
+        let mut hops = 0;
+        while let Some(id) = next {
+            hops += 1;
+            let Some(q) = self.set.policy(id) else { break };
+            if hops > self.set.policies.len() {
+                break;
+            }
+            if q.doc.effective_from.is_none_or(|f| f <= as_of) {
+                return false;
+            }
+            next = q.doc.superseded_by.as_deref();
+        }
+        true
     }
 
     /// Verdicts of every policy by the reference evaluator, in policy-set order. This is
@@ -147,14 +192,21 @@ impl Engine {
     /// from `path`; the reasons (score, unmet conditions, missing fields) are explained on
     /// demand from the same semantics.
     pub fn match_profile(&self, profile: &Profile, as_of: Date, path: MatchPath) -> MatchOutcome {
+        self.match_profile_with(profile, as_of, path, &MatchOptions::default())
+    }
+
+    /// [`Engine::match_profile`] with options (tag filter, recommendation scope).
+    pub fn match_profile_with(&self, profile: &Profile, as_of: Date, path: MatchPath, opts: &MatchOptions) -> MatchOutcome {
         let ev = Evaluator::new(&self.set, profile, as_of);
         let ex = Explainer::new(&ev);
         let fast: Option<Vec<Verdict>> = (path == MatchPath::Index).then(|| self.verdicts(profile, as_of));
         let mut out = Vec::new();
+        let mut indices = Vec::new();
         for (i, p) in self.set.policies.iter().enumerate() {
-            if !Self::in_force(p, as_of) {
+            if !self.version_in_force(i, as_of) || (!opts.tags.is_empty() && !p.doc.tags.iter().any(|t| opts.tags.contains(t))) {
                 continue;
             }
+            indices.push(i);
             let verdict = match &fast {
                 Some(v) => v.get(i).copied().unwrap_or(Verdict::Undetermined),
                 None => Verdict::from_tri(match ev.policy(i) {
@@ -166,12 +218,47 @@ impl Engine {
             let explanation = ex.explain(&p.condition, &p.condition_text, true);
             out.push(outcome::outcome(&ev, p, verdict, &explanation));
         }
-        outcome::assemble(
-            as_of,
-            self.enterprise_name(profile),
-            out,
-            profile.warnings.iter().map(|w| format!("{}: {}", w.path, w.message)).collect(),
-        )
+        let candidates: Vec<(usize, rust_decimal::Decimal)> = indices
+            .iter()
+            .zip(&out)
+            .filter(|(_, o)| o.verdict == Verdict::Eligible || (opts.recommend_undetermined && o.verdict == Verdict::Undetermined))
+            .map(|(i, o)| (*i, o.benefit.weight()))
+            .collect();
+        let recommended = crate::graph::best_combination(&self.set, &self.conflicts, &candidates);
+        let warnings = profile.warnings.iter().map(|w| format!("{}: {}", w.path, w.message)).collect();
+        let mut r = outcome::assemble(as_of, self.enterprise_name(profile), out, warnings);
+        r.recommended = recommended;
+        r
+    }
+
+    /// The enterprise's policy calendar (政策日历): application windows opening or closing,
+    /// and policies ending, between `as_of` and `as_of + months`, for the policies it is
+    /// eligible or nearly eligible (undetermined) for.
+    pub fn calendar(&self, profile: &Profile, as_of: Date, months: i64, tags: &[String]) -> Vec<CalendarEntry> {
+        let end = as_of.add_months(months).unwrap_or(as_of);
+        let verdicts = self.verdicts(profile, as_of);
+        let mut out = Vec::new();
+        for (i, p) in self.set.policies.iter().enumerate() {
+            let verdict = verdicts.get(i).copied().unwrap_or(Verdict::Ineligible);
+            if verdict == Verdict::Ineligible
+                || !self.version_in_force(i, as_of)
+                || (!tags.is_empty() && !p.doc.tags.iter().any(|t| tags.contains(t)))
+            {
+                continue;
+            }
+            let w = p.doc.application_window.as_ref();
+            for (date, event) in [
+                (w.and_then(|w| w.opens), "application_opens"),
+                (w.and_then(|w| w.closes), "application_closes"),
+                (p.doc.effective_to, "policy_ends"),
+            ] {
+                if let Some(d) = date.filter(|d| as_of <= *d && *d <= end) {
+                    out.push(CalendarEntry { date: d, event, policy: p.doc.id.clone(), title: p.doc.title.clone(), verdict });
+                }
+            }
+        }
+        out.sort_by(|a, b| a.date.cmp(&b.date).then(a.policy.cmp(&b.policy)));
+        out
     }
 
     /// Explains one policy for one enterprise.

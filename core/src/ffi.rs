@@ -119,10 +119,15 @@ pub fn match_json(engine: &Engine, profile_json: &str, as_of: &str) -> String {
 
 /// Matches a profile (JSON text) on `as_of` through the given path.
 pub fn match_json_with(engine: &Engine, profile_json: &str, as_of: &str, path: MatchPath) -> String {
+    match_json_opts(engine, profile_json, as_of, path, &crate::engine::MatchOptions::default())
+}
+
+/// Matches a profile (JSON text) on `as_of` through the given path, with options.
+pub fn match_json_opts(engine: &Engine, profile_json: &str, as_of: &str, path: MatchPath, opts: &crate::engine::MatchOptions) -> String {
     let run = || -> Result<_, Vec<ErrorItem>> {
         let date = parse_date(as_of)?;
         let profile = engine.profile_from_json(profile_json).map_err(|e| profile_errors(&e))?;
-        Ok(engine.match_profile(&profile, date, path))
+        Ok(engine.match_profile_with(&profile, date, path, opts))
     };
     match run() {
         Ok(r) => Envelope::Success { warnings: r.warnings.clone(), result: r }.to_json(),

@@ -98,6 +98,12 @@ pub struct PolicyOutcome {
     pub manual_review: bool,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub tags: Vec<String>,
+    /// 免申即享 (automatic) or 申报 (apply).
+    pub mode: crate::policy::Mode,
+    /// Application window and where it stands on the evaluation date.
+    pub window: crate::graph::WindowStatus,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub closes: Option<Date>,
 }
 
 /// A field worth asking for next.
@@ -130,6 +136,8 @@ pub struct MatchOutcome {
     /// Eligible first, then undetermined, then ineligible; within each by score, then benefit.
     pub policies: Vec<PolicyOutcome>,
     pub next_questions: Vec<NextQuestion>,
+    /// The policies to apply for together, respecting exclusions and 就高 groups.
+    pub recommended: crate::graph::Combination,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<String>,
 }
@@ -250,6 +258,14 @@ pub fn outcome<'a>(ev: &Evaluator<'a>, p: &'a Policy, verdict: Verdict, explanat
         missing_fields: missing,
         manual_review,
         tags: p.doc.tags.clone(),
+        mode: p.doc.mode,
+        window: crate::graph::window_status(
+            p.doc.application_window.as_ref().and_then(|w| w.opens),
+            p.doc.application_window.as_ref().and_then(|w| w.closes),
+            ev.as_of,
+            30,
+        ),
+        closes: p.doc.application_window.as_ref().and_then(|w| w.closes),
     }
 }
 
@@ -304,5 +320,5 @@ pub fn assemble(as_of: Date, enterprise: Option<String>, mut policies: Vec<Polic
             .then(a.field.cmp(&b.field))
     });
     next.truncate(5);
-    MatchOutcome { as_of, enterprise, summary, policies, next_questions: next, warnings }
+    MatchOutcome { as_of, enterprise, summary, policies, next_questions: next, recommended: crate::graph::Combination::default(), warnings }
 }

@@ -143,6 +143,9 @@ pub struct PolicyDoc {
     pub exclusive_group: Option<String>,
     #[serde(default)]
     pub tags: Vec<String>,
+    /// Id of the policy version that replaces this one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub superseded_by: Option<String>,
     #[serde(default)]
     pub mode: Mode,
     pub source: SourceRef,
@@ -556,6 +559,18 @@ impl PolicySet {
             if let Some(p) = Self::compile_policy(&schema, &scope, origin, doc, &mut problems) {
                 policies.push(p);
             }
+            if let Some(next) = &doc.superseded_by {
+                if !by_id.contains_key(next) || next == &doc.id {
+                    let near = crate::suggest::closest(next, by_id.keys().map(String::as_str));
+                    problems.plain(
+                        origin,
+                        pid,
+                        "superseded_by",
+                        format!("superseded_by names {next:?}, which is not another policy of the set"),
+                        near.map(|n| format!("did you mean {n:?}?")),
+                    );
+                }
+            }
             for (key, list) in [("requires", &doc.requires), ("excludes", &doc.excludes)] {
                 for other in list {
                     if !by_id.contains_key(other) {
@@ -679,9 +694,14 @@ impl PolicySet {
             ConditionSpec::Tree(e) => (lang::print(e), Some(e.clone())),
         };
         let mut checker = Checker::new(schema, scope);
-        let condition = expr.as_ref().and_then(|e| checker.check_condition(e));
+        let mut condition = expr.as_ref().and_then(|e| checker.check_condition(e));
         for d in &checker.diagnostics {
             problems.diag(origin, pid, "condition", &text, d);
+        }
+        // `requires`: the policy also needs each prerequisite policy to be eligible.
+        if let Some(c) = condition.take() {
+            let reqs: Vec<Node> = doc.requires.iter().filter_map(|r| scope.policies.get(r)).map(|&i| Node::eligible(i, c.span)).collect();
+            condition = Some(if reqs.is_empty() { c } else { Node::all(std::iter::once(c).chain(reqs).collect()) });
         }
         let benefit = Self::compile_benefit(schema, scope, origin, doc, problems);
         match (condition, benefit, ok) {

@@ -1,0 +1,438 @@
+//! Lint: findings about a policy set that compiles but may not say what its authors mean.
+//!
+//! Each finding names the policy, the position in its condition text where there is one,
+//! and why. Checks: contradictory bounds on one value and disjoint code sets in a
+//! conjunction (unsatisfiable), constant-true comparisons, conditions that fold to a
+//! constant, policies implied by another with the same benefit (possible duplicates),
+//! exclusions declared one way only, windows that end before the policy takes effect or
+//! open after it ends, 免申即享 policies that need manual review, a policy that requires
+//! what it excludes, single-member 就高 groups, unused definitions, schema fields no
+//! policy uses, and — given an enterprise store — policies that reach no enterprise.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use rust_decimal::Decimal;
+use serde::Serialize;
+
+use crate::check::{Const, Node, NodeKind, Ty};
+use crate::engine::Engine;
+use crate::index::Program;
+use crate::lang::ast::CmpOp;
+use crate::lang::diag::line_col;
+use crate::policy::{Mode, PolicySet};
+
+/// How serious a finding is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Level {
+    Info,
+    Warning,
+}
+
+/// One lint finding.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Finding {
+    pub level: Level,
+    /// Stable code, e.g. `unsatisfiable-bounds`.
+    pub code: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub policy: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub line: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub column: Option<usize>,
+    pub message: String,
+}
+
+impl std::fmt::Display for Finding {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let lvl = match self.level {
+            Level::Info => "info",
+            Level::Warning => "warning",
+        };
+        write!(f, "{lvl}[{}]", self.code)?;
+        if let Some(p) = &self.policy {
+            write!(f, " {p}")?;
+        }
+        if let (Some(l), Some(c)) = (self.line, self.column) {
+            write!(f, " {l}:{c}")?;
+        }
+        write!(f, ": {}", self.message)
+    }
+}
+
+/// Top-level conjuncts of a condition (definitions are not expanded: they are the
+/// author's named units).
+fn conjuncts(n: &Node) -> Vec<&Node> {
+    match &n.kind {
+        NodeKind::And(xs) => xs.iter().flat_map(conjuncts).collect(),
+        _ => vec![n],
+    }
+}
+
+/// A bound on a value: `op const` with the value on the left.
+fn bound(n: &Node) -> Option<(Node, CmpOp, Decimal)> {
+    if let NodeKind::Cmp { op, lhs, rhs } = &n.kind {
+        match (&lhs.kind, &rhs.kind) {
+            (_, NodeKind::Const(Const::Num(d))) if !lhs.is_const() => return Some((lhs.canonical(), *op, *d)),
+            (NodeKind::Const(Const::Num(d)), _) if !rhs.is_const() => return Some((rhs.canonical(), op.flip(), *d)),
+            _ => {}
+        }
+    }
+    None
+}
+
+/// Whether `op` bounds are jointly unsatisfiable.
+fn empty(bounds: &[(CmpOp, Decimal)]) -> bool {
+    let mut lo: Option<(Decimal, bool)> = None; // (value, inclusive)
+    let mut hi: Option<(Decimal, bool)> = None;
+    let mut eq: Option<Decimal> = None;
+    for (op, d) in bounds {
+        match op {
+            CmpOp::Ge | CmpOp::Gt => {
+                let inc = *op == CmpOp::Ge;
+                if lo.is_none_or(|(v, i)| *d > v || (*d == v && !inc && i)) {
+                    lo = Some((*d, inc));
+                }
+            }
+            CmpOp::Le | CmpOp::Lt => {
+                let inc = *op == CmpOp::Le;
+                if hi.is_none_or(|(v, i)| *d < v || (*d == v && !inc && i)) {
+                    hi = Some((*d, inc));
+                }
+            }
+            CmpOp::Eq => {
+                if eq.is_some_and(|e| e != *d) {
+                    return true;
+                }
+                eq = Some(*d);
+            }
+            CmpOp::Ne => {}
+        }
+    }
+    if let Some(e) = eq {
+        if lo.is_some_and(|(v, i)| e < v || (e == v && !i)) || hi.is_some_and(|(v, i)| e > v || (e == v && !i)) {
+            return true;
+        }
+    }
+    match (lo, hi) {
+        (Some((l, li)), Some((h, hi_inc))) => l > h || (l == h && !(li && hi_inc)),
+        _ => false,
+    }
+}
+
+/// Bounds found on one value, and the first node that states one.
+type Bounds<'n> = BTreeMap<String, (Vec<(CmpOp, Decimal)>, &'n Node)>;
+
+struct Linter<'a> {
+    set: &'a PolicySet,
+    out: Vec<Finding>,
+}
+
+impl Linter<'_> {
+    fn at(&mut self, level: Level, code: &'static str, policy: usize, node: Option<&Node>, message: String) {
+        let p = self.set.policies.get(policy);
+        let (line, column) = match (p, node) {
+            (Some(p), Some(n)) if (n.span.end as usize) <= p.condition_text.len() && n.span.end > 0 => {
+                let (l, c) = line_col(&p.condition_text, n.span.start as usize);
+                (Some(l), Some(c))
+            }
+            _ => (None, None),
+        };
+        self.out.push(Finding { level, code, policy: p.map(|p| p.doc.id.clone()), line, column, message });
+    }
+
+    fn condition(&mut self, i: usize, cond: &Node) {
+        let parts = conjuncts(cond);
+        // Contradictory bounds on one value.
+        let mut by_value: Bounds<'_> = BTreeMap::new();
+        for n in &parts {
+            if let Some((v, op, d)) = bound(n) {
+                by_value.entry(format!("{v:?}")).or_insert_with(|| (Vec::new(), n)).0.push((op, d));
+            }
+            if let NodeKind::Between { expr, low, high, low_inclusive, high_inclusive } = &n.kind {
+                if let (NodeKind::Const(Const::Num(a)), NodeKind::Const(Const::Num(b))) = (&low.kind, &high.kind) {
+                    let e = by_value.entry(format!("{:?}", expr.canonical())).or_insert_with(|| (Vec::new(), n));
+                    e.0.push((if *low_inclusive { CmpOp::Ge } else { CmpOp::Gt }, *a));
+                    e.0.push((if *high_inclusive { CmpOp::Le } else { CmpOp::Lt }, *b));
+                }
+            }
+        }
+        for (bounds, node) in by_value.values() {
+            if bounds.len() > 1 && empty(bounds) {
+                self.at(
+                    Level::Warning,
+                    "unsatisfiable-bounds",
+                    i,
+                    Some(node),
+                    "the bounds on this value contradict each other, so the policy can never be eligible".into(),
+                );
+            }
+        }
+        // Disjoint code sets: `x under A and x under B` with no code in both subtrees.
+        let mut unders: BTreeMap<String, (Vec<&Vec<String>>, &Node, usize)> = BTreeMap::new();
+        for n in &parts {
+            if let NodeKind::Under { expr, codes, system } = &n.kind {
+                let e = unders.entry(format!("{:?}", expr.canonical())).or_insert_with(|| (Vec::new(), n, *system));
+                e.0.push(codes);
+            }
+        }
+        for (sets, node, system) in unders.values() {
+            let Some(sys) = self.set.schema.codes.get(*system) else { continue };
+            for (k, a) in sets.iter().enumerate() {
+                for b in sets.iter().skip(k + 1) {
+                    let overlap = a.iter().any(|x| b.iter().any(|y| sys.is_under(x, y) || sys.is_under(y, x)));
+                    if !overlap {
+                        self.at(
+                            Level::Warning,
+                            "disjoint-codes",
+                            i,
+                            Some(node),
+                            format!(
+                                "the code lists [{}] and [{}] share no code, so the policy can never be eligible",
+                                a.join(", "),
+                                b.join(", ")
+                            ),
+                        );
+                    }
+                }
+            }
+        }
+        self.walk(i, cond);
+    }
+
+    fn walk(&mut self, i: usize, n: &Node) {
+        if let NodeKind::Cmp { op, lhs, rhs } = &n.kind {
+            // `x >= 0` on a quantity that cannot be negative.
+            let nonneg = |x: &Node| match &x.kind {
+                NodeKind::Field { field, .. } => {
+                    self.set.schema.field_by_id(*field).is_some_and(|f| !f.allow_negative && f.ty.dim().is_some())
+                }
+                NodeKind::Since { .. } => false,
+                _ => false,
+            };
+            if let NodeKind::Const(Const::Num(d)) = &rhs.kind {
+                if *op == CmpOp::Ge && d.is_zero() && nonneg(lhs) && matches!(lhs.ty, Ty::Num(_)) {
+                    self.at(Level::Warning, "always-true", i, Some(n), "this comparison holds for every known value (the field is never negative); it only tests that the field is present — use known(…) if that is meant".into());
+                }
+            }
+        }
+        if let NodeKind::InSet { expr, items, negated: false } = &n.kind {
+            if let Ty::Enum(e) = expr.ty {
+                if self.set.schema.enum_def(e).is_some_and(|d| items.len() >= d.values.len()) {
+                    self.at(
+                        Level::Warning,
+                        "always-true",
+                        i,
+                        Some(n),
+                        "the list names every value of the enum, so this holds whenever the field is known".into(),
+                    );
+                }
+            }
+        }
+        for c in n.children() {
+            self.walk(i, c);
+        }
+    }
+}
+
+fn literals(p: &Program) -> Option<BTreeSet<(u32, bool)>> {
+    match p {
+        Program::Lit(i, n) => Some(BTreeSet::from([(*i, *n)])),
+        Program::And(xs) => {
+            let mut s = BTreeSet::new();
+            for x in xs {
+                match x {
+                    Program::Lit(i, n) => {
+                        s.insert((*i, *n));
+                    }
+                    _ => return None,
+                }
+            }
+            Some(s)
+        }
+        _ => None,
+    }
+}
+
+/// Lints a compiled engine's policy set. With `reach` (per policy: eligible and
+/// undetermined counts over an enterprise store), policies that reach nobody are flagged.
+pub fn lint(engine: &Engine, reach: Option<&[(u64, u64)]>) -> Vec<Finding> {
+    let set = engine.policy_set();
+    let mut l = Linter { set, out: Vec::new() };
+    for (i, p) in set.policies.iter().enumerate() {
+        l.condition(i, &p.condition);
+        match engine.index().program(i) {
+            Some(Program::Const(crate::eval::Tri::False)) => {
+                l.at(Level::Warning, "constant-condition", i, None, "the condition is always false".into())
+            }
+            Some(Program::Const(crate::eval::Tri::True)) => {
+                l.at(Level::Warning, "constant-condition", i, None, "the condition is always true: every enterprise is eligible".into())
+            }
+            _ => {}
+        }
+        // Windows against validity.
+        if let Some(w) = &p.doc.application_window {
+            if let (Some(c), Some(f)) = (w.closes, p.doc.effective_from) {
+                if c < f {
+                    l.at(
+                        Level::Warning,
+                        "window-before-effect",
+                        i,
+                        None,
+                        format!("the application window closes {c}, before the policy takes effect {f}"),
+                    );
+                }
+            }
+            if let (Some(o), Some(t)) = (w.opens, p.doc.effective_to) {
+                if o > t {
+                    l.at(
+                        Level::Warning,
+                        "window-after-end",
+                        i,
+                        None,
+                        format!("the application window opens {o}, after the policy ends {t}"),
+                    );
+                }
+            }
+        }
+        // Exclusions declared one way only.
+        for x in &p.doc.excludes {
+            if let Some(q) = set.policy(x) {
+                if !q.doc.excludes.contains(&p.doc.id) {
+                    l.at(
+                        Level::Info,
+                        "one-way-exclusion",
+                        i,
+                        None,
+                        format!(
+                            "excludes {x}, but {x} does not exclude {} (treated as symmetric; declare both sides to make it explicit)",
+                            p.doc.id
+                        ),
+                    );
+                }
+            }
+            if p.doc.requires.contains(x) {
+                l.at(Level::Warning, "requires-excluded", i, None, format!("requires {x} and excludes it: the two can never be combined"));
+            }
+        }
+        // 免申即享 needs data-decidable conditions.
+        if p.doc.mode == Mode::Automatic {
+            let mut manual = false;
+            fn has_manual(n: &Node, out: &mut bool) {
+                if matches!(n.kind, NodeKind::ManualReview(_)) {
+                    *out = true;
+                }
+                n.children().into_iter().for_each(|c| has_manual(c, out));
+            }
+            has_manual(&p.condition, &mut manual);
+            if manual {
+                l.at(
+                    Level::Warning,
+                    "automatic-needs-review",
+                    i,
+                    None,
+                    "marked 免申即享 (automatic), but its condition needs manual review, so it can never be paid without a person".into(),
+                );
+            }
+        }
+        if let Some((e, u)) = reach.and_then(|r| r.get(i)) {
+            if *e == 0 && *u == 0 {
+                l.at(Level::Warning, "no-reach", i, None, "reaches no enterprise of the store (0 eligible, 0 undetermined)".into());
+            }
+        }
+    }
+    // Possible duplicates: a conjunction implied by another's, with the same benefit.
+    let lits: Vec<Option<BTreeSet<(u32, bool)>>> = (0..set.policies.len()).map(|i| engine.index().program(i).and_then(literals)).collect();
+    for (i, a) in lits.iter().enumerate() {
+        for (j, b) in lits.iter().enumerate() {
+            let (Some(a), Some(b), Some(pa), Some(pb)) = (a, b, set.policies.get(i), set.policies.get(j)) else { continue };
+            if i != j && a.is_superset(b) && (a != b || i < j) && pa.doc.benefit == pb.doc.benefit {
+                l.at(
+                    Level::Warning,
+                    "possible-duplicate",
+                    i,
+                    None,
+                    format!("its condition implies that of {} and both pay the same: possibly the same item twice", pb.doc.id),
+                );
+            }
+        }
+    }
+    // 就高 groups with one member.
+    let mut groups: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+    for (i, p) in set.policies.iter().enumerate() {
+        if let Some(g) = &p.doc.exclusive_group {
+            groups.entry(g.as_str()).or_default().push(i);
+        }
+    }
+    for (g, members) in groups {
+        if let [only] = members.as_slice() {
+            l.at(
+                Level::Info,
+                "lonely-group",
+                *only,
+                None,
+                format!("is the only member of exclusive group {g:?}, which therefore has no effect"),
+            );
+        }
+    }
+    // Unused definitions and fields.
+    let mut used_defs = BTreeSet::new();
+    let mut used_fields = BTreeSet::new();
+    fn refs(n: &Node, defs: &mut BTreeSet<usize>, fields: &mut BTreeSet<usize>, set: &PolicySet, depth: usize) {
+        if depth > 64 {
+            return;
+        }
+        match &n.kind {
+            NodeKind::Def(d) if defs.insert(*d) => {
+                if let Some(def) = set.definitions.get(*d) {
+                    refs(&def.node, defs, fields, set, depth + 1);
+                }
+            }
+            NodeKind::Has { .. } | NodeKind::GrantedIn { .. } => {
+                if let Some(f) = set.schema.fields.iter().find(|f| f.ty == crate::schema::FieldType::Qualifications) {
+                    fields.insert(f.id);
+                }
+            }
+            _ => {}
+        }
+        let mut fs = Vec::new();
+        n.fields(&mut fs);
+        fields.extend(fs);
+        n.children().into_iter().for_each(|c| refs(c, defs, fields, set, depth + 1));
+    }
+    for p in &set.policies {
+        refs(&p.condition, &mut used_defs, &mut used_fields, set, 0);
+    }
+    for (k, d) in set.definitions.iter().enumerate() {
+        if !d.derived && !used_defs.contains(&k) {
+            l.out.push(Finding {
+                level: Level::Info,
+                code: "unused-definition",
+                policy: None,
+                line: None,
+                column: None,
+                message: format!("definition {} is not used by any policy", d.name),
+            });
+        }
+    }
+    let unused: Vec<&str> = set
+        .schema
+        .fields
+        .iter()
+        .filter(|f| !used_fields.contains(&f.id) && f.name != "uscc" && f.name != "name")
+        .map(|f| f.name.as_str())
+        .collect();
+    if !unused.is_empty() {
+        l.out.push(Finding {
+            level: Level::Info,
+            code: "unused-fields",
+            policy: None,
+            line: None,
+            column: None,
+            message: format!("{} schema fields are used by no policy: {}", unused.len(), unused.join(", ")),
+        });
+    }
+    l.out.sort_by(|a, b| b.level.cmp(&a.level).then(a.policy.cmp(&b.policy)).then(a.code.cmp(b.code)));
+    l.out
+}
