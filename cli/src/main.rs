@@ -376,6 +376,11 @@ fn run(cli: Cli) -> Result<ExitCode, Fail> {
                 let hint = engine.policy_set().suggest_policy(&policy).map(|s| format!("; did you mean {s:?}?")).unwrap_or_default();
                 return Err(Fail(format!("unknown policy {policy:?}{hint}"), 2));
             }
+            if let Some(i) = engine.policy_set().index_of(&policy) {
+                if !engine.version_in_force(i, date) {
+                    let _ = writeln!(std::io::stderr(), "note: {policy} is not in force on {date} (effective dates or a newer version); the reach shown is of its condition alone");
+                }
+            }
             let (store, report) = EnterpriseStore::load_path(engine.schema(), &enterprises, huiqi::store::LoadOptions::default())?;
             if report.skipped > 0 {
                 let mut err = std::io::stderr();
@@ -420,8 +425,10 @@ fn run(cli: Cli) -> Result<ExitCode, Fail> {
             match format {
                 BulkFormat::Counts => {
                     writeln!(w, "policy_id,eligible,undetermined")?;
-                    for (p, r) in engine.policy_set().policies.iter().zip(&all) {
-                        writeln!(w, "{},{},{}", p.doc.id, b_len(&r.eligible), b_len(&r.undetermined))?;
+                    for (i, (p, r)) in engine.policy_set().policies.iter().zip(&all).enumerate() {
+                        if engine.version_in_force(i, date) {
+                            writeln!(w, "{},{},{}", p.doc.id, b_len(&r.eligible), b_len(&r.undetermined))?;
+                        }
                     }
                 }
                 BulkFormat::Csv | BulkFormat::Jsonl => {
@@ -429,7 +436,10 @@ fn run(cli: Cli) -> Result<ExitCode, Fail> {
                         writeln!(w, "enterprise_id,policy_id,verdict")?;
                     }
                     let bar = indicatif::ProgressBar::new(all.len() as u64);
-                    for (p, r) in engine.policy_set().policies.iter().zip(&all) {
+                    for (i, (p, r)) in engine.policy_set().policies.iter().zip(&all).enumerate() {
+                        if !engine.version_in_force(i, date) {
+                            continue; // as in match: only the versions in force on the date
+                        }
                         for (verdict, b) in [("eligible", &r.eligible), ("undetermined", &r.undetermined)] {
                             for row in b {
                                 let id = store.id(row).unwrap_or("");
