@@ -6,7 +6,7 @@ fragments, missing fields, benefit and score must be exactly as expected."""
 from __future__ import annotations
 
 import json
-import tomllib
+import sys
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -14,6 +14,11 @@ import pytest
 
 import huiqi
 from conftest import ROOT
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
 
 CASE_FILES = sorted((ROOT / "data" / "cases").glob("*.toml"))
 FIELDS = {"name", "as_of", "policy", "condition", "definitions", "benefit", "profile", "profile_file", "verdict", "messages", "missing", "benefit_yuan", "score"}

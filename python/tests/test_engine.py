@@ -38,7 +38,7 @@ def test_version_is_the_workspace_version() -> None:
 @pytest.mark.skipif(not os.environ.get("HUIQI_EXPECT_WHEEL"), reason="only when testing the installed wheel")
 def test_the_installed_wheel_carries_the_library() -> None:
     package = Path(huiqi.__file__).resolve().parent
-    assert "site-packages" in str(package)
+    assert package != (ROOT / "python" / "huiqi").resolve(), "testing the source tree, not the wheel"
     assert huiqi.LIBRARY_PATH.resolve().parent == package
     assert (package / "py.typed").is_file()
 
