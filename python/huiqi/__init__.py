@@ -20,7 +20,7 @@ import ctypes
 import datetime
 import json
 import os
-from typing import Any, Iterable, Iterator, Literal, Mapping, Optional, Union, overload
+from typing import Any, Iterable, Iterator, List, Literal, Mapping, Optional, Union, overload
 
 from . import _lib
 
@@ -32,7 +32,7 @@ LIBRARY_PATH = _lib.PATH
 Profile = Union[Mapping[str, Any], str, bytes]
 """An enterprise profile: a mapping (encoded as JSON), or JSON text."""
 
-Document = Union[Mapping[str, Any], list, str, bytes]
+Document = Union[Mapping[str, Any], List[Any], str, bytes]
 """A JSON document: a mapping or list (encoded as JSON), or JSON text."""
 
 AsOf = Union[str, datetime.date, None]
@@ -62,7 +62,8 @@ def _describe(e: Mapping[str, Any]) -> str:
     if e.get("line") is not None:
         where.append(f"{e['line']}:{e.get('column', 0)}")
     text = f"{': '.join(where)}: {e.get('message', '')}" if where else str(e.get("message", ""))
-    return f"{text} (hint: {e['hint']})" if e.get("hint") else text
+    hint = e.get("hint")
+    return f"{text} (hint: {hint})" if hint and str(hint) not in text else text
 
 
 def _request_error(message: str) -> HuiqiError:
@@ -92,7 +93,7 @@ def _date(as_of: AsOf) -> bytes:
     return as_of.encode("utf-8")
 
 
-def _unwrap(envelope: str) -> Any:
+def _unwrap(envelope: str) -> Any:  # the envelope's result: a dict for every call here
     value = json.loads(envelope)
     if value.get("type") == "success":
         return value["result"]
@@ -101,7 +102,7 @@ def _unwrap(envelope: str) -> Any:
 
 def version() -> str:
     """The version of the loaded libhuiqi."""
-    return _lib.lib.huiqi_version().decode("ascii")
+    return str(_lib.lib.huiqi_version().decode("ascii"))
 
 
 def check(policies: Document | None = None, schema: Document | None = None) -> dict[str, Any]:
@@ -111,7 +112,8 @@ def check(policies: Document | None = None, schema: Document | None = None) -> d
     text = _lib.take(_lib.lib.huiqi_check(_text(schema, "schema"), _text(policies, "policies")))
     if text is None:
         raise HuiqiError([{"kind": "internal", "message": _lib.last_error()}])
-    return _unwrap(text)
+    result: dict[str, Any] = _unwrap(text)
+    return result
 
 
 class Engine:
@@ -232,7 +234,8 @@ class Engine:
         """Every policy in force on ``as_of`` (default today) for one enterprise: verdicts,
         scores, benefit estimates, unmet conditions, missing fields and the next questions
         worth asking. Raises :class:`HuiqiError` for a bad profile or date."""
-        return _unwrap(self.match_json(profile, as_of))
+        result: dict[str, Any] = _unwrap(self.match_json(profile, as_of))
+        return result
 
     def explain_json(self, profile: Profile, policy_id: str, as_of: AsOf = None) -> str:
         """The envelope of ``huiqi explain --json`` as text (success or failure)."""
@@ -241,7 +244,8 @@ class Engine:
     def explain(self, profile: Profile, policy_id: str, as_of: AsOf = None) -> dict[str, Any]:
         """The explanation tree of one policy for one enterprise. Raises
         :class:`HuiqiError` (kind ``unknown_policy``, with a suggestion) for an unknown id."""
-        return _unwrap(self.explain_json(profile, policy_id, as_of))
+        result: dict[str, Any] = _unwrap(self.explain_json(profile, policy_id, as_of))
+        return result
 
     def match_many_json(self, profiles: Iterable[Profile], as_of: AsOf = None, *, chunk_size: int = 256) -> Iterator[str]:
         """Envelope lines (text, no newline), one per profile, in order, streamed: profiles
