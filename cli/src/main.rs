@@ -386,6 +386,11 @@ fn run(cli: Cli) -> Result<ExitCode, Fail> {
                 let mut err = std::io::stderr();
                 print_load_report(&mut err, &report)?;
             }
+            if json && path == StorePath::Store {
+                // The shared envelope: byte-identical to the C ABI and Python.
+                writeln!(out, "{}", ffi::reverse_json(&engine, &store, &policy, &date.to_string(), list))?;
+                return Ok(ExitCode::SUCCESS);
+            }
             let reach = reaches(&engine, &store, date, path, Some(&policy))?
                 .into_iter()
                 .next()
@@ -394,9 +399,16 @@ fn run(cli: Cli) -> Result<ExitCode, Fail> {
                 b.iter().take(list).filter_map(|r| store.id(r).map(str::to_string)).collect()
             };
             if json {
-                let v = serde_json::json!({"type": "success", "result": {"policy": policy, "as_of": date.to_string(), "enterprises": store.len(),
-                    "eligible": b_len(&reach.eligible), "undetermined": b_len(&reach.undetermined), "eligible_ids": ids(&reach.eligible), "undetermined_ids": ids(&reach.undetermined)}});
-                writeln!(out, "{v}")?;
+                let r = ffi::ReverseResult {
+                    policy: policy.clone(),
+                    as_of: date,
+                    enterprises: store.len(),
+                    eligible: b_len(&reach.eligible),
+                    undetermined: b_len(&reach.undetermined),
+                    eligible_ids: ids(&reach.eligible),
+                    undetermined_ids: ids(&reach.undetermined),
+                };
+                writeln!(out, "{}", ffi::Envelope::Success { result: r, warnings: Vec::new() }.to_json())?;
             } else {
                 writeln!(out, "{policy} · 评估日 {date} · {} 家企业", store.len())?;
                 writeln!(out, "符合 {} 家 · 待确定 {} 家", b_len(&reach.eligible), b_len(&reach.undetermined))?;

@@ -199,3 +199,88 @@ pub fn match_lines(engine: &Engine, jsonl: &str, as_of: &str) -> String {
     }
     out
 }
+
+/// Summary of a loaded enterprise file or store.
+#[derive(Clone, Debug, Serialize)]
+pub struct StoreSummary {
+    pub enterprises: u32,
+    pub report: crate::store::LoadReport,
+}
+
+/// Loads enterprises for reverse and bulk: a saved store, CSV, or JSON lines (by content
+/// and extension); bad rows are skipped and reported.
+pub fn load_store(engine: &Engine, path: &str) -> Result<(crate::store::EnterpriseStore, crate::store::LoadReport), Vec<ErrorItem>> {
+    crate::store::EnterpriseStore::load_path(engine.schema(), std::path::Path::new(path), crate::store::LoadOptions::default())
+        .map_err(|e| vec![ErrorItem { path: Some(path.to_string()), ..ErrorItem::new("store", e.to_string()) }])
+}
+
+/// The reach of one policy over a store, listing up to `list` enterprise ids per verdict.
+#[derive(Clone, Debug, Serialize)]
+pub struct ReverseResult {
+    pub policy: String,
+    pub as_of: Date,
+    pub enterprises: u32,
+    pub eligible: u64,
+    pub undetermined: u64,
+    pub eligible_ids: Vec<String>,
+    pub undetermined_ids: Vec<String>,
+}
+
+/// Which enterprises of a store qualify for one policy (免申即享 / 精准推送).
+pub fn reverse_json(engine: &Engine, store: &crate::store::EnterpriseStore, policy_id: &str, as_of: &str, list: usize) -> String {
+    let run = || -> Result<ReverseResult, Vec<ErrorItem>> {
+        let date = parse_date(as_of)?;
+        let store_err = |e: crate::store::StoreError| {
+            vec![ErrorItem::new(
+                if matches!(e, crate::store::StoreError::UnknownPolicy { .. }) { "unknown_policy" } else { "store" },
+                e.to_string(),
+            )]
+        };
+        let reach = store.prepare(engine, date).map_err(store_err)?.reverse(engine, policy_id).map_err(store_err)?;
+        let ids =
+            |b: &roaring::RoaringBitmap| -> Vec<String> { b.iter().take(list).filter_map(|r| store.id(r).map(str::to_string)).collect() };
+        Ok(ReverseResult {
+            policy: policy_id.to_string(),
+            as_of: date,
+            enterprises: store.len(),
+            eligible: reach.eligible.len(),
+            undetermined: reach.undetermined.len(),
+            eligible_ids: ids(&reach.eligible),
+            undetermined_ids: ids(&reach.undetermined),
+        })
+    };
+    match run() {
+        Ok(r) => Envelope::Success { result: r, warnings: Vec::new() }.to_json(),
+        Err(errors) => Envelope::<()>::Failure { errors }.to_json(),
+    }
+}
+
+/// Per-policy counts of one bulk run.
+#[derive(Clone, Debug, Serialize)]
+pub struct PolicyCount {
+    pub policy: String,
+    pub eligible: u64,
+    pub undetermined: u64,
+}
+
+/// Every enterprise of a store against every policy version in force: counts per policy.
+pub fn bulk_counts_json(engine: &Engine, store: &crate::store::EnterpriseStore, as_of: &str) -> String {
+    let run = || -> Result<Vec<PolicyCount>, Vec<ErrorItem>> {
+        let date = parse_date(as_of)?;
+        let prepared = store.prepare(engine, date).map_err(|e| vec![ErrorItem::new("store", e.to_string())])?;
+        let all = prepared.bulk(engine, &|| {});
+        Ok(engine
+            .policy_set()
+            .policies
+            .iter()
+            .zip(&all)
+            .enumerate()
+            .filter(|(i, _)| engine.version_in_force(*i, date))
+            .map(|(_, (p, r))| PolicyCount { policy: p.doc.id.clone(), eligible: r.eligible.len(), undetermined: r.undetermined.len() })
+            .collect())
+    };
+    match run() {
+        Ok(r) => Envelope::Success { result: r, warnings: Vec::new() }.to_json(),
+        Err(errors) => Envelope::<()>::Failure { errors }.to_json(),
+    }
+}
