@@ -9,34 +9,51 @@
  *   {"type":"failure","errors":[{"kind":"profile","message":"...","path":"$.employees.2024"}]}
  *
  * Error kinds: "profile", "policy", "schema", "request" (a bad argument: null, not
- * UTF-8, bad as_of, unreadable folder), "unknown_policy", "json", "internal".
+ * UTF-8, bad as_of, unreadable folder, invalid handle given to huiqi_store_open),
+ * "unknown_policy", "store" (an enterprise file that cannot be read, a corrupt store
+ * file, a store of another schema), "json", "internal".
  *
  * ERRORS. Bad input never crashes. Calls that return a string return an envelope,
- * also for null, non-UTF-8 or malformed arguments; they return NULL only when the
- * engine handle itself is invalid (null, already freed, or not made by this library),
- * and then huiqi_last_error() says why. Constructors return NULL on failure and give
- * the failure envelope through error_out. Panics are caught at the boundary and
- * reported as "internal" failures.
+ * also for null, non-UTF-8 or malformed arguments; they return NULL only when a
+ * handle itself is invalid (null, already freed, not made by this library, or a
+ * handle of the other kind: an engine where a store is expected, or the reverse), and
+ * then huiqi_last_error() says why. Constructors (huiqi_engine_*, huiqi_store_open)
+ * return NULL on failure and give the failure envelope through error_out. Panics are
+ * caught at the boundary and reported as "internal" failures.
  *
  * OWNERSHIP. Strings returned by huiqi_match, huiqi_explain, huiqi_match_many,
- * huiqi_check and through error_out belong to the caller: free each with
- * huiqi_string_free (never with free()). huiqi_version() and huiqi_last_error() are
- * owned by the library: do not free them. Engines are freed with huiqi_engine_free.
+ * huiqi_check, huiqi_store_info, huiqi_reverse, huiqi_bulk_counts and through
+ * error_out belong to the caller: free each with huiqi_string_free (never with
+ * free()). huiqi_version() and huiqi_last_error() are owned by the library: do not
+ * free them. Engines are freed with huiqi_engine_free, stores with huiqi_store_free.
  * Input strings are only read during the call.
  *
- * HANDLES. Every call checks its handle against a registry of live engines before
- * touching it, so a freed or foreign handle is reported (NULL + huiqi_last_error),
- * not dereferenced. (If a new engine happens to be allocated at the address of a freed
- * one, the stale pointer then designates the new engine.)
+ * HANDLES. There are two kinds of handle: engines (HuiqiEngine) and enterprise
+ * stores (HuiqiStore). Every call checks its handles against a registry of live
+ * handles, which knows each one's kind, before touching them, so a freed or foreign
+ * handle, or a handle of the other kind, is reported (NULL + huiqi_last_error), not
+ * dereferenced. (If a new handle happens to be allocated at the address of a freed
+ * one, the stale pointer then designates the new engine or store.)
  *
- * THREADS. An engine is immutable once built, and Send + Sync:
- *   - any number of threads may call huiqi_match, huiqi_explain and huiqi_match_many
- *     on the same engine at the same time, without locking;
- *   - constructors, huiqi_check, huiqi_version and huiqi_string_free may be called
- *     from any thread at any time (each string is freed once, by one thread);
- *   - huiqi_engine_free should not race with use of the same engine. If it does, it
- *     is still memory-safe: calls already running finish on their own reference, and
- *     calls that start after the free return NULL.
+ * STORES. huiqi_store_open loads enterprises (a store file saved by `huiqi store
+ * build`, CSV or JSON lines) with the schema of an engine, once; huiqi_reverse and
+ * huiqi_bulk_counts then evaluate them against an engine's policies. A store must be
+ * used with an engine of the same schema as the one it was opened with (any policy
+ * set over that schema will do); with an engine of another schema they return a
+ * failure envelope of kind "store". A store does not keep its engine: either may be
+ * freed first.
+ *
+ * THREADS. Engines and stores are immutable once built or opened, and Send + Sync:
+ *   - any number of threads may call huiqi_match, huiqi_explain, huiqi_match_many,
+ *     huiqi_reverse, huiqi_bulk_counts and huiqi_store_info on the same engines and
+ *     stores at the same time, without locking (huiqi_reverse and huiqi_bulk_counts
+ *     also use several cores inside one call);
+ *   - constructors (including huiqi_store_open, also with an engine in use by other
+ *     threads), huiqi_check, huiqi_version and huiqi_string_free may be called from
+ *     any thread at any time (each string is freed once, by one thread);
+ *   - huiqi_engine_free and huiqi_store_free should not race with use of the same
+ *     handle. If they do, it is still memory-safe: calls already running finish on
+ *     their own reference, and calls that start after the free return NULL.
  *   - huiqi_last_error() is per thread: it describes the last failing call made on
  *     the calling thread.
  */
@@ -48,6 +65,7 @@
 /* Generated by cbindgen from ffi/src/lib.rs. Do not edit: run scripts/test-bindings or the command in ffi/cbindgen.toml. */
 
 #include <stdbool.h>
+#include <stddef.h>
 
 /**
  * An engine: a schema and a compiled policy set, immutable once built.
@@ -56,6 +74,14 @@
  * `huiqi_engine_from_sources`; freed by `huiqi_engine_free`.
  */
 typedef struct HuiqiEngine HuiqiEngine;
+
+/**
+ * An enterprise store: enterprises in columns, loaded from a saved store file, CSV or
+ * JSON lines with an engine's schema, immutable once opened.
+ *
+ * Opaque to C. Made by `huiqi_store_open`; freed by `huiqi_store_free`.
+ */
+typedef struct HuiqiStore HuiqiStore;
 
 #ifdef __cplusplus
 extern "C" {
@@ -166,6 +192,97 @@ char *huiqi_explain(const HuiqiEngine *engine,
 char *huiqi_match_many(const HuiqiEngine *engine, const char *jsonl, const char *as_of);
 
 /**
+ * Opens an enterprise store for `huiqi_reverse` and `huiqi_bulk_counts`: a store file
+ * saved by `huiqi store build`, or enterprises as CSV (a `.csv` name) or JSON lines (any
+ * other name), read with the schema of `engine`, as `huiqi reverse --enterprises FILE`.
+ * Bad CSV or JSON-lines rows are skipped and counted in the load report
+ * (`huiqi_store_info`); an unreadable file, or a store file that is corrupt or was built
+ * with another schema, is an error.
+ *
+ * The store does not keep `engine`: either may be freed first. Use the store with
+ * engines of the same schema as `engine` (any policy set).
+ *
+ * Returns a new store, or NULL on failure: then `*error_out` (if `error_out` is
+ * non-null) receives a failure envelope (kind `"store"` for the file, `"request"` for a
+ * null, non-UTF-8 or invalid argument, including an engine handle that is not live; free
+ * it with `huiqi_string_free`; it is set to NULL on success), and `huiqi_last_error()` a
+ * one-line summary.
+ *
+ * # Safety
+ * `engine` is any pointer value (checked before use); `path` is NULL or a NUL-terminated
+ * string valid for the call; `error_out` is NULL or points to writable storage for one
+ * `char *`.
+ */
+HuiqiStore *huiqi_store_open(const HuiqiEngine *engine, const char *path, char **error_out);
+
+/**
+ * Frees a store. NULL is ignored. A handle that is not a live store (freed already, an
+ * engine handle, or not made by this library) is left alone and reported by
+ * `huiqi_last_error()`.
+ *
+ * Calls already running on the store in other threads finish normally (they hold their
+ * own reference); calls made after this one return NULL.
+ *
+ * # Safety
+ * `store` is NULL or any pointer value; it is only dereferenced when it is a live store
+ * handle.
+ */
+void huiqi_store_free(HuiqiStore *store);
+
+/**
+ * The load report of a store: a success envelope whose result is
+ * `{"enterprises": N, "report": {"loaded": N, "skipped": N, "warnings": N, "errors":
+ * [{"line": N, "reason": "…"}, …]}}` (the first 100 skipped rows; a store file reports
+ * its enterprises as loaded, with no warnings).
+ *
+ * Returns an envelope (free it with `huiqi_string_free`); NULL only when `store` is not
+ * a live store handle.
+ *
+ * # Safety
+ * `store` is any pointer value (checked before use).
+ */
+char *huiqi_store_info(const HuiqiStore *store);
+
+/**
+ * Which enterprises of a store qualify for one policy on `as_of` (免申即享 / 精准推送):
+ * the envelope of `huiqi reverse --json`, byte for byte. The result has `policy`,
+ * `as_of`, `enterprises`, the counts `eligible` and `undetermined`, and the ids (统一社会信用代码)
+ * of the first `list` enterprises of each, in `eligible_ids` and `undetermined_ids`.
+ *
+ * An unknown policy id gives a failure of kind `"unknown_policy"` whose message suggests
+ * the nearest id ("did you mean …?"); a store of another schema than the engine's a
+ * failure of kind `"store"`. A policy that is not in force on `as_of` (effective dates,
+ * or replaced by a newer version) is evaluated all the same, by its condition alone, as
+ * the CLI does; `huiqi_bulk_counts` lists only the versions in force.
+ *
+ * Returns an envelope (free it with `huiqi_string_free`); NULL only when `engine` or
+ * `store` is not a live handle of its kind.
+ *
+ * # Safety
+ * `engine` and `store` are any pointer values (checked before use); the strings are NULL
+ * or NUL-terminated strings valid for the call.
+ */
+char *huiqi_reverse(const HuiqiEngine *engine,
+                    const HuiqiStore *store,
+                    const char *policy_id,
+                    const char *as_of,
+                    size_t list);
+
+/**
+ * Every enterprise of a store against every policy version in force on `as_of`: a
+ * success envelope whose result is an array of `{"policy": id, "eligible": N,
+ * "undetermined": N}`, one per policy in the engine's order, the same numbers as
+ * `huiqi bulk --format counts`.
+ *
+ * Returns an envelope (free it with `huiqi_string_free`); NULL only when `engine` or
+ * `store` is not a live handle of its kind.
+ *
+ * # Safety
+ * As `huiqi_reverse`.
+ */
+char *huiqi_bulk_counts(const HuiqiEngine *engine, const HuiqiStore *store, const char *as_of);
+
+/**
  * Checks a schema and a policy-set document, as `huiqi check`: a success envelope with a
  * summary (`policies`, `definitions`, `ids`), or a failure envelope with every problem
  * (origin, policy, line, column, hint).
@@ -187,11 +304,12 @@ char *huiqi_check(const char *schema_json, const char *policies_json);
 void huiqi_string_free(char *s);
 
 /**
- * Why the most recent failing call on this thread returned NULL (an engine constructor,
- * or a call with an invalid handle; `huiqi_engine_free` with an invalid handle also sets
- * it). NULL when that call succeeded. Owned by the library: valid until the next call of
- * a constructor, `huiqi_engine_free`, `huiqi_match`, `huiqi_explain`,
- * `huiqi_match_many` or `huiqi_check` on this thread; do not free it.
+ * Why the most recent failing call on this thread returned NULL (a constructor —
+ * `huiqi_engine_*` or `huiqi_store_open` — or a call with an invalid handle;
+ * `huiqi_engine_free` and `huiqi_store_free` with an invalid handle also set it). NULL
+ * when that call succeeded. Owned by the library: valid until the next call on this
+ * thread of any function but `huiqi_string_free`, `huiqi_version` and
+ * `huiqi_last_error`; do not free it.
  */
 const char *huiqi_last_error(void);
 

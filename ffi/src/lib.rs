@@ -1,26 +1,28 @@
 //! The C ABI of Huiqi: `libhuiqi.so` / `libhuiqi.a`, header `ffi/include/huiqi.h`.
 //!
-//! Opaque engine handles, JSON in and JSON out. Every answer is produced by the same
-//! functions as the CLI's `--json` (`huiqi::ffi`), so C, Python and Rust give
+//! Opaque engine and store handles, JSON in and JSON out. Every answer is produced by the
+//! same functions as the CLI's `--json` (`huiqi::ffi`), so C, Python and Rust give
 //! byte-identical envelopes for the same input.
 //!
 //! The rules the header documents:
 //!
 //! - Every string-returning call returns an envelope (`{"type":"success",…}` or
 //!   `{"type":"failure","errors":[…]}`), also for null, non-UTF-8 or malformed arguments.
-//!   It returns NULL only when the engine handle is invalid (null, freed, foreign); then
-//!   [`huiqi_last_error`] says why.
+//!   It returns NULL only when a handle is invalid (null, freed, foreign, or a handle of
+//!   the other kind); then [`huiqi_last_error`] says why.
 //! - Strings returned by the library are freed with [`huiqi_string_free`], engines with
-//!   [`huiqi_engine_free`].
-//! - Handles are checked against a registry of live engines before they are touched, so
-//!   a freed or foreign handle is reported, not dereferenced. The handle also carries a
-//!   magic number, cleared on free, as a second check.
+//!   [`huiqi_engine_free`], stores with [`huiqi_store_free`].
+//! - Handles are checked against a registry of live handles, which records each one's
+//!   kind (engine or store), before they are touched, so a freed or foreign handle, or a
+//!   store given where an engine is expected (and the reverse), is reported, not
+//!   dereferenced. Each handle also carries a magic number of its kind, cleared on free,
+//!   as a second check.
 //! - No panic crosses the boundary: every entry point runs under `catch_unwind`.
 #![allow(unsafe_code, reason = "this crate is the C ABI: raw pointers cross the boundary here and nowhere else")]
 
 use std::any::Any;
 use std::cell::RefCell;
-use std::collections::HashSet;
+use std::collections::HashMap;
 use std::ffi::{c_char, CStr, CString};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::Path;
@@ -28,10 +30,8 @@ use std::ptr;
 use std::sync::{Arc, LazyLock, PoisonError, RwLock};
 
 use huiqi_core::engine::Engine;
-use huiqi_core::ffi::{self as envelopes, Envelope, ErrorItem};
-
-/// "HUIQIENG": marks a live handle; cleared when the handle is freed.
-const MAGIC: u64 = 0x4855_4951_4945_4e47;
+use huiqi_core::ffi::{self as envelopes, Envelope, ErrorItem, StoreSummary};
+use huiqi_core::store::{EnterpriseStore, LoadReport};
 
 /// An engine: a schema and a compiled policy set, immutable once built.
 ///
@@ -42,11 +42,107 @@ pub struct HuiqiEngine {
     engine: Arc<Engine>,
 }
 
-/// Addresses of the live handles. A call looks its handle up here (read lock) before
-/// dereferencing it; `huiqi_engine_free` removes it (write lock) before freeing it, so a
-/// handle is never read after it was freed, and a call that already holds the engine
-/// keeps it alive (`Arc`) until it returns.
-static LIVE: LazyLock<RwLock<HashSet<usize>>> = LazyLock::new(|| RwLock::new(HashSet::new()));
+/// An enterprise store: enterprises in columns, loaded from a saved store file, CSV or
+/// JSON lines with an engine's schema, immutable once opened.
+///
+/// Opaque to C. Made by `huiqi_store_open`; freed by `huiqi_store_free`.
+pub struct HuiqiStore {
+    magic: u64,
+    store: Arc<OpenStore>,
+}
+
+/// What a store handle holds: the enterprises and the report of their loading.
+struct OpenStore {
+    store: EnterpriseStore,
+    report: LoadReport,
+}
+
+/// The kinds of handle.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Kind {
+    Engine,
+    Store,
+}
+
+impl Kind {
+    fn article(self) -> &'static str {
+        match self {
+            Kind::Engine => "an engine",
+            Kind::Store => "a store",
+        }
+    }
+}
+
+/// A handle type: a `Box` handed to C as an opaque pointer, registered in [`LIVE`] under
+/// its kind while it lives.
+trait Handle: Sized {
+    type Inner: ?Sized;
+    const KIND: Kind;
+    /// Marks a live handle of this kind; cleared when the handle is freed.
+    const MAGIC: u64;
+    /// "engine" or "store", for messages.
+    const NAME: &'static str;
+    /// The constructors, for messages.
+    const MADE_BY: &'static str;
+    fn magic(&self) -> u64;
+    fn clear_magic(&mut self);
+    fn inner(&self) -> &Arc<Self::Inner>;
+}
+
+impl Handle for HuiqiEngine {
+    type Inner = Engine;
+    const KIND: Kind = Kind::Engine;
+    /// "HUIQIENG".
+    const MAGIC: u64 = 0x4855_4951_4945_4e47;
+    const NAME: &'static str = "engine";
+    const MADE_BY: &'static str = "huiqi_engine_new";
+    fn magic(&self) -> u64 {
+        self.magic
+    }
+    fn clear_magic(&mut self) {
+        self.magic = 0;
+    }
+    fn inner(&self) -> &Arc<Engine> {
+        &self.engine
+    }
+}
+
+impl HuiqiEngine {
+    fn new(engine: Engine) -> HuiqiEngine {
+        HuiqiEngine { magic: <HuiqiEngine as Handle>::MAGIC, engine: Arc::new(engine) }
+    }
+}
+
+impl Handle for HuiqiStore {
+    type Inner = OpenStore;
+    const KIND: Kind = Kind::Store;
+    /// "HUIQISTO".
+    const MAGIC: u64 = 0x4855_4951_4953_544f;
+    const NAME: &'static str = "store";
+    const MADE_BY: &'static str = "huiqi_store_open";
+    fn magic(&self) -> u64 {
+        self.magic
+    }
+    fn clear_magic(&mut self) {
+        self.magic = 0;
+    }
+    fn inner(&self) -> &Arc<OpenStore> {
+        &self.store
+    }
+}
+
+impl HuiqiStore {
+    fn new(store: EnterpriseStore, report: LoadReport) -> HuiqiStore {
+        HuiqiStore { magic: <HuiqiStore as Handle>::MAGIC, store: Arc::new(OpenStore { store, report }) }
+    }
+}
+
+/// Addresses of the live handles and their kinds. A call looks its handle up here (read
+/// lock) before dereferencing it; `huiqi_engine_free` and `huiqi_store_free` remove it
+/// (write lock) before freeing it, so a handle is never read after it was freed, nor read
+/// as the other kind, and a call that already holds the engine or store keeps it alive
+/// (`Arc`) until it returns.
+static LIVE: LazyLock<RwLock<HashMap<usize, Kind>>> = LazyLock::new(|| RwLock::new(HashMap::new()));
 
 thread_local! {
     static LAST_ERROR: RefCell<Option<CString>> = const { RefCell::new(None) };
@@ -126,23 +222,27 @@ unsafe fn required<'a>(p: *const c_char, name: &str) -> Result<&'a str, Vec<Erro
     unsafe { arg(p, name) }?.ok_or_else(|| vec![request_error(name, format!("{name} is a null pointer"))])
 }
 
-/// The engine behind a handle, if the handle is live.
-fn engine_of(handle: *const HuiqiEngine) -> Result<Arc<Engine>, String> {
+/// What is behind a handle (the engine or the store), if the handle is live and of kind `H`.
+fn live<H: Handle>(handle: *const H) -> Result<Arc<H::Inner>, String> {
     if handle.is_null() {
-        return Err("the engine handle is a null pointer".into());
+        return Err(format!("the {} handle is a null pointer", H::NAME));
     }
-    let live = LIVE.read().unwrap_or_else(PoisonError::into_inner);
-    if !live.contains(&handle.addr()) {
-        return Err("not a live engine handle: it was freed already, or was not made by huiqi_engine_new".into());
+    let registry = LIVE.read().unwrap_or_else(PoisonError::into_inner);
+    match registry.get(&handle.addr()) {
+        None => Err(format!("not a live {} handle: it was freed already, or was not made by {}", H::NAME, H::MADE_BY)),
+        Some(&kind) if kind != H::KIND => Err(format!("not a live {} handle: it is {} handle", H::NAME, kind.article())),
+        Some(_) => {
+            // SAFETY: the address is registered with kind `H::KIND`, so it is a `Box<H>` made
+            // by this library (`deliver::<H>`) and not yet freed; `free_handle` unregisters
+            // under the write lock before freeing, which cannot happen while this read lock
+            // is held.
+            let h = unsafe { &*handle };
+            if h.magic() != H::MAGIC {
+                return Err(format!("not a live {} handle: bad magic number", H::NAME));
+            }
+            Ok(Arc::clone(h.inner()))
+        }
     }
-    // SAFETY: the address is registered, so it is a `Box<HuiqiEngine>` made by this library
-    // and not yet freed; `huiqi_engine_free` unregisters under the write lock before freeing,
-    // which cannot happen while this read lock is held.
-    let h = unsafe { &*handle };
-    if h.magic != MAGIC {
-        return Err("not a live engine handle: bad magic number".into());
-    }
-    Ok(Arc::clone(&h.engine))
 }
 
 /// Runs a string-returning entry point: an envelope, or NULL with the last error set when
@@ -159,24 +259,24 @@ fn string_call(name: &str, f: impl FnOnce() -> Result<String, String>) -> *mut c
     }
 }
 
-/// Runs an engine constructor's work, catching a panic.
-fn build(name: &str, f: impl FnOnce() -> Result<Engine, Vec<ErrorItem>>) -> Result<Engine, Vec<ErrorItem>> {
+/// Runs a constructor's work (engine or store), catching a panic.
+fn build<H>(name: &str, f: impl FnOnce() -> Result<H, Vec<ErrorItem>>) -> Result<H, Vec<ErrorItem>> {
     clear_last_error();
     catch_unwind(AssertUnwindSafe(f))
         .unwrap_or_else(|payload| Err(vec![ErrorItem::new("internal", format!("{name} panicked: {}", panic_message(&*payload)))]))
 }
 
-/// Finishes an engine constructor: registers the engine and returns its handle, or writes
+/// Finishes a constructor: registers the engine or store and returns its handle, or writes
 /// the failure envelope to `error_out` (when non-null), sets the last error and returns
 /// NULL. `*error_out` is set to NULL on success.
 ///
 /// # Safety
 /// `error_out` is NULL or points to writable storage for one `char *`.
-unsafe fn deliver(name: &str, error_out: *mut *mut c_char, result: Result<Engine, Vec<ErrorItem>>) -> *mut HuiqiEngine {
+unsafe fn deliver<H: Handle>(name: &str, error_out: *mut *mut c_char, result: Result<H, Vec<ErrorItem>>) -> *mut H {
     let outcome = catch_unwind(AssertUnwindSafe(|| match result {
-        Ok(engine) => {
-            let raw = Box::into_raw(Box::new(HuiqiEngine { magic: MAGIC, engine: Arc::new(engine) }));
-            LIVE.write().unwrap_or_else(PoisonError::into_inner).insert(raw.addr());
+        Ok(handle) => {
+            let raw = Box::into_raw(Box::new(handle));
+            LIVE.write().unwrap_or_else(PoisonError::into_inner).insert(raw.addr(), H::KIND);
             (raw, ptr::null_mut())
         }
         Err(errors) => {
@@ -285,7 +385,7 @@ pub unsafe extern "C" fn huiqi_engine_new(
             (s, p) => return Err(errors([s.err(), p.err()])),
         };
         let files: Vec<(String, String)> = policies.map(|p| vec![("policies.json".to_string(), p.to_string())]).unwrap_or_default();
-        envelopes::build_engine(schema, &files)
+        envelopes::build_engine(schema, &files).map(HuiqiEngine::new)
     });
     // SAFETY: the caller guarantees `error_out` is NULL or writable.
     unsafe { deliver("huiqi_engine_new", error_out, result) }
@@ -305,7 +405,7 @@ pub unsafe extern "C" fn huiqi_engine_from_dir(policies_dir: *const c_char, erro
         // SAFETY: the caller guarantees NULL or a NUL-terminated string valid for the call.
         let dir = unsafe { required(policies_dir, "policies_dir") }?;
         let files = policy_sources(Path::new(dir))?;
-        envelopes::build_engine(None, &files)
+        envelopes::build_engine(None, &files).map(HuiqiEngine::new)
     });
     // SAFETY: the caller guarantees `error_out` is NULL or writable.
     unsafe { deliver("huiqi_engine_from_dir", error_out, result) }
@@ -345,7 +445,7 @@ pub unsafe extern "C" fn huiqi_engine_from_sources(
             return Err(vec![request_error("sources_json", "no policy sources (set include_bundled for the bundled policies)")]);
         }
         files.extend(sources);
-        envelopes::build_engine(schema, &files)
+        envelopes::build_engine(schema, &files).map(HuiqiEngine::new)
     });
     // SAFETY: the caller guarantees `error_out` is NULL or writable.
     unsafe { deliver("huiqi_engine_from_sources", error_out, result) }
@@ -361,32 +461,45 @@ pub unsafe extern "C" fn huiqi_engine_from_sources(
 /// `engine` is NULL or any pointer value; it is only dereferenced when it is a live handle.
 #[no_mangle]
 pub unsafe extern "C" fn huiqi_engine_free(engine: *mut HuiqiEngine) {
+    free_handle("huiqi_engine_free", engine);
+}
+
+/// Frees a handle of kind `H`: NULL is ignored; a handle that is not a live one of this
+/// kind is left alone and reported by the last error.
+fn free_handle<H: Handle>(name: &str, handle: *mut H) {
     clear_last_error();
-    if engine.is_null() {
+    if handle.is_null() {
         return;
     }
     let outcome = catch_unwind(AssertUnwindSafe(|| {
-        let mut live = LIVE.write().unwrap_or_else(PoisonError::into_inner);
-        if !live.remove(&engine.addr()) {
-            return Err("huiqi_engine_free: not a live engine handle: it was freed already, or was not made by huiqi_engine_new");
+        let mut registry = LIVE.write().unwrap_or_else(PoisonError::into_inner);
+        match registry.get(&handle.addr()) {
+            None => return Err(format!("{name}: not a live {} handle: it was freed already, or was not made by {}", H::NAME, H::MADE_BY)),
+            Some(&kind) if kind != H::KIND => {
+                return Err(format!("{name}: not a live {} handle: it is {} handle", H::NAME, kind.article()))
+            }
+            Some(_) => {}
         }
-        if live.is_empty() {
-            // Give the table's memory back once no engine is left, so that a program that
-            // freed every engine ends with nothing allocated (leak checkers stay quiet).
-            live.shrink_to_fit();
+        registry.remove(&handle.addr());
+        if registry.is_empty() {
+            // Give the table's memory back once no handle is left, so that a program that
+            // freed every engine and store ends with nothing allocated (leak checkers stay
+            // quiet).
+            registry.shrink_to_fit();
         }
-        drop(live);
-        // SAFETY: the address was registered, so it came from `Box::into_raw` in
-        // `deliver`; removing it from the registry made this the only release.
-        let mut boxed = unsafe { Box::from_raw(engine) };
-        boxed.magic = 0;
+        drop(registry);
+        // SAFETY: the address was registered with kind `H::KIND`, so it came from
+        // `Box::into_raw` in `deliver::<H>`; removing it from the registry made this the
+        // only release.
+        let mut boxed = unsafe { Box::from_raw(handle) };
+        boxed.clear_magic();
         drop(boxed);
         Ok(())
     }));
     match outcome {
         Ok(Ok(())) => {}
-        Ok(Err(message)) => set_last_error(message),
-        Err(payload) => set_last_error(&format!("huiqi_engine_free panicked: {}", panic_message(&*payload))),
+        Ok(Err(message)) => set_last_error(&message),
+        Err(payload) => set_last_error(&format!("{name} panicked: {}", panic_message(&*payload))),
     }
 }
 
@@ -402,7 +515,7 @@ pub unsafe extern "C" fn huiqi_engine_free(engine: *mut HuiqiEngine) {
 #[no_mangle]
 pub unsafe extern "C" fn huiqi_match(engine: *const HuiqiEngine, profile_json: *const c_char, as_of: *const c_char) -> *mut c_char {
     string_call("huiqi_match", || {
-        let engine = engine_of(engine)?;
+        let engine = live(engine)?;
         // SAFETY: forwarded from the caller.
         let args = unsafe { (required(profile_json, "profile_json"), required(as_of, "as_of")) };
         Ok(match args {
@@ -428,7 +541,7 @@ pub unsafe extern "C" fn huiqi_explain(
     as_of: *const c_char,
 ) -> *mut c_char {
     string_call("huiqi_explain", || {
-        let engine = engine_of(engine)?;
+        let engine = live(engine)?;
         // SAFETY: forwarded from the caller.
         let args = unsafe { (required(profile_json, "profile_json"), required(policy_id, "policy_id"), required(as_of, "as_of")) };
         Ok(match args {
@@ -451,12 +564,143 @@ pub unsafe extern "C" fn huiqi_explain(
 #[no_mangle]
 pub unsafe extern "C" fn huiqi_match_many(engine: *const HuiqiEngine, jsonl: *const c_char, as_of: *const c_char) -> *mut c_char {
     string_call("huiqi_match_many", || {
-        let engine = engine_of(engine)?;
+        let engine = live(engine)?;
         // SAFETY: forwarded from the caller.
         let args = unsafe { (required(jsonl, "jsonl"), required(as_of, "as_of")) };
         Ok(match args {
             (Ok(lines), Ok(date)) => envelopes::match_lines(&engine, lines, date),
             (l, d) => failure(errors([l.err(), d.err()])) + "\n",
+        })
+    })
+}
+
+/// Opens an enterprise store for `huiqi_reverse` and `huiqi_bulk_counts`: a store file
+/// saved by `huiqi store build`, or enterprises as CSV (a `.csv` name) or JSON lines (any
+/// other name), read with the schema of `engine`, as `huiqi reverse --enterprises FILE`.
+/// Bad CSV or JSON-lines rows are skipped and counted in the load report
+/// (`huiqi_store_info`); an unreadable file, or a store file that is corrupt or was built
+/// with another schema, is an error.
+///
+/// The store does not keep `engine`: either may be freed first. Use the store with
+/// engines of the same schema as `engine` (any policy set).
+///
+/// Returns a new store, or NULL on failure: then `*error_out` (if `error_out` is
+/// non-null) receives a failure envelope (kind `"store"` for the file, `"request"` for a
+/// null, non-UTF-8 or invalid argument, including an engine handle that is not live; free
+/// it with `huiqi_string_free`; it is set to NULL on success), and `huiqi_last_error()` a
+/// one-line summary.
+///
+/// # Safety
+/// `engine` is any pointer value (checked before use); `path` is NULL or a NUL-terminated
+/// string valid for the call; `error_out` is NULL or points to writable storage for one
+/// `char *`.
+#[no_mangle]
+pub unsafe extern "C" fn huiqi_store_open(engine: *const HuiqiEngine, path: *const c_char, error_out: *mut *mut c_char) -> *mut HuiqiStore {
+    let result = build("huiqi_store_open", || {
+        // SAFETY: the caller guarantees NULL or a NUL-terminated string valid for the call.
+        let path = unsafe { required(path, "path") };
+        let engine = live(engine).map_err(|message| vec![request_error("engine", message)]);
+        let (engine, path) = match (engine, path) {
+            (Ok(e), Ok(p)) => (e, p),
+            (e, p) => return Err(errors([e.err(), p.err()])),
+        };
+        let (store, report) = envelopes::load_store(&engine, path)?;
+        Ok(HuiqiStore::new(store, report))
+    });
+    // SAFETY: the caller guarantees `error_out` is NULL or writable.
+    unsafe { deliver("huiqi_store_open", error_out, result) }
+}
+
+/// Frees a store. NULL is ignored. A handle that is not a live store (freed already, an
+/// engine handle, or not made by this library) is left alone and reported by
+/// `huiqi_last_error()`.
+///
+/// Calls already running on the store in other threads finish normally (they hold their
+/// own reference); calls made after this one return NULL.
+///
+/// # Safety
+/// `store` is NULL or any pointer value; it is only dereferenced when it is a live store
+/// handle.
+#[no_mangle]
+pub unsafe extern "C" fn huiqi_store_free(store: *mut HuiqiStore) {
+    free_handle("huiqi_store_free", store);
+}
+
+/// The load report of a store: a success envelope whose result is
+/// `{"enterprises": N, "report": {"loaded": N, "skipped": N, "warnings": N, "errors":
+/// [{"line": N, "reason": "…"}, …]}}` (the first 100 skipped rows; a store file reports
+/// its enterprises as loaded, with no warnings).
+///
+/// Returns an envelope (free it with `huiqi_string_free`); NULL only when `store` is not
+/// a live store handle.
+///
+/// # Safety
+/// `store` is any pointer value (checked before use).
+#[no_mangle]
+pub unsafe extern "C" fn huiqi_store_info(store: *const HuiqiStore) -> *mut c_char {
+    string_call("huiqi_store_info", || {
+        let open = live(store)?;
+        let result = StoreSummary { enterprises: open.store.len(), report: open.report.clone() };
+        Ok(Envelope::Success { result, warnings: Vec::new() }.to_json())
+    })
+}
+
+/// Which enterprises of a store qualify for one policy on `as_of` (免申即享 / 精准推送):
+/// the envelope of `huiqi reverse --json`, byte for byte. The result has `policy`,
+/// `as_of`, `enterprises`, the counts `eligible` and `undetermined`, and the ids (统一社会信用代码)
+/// of the first `list` enterprises of each, in `eligible_ids` and `undetermined_ids`.
+///
+/// An unknown policy id gives a failure of kind `"unknown_policy"` whose message suggests
+/// the nearest id ("did you mean …?"); a store of another schema than the engine's a
+/// failure of kind `"store"`. A policy that is not in force on `as_of` (effective dates,
+/// or replaced by a newer version) is evaluated all the same, by its condition alone, as
+/// the CLI does; `huiqi_bulk_counts` lists only the versions in force.
+///
+/// Returns an envelope (free it with `huiqi_string_free`); NULL only when `engine` or
+/// `store` is not a live handle of its kind.
+///
+/// # Safety
+/// `engine` and `store` are any pointer values (checked before use); the strings are NULL
+/// or NUL-terminated strings valid for the call.
+#[no_mangle]
+pub unsafe extern "C" fn huiqi_reverse(
+    engine: *const HuiqiEngine,
+    store: *const HuiqiStore,
+    policy_id: *const c_char,
+    as_of: *const c_char,
+    list: usize,
+) -> *mut c_char {
+    string_call("huiqi_reverse", || {
+        let engine = live(engine)?;
+        let open = live(store)?;
+        // SAFETY: forwarded from the caller.
+        let args = unsafe { (required(policy_id, "policy_id"), required(as_of, "as_of")) };
+        Ok(match args {
+            (Ok(id), Ok(date)) => envelopes::reverse_json(&engine, &open.store, id, date, list),
+            (i, d) => failure(errors([i.err(), d.err()])),
+        })
+    })
+}
+
+/// Every enterprise of a store against every policy version in force on `as_of`: a
+/// success envelope whose result is an array of `{"policy": id, "eligible": N,
+/// "undetermined": N}`, one per policy in the engine's order, the same numbers as
+/// `huiqi bulk --format counts`.
+///
+/// Returns an envelope (free it with `huiqi_string_free`); NULL only when `engine` or
+/// `store` is not a live handle of its kind.
+///
+/// # Safety
+/// As `huiqi_reverse`.
+#[no_mangle]
+pub unsafe extern "C" fn huiqi_bulk_counts(engine: *const HuiqiEngine, store: *const HuiqiStore, as_of: *const c_char) -> *mut c_char {
+    string_call("huiqi_bulk_counts", || {
+        let engine = live(engine)?;
+        let open = live(store)?;
+        // SAFETY: forwarded from the caller.
+        Ok(match unsafe { required(as_of, "as_of") } {
+            Ok(date) => envelopes::bulk_counts_json(&engine, &open.store, date),
+            Err(e) => failure(e),
         })
     })
 }
@@ -499,11 +743,12 @@ pub unsafe extern "C" fn huiqi_string_free(s: *mut c_char) {
     drop(unsafe { CString::from_raw(s) });
 }
 
-/// Why the most recent failing call on this thread returned NULL (an engine constructor,
-/// or a call with an invalid handle; `huiqi_engine_free` with an invalid handle also sets
-/// it). NULL when that call succeeded. Owned by the library: valid until the next call of
-/// a constructor, `huiqi_engine_free`, `huiqi_match`, `huiqi_explain`,
-/// `huiqi_match_many` or `huiqi_check` on this thread; do not free it.
+/// Why the most recent failing call on this thread returned NULL (a constructor —
+/// `huiqi_engine_*` or `huiqi_store_open` — or a call with an invalid handle;
+/// `huiqi_engine_free` and `huiqi_store_free` with an invalid handle also set it). NULL
+/// when that call succeeded. Owned by the library: valid until the next call on this
+/// thread of any function but `huiqi_string_free`, `huiqi_version` and
+/// `huiqi_last_error`; do not free it.
 #[no_mangle]
 pub extern "C" fn huiqi_last_error() -> *const c_char {
     LAST_ERROR.with(|e| e.try_borrow().ok().and_then(|e| e.as_ref().map(|c| c.as_ptr())).unwrap_or(ptr::null()))
@@ -613,5 +858,199 @@ mod tests {
         });
         assert!(answers.iter().all(|a| *a == want));
         unsafe { huiqi_engine_free(engine) };
+    }
+
+    /// A scratch folder of this test process.
+    fn scratch(name: &str) -> std::path::PathBuf {
+        let dir = std::env::temp_dir().join(format!("huiqi-ffi-{}-{name}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        dir
+    }
+
+    /// 300 synthetic enterprises as JSON lines, and the same saved as a store file.
+    fn enterprise_files(dir: &Path) -> (std::path::PathBuf, std::path::PathBuf) {
+        let jsonl = dir.join("f.jsonl");
+        let text: String = huiqi_core::gen::enterprises(7, 300).map(|v| v.to_string() + "\n").collect();
+        std::fs::write(&jsonl, text).unwrap();
+        let engine = Engine::embedded().unwrap();
+        let (store, _) = envelopes::load_store(&engine, jsonl.to_str().unwrap()).unwrap();
+        let saved = dir.join("f.store");
+        store.write_file(&saved).unwrap();
+        (jsonl, saved)
+    }
+
+    fn open(engine: *const HuiqiEngine, path: &Path) -> *mut HuiqiStore {
+        let mut err: *mut c_char = ptr::null_mut();
+        let store = unsafe { huiqi_store_open(engine, c(path.to_str().unwrap()).as_ptr(), &mut err) };
+        assert!(!store.is_null(), "{}", take(err));
+        assert!(err.is_null());
+        store
+    }
+
+    #[test]
+    fn reverse_and_bulk_counts_are_the_core_envelopes() {
+        let dir = scratch("reverse");
+        let (jsonl, saved) = enterprise_files(&dir);
+        let engine = unsafe { huiqi_engine_new(ptr::null(), ptr::null(), ptr::null_mut()) };
+        let native = Engine::embedded().unwrap();
+        for path in [&jsonl, &saved] {
+            let store = open(engine, path);
+            let (want_store, want_report) = envelopes::load_store(&native, path.to_str().unwrap()).unwrap();
+            let info = take(unsafe { huiqi_store_info(store) });
+            let want = Envelope::Success { result: StoreSummary { enterprises: 300, report: want_report }, warnings: Vec::new() }.to_json();
+            assert_eq!(info, want);
+            for (policy, list) in [("six-taxes-two-fees-halved", 5), ("small-low-profit-eit", 0), ("hitech-certification", 1000)] {
+                let got = take(unsafe { huiqi_reverse(engine, store, c(policy).as_ptr(), c"2026-06-30".as_ptr(), list) });
+                assert_eq!(got, envelopes::reverse_json(&native, &want_store, policy, "2026-06-30", list));
+                assert!(got.starts_with(r#"{"type":"success""#), "{got}");
+            }
+            let got = take(unsafe { huiqi_bulk_counts(engine, store, c"2026-06-30".as_ptr()) });
+            assert_eq!(got, envelopes::bulk_counts_json(&native, &want_store, "2026-06-30"));
+            assert!(got.contains(r#""policy":"six-taxes-two-fees-halved""#), "{got}");
+            unsafe { huiqi_store_free(store) };
+            assert!(huiqi_last_error().is_null());
+        }
+        // The store outlives the engine it was opened with.
+        let store = open(engine, &saved);
+        unsafe { huiqi_engine_free(engine) };
+        let other = unsafe { huiqi_engine_new(ptr::null(), ptr::null(), ptr::null_mut()) };
+        let got = take(unsafe { huiqi_reverse(other, store, c"six-taxes-two-fees-halved".as_ptr(), c"2026-06-30".as_ptr(), 2) });
+        assert!(got.contains(r#""enterprises":300"#), "{got}");
+        unsafe { huiqi_store_free(store) };
+        unsafe { huiqi_engine_free(other) };
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn store_errors() {
+        let dir = scratch("errors");
+        let (jsonl, saved) = enterprise_files(&dir);
+        let engine = unsafe { huiqi_engine_new(ptr::null(), ptr::null(), ptr::null_mut()) };
+
+        // Missing file, corrupt store file, null and bad arguments: NULL, an envelope, a last error.
+        let mut err: *mut c_char = ptr::null_mut();
+        let missing = dir.join("missing.store");
+        let store = unsafe { huiqi_store_open(engine, c(missing.to_str().unwrap()).as_ptr(), &mut err) };
+        assert!(store.is_null());
+        let envelope = take(err);
+        assert!(envelope.contains(r#""kind":"store""#) && envelope.contains("cannot read"), "{envelope}");
+        assert!(last_error().starts_with("huiqi_store_open: cannot read"));
+
+        let bytes = std::fs::read(&saved).unwrap();
+        let corrupt = dir.join("corrupt.store");
+        std::fs::write(&corrupt, bytes.get(..bytes.len() / 2).unwrap()).unwrap();
+        let store = unsafe { huiqi_store_open(engine, c(corrupt.to_str().unwrap()).as_ptr(), &mut err) };
+        assert!(store.is_null());
+        assert!(take(err).contains(r#""kind":"store""#));
+
+        let store = unsafe { huiqi_store_open(ptr::null(), ptr::null(), &mut err) };
+        assert!(store.is_null());
+        let envelope = take(err);
+        assert!(envelope.contains("the engine handle is a null pointer") && envelope.contains("path is a null pointer"), "{envelope}");
+        let bad = [b'f', 0xff, 0];
+        let store = unsafe { huiqi_store_open(engine, bad.as_ptr().cast(), ptr::null_mut()) };
+        assert!(store.is_null() && last_error().contains("path is not valid UTF-8"));
+
+        // Bad rows are skipped and reported.
+        let rows = dir.join("rows.jsonl");
+        let first = std::fs::read_to_string(&jsonl).unwrap().lines().next().unwrap().to_string();
+        std::fs::write(&rows, format!("{first}\n{{not json\n{first}\n")).unwrap();
+        let store = open(engine, &rows);
+        let info = take(unsafe { huiqi_store_info(store) });
+        assert!(info.contains(r#""enterprises":2"#) && info.contains(r#""skipped":1"#) && info.contains(r#""line":2"#), "{info}");
+
+        // Unknown policy, bad date, null arguments: failure envelopes.
+        let got = take(unsafe { huiqi_reverse(engine, store, c"six-taxes-two-fees-halve".as_ptr(), c"2026-06-30".as_ptr(), 5) });
+        assert!(got.contains(r#""kind":"unknown_policy""#) && got.contains(r#"did you mean \"six-taxes-two-fees-halved\"?"#), "{got}");
+        let got = take(unsafe { huiqi_reverse(engine, store, ptr::null(), c"2026-02-30".as_ptr(), 5) });
+        assert!(got.contains("policy_id is a null pointer"), "{got}");
+        let got = take(unsafe { huiqi_reverse(engine, store, c"six-taxes-two-fees-halved".as_ptr(), c"2026-02-30".as_ptr(), 5) });
+        assert!(got.contains(r#""path":"as_of""#), "{got}");
+        let got = take(unsafe { huiqi_bulk_counts(engine, store, ptr::null()) });
+        assert!(got.contains("as_of is a null pointer"), "{got}");
+
+        // Handles of the wrong kind, freed, null.
+        let as_store: *const HuiqiStore = engine.cast();
+        assert!(unsafe { huiqi_store_info(as_store) }.is_null());
+        assert_eq!(last_error(), "huiqi_store_info: not a live store handle: it is an engine handle");
+        assert!(unsafe { huiqi_reverse(engine, as_store, c"x".as_ptr(), c"2026-06-30".as_ptr(), 1) }.is_null());
+        assert!(last_error().contains("it is an engine handle"));
+        let as_engine: *const HuiqiEngine = store.cast();
+        assert!(unsafe { huiqi_match(as_engine, c"{}".as_ptr(), c"2026-06-30".as_ptr()) }.is_null());
+        assert_eq!(last_error(), "huiqi_match: not a live engine handle: it is a store handle");
+        unsafe { huiqi_engine_free(as_engine.cast_mut()) };
+        assert!(last_error().contains("huiqi_engine_free: not a live engine handle: it is a store handle"));
+        unsafe { huiqi_store_free(as_store.cast_mut()) };
+        assert!(last_error().contains("huiqi_store_free: not a live store handle: it is an engine handle"));
+        let got = take(unsafe { huiqi_store_info(store) }); // both still live
+        assert!(got.contains(r#""enterprises":2"#));
+
+        unsafe { huiqi_store_free(store) };
+        assert!(unsafe { huiqi_bulk_counts(engine, store, c"2026-06-30".as_ptr()) }.is_null());
+        assert!(last_error().contains("not a live store handle: it was freed already"));
+        unsafe { huiqi_store_free(store) };
+        assert!(last_error().starts_with("huiqi_store_free: not a live store handle"));
+        assert!(unsafe { huiqi_store_info(ptr::null()) }.is_null());
+        assert!(last_error().contains("the store handle is a null pointer"));
+        unsafe { huiqi_store_free(ptr::null_mut()) };
+        assert!(huiqi_last_error().is_null());
+        unsafe { huiqi_engine_free(engine) };
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn a_store_of_another_schema_is_refused() {
+        let dir = scratch("schema");
+        let (jsonl, saved) = enterprise_files(&dir);
+        // The bundled schema less its last field, and one policy of our own.
+        let mut schema: serde_json::Value = serde_json::from_str(include_str!("../../data/schema/enterprise.json")).unwrap();
+        schema["fields"].as_array_mut().unwrap().pop();
+        let policies = r#"{"policies": [{"id": "big", "title": "Big", "issuer": "t", "doc_no": "t", "year": 2024, "level": "national",
+            "condition": "registered_capital >= 500万", "benefit": {"kind": "none", "description": "t"}, "source": {"document": "t"}}]}"#;
+        let mut err: *mut c_char = ptr::null_mut();
+        let narrow = unsafe { huiqi_engine_new(c(&schema.to_string()).as_ptr(), c(policies).as_ptr(), &mut err) };
+        assert!(!narrow.is_null(), "{}", take(err));
+        let bundled = unsafe { huiqi_engine_new(ptr::null(), ptr::null(), ptr::null_mut()) };
+
+        // A saved store is checked when it is opened ...
+        let store = unsafe { huiqi_store_open(narrow, c(saved.to_str().unwrap()).as_ptr(), &mut err) };
+        assert!(store.is_null());
+        assert!(take(err).contains(r#""kind":"store""#));
+        // ... enterprises loaded with one schema when they are used with another.
+        let store = open(bundled, &jsonl);
+        let got = take(unsafe { huiqi_reverse(narrow, store, c"big".as_ptr(), c"2026-06-30".as_ptr(), 1) });
+        assert!(got.contains(r#""kind":"store""#) && got.contains("another schema"), "{got}");
+        let got = take(unsafe { huiqi_bulk_counts(narrow, store, c"2026-06-30".as_ptr()) });
+        assert!(got.contains("another schema"), "{got}");
+        unsafe { huiqi_store_free(store) };
+        unsafe { huiqi_engine_free(bundled) };
+        unsafe { huiqi_engine_free(narrow) };
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn one_store_serves_many_threads() {
+        let dir = scratch("threads");
+        let (_, saved) = enterprise_files(&dir);
+        let engine = unsafe { huiqi_engine_new(ptr::null(), ptr::null(), ptr::null_mut()) };
+        let store = open(engine, &saved);
+        let (e, s) = (engine.expose_provenance(), store.expose_provenance());
+        let want = take(unsafe { huiqi_bulk_counts(engine, store, c"2026-06-30".as_ptr()) });
+        let answers: Vec<String> = std::thread::scope(|scope| {
+            let handles: Vec<_> = (0..4)
+                .map(|_| {
+                    scope.spawn(move || {
+                        let (e, s): (*const HuiqiEngine, *const HuiqiStore) =
+                            (ptr::with_exposed_provenance(e), ptr::with_exposed_provenance(s));
+                        take(unsafe { huiqi_bulk_counts(e, s, c"2026-06-30".as_ptr()) })
+                    })
+                })
+                .collect();
+            handles.into_iter().map(|h| h.join().unwrap()).collect()
+        });
+        assert!(answers.iter().all(|a| *a == want));
+        unsafe { huiqi_store_free(store) };
+        unsafe { huiqi_engine_free(engine) };
+        std::fs::remove_dir_all(dir).unwrap();
     }
 }
