@@ -1,9 +1,17 @@
 /*
  * Exercises every function of the Huiqi C ABI and every error path, asserting on the
  * returned envelopes. Built against libhuiqi.so and libhuiqi.a and run under valgrind
- * by scripts/test-bindings (see the Makefile).
+ * by scripts/test-bindings (see the Makefile, which also makes the store arguments with
+ * the CLI).
  *
- *   ./match [REPO_ROOT]     (default: ../..)
+ *   ./match [REPO_ROOT [STORE JSONL POLICY LIST EXPECTED_REVERSE COUNTS_CSV]]
+ *
+ * REPO_ROOT defaults to ../..; without the store arguments the store checks are skipped.
+ * STORE is a store file saved by `huiqi store build` from the JSON lines JSONL;
+ * EXPECTED_REVERSE the output of `huiqi reverse --policy POLICY --enterprises STORE
+ * --as-of 2026-06-30 --json --list LIST`, which huiqi_reverse must equal byte for byte;
+ * COUNTS_CSV the file written by `huiqi bulk --enterprises STORE --format counts
+ * --as-of 2026-06-30`, whose numbers huiqi_bulk_counts must give.
  *
  * Exit status 0 when every check passes.
  */
@@ -134,6 +142,295 @@ static void *match_in_thread(void *arg) {
         huiqi_string_free(r);
     }
     return NULL;
+}
+
+/* --- enterprise stores ------------------------------------------------------------------ */
+
+/* Copies the first half of a file (a truncated, so corrupt, copy). */
+static void write_half(const char *from, const char *to) {
+    FILE *in = fopen(from, "rb");
+    if (!in) {
+        perror(from);
+        exit(2);
+    }
+    fseek(in, 0, SEEK_END);
+    long n = ftell(in) / 2;
+    fseek(in, 0, SEEK_SET);
+    char *buf = malloc((size_t)n + 1);
+    FILE *out = fopen(to, "wb");
+    if (!buf || !out || fread(buf, 1, (size_t)n, in) != (size_t)n || fwrite(buf, 1, (size_t)n, out) != (size_t)n) {
+        fprintf(stderr, "cannot copy %s to %s\n", from, to);
+        exit(2);
+    }
+    fclose(in);
+    fclose(out);
+    free(buf);
+}
+
+static void write_text(const char *path, const char *text) {
+    FILE *f = fopen(path, "wb");
+    if (!f || fputs(text, f) < 0 || fclose(f) != 0) {
+        fprintf(stderr, "cannot write %s\n", path);
+        exit(2);
+    }
+}
+
+/* Removes one trailing newline (the CLI ends its output with one). */
+static char *chomp(char *s) {
+    size_t n = strlen(s);
+    if (n > 0 && s[n - 1] == '\n') s[n - 1] = '\0';
+    return s;
+}
+
+static size_t count_of(const char *s, const char *needle) {
+    size_t n = 0;
+    for (const char *p = s ? strstr(s, needle) : NULL; p; p = strstr(p + 1, needle)) n++;
+    return n;
+}
+
+struct reverse_job {
+    const HuiqiEngine *engine;
+    const HuiqiStore *store;
+    const char *policy;
+    size_t list;
+    const char *expected;
+    int ok;
+};
+
+static void *reverse_in_thread(void *arg) {
+    struct reverse_job *job = arg;
+    job->ok = 1;
+    for (int i = 0; i < 2; i++) {
+        char *r = huiqi_reverse(job->engine, job->store, job->policy, AS_OF, job->list);
+        if (!r || strcmp(r, job->expected) != 0) job->ok = 0;
+        huiqi_string_free(r);
+    }
+    return NULL;
+}
+
+/*
+ * The store functions against the CLI: `expected_reverse` is the output of
+ * `huiqi reverse --policy POLICY --enterprises STORE --as-of AS_OF --json --list LIST`,
+ * `counts_csv` the file written by `huiqi bulk --enterprises STORE --format counts`.
+ */
+static void store_checks(const char *profile, const char *store_path, const char *jsonl_path, const char *policy, size_t list,
+                         const char *expected_reverse, const char *counts_csv) {
+    char path[4096];
+    char *err = NULL;
+    char *r;
+    char *expected = chomp(read_file(expected_reverse));
+    char *counts = read_file(counts_csv);
+
+    HuiqiEngine *engine = huiqi_engine_new(NULL, NULL, NULL);
+    CHECK(engine != NULL, "bundled engine: %s", show(huiqi_last_error()));
+
+    /* --- huiqi_store_open, huiqi_store_info: a saved store file ---------------------------- */
+    err = (char *)"sentinel";
+    HuiqiStore *store = huiqi_store_open(engine, store_path, &err);
+    CHECK(store != NULL, "open %s: %s", store_path, show(huiqi_last_error()));
+    CHECK(err == NULL, "error_out is set to NULL on success");
+    CHECK(huiqi_last_error() == NULL, "no last error after opening: %s", show(huiqi_last_error()));
+    r = huiqi_store_info(store);
+    CHECK(HAS(r, "{\"type\":\"success\",\"result\":{\"enterprises\":", "\"report\":{\"loaded\":", "\"skipped\":0"), "store info: %s", show(r));
+    huiqi_string_free(r);
+
+    /* --- huiqi_reverse: byte for byte the CLI's reverse --json ------------------------------ */
+    r = huiqi_reverse(engine, store, policy, AS_OF, list);
+    CHECK(r && strcmp(r, expected) == 0, "reverse equals the CLI:\n  got  %s\n  want %s", show(r), expected);
+    CHECK(HAS(r, "\"eligible_ids\":[\"", "\"undetermined_ids\":[\""), "reverse lists ids: %s", show(r));
+    huiqi_string_free(r);
+    r = huiqi_reverse(engine, store, policy, AS_OF, 0);
+    CHECK(HAS(r, "{\"type\":\"success\"", "\"eligible_ids\":[]", "\"undetermined_ids\":[]"), "list 0: %s", show(r));
+    huiqi_string_free(r);
+
+    /* The same enterprises as JSON lines give the same answer; the report counts them. */
+    HuiqiStore *from_jsonl = huiqi_store_open(engine, jsonl_path, &err);
+    CHECK(from_jsonl != NULL && err == NULL, "open %s: %s", jsonl_path, show(err));
+    r = huiqi_reverse(engine, from_jsonl, policy, AS_OF, list);
+    CHECK(r && strcmp(r, expected) == 0, "reverse over JSON lines equals the CLI: %s", show(r));
+    huiqi_string_free(r);
+    r = huiqi_store_info(from_jsonl);
+    CHECK(HAS(r, "{\"type\":\"success\"", "\"skipped\":0", "\"warnings\":"), "JSON-lines info: %s", show(r));
+    huiqi_string_free(r);
+
+    /* --- huiqi_bulk_counts: the numbers of huiqi bulk --format counts ------------------------ */
+    r = huiqi_bulk_counts(engine, store, AS_OF);
+    CHECK(HAS(r, "{\"type\":\"success\",\"result\":[{\"policy\":"), "bulk counts: %.200s", show(r));
+    {
+        size_t rows = 0;
+        char want[512];
+        const char *line = strchr(counts, '\n'); /* skip the header */
+        while (line && line[1]) {
+            char id[256];
+            unsigned long eligible, undetermined;
+            line++;
+            if (sscanf(line, "%255[^,],%lu,%lu", id, &eligible, &undetermined) == 3) {
+                rows++;
+                snprintf(want, sizeof want, "{\"policy\":\"%s\",\"eligible\":%lu,\"undetermined\":%lu}", id, eligible, undetermined);
+                CHECK(HAS(r, want), "bulk counts has %s", want);
+            }
+            line = strchr(line, '\n');
+        }
+        CHECK(rows > 5 && count_of(r, "{\"policy\":") == rows, "one count per policy line of the CSV: %zu vs %zu", count_of(r, "{\"policy\":"), rows);
+    }
+    {
+        char *again = huiqi_bulk_counts(engine, from_jsonl, AS_OF);
+        CHECK(r && again && strcmp(r, again) == 0, "bulk counts over JSON lines are the same");
+        huiqi_string_free(again);
+    }
+    huiqi_string_free(r);
+    huiqi_store_free(from_jsonl);
+    CHECK(huiqi_last_error() == NULL, "store freed");
+
+    /* --- errors of huiqi_reverse and huiqi_bulk_counts -------------------------------------- */
+    {
+        /* A one-letter typo: unknown, with the nearest id suggested. */
+        char typo[256];
+        snprintf(typo, sizeof typo, "%s", policy);
+        typo[strlen(typo) - 1] = '\0';
+        char did_you_mean[300];
+        snprintf(did_you_mean, sizeof did_you_mean, "did you mean \\\"%s\\\"?", policy);
+        r = huiqi_reverse(engine, store, typo, AS_OF, list);
+        CHECK(HAS(r, "{\"type\":\"failure\"", "\"kind\":\"unknown_policy\"", did_you_mean), "unknown policy: %s", show(r));
+        huiqi_string_free(r);
+    }
+    r = huiqi_reverse(engine, store, "no-such-policy-at-all", AS_OF, list);
+    CHECK(HAS(r, "\"kind\":\"unknown_policy\"", "no-such-policy-at-all"), "unknown policy: %s", show(r));
+    huiqi_string_free(r);
+    r = huiqi_reverse(engine, store, NULL, NULL, list);
+    CHECK(HAS(r, "\"type\":\"failure\"", "policy_id is a null pointer", "as_of is a null pointer"), "null arguments: %s", show(r));
+    huiqi_string_free(r);
+    r = huiqi_reverse(engine, store, "six\xff", AS_OF, list);
+    CHECK(HAS(r, "\"type\":\"failure\"", "policy_id is not valid UTF-8"), "bad UTF-8 policy id: %s", show(r));
+    huiqi_string_free(r);
+    r = huiqi_reverse(engine, store, policy, "2026-02-30", list);
+    CHECK(HAS(r, "\"type\":\"failure\"", "\"kind\":\"request\"", "\"path\":\"as_of\""), "reverse bad as_of: %s", show(r));
+    huiqi_string_free(r);
+    r = huiqi_bulk_counts(engine, store, "June");
+    CHECK(HAS(r, "\"type\":\"failure\"", "\"path\":\"as_of\""), "bulk counts bad as_of: %s", show(r));
+    huiqi_string_free(r);
+    r = huiqi_bulk_counts(engine, store, NULL);
+    CHECK(HAS(r, "\"type\":\"failure\"", "as_of is a null pointer"), "bulk counts null as_of: %s", show(r));
+    huiqi_string_free(r);
+
+    /* --- errors of huiqi_store_open ------------------------------------------------------- */
+    snprintf(path, sizeof path, "%s.missing", store_path);
+    HuiqiStore *none = huiqi_store_open(engine, path, &err);
+    CHECK(none == NULL, "a missing file gives no store");
+    CHECK(HAS(err, "{\"type\":\"failure\"", "\"kind\":\"store\"", "cannot read", ".missing"), "missing file: %s", show(err));
+    CHECK(HAS(huiqi_last_error(), "huiqi_store_open: cannot read"), "last error: %s", show(huiqi_last_error()));
+    huiqi_string_free(err);
+
+    snprintf(path, sizeof path, "%s.truncated", store_path);
+    write_half(store_path, path);
+    none = huiqi_store_open(engine, path, &err);
+    CHECK(none == NULL && HAS(err, "{\"type\":\"failure\"", "\"kind\":\"store\""), "corrupt store file: %s", show(err));
+    huiqi_string_free(err);
+    remove(path);
+
+    none = huiqi_store_open(engine, NULL, &err);
+    CHECK(none == NULL && HAS(err, "\"kind\":\"request\"", "path is a null pointer"), "null path: %s", show(err));
+    huiqi_string_free(err);
+    none = huiqi_store_open(engine, "f\xff.store", &err);
+    CHECK(none == NULL && HAS(err, "path is not valid UTF-8"), "bad UTF-8 path: %s", show(err));
+    huiqi_string_free(err);
+    none = huiqi_store_open(NULL, store_path, &err);
+    CHECK(none == NULL && HAS(err, "\"kind\":\"request\"", "the engine handle is a null pointer"), "null engine: %s", show(err));
+    huiqi_string_free(err);
+    none = huiqi_store_open((const HuiqiEngine *)store, store_path, NULL);
+    CHECK(none == NULL && HAS(huiqi_last_error(), "huiqi_store_open", "not a live engine handle: it is a store handle"),
+          "store given as the engine, no error_out: %s", show(huiqi_last_error()));
+
+    /* Bad rows of a JSON-lines file are skipped and reported, not fatal. */
+    {
+        char *all = read_file(jsonl_path);
+        char *nl = strchr(all, '\n');
+        if (nl) nl[1] = '\0';
+        size_t n = strlen(all) * 2 + 64;
+        char *rows = malloc(n);
+        snprintf(rows, n, "%s{not json\n%s", all, all);
+        snprintf(path, sizeof path, "%s.rows.jsonl", store_path);
+        write_text(path, rows);
+        HuiqiStore *partial = huiqi_store_open(engine, path, &err);
+        CHECK(partial != NULL && err == NULL, "bad rows are skipped: %s", show(err));
+        r = huiqi_store_info(partial);
+        CHECK(HAS(r, "\"enterprises\":2", "\"loaded\":2", "\"skipped\":1", "\"line\":2"), "report of bad rows: %s", show(r));
+        huiqi_string_free(r);
+        huiqi_store_free(partial);
+        remove(path);
+        free(rows);
+        free(all);
+    }
+
+    /* --- handles of the wrong kind, foreign, freed, null -------------------------------------- */
+    const HuiqiStore *engine_as_store = (const HuiqiStore *)engine;
+    r = huiqi_store_info(engine_as_store);
+    CHECK(r == NULL && HAS(huiqi_last_error(), "huiqi_store_info", "not a live store handle: it is an engine handle"),
+          "engine given as a store: %s", show(huiqi_last_error()));
+    r = huiqi_reverse(engine, engine_as_store, policy, AS_OF, list);
+    CHECK(r == NULL && HAS(huiqi_last_error(), "huiqi_reverse", "it is an engine handle"), "engine as store (reverse): %s", show(huiqi_last_error()));
+    r = huiqi_bulk_counts(engine, engine_as_store, AS_OF);
+    CHECK(r == NULL && HAS(huiqi_last_error(), "huiqi_bulk_counts", "it is an engine handle"), "engine as store (bulk): %s", show(huiqi_last_error()));
+    huiqi_store_free((HuiqiStore *)engine_as_store);
+    CHECK(HAS(huiqi_last_error(), "huiqi_store_free", "it is an engine handle"), "store_free of an engine: %s", show(huiqi_last_error()));
+    r = huiqi_match((const HuiqiEngine *)store, profile, AS_OF);
+    CHECK(r == NULL && HAS(huiqi_last_error(), "huiqi_match", "not a live engine handle: it is a store handle"), "store as engine: %s",
+          show(huiqi_last_error()));
+    r = huiqi_reverse((const HuiqiEngine *)store, store, policy, AS_OF, list);
+    CHECK(r == NULL && HAS(huiqi_last_error(), "it is a store handle"), "store as engine (reverse): %s", show(huiqi_last_error()));
+    huiqi_engine_free((HuiqiEngine *)store);
+    CHECK(HAS(huiqi_last_error(), "huiqi_engine_free", "it is a store handle"), "engine_free of a store: %s", show(huiqi_last_error()));
+    r = huiqi_reverse(engine, store, policy, AS_OF, list); /* both survived */
+    CHECK(r && strcmp(r, expected) == 0, "engine and store still live");
+    huiqi_string_free(r);
+    {
+        long not_a_store[4] = {1, 2, 3, 4};
+        r = huiqi_store_info((const HuiqiStore *)not_a_store);
+        CHECK(r == NULL && HAS(huiqi_last_error(), "not a live store handle", "huiqi_store_open"), "foreign store: %s", show(huiqi_last_error()));
+    }
+    r = huiqi_reverse(engine, NULL, policy, AS_OF, list);
+    CHECK(r == NULL && HAS(huiqi_last_error(), "the store handle is a null pointer"), "null store: %s", show(huiqi_last_error()));
+    r = huiqi_bulk_counts(NULL, store, AS_OF);
+    CHECK(r == NULL && HAS(huiqi_last_error(), "the engine handle is a null pointer"), "null engine: %s", show(huiqi_last_error()));
+
+    /* --- concurrent reverse on one engine and one store ---------------------------------------- */
+    {
+        pthread_t threads[3];
+        struct reverse_job jobs[3];
+        for (int i = 0; i < 3; i++) {
+            jobs[i] = (struct reverse_job){engine, store, policy, list, expected, 0};
+            pthread_create(&threads[i], NULL, reverse_in_thread, &jobs[i]);
+        }
+        for (int i = 0; i < 3; i++) {
+            pthread_join(threads[i], NULL);
+            CHECK(jobs[i].ok, "reverse thread %d got the CLI's answer", i);
+        }
+    }
+
+    /* --- a store outlives its engine and serves any engine of the same schema ---------------- */
+    huiqi_engine_free(engine);
+    HuiqiEngine *own = huiqi_engine_new(NULL, POLICIES, NULL);
+    r = huiqi_reverse(own, store, "big-capital", AS_OF, 2);
+    CHECK(HAS(r, "{\"type\":\"success\"", "\"policy\":\"big-capital\"", "\"eligible_ids\":[\""), "own policies over the store: %s", show(r));
+    huiqi_string_free(r);
+    r = huiqi_bulk_counts(own, store, AS_OF);
+    CHECK(r && count_of(r, "{\"policy\":") == 1 && HAS(r, "\"policy\":\"big-capital\""), "own bulk counts: %s", show(r));
+    huiqi_string_free(r);
+    huiqi_engine_free(own);
+
+    huiqi_store_free(store);
+    CHECK(huiqi_last_error() == NULL, "store freed");
+    r = huiqi_store_info(store);
+    CHECK(r == NULL && HAS(huiqi_last_error(), "huiqi_store_info", "freed already"), "freed store: %s", show(huiqi_last_error()));
+    r = huiqi_bulk_counts(own, store, AS_OF);
+    CHECK(r == NULL && HAS(huiqi_last_error(), "huiqi_bulk_counts", "not a live"), "freed engine and store: %s", show(huiqi_last_error()));
+    huiqi_store_free(store);
+    CHECK(HAS(huiqi_last_error(), "huiqi_store_free", "freed already"), "double free of a store: %s", show(huiqi_last_error()));
+    huiqi_store_free(NULL);
+    CHECK(huiqi_last_error() == NULL, "freeing a NULL store is a no-op");
+
+    free(expected);
+    free(counts);
 }
 
 int main(int argc, char **argv) {
@@ -403,6 +700,17 @@ int main(int argc, char **argv) {
     huiqi_engine_free(NULL);
     CHECK(huiqi_last_error() == NULL, "freeing NULL is a no-op");
     huiqi_string_free(NULL);
+
+    /* --- enterprise stores: huiqi_store_*, huiqi_reverse, huiqi_bulk_counts --------------- */
+    if (argc > 2) {
+        if (argc != 8) {
+            fprintf(stderr, "usage: match ROOT [STORE JSONL POLICY LIST EXPECTED_REVERSE COUNTS_CSV]\n");
+            return 2;
+        }
+        store_checks(profile, argv[2], argv[3], argv[4], (size_t)strtoul(argv[5], NULL, 10), argv[6], argv[7]);
+    } else {
+        printf("store checks skipped: no store given\n");
+    }
 
     huiqi_string_free(matched);
     free(profile);

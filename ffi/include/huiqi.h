@@ -46,8 +46,11 @@
  * THREADS. Engines and stores are immutable once built or opened, and Send + Sync:
  *   - any number of threads may call huiqi_match, huiqi_explain, huiqi_match_many,
  *     huiqi_reverse, huiqi_bulk_counts and huiqi_store_info on the same engines and
- *     stores at the same time, without locking (huiqi_reverse and huiqi_bulk_counts
- *     also use several cores inside one call);
+ *     stores at the same time, without locking;
+ *   - huiqi_reverse and huiqi_bulk_counts also spread one call over the cores, on a
+ *     pool of worker threads started by the first such call and kept until the
+ *     process exits (leak checkers may call those threads' thread-local storage
+ *     "possibly lost" at exit: see examples/c/valgrind.supp);
  *   - constructors (including huiqi_store_open, also with an engine in use by other
  *     threads), huiqi_check, huiqi_version and huiqi_string_free may be called from
  *     any thread at any time (each string is freed once, by one thread);
