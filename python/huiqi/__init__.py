@@ -6,12 +6,21 @@ and what is missing — the Python binding of libhuiqi (the C ABI, through ctype
     ...     result = engine.match({"name": "某公司", "registered_capital": 600}, as_of="2026-06-30")
     ...     [p["id"] for p in result["policies"] if p["verdict"] == "eligible"]
 
-Answers are the ``result`` of the same JSON envelopes the CLI prints with ``--json``
-(byte-identical: use :meth:`Engine.match_json` for the raw text). Failure envelopes are
-raised as :class:`HuiqiError`, which keeps the engine's errors (kind, message, path, …).
+Which enterprises of a whole population qualify for a policy (免申即享 / 精准推送), from an
+enterprise store (a file saved by ``huiqi store build``, CSV or JSON lines):
 
-An engine is immutable: one engine may serve many threads at once (the library releases
-the GIL while it matches).
+    >>> with huiqi.Engine.bundled() as engine, engine.open_store("enterprises.store") as store:
+    ...     reach = engine.reverse(store, "small-low-profit-eit", as_of="2026-06-30")
+    ...     reach["eligible"], reach["eligible_ids"]
+    ...     engine.bulk_counts(store, as_of="2026-06-30")   # every policy: [{policy, eligible, undetermined}]
+
+Answers are the ``result`` of the same JSON envelopes the CLI prints with ``--json``
+(byte-identical: use :meth:`Engine.match_json` or :meth:`Engine.reverse_json` for the raw
+text). Failure envelopes are raised as :class:`HuiqiError`, which keeps the engine's
+errors (kind, message, path, …).
+
+Engines and stores are immutable: one engine and one store may serve many threads at once
+(the library releases the GIL while it works).
 """
 
 from __future__ import annotations
@@ -24,7 +33,7 @@ from typing import Any, Iterable, Iterator, List, Literal, Mapping, Optional, Un
 
 from . import _lib
 
-__all__ = ["Engine", "HuiqiError", "check", "version", "LIBRARY_PATH"]
+__all__ = ["Engine", "Store", "HuiqiError", "check", "version", "LIBRARY_PATH"]
 
 #: The path of the loaded libhuiqi.
 LIBRARY_PATH = _lib.PATH
@@ -43,8 +52,8 @@ class HuiqiError(Exception):
     """A failure envelope from the engine (or an invalid engine handle).
 
     ``errors`` holds the envelope's error objects: ``kind`` (profile, policy, schema,
-    request, unknown_policy, json, internal), ``message`` and where applicable ``path``,
-    ``origin``, ``policy``, ``line``, ``column``, ``hint``.
+    request, unknown_policy, store, json, internal), ``message`` and where applicable
+    ``path``, ``origin``, ``policy``, ``line``, ``column``, ``hint``.
     """
 
     def __init__(self, errors: list[dict[str, Any]]):
@@ -93,7 +102,7 @@ def _date(as_of: AsOf) -> bytes:
     return as_of.encode("utf-8")
 
 
-def _unwrap(envelope: str) -> Any:  # the envelope's result: a dict for every call here
+def _unwrap(envelope: str) -> Any:  # the envelope's result: a dict, or a list for bulk counts
     value = json.loads(envelope)
     if value.get("type") == "success":
         return value["result"]
@@ -218,7 +227,7 @@ class Engine:
             raise HuiqiError([{"kind": "request", "message": "the engine is closed"}])
         return self._handle
 
-    def _call(self, fn: Any, *args: bytes | None) -> str:
+    def _call(self, fn: Any, *args: Union[bytes, int, None]) -> str:
         text = _lib.take(fn(self._live(), *args))
         if text is None:
             raise HuiqiError([{"kind": "request", "message": _lib.last_error()}])
@@ -312,3 +321,118 @@ class Engine:
                 if errors == "raise":
                     raise error
                 yield error
+
+    # --- enterprise stores ------------------------------------------------------------
+
+    def open_store(self, path: str | os.PathLike[str]) -> Store:
+        """Opens an enterprise store with this engine's schema: a file saved by ``huiqi store
+        build``, CSV (a ``.csv`` name) or JSON lines. Bad CSV or JSON-lines rows are skipped
+        and reported in :attr:`Store.info`; raises :class:`HuiqiError` (kind ``store``) for
+        a file that cannot be read, a corrupt store file or one of another schema."""
+        return Store(self, path)
+
+    def reverse_json(self, store: Store, policy_id: str, as_of: AsOf = None, list: int = 20) -> str:
+        """The envelope of ``huiqi reverse --json`` as text (success or failure)."""
+        if isinstance(list, bool) or not isinstance(list, int) or list < 0:
+            raise ValueError("list must be a non-negative integer")
+        # A store holds at most 2**32 enterprises: a longer list lists them all.
+        count = min(list, 1 << 32)
+        return self._call(_lib.lib.huiqi_reverse, _store_handle(store), _text(policy_id, "policy_id"), _date(as_of), count)
+
+    def reverse(self, store: Store, policy_id: str, as_of: AsOf = None, list: int = 20) -> dict[str, Any]:
+        """Which enterprises of ``store`` qualify for one policy on ``as_of`` (default today):
+        ``policy``, ``as_of``, ``enterprises``, the counts ``eligible`` and ``undetermined``,
+        and the ids (统一社会信用代码) of the first ``list`` of each in ``eligible_ids`` and
+        ``undetermined_ids``. Raises :class:`HuiqiError` (kind ``unknown_policy``, whose
+        message suggests the nearest id) for an unknown policy, (kind ``store``) for a
+        store of another schema."""
+        result: dict[str, Any] = _unwrap(self.reverse_json(store, policy_id, as_of, list))
+        return result
+
+    def bulk_counts_json(self, store: Store, as_of: AsOf = None) -> str:
+        """The bulk-counts envelope as text (success or failure)."""
+        return self._call(_lib.lib.huiqi_bulk_counts, _store_handle(store), _date(as_of))
+
+    def bulk_counts(self, store: Store, as_of: AsOf = None) -> list[dict[str, Any]]:
+        """Every enterprise of ``store`` against every policy version in force on ``as_of``:
+        ``[{"policy": id, "eligible": n, "undetermined": n}, …]`` in the engine's policy
+        order, the numbers of ``huiqi bulk --format counts``."""
+        result: list[dict[str, Any]] = _unwrap(self.bulk_counts_json(store, as_of))
+        return result
+
+
+def _store_handle(store: Store) -> int:
+    if not isinstance(store, Store):
+        raise TypeError(f"expected a huiqi.Store (from Engine.open_store), not {type(store).__name__}")
+    return store._live()
+
+
+class Store:
+    """Enterprises in columns, loaded once for :meth:`Engine.reverse` and
+    :meth:`Engine.bulk_counts`. Made by :meth:`Engine.open_store` (or ``Store(engine,
+    path)``); close it, or use it as a context manager.
+
+    A store is read with the schema of the engine that opened it, and must be used with
+    engines of that schema (any policy set over it). It does not keep the engine: either
+    may be closed first. A store is immutable: many threads may use it at once.
+    """
+
+    _handle: Optional[int]
+
+    def __init__(self, engine: Engine, path: str | os.PathLike[str]):
+        self._handle = None
+        self.path = os.fspath(path)
+        error = ctypes.c_void_p()
+        handle = _lib.lib.huiqi_store_open(engine._live(), os.fsencode(path), ctypes.byref(error))
+        envelope = _lib.take(error.value)
+        if not handle:
+            if envelope is None:
+                raise HuiqiError([{"kind": "internal", "message": _lib.last_error()}])
+            _unwrap(envelope)
+            raise HuiqiError([{"kind": "internal", "message": "opening the store failed"}])
+        self._handle = handle
+
+    @property
+    def info(self) -> dict[str, Any]:
+        """How the store was loaded: ``{"enterprises": n, "report": {"loaded": n,
+        "skipped": n, "warnings": n, "errors": [{"line": n, "reason": "…"}, …]}}`` (the
+        first 100 skipped rows)."""
+        text = _lib.take(_lib.lib.huiqi_store_info(self._live()))
+        if text is None:
+            raise HuiqiError([{"kind": "request", "message": _lib.last_error()}])
+        result: dict[str, Any] = _unwrap(text)
+        return result
+
+    def __len__(self) -> int:
+        """The number of enterprises."""
+        return int(self.info["enterprises"])
+
+    def close(self) -> None:
+        """Frees the store. Idempotent; using a closed store raises :class:`HuiqiError`."""
+        handle, self._handle = getattr(self, "_handle", None), None
+        if handle:
+            _lib.lib.huiqi_store_free(handle)
+
+    @property
+    def closed(self) -> bool:
+        return not getattr(self, "_handle", None)
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __del__(self) -> None:
+        try:
+            self.close()
+        except Exception:  # interpreter shutdown: the library may be gone already
+            pass
+
+    def __repr__(self) -> str:
+        return f"<huiqi.Store {getattr(self, 'path', '?')!r} {'closed' if self.closed else hex(self._handle or 0)}>"
+
+    def _live(self) -> int:
+        if not self._handle:
+            raise HuiqiError([{"kind": "request", "message": "the store is closed"}])
+        return self._handle
