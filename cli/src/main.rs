@@ -373,7 +373,16 @@ fn run(cli: Cli) -> Result<ExitCode, Fail> {
             let engine = engine(&set)?;
             let date = as_of(&date)?;
             if engine.policy_set().index_of(&policy).is_none() {
-                let hint = engine.policy_set().suggest_policy(&policy).map(|s| format!("; did you mean {s:?}?")).unwrap_or_default();
+                let suggestion = engine.policy_set().suggest_policy(&policy);
+                if json {
+                    let item = ffi::ErrorItem {
+                        hint: suggestion.map(|s| format!("did you mean {s:?}?")),
+                        ..ffi::ErrorItem::new("unknown_policy", format!("unknown policy {policy:?}"))
+                    };
+                    writeln!(out, "{}", ffi::Envelope::<()>::Failure { errors: vec![item] }.to_json())?;
+                    return Ok(ExitCode::from(1));
+                }
+                let hint = suggestion.map(|s| format!("; did you mean {s:?}?")).unwrap_or_default();
                 return Err(Fail(format!("unknown policy {policy:?}{hint}"), 2));
             }
             if let Some(i) = engine.policy_set().index_of(&policy) {

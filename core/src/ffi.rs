@@ -230,11 +230,12 @@ pub struct ReverseResult {
 pub fn reverse_json(engine: &Engine, store: &crate::store::EnterpriseStore, policy_id: &str, as_of: &str, list: usize) -> String {
     let run = || -> Result<ReverseResult, Vec<ErrorItem>> {
         let date = parse_date(as_of)?;
-        let store_err = |e: crate::store::StoreError| {
-            vec![ErrorItem::new(
-                if matches!(e, crate::store::StoreError::UnknownPolicy { .. }) { "unknown_policy" } else { "store" },
-                e.to_string(),
-            )]
+        let store_err = |e: crate::store::StoreError| match &e {
+            crate::store::StoreError::UnknownPolicy { id, suggestion } => vec![ErrorItem {
+                hint: suggestion.as_ref().map(|s| format!("did you mean {s:?}?")),
+                ..ErrorItem::new("unknown_policy", format!("unknown policy {id:?}"))
+            }],
+            _ => vec![ErrorItem::new("store", e.to_string())],
         };
         let reach = store.prepare(engine, date).map_err(store_err)?.reverse(engine, policy_id).map_err(store_err)?;
         let ids =
