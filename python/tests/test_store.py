@@ -177,7 +177,11 @@ def test_unknown_policy_suggests_the_nearest(engine: huiqi.Engine, store: huiqi.
     # The CLI refuses the same id with the same suggestion.
     done = subprocess.run([str(CLI), "reverse", "--policy", POLICY[:-1], "--enterprises", str(files.store), "--as-of", AS_OF, "--json"],
                           cwd=ROOT, capture_output=True, text=True, encoding="utf-8")
-    assert done.returncode == 2 and f'did you mean "{POLICY}"' in done.stderr
+    # … and prints the very failure envelope the binding gets.
+    assert done.returncode == 1
+    assert done.stdout.strip() == engine.reverse_json(store, POLICY[:-1], AS_OF).strip()
+    assert json.loads(done.stdout)["errors"][0]["hint"] == f'did you mean "{POLICY}"?'
+
 
 
 def test_bad_arguments(engine: huiqi.Engine, store: huiqi.Store) -> None:
