@@ -1,0 +1,357 @@
+//! # huiqi-wasm: the Huiqi engine in the browser and in Node
+//!
+//! wasm-bindgen exports over the one JSON layer every binding speaks ([`huiqi::ffi`]):
+//! an [`Engine`] built from policy files (or the bundled real policies) and answers as
+//! the shared envelopes, as JSON text byte-identical to the CLI's `--json`, or parsed.
+//!
+//! Bad input never throws from a method: it is a failure envelope. Only building an engine
+//! from a set that does not compile throws (a `HuiqiError` carrying the failure envelope).
+//! A panic (a bug) is logged to the console with its message and schedules a fresh
+//! instance of the module; the call that panicked throws a `WebAssembly.RuntimeError`, the
+//! page goes on, and engines are built again (see wasm/README.md).
+
+pub mod api;
+pub mod compiled;
+pub mod schema_info;
+
+use wasm_bindgen::prelude::*;
+
+use huiqi::engine::{MatchOptions, MatchPath};
+use huiqi::ffi::ErrorItem;
+
+#[wasm_bindgen(typescript_custom_section)]
+const ENVELOPE_TYPES: &str = include_str!("../types/envelopes.d.ts");
+
+/// Installs the panic hook when the module is instantiated.
+#[wasm_bindgen(start)]
+pub fn start() {
+    std::panic::set_hook(Box::new(|info| {
+        console_error_panic_hook::hook(info);
+        // The instance is unusable after the trap that follows: the next call into the
+        // module gets a fresh one.
+        wasm_bindgen::handler::schedule_reinit();
+    }));
+}
+
+/// A JS `Error` named `HuiqiError` with the failure envelope attached.
+fn huiqi_error(errors: Vec<ErrorItem>) -> JsValue {
+    let summary: Vec<String> = errors
+        .iter()
+        .map(|e| {
+            let at = match (&e.origin, &e.policy, e.line, e.column) {
+                (Some(o), Some(p), Some(l), Some(c)) => format!("{o}: {p}: {l}:{c}: "),
+                (Some(o), Some(p), _, _) => format!("{o}: {p}: "),
+                (Some(o), None, Some(l), Some(c)) => format!("{o}: {l}:{c}: "),
+                (Some(o), None, _, _) => format!("{o}: "),
+                _ => String::new(),
+            };
+            format!("{at}{}", e.message)
+        })
+        .collect();
+    let envelope = api::failure(errors);
+    let err = js_sys::Error::new(&summary.join("\n"));
+    err.set_name("HuiqiError");
+    let errors = js_sys::JSON::parse(&envelope).ok().and_then(|v| js_sys::Reflect::get(&v, &"errors".into()).ok());
+    // Setting properties on a fresh Error object cannot fail.
+    let _ = js_sys::Reflect::set(&err, &"errors".into(), &errors.unwrap_or(JsValue::NULL));
+    let _ = js_sys::Reflect::set(&err, &"envelope".into(), &envelope.into());
+    err.into()
+}
+
+/// A profile given as JSON text or as an object (stringified).
+fn profile_text(v: &JsValue) -> Result<String, String> {
+    if let Some(s) = v.as_string() {
+        return Ok(s);
+    }
+    if v.is_undefined() || v.is_null() {
+        return Err(api::request_error("no profile given"));
+    }
+    match js_sys::JSON::stringify(v) {
+        Ok(s) => s.as_string().ok_or_else(|| api::request_error("the profile is not JSON-serialisable")),
+        Err(_) => Err(api::request_error("the profile is not JSON-serialisable")),
+    }
+}
+
+/// Policy files from a JS value: `undefined`/`null` (bundled set), one file's text, or an
+/// array of `{name, text}`.
+fn policy_files(v: &JsValue) -> Result<Vec<api::PolicyFile>, Vec<ErrorItem>> {
+    if v.is_undefined() || v.is_null() {
+        return Ok(Vec::new());
+    }
+    if let Some(text) = v.as_string() {
+        return Ok(vec![(single_file_name(&text), text)]);
+    }
+    let bad = || vec![ErrorItem::new("request", "policies: give a policy file's text or an array of {name, text}")];
+    if !js_sys::Array::is_array(v) {
+        return Err(bad());
+    }
+    let mut out = Vec::new();
+    for (i, item) in js_sys::Array::from(v).iter().enumerate() {
+        let get = |k: &str| js_sys::Reflect::get(&item, &k.into()).ok().and_then(|x| x.as_string());
+        match (get("name"), get("text")) {
+            (Some(n), Some(t)) => out.push((n, t)),
+            (None, Some(t)) => out.push((format!("policies-{}.json", i + 1), t)),
+            _ => return Err(bad()),
+        }
+    }
+    if out.is_empty() {
+        return Err(vec![ErrorItem::new("request", "policies: the array of files is empty")]);
+    }
+    Ok(out)
+}
+
+/// The name of a policy file given as bare text: JSON lines when it is not one JSON value.
+fn single_file_name(text: &str) -> String {
+    if serde_json::from_str::<serde::de::IgnoredAny>(text).is_err() && text.lines().filter(|l| !l.trim().is_empty()).count() > 1 {
+        "policies.jsonl".into()
+    } else {
+        "policies.json".into()
+    }
+}
+
+fn parse_json(text: &str) -> JsValue {
+    js_sys::JSON::parse(text).unwrap_or(JsValue::NULL)
+}
+
+/// A compiled policy set with its schema, ready to match enterprises.
+#[wasm_bindgen]
+pub struct Engine {
+    handle: api::Handle,
+}
+
+#[wasm_bindgen]
+impl Engine {
+    /// Builds an engine from policies (`undefined`: the bundled real policies; a policy
+    /// file's text; or `[{name, text}, …]`) and an optional schema JSON text (the
+    /// embedded schema when absent). Throws a `HuiqiError` listing every problem.
+    #[wasm_bindgen(constructor)]
+    pub fn new(
+        #[wasm_bindgen(unchecked_optional_param_type = "PolicySource | null")] policies: JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "string | null")] schema: Option<String>,
+    ) -> Result<Engine, JsValue> {
+        let files = policy_files(&policies).map_err(huiqi_error)?;
+        api::build(files, schema).map(|handle| Engine { handle }).map_err(huiqi_error)
+    }
+
+    /// Builds an engine from a set saved by [`Engine::serialize`].
+    #[wasm_bindgen(js_name = fromSerialized)]
+    pub fn from_serialized(serialized: &str, schema: Option<String>) -> Result<Engine, JsValue> {
+        let files = compiled::load(serialized).map_err(huiqi_error)?;
+        api::build(files, schema).map(|handle| Engine { handle }).map_err(huiqi_error)
+    }
+
+    /// The set in pre-parsed form (JSON text) for [`Engine::from_serialized`].
+    pub fn serialize(&self) -> Result<String, JsValue> {
+        compiled::save(self.handle.files()).map_err(huiqi_error)
+    }
+
+    /// Matches a profile (JSON text or object) on `asOf` (`YYYY-MM-DD`): every policy in
+    /// force with its verdict, score, benefit, unmet conditions, missing fields, and the
+    /// next questions. JSON text of an `Envelope<MatchResult>`.
+    #[wasm_bindgen(js_name = "match", unchecked_return_type = "EnvelopeJson<MatchResult>")]
+    pub fn match_profile(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "string | Profile")] profile: JsValue,
+        #[wasm_bindgen(js_name = asOf)] as_of: &str,
+        #[wasm_bindgen(unchecked_optional_param_type = "MatchOptions | null")] options: JsValue,
+    ) -> String {
+        let text = match profile_text(&profile) {
+            Ok(t) => t,
+            Err(e) => return e,
+        };
+        let (path, opts) = match match_options(&options) {
+            Ok(o) => o,
+            Err(e) => return e,
+        };
+        huiqi::ffi::match_json_opts(&self.handle.engine, &text, as_of, path, &opts)
+    }
+
+    /// [`Engine::match_profile`], parsed.
+    #[wasm_bindgen(js_name = matchObject, unchecked_return_type = "Envelope<MatchResult>")]
+    pub fn match_object(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "string | Profile")] profile: JsValue,
+        #[wasm_bindgen(js_name = asOf)] as_of: &str,
+        #[wasm_bindgen(unchecked_optional_param_type = "MatchOptions | null")] options: JsValue,
+    ) -> JsValue {
+        parse_json(&self.match_profile(profile, as_of, options))
+    }
+
+    /// Explains one policy for a profile: the explanation tree. JSON text of an
+    /// `Envelope<ExplainResult>`.
+    #[wasm_bindgen(unchecked_return_type = "EnvelopeJson<ExplainResult>")]
+    pub fn explain(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "string | Profile")] profile: JsValue,
+        #[wasm_bindgen(js_name = policyId)] policy_id: &str,
+        #[wasm_bindgen(js_name = asOf)] as_of: &str,
+    ) -> String {
+        match profile_text(&profile) {
+            Ok(t) => huiqi::ffi::explain_json(&self.handle.engine, &t, policy_id, as_of),
+            Err(e) => e,
+        }
+    }
+
+    /// [`Engine::explain`], parsed.
+    #[wasm_bindgen(js_name = explainObject, unchecked_return_type = "Envelope<ExplainResult>")]
+    pub fn explain_object(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "string | Profile")] profile: JsValue,
+        #[wasm_bindgen(js_name = policyId)] policy_id: &str,
+        #[wasm_bindgen(js_name = asOf)] as_of: &str,
+    ) -> JsValue {
+        parse_json(&self.explain(profile, policy_id, as_of))
+    }
+
+    /// The next questions worth asking (the match envelope's `next_questions`).
+    #[wasm_bindgen(js_name = nextQuestions, unchecked_return_type = "EnvelopeJson<NextQuestion[]>")]
+    pub fn next_questions(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "string | Profile")] profile: JsValue,
+        #[wasm_bindgen(js_name = asOf)] as_of: &str,
+    ) -> String {
+        match profile_text(&profile) {
+            Ok(t) => self.handle.next_questions(&t, as_of),
+            Err(e) => e,
+        }
+    }
+
+    /// Matches profiles given as JSON lines: one envelope line per non-empty input line.
+    #[wasm_bindgen(js_name = matchLines)]
+    pub fn match_lines(&self, jsonl: &str, #[wasm_bindgen(js_name = asOf)] as_of: &str) -> String {
+        huiqi::ffi::match_lines(&self.handle.engine, jsonl, as_of)
+    }
+
+    /// Checks one condition text against this set's schema, definitions and policies, as
+    /// the policy editor does while the officer types: every error with line, column and
+    /// hint, or what the condition refers to.
+    #[wasm_bindgen(js_name = checkCondition, unchecked_return_type = "EnvelopeJson<ConditionCheck>")]
+    pub fn check_condition(&self, text: &str) -> String {
+        self.handle.check_condition(text)
+    }
+
+    /// Checks a policy file (JSON text) in the context of this set: it may use the set's
+    /// definitions and policies, and replaces those it redefines.
+    #[wasm_bindgen(js_name = checkPolicy, unchecked_return_type = "EnvelopeJson<CheckSummary>")]
+    pub fn check_policy(&self, text: &str, name: Option<String>) -> String {
+        self.handle.check_policy_file(name.as_deref().unwrap_or("policy.json"), text)
+    }
+
+    /// Lint findings for the set.
+    #[wasm_bindgen(unchecked_return_type = "EnvelopeJson<LintFinding[]>")]
+    pub fn lint(&self) -> String {
+        self.handle.lint()
+    }
+
+    /// The policies of the set.
+    #[wasm_bindgen(unchecked_return_type = "EnvelopeJson<PolicyInfo[]>")]
+    pub fn policies(&self) -> String {
+        self.handle.policies()
+    }
+
+    /// The engine's schema as a form: grouped fields with labels and units.
+    #[wasm_bindgen(unchecked_return_type = "EnvelopeJson<SchemaInfo>")]
+    pub fn schema(&self) -> String {
+        api::success(schema_info::schema_info(self.handle.engine.schema()))
+    }
+
+    /// The policy files this engine was built from.
+    #[wasm_bindgen(js_name = policyFiles, unchecked_return_type = "PolicyFile[]")]
+    pub fn policy_files(&self) -> JsValue {
+        files_to_js(self.handle.files())
+    }
+
+    /// The schema JSON text this engine was built with (`undefined`: the embedded one).
+    #[wasm_bindgen(js_name = schemaJson)]
+    pub fn schema_json(&self) -> Option<String> {
+        self.handle.schema_json().map(str::to_string)
+    }
+
+    /// Shape of the compiled policy index.
+    #[wasm_bindgen(unchecked_return_type = "Record<string, number>")]
+    pub fn stats(&self) -> JsValue {
+        parse_json(&serde_json::to_string(&self.handle.engine.index_stats()).unwrap_or_default())
+    }
+}
+
+fn match_options(v: &JsValue) -> Result<(MatchPath, MatchOptions), String> {
+    let mut opts = MatchOptions::default();
+    let mut path = MatchPath::Index;
+    if v.is_undefined() || v.is_null() {
+        return Ok((path, opts));
+    }
+    let get = |k: &str| js_sys::Reflect::get(v, &k.into()).unwrap_or(JsValue::UNDEFINED);
+    match get("engine").as_string().as_deref() {
+        None | Some("index") => {}
+        Some("reference") => path = MatchPath::Reference,
+        Some(other) => return Err(api::request_error(format!("options.engine: {other:?} is neither \"index\" nor \"reference\""))),
+    }
+    let tags = get("tags");
+    if js_sys::Array::is_array(&tags) {
+        opts.tags = js_sys::Array::from(&tags).iter().filter_map(|t| t.as_string()).collect();
+    }
+    opts.recommend_undetermined = get("recommendUndetermined").as_bool().unwrap_or(false);
+    Ok((path, opts))
+}
+
+fn files_to_js(files: &[api::PolicyFile]) -> JsValue {
+    let out = js_sys::Array::new();
+    for (name, text) in files {
+        let o = js_sys::Object::new();
+        let _ = js_sys::Reflect::set(&o, &"name".into(), &name.into());
+        let _ = js_sys::Reflect::set(&o, &"text".into(), &text.into());
+        out.push(&o);
+    }
+    out.into()
+}
+
+/// Checks a policy set (`undefined`: the bundled one) against a schema: a summary, or every
+/// problem with file, policy, line, column and hint. Never throws.
+#[wasm_bindgen(unchecked_return_type = "EnvelopeJson<CheckSummary>")]
+pub fn check(
+    #[wasm_bindgen(unchecked_optional_param_type = "PolicySource | null")] policies: JsValue,
+    #[wasm_bindgen(unchecked_optional_param_type = "string | null")] schema: Option<String>,
+) -> String {
+    match policy_files(&policies) {
+        Ok(files) => huiqi::ffi::check_json(schema.as_deref(), &files),
+        Err(errors) => api::failure(errors),
+    }
+}
+
+/// A schema (JSON text; the embedded one when absent) as a form: fields grouped, with
+/// Chinese labels, types, units, enum values and code lists.
+#[wasm_bindgen(js_name = schemaInfo, unchecked_return_type = "EnvelopeJson<SchemaInfo>")]
+pub fn schema_info_json(schema: Option<String>) -> String {
+    let codes = match huiqi::code::CodeSystems::embedded() {
+        Ok(c) => c,
+        Err(e) => return api::failure(vec![ErrorItem::new("schema", e.to_string())]),
+    };
+    let parsed = match &schema {
+        Some(s) => huiqi::schema::Schema::from_json(s, codes),
+        None => huiqi::schema::Schema::embedded(),
+    };
+    match parsed {
+        Ok(s) => api::success(schema_info::schema_info(&s)),
+        Err(e) => api::failure(vec![ErrorItem::new("schema", e.to_string())]),
+    }
+}
+
+/// The bundled real policy files (name and JSON text).
+#[wasm_bindgen(js_name = bundledPolicies, unchecked_return_type = "PolicyFile[]")]
+pub fn bundled_policies() -> JsValue {
+    files_to_js(&api::bundled_files())
+}
+
+/// Version of the huiqi engine in this build.
+#[wasm_bindgen]
+pub fn version() -> String {
+    compiled::huiqi_version()
+}
+
+/// Panics on purpose: the tests use it to check that a panic is logged, throws a
+/// `RuntimeError` to the caller only, and leaves the module usable.
+#[wasm_bindgen(js_name = __panicForTests, skip_typescript)]
+#[allow(clippy::panic, reason = "the one deliberate panic, to test the panic path")]
+pub fn panic_for_tests() {
+    panic!("deliberate panic (huiqi-wasm panic-path test)");
+}

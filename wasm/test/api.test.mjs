@@ -1,0 +1,182 @@
+// The package's API: errors as envelopes or HuiqiError, the editor's diagnostics, the
+// schema form, the serialized set, the web build in Node, and the panic path.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import fs from "node:fs";
+import path from "node:path";
+import { huiqi, read, enterprises, PKG, AS_OF } from "./helpers.mjs";
+
+const engine = new huiqi.Engine();
+const sample = read(enterprises()[0]);
+
+test("match answers with the enterprise, the summary, policies and next questions", () => {
+  const env = engine.matchObject(JSON.parse(sample), AS_OF);
+  assert.equal(env.type, "success");
+  assert.match(env.result.enterprise, /济南泉智云图/);
+  const { eligible, undetermined, ineligible } = env.result.summary;
+  assert.equal(eligible + undetermined + ineligible, env.result.policies.length);
+  assert.ok(env.result.policies.some((p) => p.id === "hitech-eit-15pct-rate" && p.verdict === "eligible"));
+  assert.ok(env.result.next_questions.length > 0);
+  // A profile object and its JSON text give the same bytes.
+  assert.equal(engine.match(JSON.parse(sample), AS_OF), engine.match(JSON.stringify(JSON.parse(sample)), AS_OF));
+  const q = JSON.parse(engine.nextQuestions(sample, AS_OF));
+  assert.deepEqual(q.result, env.result.next_questions);
+});
+
+test("bad input is a failure envelope, never an exception", () => {
+  const cases = [
+    [() => engine.match("{", AS_OF), "profile"],
+    [() => engine.match("[]", AS_OF), "profile"],
+    [() => engine.match(sample, "2026-02-30"), "request"],
+    [() => engine.match(null, AS_OF), "request"],
+    [() => engine.match(sample, AS_OF, { engine: "fast" }), "request"],
+    [() => engine.explain(sample, "no-such-policy", AS_OF), "unknown_policy"],
+    [() => engine.explain("{\"registered_capital\": \"lots\"}", "hitech-certification", AS_OF), "profile"],
+    [() => engine.nextQuestions("{", AS_OF), "profile"],
+    [() => huiqi.check("{"), "policy"],
+    [() => huiqi.check([{ nope: 1 }]), "request"],
+    [() => huiqi.schemaInfo("{}"), "schema"],
+  ];
+  for (const [call, kind] of cases) {
+    const env = JSON.parse(call());
+    assert.equal(env.type, "failure", JSON.stringify(env));
+    assert.equal(env.errors[0].kind, kind, JSON.stringify(env));
+  }
+  const bad = JSON.parse(engine.match(JSON.stringify({ employees: { 2024: -3 } }), AS_OF));
+  assert.equal(bad.errors[0].path, "$.employees.2024");
+  const unknown = JSON.parse(engine.explain(sample, "hitech-certificaton", AS_OF));
+  assert.match(unknown.errors[0].hint, /hitech-certification/);
+});
+
+test("a policy set that does not compile throws a HuiqiError with every problem located", () => {
+  const doc = {
+    policies: [
+      {
+        id: "p1", title: "t", issuer: "i", doc_no: "d", year: 2024, level: "national",
+        condition: "注册资本 >= 500万\nand employes@fy1 >= 10", benefit: { kind: "fixed", amount: "10万" }, source: { document: "d" },
+      },
+    ],
+  };
+  assert.throws(
+    () => new huiqi.Engine([{ name: "mine.json", text: JSON.stringify(doc) }]),
+    (e) => {
+      assert.equal(e.name, "HuiqiError");
+      assert.equal(e.errors[0].origin, "mine.json");
+      assert.equal(e.errors[0].policy, "p1");
+      assert.equal(e.errors[0].line, 2);
+      assert.equal(e.errors[0].column, 5);
+      assert.match(e.errors[0].hint, /employees/);
+      assert.equal(JSON.parse(e.envelope).type, "failure");
+      assert.match(e.message, /mine\.json: p1: 2:5: /);
+      return true;
+    },
+  );
+  assert.throws(() => new huiqi.Engine("not json"), (e) => e.name === "HuiqiError" && e.errors[0].kind === "policy");
+  assert.throws(() => new huiqi.Engine(42), (e) => e.errors[0].kind === "request");
+  assert.throws(() => huiqi.Engine.fromSerialized("{}"), (e) => e.errors[0].kind === "compiled");
+  const check = JSON.parse(huiqi.check([{ name: "mine.json", text: JSON.stringify(doc) }]));
+  assert.equal(check.type, "failure");
+  assert.equal(check.errors[0].line, 2);
+});
+
+test("the editor's diagnostics: line, column, message and hint for one condition", () => {
+  const ok = JSON.parse(engine.checkCondition("注册资本 >= 500万 且 has(高新技术企业)"));
+  assert.equal(ok.type, "success");
+  assert.deepEqual(ok.result.names.sort(), ["注册资本"]);
+  const typo = JSON.parse(engine.checkCondition("注册资本 >= 500万\nand 研发费用@fy1 >= 100万\nand employes@fy1 >= 10"));
+  assert.equal(typo.type, "failure");
+  assert.deepEqual([typo.errors[0].line, typo.errors[0].column], [3, 5]);
+  assert.match(typo.errors[0].message, /employes/);
+  assert.match(typo.errors[0].hint, /employees/);
+  const unit = JSON.parse(engine.checkCondition("注册资本 >= 500"));
+  assert.match(unit.errors[0].message + unit.errors[0].hint, /万/);
+  const syntax = JSON.parse(engine.checkCondition("(注册资本 >= 500万"));
+  assert.equal(syntax.type, "failure");
+  assert.ok(syntax.errors[0].line >= 1 && syntax.errors[0].column >= 1);
+  const several = JSON.parse(engine.checkCondition("注册资本 >= 50人 and foo > 1 and bar"));
+  assert.ok(several.errors.length >= 3, JSON.stringify(several));
+  // Definitions and other policies of the set are in scope.
+  const policies = JSON.parse(engine.checkCondition("eligible(hitech-certification) and not eligible(small-low-profit-eit)"));
+  assert.deepEqual(policies.result.policies, ["hitech-certification", "small-low-profit-eit"]);
+  const nope = JSON.parse(engine.checkCondition("eligible(hitech-certificaton)"));
+  assert.equal(nope.type, "failure");
+});
+
+test("checkPolicy checks a whole policy file against the set, replacing the policy it redefines", () => {
+  const files = huiqi.bundledPolicies();
+  const hitech = files.find((f) => f.name === "hitech.json");
+  const ok = JSON.parse(engine.checkPolicy(hitech.text, "hitech.json"));
+  assert.equal(ok.type, "success", JSON.stringify(ok));
+  assert.ok(ok.result.ids.includes("hitech-certification"));
+  const broken = JSON.parse(engine.checkPolicy(hitech.text.replace("is_resident_enterprise", "is_resident"), "hitech.json"));
+  assert.equal(broken.type, "failure");
+  assert.equal(broken.errors[0].origin, "hitech.json");
+  assert.ok(broken.errors[0].line >= 1);
+});
+
+test("schemaInfo: grouped fields with Chinese labels and units, code lists", () => {
+  const info = JSON.parse(huiqi.schemaInfo()).result;
+  const fields = info.groups.flatMap((g) => g.fields);
+  assert.equal(fields.length, 57);
+  assert.ok(info.groups.length >= 8);
+  const capital = fields.find((f) => f.name === "registered_capital");
+  assert.deepEqual([capital.label, capital.unit, capital.type], ["注册资本", "万元", "decimal"]);
+  const credit = fields.find((f) => f.name === "tax_credit");
+  assert.ok(credit.per_year && credit.values.some((v) => v.code === "A"));
+  assert.ok(info.codes.find((c) => c.system === "region").codes.some((c) => c.label === "济南市"));
+  assert.deepEqual(JSON.parse(engine.schema()).result, info);
+});
+
+test("serialize / fromSerialized: same answers, format checked", () => {
+  const s = engine.serialize();
+  assert.equal(JSON.parse(s).format, "huiqi-preparsed-set");
+  const again = huiqi.Engine.fromSerialized(s);
+  for (const f of enterprises()) {
+    assert.equal(again.match(read(f), AS_OF), engine.match(read(f), AS_OF));
+  }
+  again.free();
+});
+
+test("lint, policies, stats, version, policyFiles", () => {
+  assert.equal(JSON.parse(engine.lint()).type, "success");
+  const policies = JSON.parse(engine.policies()).result;
+  assert.ok(policies.length >= 10 && policies.every((p) => p.id && p.title && p.condition));
+  assert.ok(engine.stats().predicates > 0);
+  assert.match(huiqi.version(), /^\d+\.\d+\.\d+/);
+  assert.deepEqual(engine.policyFiles(), huiqi.bundledPolicies());
+  assert.equal(engine.schemaJson(), undefined);
+});
+
+test("the web build loads in Node and gives the same bytes", async () => {
+  const web = await import(path.join(PKG, "web", "huiqi_wasm.js"));
+  await web.default({ module_or_path: fs.readFileSync(path.join(PKG, "web", "huiqi_wasm_bg.wasm")) });
+  const e = new web.Engine();
+  assert.equal(e.match(sample, AS_OF), engine.match(sample, AS_OF));
+  e.free();
+});
+
+test("a panic is logged, throws only to its caller, and the module goes on", () => {
+  const logged = [];
+  const original = console.error;
+  console.error = (...args) => logged.push(args.join(" "));
+  let thrown;
+  try {
+    huiqi.__panicForTests();
+  } catch (e) {
+    thrown = e;
+  } finally {
+    console.error = original;
+  }
+  assert.ok(thrown instanceof WebAssembly.RuntimeError, String(thrown));
+  assert.ok(logged.some((l) => l.includes("deliberate panic")), logged.join("\n"));
+  // The module is instantiated afresh: engines from before are refused with a clear error,
+  // new ones work.
+  assert.throws(() => engine.match(sample, AS_OF), /stale object|previous Wasm instance/);
+  engine.free(); // forgets the stale pointer; frees nothing in the new instance
+  const fresh = new huiqi.Engine();
+  const other = new huiqi.Engine();
+  assert.equal(JSON.parse(fresh.match(sample, AS_OF)).type, "success");
+  assert.equal(fresh.match(sample, AS_OF), other.match(sample, AS_OF));
+  fresh.free();
+  other.free();
+});
