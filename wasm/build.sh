@@ -59,6 +59,16 @@ cp "$WASM/npm/README.md" "$PKG/README.md"
 mkdir -p "$WASM/www"
 rm -rf "$WASM/www/pkg"
 cp -r "$PKG/web" "$WASM/www/pkg"
+# … and the synthetic sample enterprises from data/enterprises.
+rm -rf "$WASM/www/samples"
+mkdir -p "$WASM/www/samples"
+cp "$ROOT"/data/enterprises/*.json "$WASM/www/samples/"
+node -e '
+  const fs = require("fs"), dir = process.argv[1];
+  const list = fs.readdirSync(dir).filter((f) => f.endsWith(".json")).sort()
+    .map((file) => ({ file, name: JSON.parse(fs.readFileSync(dir + "/" + file, "utf8")).name ?? file }));
+  fs.writeFileSync(dir + "/index.json", JSON.stringify(list, null, 1));
+' "$WASM/www/samples"
 
 bytes=$(stat -c %s "$PKG/web/huiqi_wasm_bg.wasm")
 gz=$(gzip -9 -c "$PKG/web/huiqi_wasm_bg.wasm" | wc -c)
