@@ -3,7 +3,7 @@
 # TypeScript declarations, package.json, README) and copies the web build to wasm/www/pkg
 # for the demo page. Needs scripts/install-wasm-toolchain first (it writes the build's
 # environment). Prints the .wasm size, raw and gzipped, and writes it to pkg/size.json.
-#   wasm/build.sh            release build (opt-level z, LTO, wasm-opt -Oz)
+#   wasm/build.sh            release build (opt-level s, LTO, wasm-opt -Oz)
 #   WASM_OPT=0 wasm/build.sh skip wasm-opt (faster; bigger and slower .wasm)
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -16,7 +16,7 @@ ENV_FILE=$ROOT/target/wasm-toolchain.env
 export PATH="$HOME/.cargo/bin:$PATH"
 
 # Size profile for the wasm build only (the workspace's own profiles stay as they are).
-export CARGO_PROFILE_RELEASE_OPT_LEVEL=${CARGO_PROFILE_RELEASE_OPT_LEVEL:-z}
+export CARGO_PROFILE_RELEASE_OPT_LEVEL=${CARGO_PROFILE_RELEASE_OPT_LEVEL:-s}
 export CARGO_PROFILE_RELEASE_LTO=true
 export CARGO_PROFILE_RELEASE_CODEGEN_UNITS=1
 export CARGO_PROFILE_RELEASE_PANIC=abort

@@ -187,6 +187,31 @@ impl Handle {
         success(items)
     }
 
+    /// The verdict counts of a match (policies in force), through the index only: no
+    /// explanations, benefits or next questions. For live counts over large sets.
+    pub fn summary(&self, profile_json: &str, as_of: &str) -> String {
+        let date = match huiqi::date::Date::parse(as_of) {
+            Ok(d) => d,
+            Err(e) => return failure(vec![ErrorItem { path: Some("as_of".into()), ..ErrorItem::new("request", e.to_string()) }]),
+        };
+        let profile = match self.engine.profile_from_json(profile_json) {
+            Ok(p) => p,
+            Err(e) => return failure(ffi::profile_errors(&e)),
+        };
+        let mut summary = huiqi::outcome::Summary::default();
+        for (i, v) in self.engine.verdicts(&profile, date).into_iter().enumerate() {
+            if !self.engine.version_in_force(i, date) {
+                continue;
+            }
+            match v {
+                huiqi::outcome::Verdict::Eligible => summary.eligible += 1,
+                huiqi::outcome::Verdict::Undetermined => summary.undetermined += 1,
+                huiqi::outcome::Verdict::Ineligible => summary.ineligible += 1,
+            }
+        }
+        success(summary)
+    }
+
     /// The next questions of a match: the `next_questions` of the match envelope.
     pub fn next_questions(&self, profile_json: &str, as_of: &str) -> String {
         let date = match huiqi::date::Date::parse(as_of) {
@@ -318,6 +343,9 @@ mod tests {
         assert!(q.starts_with(r#"{"type":"success","result":[{"field":"#), "{q}");
         assert!(h.policies().contains("hitech-eit-15pct-rate"));
         assert!(h.lint().starts_with(r#"{"type":"success""#));
+        let m: serde_json::Value = serde_json::from_str(&ffi::match_json(&h.engine, &profile, "2026-06-30")).unwrap();
+        let s: serde_json::Value = serde_json::from_str(&h.summary(&profile, "2026-06-30")).unwrap();
+        assert_eq!(m["result"]["summary"], s["result"]);
         let bad = h.next_questions("{", "2026-06-30");
         assert!(bad.starts_with(r#"{"type":"failure""#), "{bad}");
     }

@@ -216,6 +216,20 @@ impl Engine {
         }
     }
 
+    /// The verdict counts only (policies in force), through the policy index: the fast
+    /// path for live counts over large sets. Equal to `match(...).result.summary`.
+    #[wasm_bindgen(unchecked_return_type = "EnvelopeJson<Summary>")]
+    pub fn summary(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "string | Profile")] profile: JsValue,
+        #[wasm_bindgen(js_name = asOf)] as_of: &str,
+    ) -> String {
+        match profile_text(&profile) {
+            Ok(t) => self.handle.summary(&t, as_of),
+            Err(e) => e,
+        }
+    }
+
     /// Matches profiles given as JSON lines: one envelope line per non-empty input line.
     #[wasm_bindgen(js_name = matchLines)]
     pub fn match_lines(&self, jsonl: &str, #[wasm_bindgen(js_name = asOf)] as_of: &str) -> String {
