@@ -133,14 +133,15 @@ impl Engine {
         api::build(files, schema).map(|handle| Engine { handle }).map_err(huiqi_error)
     }
 
-    /// Builds an engine from a set saved by [`Engine::serialize`].
+    /// Builds an engine from a set saved by `serialize()`.
     #[wasm_bindgen(js_name = fromSerialized)]
     pub fn from_serialized(serialized: &str, schema: Option<String>) -> Result<Engine, JsValue> {
         let files = compiled::load(serialized).map_err(huiqi_error)?;
         api::build(files, schema).map(|handle| Engine { handle }).map_err(huiqi_error)
     }
 
-    /// The set in pre-parsed form (JSON text) for [`Engine::from_serialized`].
+    /// The set in pre-parsed form (JSON text) for `Engine.fromSerialized`: conditions as
+    /// syntax trees where that is lossless. Loading it is not faster today (wasm/README.md).
     pub fn serialize(&self) -> Result<String, JsValue> {
         compiled::save(self.handle.files()).map_err(huiqi_error)
     }
@@ -166,7 +167,7 @@ impl Engine {
         huiqi::ffi::match_json_opts(&self.handle.engine, &text, as_of, path, &opts)
     }
 
-    /// [`Engine::match_profile`], parsed.
+    /// `match`, parsed: an `Envelope<MatchResult>` object.
     #[wasm_bindgen(js_name = matchObject, unchecked_return_type = "Envelope<MatchResult>")]
     pub fn match_object(
         &self,
@@ -192,7 +193,7 @@ impl Engine {
         }
     }
 
-    /// [`Engine::explain`], parsed.
+    /// `explain`, parsed: an `Envelope<ExplainResult>` object.
     #[wasm_bindgen(js_name = explainObject, unchecked_return_type = "Envelope<ExplainResult>")]
     pub fn explain_object(
         &self,

@@ -1,11 +1,12 @@
 //! The native side of the WASM benchmark (wasm/bench/bench.mjs): the same operations on the
 //! same files as the WASM build runs in Node, natively, so the two can be compared.
 //!
-//!   huiqi-wasm-bench POLICIES.jsonl ENTERPRISES.jsonl AS_OF [REPEAT]
+//!   huiqi-wasm-bench POLICIES.jsonl|bundled ENTERPRISES.jsonl AS_OF [REPEAT]
 //!
 //! Prints one JSON object: start-up (engine from the policy texts, and from the pre-parsed
 //! serialized set) and per-profile times of `match` (the full envelope) and `summary` (the
-//! index's verdicts only), in milliseconds, best of REPEAT (default 3) passes.
+//! index's verdicts only), in milliseconds, best of REPEAT (default 3) passes after a
+//! warm-up pass.
 
 use std::time::Instant;
 
@@ -16,20 +17,25 @@ fn ms(t: Instant) -> f64 {
 }
 
 fn best(repeat: usize, mut f: impl FnMut() -> f64) -> f64 {
+    f(); // warm-up, not counted
     (0..repeat.max(1)).map(|_| f()).fold(f64::INFINITY, f64::min)
 }
 
 fn run() -> Result<(), String> {
     let args: Vec<String> = std::env::args().collect();
     let [_, policies, enterprises, as_of, rest @ ..] = args.as_slice() else {
-        return Err("usage: huiqi-wasm-bench POLICIES.jsonl ENTERPRISES.jsonl AS_OF [REPEAT]".into());
+        return Err("usage: huiqi-wasm-bench POLICIES.jsonl|bundled ENTERPRISES.jsonl AS_OF [REPEAT]".into());
     };
     let repeat: usize = rest.first().and_then(|r| r.parse().ok()).unwrap_or(3);
-    let text = std::fs::read_to_string(policies).map_err(|e| format!("{policies}: {e}"))?;
     let profiles_text = std::fs::read_to_string(enterprises).map_err(|e| format!("{enterprises}: {e}"))?;
     let profiles: Vec<&str> = profiles_text.lines().filter(|l| !l.trim().is_empty()).collect();
-    let name = std::path::Path::new(policies).file_name().map_or("policies.jsonl".into(), |n| n.to_string_lossy().to_string());
-    let files = vec![(name, text)];
+    let files = if policies == "bundled" {
+        api::bundled_files()
+    } else {
+        let text = std::fs::read_to_string(policies).map_err(|e| format!("{policies}: {e}"))?;
+        let name = std::path::Path::new(policies).file_name().map_or("policies.jsonl".into(), |n| n.to_string_lossy().to_string());
+        vec![(name, text)]
+    };
     let errors = |e: Vec<huiqi::ffi::ErrorItem>| e.into_iter().map(|x| x.message).collect::<Vec<_>>().join("; ");
 
     let startup_text = best(repeat, || {
