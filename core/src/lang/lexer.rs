@@ -91,6 +91,20 @@ pub fn lex(src: &str) -> Result<Vec<Token>, Diagnostic> {
     let mut i = 0;
     while let Some(&(start, c)) = chars.get(i) {
         let next = chars.get(i + 1).map(|(_, c)| *c);
+        // Inside `eligible(…)` a policy id is one token, even where it looks like a
+        // number with a unit (`hitech-eit-15pct-rate`).
+        let in_policy_id =
+            matches!(out.as_slice(), [.., Token { tok: Tok::Ident(f), .. }, Token { tok: Tok::LParen, .. }] if f == "eligible");
+        if in_policy_id && (c.is_ascii_alphanumeric() || c == '_' || c == '-') {
+            let mut j = i;
+            while chars.get(j).is_some_and(|(_, c)| c.is_ascii_alphanumeric() || *c == '_' || *c == '-') {
+                j += 1;
+            }
+            let end = chars.get(j).map_or(src.len(), |(b, _)| *b);
+            out.push(Token { tok: Tok::Ident(src.get(start..end).unwrap_or_default().to_string()), span: Span::new(start, end) });
+            i = j;
+            continue;
+        }
         let single = |tok: Tok, len: usize| Token { tok, span: Span::new(start, end_of(i + len)) };
         match c {
             c if c.is_whitespace() => {
@@ -392,6 +406,12 @@ mod tests {
     fn regex_only_after_matches() {
         assert_eq!(toks("a / b")[1], Tok::Slash);
         assert_eq!(toks("s matches /芯片|a\\/b/")[2], Tok::Regex("芯片|a/b".into()));
+    }
+
+    #[test]
+    fn policy_ids_in_eligible_are_one_token() {
+        assert_eq!(toks("eligible(hitech-eit-15pct-rate)")[2], Tok::Ident("hitech-eit-15pct-rate".into()));
+        assert_eq!(toks("x >= 15万")[2], Tok::Number { digits: "15".into(), unit: LitUnit::Wan });
     }
 
     #[test]
