@@ -397,7 +397,9 @@ impl EnterpriseStore {
         }
         let mut all = RoaringBitmap::new();
         all.insert_range(0..self.rows);
-        Ok(Prepared { as_of, all, truth, unknown })
+        // The false set of each predicate, once, so a query never subtracts.
+        let falsy: Vec<RoaringBitmap> = truth.iter().zip(&unknown).map(|(t, u)| &(&all - t) - u).collect();
+        Ok(Prepared { as_of, all, truth, unknown, falsy })
     }
 }
 
@@ -436,23 +438,21 @@ pub struct Prepared {
     all: RoaringBitmap,
     truth: Vec<RoaringBitmap>,
     unknown: Vec<RoaringBitmap>,
+    falsy: Vec<RoaringBitmap>,
 }
 
 impl Prepared {
-    /// Bytes of the predicate bitmaps.
+    /// Bytes of the predicate bitmaps (true, unknown and false sets).
     pub fn bitmap_bytes(&self) -> usize {
-        self.truth.iter().chain(&self.unknown).map(RoaringBitmap::serialized_size).sum()
+        self.truth.iter().chain(&self.unknown).chain(&self.falsy).map(RoaringBitmap::serialized_size).sum()
     }
 
     fn lit(&self, p: u32, neg: bool) -> TriSet {
-        let empty = RoaringBitmap::new();
-        let t = self.truth.get(p as usize).unwrap_or(&empty);
-        let u = self.unknown.get(p as usize).unwrap_or(&empty);
-        let f = &(&self.all - t) - u;
+        let (Some(t), Some(f)) = (self.truth.get(p as usize), self.falsy.get(p as usize)) else { return TriSet::default() };
         if neg {
-            TriSet { t: f, f: t.clone() }
+            TriSet { t: f.clone(), f: t.clone() }
         } else {
-            TriSet { t: t.clone(), f }
+            TriSet { t: t.clone(), f: f.clone() }
         }
     }
 
@@ -475,19 +475,20 @@ impl Prepared {
                 let mut acc: Option<TriSet> = None;
                 for x in xs {
                     let s = self.eval(x, results);
-                    acc = Some(match acc {
-                        None => s,
-                        Some(a) if is_and => TriSet { t: a.t & s.t, f: a.f | s.f },
-                        Some(a) => TriSet { t: a.t | s.t, f: a.f & s.f },
-                    });
-                }
-                acc.unwrap_or_else(|| {
-                    if is_and {
-                        TriSet { t: self.all.clone(), f: RoaringBitmap::new() }
-                    } else {
-                        TriSet { t: RoaringBitmap::new(), f: self.all.clone() }
+                    match acc.as_mut() {
+                        None => acc = Some(s),
+                        // In place: no intermediate bitmaps are materialised.
+                        Some(a) if is_and => {
+                            a.t &= &s.t;
+                            a.f |= &s.f;
+                        }
+                        Some(a) => {
+                            a.t |= &s.t;
+                            a.f &= &s.f;
+                        }
                     }
-                })
+                }
+                acc.unwrap_or_else(|| if is_and { TriSet { t: self.all.clone(), f: RoaringBitmap::new() } } else { TriSet { t: RoaringBitmap::new(), f: self.all.clone() } })
             }
             Program::AtLeast(k, xs) => {
                 // trues[j] = enterprises with at least j true children (likewise falses).
