@@ -488,7 +488,13 @@ impl Prepared {
                         }
                     }
                 }
-                acc.unwrap_or_else(|| if is_and { TriSet { t: self.all.clone(), f: RoaringBitmap::new() } } else { TriSet { t: RoaringBitmap::new(), f: self.all.clone() } })
+                acc.unwrap_or_else(|| {
+                    if is_and {
+                        TriSet { t: self.all.clone(), f: RoaringBitmap::new() }
+                    } else {
+                        TriSet { t: RoaringBitmap::new(), f: self.all.clone() }
+                    }
+                })
             }
             Program::AtLeast(k, xs) => {
                 // trues[j] = enterprises with at least j true children (likewise falses).
