@@ -15,7 +15,7 @@ use std::collections::BTreeSet;
 
 use rust_decimal::Decimal;
 
-use crate::check::{Agg, ArithOp, Const, GrantKind, Node, NodeKind, SinceUnit, Ty, YearRef};
+use crate::check::{Agg, ArithOp, Const, GrantKind, Node, NodeKind, SinceUnit, YearRef};
 use crate::date::{Date, Duration};
 use crate::lang::ast::ContainsMode;
 use crate::policy::PolicySet;
@@ -191,8 +191,7 @@ impl<'a> Evaluator<'a> {
         r
     }
 
-    fn scalar(&self, field: FieldId, s: &'a Scalar) -> V<'a> {
-        let _ = field;
+    fn scalar(s: &'a Scalar) -> V<'a> {
         match s {
             Scalar::Bool(b) => V::Bool(*b),
             Scalar::Num(n) => V::Num(*n),
@@ -208,8 +207,8 @@ impl<'a> Evaluator<'a> {
         let profile: &'a Profile = self.profile;
         match (profile.get(field), year) {
             (None, _) => Err(Unknown::field(field)),
-            (Some(Value::Yearly(m)), Some(y)) => m.get(&self.year(y)).map(|s| self.scalar(field, s)).ok_or_else(|| Unknown::field(field)),
-            (Some(Value::Scalar(s)), _) => Ok(self.scalar(field, s)),
+            (Some(Value::Yearly(m)), Some(y)) => m.get(&self.year(y)).map(Self::scalar).ok_or_else(|| Unknown::field(field)),
+            (Some(Value::Scalar(s)), _) => Ok(Self::scalar(s)),
             (Some(Value::Tags(t)), _) => Ok(V::Tags(t)),
             (Some(Value::Qualifications(q)), _) => Ok(V::Quals(q)),
             (Some(Value::Yearly(_)), None) => Err(Unknown::field(field)),
@@ -641,9 +640,4 @@ pub fn compare(a: &V<'_>, b: &V<'_>) -> Option<Ordering> {
         (V::Year(x), V::Year(y)) => x.cmp(y),
         _ => return None,
     })
-}
-
-/// The type of a checked node, re-exported for explanation formatting.
-pub fn node_ty(n: &Node) -> Ty {
-    n.ty
 }

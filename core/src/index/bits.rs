@@ -63,30 +63,20 @@ impl Bits {
 
     /// Indices of set bits below `len`, ascending.
     pub fn ones(&self, len: usize) -> impl Iterator<Item = u32> + '_ {
-        self.words
-            .iter()
-            .enumerate()
-            .flat_map(move |(wi, &w)| {
-                let mut w = w;
-                std::iter::from_fn(move || {
-                    if w == 0 {
-                        return None;
-                    }
-                    let b = w.trailing_zeros();
-                    w &= w - 1;
-                    Some((wi as u32) * 64 + b)
-                })
-            })
-            .take_while(move |i| (*i as usize) < len)
+        self.indices(false, len)
     }
 
     /// Indices of clear bits below `len`, ascending.
     pub fn zeros(&self, len: usize) -> impl Iterator<Item = u32> + '_ {
+        self.indices(true, len)
+    }
+
+    fn indices(&self, invert: bool, len: usize) -> impl Iterator<Item = u32> + '_ {
         self.words
             .iter()
             .enumerate()
             .flat_map(move |(wi, &w)| {
-                let mut w = !w;
+                let mut w = if invert { !w } else { w };
                 std::iter::from_fn(move || {
                     if w == 0 {
                         return None;

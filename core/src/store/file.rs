@@ -334,7 +334,7 @@ impl EnterpriseStore {
         let rows = r.u32("row count")?;
         let ids: Vec<String> = (0..rows).map(|_| r.str("enterprise id")).collect::<Result<_, _>>()?;
         let mut columns = Vec::with_capacity(nf);
-        for (f, field) in fields.iter().enumerate() {
+        for field in &fields {
             let what = format!("column {field}");
             let col = match r.u8(&what)? {
                 1 => Column::Scalar(r.scalars(&what, rows)?),
@@ -388,7 +388,6 @@ impl EnterpriseStore {
                 }
                 t => return Err(StoreFileError::Corrupt(format!("{what}: unknown column kind {t}"))),
             };
-            let _ = f;
             columns.push(col);
         }
         if r.pos != payload.len() {

@@ -205,10 +205,7 @@ impl<'s> StoreBuilder<'s> {
             .map(|f| match &f.ty {
                 FieldType::Tags => Column::Tags { known: RoaringBitmap::new(), tags: BTreeMap::new() },
                 FieldType::Qualifications => Column::Quals { known: RoaringBitmap::new(), rows: Vec::new() },
-                ty if f.per_year => {
-                    let _ = ty;
-                    Column::Yearly(BTreeMap::new())
-                }
+                _ if f.per_year => Column::Yearly(BTreeMap::new()),
                 ty => Column::Scalar(Scalars::new(ty)),
             })
             .collect();
