@@ -59,6 +59,10 @@ cp "$WASM/npm/README.md" "$PKG/README.md"
 mkdir -p "$WASM/www"
 rm -rf "$WASM/www/pkg"
 cp -r "$PKG/web" "$WASM/www/pkg"
+# … the bundled policies saved natively with their syntax trees (the page starts from it) …
+echo "==> huiqi compile: the bundled set saved for the page (www/policies.hqset)"
+(cd "$ROOT" && cargo build --release -q -p huiqi-cli)
+"$ROOT/target/release/huiqi" compile --out "$WASM/www/policies.hqset"
 # … and the synthetic sample enterprises from data/enterprises.
 rm -rf "$WASM/www/samples"
 mkdir -p "$WASM/www/samples"

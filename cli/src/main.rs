@@ -32,7 +32,8 @@ struct Cli {
 
 #[derive(clap::Args, Clone)]
 struct SetArgs {
-    /// Folder (or file) of policy JSON files; default: the bundled real policies.
+    /// Folder (or file) of policy JSON files, or a saved set (`huiqi compile`); default:
+    /// the bundled real policies.
     #[arg(long, value_name = "DIR")]
     policies: Option<PathBuf>,
     /// Schema JSON file replacing the bundled enterprise schema.
@@ -58,6 +59,15 @@ enum Command {
     Check {
         #[command(flatten)]
         set: SetArgs,
+    },
+    /// Check a policy set and save it with the syntax tree of every text: a saved set
+    /// starts an engine without parsing (--policies accepts it; the WASM page loads one).
+    Compile {
+        #[command(flatten)]
+        set: SetArgs,
+        /// Where to write the saved set (conventionally FILE.hqset).
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
     },
     /// Which policies does an enterprise qualify for, almost qualify for, and what is missing.
     Match {
@@ -295,13 +305,27 @@ fn policy_sources(path: &Path) -> Result<Vec<(String, String)>, Fail> {
     files.iter().map(|f| Ok((f.display().to_string(), read(f)?))).collect()
 }
 
-fn load_set(args: &SetArgs) -> Result<Result<PolicySet, huiqi::policy::PolicySetError>, Fail> {
-    let schema = Arc::new(load_schema(args.schema.as_deref())?);
-    let sources = match &args.policies {
+fn is_saved_set(path: &Path) -> bool {
+    use std::io::Read;
+    let mut magic = [0u8; 8];
+    path.is_file() && std::fs::File::open(path).and_then(|mut f| f.read_exact(&mut magic)).is_ok() && &magic == huiqi::saved::MAGIC
+}
+
+fn set_sources(args: &SetArgs) -> Result<Vec<(String, String)>, Fail> {
+    Ok(match &args.policies {
         Some(p) => policy_sources(p)?,
         None => huiqi::policy::EMBEDDED_POLICIES.iter().map(|(n, t)| (format!("(bundled) {n}"), (*t).to_string())).collect(),
-    };
-    Ok(PolicySet::compile(schema, &sources))
+    })
+}
+
+fn load_set(args: &SetArgs) -> Result<Result<PolicySet, huiqi::policy::PolicySetError>, Fail> {
+    let schema = Arc::new(load_schema(args.schema.as_deref())?);
+    if let Some(p) = args.policies.as_deref().filter(|p| is_saved_set(p)) {
+        let bytes = std::fs::read(p).map_err(|e| Fail(format!("cannot read {}: {e}", p.display()), 2))?;
+        let saved = huiqi::saved::read(&bytes).map_err(|e| Fail(format!("{}: {e}", p.display()), 2))?;
+        return Ok(saved.compile(schema).map(|(set, _)| set));
+    }
+    Ok(PolicySet::compile(schema, &set_sources(args)?))
 }
 
 fn engine(args: &SetArgs) -> Result<Engine, Fail> {
@@ -550,6 +574,27 @@ fn run(cli: Cli) -> Result<ExitCode, Fail> {
                 Ok(ExitCode::from(1))
             }
         },
+        Command::Compile { set, out: path } => {
+            let schema = Arc::new(load_schema(set.schema.as_deref())?);
+            match huiqi::saved::save(schema, &set_sources(&set)?) {
+                Ok((s, bytes)) => {
+                    std::fs::write(&path, &bytes).map_err(|e| Fail(format!("cannot write {}: {e}", path.display()), 2))?;
+                    writeln!(
+                        out,
+                        "saved {} policies and {} definitions/derived fields to {} ({} bytes)",
+                        s.policies.len(),
+                        s.definitions.len(),
+                        path.display(),
+                        bytes.len()
+                    )?;
+                    Ok(ExitCode::SUCCESS)
+                }
+                Err(e) => {
+                    write!(out, "{}", render_policy_errors(&e))?;
+                    Ok(ExitCode::from(1))
+                }
+            }
+        }
         Command::Lint { set, enterprises, as_of: date, json } => {
             let engine = engine(&set)?;
             let reach: Option<Vec<(u64, u64)>> = match enterprises {

@@ -151,18 +151,42 @@ pub fn explain_json(engine: &Engine, profile_json: &str, policy_id: &str, as_of:
 /// Builds an engine from an optional schema (JSON text; the embedded one when `None`) and
 /// policy files as (origin, JSON text) pairs (the embedded real policies when empty).
 pub fn build_engine(schema_json: Option<&str>, policy_files: &[(String, String)]) -> Result<Engine, Vec<ErrorItem>> {
+    Engine::from_sources(schema_of(schema_json)?, &files_or_bundled(policy_files)).map_err(|e| engine_errors(&e))
+}
+
+fn schema_of(schema_json: Option<&str>) -> Result<std::sync::Arc<crate::schema::Schema>, Vec<ErrorItem>> {
     let codes = crate::code::CodeSystems::embedded().map_err(|e| vec![ErrorItem::new("schema", e.to_string())])?;
-    let schema = match schema_json {
+    match schema_json {
         Some(s) => crate::schema::Schema::from_json(s, codes),
         None => crate::schema::Schema::from_json(include_str!("../../data/schema/enterprise.json"), codes),
     }
-    .map_err(|e| vec![ErrorItem::new("schema", e.to_string())])?;
-    let files: Vec<(String, String)> = if policy_files.is_empty() {
+    .map(std::sync::Arc::new)
+    .map_err(|e| vec![ErrorItem::new("schema", e.to_string())])
+}
+
+fn files_or_bundled(policy_files: &[(String, String)]) -> Vec<(String, String)> {
+    if policy_files.is_empty() {
         crate::policy::EMBEDDED_POLICIES.iter().map(|(n, t)| ((*n).to_string(), (*t).to_string())).collect()
     } else {
         policy_files.to_vec()
-    };
-    Engine::from_sources(std::sync::Arc::new(schema), &files).map_err(|e| engine_errors(&e))
+    }
+}
+
+/// Checks policy files (the embedded ones when empty) and saves them with their syntax
+/// trees ([`crate::saved`]).
+pub fn save_set(schema_json: Option<&str>, policy_files: &[(String, String)]) -> Result<Vec<u8>, Vec<ErrorItem>> {
+    crate::saved::save(schema_of(schema_json)?, &files_or_bundled(policy_files)).map(|(_, bytes)| bytes).map_err(|e| policy_errors(&e))
+}
+
+/// Policy files as (origin, JSON text) pairs.
+pub type PolicyFiles = Vec<(String, String)>;
+
+/// Builds an engine from a saved set; also gives back the set's policy files.
+pub fn build_engine_saved(schema_json: Option<&str>, saved: &[u8]) -> Result<(Engine, PolicyFiles), Vec<ErrorItem>> {
+    let read = crate::saved::read(saved).map_err(|e| vec![ErrorItem::new("compiled", e.to_string())])?;
+    let files = read.files.clone();
+    let (set, _) = read.compile(schema_of(schema_json)?).map_err(|e| policy_errors(&e))?;
+    Ok((Engine::from_set(set), files))
 }
 
 /// Summary of a checked policy set.

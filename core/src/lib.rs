@@ -31,6 +31,7 @@ pub mod lint;
 pub mod outcome;
 pub mod policy;
 pub mod profile;
+pub mod saved;
 pub mod schema;
 pub mod store;
 mod suggest;

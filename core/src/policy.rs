@@ -19,6 +19,7 @@ use serde::{Deserialize, Serialize};
 use crate::check::{referenced_names, referenced_policies, Checker, Node, Scope, Ty};
 use crate::date::Date;
 use crate::lang::{self, Diagnostic, Expr, Span};
+use crate::saved::Trees;
 use crate::schema::Schema;
 use crate::units::Dim;
 
@@ -64,10 +65,22 @@ pub struct SourceRef {
 
 /// A condition as text (officers) or as a syntax tree (platforms).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(untagged)]
+#[serde(untagged, try_from = "serde_json::Value")]
 pub enum ConditionSpec {
     Text(String),
     Tree(Expr),
+}
+
+/// Read by hand rather than by serde's untagged enum, which buffers the whole tree first.
+impl TryFrom<serde_json::Value> for ConditionSpec {
+    type Error = String;
+    fn try_from(v: serde_json::Value) -> Result<ConditionSpec, String> {
+        match v {
+            serde_json::Value::String(s) => Ok(ConditionSpec::Text(s)),
+            v @ serde_json::Value::Object(_) => lang::json::expr_from_json(&v).map(ConditionSpec::Tree).map_err(|e| e.to_string()),
+            _ => Err("a condition is a text or a syntax tree (a JSON object)".into()),
+        }
+    }
 }
 
 /// One tier of a tiered benefit.
@@ -80,7 +93,7 @@ pub struct TierSpec {
 
 /// How much a policy pays, as written.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields, try_from = "RawBenefit")]
 pub enum BenefitSpec {
     Fixed {
         amount: String,
@@ -111,6 +124,70 @@ pub enum BenefitSpec {
     None {
         description: String,
     },
+}
+
+/// A benefit as read, before its kind picks the fields it may have. serde's internally
+/// tagged reader would buffer the object through its private `Content` type (slower, and
+/// much bigger in WebAssembly); this flat struct reads straight from the text.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawBenefit {
+    kind: String,
+    amount: Option<String>,
+    count: Option<String>,
+    cap: Option<String>,
+    rate: Option<String>,
+    base: Option<String>,
+    tiers: Option<Vec<TierSpec>>,
+    description: Option<String>,
+}
+
+impl TryFrom<RawBenefit> for BenefitSpec {
+    type Error = String;
+    fn try_from(r: RawBenefit) -> Result<BenefitSpec, String> {
+        let kind = r.kind.as_str();
+        let present = [
+            ("amount", r.amount.is_some()),
+            ("count", r.count.is_some()),
+            ("cap", r.cap.is_some()),
+            ("rate", r.rate.is_some()),
+            ("base", r.base.is_some()),
+            ("tiers", r.tiers.is_some()),
+        ];
+        let allowed: &[&str] = match kind {
+            "fixed" => &["amount"],
+            "per_unit" => &["amount", "count", "cap"],
+            "rate" => &["rate", "base", "cap"],
+            "tiers" => &["tiers"],
+            "none" => &[],
+            other => {
+                let kinds = ["fixed", "per_unit", "rate", "tiers", "none"];
+                let hint = crate::suggest::closest(other, kinds).map(|n| format!(" (did you mean {n:?}?)")).unwrap_or_default();
+                return Err(format!("unknown benefit kind {other:?}{hint}; expected one of {}", kinds.join(", ")));
+            }
+        };
+        if let Some((field, _)) = present.iter().find(|(f, there)| *there && !allowed.contains(f)) {
+            return Err(format!("a benefit of kind {kind:?} has no field {field:?}; its fields are {}", allowed.join(", ")));
+        }
+        let need = |v: Option<String>, field: &str| v.ok_or_else(|| format!("a benefit of kind {kind:?} needs {field:?}"));
+        Ok(match kind {
+            "fixed" => BenefitSpec::Fixed { amount: need(r.amount, "amount")?, description: r.description },
+            "per_unit" => BenefitSpec::PerUnit {
+                amount: need(r.amount, "amount")?,
+                count: need(r.count, "count")?,
+                cap: r.cap,
+                description: r.description,
+            },
+            "rate" => {
+                BenefitSpec::Rate { rate: need(r.rate, "rate")?, base: need(r.base, "base")?, cap: r.cap, description: r.description }
+            }
+            "tiers" => BenefitSpec::Tiers {
+                tiers: r.tiers.ok_or_else(|| format!("a benefit of kind {kind:?} needs \"tiers\""))?,
+                description: r.description,
+            },
+            _ => BenefitSpec::None { description: need(r.description, "description")? },
+        })
+    }
 }
 
 /// A policy as written in a policy file.
@@ -164,6 +241,76 @@ struct PolicyFile {
     definitions: BTreeMap<String, String>,
     #[serde(default)]
     policies: Vec<PolicyDoc>,
+}
+
+impl PolicyFile {
+    fn of(policies: Vec<PolicyDoc>) -> PolicyFile {
+        PolicyFile { _comment: None, definitions: BTreeMap::new(), policies }
+    }
+}
+
+/// Which of the three file shapes an object is, read without keeping anything.
+#[derive(Deserialize)]
+struct FileShape {
+    #[serde(default)]
+    policies: Option<serde::de::IgnoredAny>,
+    #[serde(default)]
+    definitions: Option<serde::de::IgnoredAny>,
+}
+
+/// Reads one policy file straight from its text (no `serde_json::Value` in between): a file
+/// `{definitions, policies}`, one policy object, an array of policies, or — for `.jsonl` —
+/// one policy per line, where each bad line is reported with its line number.
+fn read_policy_file(origin: &str, text: &str, problems: &mut Vec<PolicyProblem>) -> Vec<PolicyFile> {
+    fn read(text: &str) -> Result<PolicyFile, serde_json::Error> {
+        if text.trim_start().starts_with('[') {
+            return serde_json::from_str::<Vec<PolicyDoc>>(text).map(PolicyFile::of);
+        }
+        match serde_json::from_str::<FileShape>(text) {
+            Err(e) if !e.is_data() => Err(e),
+            Ok(shape) if shape.policies.is_some() || shape.definitions.is_some() => serde_json::from_str::<PolicyFile>(text),
+            _ => serde_json::from_str::<PolicyDoc>(text).map(|p| PolicyFile::of(vec![p])),
+        }
+    }
+    let problem = |e: serde_json::Error, line: usize| {
+        let (message, hint) = if e.is_data() {
+            (
+                format!("not a policy file: {e}"),
+                Some("a file holds {\"definitions\": {…}, \"policies\": [ … ]}, one policy object, or an array of policies".into()),
+            )
+        } else {
+            (format!("not valid JSON: {e}"), None)
+        };
+        PolicyProblem {
+            origin: origin.to_string(),
+            policy: None,
+            location: "file".into(),
+            line: Some(line),
+            column: Some(e.column()),
+            message,
+            hint,
+            rendered: None,
+        }
+    };
+    match read(text) {
+        Ok(f) => vec![f],
+        // JSON lines: one policy per line (what `huiqi gen policies` writes).
+        Err(e) if e.is_syntax() && origin.ends_with(".jsonl") => {
+            let mut docs = Vec::new();
+            for (n, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
+                match serde_json::from_str::<PolicyDoc>(line) {
+                    Ok(p) => docs.push(p),
+                    Err(e) => problems.push(problem(e, n + 1)),
+                }
+            }
+            vec![PolicyFile::of(docs)]
+        }
+        Err(e) => {
+            let line = e.line();
+            problems.push(problem(e, line));
+            Vec::new()
+        }
+    }
 }
 
 /// One problem in a policy set.
@@ -350,6 +497,12 @@ impl PolicySet {
 
     /// Parses and checks policy files given as (origin, JSON text) pairs.
     pub fn compile(schema: Arc<Schema>, sources: &[(String, String)]) -> Result<PolicySet, PolicySetError> {
+        Self::compile_with(schema, sources, &mut Trees::default())
+    }
+
+    /// [`PolicySet::compile`], taking the syntax tree of each text from `trees` (a saved
+    /// set's, or the parser's) and recording them when asked.
+    pub(crate) fn compile_with(schema: Arc<Schema>, sources: &[(String, String)], trees: &mut Trees) -> Result<PolicySet, PolicySetError> {
         let mut problems = Problems { list: Vec::new() };
         // 1. Read the files.
         let mut docs: Vec<(String, PolicyDoc)> = Vec::new();
@@ -367,74 +520,13 @@ impl PolicySet {
             }
         }
         for (origin, text) in sources {
-            let value: serde_json::Value = match serde_json::from_str(text) {
-                Ok(v) => v,
-                // JSON lines: one policy per line (what `huiqi gen policies` writes).
-                Err(_) if origin.ends_with(".jsonl") => {
-                    let mut items = Vec::new();
-                    for (n, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
-                        match serde_json::from_str::<serde_json::Value>(line) {
-                            Ok(v) => items.push(v),
-                            Err(e) => problems.list.push(PolicyProblem {
-                                origin: origin.clone(),
-                                policy: None,
-                                location: "file".into(),
-                                line: Some(n + 1),
-                                column: Some(e.column()),
-                                message: format!("not valid JSON: {e}"),
-                                hint: None,
-                                rendered: None,
-                            }),
-                        }
-                    }
-                    serde_json::Value::Array(items)
+            for f in read_policy_file(origin, text, &mut problems.list) {
+                for (name, t) in f.definitions {
+                    raw_defs.push((origin.clone(), name, None, t, false));
                 }
-                Err(e) => {
-                    problems.list.push(PolicyProblem {
-                        origin: origin.clone(),
-                        policy: None,
-                        location: "file".into(),
-                        line: Some(e.line()),
-                        column: Some(e.column()),
-                        message: format!("not valid JSON: {e}"),
-                        hint: None,
-                        rendered: None,
-                    });
-                    continue;
+                for p in f.policies {
+                    docs.push((origin.clone(), p));
                 }
-            };
-            // A file is {definitions, policies}, a single policy object, or an array of them.
-            let file = if value.get("policies").is_some() || value.get("definitions").is_some() {
-                serde_json::from_value::<PolicyFile>(value)
-            } else if value.is_array() {
-                serde_json::from_value::<Vec<PolicyDoc>>(value).map(|policies| PolicyFile {
-                    _comment: None,
-                    definitions: BTreeMap::new(),
-                    policies,
-                })
-            } else {
-                serde_json::from_value::<PolicyDoc>(value).map(|p| PolicyFile {
-                    _comment: None,
-                    definitions: BTreeMap::new(),
-                    policies: vec![p],
-                })
-            };
-            match file {
-                Ok(f) => {
-                    for (name, t) in f.definitions {
-                        raw_defs.push((origin.clone(), name, None, t, false));
-                    }
-                    for p in f.policies {
-                        docs.push((origin.clone(), p));
-                    }
-                }
-                Err(e) => problems.plain(
-                    origin,
-                    None,
-                    "file",
-                    format!("not a policy file: {e}"),
-                    Some("a file holds {\"definitions\": {…}, \"policies\": [ … ]}, one policy object, or an array of policies".into()),
-                ),
             }
         }
 
@@ -469,7 +561,7 @@ impl PolicySet {
             if let Some(l) = label {
                 def_names.insert(l.clone(), i);
             }
-            match lang::parse(text) {
+            match trees.parse(text) {
                 Ok(e) => parsed_defs.push(Some(e)),
                 Err(d) => {
                     problems.diag(origin, None, &format!("definitions.{name}"), text, &d);
@@ -552,13 +644,25 @@ impl PolicySet {
             }
         }
 
-        // 4. Policies.
+        // 4. Policies. Each condition is parsed once (its tree also gives the dependencies).
         let mut policies = Vec::new();
+        let mut conditions: Vec<Option<Expr>> = Vec::with_capacity(docs.len());
         for (origin, doc) in &docs {
             let pid = Some(doc.id.as_str());
-            if let Some(p) = Self::compile_policy(&schema, &scope, origin, doc, &mut problems) {
+            let (text, expr) = match &doc.condition {
+                ConditionSpec::Text(t) => match trees.parse(t) {
+                    Ok(e) => (t.clone(), Some(e)),
+                    Err(d) => {
+                        problems.diag(origin, pid, "condition", t, &d);
+                        (t.clone(), None)
+                    }
+                },
+                ConditionSpec::Tree(e) => (lang::print(e), Some(e.clone())),
+            };
+            if let Some(p) = Self::compile_policy(&schema, &scope, origin, doc, text, expr.as_ref(), trees, &mut problems) {
                 policies.push(p);
             }
+            conditions.push(expr);
             if let Some(next) = &doc.superseded_by {
                 if !by_id.contains_key(next) || next == &doc.id {
                     let near = crate::suggest::closest(next, by_id.keys().map(String::as_str));
@@ -586,13 +690,9 @@ impl PolicySet {
         // 5. eligible(...) and requires: dependency order, cycles named.
         let mut pg: DiGraph<String, ()> = DiGraph::new();
         let pnodes: Vec<NodeIndex> = docs.iter().map(|(_, d)| pg.add_node(d.id.clone())).collect();
-        for (i, (_, doc)) in docs.iter().enumerate() {
+        for (i, ((_, doc), expr)) in docs.iter().zip(&conditions).enumerate() {
             let mut refs = Vec::new();
-            if let ConditionSpec::Text(t) = &doc.condition {
-                if let Ok(e) = lang::parse(t) {
-                    referenced_policies(&e, &mut refs);
-                }
-            } else if let ConditionSpec::Tree(e) = &doc.condition {
+            if let Some(e) = expr {
                 referenced_policies(e, &mut refs);
             }
             for r in doc.requires.iter().map(|r| (r.clone(), Span::default())).chain(refs) {
@@ -639,7 +739,17 @@ impl PolicySet {
         Ok(PolicySet { schema, definitions, policies, by_id, order })
     }
 
-    fn compile_policy(schema: &Schema, scope: &Scope, origin: &str, doc: &PolicyDoc, problems: &mut Problems) -> Option<Policy> {
+    #[expect(clippy::too_many_arguments, reason = "one call site; the parts of one policy being compiled")]
+    fn compile_policy(
+        schema: &Schema,
+        scope: &Scope,
+        origin: &str,
+        doc: &PolicyDoc,
+        text: String,
+        expr: Option<&Expr>,
+        trees: &mut Trees,
+        problems: &mut Problems,
+    ) -> Option<Policy> {
         let pid = Some(doc.id.as_str());
         let mut ok = true;
         if doc.title.trim().is_empty()
@@ -683,18 +793,8 @@ impl PolicySet {
                 ok = false;
             }
         }
-        let (text, expr) = match &doc.condition {
-            ConditionSpec::Text(t) => match lang::parse(t) {
-                Ok(e) => (t.clone(), Some(e)),
-                Err(d) => {
-                    problems.diag(origin, pid, "condition", t, &d);
-                    (t.clone(), None)
-                }
-            },
-            ConditionSpec::Tree(e) => (lang::print(e), Some(e.clone())),
-        };
         let mut checker = Checker::new(schema, scope);
-        let mut condition = expr.as_ref().and_then(|e| checker.check_condition(e));
+        let mut condition = expr.and_then(|e| checker.check_condition(e));
         for d in &checker.diagnostics {
             problems.diag(origin, pid, "condition", &text, d);
         }
@@ -703,7 +803,7 @@ impl PolicySet {
             let reqs: Vec<Node> = doc.requires.iter().filter_map(|r| scope.policies.get(r)).map(|&i| Node::eligible(i, c.span)).collect();
             condition = Some(if reqs.is_empty() { c } else { Node::all(std::iter::once(c).chain(reqs).collect()) });
         }
-        let benefit = Self::compile_benefit(schema, scope, origin, doc, problems);
+        let benefit = Self::compile_benefit(schema, scope, origin, doc, trees, problems);
         match (condition, benefit, ok) {
             (Some(condition), Some(benefit), true) => {
                 Some(Policy { doc: doc.clone(), origin: origin.to_string(), condition_text: text, condition, benefit })
@@ -712,11 +812,18 @@ impl PolicySet {
         }
     }
 
-    fn compile_benefit(schema: &Schema, scope: &Scope, origin: &str, doc: &PolicyDoc, problems: &mut Problems) -> Option<Benefit> {
+    fn compile_benefit(
+        schema: &Schema,
+        scope: &Scope,
+        origin: &str,
+        doc: &PolicyDoc,
+        trees: &mut Trees,
+        problems: &mut Problems,
+    ) -> Option<Benefit> {
         let pid = Some(doc.id.as_str());
         let mut value = |key: &str, text: &str, want: Ty| -> Option<Node> {
             let location = format!("benefit.{key}");
-            let e = match lang::parse(text) {
+            let e = match trees.parse(text) {
                 Ok(e) => e,
                 Err(d) => {
                     problems.diag(origin, pid, &location, text, &d);

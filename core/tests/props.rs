@@ -1,5 +1,5 @@
 //! Property tests of the language and the reference evaluator:
-//! - pretty-print then parse gives the same tree; the JSON form round-trips;
+//! - pretty-print then parse gives the same tree; the JSON and binary forms round-trip;
 //! - Kleene laws hold on random conditions and random profiles (with unknowns);
 //! - monotonicity: supplying a missing field never changes a decided verdict.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing, reason = "tests assert by panicking")]
@@ -127,6 +127,16 @@ proptest! {
         let j = serde_json::to_string(&x).expect("serialise");
         let back: Expr = serde_json::from_str(&j).expect("deserialise");
         prop_assert_eq!(back, x);
+    }
+
+    #[test]
+    fn binary_form_round_trips_with_spans(x in expr()) {
+        let parsed = huiqi::lang::parse(&huiqi::lang::print(&x)).expect("printed trees parse");
+        let mut bytes = Vec::new();
+        huiqi::lang::binary::encode(&parsed, &mut bytes);
+        let mut r = huiqi::lang::binary::Reader::new(&bytes);
+        prop_assert_eq!(r.expr().ok(), Some(parsed));
+        prop_assert_eq!(r.remaining(), 0);
     }
 
     #[test]

@@ -37,6 +37,19 @@ pub fn build(files: Vec<PolicyFile>, schema_json: Option<String>) -> Result<Hand
     Ok(Handle { engine, files, schema_json, scope })
 }
 
+/// Builds an engine from a saved set (`huiqi compile`, or [`Handle::save`]): no condition
+/// text is parsed; the answers are those of the set's files.
+pub fn build_saved(saved: &[u8], schema_json: Option<String>) -> Result<Handle, Vec<ErrorItem>> {
+    let (engine, files) = ffi::build_engine_saved(schema_json.as_deref(), saved)?;
+    let scope = scope_of(&engine);
+    Ok(Handle { engine, files, schema_json, scope })
+}
+
+/// The core crate's version this package was built with.
+pub fn huiqi_version() -> String {
+    env!("CARGO_PKG_VERSION").to_string()
+}
+
 /// The names a condition may use besides schema fields — definitions and derived fields
 /// (by name and label) and policy ids — exactly as `PolicySet::compile` sees them once
 /// every definition has checked.
@@ -84,6 +97,11 @@ impl Handle {
     /// The policy files the engine was compiled from.
     pub fn files(&self) -> &[PolicyFile] {
         &self.files
+    }
+
+    /// The set saved with its syntax trees, for [`build_saved`].
+    pub fn save(&self) -> Result<Vec<u8>, Vec<ErrorItem>> {
+        ffi::save_set(self.schema_json.as_deref(), &self.files)
     }
 
     /// The schema JSON the engine was built with (`None`: the embedded one).
@@ -292,6 +310,21 @@ mod tests {
 
     fn bundled() -> Handle {
         build(Vec::new(), None).unwrap()
+    }
+
+    #[test]
+    fn saved_set_gives_the_same_answers() {
+        let a = bundled();
+        let saved = a.save().unwrap();
+        let b = build_saved(&saved, None).unwrap();
+        assert_eq!(a.files(), b.files());
+        for f in ["01-quanzhi-software.json", "02-mingchuan-hydraulics.json", "07-huadai-pharma.json"] {
+            let p = std::fs::read_to_string(format!("{}/../data/enterprises/{f}", env!("CARGO_MANIFEST_DIR"))).unwrap();
+            assert_eq!(ffi::match_json(&a.engine, &p, "2026-06-30"), ffi::match_json(&b.engine, &p, "2026-06-30"));
+        }
+        let bad = build_saved(b"not a set", None).err().unwrap();
+        assert_eq!(bad[0].kind, "compiled");
+        assert!(bad[0].message.contains("HUIQISET"), "{}", bad[0].message);
     }
 
     #[test]

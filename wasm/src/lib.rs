@@ -11,7 +11,6 @@
 //! page goes on, and engines are built again (see wasm/README.md).
 
 pub mod api;
-pub mod compiled;
 pub mod schema_info;
 
 use wasm_bindgen::prelude::*;
@@ -133,17 +132,18 @@ impl Engine {
         api::build(files, schema).map(|handle| Engine { handle }).map_err(huiqi_error)
     }
 
-    /// Builds an engine from a set saved by `serialize()`.
+    /// Builds an engine from a saved set (`huiqi compile --out FILE.hqset` natively, or
+    /// `serialize()`): the policy files with the syntax tree of every text, so no
+    /// condition is parsed. The answers are those of the set's files.
     #[wasm_bindgen(js_name = fromSerialized)]
-    pub fn from_serialized(serialized: &str, schema: Option<String>) -> Result<Engine, JsValue> {
-        let files = compiled::load(serialized).map_err(huiqi_error)?;
-        api::build(files, schema).map(|handle| Engine { handle }).map_err(huiqi_error)
+    pub fn from_serialized(saved: &[u8], schema: Option<String>) -> Result<Engine, JsValue> {
+        api::build_saved(saved, schema).map(|handle| Engine { handle }).map_err(huiqi_error)
     }
 
-    /// The set in pre-parsed form (JSON text) for `Engine.fromSerialized`: conditions as
-    /// syntax trees where that is lossless. Loading it is not faster today (wasm/README.md).
-    pub fn serialize(&self) -> Result<String, JsValue> {
-        compiled::save(self.handle.files()).map_err(huiqi_error)
+    /// The set saved with its syntax trees (bytes of a `.hqset` file) for
+    /// `Engine.fromSerialized`.
+    pub fn serialize(&self) -> Result<Vec<u8>, JsValue> {
+        self.handle.save().map_err(huiqi_error)
     }
 
     /// Matches a profile (JSON text or object) on `asOf` (`YYYY-MM-DD`): every policy in
@@ -360,7 +360,7 @@ pub fn bundled_policies() -> JsValue {
 /// Version of the huiqi engine in this build.
 #[wasm_bindgen]
 pub fn version() -> String {
-    compiled::huiqi_version()
+    api::huiqi_version()
 }
 
 /// Panics on purpose: the tests use it to check that a panic is logged, throws a

@@ -73,7 +73,7 @@ test("a policy set that does not compile throws a HuiqiError with every problem 
   );
   assert.throws(() => new huiqi.Engine("not json"), (e) => e.name === "HuiqiError" && e.errors[0].kind === "policy");
   assert.throws(() => new huiqi.Engine(42), (e) => e.errors[0].kind === "request");
-  assert.throws(() => huiqi.Engine.fromSerialized("{}"), (e) => e.errors[0].kind === "compiled");
+  assert.throws(() => huiqi.Engine.fromSerialized(new TextEncoder().encode("{}")), (e) => e.errors[0].kind === "compiled" && /HUIQISET/.test(e.message));
   const check = JSON.parse(huiqi.check([{ name: "mine.json", text: JSON.stringify(doc) }]));
   assert.equal(check.type, "failure");
   assert.equal(check.errors[0].line, 2);
@@ -129,12 +129,22 @@ test("schemaInfo: grouped fields with Chinese labels and units, code lists", () 
 
 test("serialize / fromSerialized: same answers, format checked", () => {
   const s = engine.serialize();
-  assert.equal(JSON.parse(s).format, "huiqi-preparsed-set");
+  assert.ok(s instanceof Uint8Array);
+  assert.equal(new TextDecoder().decode(s.subarray(0, 8)), "HUIQISET");
   const again = huiqi.Engine.fromSerialized(s);
+  // A damaged set is refused with the reason, never loaded.
+  const flipped = s.slice();
+  flipped[s.length - 3] ^= 1;
+  assert.throws(() => huiqi.Engine.fromSerialized(flipped), (e) => /checksum/.test(e.message));
+  // The set saved natively by the CLI (`huiqi compile`; what the page loads) gives the same answers.
+  const native = fs.readFileSync(new URL("../www/policies.hqset", import.meta.url));
+  const fromNative = huiqi.Engine.fromSerialized(native);
   for (const f of enterprises()) {
     assert.equal(again.match(read(f), AS_OF), engine.match(read(f), AS_OF));
+    assert.equal(fromNative.match(read(f), AS_OF), engine.match(read(f), AS_OF));
   }
   again.free();
+  fromNative.free();
 });
 
 test("lint, policies, stats, version, policyFiles", () => {

@@ -86,6 +86,8 @@ test("the page loads the engine and builds the form from the schema", async () =
   const groups = await page.locator("#profile-form details > summary").allTextContents();
   assert.ok(groups.some((g) => g.startsWith("基本信息")) && groups.some((g) => g.startsWith("经营与财务")), groups.join("|"));
   assert.equal(await page.locator("[data-row]").count(), 57);
+  // The bundled set came from the saved set (policies.hqset), not from parsing its texts.
+  assert.equal(await page.evaluate(() => document.body.dataset.engineFrom), "saved");
   assert.match(await page.locator('[data-row="registered_capital"] label').textContent(), /注册资本\s*万元/);
   // An empty profile: nothing is eligible, everything is still matched.
   const c = await counts();
@@ -160,8 +162,10 @@ test("an error typed into the policy editor shows its diagnostic; a fix can be a
   await page.click("[data-testid=editor-apply]");
   await page.waitForSelector("[data-testid=group-undetermined] [data-testid=policy-hitech-eit-15pct-rate]");
   assert.equal((await counts()).eligible, 1);
+  assert.equal(await page.evaluate(() => document.body.dataset.engineFrom), "texts");
   await page.click("#editor-reset");
   await page.waitForSelector("[data-testid=group-eligible] [data-testid=policy-hitech-eit-15pct-rate]");
+  assert.equal(await page.evaluate(() => document.body.dataset.engineFrom), "saved");
 });
 
 test("a sample enterprise loads into the form and matches as the CLI does", async () => {

@@ -58,7 +58,7 @@ export async function demo(wasm: Uint8Array): Promise<string[]> {
     for (const g of schema.result.groups) out.push(g.label, ...g.fields.map((f) => `${f.label}${f.unit ? `（${f.unit}）` : ""}`));
   }
   const lines: string = engine.matchLines(JSON.stringify(profile) + "\n", "2026-06-30");
-  const saved: string = engine.serialize();
+  const saved: Uint8Array = engine.serialize();
   const again = web.Engine.fromSerialized(saved, engine.schemaJson() ?? null);
   const stats: Record<string, number> = again.stats();
   out.push(lines, String(stats["predicates"]), ...errors(nq).map((e) => e.kind), ...errors(pol).map((e) => e.kind));

@@ -33,6 +33,7 @@ const state = {
   explainId: null,
   lastMatch: null,
   edited: new Map(), // policy id -> edited condition
+  saved: null, // policies.hqset (the bundled set saved with its syntax trees by `huiqi compile`)
 };
 
 // ---------------------------------------------------------------------------------------
@@ -46,7 +47,11 @@ function rebuildEngine() {
       /* a stale engine from before a panic */
     }
   }
-  state.engine = new Engine(state.files);
+  // The unedited bundled set starts from the saved set (no condition text is parsed);
+  // an edited set is compiled from its texts.
+  const fromSaved = state.saved !== null && state.files === state.original;
+  state.engine = fromSaved ? Engine.fromSerialized(state.saved) : new Engine(state.files);
+  document.body.dataset.engineFrom = fromSaved ? "saved" : "texts";
 }
 
 function call(fn) {
@@ -455,6 +460,8 @@ function applyEdit(id, condition) {
     }
     return changed ? { name: f.name, text: JSON.stringify(doc) } : f;
   });
+  // Nothing differs from the bundled set (e.g. after a reset): start from the saved set again.
+  if (state.files.every((f, i) => f === state.original[i])) state.files = state.original;
   try {
     rebuildEngine();
     $("#editor-state").textContent = state.edited.has(id) ? "已修改（计算使用修改后的条件）" : "已恢复原文";
@@ -508,8 +515,17 @@ async function loadSamples() {
   });
 }
 
+async function loadSavedSet() {
+  try {
+    const r = await fetch("policies.hqset");
+    if (r.ok) state.saved = new Uint8Array(await r.arrayBuffer());
+  } catch {
+    state.saved = null; // served without the saved set: compile the bundled texts instead
+  }
+}
+
 async function main() {
-  await init();
+  await Promise.all([init(), loadSavedSet()]);
   state.original = bundledPolicies();
   state.files = state.original;
   const info = JSON.parse(schemaInfo());

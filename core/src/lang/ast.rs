@@ -189,15 +189,16 @@ pub enum ContainsMode {
 }
 
 /// One row of a band table: `>= 6%: 50`.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct BandRow {
     pub op: CmpOp,
     pub threshold: Expr,
     pub score: Expr,
 }
 
-/// An expression with its source span.
+/// An expression with its source span. Its JSON form is read by [`super::json`].
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(try_from = "serde_json::Value")]
 pub struct Expr {
     #[serde(flatten)]
     pub kind: ExprKind,
@@ -206,7 +207,7 @@ pub struct Expr {
 }
 
 /// The kinds of expression.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum ExprKind {
     Bool {
@@ -305,6 +306,13 @@ pub enum ExprKind {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         otherwise: Option<Box<Expr>>,
     },
+}
+
+impl TryFrom<serde_json::Value> for Expr {
+    type Error = super::json::TreeError;
+    fn try_from(v: serde_json::Value) -> Result<Expr, Self::Error> {
+        super::json::expr_from_json(&v)
+    }
 }
 
 impl Expr {

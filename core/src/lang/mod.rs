@@ -5,7 +5,9 @@
 //! resolved, and types and units checked, by [`crate::check`].
 
 pub mod ast;
+pub mod binary;
 pub mod diag;
+pub mod json;
 pub mod lexer;
 pub mod parser;
 pub mod pretty;

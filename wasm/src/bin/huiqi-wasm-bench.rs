@@ -4,13 +4,13 @@
 //!   huiqi-wasm-bench POLICIES.jsonl|bundled ENTERPRISES.jsonl AS_OF [REPEAT]
 //!
 //! Prints one JSON object: start-up (engine from the policy texts, and from the pre-parsed
-//! serialized set) and per-profile times of `match` (the full envelope) and `summary` (the
+//! saved set with syntax trees) and per-profile times of `match` (the full envelope) and `summary` (the
 //! index's verdicts only), in milliseconds, best of REPEAT (default 3) passes after a
 //! warm-up pass.
 
 use std::time::Instant;
 
-use huiqi_wasm::{api, compiled};
+use huiqi_wasm::api;
 
 fn ms(t: Instant) -> f64 {
     t.elapsed().as_secs_f64() * 1000.0
@@ -45,10 +45,10 @@ fn run() -> Result<(), String> {
         drop(h);
         d
     });
-    let serialized = compiled::save(&files).map_err(errors)?;
+    let serialized = api::build(files.clone(), None).and_then(|h| h.save()).map_err(errors)?;
     let startup_serialized = best(repeat, || {
         let t = Instant::now();
-        let h = compiled::load(&serialized).and_then(|f| api::build(f, None));
+        let h = api::build_saved(&serialized, None);
         let d = ms(t);
         drop(h);
         d
