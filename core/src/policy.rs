@@ -401,7 +401,7 @@ pub struct PolicySet {
 }
 
 /// The real policies embedded in the library (data/policies at build time).
-pub const EMBEDDED_POLICIES: &[(&str, &str)] = &[
+pub static EMBEDDED_POLICIES: &[(&str, &str)] = &[
     ("hitech.json", include_str!("../../data/policies/hitech.json")),
     ("tech-sme.json", include_str!("../../data/policies/tech-sme.json")),
     ("sme-tiers.json", include_str!("../../data/policies/sme-tiers.json")),
