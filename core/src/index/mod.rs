@@ -216,9 +216,33 @@ enum Leaf {
     Threshold { source: Node, op: Op, key: Key },
     Member { source: Node, keys: Vec<EqKey> },
     Under { source: Node, system: SystemId, codes: Vec<String> },
-    Text { source: Node, patterns: Vec<String>, all: bool },
+    Text { source: Node, patterns: Vec<TextPattern>, all: bool },
     Bool { source: Node },
     Generic { node: Node },
+}
+
+/// One pattern of a text predicate: a literal (`contains`) or a regex (`matches`).
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+enum TextPattern {
+    Literal(String),
+    Regex(String),
+}
+
+impl TextPattern {
+    /// The pattern as a regex.
+    fn regex(&self) -> String {
+        match self {
+            TextPattern::Literal(s) => regex::escape(s),
+            TextPattern::Regex(r) => r.clone(),
+        }
+    }
+
+    /// Whether the source's regex set runs it. With the `regex-perf` feature the set finds
+    /// literals fast (Aho-Corasick) and runs every pattern; without it (the WASM build) the
+    /// set is a plain NFA simulation, and literals are found faster by `str::contains`.
+    fn in_set(&self) -> bool {
+        cfg!(feature = "regex-perf") || matches!(self, TextPattern::Regex(_))
+    }
 }
 
 impl Leaf {
@@ -331,7 +355,13 @@ struct Run {
 }
 
 struct TextIndex {
+    /// The patterns the regex set runs ([`TextPattern::in_set`]) and their numbers.
     set: RegexSet,
+    set_index: Vec<usize>,
+    /// The other literals and their numbers, found with `str::contains`.
+    literals: Vec<(usize, String)>,
+    /// Number of patterns.
+    count: usize,
     /// (predicate, pattern indices, all required)
     preds: Vec<(PredicateId, Vec<usize>, bool)>,
 }
@@ -560,13 +590,13 @@ fn classify(n: &Node) -> (Leaf, bool) {
         K::TextContains { expr, mode, items } => (
             Leaf::Text {
                 source: expr.canonical(),
-                patterns: items.iter().map(|s| regex::escape(s)).collect(),
+                patterns: items.iter().map(|s| TextPattern::Literal(s.clone())).collect(),
                 all: *mode == ContainsMode::All,
             },
             false,
         ),
         K::Matches { expr, pattern } => {
-            (Leaf::Text { source: expr.canonical(), patterns: vec![pattern.source.clone()], all: false }, false)
+            (Leaf::Text { source: expr.canonical(), patterns: vec![TextPattern::Regex(pattern.source.clone())], all: false }, false)
         }
         K::Field { .. } if n.ty == Ty::Bool => (Leaf::Bool { source: n.canonical() }, false),
         _ => generic(),
@@ -699,7 +729,7 @@ impl PolicyIndex {
                 src.runs.push(Run { op, keys: ks.into_iter().map(|(k, _)| k).collect(), first: run_first });
             }
             // Everything else of this source.
-            let mut patterns: Vec<String> = Vec::new();
+            let mut patterns: Vec<TextPattern> = Vec::new();
             let mut text_preds = Vec::new();
             for &l in &leaf_ids {
                 let id = match b.leaves.get(l as usize) {
@@ -749,8 +779,24 @@ impl PolicyIndex {
                 }
             }
             if !text_preds.is_empty() {
-                match regex::RegexSetBuilder::new(&patterns).size_limit(crate::check::REGEX_SIZE_LIMIT * 8).build() {
-                    Ok(set) => src.text = Some(TextIndex { set, preds: text_preds }),
+                let (in_set, literals): (Vec<_>, Vec<_>) = patterns.iter().enumerate().partition(|(_, p)| p.in_set());
+                let set_patterns: Vec<String> = in_set.iter().map(|(_, p)| p.regex()).collect();
+                match regex::RegexSetBuilder::new(&set_patterns).size_limit(crate::check::REGEX_SIZE_LIMIT * 8).build() {
+                    Ok(set) => {
+                        src.text = Some(TextIndex {
+                            set,
+                            set_index: in_set.iter().map(|(k, _)| *k).collect(),
+                            literals: literals
+                                .into_iter()
+                                .filter_map(|(k, p)| match p {
+                                    TextPattern::Literal(s) => Some((k, s.clone())),
+                                    TextPattern::Regex(_) => None,
+                                })
+                                .collect(),
+                            count: patterns.len(),
+                            preds: text_preds,
+                        })
+                    }
                     Err(_) => {
                         // Too big together: these predicates fall back to the evaluator.
                         for (id, _, _) in text_preds {
@@ -981,9 +1027,16 @@ impl PolicyIndex {
                 }
             }
             if let (Some(t), V::Text(text)) = (&src.text, &v) {
-                let hits = t.set.matches(text);
+                let mut hit = vec![false; t.count];
+                let found = t.set.matches(text).into_iter().filter_map(|i| t.set_index.get(i).copied());
+                for k in found.chain(t.literals.iter().filter(|(_, l)| text.contains(l.as_str())).map(|(k, _)| *k)) {
+                    if let Some(h) = hit.get_mut(k) {
+                        *h = true;
+                    }
+                }
+                let hits = |i: &usize| hit.get(*i).copied().unwrap_or(false);
                 for (p, idx, all) in &t.preds {
-                    let ok = if *all { idx.iter().all(|i| hits.matched(*i)) } else { idx.iter().any(|i| hits.matched(*i)) };
+                    let ok = if *all { idx.iter().all(hits) } else { idx.iter().any(hits) };
                     if ok {
                         m.truth.set(*p);
                     }
@@ -1042,11 +1095,12 @@ fn rebuild_leaf(l: &Leaf) -> Node {
             // Only reached when a RegexSet could not be built; evaluate the patterns one by one.
             let items: Vec<Node> = patterns
                 .iter()
-                .filter_map(|p| regex::Regex::new(p).ok().map(|r| (p, r)))
+                .map(TextPattern::regex)
+                .filter_map(|p| regex::Regex::new(&p).ok().map(|r| (p, r)))
                 .map(|(p, r)| Node {
                     kind: NodeKind::Matches {
                         expr: Box::new(source.clone()),
-                        pattern: crate::check::Pattern { source: p.clone(), regex: std::sync::Arc::new(r) },
+                        pattern: crate::check::Pattern { source: p, regex: std::sync::Arc::new(r) },
                     },
                     ty: Ty::Bool,
                     span: Default::default(),
