@@ -6,7 +6,7 @@
 // policy count N: `huiqi gen policies --count N --seed 1` and `huiqi gen
 // enterprises --count P --seed 7`, then, through WASM and natively (target/release/
 // huiqi-wasm-bench, the same Rust calls), best of `repeat` passes after a warm-up pass:
-//   start-up   engine from the policy texts / from the pre-parsed serialized set
+//   start-up   engine from the policy texts / from the saved set (files + syntax trees)
 //   match      the full match envelope per profile (every policy explained, as the page shows)
 //   summary    the verdict counts per profile through the policy index only
 // Needs wasm/build.sh and `cargo build --release -p huiqi-cli -p huiqi-wasm --bins`.
@@ -98,7 +98,7 @@ console.log("  policies  what                               native       wasm   
 for (const r of rows) {
   for (const [k, label] of [
     ["startup_text_ms", "start-up from texts"],
-    ["startup_serialized_ms", "start-up from serialized"],
+    ["startup_serialized_ms", "start-up from saved set"],
     ["match_ms", "match (full envelope)/profile"],
     ["summary_ms", "summary (index)/profile"],
   ]) {
