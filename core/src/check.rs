@@ -107,7 +107,7 @@ pub enum GrantKind {
 #[derive(Clone, Debug)]
 pub struct Pattern {
     pub source: String,
-    pub regex: Arc<regex::Regex>,
+    pub regex: Arc<regex_lite::Regex>,
 }
 
 impl PartialEq for Pattern {
@@ -726,13 +726,13 @@ impl<'a> Checker<'a> {
                     self.err(expr.span, format!("`matches` needs text, found {t}"));
                     return None;
                 }
-                match regex::RegexBuilder::new(pattern).size_limit(REGEX_SIZE_LIMIT).dfa_size_limit(REGEX_SIZE_LIMIT).build() {
+                match regex_lite::RegexBuilder::new(pattern).size_limit(REGEX_SIZE_LIMIT).build() {
                     Ok(re) => Some(Node::new(
                         NodeKind::Matches { expr: Box::new(x), pattern: Pattern { source: pattern.clone(), regex: Arc::new(re) } },
                         Ty::Bool,
                         span,
                     )),
-                    Err(regex::Error::CompiledTooBig(_)) => {
+                    Err(e) if e.to_string().contains("exceeded size limit") => {
                         self.err_hint(
                             span,
                             format!("regular expression is too large (over {} KiB compiled)", REGEX_SIZE_LIMIT / 1024),
@@ -741,7 +741,7 @@ impl<'a> Checker<'a> {
                         None
                     }
                     Err(e) => {
-                        self.err(span, format!("invalid regular expression: {}", e.to_string().lines().last().unwrap_or("")));
+                        self.err(span, format!("invalid regular expression: {e}"));
                         None
                     }
                 }

@@ -142,7 +142,7 @@ impl CodeSystem {
                 _ => n.code.clone(),
             };
             for a in &n.aliases {
-                sys.aliases.insert(a.to_lowercase(), code.clone());
+                sys.aliases.insert(a.to_ascii_lowercase(), code.clone());
             }
             let parent = match kind {
                 CodeKind::Table => n.parent,
@@ -271,7 +271,7 @@ impl CodeSystem {
                 if self.nodes.contains_key(s) {
                     return Ok(s.to_string());
                 }
-                if let Some(c) = self.aliases.get(&s.to_lowercase()) {
+                if let Some(c) = self.aliases.get(&s.to_ascii_lowercase()) {
                     return Ok(c.clone());
                 }
                 Err(self.unknown(input))

@@ -122,7 +122,22 @@ fn empty(bounds: &[(CmpOp, Decimal)]) -> bool {
 }
 
 /// Bounds found on one value, and the first node that states one.
-type Bounds<'n> = BTreeMap<String, (Vec<(CmpOp, Decimal)>, &'n Node)>;
+/// Per value (its canonical node, in order of appearance): its bounds and the first
+/// conjunct that bounds it.
+type Bounds<'n> = Vec<(Node, (Vec<(CmpOp, Decimal)>, &'n Node))>;
+
+/// Per value: the code lists it must be under, the first such conjunct, its code system.
+type Unders<'n> = Vec<(Node, (Vec<&'n Vec<String>>, &'n Node, usize))>;
+
+/// The entry of `key` in a small association list (a policy has few conjuncts), in order
+/// of first appearance; nodes compare structurally.
+fn entry<K: PartialEq, V>(list: &mut Vec<(K, V)>, key: K, new: impl FnOnce() -> V) -> Option<&mut V> {
+    let i = list.iter().position(|(k, _)| *k == key).unwrap_or_else(|| {
+        list.push((key, new()));
+        list.len() - 1
+    });
+    list.get_mut(i).map(|(_, v)| v)
+}
 
 struct Linter<'a> {
     set: &'a PolicySet,
@@ -145,20 +160,23 @@ impl Linter<'_> {
     fn condition(&mut self, i: usize, cond: &Node) {
         let parts = conjuncts(cond);
         // Contradictory bounds on one value.
-        let mut by_value: Bounds<'_> = BTreeMap::new();
+        let mut by_value: Bounds<'_> = Vec::new();
         for n in &parts {
             if let Some((v, op, d)) = bound(n) {
-                by_value.entry(format!("{v:?}")).or_insert_with(|| (Vec::new(), n)).0.push((op, d));
+                if let Some(e) = entry(&mut by_value, v, || (Vec::new(), n)) {
+                    e.0.push((op, d));
+                }
             }
             if let NodeKind::Between { expr, low, high, low_inclusive, high_inclusive } = &n.kind {
                 if let (NodeKind::Const(Const::Num(a)), NodeKind::Const(Const::Num(b))) = (&low.kind, &high.kind) {
-                    let e = by_value.entry(format!("{:?}", expr.canonical())).or_insert_with(|| (Vec::new(), n));
-                    e.0.push((if *low_inclusive { CmpOp::Ge } else { CmpOp::Gt }, *a));
-                    e.0.push((if *high_inclusive { CmpOp::Le } else { CmpOp::Lt }, *b));
+                    if let Some(e) = entry(&mut by_value, expr.canonical(), || (Vec::new(), n)) {
+                        e.0.push((if *low_inclusive { CmpOp::Ge } else { CmpOp::Gt }, *a));
+                        e.0.push((if *high_inclusive { CmpOp::Le } else { CmpOp::Lt }, *b));
+                    }
                 }
             }
         }
-        for (bounds, node) in by_value.values() {
+        for (_, (bounds, node)) in &by_value {
             if bounds.len() > 1 && empty(bounds) {
                 self.at(
                     Level::Warning,
@@ -170,14 +188,15 @@ impl Linter<'_> {
             }
         }
         // Disjoint code sets: `x under A and x under B` with no code in both subtrees.
-        let mut unders: BTreeMap<String, (Vec<&Vec<String>>, &Node, usize)> = BTreeMap::new();
+        let mut unders: Unders<'_> = Vec::new();
         for n in &parts {
             if let NodeKind::Under { expr, codes, system } = &n.kind {
-                let e = unders.entry(format!("{:?}", expr.canonical())).or_insert_with(|| (Vec::new(), n, *system));
-                e.0.push(codes);
+                if let Some(e) = entry(&mut unders, expr.canonical(), || (Vec::new(), n, *system)) {
+                    e.0.push(codes);
+                }
             }
         }
-        for (sets, node, system) in unders.values() {
+        for (_, (sets, node, system)) in &unders {
             let Some(sys) = self.set.schema.codes.get(*system) else { continue };
             for (k, a) in sets.iter().enumerate() {
                 for b in sets.iter().skip(k + 1) {

@@ -3,14 +3,15 @@
 /// The candidate closest to `input` by edit distance, if it is close enough to be a
 /// plausible typo (at most a third of the input's length, and at least one edit allowed).
 pub fn closest<'a>(input: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<String> {
-    let lower = input.to_lowercase();
+    // ASCII case only: the names are Latin identifiers and Chinese labels (no case).
+    let lower = input.to_ascii_lowercase();
     // A single letter is no evidence of a typo; from two characters on, one edit per three.
     let n = input.chars().count();
     let limit = if n >= 2 { (n / 3).max(1) } else { 0 };
     let mut best: Option<(usize, &str)> = None;
     let seen: Vec<&str> = candidates.into_iter().collect();
     for &c in &seen {
-        let d = strsim::levenshtein(&lower, &c.to_lowercase());
+        let d = strsim::levenshtein(&lower, &c.to_ascii_lowercase());
         if d <= limit && best.is_none_or(|(bd, _)| d < bd) {
             best = Some((d, c));
         }
@@ -26,7 +27,7 @@ pub fn closest<'a>(input: &str, candidates: impl IntoIterator<Item = &'a str>) -
     }
     let mut sub: Option<(usize, &str)> = None;
     for c in seen {
-        let cl: Vec<char> = c.to_lowercase().chars().collect();
+        let cl: Vec<char> = c.to_ascii_lowercase().chars().collect();
         let mut it = cl.iter();
         if cl.len() > chars.len() && chars.iter().all(|ch| it.any(|x| x == ch)) {
             let d = cl.len() - chars.len();

@@ -16,7 +16,8 @@
 //! source is evaluated once per profile. Per source: threshold predicates (`>=`, `>`, `<=`,
 //! `<`) are numbered in threshold order, so one binary search sets a contiguous run of bits;
 //! equality and `in` predicates are a hash lookup of the value; `under` predicates a lookup
-//! per ancestor of the code; text predicates one `RegexSet` pass. What cannot be indexed
+//! per ancestor of the code; text predicates one `str::contains` per distinct literal and one
+//! match per distinct regex of the source. What cannot be indexed
 //! (qualification tests, as-of-relative dates, year quantifiers…) is a *generic* predicate,
 //! evaluated by the reference evaluator — the fallback set.
 //!
@@ -35,7 +36,6 @@ mod bits;
 
 use std::collections::HashMap;
 
-use regex::RegexSet;
 use rust_decimal::Decimal;
 
 use crate::check::{Const, Node, NodeKind, Ty, YearRef};
@@ -232,16 +232,9 @@ impl TextPattern {
     /// The pattern as a regex.
     fn regex(&self) -> String {
         match self {
-            TextPattern::Literal(s) => regex::escape(s),
+            TextPattern::Literal(s) => regex_lite::escape(s),
             TextPattern::Regex(r) => r.clone(),
         }
-    }
-
-    /// Whether the source's regex set runs it. With the `regex-perf` feature the set finds
-    /// literals fast (Aho-Corasick) and runs every pattern; without it (the WASM build) the
-    /// set is a plain NFA simulation, and literals are found faster by `str::contains`.
-    fn in_set(&self) -> bool {
-        cfg!(feature = "regex-perf") || matches!(self, TextPattern::Regex(_))
     }
 }
 
@@ -355,10 +348,9 @@ struct Run {
 }
 
 struct TextIndex {
-    /// The patterns the regex set runs ([`TextPattern::in_set`]) and their numbers.
-    set: RegexSet,
-    set_index: Vec<usize>,
-    /// The other literals and their numbers, found with `str::contains`.
+    /// The regexes of the source's `matches` predicates and their pattern numbers.
+    regexes: Vec<(usize, regex_lite::Regex)>,
+    /// The literals of its `contains` predicates and their numbers (`str::contains`).
     literals: Vec<(usize, String)>,
     /// Number of patterns.
     count: usize,
@@ -779,32 +771,30 @@ impl PolicyIndex {
                 }
             }
             if !text_preds.is_empty() {
-                let (in_set, literals): (Vec<_>, Vec<_>) = patterns.iter().enumerate().partition(|(_, p)| p.in_set());
-                let set_patterns: Vec<String> = in_set.iter().map(|(_, p)| p.regex()).collect();
-                match regex::RegexSetBuilder::new(&set_patterns).size_limit(crate::check::REGEX_SIZE_LIMIT * 8).build() {
-                    Ok(set) => {
-                        src.text = Some(TextIndex {
-                            set,
-                            set_index: in_set.iter().map(|(k, _)| *k).collect(),
-                            literals: literals
-                                .into_iter()
-                                .filter_map(|(k, p)| match p {
-                                    TextPattern::Literal(s) => Some((k, s.clone())),
-                                    TextPattern::Regex(_) => None,
-                                })
-                                .collect(),
-                            count: patterns.len(),
-                            preds: text_preds,
-                        })
-                    }
-                    Err(_) => {
-                        // Too big together: these predicates fall back to the evaluator.
-                        for (id, _, _) in text_preds {
-                            if let Some(l) = map.iter().position(|m| *m == id) {
-                                generic_leaves.push(l as u32);
+                let mut literals = Vec::new();
+                let mut regexes = Vec::new();
+                let mut failed = false;
+                for (k, p) in patterns.iter().enumerate() {
+                    match p {
+                        TextPattern::Literal(l) => literals.push((k, l.clone())),
+                        TextPattern::Regex(r) => {
+                            match regex_lite::RegexBuilder::new(r).size_limit(crate::check::REGEX_SIZE_LIMIT).build() {
+                                Ok(re) => regexes.push((k, re)),
+                                Err(_) => failed = true,
                             }
                         }
                     }
+                }
+                if failed {
+                    // A pattern that does not build here (it did in the checker, with the same
+                    // limits): these predicates fall back to the evaluator rather than guess.
+                    for (id, _, _) in text_preds {
+                        if let Some(l) = map.iter().position(|m| *m == id) {
+                            generic_leaves.push(l as u32);
+                        }
+                    }
+                } else {
+                    src.text = Some(TextIndex { regexes, literals, count: patterns.len(), preds: text_preds });
                 }
             }
             src.end = next;
@@ -1028,7 +1018,7 @@ impl PolicyIndex {
             }
             if let (Some(t), V::Text(text)) = (&src.text, &v) {
                 let mut hit = vec![false; t.count];
-                let found = t.set.matches(text).into_iter().filter_map(|i| t.set_index.get(i).copied());
+                let found = t.regexes.iter().filter(|(_, re)| re.is_match(text)).map(|(k, _)| *k);
                 for k in found.chain(t.literals.iter().filter(|(_, l)| text.contains(l.as_str())).map(|(k, _)| *k)) {
                     if let Some(h) = hit.get_mut(k) {
                         *h = true;
@@ -1092,11 +1082,11 @@ impl PolicyIndex {
 fn rebuild_leaf(l: &Leaf) -> Node {
     match l {
         Leaf::Text { source, patterns, all } => {
-            // Only reached when a RegexSet could not be built; evaluate the patterns one by one.
+            // Only reached when a source's regexes could not be built; evaluate them one by one.
             let items: Vec<Node> = patterns
                 .iter()
                 .map(TextPattern::regex)
-                .filter_map(|p| regex::Regex::new(&p).ok().map(|r| (p, r)))
+                .filter_map(|p| regex_lite::Regex::new(&p).ok().map(|r| (p, r)))
                 .map(|(p, r)| Node {
                     kind: NodeKind::Matches {
                         expr: Box::new(source.clone()),

@@ -105,7 +105,7 @@ impl Parser {
         let found = self.peek().describe();
         let mut d = Diagnostic::new(format!("expected {expected}, found {found}"), self.span());
         if let Tok::Ident(w) = self.peek() {
-            let lower = w.to_lowercase();
+            let lower = w.to_ascii_lowercase();
             if ["and", "or", "not", "in", "under", "between"].contains(&lower.as_str()) && *w != lower {
                 d = d.with_hint(format!("keywords are lowercase: `{lower}`"));
             }
