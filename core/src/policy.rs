@@ -646,7 +646,8 @@ impl PolicySet {
 
         // 4. Policies. Each condition is parsed once (its tree also gives the dependencies).
         let mut policies = Vec::new();
-        let mut conditions: Vec<Option<Expr>> = Vec::with_capacity(docs.len());
+        // The policies each condition names in eligible(…); its tree is dropped right away.
+        let mut depends: Vec<Vec<(String, Span)>> = Vec::with_capacity(docs.len());
         for (origin, doc) in &docs {
             let pid = Some(doc.id.as_str());
             let (text, expr) = match &doc.condition {
@@ -662,7 +663,11 @@ impl PolicySet {
             if let Some(p) = Self::compile_policy(&schema, &scope, origin, doc, text, expr.as_ref(), trees, &mut problems) {
                 policies.push(p);
             }
-            conditions.push(expr);
+            let mut refs = Vec::new();
+            if let Some(e) = &expr {
+                referenced_policies(e, &mut refs);
+            }
+            depends.push(refs);
             if let Some(next) = &doc.superseded_by {
                 if !by_id.contains_key(next) || next == &doc.id {
                     let near = crate::suggest::closest(next, by_id.keys().map(String::as_str));
@@ -690,11 +695,7 @@ impl PolicySet {
         // 5. eligible(...) and requires: dependency order, cycles named.
         let mut pg: DiGraph<String, ()> = DiGraph::new();
         let pnodes: Vec<NodeIndex> = docs.iter().map(|(_, d)| pg.add_node(d.id.clone())).collect();
-        for (i, ((_, doc), expr)) in docs.iter().zip(&conditions).enumerate() {
-            let mut refs = Vec::new();
-            if let Some(e) = expr {
-                referenced_policies(e, &mut refs);
-            }
+        for (i, ((_, doc), refs)) in docs.iter().zip(depends).enumerate() {
             for r in doc.requires.iter().map(|r| (r.clone(), Span::default())).chain(refs) {
                 let Some(&j) = by_id.get(&r.0) else { continue };
                 if let (Some(&user), Some(&dep)) = (pnodes.get(i), pnodes.get(j)) {
