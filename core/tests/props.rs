@@ -29,17 +29,7 @@ fn b(x: Expr) -> Box<Expr> {
 
 fn leaf() -> impl Strategy<Value = Expr> {
     let names = prop::sample::select(vec!["registered_capital", "注册资本", "x", "a_b", "企业标签", "C39", "Ⅰ类知识产权"]);
-    let units = prop::sample::select(vec![
-        LitUnit::Plain,
-        LitUnit::Yuan,
-        LitUnit::Wan,
-        LitUnit::Yi,
-        LitUnit::Percent,
-        LitUnit::Person,
-        LitUnit::Piece,
-        LitUnit::Year,
-        LitUnit::Month,
-    ]);
+    let units = prop::sample::select(LitUnit::ALL.to_vec());
     let digits = prop::sample::select(vec!["0", "7", "12", "500", "3.5", "0.06", "0610", "2021"]);
     prop_oneof![
         any::<bool>().prop_map(|value| e(ExprKind::Bool { value })),

@@ -52,6 +52,19 @@ pub enum LitUnit {
 }
 
 impl LitUnit {
+    /// Every unit, in declaration order.
+    pub const ALL: [LitUnit; 9] = [
+        LitUnit::Plain,
+        LitUnit::Yuan,
+        LitUnit::Wan,
+        LitUnit::Yi,
+        LitUnit::Percent,
+        LitUnit::Person,
+        LitUnit::Piece,
+        LitUnit::Year,
+        LitUnit::Month,
+    ];
+
     /// Spelling used by the pretty-printer.
     pub fn suffix(self) -> &'static str {
         match self {

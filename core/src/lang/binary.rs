@@ -22,17 +22,7 @@ pub struct DecodeError {
     pub message: String,
 }
 
-const LIT_UNITS: [LitUnit; 9] = [
-    LitUnit::Plain,
-    LitUnit::Yuan,
-    LitUnit::Wan,
-    LitUnit::Yi,
-    LitUnit::Percent,
-    LitUnit::Person,
-    LitUnit::Piece,
-    LitUnit::Year,
-    LitUnit::Month,
-];
+const LIT_UNITS: [LitUnit; 9] = LitUnit::ALL;
 const BIN_OPS: [BinOp; 6] = [BinOp::Add, BinOp::Sub, BinOp::Mul, BinOp::Div, BinOp::And, BinOp::Or];
 const CMP_OPS: [CmpOp; 6] = [CmpOp::Eq, CmpOp::Ne, CmpOp::Lt, CmpOp::Le, CmpOp::Gt, CmpOp::Ge];
 const CONTAINS: [ContainsMode; 3] = [ContainsMode::One, ContainsMode::Any, ContainsMode::All];
