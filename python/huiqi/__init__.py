@@ -29,7 +29,7 @@ import ctypes
 import datetime
 import json
 import os
-from typing import Any, Iterable, Iterator, List, Literal, Mapping, Optional, Union, overload
+from typing import Any, Iterable, Iterator, List, Literal, Mapping, Optional, TypeVar, Union, overload
 
 from . import _lib
 
@@ -125,7 +125,59 @@ def check(policies: Document | None = None, schema: Document | None = None) -> d
     return result
 
 
-class Engine:
+_H = TypeVar("_H", bound="_Handle")
+
+
+class _Handle:
+    """A library object held through an opaque handle: freed exactly once, by
+    :meth:`close`, at the end of a ``with`` block, or when collected."""
+
+    _handle: Optional[int]
+    _what = "object"  # in messages: "the engine is closed"
+
+    def _free(self, handle: int) -> None:
+        raise NotImplementedError
+
+    def _adopt(self, handle: int | None, error: ctypes.c_void_p) -> None:
+        """Keeps the handle a constructor returned, or raises the failure it reported."""
+        self._handle = None
+        envelope = _lib.take(error.value)
+        if not handle:
+            if envelope is None:
+                raise HuiqiError([{"kind": "internal", "message": _lib.last_error()}])
+            _unwrap(envelope)
+            raise HuiqiError([{"kind": "internal", "message": f"creating the {self._what} failed"}])
+        self._handle = handle
+
+    def close(self) -> None:
+        """Frees the object. Idempotent; using it afterwards raises :class:`HuiqiError`."""
+        handle, self._handle = getattr(self, "_handle", None), None
+        if handle:
+            self._free(handle)
+
+    @property
+    def closed(self) -> bool:
+        return not getattr(self, "_handle", None)
+
+    def __enter__(self: _H) -> _H:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __del__(self) -> None:
+        try:
+            self.close()
+        except Exception:  # interpreter shutdown: the library may be gone already
+            pass
+
+    def _live(self) -> int:
+        if not self._handle:
+            raise HuiqiError([{"kind": "request", "message": f"the {self._what} is closed"}])
+        return self._handle
+
+
+class Engine(_Handle):
     """A schema and a compiled policy set. Build one, match many enterprises, close it
     (or use it as a context manager).
 
@@ -135,7 +187,10 @@ class Engine:
     bundled policies and may use them. ``schema`` replaces the bundled schema.
     """
 
-    _handle: Optional[int]
+    _what = "engine"
+
+    def _free(self, handle: int) -> None:
+        _lib.lib.huiqi_engine_free(handle)
 
     def __init__(self, policies: Document | None = None, schema: Document | None = None, *, include_bundled: bool = False):
         if include_bundled and policies is not None:
@@ -185,47 +240,8 @@ class Engine:
         handle = _lib.lib.huiqi_engine_from_sources(_text(schema, "schema"), _text(docs, "sources"), include_bundled, ctypes.byref(error))
         self._adopt(handle, error)
 
-    def _adopt(self, handle: int | None, error: ctypes.c_void_p) -> None:
-        self._handle = None
-        envelope = _lib.take(error.value)
-        if not handle:
-            if envelope is None:
-                raise HuiqiError([{"kind": "internal", "message": _lib.last_error()}])
-            _unwrap(envelope)
-            raise HuiqiError([{"kind": "internal", "message": "engine construction failed"}])
-        self._handle = handle
-
-    # --- lifetime ---------------------------------------------------------------------
-
-    def close(self) -> None:
-        """Frees the engine. Idempotent; using a closed engine raises :class:`HuiqiError`."""
-        handle, self._handle = getattr(self, "_handle", None), None
-        if handle:
-            _lib.lib.huiqi_engine_free(handle)
-
-    @property
-    def closed(self) -> bool:
-        return not getattr(self, "_handle", None)
-
-    def __enter__(self) -> Engine:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    def __del__(self) -> None:
-        try:
-            self.close()
-        except Exception:  # interpreter shutdown: the library may be gone already
-            pass
-
     def __repr__(self) -> str:
         return f"<huiqi.Engine {'closed' if self.closed else hex(self._handle or 0)}>"
-
-    def _live(self) -> int:
-        if not self._handle:
-            raise HuiqiError([{"kind": "request", "message": "the engine is closed"}])
-        return self._handle
 
     def _call(self, fn: Any, *args: Union[bytes, int, None]) -> str:
         text = _lib.take(fn(self._live(), *args))
@@ -367,7 +383,7 @@ def _store_handle(store: Store) -> int:
     return store._live()
 
 
-class Store:
+class Store(_Handle):
     """Enterprises in columns, loaded once for :meth:`Engine.reverse` and
     :meth:`Engine.bulk_counts`. Made by :meth:`Engine.open_store` (or ``Store(engine,
     path)``); close it, or use it as a context manager.
@@ -377,20 +393,17 @@ class Store:
     may be closed first. A store is immutable: many threads may use it at once.
     """
 
-    _handle: Optional[int]
+    _what = "store"
+
+    def _free(self, handle: int) -> None:
+        _lib.lib.huiqi_store_free(handle)
 
     def __init__(self, engine: Engine, path: str | os.PathLike[str]):
         self._handle = None
         self.path = os.fspath(path)
         error = ctypes.c_void_p()
         handle = _lib.lib.huiqi_store_open(engine._live(), os.fsencode(path), ctypes.byref(error))
-        envelope = _lib.take(error.value)
-        if not handle:
-            if envelope is None:
-                raise HuiqiError([{"kind": "internal", "message": _lib.last_error()}])
-            _unwrap(envelope)
-            raise HuiqiError([{"kind": "internal", "message": "opening the store failed"}])
-        self._handle = handle
+        self._adopt(handle, error)
 
     @property
     def info(self) -> dict[str, Any]:
@@ -407,32 +420,5 @@ class Store:
         """The number of enterprises."""
         return int(self.info["enterprises"])
 
-    def close(self) -> None:
-        """Frees the store. Idempotent; using a closed store raises :class:`HuiqiError`."""
-        handle, self._handle = getattr(self, "_handle", None), None
-        if handle:
-            _lib.lib.huiqi_store_free(handle)
-
-    @property
-    def closed(self) -> bool:
-        return not getattr(self, "_handle", None)
-
-    def __enter__(self) -> Store:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    def __del__(self) -> None:
-        try:
-            self.close()
-        except Exception:  # interpreter shutdown: the library may be gone already
-            pass
-
     def __repr__(self) -> str:
         return f"<huiqi.Store {getattr(self, 'path', '?')!r} {'closed' if self.closed else hex(self._handle or 0)}>"
-
-    def _live(self) -> int:
-        if not self._handle:
-            raise HuiqiError([{"kind": "request", "message": "the store is closed"}])
-        return self._handle

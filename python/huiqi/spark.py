@@ -103,7 +103,7 @@ def match_dataframe(
     ``None`` uses the bundled real policies. ``schema``: schema JSON text, or ``None``
     for the bundled schema. Returns a DataFrame with :data:`RESULT_SCHEMA`.
     """
-    import pyarrow as pa
+    import pyarrow as pa  # type: ignore[import-untyped]  # (no stubs)
 
     sources = [(str(o), str(t)) for o, t in policies] if policies is not None else None
 
