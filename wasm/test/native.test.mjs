@@ -67,7 +67,7 @@ test("match --profiles (JSON lines) on generated enterprises and 1000 generated 
     const gen = new huiqi.Engine([{ name: "p.jsonl", text: fs.readFileSync(pols, "utf8") }]);
     try {
       assert.equal(gen.matchLines(jsonl, AS_OF), cli("match", "--profiles", ents, "--policies", pols, "--as-of", AS_OF, "--json"));
-      // The pre-parsed (serialized) set gives the same answers.
+      // The saved set (files + syntax trees) gives the same answers.
       const again = huiqi.Engine.fromSerialized(gen.serialize());
       try {
         assert.equal(again.matchLines(jsonl, AS_OF), gen.matchLines(jsonl, AS_OF));

@@ -3,8 +3,8 @@
 //!
 //!   huiqi-wasm-bench POLICIES.jsonl|bundled ENTERPRISES.jsonl AS_OF [REPEAT]
 //!
-//! Prints one JSON object: start-up (engine from the policy texts, and from the pre-parsed
-//! saved set with syntax trees) and per-profile times of `match` (the full envelope) and `summary` (the
+//! Prints one JSON object: start-up (engine from the policy texts, and from the saved
+//! set with syntax trees) and per-profile times of `match` (the full envelope) and `summary` (the
 //! index's verdicts only), in milliseconds, best of REPEAT (default 3) passes after a
 //! warm-up pass.
 
