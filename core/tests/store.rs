@@ -176,3 +176,37 @@ fn unknown_policy_in_reverse_suggests() {
         prepared.bulk(&engine, &|| {}).iter().all(|r| r.verdict(0) != Verdict::Eligible || r.eligible.len() == 1);
     assert!(all_undetermined_or_ineligible);
 }
+
+/// More rows than one 65,536-row block: the column-wise prepare and the block-wise
+/// evaluation agree with the reference on both sides of the block boundary, and on the
+/// generated policy set (many thresholds per source: dense, sparse, full and empty blocks).
+#[test]
+fn several_blocks_equal_the_reference() {
+    let conds: Vec<String> = CONDS.iter().map(|s| s.to_string()).chain(CONDS.iter().map(|s| format!("not ({s})"))).collect();
+    let policies: Vec<serde_json::Value> = huiqi::gen::policies(1, 60).collect();
+    let generated = Engine::from_sources(
+        Arc::new(Schema::embedded().expect("schema")),
+        &[("gen.json".into(), json!({ "policies": policies }).to_string())],
+    )
+    .expect("generated engine");
+    let rows: Vec<serde_json::Value> = huiqi::gen::enterprises(5, 66_000).collect();
+    let date = Date::parse("2026-06-30").expect("date");
+    for engine in [engine_for(&conds), generated] {
+        let (store, _) = EnterpriseStore::load_jsonl(engine.schema(), jsonl(&rows).as_bytes(), LoadOptions::default()).expect("load");
+        let prepared = store.prepare(&engine, date).expect("prepare");
+        let bulk = prepared.bulk(&engine, &|| {});
+        let probe: Vec<usize> = (0..rows.len()).step_by(97).chain(65_400..65_700).chain(rows.len() - 50..rows.len()).collect();
+        for row in probe {
+            let p = store.profile(engine.schema(), row as u32);
+            let reference = engine.verdicts_reference(&p, date);
+            for (i, want) in reference.iter().enumerate() {
+                assert_eq!(bulk[i].verdict(row as u32), *want, "policy {i} enterprise {row}");
+            }
+        }
+        for (i, r) in bulk.iter().enumerate().step_by(7) {
+            let id = &engine.policy_set().policies[i].doc.id;
+            assert_eq!(&prepared.reverse(&engine, id).expect("reverse"), r, "reverse {id}");
+            assert!(r.eligible.max().is_none_or(|m| m < store.len()) && r.undetermined.max().is_none_or(|m| m < store.len()));
+        }
+    }
+}

@@ -936,62 +936,24 @@ impl PolicyIndex {
 
     /// Encodes a profile into the matcher's known/true bitsets.
     pub fn encode<'a>(&'a self, ev: &Evaluator<'a>, m: &mut Matcher) {
+        self.encode_partial(ev, m, &|_| true, true);
+    }
+
+    /// Encodes the sources for which `include(source)` holds (and the generic
+    /// predicates when `generic`); the other bits stay clear. The store encodes plain
+    /// field sources column by column and the rest through this.
+    pub fn encode_partial<'a>(&'a self, ev: &Evaluator<'a>, m: &mut Matcher, include: &dyn Fn(usize) -> bool, generic: bool) {
         m.known.clear();
         m.truth.clear();
-        for src in &self.sources {
+        for (s, src) in self.sources.iter().enumerate() {
+            if !include(s) {
+                continue;
+            }
             let Ok(v) = ev.eval(&src.node) else { continue };
-            m.known.set_range(src.first, src.end);
-            if !src.runs.is_empty() {
-                if let Some(k) = order_key(&v) {
-                    for run in &src.runs {
-                        let n = run.keys.len() as u32;
-                        let (lo, hi) = match run.op {
-                            Op::Ge => (0, run.keys.partition_point(|t| *t <= k) as u32),
-                            Op::Gt => (0, run.keys.partition_point(|t| *t < k) as u32),
-                            Op::Le => (run.keys.partition_point(|t| *t < k) as u32, n),
-                            Op::Lt => (run.keys.partition_point(|t| *t <= k) as u32, n),
-                        };
-                        m.truth.set_range(run.first + lo, run.first + hi);
-                    }
-                }
-            }
-            if !src.members.is_empty() {
-                if let Some(ps) = eq_key(&v).and_then(|k| src.members.get(&k)) {
-                    for p in ps {
-                        m.truth.set(*p);
-                    }
-                }
-            }
-            if let (Some(sys), V::Code(code)) = (src.under_system, &v) {
-                if let Some(system) = ev.set.schema.codes.get(sys) {
-                    for a in system.ancestors(code) {
-                        if let Some(ps) = src.unders.get(&a) {
-                            for p in ps {
-                                m.truth.set(*p);
-                            }
-                        }
-                    }
-                    if let Some(ps) = src.coarse.get(*code) {
-                        for p in ps {
-                            if !m.truth.get(*p) {
-                                m.known.unset(*p);
-                            }
-                        }
-                    }
-                }
-            }
-            if let (Some(t), V::Text(text)) = (&src.text, &v) {
-                let hits = t.set.matches(text);
-                for (p, idx, all) in &t.preds {
-                    let ok = if *all { idx.iter().all(|i| hits.matched(*i)) } else { idx.iter().any(|i| hits.matched(*i)) };
-                    if ok {
-                        m.truth.set(*p);
-                    }
-                }
-            }
-            if let (Some(p), V::Bool(true)) = (src.boolean, &v) {
-                m.truth.set(p);
-            }
+            Self::encode_value(src, &v, ev.set, m);
+        }
+        if !generic {
+            return;
         }
         for (id, node) in &self.generic {
             if let Ok(V::Bool(b)) = ev.eval(node) {
@@ -1000,6 +962,101 @@ impl PolicyIndex {
                     m.truth.set(*id);
                 }
             }
+        }
+    }
+
+    /// Number of value sources.
+    pub fn source_count(&self) -> usize {
+        self.sources.len()
+    }
+
+    /// The predicate id range `first..end` of source `s`.
+    pub fn source_range(&self, s: usize) -> Option<(PredicateId, PredicateId)> {
+        self.sources.get(s).map(|src| (src.first, src.end))
+    }
+
+    /// The field (and year) source `s` reads, when it is a plain field read.
+    pub fn source_field(&self, s: usize) -> Option<(crate::schema::FieldId, Option<YearRef>)> {
+        match &self.sources.get(s)?.node.kind {
+            NodeKind::Field { field, year } => Some((*field, *year)),
+            _ => None,
+        }
+    }
+
+    /// Nodes the evaluator has to see on the row path: sources not in `skip`, and the
+    /// generic predicates.
+    pub fn row_nodes(&self, skip: &dyn Fn(usize) -> bool) -> Vec<&Node> {
+        self.sources
+            .iter()
+            .enumerate()
+            .filter(|(s, _)| !skip(*s))
+            .map(|(_, src)| &src.node)
+            .chain(self.generic.iter().map(|(_, n)| n))
+            .collect()
+    }
+
+    /// Sets the bits of source `s` for a known value `v` (clears the matcher first):
+    /// exactly what [`PolicyIndex::encode`] does for that source.
+    pub fn encode_source_value(&self, s: usize, v: &V<'_>, set: &PolicySet, m: &mut Matcher) {
+        m.known.clear();
+        m.truth.clear();
+        if let Some(src) = self.sources.get(s) {
+            Self::encode_value(src, v, set, m);
+        }
+    }
+
+    fn encode_value(src: &Source, v: &V<'_>, set: &PolicySet, m: &mut Matcher) {
+        m.known.set_range(src.first, src.end);
+        if !src.runs.is_empty() {
+            if let Some(k) = order_key(v) {
+                for run in &src.runs {
+                    let n = run.keys.len() as u32;
+                    let (lo, hi) = match run.op {
+                        Op::Ge => (0, run.keys.partition_point(|t| *t <= k) as u32),
+                        Op::Gt => (0, run.keys.partition_point(|t| *t < k) as u32),
+                        Op::Le => (run.keys.partition_point(|t| *t < k) as u32, n),
+                        Op::Lt => (run.keys.partition_point(|t| *t <= k) as u32, n),
+                    };
+                    m.truth.set_range(run.first + lo, run.first + hi);
+                }
+            }
+        }
+        if !src.members.is_empty() {
+            if let Some(ps) = eq_key(v).and_then(|k| src.members.get(&k)) {
+                for p in ps {
+                    m.truth.set(*p);
+                }
+            }
+        }
+        if let (Some(sys), V::Code(code)) = (src.under_system, v) {
+            if let Some(system) = set.schema.codes.get(sys) {
+                for a in system.ancestors(code) {
+                    if let Some(ps) = src.unders.get(&a) {
+                        for p in ps {
+                            m.truth.set(*p);
+                        }
+                    }
+                }
+                if let Some(ps) = src.coarse.get(*code) {
+                    for p in ps {
+                        if !m.truth.get(*p) {
+                            m.known.unset(*p);
+                        }
+                    }
+                }
+            }
+        }
+        if let (Some(t), V::Text(text)) = (&src.text, v) {
+            let hits = t.set.matches(text);
+            for (p, idx, all) in &t.preds {
+                let ok = if *all { idx.iter().all(|i| hits.matched(*i)) } else { idx.iter().any(|i| hits.matched(*i)) };
+                if ok {
+                    m.truth.set(*p);
+                }
+            }
+        }
+        if let (Some(p), V::Bool(true)) = (src.boolean, v) {
+            m.truth.set(p);
         }
     }
 

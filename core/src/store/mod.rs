@@ -8,42 +8,61 @@
 //! exact decimals, enums and codes as small integers (codes through a dictionary), tags as
 //! one bitmap per tag. Per-year fields have one column per year. Unknown stays unknown.
 //!
-//! **Predicate bitmaps.** For an engine (a compiled policy set) and an evaluation date,
-//! [`EnterpriseStore::prepare`] computes two roaring bitmaps per predicate of the policy
-//! index: enterprises for which the predicate is *true*, and those for which it is
-//! *unknown*. They are computed with exactly the encoding the index uses for one profile
+//! **Predicate sets.** For an engine (a compiled policy set) and an evaluation date,
+//! [`EnterpriseStore::prepare`] computes two row sets per predicate of the policy index:
+//! enterprises for which the predicate is *true*, and those for which it is *unknown*;
+//! *false* is the rest, derived word by word when read (not stored). The sets are kept in
+//! 65,536-row blocks (empty, full, sparse offsets, or 1,024 dense words; see `blocks`).
+//! They are computed with exactly the encoding the index uses for one profile
 //! (per-source thresholds, memberships, code ancestors, text patterns, the evaluator for
-//! the fallback set), so a predicate means the same thing on every path. Work is split
-//! into row blocks over all cores.
+//! the fallback set), so a predicate means the same thing on every path:
 //!
-//! **Policies as bitmap algebra.** A policy's program becomes Kleene algebra over
-//! (true, false) pairs of bitmaps: `and` intersects the true sets and unites the false
-//! sets, `or` the opposite, `at_least(k, …)` counts with a small dynamic programme over
-//! bitmaps. The eligible set is the true set; the undetermined set is everything neither
-//! true nor false. [`Prepared::reverse`] answers one policy; [`Prepared::bulk`] all of them,
-//! in parallel, over the same cached predicate bitmaps.
+//! - a source that reads one scalar column (a number, date, enum, code, text or boolean
+//!   field, per year or not) is encoded *column-wise*: each row's value is read from the
+//!   column and passed through the index's per-source encoding, memoised per distinct
+//!   value for booleans, dates, enums and codes (a code is encoded once per distinct code,
+//!   not once per row); rows without a value are unknown for all its predicates at once;
+//! - derived and arithmetic sources and the generic predicates go through the reference
+//!   evaluator on a profile rebuilt with only the fields they read.
 //!
-//! The trade-off: preparing costs one encoding per enterprise (the same work as matching
-//! each enterprise once), after which every policy question over the whole population is
-//! a handful of bitmap operations.
+//! Work is split by block over all cores.
+//!
+//! **Policies, block by block.** A policy's program is Kleene algebra over (true, false)
+//! pairs of row sets: `and` intersects the true sets and unites the false sets, `or` the
+//! opposite, `at_least(k, …)` counts with a small dynamic programme. It is evaluated one
+//! block at a time on fixed 1,024-word arrays, literals folded straight into the
+//! accumulator, so no roaring intermediate is materialised; only each policy's eligible
+//! and undetermined words become roaring bitmaps. [`Prepared::bulk`] evaluates every policy
+//! per block (blocks in parallel; `eligible(…)` results kept per block for the policies
+//! that use them); [`Prepared::reverse`] evaluates one policy and its dependencies.
+//!
+//! The trade-off: preparing costs one encoding per enterprise and source (cheap for plain
+//! columns, an evaluator call for the rest), after which every policy question over the
+//! whole population is word-level algebra over cached sets. Memory: the true and unknown
+//! sets of every predicate (dense threshold predicates cost 8 KB per 65,536 rows each);
+//! per-source rank columns would be smaller but are not done yet.
 
+mod blocks;
 mod file;
 mod load;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use roaring::RoaringBitmap;
 use rust_decimal::Decimal;
 use serde::Serialize;
 
+use crate::check::{Node, NodeKind, YearRef};
 use crate::date::Date;
 use crate::engine::Engine;
-use crate::eval::{Evaluator, Tri};
+use crate::eval::{Evaluator, Tri, V};
 use crate::index::Program;
 use crate::outcome::Verdict;
+use crate::policy::PolicySet;
 use crate::profile::{Profile, Qualification, Scalar, Value};
 use crate::schema::{FieldType, Schema};
 
+use blocks::{Block, BlockSource, Pair, Pool, Words, BLOCK_ROWS, WORDS};
 pub use file::StoreFileError;
 pub use load::{LoadOptions, LoadReport, OnError, RowError};
 
@@ -315,8 +334,16 @@ impl EnterpriseStore {
 
     /// Rebuilds one enterprise's profile from the columns.
     pub fn profile(&self, schema: &Schema, row: u32) -> Profile {
+        self.profile_of(schema, row, None)
+    }
+
+    /// Rebuilds one enterprise's profile, only the fields marked in `only` when given.
+    fn profile_of(&self, schema: &Schema, row: u32, only: Option<&[bool]>) -> Profile {
         let mut p = Profile::empty(schema);
         for (f, col) in self.columns.iter().enumerate() {
+            if only.is_some_and(|o| !o.get(f).copied().unwrap_or(false)) {
+                continue;
+            }
             let v = match col {
                 Column::Scalar(s) => s.get(row).map(Value::Scalar),
                 Column::Yearly(m) => {
@@ -348,64 +375,252 @@ impl EnterpriseStore {
         Ok(())
     }
 
-    /// Computes the predicate bitmaps of an engine's index over all enterprises on `as_of`.
+    /// The column a plain field source reads on `as_of`: `Ok(Some)` a scalar column,
+    /// `Ok(None)` a year with no column (unknown for everyone), `Err(())` not a plain
+    /// scalar read (the row path handles it).
+    fn plain_column(&self, field: crate::schema::FieldId, year: Option<YearRef>, as_of: Date) -> Result<Option<&Scalars>, ()> {
+        match (self.columns.get(field), year) {
+            (Some(Column::Scalar(s)), None) => Ok(Some(s)),
+            (Some(Column::Yearly(m)), Some(y @ (YearRef::Fy(_) | YearRef::Abs(_)))) => {
+                let year = match y {
+                    YearRef::Fy(k) => as_of.year() - i32::try_from(k).map_err(|_| ())?,
+                    YearRef::Abs(y) => y,
+                    YearRef::Loop => return Err(()),
+                };
+                Ok(m.get(&year))
+            }
+            _ => Err(()),
+        }
+    }
+
+    /// Computes the predicate sets of an engine's index over all enterprises on `as_of`.
+    ///
+    /// Sources that read one scalar field (a number, date, enum, code, text or boolean
+    /// column, per year or not) are encoded column by column: each row's value is read
+    /// straight from the column and encoded with the index's own per-source encoding,
+    /// memoised per distinct value for booleans, dates, enums and codes. Derived and
+    /// arithmetic sources and the generic predicates go through the reference evaluator
+    /// on a profile holding only the fields they read.
     pub fn prepare(&self, engine: &Engine, as_of: Date) -> Result<Prepared, StoreError> {
         self.check_schema(engine.schema())?;
-        let n = engine.index().predicate_count();
-        const BLOCK: u32 = 16_384;
-        let blocks: Vec<(u32, u32)> = (0..self.rows.div_ceil(BLOCK)).map(|b| (b * BLOCK, ((b + 1) * BLOCK).min(self.rows))).collect();
-        let run = |&(lo, hi): &(u32, u32)| -> (Vec<RoaringBitmap>, Vec<RoaringBitmap>) {
-            let mut truth = vec![RoaringBitmap::new(); n];
-            let mut unknown = vec![RoaringBitmap::new(); n];
-            let mut m = engine.index().matcher();
-            for row in lo..hi {
-                let profile = self.profile(engine.schema(), row);
-                let ev = Evaluator::new(engine.policy_set(), &profile, as_of);
-                engine.index().encode(&ev, &mut m);
-                for p in m.truth().ones(n) {
-                    if let Some(b) = truth.get_mut(p as usize) {
-                        b.push(row);
+        let index = engine.index();
+        let set = engine.policy_set();
+        let n = index.predicate_count();
+        let sources = index.source_count();
+        // Plain sources and their columns.
+        let plain: Vec<Option<Option<&Scalars>>> =
+            (0..sources).map(|s| index.source_field(s).and_then(|(f, y)| self.plain_column(f, y, as_of).ok())).collect();
+        let is_plain = |s: usize| plain.get(s).is_some_and(Option::is_some);
+        // Predicates of the row path, and the fields it reads.
+        let mut row_preds: Vec<(u32, u32)> = (0..sources).filter(|s| !is_plain(*s)).filter_map(|s| index.source_range(s)).collect();
+        let generic_start = (0..sources).filter_map(|s| index.source_range(s)).map(|(_, e)| e).max().unwrap_or(0);
+        if (generic_start as usize) < n {
+            row_preds.push((generic_start, n as u32));
+        }
+        let row_nodes = index.row_nodes(&is_plain);
+        let row_fields = if row_nodes.is_empty() { None } else { Some(fields_read(set, &row_nodes)) };
+
+        let blocks = self.rows.div_ceil(BLOCK_ROWS) as usize;
+        let run = |b: usize| -> (Vec<Block>, Vec<Block>) {
+            let lo = (b as u32).wrapping_mul(BLOCK_ROWS);
+            let hi = lo.saturating_add(BLOCK_ROWS).min(self.rows);
+            let mut truth = vec![0u64; n * WORDS];
+            let mut unknown = vec![0u64; n * WORDS];
+            let setbit = |words: &mut [u64], p: u32, r: u32| {
+                if let Some(w) = words.get_mut(p as usize * WORDS + (r >> 6) as usize) {
+                    *w |= 1 << (r & 63);
+                }
+            };
+            let valid = blocks::valid_mask(self.rows, b);
+            let mut m = index.matcher();
+            // Column path.
+            for (s, col) in plain.iter().enumerate() {
+                let (Some(col), Some((first, end))) = (col, index.source_range(s)) else { continue };
+                // Rows with a value.
+                let mut known = [0u64; WORDS];
+                if let Some(c) = col {
+                    for row in c.known.range(lo..hi) {
+                        let r = row - lo;
+                        if let Some(w) = known.get_mut((r >> 6) as usize) {
+                            *w |= 1 << (r & 63);
+                        }
                     }
                 }
-                for p in m.known().zeros(n) {
-                    if let Some(b) = unknown.get_mut(p as usize) {
-                        b.push(row);
+                for p in first..end {
+                    let base = p as usize * WORDS;
+                    if let Some(u) = unknown.get_mut(base..base + WORDS) {
+                        for ((u, k), v) in u.iter_mut().zip(known.iter()).zip(valid.iter()) {
+                            *u |= !*k & *v;
+                        }
+                    }
+                }
+                let Some(c) = col else { continue };
+                let mut memo: HashMap<i64, (Vec<u32>, Vec<u32>)> = HashMap::new();
+                for row in c.known.range(lo..hi) {
+                    let r = row - lo;
+                    let i = row as usize;
+                    let key: Option<i64> = match &c.values {
+                        Values::Bool(t) => Some(i64::from(t.contains(row))),
+                        Values::Date(v) => v.get(i).map(|d| i64::from(*d)),
+                        Values::Enum(v) => v.get(i).map(|e| i64::from(*e)),
+                        Values::Code { ids, .. } => ids.get(i).map(|e| i64::from(*e)),
+                        Values::Num(_) | Values::Text(_) => None,
+                    };
+                    let encode = |m: &mut crate::index::Matcher| -> bool {
+                        let v = match &c.values {
+                            Values::Bool(t) => V::Bool(t.contains(row)),
+                            Values::Num(v) => match v.get(i) {
+                                Some(d) => V::Num(*d),
+                                None => return false,
+                            },
+                            Values::Date(v) => match v.get(i) {
+                                Some(d) => V::Date(Date::from_day_number(*d)),
+                                None => return false,
+                            },
+                            Values::Enum(v) => match v.get(i) {
+                                Some(e) => V::Enum(*e),
+                                None => return false,
+                            },
+                            Values::Code { dict, ids } => match ids.get(i).and_then(|id| dict.get(*id as usize)) {
+                                Some(c) => V::Code(c),
+                                None => return false,
+                            },
+                            Values::Text(v) => match v.get(i) {
+                                Some(t) => V::Text(t),
+                                None => return false,
+                            },
+                        };
+                        index.encode_source_value(s, &v, set, m);
+                        true
+                    };
+                    match key {
+                        Some(k) => {
+                            let entry = match memo.entry(k) {
+                                std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+                                std::collections::hash_map::Entry::Vacant(e) => {
+                                    let lists = if encode(&mut m) {
+                                        (m.truth().ones_in(first, end).collect(), m.known().zeros_in(first, end).collect())
+                                    } else {
+                                        (Vec::new(), (first..end).collect())
+                                    };
+                                    e.insert(lists)
+                                }
+                            };
+                            for p in &entry.0 {
+                                setbit(&mut truth, *p, r);
+                            }
+                            for p in &entry.1 {
+                                setbit(&mut unknown, *p, r);
+                            }
+                        }
+                        None => {
+                            if encode(&mut m) {
+                                for p in m.truth().ones_in(first, end) {
+                                    setbit(&mut truth, p, r);
+                                }
+                                for p in m.known().zeros_in(first, end) {
+                                    setbit(&mut unknown, p, r);
+                                }
+                            } else {
+                                for p in first..end {
+                                    setbit(&mut unknown, p, r);
+                                }
+                            }
+                        }
                     }
                 }
             }
-            (truth, unknown)
+            // Row path.
+            if let Some(fields) = &row_fields {
+                for row in lo..hi {
+                    let r = row - lo;
+                    let profile = self.profile_of(engine.schema(), row, Some(fields));
+                    let ev = Evaluator::new(set, &profile, as_of);
+                    index.encode_partial(&ev, &mut m, &|s| !is_plain(s), true);
+                    for &(first, end) in &row_preds {
+                        for p in m.truth().ones_in(first, end) {
+                            setbit(&mut truth, p, r);
+                        }
+                        for p in m.known().zeros_in(first, end) {
+                            setbit(&mut unknown, p, r);
+                        }
+                    }
+                }
+            }
+            let pack = |words: &[u64]| -> Vec<Block> {
+                words.chunks_exact(WORDS).map(|c| <&Words>::try_from(c).map_or(Block::Empty, Block::from_words)).collect()
+            };
+            (pack(&truth), pack(&unknown))
         };
         #[cfg(feature = "parallel")]
-        let parts: Vec<(Vec<RoaringBitmap>, Vec<RoaringBitmap>)> = {
+        let parts: Vec<(Vec<Block>, Vec<Block>)> = {
             use rayon::prelude::*;
-            blocks.par_iter().map(run).collect()
+            (0..blocks).into_par_iter().map(run).collect()
         };
         #[cfg(not(feature = "parallel"))]
-        let parts: Vec<(Vec<RoaringBitmap>, Vec<RoaringBitmap>)> = blocks.iter().map(run).collect();
-        let mut truth = vec![RoaringBitmap::new(); n];
-        let mut unknown = vec![RoaringBitmap::new(); n];
+        let parts: Vec<(Vec<Block>, Vec<Block>)> = (0..blocks).map(run).collect();
+        // Predicate-major: sets[p][block].
+        let mut truth: Vec<Vec<Block>> = (0..n).map(|_| Vec::with_capacity(blocks)).collect();
+        let mut unknown: Vec<Vec<Block>> = (0..n).map(|_| Vec::with_capacity(blocks)).collect();
         for (t, u) in parts {
             for (acc, b) in truth.iter_mut().zip(t) {
-                *acc |= b;
+                acc.push(b);
             }
             for (acc, b) in unknown.iter_mut().zip(u) {
-                *acc |= b;
+                acc.push(b);
             }
         }
-        let mut all = RoaringBitmap::new();
-        all.insert_range(0..self.rows);
-        // The false set of each predicate, once, so a query never subtracts.
-        let falsy: Vec<RoaringBitmap> = truth.iter().zip(&unknown).map(|(t, u)| &(&all - t) - u).collect();
-        Ok(Prepared { as_of, all, truth, unknown, falsy })
+        Ok(Prepared { as_of, rows: self.rows, truth, unknown })
     }
 }
 
-/// A three-valued set of enterprises: those for which something is true, and false; the
-/// rest are undetermined.
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct TriSet {
-    pub t: RoaringBitmap,
-    pub f: RoaringBitmap,
+/// Fields the evaluator reads for these nodes: directly, through definitions, and the
+/// qualification and registration-date fields that some functions read implicitly. A
+/// node that refers to a policy's verdict reads everything.
+fn fields_read(set: &PolicySet, nodes: &[&Node]) -> Vec<bool> {
+    let schema = &set.schema;
+    let mut out = vec![false; schema.fields.len()];
+    let mut all = false;
+    let mut seen_defs = vec![false; set.definitions.len()];
+    let mut stack: Vec<&Node> = nodes.to_vec();
+    while let Some(n) = stack.pop() {
+        let mut fs = Vec::new();
+        n.fields(&mut fs);
+        for f in fs {
+            if let Some(o) = out.get_mut(f) {
+                *o = true;
+            }
+        }
+        let mut walk = vec![n];
+        while let Some(x) = walk.pop() {
+            match &x.kind {
+                NodeKind::Def(i) => {
+                    if let (Some(seen), Some(d)) = (seen_defs.get_mut(*i), set.definitions.get(*i)) {
+                        if !*seen {
+                            *seen = true;
+                            stack.push(&d.node);
+                        }
+                    } else {
+                        all = true;
+                    }
+                }
+                NodeKind::Eligible(_) => all = true,
+                _ => {}
+            }
+            walk.extend(x.children());
+        }
+    }
+    for f in &schema.fields {
+        if f.ty == FieldType::Qualifications || f.name == "registration_date" {
+            if let Some(o) = out.get_mut(f.id) {
+                *o = true;
+            }
+        }
+    }
+    if all {
+        out.iter_mut().for_each(|o| *o = true);
+    }
+    out
 }
 
 /// The answer to "which enterprises qualify for this policy".
@@ -428,186 +643,140 @@ impl Reach {
     }
 }
 
-/// Predicate bitmaps of one engine over one store on one date.
+/// Predicate sets of one engine over one store on one date.
 #[derive(Clone, Debug)]
 pub struct Prepared {
     pub as_of: Date,
-    all: RoaringBitmap,
-    truth: Vec<RoaringBitmap>,
-    unknown: Vec<RoaringBitmap>,
-    falsy: Vec<RoaringBitmap>,
+    rows: u32,
+    /// `truth[p][b]`: rows of block `b` for which predicate `p` is true.
+    truth: Vec<Vec<Block>>,
+    /// `unknown[p][b]`: rows of block `b` for which predicate `p` is unknown.
+    unknown: Vec<Vec<Block>>,
 }
 
 impl Prepared {
-    /// Bytes of the predicate bitmaps (true, unknown and false sets).
+    /// Bytes held by the predicate sets (true and unknown sets; false sets are derived):
+    /// block payloads plus one block descriptor each.
     pub fn bitmap_bytes(&self) -> usize {
-        self.truth.iter().chain(&self.unknown).chain(&self.falsy).map(RoaringBitmap::serialized_size).sum()
+        self.truth.iter().chain(&self.unknown).flatten().map(|b| b.heap_bytes() + std::mem::size_of::<Block>()).sum()
     }
 
-    fn lit(&self, p: u32, neg: bool) -> TriSet {
-        let (Some(t), Some(f)) = (self.truth.get(p as usize), self.falsy.get(p as usize)) else { return TriSet::default() };
-        if neg {
-            TriSet { t: f.clone(), f: t.clone() }
-        } else {
-            TriSet { t: t.clone(), f: f.clone() }
-        }
+    fn blocks(&self) -> usize {
+        self.rows.div_ceil(BLOCK_ROWS) as usize
     }
 
-    fn eval(&self, p: &Program, results: &[Option<TriSet>]) -> TriSet {
-        match p {
-            Program::Const(Tri::True) => TriSet { t: self.all.clone(), f: RoaringBitmap::new() },
-            Program::Const(Tri::False) => TriSet { t: RoaringBitmap::new(), f: self.all.clone() },
-            Program::Const(Tri::Unknown) => TriSet::default(),
-            Program::Lit(i, neg) => self.lit(*i, *neg),
-            Program::Policy(i, neg) => {
-                let r = results.get(*i as usize).and_then(Option::as_ref).cloned().unwrap_or_default();
-                if *neg {
-                    TriSet { t: r.f, f: r.t }
-                } else {
-                    r
-                }
+    /// Evaluates the policies of `order` (dependency order) on block `b`; returns the
+    /// eligible and undetermined rows of those marked in `want`. Results of the policies
+    /// marked in `keep` (referred to by `eligible(…)`) stay available to later ones.
+    fn run_block(&self, engine: &Engine, order: &[usize], keep: &[bool], want: &[bool], b: usize, pool: &mut Pool) -> Vec<(usize, Reach)> {
+        let src = BlockSource { truth: &self.truth, unknown: &self.unknown, block: b };
+        let valid = blocks::valid_mask(self.rows, b);
+        let mut results: Vec<Option<Pair>> = Vec::new();
+        results.resize_with(keep.len(), || None);
+        let mut out = Vec::new();
+        let mut bytes = Vec::with_capacity(WORDS * 8);
+        let (mut e, mut u) = (Box::new([0u64; WORDS]), Box::new([0u64; WORDS]));
+        let unknown = Program::Const(Tri::Unknown);
+        for &i in order {
+            let prog = engine.index().program(i).unwrap_or(&unknown);
+            let mut r = pool.take();
+            blocks::eval(prog, &src, &results, &mut r, pool);
+            if want.get(i).copied().unwrap_or(false) {
+                blocks::outcome(&r, &valid, &mut e, &mut u);
+                out.push((
+                    i,
+                    Reach { eligible: blocks::to_roaring(b, &e, &mut bytes), undetermined: blocks::to_roaring(b, &u, &mut bytes) },
+                ));
             }
-            Program::And(xs) | Program::Or(xs) => {
-                let is_and = matches!(p, Program::And(_));
-                let mut acc: Option<TriSet> = None;
-                for x in xs {
-                    let s = self.eval(x, results);
-                    match acc.as_mut() {
-                        None => acc = Some(s),
-                        // In place: no intermediate bitmaps are materialised.
-                        Some(a) if is_and => {
-                            a.t &= &s.t;
-                            a.f |= &s.f;
-                        }
-                        Some(a) => {
-                            a.t |= &s.t;
-                            a.f &= &s.f;
-                        }
-                    }
-                }
-                acc.unwrap_or_else(|| {
-                    if is_and {
-                        TriSet { t: self.all.clone(), f: RoaringBitmap::new() }
-                    } else {
-                        TriSet { t: RoaringBitmap::new(), f: self.all.clone() }
-                    }
-                })
-            }
-            Program::AtLeast(k, xs) => {
-                // trues[j] = enterprises with at least j true children (likewise falses).
-                let n = xs.len();
-                let k = *k as usize;
-                let need_false = (n + 1).saturating_sub(k);
-                let mut trues = vec![RoaringBitmap::new(); k + 1];
-                let mut falses = vec![RoaringBitmap::new(); need_false + 1];
-                if let Some(t0) = trues.get_mut(0) {
-                    *t0 = self.all.clone();
-                }
-                if let Some(f0) = falses.get_mut(0) {
-                    *f0 = self.all.clone();
-                }
-                for x in xs {
-                    let s = self.eval(x, results);
-                    for j in (1..=k).rev() {
-                        let add = trues.get(j - 1).map(|prev| prev & &s.t).unwrap_or_default();
-                        if let Some(cur) = trues.get_mut(j) {
-                            *cur |= add;
-                        }
-                    }
-                    for j in (1..=need_false).rev() {
-                        let add = falses.get(j - 1).map(|prev| prev & &s.f).unwrap_or_default();
-                        if let Some(cur) = falses.get_mut(j) {
-                            *cur |= add;
-                        }
-                    }
-                }
-                TriSet { t: trues.get(k).cloned().unwrap_or_default(), f: falses.get(need_false).cloned().unwrap_or_default() }
+            match results.get_mut(i) {
+                Some(slot) if keep.get(i).copied().unwrap_or(false) => *slot = Some(r),
+                _ => pool.give(r),
             }
         }
+        out
     }
 
-    fn reach(&self, s: &TriSet) -> Reach {
-        Reach { eligible: s.t.clone(), undetermined: &(&self.all - &s.t) - &s.f }
+    /// Evaluates `order` over every block (in parallel) and gathers the reach of the
+    /// policies in `want`, indexed by policy.
+    fn run(&self, engine: &Engine, order: &[usize], want: &[bool]) -> Vec<Reach> {
+        let policies = want.len();
+        let mut keep = vec![false; policies];
+        for &i in order {
+            if let Some(p) = engine.index().program(i) {
+                mark_policies(p, &mut keep);
+            }
+        }
+        let one = |b: usize| {
+            let mut pool = Pool::default();
+            self.run_block(engine, order, &keep, want, b, &mut pool)
+        };
+        #[cfg(feature = "parallel")]
+        let parts: Vec<Vec<(usize, Reach)>> = {
+            use rayon::prelude::*;
+            (0..self.blocks()).into_par_iter().map(one).collect()
+        };
+        #[cfg(not(feature = "parallel"))]
+        let parts: Vec<Vec<(usize, Reach)>> = (0..self.blocks()).map(one).collect();
+        let mut reach: Vec<Reach> =
+            (0..policies).map(|_| Reach { eligible: RoaringBitmap::new(), undetermined: RoaringBitmap::new() }).collect();
+        for part in parts {
+            for (i, r) in part {
+                if let Some(acc) = reach.get_mut(i) {
+                    acc.eligible |= r.eligible;
+                    acc.undetermined |= r.undetermined;
+                }
+            }
+        }
+        reach
     }
 
     /// Which enterprises qualify for policy `id` (免申即享 / 精准推送).
     pub fn reverse(&self, engine: &Engine, id: &str) -> Result<Reach, StoreError> {
         let set = engine.policy_set();
         let i = set.index_of(id).ok_or_else(|| StoreError::UnknownPolicy { id: id.to_string(), suggestion: set.suggest_policy(id) })?;
-        let mut results: Vec<Option<TriSet>> = vec![None; set.policies.len()];
-        self.eval_with_deps(engine, i, &mut results, 0);
-        let r = results.get(i).and_then(Option::as_ref).cloned().unwrap_or_default();
-        Ok(self.reach(&r))
-    }
-
-    /// Evaluates policy `i` after the policies its program refers to (`eligible(…)`), and
-    /// only those. The policy graph is acyclic (checked at compile time); the depth guard
-    /// is a second line of defence.
-    fn eval_with_deps(&self, engine: &Engine, i: usize, results: &mut Vec<Option<TriSet>>, depth: usize) {
-        if depth > 1024 || results.get(i).is_some_and(Option::is_some) {
-            return;
-        }
-        let Some(prog) = engine.index().program(i) else { return };
-        let mut deps = Vec::new();
-        fn walk(p: &Program, out: &mut Vec<usize>) {
-            match p {
-                Program::Policy(j, _) => out.push(*j as usize),
-                Program::And(xs) | Program::Or(xs) | Program::AtLeast(_, xs) => xs.iter().for_each(|x| walk(x, out)),
-                _ => {}
+        // The policy and those its program refers to (`eligible(…)`), transitively.
+        let mut needed = vec![false; set.policies.len()];
+        let mut stack = vec![i];
+        while let Some(j) = stack.pop() {
+            match needed.get_mut(j) {
+                Some(n) if !*n => *n = true,
+                _ => continue,
+            }
+            if let Some(p) = engine.index().program(j) {
+                let mut refs = vec![false; set.policies.len()];
+                mark_policies(p, &mut refs);
+                stack.extend(refs.iter().enumerate().filter(|(_, r)| **r).map(|(k, _)| k));
             }
         }
-        walk(prog, &mut deps);
-        for d in deps {
-            self.eval_with_deps(engine, d, results, depth + 1);
+        let order: Vec<usize> = set.order.iter().copied().filter(|j| needed.get(*j).copied().unwrap_or(false)).collect();
+        let mut want = vec![false; set.policies.len()];
+        if let Some(w) = want.get_mut(i) {
+            *w = true;
         }
-        let r = self.eval(prog, results);
-        if let Some(slot) = results.get_mut(i) {
-            *slot = Some(r);
-        }
+        let mut all = self.run(engine, &order, &want);
+        Ok(if i < all.len() { all.swap_remove(i) } else { Reach { eligible: RoaringBitmap::new(), undetermined: RoaringBitmap::new() } })
     }
 
-    /// Every policy's reach, in policy-set order, computed in parallel over the cached
-    /// predicate bitmaps. `progress` is called once per finished policy.
+    /// Every policy's reach, in policy-set order, computed block by block over all cores.
+    /// `progress` is called once per finished policy.
     pub fn bulk(&self, engine: &Engine, progress: &(dyn Fn() + Sync)) -> Vec<Reach> {
         let set = engine.policy_set();
-        let mut results: Vec<Option<TriSet>> = vec![None; set.policies.len()];
-        let uses_policies = |p: &Program| -> bool {
-            fn walk(p: &Program) -> bool {
-                match p {
-                    Program::Policy(..) => true,
-                    Program::And(xs) | Program::Or(xs) | Program::AtLeast(_, xs) => xs.iter().any(walk),
-                    _ => false,
-                }
-            }
-            walk(p)
-        };
-        let (independent, dependent): (Vec<usize>, Vec<usize>) =
-            set.order.iter().partition(|&&i| engine.index().program(i).is_none_or(|p| !uses_policies(p)));
-        let none: Vec<Option<TriSet>> = Vec::new();
-        let eval_one = |i: &usize| -> (usize, TriSet) {
-            let r = engine.index().program(*i).map(|p| self.eval(p, &none)).unwrap_or_default();
-            progress();
-            (*i, r)
-        };
-        #[cfg(feature = "parallel")]
-        let done: Vec<(usize, TriSet)> = {
-            use rayon::prelude::*;
-            independent.par_iter().map(eval_one).collect()
-        };
-        #[cfg(not(feature = "parallel"))]
-        let done: Vec<(usize, TriSet)> = independent.iter().map(eval_one).collect();
-        for (i, r) in done {
-            if let Some(slot) = results.get_mut(i) {
-                *slot = Some(r);
+        let want = vec![true; set.policies.len()];
+        let reach = self.run(engine, &set.order, &want);
+        reach.iter().for_each(|_| progress());
+        reach
+    }
+}
+
+/// Marks the policies a program refers to.
+fn mark_policies(p: &Program, out: &mut [bool]) {
+    match p {
+        Program::Policy(j, _) => {
+            if let Some(o) = out.get_mut(*j as usize) {
+                *o = true;
             }
         }
-        for i in dependent {
-            let r = engine.index().program(i).map(|p| self.eval(p, &results)).unwrap_or_default();
-            progress();
-            if let Some(slot) = results.get_mut(i) {
-                *slot = Some(r);
-            }
-        }
-        results.iter().map(|r| self.reach(&r.clone().unwrap_or_default())).collect()
+        Program::And(xs) | Program::Or(xs) | Program::AtLeast(_, xs) => xs.iter().for_each(|x| mark_policies(x, out)),
+        _ => {}
     }
 }
