@@ -14,6 +14,8 @@
 //! literal under `and`/`or` is folded straight into the accumulator (no intermediate is
 //! materialised). Only the result of each policy is turned into roaring bitmaps.
 
+use std::sync::Arc;
+
 use roaring::RoaringBitmap;
 
 use crate::eval::Tri;
@@ -34,8 +36,10 @@ static ONES: Words = [!0; WORDS];
 pub enum Block {
     Empty,
     Full,
-    Sparse(Box<[u16]>),
-    Dense(Box<Words>),
+    /// Shared: the unknown sets of a source's predicates are usually the same rows (those
+    /// without a value), stored once.
+    Sparse(Arc<[u16]>),
+    Dense(Arc<Words>),
 }
 
 impl Block {
@@ -55,18 +59,18 @@ impl Block {
                     x &= x - 1;
                 }
             }
-            Block::Sparse(v.into_boxed_slice())
+            Block::Sparse(Arc::from(v))
         } else {
-            Block::Dense(Box::new(*w))
+            Block::Dense(Arc::new(*w))
         }
     }
 
-    /// Heap bytes held (the enum itself counted by the caller).
-    pub fn heap_bytes(&self) -> usize {
+    /// The shared payload (its address, to count it once) and its bytes.
+    pub fn payload(&self) -> Option<(usize, usize)> {
         match self {
-            Block::Empty | Block::Full => 0,
-            Block::Sparse(v) => v.len() * 2,
-            Block::Dense(_) => WORDS * 8,
+            Block::Empty | Block::Full => None,
+            Block::Sparse(v) => Some((v.as_ptr() as usize, v.len() * 2 + 16)),
+            Block::Dense(w) => Some((Arc::as_ptr(w) as usize, WORDS * 8 + 16)),
         }
     }
 
@@ -315,16 +319,34 @@ pub fn valid_mask(rows: u32, b: usize) -> Box<Words> {
     m
 }
 
-/// Roaring bitmap of a block's words (rows offset by the block start).
+/// Largest output block built from positions rather than bytes.
+const SPARSE_OUT: u32 = 256;
+
+/// Roaring bitmap of a block's words (rows offset by the block start). A sparse block
+/// (≤ 4,096 rows, a roaring array container) is built from its positions; a dense one
+/// from its bytes.
 pub fn to_roaring(b: usize, w: &Words, bytes: &mut Vec<u8>) -> RoaringBitmap {
-    if w.iter().all(|x| *x == 0) {
+    let n: u32 = w.iter().map(|x| x.count_ones()).sum();
+    let base = (b as u32).wrapping_mul(BLOCK_ROWS);
+    if n == 0 {
         return RoaringBitmap::new();
     }
-    bytes.clear();
-    for x in w.iter() {
-        bytes.extend_from_slice(&x.to_le_bytes());
+    if n <= SPARSE_OUT {
+        let mut pos = Vec::with_capacity(n as usize);
+        for (i, &x) in w.iter().enumerate() {
+            let mut x = x;
+            while x != 0 {
+                pos.push(base + (i as u32) * 64 + x.trailing_zeros());
+                x &= x - 1;
+            }
+        }
+        return RoaringBitmap::from_sorted_iter(pos).unwrap_or_default();
     }
-    RoaringBitmap::from_lsb0_bytes((b as u32).wrapping_mul(BLOCK_ROWS), bytes)
+    bytes.resize(WORDS * 8, 0);
+    for (c, x) in bytes.chunks_exact_mut(8).zip(w.iter()) {
+        c.copy_from_slice(&x.to_le_bytes());
+    }
+    RoaringBitmap::from_lsb0_bytes(base, bytes)
 }
 
 /// Eligible and undetermined words of a result pair, masked to the block's rows.

@@ -547,8 +547,19 @@ impl EnterpriseStore {
                     }
                 }
             }
+            // A set equal to the previous predicate's shares its payload.
             let pack = |words: &[u64]| -> Vec<Block> {
-                words.chunks_exact(WORDS).map(|c| <&Words>::try_from(c).map_or(Block::Empty, Block::from_words)).collect()
+                let mut out: Vec<Block> = Vec::with_capacity(n);
+                let mut prev: Option<&[u64]> = None;
+                for c in words.chunks_exact(WORDS) {
+                    let block = match (prev, out.last()) {
+                        (Some(p), Some(last)) if p == c => last.clone(),
+                        _ => <&Words>::try_from(c).map_or(Block::Empty, Block::from_words),
+                    };
+                    out.push(block);
+                    prev = Some(c);
+                }
+                out
             };
             (pack(&truth), pack(&unknown))
         };
@@ -656,9 +667,20 @@ pub struct Prepared {
 
 impl Prepared {
     /// Bytes held by the predicate sets (true and unknown sets; false sets are derived):
-    /// block payloads plus one block descriptor each.
+    /// each distinct block payload once (with its reference-count header), plus one block
+    /// descriptor per predicate and block, plus the per-predicate vectors.
     pub fn bitmap_bytes(&self) -> usize {
-        self.truth.iter().chain(&self.unknown).flatten().map(|b| b.heap_bytes() + std::mem::size_of::<Block>()).sum()
+        let mut seen = std::collections::HashSet::new();
+        let mut bytes = (self.truth.len() + self.unknown.len()) * std::mem::size_of::<Vec<Block>>();
+        for b in self.truth.iter().chain(&self.unknown).flatten() {
+            bytes += std::mem::size_of::<Block>();
+            if let Some((at, size)) = b.payload() {
+                if seen.insert(at) {
+                    bytes += size;
+                }
+            }
+        }
+        bytes
     }
 
     fn blocks(&self) -> usize {
