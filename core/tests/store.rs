@@ -210,3 +210,27 @@ fn several_blocks_equal_the_reference() {
         }
     }
 }
+
+/// Decimals are saved compactly (i64 mantissa + scale) when they round-trip exactly, and in
+/// the full 16-byte form otherwise; a version 1 file (full form only) still reads.
+#[test]
+fn decimals_round_trip_in_both_forms_and_version_1_reads() {
+    let engine = Engine::embedded().expect("engine");
+    let rows = [
+        json!({"registered_capital": 123.45}),
+        json!({"registered_capital": 0}),
+        json!({}),
+        json!({"registered_capital": "5万", "employees": {"2025": 12}}),
+    ];
+    let (small, _) = EnterpriseStore::load_jsonl(engine.schema(), jsonl(&rows).as_bytes(), LoadOptions::default()).expect("load");
+    let bytes = small.to_bytes();
+    assert_eq!(EnterpriseStore::from_bytes(&bytes, engine.schema()).expect("compact"), small);
+    // A mantissa beyond i64 keeps the full form.
+    let big = [json!({"registered_capital": 123456789012345678901234.5}), json!({"registered_capital": -1})];
+    let (big, _) = EnterpriseStore::load_jsonl(engine.schema(), jsonl(&big).as_bytes(), LoadOptions::default()).expect("load");
+    let mut bytes = big.to_bytes();
+    assert_eq!(EnterpriseStore::from_bytes(&bytes, engine.schema()).expect("full form"), big);
+    // The same payload labelled version 1 (the header is outside the checksum).
+    bytes[8] = 1;
+    assert_eq!(EnterpriseStore::from_bytes(&bytes, engine.schema()).expect("version 1"), big);
+}

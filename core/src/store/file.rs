@@ -19,14 +19,17 @@ use crate::profile::Qualification;
 use crate::schema::Schema;
 
 pub(super) const MAGIC: &[u8; 8] = b"HUIQISTR";
-const VERSION: u32 = 1;
+/// Version written. Version 2 added compact decimal columns (value kind 7); a version 1
+/// file is still read.
+const VERSION: u32 = 2;
+const OLDEST: u32 = 1;
 
 /// Why a store file cannot be read.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreFileError {
     #[error("not a Huiqi store file (bad magic bytes)")]
     Magic,
-    #[error("store file version {0} is not supported (this build reads version {VERSION})")]
+    #[error("store file version {0} is not supported (this build reads versions {OLDEST} to {VERSION})")]
     Version(u32),
     #[error("store file is truncated: {0}")]
     Truncated(String),
@@ -74,13 +77,22 @@ impl W {
                 self.u8(1);
                 self.bitmap(t);
             }
-            Values::Num(v) => {
-                self.u8(2);
-                self.len(v.len());
-                for d in v {
-                    self.0.extend_from_slice(&d.serialize());
+            Values::Num(v) => match compact(v) {
+                // Compact: all mantissas as i64, then all scales as u8 (9 bytes a value).
+                Some((m, sc)) => {
+                    self.u8(7);
+                    self.len(v.len());
+                    m.iter().for_each(|x| self.0.extend_from_slice(&x.to_le_bytes()));
+                    self.0.extend_from_slice(&sc);
                 }
-            }
+                None => {
+                    self.u8(2);
+                    self.len(v.len());
+                    for d in v {
+                        self.0.extend_from_slice(&d.serialize());
+                    }
+                }
+            },
             Values::Date(v) => {
                 self.u8(3);
                 self.len(v.len());
@@ -107,6 +119,23 @@ impl W {
     }
 }
 
+/// The decimals as (i64 mantissa, u8 scale) pairs when every value round-trips through
+/// that form bit for bit (sign of zero included); otherwise `None`.
+fn compact(v: &[Decimal]) -> Option<(Vec<i64>, Vec<u8>)> {
+    let mut m = Vec::with_capacity(v.len());
+    let mut sc = Vec::with_capacity(v.len());
+    for d in v {
+        let x = i64::try_from(d.mantissa()).ok()?;
+        let s = u8::try_from(d.scale()).ok()?;
+        if Decimal::try_new(x, u32::from(s)).ok()?.serialize() != d.serialize() {
+            return None;
+        }
+        m.push(x);
+        sc.push(s);
+    }
+    Some((m, sc))
+}
+
 struct R<'a> {
     buf: &'a [u8],
     pos: usize,
@@ -129,6 +158,13 @@ impl<'a> R<'a> {
     fn i32(&mut self, what: &str) -> Result<i32, StoreFileError> {
         let b = self.take(4, what)?;
         Ok(i32::from_le_bytes(b.try_into().map_err(|_| StoreFileError::Truncated(what.into()))?))
+    }
+    /// `n` fixed-size little-endian items read in one bounds check (a column's values
+    /// are one contiguous array).
+    fn array<T, const N: usize>(&mut self, n: usize, what: &str, f: impl Fn([u8; N]) -> T) -> Result<Vec<T>, StoreFileError> {
+        let len = n.checked_mul(N).ok_or_else(|| StoreFileError::Corrupt(format!("{what}: length overflow")))?;
+        let b = self.take(len, what)?;
+        Ok(b.chunks_exact(N).map(|c| f(<[u8; N]>::try_from(c).unwrap_or([0; N]))).collect())
     }
     /// A count that must fit in what remains (each item at least `min_item` bytes).
     fn count(&mut self, what: &str, min_item: usize) -> Result<usize, StoreFileError> {
@@ -167,29 +203,37 @@ impl<'a> R<'a> {
             2 => {
                 let n = self.count(what, 16)?;
                 check(n)?;
-                let mut v = Vec::with_capacity(n);
-                for _ in 0..n {
-                    let b: [u8; 16] = self.take(16, what)?.try_into().map_err(|_| StoreFileError::Truncated(what.into()))?;
-                    v.push(Decimal::deserialize(b));
-                }
+                Values::Num(self.array(n, what, Decimal::deserialize)?)
+            }
+            7 => {
+                let n = self.count(what, 9)?;
+                check(n)?;
+                let m: Vec<i64> = self.array(n, what, i64::from_le_bytes)?;
+                let sc = self.take(n, what)?;
+                let v = m
+                    .iter()
+                    .zip(sc)
+                    .map(|(x, s)| Decimal::try_new(*x, u32::from(*s)))
+                    .collect::<Result<Vec<_>, _>>()
+                    .map_err(|e| StoreFileError::Corrupt(format!("{what}: {e}")))?;
                 Values::Num(v)
             }
             3 => {
                 let n = self.count(what, 4)?;
                 check(n)?;
-                Values::Date((0..n).map(|_| self.i32(what)).collect::<Result<_, _>>()?)
+                Values::Date(self.array(n, what, i32::from_le_bytes)?)
             }
             4 => {
                 let n = self.count(what, 4)?;
                 check(n)?;
-                Values::Enum((0..n).map(|_| self.u32(what)).collect::<Result<_, _>>()?)
+                Values::Enum(self.array(n, what, u32::from_le_bytes)?)
             }
             5 => {
                 let d = self.count(what, 4)?;
                 let dict: Vec<String> = (0..d).map(|_| self.str(what)).collect::<Result<_, _>>()?;
                 let n = self.count(what, 4)?;
                 check(n)?;
-                let ids: Vec<u32> = (0..n).map(|_| self.u32(what)).collect::<Result<_, _>>()?;
+                let ids: Vec<u32> = self.array(n, what, u32::from_le_bytes)?;
                 if ids.iter().any(|i| *i as usize >= dict.len().max(1)) {
                     return Err(StoreFileError::Corrupt(format!("{what}: code id out of range")));
                 }
@@ -306,7 +350,7 @@ impl EnterpriseStore {
             return Err(StoreFileError::Magic);
         }
         let version = h.u32("header")?;
-        if version != VERSION {
+        if !(OLDEST..=VERSION).contains(&version) {
             return Err(StoreFileError::Version(version));
         }
         let len_bytes: [u8; 8] = h.take(8, "header")?.try_into().map_err(|_| StoreFileError::Truncated("header".into()))?;
