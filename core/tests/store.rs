@@ -42,6 +42,8 @@ const CONDS: &[&str] = &[
     "rd_expense@fy1 / operating_revenue@fy1 >= 3% or manual_review(\"专家\")",
     "sum(rd_expense@fy1..fy3, actual) >= 300万 and tags contains \"数字经济\"",
     "at_least(1, [first_grant(高新技术企业) in fy1, registration_date <= as_of - 10y])",
+    // Two years of one field in one expression (the row path fills both years).
+    "operating_revenue@fy1 - operating_revenue@fy2 >= 100万 or total_assets@fy2 / registered_capital < 2",
 ];
 
 proptest! {

@@ -936,13 +936,19 @@ impl PolicyIndex {
 
     /// Encodes a profile into the matcher's known/true bitsets.
     pub fn encode<'a>(&'a self, ev: &Evaluator<'a>, m: &mut Matcher) {
-        self.encode_partial(ev, m, &|_| true, true);
+        self.encode_partial(ev, m, &|_| true, &|_| true);
     }
 
-    /// Encodes the sources for which `include(source)` holds (and the generic
-    /// predicates when `generic`); the other bits stay clear. The store encodes plain
+    /// Encodes the sources for which `include(source)` holds and the generic predicates
+    /// for which `generic(id)` holds; the other bits stay clear. The store encodes plain
     /// field sources column by column and the rest through this.
-    pub fn encode_partial<'a>(&'a self, ev: &Evaluator<'a>, m: &mut Matcher, include: &dyn Fn(usize) -> bool, generic: bool) {
+    pub fn encode_partial<'a>(
+        &'a self,
+        ev: &Evaluator<'a>,
+        m: &mut Matcher,
+        include: &dyn Fn(usize) -> bool,
+        generic: &dyn Fn(PredicateId) -> bool,
+    ) {
         m.known.clear();
         m.truth.clear();
         for (s, src) in self.sources.iter().enumerate() {
@@ -952,10 +958,10 @@ impl PolicyIndex {
             let Ok(v) = ev.eval(&src.node) else { continue };
             Self::encode_value(src, &v, ev.set, m);
         }
-        if !generic {
-            return;
-        }
         for (id, node) in &self.generic {
+            if !generic(*id) {
+                continue;
+            }
             if let Ok(V::Bool(b)) = ev.eval(node) {
                 m.known.set(*id);
                 if b {
@@ -983,16 +989,14 @@ impl PolicyIndex {
         }
     }
 
-    /// Nodes the evaluator has to see on the row path: sources not in `skip`, and the
-    /// generic predicates.
-    pub fn row_nodes(&self, skip: &dyn Fn(usize) -> bool) -> Vec<&Node> {
-        self.sources
-            .iter()
-            .enumerate()
-            .filter(|(s, _)| !skip(*s))
-            .map(|(_, src)| &src.node)
-            .chain(self.generic.iter().map(|(_, n)| n))
-            .collect()
+    /// The node source `s` evaluates.
+    pub fn source_node(&self, s: usize) -> Option<&Node> {
+        self.sources.get(s).map(|src| &src.node)
+    }
+
+    /// The generic predicates (evaluated by the reference evaluator) and their nodes.
+    pub fn generic_predicates(&self) -> impl Iterator<Item = (PredicateId, &Node)> {
+        self.generic.iter().map(|(id, n)| (*id, n))
     }
 
     /// Sets the bits of source `s` for a known value `v` (clears the matcher first):

@@ -45,24 +45,23 @@
 mod blocks;
 mod file;
 mod load;
+mod prepare;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 use roaring::RoaringBitmap;
 use rust_decimal::Decimal;
 use serde::Serialize;
 
-use crate::check::{Node, NodeKind, YearRef};
 use crate::date::Date;
 use crate::engine::Engine;
-use crate::eval::{Evaluator, Tri, V};
+use crate::eval::Tri;
 use crate::index::Program;
 use crate::outcome::Verdict;
-use crate::policy::PolicySet;
 use crate::profile::{Profile, Qualification, Scalar, Value};
 use crate::schema::{FieldType, Schema};
 
-use blocks::{Block, BlockSource, Pair, Pool, Words, BLOCK_ROWS, WORDS};
+use blocks::{Block, BlockSource, Pair, Pool, BLOCK_ROWS, WORDS};
 pub use file::StoreFileError;
 pub use load::{LoadOptions, LoadReport, OnError, RowError};
 
@@ -108,6 +107,25 @@ pub enum Column {
     Yearly(BTreeMap<i32, Scalars>),
     Tags { known: RoaringBitmap, tags: BTreeMap<String, RoaringBitmap> },
     Quals { known: RoaringBitmap, rows: Vec<Vec<Qualification>> },
+}
+
+impl Column {
+    /// One row's value, as in a profile.
+    fn value(&self, row: u32) -> Option<Value> {
+        match self {
+            Column::Scalar(s) => s.get(row).map(Value::Scalar),
+            Column::Yearly(m) => {
+                let years: BTreeMap<i32, Scalar> = m.iter().filter_map(|(y, s)| s.get(row).map(|v| (*y, v))).collect();
+                (!years.is_empty()).then_some(Value::Yearly(years))
+            }
+            Column::Tags { known, tags } => {
+                known.contains(row).then(|| Value::Tags(tags.iter().filter(|(_, b)| b.contains(row)).map(|(t, _)| t.clone()).collect()))
+            }
+            Column::Quals { known, rows } => {
+                known.contains(row).then(|| Value::Qualifications(rows.get(row as usize).cloned().unwrap_or_default()))
+            }
+        }
+    }
 }
 
 /// Enterprises in columns.
@@ -344,20 +362,7 @@ impl EnterpriseStore {
             if only.is_some_and(|o| !o.get(f).copied().unwrap_or(false)) {
                 continue;
             }
-            let v = match col {
-                Column::Scalar(s) => s.get(row).map(Value::Scalar),
-                Column::Yearly(m) => {
-                    let years: BTreeMap<i32, Scalar> = m.iter().filter_map(|(y, s)| s.get(row).map(|v| (*y, v))).collect();
-                    (!years.is_empty()).then_some(Value::Yearly(years))
-                }
-                Column::Tags { known, tags } => {
-                    known.contains(row).then(|| Value::Tags(tags.iter().filter(|(_, b)| b.contains(row)).map(|(t, _)| t.clone()).collect()))
-                }
-                Column::Quals { known, rows } => {
-                    known.contains(row).then(|| Value::Qualifications(rows.get(row as usize).cloned().unwrap_or_default()))
-                }
-            };
-            p.set(f, v);
+            p.set(f, col.value(row));
         }
         p
     }
@@ -374,264 +379,6 @@ impl EnterpriseStore {
         }
         Ok(())
     }
-
-    /// The column a plain field source reads on `as_of`: `Ok(Some)` a scalar column,
-    /// `Ok(None)` a year with no column (unknown for everyone), `Err(())` not a plain
-    /// scalar read (the row path handles it).
-    fn plain_column(&self, field: crate::schema::FieldId, year: Option<YearRef>, as_of: Date) -> Result<Option<&Scalars>, ()> {
-        match (self.columns.get(field), year) {
-            (Some(Column::Scalar(s)), None) => Ok(Some(s)),
-            (Some(Column::Yearly(m)), Some(y @ (YearRef::Fy(_) | YearRef::Abs(_)))) => {
-                let year = match y {
-                    YearRef::Fy(k) => as_of.year() - i32::try_from(k).map_err(|_| ())?,
-                    YearRef::Abs(y) => y,
-                    YearRef::Loop => return Err(()),
-                };
-                Ok(m.get(&year))
-            }
-            _ => Err(()),
-        }
-    }
-
-    /// Computes the predicate sets of an engine's index over all enterprises on `as_of`.
-    ///
-    /// Sources that read one scalar field (a number, date, enum, code, text or boolean
-    /// column, per year or not) are encoded column by column: each row's value is read
-    /// straight from the column and encoded with the index's own per-source encoding,
-    /// memoised per distinct value for booleans, dates, enums and codes. Derived and
-    /// arithmetic sources and the generic predicates go through the reference evaluator
-    /// on a profile holding only the fields they read.
-    pub fn prepare(&self, engine: &Engine, as_of: Date) -> Result<Prepared, StoreError> {
-        self.check_schema(engine.schema())?;
-        let index = engine.index();
-        let set = engine.policy_set();
-        let n = index.predicate_count();
-        let sources = index.source_count();
-        // Plain sources and their columns.
-        let plain: Vec<Option<Option<&Scalars>>> =
-            (0..sources).map(|s| index.source_field(s).and_then(|(f, y)| self.plain_column(f, y, as_of).ok())).collect();
-        let is_plain = |s: usize| plain.get(s).is_some_and(Option::is_some);
-        // Predicates of the row path, and the fields it reads.
-        let mut row_preds: Vec<(u32, u32)> = (0..sources).filter(|s| !is_plain(*s)).filter_map(|s| index.source_range(s)).collect();
-        let generic_start = (0..sources).filter_map(|s| index.source_range(s)).map(|(_, e)| e).max().unwrap_or(0);
-        if (generic_start as usize) < n {
-            row_preds.push((generic_start, n as u32));
-        }
-        let row_nodes = index.row_nodes(&is_plain);
-        let row_fields = if row_nodes.is_empty() { None } else { Some(fields_read(set, &row_nodes)) };
-
-        let blocks = self.rows.div_ceil(BLOCK_ROWS) as usize;
-        let run = |b: usize| -> (Vec<Block>, Vec<Block>) {
-            let lo = (b as u32).wrapping_mul(BLOCK_ROWS);
-            let hi = lo.saturating_add(BLOCK_ROWS).min(self.rows);
-            let mut truth = vec![0u64; n * WORDS];
-            let mut unknown = vec![0u64; n * WORDS];
-            let setbit = |words: &mut [u64], p: u32, r: u32| {
-                if let Some(w) = words.get_mut(p as usize * WORDS + (r >> 6) as usize) {
-                    *w |= 1 << (r & 63);
-                }
-            };
-            let valid = blocks::valid_mask(self.rows, b);
-            let mut m = index.matcher();
-            // Column path.
-            for (s, col) in plain.iter().enumerate() {
-                let (Some(col), Some((first, end))) = (col, index.source_range(s)) else { continue };
-                // Rows with a value.
-                let mut known = [0u64; WORDS];
-                if let Some(c) = col {
-                    for row in c.known.range(lo..hi) {
-                        let r = row - lo;
-                        if let Some(w) = known.get_mut((r >> 6) as usize) {
-                            *w |= 1 << (r & 63);
-                        }
-                    }
-                }
-                for p in first..end {
-                    let base = p as usize * WORDS;
-                    if let Some(u) = unknown.get_mut(base..base + WORDS) {
-                        for ((u, k), v) in u.iter_mut().zip(known.iter()).zip(valid.iter()) {
-                            *u |= !*k & *v;
-                        }
-                    }
-                }
-                let Some(c) = col else { continue };
-                let mut memo: HashMap<i64, (Vec<u32>, Vec<u32>)> = HashMap::new();
-                for row in c.known.range(lo..hi) {
-                    let r = row - lo;
-                    let i = row as usize;
-                    let key: Option<i64> = match &c.values {
-                        Values::Bool(t) => Some(i64::from(t.contains(row))),
-                        Values::Date(v) => v.get(i).map(|d| i64::from(*d)),
-                        Values::Enum(v) => v.get(i).map(|e| i64::from(*e)),
-                        Values::Code { ids, .. } => ids.get(i).map(|e| i64::from(*e)),
-                        Values::Num(_) | Values::Text(_) => None,
-                    };
-                    let encode = |m: &mut crate::index::Matcher| -> bool {
-                        let v = match &c.values {
-                            Values::Bool(t) => V::Bool(t.contains(row)),
-                            Values::Num(v) => match v.get(i) {
-                                Some(d) => V::Num(*d),
-                                None => return false,
-                            },
-                            Values::Date(v) => match v.get(i) {
-                                Some(d) => V::Date(Date::from_day_number(*d)),
-                                None => return false,
-                            },
-                            Values::Enum(v) => match v.get(i) {
-                                Some(e) => V::Enum(*e),
-                                None => return false,
-                            },
-                            Values::Code { dict, ids } => match ids.get(i).and_then(|id| dict.get(*id as usize)) {
-                                Some(c) => V::Code(c),
-                                None => return false,
-                            },
-                            Values::Text(v) => match v.get(i) {
-                                Some(t) => V::Text(t),
-                                None => return false,
-                            },
-                        };
-                        index.encode_source_value(s, &v, set, m);
-                        true
-                    };
-                    match key {
-                        Some(k) => {
-                            let entry = match memo.entry(k) {
-                                std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
-                                std::collections::hash_map::Entry::Vacant(e) => {
-                                    let lists = if encode(&mut m) {
-                                        (m.truth().ones_in(first, end).collect(), m.known().zeros_in(first, end).collect())
-                                    } else {
-                                        (Vec::new(), (first..end).collect())
-                                    };
-                                    e.insert(lists)
-                                }
-                            };
-                            for p in &entry.0 {
-                                setbit(&mut truth, *p, r);
-                            }
-                            for p in &entry.1 {
-                                setbit(&mut unknown, *p, r);
-                            }
-                        }
-                        None => {
-                            if encode(&mut m) {
-                                for p in m.truth().ones_in(first, end) {
-                                    setbit(&mut truth, p, r);
-                                }
-                                for p in m.known().zeros_in(first, end) {
-                                    setbit(&mut unknown, p, r);
-                                }
-                            } else {
-                                for p in first..end {
-                                    setbit(&mut unknown, p, r);
-                                }
-                            }
-                        }
-                    }
-                }
-            }
-            // Row path.
-            if let Some(fields) = &row_fields {
-                for row in lo..hi {
-                    let r = row - lo;
-                    let profile = self.profile_of(engine.schema(), row, Some(fields));
-                    let ev = Evaluator::new(set, &profile, as_of);
-                    index.encode_partial(&ev, &mut m, &|s| !is_plain(s), true);
-                    for &(first, end) in &row_preds {
-                        for p in m.truth().ones_in(first, end) {
-                            setbit(&mut truth, p, r);
-                        }
-                        for p in m.known().zeros_in(first, end) {
-                            setbit(&mut unknown, p, r);
-                        }
-                    }
-                }
-            }
-            // A set equal to the previous predicate's shares its payload.
-            let pack = |words: &[u64]| -> Vec<Block> {
-                let mut out: Vec<Block> = Vec::with_capacity(n);
-                let mut prev: Option<&[u64]> = None;
-                for c in words.chunks_exact(WORDS) {
-                    let block = match (prev, out.last()) {
-                        (Some(p), Some(last)) if p == c => last.clone(),
-                        _ => <&Words>::try_from(c).map_or(Block::Empty, Block::from_words),
-                    };
-                    out.push(block);
-                    prev = Some(c);
-                }
-                out
-            };
-            (pack(&truth), pack(&unknown))
-        };
-        #[cfg(feature = "parallel")]
-        let parts: Vec<(Vec<Block>, Vec<Block>)> = {
-            use rayon::prelude::*;
-            (0..blocks).into_par_iter().map(run).collect()
-        };
-        #[cfg(not(feature = "parallel"))]
-        let parts: Vec<(Vec<Block>, Vec<Block>)> = (0..blocks).map(run).collect();
-        // Predicate-major: sets[p][block].
-        let mut truth: Vec<Vec<Block>> = (0..n).map(|_| Vec::with_capacity(blocks)).collect();
-        let mut unknown: Vec<Vec<Block>> = (0..n).map(|_| Vec::with_capacity(blocks)).collect();
-        for (t, u) in parts {
-            for (acc, b) in truth.iter_mut().zip(t) {
-                acc.push(b);
-            }
-            for (acc, b) in unknown.iter_mut().zip(u) {
-                acc.push(b);
-            }
-        }
-        Ok(Prepared { as_of, rows: self.rows, truth, unknown })
-    }
-}
-
-/// Fields the evaluator reads for these nodes: directly, through definitions, and the
-/// qualification and registration-date fields that some functions read implicitly. A
-/// node that refers to a policy's verdict reads everything.
-fn fields_read(set: &PolicySet, nodes: &[&Node]) -> Vec<bool> {
-    let schema = &set.schema;
-    let mut out = vec![false; schema.fields.len()];
-    let mut all = false;
-    let mut seen_defs = vec![false; set.definitions.len()];
-    let mut stack: Vec<&Node> = nodes.to_vec();
-    while let Some(n) = stack.pop() {
-        let mut fs = Vec::new();
-        n.fields(&mut fs);
-        for f in fs {
-            if let Some(o) = out.get_mut(f) {
-                *o = true;
-            }
-        }
-        let mut walk = vec![n];
-        while let Some(x) = walk.pop() {
-            match &x.kind {
-                NodeKind::Def(i) => {
-                    if let (Some(seen), Some(d)) = (seen_defs.get_mut(*i), set.definitions.get(*i)) {
-                        if !*seen {
-                            *seen = true;
-                            stack.push(&d.node);
-                        }
-                    } else {
-                        all = true;
-                    }
-                }
-                NodeKind::Eligible(_) => all = true,
-                _ => {}
-            }
-            walk.extend(x.children());
-        }
-    }
-    for f in &schema.fields {
-        if f.ty == FieldType::Qualifications || f.name == "registration_date" {
-            if let Some(o) = out.get_mut(f.id) {
-                *o = true;
-            }
-        }
-    }
-    if all {
-        out.iter_mut().for_each(|o| *o = true);
-    }
-    out
 }
 
 /// The answer to "which enterprises qualify for this policy".
