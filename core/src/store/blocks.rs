@@ -319,34 +319,16 @@ pub fn valid_mask(rows: u32, b: usize) -> Box<Words> {
     m
 }
 
-/// Largest output block built from positions rather than bytes.
-const SPARSE_OUT: u32 = 256;
-
-/// Roaring bitmap of a block's words (rows offset by the block start). A sparse block
-/// (≤ 4,096 rows, a roaring array container) is built from its positions; a dense one
-/// from its bytes.
+/// Roaring bitmap of a block's words (rows offset by the block start).
 pub fn to_roaring(b: usize, w: &Words, bytes: &mut Vec<u8>) -> RoaringBitmap {
-    let n: u32 = w.iter().map(|x| x.count_ones()).sum();
-    let base = (b as u32).wrapping_mul(BLOCK_ROWS);
-    if n == 0 {
+    if w.iter().all(|x| *x == 0) {
         return RoaringBitmap::new();
-    }
-    if n <= SPARSE_OUT {
-        let mut pos = Vec::with_capacity(n as usize);
-        for (i, &x) in w.iter().enumerate() {
-            let mut x = x;
-            while x != 0 {
-                pos.push(base + (i as u32) * 64 + x.trailing_zeros());
-                x &= x - 1;
-            }
-        }
-        return RoaringBitmap::from_sorted_iter(pos).unwrap_or_default();
     }
     bytes.resize(WORDS * 8, 0);
     for (c, x) in bytes.chunks_exact_mut(8).zip(w.iter()) {
         c.copy_from_slice(&x.to_le_bytes());
     }
-    RoaringBitmap::from_lsb0_bytes(base, bytes)
+    RoaringBitmap::from_lsb0_bytes((b as u32).wrapping_mul(BLOCK_ROWS), bytes)
 }
 
 /// Eligible and undetermined words of a result pair, masked to the block's rows.

@@ -64,6 +64,7 @@ use crate::schema::{FieldType, Schema};
 use blocks::{Block, BlockSource, Pair, Pool, BLOCK_ROWS, WORDS};
 pub use file::StoreFileError;
 pub use load::{LoadOptions, LoadReport, OnError, RowError};
+pub use prepare::UsedColumns;
 
 /// Errors of the store.
 #[derive(Debug, thiserror::Error)]
@@ -110,6 +111,25 @@ pub enum Column {
 }
 
 impl Column {
+    /// Approximate heap bytes.
+    fn bytes(&self) -> usize {
+        match self {
+            Column::Scalar(s) => s.bytes(),
+            Column::Yearly(m) => m.values().map(Scalars::bytes).sum(),
+            Column::Tags { known, tags } => {
+                known.serialized_size() + tags.iter().map(|(k, b)| k.len() + b.serialized_size()).sum::<usize>()
+            }
+            Column::Quals { known, rows } => {
+                known.serialized_size() + rows.iter().map(|r| 24 + r.len() * std::mem::size_of::<Qualification>()).sum::<usize>()
+            }
+        }
+    }
+
+    /// Whether the column holds free text.
+    fn is_text(&self) -> bool {
+        matches!(self, Column::Scalar(Scalars { values: Values::Text(_), .. }))
+    }
+
     /// One row's value, as in a profile.
     fn value(&self, row: u32) -> Option<Value> {
         match self {
@@ -333,20 +353,7 @@ impl EnterpriseStore {
 
     /// Approximate memory.
     pub fn memory(&self) -> StoreMemory {
-        let columns_bytes = self
-            .columns
-            .iter()
-            .map(|c| match c {
-                Column::Scalar(s) => s.bytes(),
-                Column::Yearly(m) => m.values().map(Scalars::bytes).sum(),
-                Column::Tags { known, tags } => {
-                    known.serialized_size() + tags.iter().map(|(k, b)| k.len() + b.serialized_size()).sum::<usize>()
-                }
-                Column::Quals { known, rows } => {
-                    known.serialized_size() + rows.iter().map(|r| 24 + r.len() * std::mem::size_of::<Qualification>()).sum::<usize>()
-                }
-            })
-            .sum();
+        let columns_bytes = self.columns.iter().map(Column::bytes).sum();
         StoreMemory { columns_bytes, ids_bytes: self.ids.iter().map(|s| s.len() + 24).sum() }
     }
 

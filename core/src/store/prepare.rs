@@ -249,7 +249,47 @@ fn fields_read(set: &PolicySet, node: &Node) -> Option<Vec<FieldId>> {
     Some(out)
 }
 
+/// Bytes of the columns an engine's predicates read (approximate heap bytes, as
+/// [`EnterpriseStore::memory`] counts them), free text apart.
+#[derive(Clone, Copy, Debug, Default, serde::Serialize)]
+pub struct UsedColumns {
+    /// Fields read.
+    pub fields: usize,
+    /// Their columns, free-text columns excepted.
+    pub bytes: usize,
+    /// Free-text columns read (text patterns such as `business_scope contains …`).
+    pub text_bytes: usize,
+}
+
 impl EnterpriseStore {
+    /// The columns an engine's predicates read, and their bytes.
+    pub fn used_columns(&self, engine: &Engine) -> UsedColumns {
+        let index = engine.index();
+        let set = engine.policy_set();
+        let mut used = vec![false; self.columns.len()];
+        let nodes = (0..index.source_count()).filter_map(|s| index.source_node(s)).chain(index.generic_predicates().map(|(_, n)| n));
+        for node in nodes {
+            match fields_read(set, node) {
+                Some(fs) => fs.into_iter().for_each(|f| {
+                    if let Some(u) = used.get_mut(f) {
+                        *u = true;
+                    }
+                }),
+                None => used.iter_mut().for_each(|u| *u = true),
+            }
+        }
+        let mut out = UsedColumns::default();
+        for (c, _) in self.columns.iter().zip(&used).filter(|(_, u)| **u) {
+            out.fields += 1;
+            if c.is_text() {
+                out.text_bytes += c.bytes();
+            } else {
+                out.bytes += c.bytes();
+            }
+        }
+        out
+    }
+
     /// The column a plain field source reads on `as_of`: `Ok(Some)` a scalar column,
     /// `Ok(None)` a year with no column (unknown for everyone), `Err(())` not a plain
     /// scalar read (the evaluator handles it).
