@@ -25,9 +25,19 @@ fn main() -> Result<(), String> {
     drop(text);
     let path = std::env::temp_dir().join(format!("huiqi-bench-{n}.store"));
     store.write_file(&path).map_err(|e| e.to_string())?;
-    let t = Instant::now();
-    let store = EnterpriseStore::read_file(&path, engine.schema()).map_err(|e| e.to_string())?;
-    let load_saved = t.elapsed().as_secs_f64();
+    drop(store);
+    // First read right after writing, then the best of two more (page cache warm).
+    let mut loads = Vec::new();
+    let mut store = None;
+    for _ in 0..3 {
+        drop(store.take());
+        let t = Instant::now();
+        store = Some(EnterpriseStore::read_file(&path, engine.schema()).map_err(|e| e.to_string())?);
+        loads.push(t.elapsed().as_secs_f64());
+    }
+    let store = store.ok_or("no store")?;
+    let load_saved = loads.first().copied().unwrap_or_default();
+    let load_best = loads.iter().copied().fold(f64::MAX, f64::min);
     let file_bytes = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
     let _ = std::fs::remove_file(&path);
 
@@ -39,7 +49,7 @@ fn main() -> Result<(), String> {
     let per = |b: usize| b as f64 / f64::from(store.len().max(1));
     println!("## {n} enterprises × {p} policies\n");
     println!(
-        "- loaded {} ({} skipped) from JSON lines in {load_jsonl:.2} s; from the saved store ({:.1} MB) in {load_saved:.2} s",
+        "- loaded {} ({} skipped) from JSON lines in {load_jsonl:.2} s; from the saved store ({:.1} MB) in {load_saved:.2} s (first read after writing), {load_best:.2} s (best of 3)",
         report.loaded,
         report.skipped,
         file_bytes as f64 / 1e6

@@ -472,9 +472,9 @@ impl Prepared {
         out
     }
 
-    /// Evaluates `order` over every block (in parallel) and gathers the reach of the
-    /// policies in `want`, indexed by policy.
-    fn run(&self, engine: &Engine, order: &[usize], want: &[bool]) -> Vec<Reach> {
+    /// Evaluates `order` over every block (in parallel when `parallel`) and gathers the
+    /// reach of the policies in `want`, indexed by policy.
+    fn run(&self, engine: &Engine, order: &[usize], want: &[bool], parallel: bool) -> Vec<Reach> {
         let policies = want.len();
         let mut keep = vec![false; policies];
         for &i in order {
@@ -487,12 +487,17 @@ impl Prepared {
             self.run_block(engine, order, &keep, want, b, &mut pool)
         };
         #[cfg(feature = "parallel")]
-        let parts: Vec<Vec<(usize, Reach)>> = {
+        let parts: Vec<Vec<(usize, Reach)>> = if parallel {
             use rayon::prelude::*;
             (0..self.blocks()).into_par_iter().map(one).collect()
+        } else {
+            (0..self.blocks()).map(one).collect()
         };
         #[cfg(not(feature = "parallel"))]
-        let parts: Vec<Vec<(usize, Reach)>> = (0..self.blocks()).map(one).collect();
+        let parts: Vec<Vec<(usize, Reach)>> = {
+            let _ = parallel;
+            (0..self.blocks()).map(one).collect()
+        };
         let mut reach: Vec<Reach> =
             (0..policies).map(|_| Reach { eligible: RoaringBitmap::new(), undetermined: RoaringBitmap::new() }).collect();
         for part in parts {
@@ -529,7 +534,9 @@ impl Prepared {
         if let Some(w) = want.get_mut(i) {
             *w = true;
         }
-        let mut all = self.run(engine, &order, &want);
+        // One policy is a fraction of a millisecond of work: on one thread, so its latency
+        // does not wait on a second worker being scheduled.
+        let mut all = self.run(engine, &order, &want, false);
         Ok(if i < all.len() { all.swap_remove(i) } else { Reach { eligible: RoaringBitmap::new(), undetermined: RoaringBitmap::new() } })
     }
 
@@ -538,7 +545,7 @@ impl Prepared {
     pub fn bulk(&self, engine: &Engine, progress: &(dyn Fn() + Sync)) -> Vec<Reach> {
         let set = engine.policy_set();
         let want = vec![true; set.policies.len()];
-        let reach = self.run(engine, &set.order, &want);
+        let reach = self.run(engine, &set.order, &want, true);
         reach.iter().for_each(|_| progress());
         reach
     }
