@@ -412,6 +412,8 @@ struct Builder<'s> {
     set: &'s PolicySet,
     leaves: Vec<Leaf>,
     ids: HashMap<Leaf, u32>,
+    /// Split `under [A, B, …]` into one predicate per code (see [`PolicyIndex::for_sets`]).
+    split_lists: bool,
 }
 
 impl Builder<'_> {
@@ -461,6 +463,21 @@ impl Builder<'_> {
                 None => self.generic(n, neg),
             },
             K::Eligible(i) => Program::Policy(*i as u32, neg),
+            // For set algebra only: `x under [A, B]` is `x under A or x under B` in Kleene
+            // logic too (true when any code matches; unknown when none does and one is too
+            // coarse to decide): one predicate per code, shared by every list that names
+            // it, instead of one per distinct list.
+            K::Under { expr, system, codes } if self.split_lists && codes.len() > 1 => {
+                let src = expr.canonical();
+                let mut codes = codes.clone();
+                codes.sort();
+                codes.dedup();
+                let parts: Vec<Program> = codes
+                    .into_iter()
+                    .map(|c| Program::Lit(self.leaf_id(Leaf::Under { source: src.clone(), system: *system, codes: vec![c] }), neg))
+                    .collect();
+                fold(neg, parts)
+            }
             K::Between { expr, low, high, low_inclusive, high_inclusive } => {
                 let (Some(lo), Some(hi)) = (const_key(low), const_key(high)) else { return self.generic(n, neg) };
                 let src = expr.canonical();
@@ -635,9 +652,24 @@ impl PolicyIndex {
     /// sample of enterprises (on `as_of`): a platform knows its population, and the best
     /// guard is the literal that most often rules its policy out. Verdicts never depend
     /// on the sample; only speed does.
-    #[expect(clippy::mutable_key_type, reason = "nodes hash and compare by regex source text, never by the regex's internal cache")]
     pub fn build_tuned(set: &PolicySet, sample: &[Profile], as_of: Date) -> PolicyIndex {
-        let mut b = Builder { set, leaves: Vec::new(), ids: HashMap::new() };
+        Self::build_with(set, sample, as_of, false)
+    }
+
+    /// The index the enterprise store evaluates as set algebra over predicate sets.
+    /// Same semantics, one difference in the dictionary: a code list (`industry under
+    /// [C, I65]`) becomes an `or` of one predicate per code. The store keeps a set per
+    /// predicate, so a dictionary proportional to the codes policies name (tens) rather
+    /// than to their distinct lists (hundreds) keeps it small; literal `or`s cost the
+    /// set algebra little. The one-enterprise matcher keeps whole lists: a list is a
+    /// better guard there than an `or` it cannot guard with.
+    pub fn for_sets(set: &PolicySet) -> PolicyIndex {
+        Self::build_with(set, &[], Date::from_day_number(0), true)
+    }
+
+    #[expect(clippy::mutable_key_type, reason = "nodes hash and compare by regex source text, never by the regex's internal cache")]
+    fn build_with(set: &PolicySet, sample: &[Profile], as_of: Date, split_lists: bool) -> PolicyIndex {
+        let mut b = Builder { set, leaves: Vec::new(), ids: HashMap::new(), split_lists };
         let temp: Vec<Program> = set.policies.iter().map(|p| b.norm(&p.condition, false, 0)).collect();
 
         // Number predicates source by source, thresholds in key order, so that a source's

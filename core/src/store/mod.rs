@@ -413,6 +413,9 @@ impl Reach {
 pub struct Prepared {
     pub as_of: Date,
     rows: u32,
+    /// The set-algebra index the predicate sets are numbered by
+    /// ([`crate::index::PolicyIndex::for_sets`]).
+    index: std::sync::Arc<crate::index::PolicyIndex>,
     /// `truth[p][b]`: rows of block `b` for which predicate `p` is true.
     truth: Vec<Vec<Block>>,
     /// `unknown[p][b]`: rows of block `b` for which predicate `p` is unknown.
@@ -444,7 +447,7 @@ impl Prepared {
     /// Evaluates the policies of `order` (dependency order) on block `b`; returns the
     /// eligible and undetermined rows of those marked in `want`. Results of the policies
     /// marked in `keep` (referred to by `eligible(…)`) stay available to later ones.
-    fn run_block(&self, engine: &Engine, order: &[usize], keep: &[bool], want: &[bool], b: usize, pool: &mut Pool) -> Vec<(usize, Reach)> {
+    fn run_block(&self, order: &[usize], keep: &[bool], want: &[bool], b: usize, pool: &mut Pool) -> Vec<(usize, Reach)> {
         let src = BlockSource { truth: &self.truth, unknown: &self.unknown, block: b };
         let valid = blocks::valid_mask(self.rows, b);
         let mut results: Vec<Option<Pair>> = Vec::new();
@@ -454,7 +457,7 @@ impl Prepared {
         let (mut e, mut u) = (Box::new([0u64; WORDS]), Box::new([0u64; WORDS]));
         let unknown = Program::Const(Tri::Unknown);
         for &i in order {
-            let prog = engine.index().program(i).unwrap_or(&unknown);
+            let prog = self.index.program(i).unwrap_or(&unknown);
             let mut r = pool.take();
             blocks::eval(prog, &src, &results, &mut r, pool);
             if want.get(i).copied().unwrap_or(false) {
@@ -474,17 +477,17 @@ impl Prepared {
 
     /// Evaluates `order` over every block (in parallel when `parallel`) and gathers the
     /// reach of the policies in `want`, indexed by policy.
-    fn run(&self, engine: &Engine, order: &[usize], want: &[bool], parallel: bool) -> Vec<Reach> {
+    fn run(&self, order: &[usize], want: &[bool], parallel: bool) -> Vec<Reach> {
         let policies = want.len();
         let mut keep = vec![false; policies];
         for &i in order {
-            if let Some(p) = engine.index().program(i) {
+            if let Some(p) = self.index.program(i) {
                 mark_policies(p, &mut keep);
             }
         }
         let one = |b: usize| {
             let mut pool = Pool::default();
-            self.run_block(engine, order, &keep, want, b, &mut pool)
+            self.run_block(order, &keep, want, b, &mut pool)
         };
         #[cfg(feature = "parallel")]
         let parts: Vec<Vec<(usize, Reach)>> = if parallel {
@@ -523,7 +526,7 @@ impl Prepared {
                 Some(n) if !*n => *n = true,
                 _ => continue,
             }
-            if let Some(p) = engine.index().program(j) {
+            if let Some(p) = self.index.program(j) {
                 let mut refs = vec![false; set.policies.len()];
                 mark_policies(p, &mut refs);
                 stack.extend(refs.iter().enumerate().filter(|(_, r)| **r).map(|(k, _)| k));
@@ -536,7 +539,7 @@ impl Prepared {
         }
         // One policy is a fraction of a millisecond of work: on one thread, so its latency
         // does not wait on a second worker being scheduled.
-        let mut all = self.run(engine, &order, &want, false);
+        let mut all = self.run(&order, &want, false);
         Ok(if i < all.len() { all.swap_remove(i) } else { Reach { eligible: RoaringBitmap::new(), undetermined: RoaringBitmap::new() } })
     }
 
@@ -545,7 +548,7 @@ impl Prepared {
     pub fn bulk(&self, engine: &Engine, progress: &(dyn Fn() + Sync)) -> Vec<Reach> {
         let set = engine.policy_set();
         let want = vec![true; set.policies.len()];
-        let reach = self.run(engine, &set.order, &want, true);
+        let reach = self.run(&set.order, &want, true);
         reach.iter().for_each(|_| progress());
         reach
     }

@@ -264,7 +264,7 @@ pub struct UsedColumns {
 impl EnterpriseStore {
     /// The columns an engine's predicates read, and their bytes.
     pub fn used_columns(&self, engine: &Engine) -> UsedColumns {
-        let index = engine.index();
+        let index = PolicyIndex::for_sets(engine.policy_set());
         let set = engine.policy_set();
         let mut used = vec![false; self.columns.len()];
         let nodes = (0..index.source_count()).filter_map(|s| index.source_node(s)).chain(index.generic_predicates().map(|(_, n)| n));
@@ -317,7 +317,14 @@ impl EnterpriseStore {
     /// (see the module documentation of `prepare` for how).
     pub fn prepare(&self, engine: &Engine, as_of: Date) -> Result<Prepared, StoreError> {
         self.check_schema(engine.schema())?;
-        let index = engine.index();
+        let index = std::sync::Arc::new(PolicyIndex::for_sets(engine.policy_set()));
+        let (truth, unknown) = self.prepare_sets(engine, &index, as_of);
+        Ok(Prepared { as_of, rows: self.rows, index, truth, unknown })
+    }
+
+    /// The true and unknown sets of every predicate of `index`, predicate-major.
+    #[allow(clippy::type_complexity, reason = "two parallel tables")]
+    fn prepare_sets(&self, engine: &Engine, index: &PolicyIndex, as_of: Date) -> (Vec<Vec<Block>>, Vec<Vec<Block>>) {
         let set = engine.policy_set();
         let n = index.predicate_count();
         let sources = index.source_count();
@@ -433,7 +440,7 @@ impl EnterpriseStore {
                 acc.push(b);
             }
         }
-        Ok(Prepared { as_of, rows: self.rows, truth, unknown })
+        (truth, unknown)
     }
 
     /// Column-wise: rows of block `lo..hi` grouped by value, each value encoded once.
