@@ -9,23 +9,19 @@
 //! one bitmap per tag. Per-year fields have one column per year. Unknown stays unknown.
 //!
 //! **Predicate sets.** For an engine (a compiled policy set) and an evaluation date,
-//! [`EnterpriseStore::prepare`] computes two row sets per predicate of the policy index:
-//! enterprises for which the predicate is *true*, and those for which it is *unknown*;
-//! *false* is the rest, derived word by word when read (not stored). The sets are kept in
-//! 65,536-row blocks (empty, full, sparse offsets, or 1,024 dense words; see `blocks`).
-//! They are computed with exactly the encoding the index uses for one profile
-//! (per-source thresholds, memberships, code ancestors, text patterns, the evaluator for
-//! the fallback set), so a predicate means the same thing on every path:
-//!
-//! - a source that reads one scalar column (a number, date, enum, code, text or boolean
-//!   field, per year or not) is encoded *column-wise*: each row's value is read from the
-//!   column and passed through the index's per-source encoding, memoised per distinct
-//!   value for booleans, dates, enums and codes (a code is encoded once per distinct code,
-//!   not once per row); rows without a value are unknown for all its predicates at once;
-//! - derived and arithmetic sources and the generic predicates go through the reference
-//!   evaluator on a profile rebuilt with only the fields they read.
-//!
-//! Work is split by block over all cores.
+//! [`EnterpriseStore::prepare`] computes two row sets per predicate: enterprises for which
+//! the predicate is *true*, and those for which it is *unknown*; *false* is the rest,
+//! derived word by word when read (not stored). The sets are kept in 65,536-row blocks
+//! (empty, full, sparse offsets, or 1,024 dense words; see `blocks`); equal blocks of a
+//! source's predicates (typically the unknown rows: those without a value) share one
+//! payload. The predicates are those of [`PolicyIndex::for_sets`](crate::index::PolicyIndex::for_sets):
+//! the engine's index with code lists split into one predicate per code, so the number of
+//! sets follows the codes policies name rather than their distinct lists. They are
+//! computed with exactly the encoding the index uses for one profile, so a predicate means
+//! the same thing on every path; how often that encoding runs is the subject of
+//! `prepare`: column-wise, once per distinct value, for sources that read one scalar
+//! column; through the reference evaluator (memoised per value when one field is read)
+//! for derived sources and generic predicates. Work is split by block over all cores.
 //!
 //! **Policies, block by block.** A policy's program is Kleene algebra over (true, false)
 //! pairs of row sets: `and` intersects the true sets and unites the false sets, `or` the
@@ -34,13 +30,19 @@
 //! accumulator, so no roaring intermediate is materialised; only each policy's eligible
 //! and undetermined words become roaring bitmaps. [`Prepared::bulk`] evaluates every policy
 //! per block (blocks in parallel; `eligible(…)` results kept per block for the policies
-//! that use them); [`Prepared::reverse`] evaluates one policy and its dependencies.
+//! that use them); [`Prepared::reverse`] evaluates one policy and its dependencies, on
+//! the calling thread (a fraction of a millisecond of work; splitting it over workers
+//! only added scheduling tails).
 //!
-//! The trade-off: preparing costs one encoding per enterprise and source (cheap for plain
-//! columns, an evaluator call for the rest), after which every policy question over the
-//! whole population is word-level algebra over cached sets. Memory: the true and unknown
-//! sets of every predicate (dense threshold predicates cost 8 KB per 65,536 rows each);
-//! per-source rank columns would be smaller but are not done yet.
+//! The trade-offs: preparing costs one encoding per distinct value per source and block
+//! (cheap for plain columns; the evaluator for derived sources), after which every policy
+//! question over the whole population is word-level algebra over cached sets. Memory is
+//! about one bit per enterprise per *dense* predicate (≈ 32 B per enterprise at 1k
+//! generated policies, 80 B at 10k); per-source rank columns (1–2 B per enterprise per
+//! source) would be smaller still but would make every query derive threshold sets per
+//! block. Building each result as roaring bitmaps is about half of bulk's time (see
+//! `benches/RESULTS.md`). The columns themselves (exact decimals, every year) are kept to
+//! re-prepare for another policy set or date.
 
 mod blocks;
 mod file;

@@ -9,9 +9,9 @@
 //! - **Column-wise.** A source that reads one scalar column (a number, date, enum, code,
 //!   text or boolean field, per year or not) is read straight from the column. Rows are
 //!   grouped by their exact value within the block and each distinct value is encoded
-//!   once (a code column has a few hundred distinct codes per block, not 65,536); rows
-//!   without a value are unknown for all the source's predicates, one word operation per
-//!   64 rows.
+//!   once (a code column has a few hundred distinct codes per block, not 65,536);
+//!   amounts, nearly all distinct, are encoded row by row without grouping. Rows without
+//!   a value are unknown for all the source's predicates, one word operation per 64 rows.
 //! - **Memoised evaluator.** A derived source or generic predicate whose evaluation reads
 //!   exactly one field (say `full_years_since(registration_date) >= 3`, or `has(…)` over
 //!   the qualifications) is evaluated once per distinct value of that field in the block,
