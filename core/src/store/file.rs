@@ -13,7 +13,7 @@ use std::io::Write;
 use roaring::RoaringBitmap;
 use rust_decimal::Decimal;
 
-use super::{Column, EnterpriseStore, Scalars, StoreError, Values};
+use super::{Column, EnterpriseStore, Scalars, StoreError, Strings, Values};
 use crate::date::Date;
 use crate::profile::Qualification;
 use crate::schema::Schema;
@@ -174,6 +174,17 @@ impl<'a> R<'a> {
         }
         Ok(n)
     }
+    /// `n` length-prefixed strings, packed into one buffer (no allocation per string).
+    fn strings(&mut self, n: usize, what: &str) -> Result<Strings, StoreFileError> {
+        let mut out = Strings::default();
+        out.ends.reserve(n);
+        for _ in 0..n {
+            let len = self.count(what, 1)?;
+            let b = self.take(len, what)?;
+            out.push(std::str::from_utf8(b).map_err(|_| StoreFileError::Corrupt(format!("{what}: not UTF-8")))?);
+        }
+        Ok(out)
+    }
     fn str(&mut self, what: &str) -> Result<String, StoreFileError> {
         let n = self.count(what, 1)?;
         let b = self.take(n, what)?;
@@ -208,14 +219,17 @@ impl<'a> R<'a> {
             7 => {
                 let n = self.count(what, 9)?;
                 check(n)?;
-                let m: Vec<i64> = self.array(n, what, i64::from_le_bytes)?;
+                let m = self.take(n.saturating_mul(8), what)?;
                 let sc = self.take(n, what)?;
-                let v = m
-                    .iter()
-                    .zip(sc)
-                    .map(|(x, s)| Decimal::try_new(*x, u32::from(*s)))
-                    .collect::<Result<Vec<_>, _>>()
-                    .map_err(|e| StoreFileError::Corrupt(format!("{what}: {e}")))?;
+                // Validated once, so the decode below is one straight pass.
+                if let Some(bad) = sc.iter().find(|s| u32::from(**s) > Decimal::MAX_SCALE) {
+                    return Err(StoreFileError::Corrupt(format!("{what}: decimal scale {bad} out of range")));
+                }
+                let mut v = Vec::with_capacity(n);
+                for (c, s) in m.chunks_exact(8).zip(sc) {
+                    let x = i64::from_le_bytes(<[u8; 8]>::try_from(c).unwrap_or([0; 8]));
+                    v.push(Decimal::try_new(x, u32::from(*s)).unwrap_or_default());
+                }
                 Values::Num(v)
             }
             3 => {
@@ -242,7 +256,7 @@ impl<'a> R<'a> {
             6 => {
                 let n = self.count(what, 4)?;
                 check(n)?;
-                Values::Text((0..n).map(|_| self.str(what)).collect::<Result<_, _>>()?)
+                Values::Text(self.strings(n, what)?)
             }
             t => return Err(StoreFileError::Corrupt(format!("{what}: unknown value kind {t}"))),
         };
@@ -376,7 +390,7 @@ impl EnterpriseStore {
             )));
         }
         let rows = r.u32("row count")?;
-        let ids: Vec<String> = (0..rows).map(|_| r.str("enterprise id")).collect::<Result<_, _>>()?;
+        let ids = r.strings(rows as usize, "enterprise id")?;
         let mut columns = Vec::with_capacity(nf);
         for field in &fields {
             let what = format!("column {field}");

@@ -85,6 +85,54 @@ pub enum StoreError {
     UnknownPolicy { id: String, suggestion: Option<String> },
 }
 
+/// Strings packed in one buffer: one allocation per column instead of one per value (a
+/// million ids or business scopes load without a million allocations).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Strings {
+    buf: String,
+    /// End offset of each string in `buf`.
+    ends: Vec<usize>,
+}
+
+impl Strings {
+    pub fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.ends.is_empty()
+    }
+
+    /// String `i`.
+    pub fn get(&self, i: usize) -> Option<&str> {
+        let end = *self.ends.get(i)?;
+        let start = if i == 0 { 0 } else { *self.ends.get(i - 1)? };
+        self.buf.get(start..end)
+    }
+
+    pub fn push(&mut self, s: &str) {
+        self.buf.push_str(s);
+        self.ends.push(self.buf.len());
+    }
+
+    /// Pads with empty strings up to `n` (never shrinks).
+    fn pad(&mut self, n: usize) {
+        let end = self.buf.len();
+        if self.ends.len() < n {
+            self.ends.resize(n, end);
+        }
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &str> {
+        (0..self.len()).filter_map(|i| self.get(i))
+    }
+
+    /// Heap bytes.
+    fn bytes(&self) -> usize {
+        self.buf.len() + self.ends.len() * std::mem::size_of::<usize>()
+    }
+}
+
 /// Values of one scalar column (one per field, or per field and year).
 #[derive(Clone, Debug, PartialEq)]
 pub enum Values {
@@ -93,7 +141,7 @@ pub enum Values {
     Date(Vec<i32>),
     Enum(Vec<u32>),
     Code { dict: Vec<String>, ids: Vec<u32> },
-    Text(Vec<String>),
+    Text(Strings),
 }
 
 /// A scalar column: which rows are known, and their values (defaults where unknown).
@@ -156,7 +204,7 @@ pub struct EnterpriseStore {
     schema_version: String,
     fields: Vec<String>,
     rows: u32,
-    ids: Vec<String>,
+    ids: Strings,
     columns: Vec<Column>,
 }
 
@@ -167,7 +215,7 @@ fn empty_values(ty: &FieldType) -> Values {
         FieldType::Date => Values::Date(Vec::new()),
         FieldType::Enum(_) => Values::Enum(Vec::new()),
         FieldType::Code(_) => Values::Code { dict: Vec::new(), ids: Vec::new() },
-        FieldType::Text | FieldType::Tags | FieldType::Qualifications => Values::Text(Vec::new()),
+        FieldType::Text | FieldType::Tags | FieldType::Qualifications => Values::Text(Strings::default()),
     }
 }
 
@@ -185,7 +233,7 @@ impl Scalars {
             Values::Date(v) => v.resize(row, 0),
             Values::Enum(v) => v.resize(row, 0),
             Values::Code { ids, .. } => ids.resize(row, 0),
-            Values::Text(v) => v.resize(row, String::new()),
+            Values::Text(v) => v.pad(row),
         }
     }
 
@@ -208,7 +256,7 @@ impl Scalars {
                 });
                 ids.push(id);
             }
-            (Values::Text(v), Scalar::Text(t)) => v.push(t.clone()),
+            (Values::Text(v), Scalar::Text(t)) => v.push(t),
             _ => {
                 // A value of another type cannot come from a decoded profile; keep the
                 // column aligned and the row unknown rather than store a wrong value.
@@ -229,7 +277,7 @@ impl Scalars {
             Values::Date(v) => Scalar::Date(Date::from_day_number(*v.get(r)?)),
             Values::Enum(v) => Scalar::Enum(*v.get(r)?),
             Values::Code { dict, ids } => Scalar::Code(dict.get(*ids.get(r)? as usize)?.clone()),
-            Values::Text(v) => Scalar::Text(v.get(r)?.clone()),
+            Values::Text(v) => Scalar::Text(v.get(r)?.to_string()),
         })
     }
 
@@ -242,7 +290,7 @@ impl Scalars {
                 Values::Date(v) => v.len() * 4,
                 Values::Enum(v) => v.len() * 4,
                 Values::Code { dict, ids } => ids.len() * 4 + dict.iter().map(|s| s.len() + 24).sum::<usize>(),
-                Values::Text(v) => v.iter().map(|s| s.len() + 24).sum(),
+                Values::Text(v) => v.bytes(),
             }
     }
 }
@@ -251,7 +299,7 @@ impl Scalars {
 pub struct StoreBuilder<'s> {
     schema: &'s Schema,
     rows: u32,
-    ids: Vec<String>,
+    ids: Strings,
     columns: Vec<Column>,
     codes: Vec<std::collections::HashMap<String, u32>>,
 }
@@ -268,7 +316,7 @@ impl<'s> StoreBuilder<'s> {
                 ty => Column::Scalar(Scalars::new(ty)),
             })
             .collect();
-        StoreBuilder { schema, rows: 0, ids: Vec::new(), columns, codes: vec![Default::default(); schema.fields.len()] }
+        StoreBuilder { schema, rows: 0, ids: Strings::default(), columns, codes: vec![Default::default(); schema.fields.len()] }
     }
 
     /// Appends one enterprise.
@@ -305,7 +353,7 @@ impl<'s> StoreBuilder<'s> {
                 _ => {}
             }
         }
-        self.ids.push(id);
+        self.ids.push(&id);
         self.rows += 1;
         Ok(row)
     }
@@ -350,13 +398,13 @@ impl EnterpriseStore {
 
     /// The external id (统一社会信用代码, or the name or line when absent) of row `row`.
     pub fn id(&self, row: u32) -> Option<&str> {
-        self.ids.get(row as usize).map(String::as_str)
+        self.ids.get(row as usize)
     }
 
     /// Approximate memory.
     pub fn memory(&self) -> StoreMemory {
         let columns_bytes = self.columns.iter().map(Column::bytes).sum();
-        StoreMemory { columns_bytes, ids_bytes: self.ids.iter().map(|s| s.len() + 24).sum() }
+        StoreMemory { columns_bytes, ids_bytes: self.ids.bytes() }
     }
 
     /// Rebuilds one enterprise's profile from the columns.

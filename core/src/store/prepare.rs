@@ -58,7 +58,7 @@ fn scalar_key(c: &Scalars, row: u32) -> Key<'_> {
         Values::Date(v) => v.get(i).map(|d| Key::Int(i64::from(*d))),
         Values::Enum(v) => v.get(i).map(|e| Key::Int(i64::from(*e))),
         Values::Code { ids, .. } => ids.get(i).map(|e| Key::Int(i64::from(*e))),
-        Values::Text(v) => v.get(i).map(|t| Key::Str(t)),
+        Values::Text(v) => v.get(i).map(Key::Str),
     };
     k.unwrap_or(Key::Missing)
 }
@@ -75,7 +75,7 @@ fn scalar_value(c: &Scalars, row: u32) -> Option<V<'_>> {
         Values::Date(v) => v.get(i).map(|d| V::Date(Date::from_day_number(*d))),
         Values::Enum(v) => v.get(i).map(|e| V::Enum(*e)),
         Values::Code { dict, ids } => ids.get(i).and_then(|id| dict.get(*id as usize)).map(|c| V::Code(c)),
-        Values::Text(v) => v.get(i).map(|t| V::Text(t)),
+        Values::Text(v) => v.get(i).map(V::Text),
     }
 }
 
