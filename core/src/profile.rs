@@ -34,7 +34,7 @@ pub enum Scalar {
 }
 
 /// One dated qualification.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Qualification {
     /// Index into the schema's qualification vocabulary.
     pub qual: usize,

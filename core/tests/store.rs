@@ -42,6 +42,8 @@ const CONDS: &[&str] = &[
     "rd_expense@fy1 / operating_revenue@fy1 >= 3% or manual_review(\"专家\")",
     "sum(rd_expense@fy1..fy3, actual) >= 300万 and tags contains \"数字经济\"",
     "at_least(1, [first_grant(高新技术企业) in fy1, registration_date <= as_of - 10y])",
+    // Two years of one field in one expression (the row path fills both years).
+    "operating_revenue@fy1 - operating_revenue@fy2 >= 100万 or total_assets@fy2 / registered_capital < 2",
 ];
 
 proptest! {
@@ -175,4 +177,62 @@ fn unknown_policy_in_reverse_suggests() {
     let all_undetermined_or_ineligible =
         prepared.bulk(&engine, &|| {}).iter().all(|r| r.verdict(0) != Verdict::Eligible || r.eligible.len() == 1);
     assert!(all_undetermined_or_ineligible);
+}
+
+/// More rows than one 65,536-row block: the column-wise prepare and the block-wise
+/// evaluation agree with the reference on both sides of the block boundary, and on the
+/// generated policy set (many thresholds per source: dense, sparse, full and empty blocks).
+#[test]
+fn several_blocks_equal_the_reference() {
+    let conds: Vec<String> = CONDS.iter().map(|s| s.to_string()).chain(CONDS.iter().map(|s| format!("not ({s})"))).collect();
+    let policies: Vec<serde_json::Value> = huiqi::gen::policies(1, 60).collect();
+    let generated = Engine::from_sources(
+        Arc::new(Schema::embedded().expect("schema")),
+        &[("gen.json".into(), json!({ "policies": policies }).to_string())],
+    )
+    .expect("generated engine");
+    let rows: Vec<serde_json::Value> = huiqi::gen::enterprises(5, 66_000).collect();
+    let date = Date::parse("2026-06-30").expect("date");
+    for engine in [engine_for(&conds), generated] {
+        let (store, _) = EnterpriseStore::load_jsonl(engine.schema(), jsonl(&rows).as_bytes(), LoadOptions::default()).expect("load");
+        let prepared = store.prepare(&engine, date).expect("prepare");
+        let bulk = prepared.bulk(&engine, &|| {});
+        let probe: Vec<usize> = (0..rows.len()).step_by(97).chain(65_400..65_700).chain(rows.len() - 50..rows.len()).collect();
+        for row in probe {
+            let p = store.profile(engine.schema(), row as u32);
+            let reference = engine.verdicts_reference(&p, date);
+            for (i, want) in reference.iter().enumerate() {
+                assert_eq!(bulk[i].verdict(row as u32), *want, "policy {i} enterprise {row}");
+            }
+        }
+        for (i, r) in bulk.iter().enumerate().step_by(7) {
+            let id = &engine.policy_set().policies[i].doc.id;
+            assert_eq!(&prepared.reverse(&engine, id).expect("reverse"), r, "reverse {id}");
+            assert!(r.eligible.max().is_none_or(|m| m < store.len()) && r.undetermined.max().is_none_or(|m| m < store.len()));
+        }
+    }
+}
+
+/// Decimals are saved compactly (i64 mantissa + scale) when they round-trip exactly, and in
+/// the full 16-byte form otherwise; a version 1 file (full form only) still reads.
+#[test]
+fn decimals_round_trip_in_both_forms_and_version_1_reads() {
+    let engine = Engine::embedded().expect("engine");
+    let rows = [
+        json!({"registered_capital": 123.45}),
+        json!({"registered_capital": 0}),
+        json!({}),
+        json!({"registered_capital": "5万", "employees": {"2025": 12}}),
+    ];
+    let (small, _) = EnterpriseStore::load_jsonl(engine.schema(), jsonl(&rows).as_bytes(), LoadOptions::default()).expect("load");
+    let bytes = small.to_bytes();
+    assert_eq!(EnterpriseStore::from_bytes(&bytes, engine.schema()).expect("compact"), small);
+    // A mantissa beyond i64 keeps the full form.
+    let big = [json!({"registered_capital": 123456789012345678901234.5}), json!({"registered_capital": -1})];
+    let (big, _) = EnterpriseStore::load_jsonl(engine.schema(), jsonl(&big).as_bytes(), LoadOptions::default()).expect("load");
+    let mut bytes = big.to_bytes();
+    assert_eq!(EnterpriseStore::from_bytes(&bytes, engine.schema()).expect("full form"), big);
+    // The same payload labelled version 1 (the header is outside the checksum).
+    bytes[8] = 1;
+    assert_eq!(EnterpriseStore::from_bytes(&bytes, engine.schema()).expect("version 1"), big);
 }

@@ -71,6 +71,40 @@ impl Bits {
         self.indices(true, len)
     }
 
+    /// Indices of set bits in `start..end`, ascending.
+    pub fn ones_in(&self, start: u32, end: u32) -> impl Iterator<Item = u32> + '_ {
+        self.indices_in(false, start, end)
+    }
+
+    /// Indices of clear bits in `start..end`, ascending.
+    pub fn zeros_in(&self, start: u32, end: u32) -> impl Iterator<Item = u32> + '_ {
+        self.indices_in(true, start, end)
+    }
+
+    fn indices_in(&self, invert: bool, start: u32, end: u32) -> impl Iterator<Item = u32> + '_ {
+        let first = (start >> 6) as usize;
+        let last = if end == 0 { 0 } else { ((end - 1) >> 6) as usize + 1 };
+        self.words
+            .get(first..last.min(self.words.len()).max(first))
+            .unwrap_or(&[])
+            .iter()
+            .enumerate()
+            .flat_map(move |(k, &w)| {
+                let wi = first + k;
+                let mut w = if invert { !w } else { w };
+                std::iter::from_fn(move || {
+                    if w == 0 {
+                        return None;
+                    }
+                    let b = w.trailing_zeros();
+                    w &= w - 1;
+                    Some((wi as u32) * 64 + b)
+                })
+            })
+            .skip_while(move |i| *i < start)
+            .take_while(move |i| *i < end)
+    }
+
     fn indices(&self, invert: bool, len: usize) -> impl Iterator<Item = u32> + '_ {
         self.words
             .iter()

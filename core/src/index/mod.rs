@@ -434,6 +434,8 @@ struct Builder<'s> {
     set: &'s PolicySet,
     leaves: Vec<Leaf>,
     ids: HashMap<Leaf, u32>,
+    /// Split `under [A, B, …]` into one predicate per code (see [`PolicyIndex::for_sets`]).
+    split_lists: bool,
 }
 
 impl Builder<'_> {
@@ -483,6 +485,21 @@ impl Builder<'_> {
                 None => self.generic(n, neg),
             },
             K::Eligible(i) => Program::Policy(*i as u32, neg),
+            // For set algebra only: `x under [A, B]` is `x under A or x under B` in Kleene
+            // logic too (true when any code matches; unknown when none does and one is too
+            // coarse to decide): one predicate per code, shared by every list that names
+            // it, instead of one per distinct list.
+            K::Under { expr, system, codes } if self.split_lists && codes.len() > 1 => {
+                let src = expr.canonical();
+                let mut codes = codes.clone();
+                codes.sort();
+                codes.dedup();
+                let parts: Vec<Program> = codes
+                    .into_iter()
+                    .map(|c| Program::Lit(self.leaf_id(Leaf::Under { source: src.clone(), system: *system, codes: vec![c] }), neg))
+                    .collect();
+                fold(neg, parts)
+            }
             K::Between { expr, low, high, low_inclusive, high_inclusive } => {
                 let (Some(lo), Some(hi)) = (const_key(low), const_key(high)) else { return self.generic(n, neg) };
                 let src = expr.canonical();
@@ -657,9 +674,24 @@ impl PolicyIndex {
     /// sample of enterprises (on `as_of`): a platform knows its population, and the best
     /// guard is the literal that most often rules its policy out. Verdicts never depend
     /// on the sample; only speed does.
-    #[expect(clippy::mutable_key_type, reason = "nodes hash and compare by regex source text, never by the regex's internal cache")]
     pub fn build_tuned(set: &PolicySet, sample: &[Profile], as_of: Date) -> PolicyIndex {
-        let mut b = Builder { set, leaves: Vec::new(), ids: HashMap::new() };
+        Self::build_with(set, sample, as_of, false)
+    }
+
+    /// The index the enterprise store evaluates as set algebra over predicate sets.
+    /// Same semantics, one difference in the dictionary: a code list (`industry under
+    /// [C, I65]`) becomes an `or` of one predicate per code. The store keeps a set per
+    /// predicate, so a dictionary proportional to the codes policies name (tens) rather
+    /// than to their distinct lists (hundreds) keeps it small; literal `or`s cost the
+    /// set algebra little. The one-enterprise matcher keeps whole lists: a list is a
+    /// better guard there than an `or` it cannot guard with.
+    pub fn for_sets(set: &PolicySet) -> PolicyIndex {
+        Self::build_with(set, &[], Date::from_day_number(0), true)
+    }
+
+    #[expect(clippy::mutable_key_type, reason = "nodes hash and compare by regex source text, never by the regex's internal cache")]
+    fn build_with(set: &PolicySet, sample: &[Profile], as_of: Date, split_lists: bool) -> PolicyIndex {
+        let mut b = Builder { set, leaves: Vec::new(), ids: HashMap::new(), split_lists };
         let temp: Vec<Program> = set.policies.iter().map(|p| b.norm(&p.condition, false, 0)).collect();
 
         // Number predicates source by source, thresholds in key order, so that a source's
@@ -972,77 +1004,138 @@ impl PolicyIndex {
 
     /// Encodes a profile into the matcher's known/true bitsets.
     pub fn encode<'a>(&'a self, ev: &Evaluator<'a>, m: &mut Matcher) {
+        self.encode_partial(ev, m, &|_| true, &|_| true);
+    }
+
+    /// Encodes the sources for which `include(source)` holds and the generic predicates
+    /// for which `generic(id)` holds; the other bits stay clear. The store encodes plain
+    /// field sources column by column and the rest through this.
+    pub fn encode_partial<'a>(
+        &'a self,
+        ev: &Evaluator<'a>,
+        m: &mut Matcher,
+        include: &dyn Fn(usize) -> bool,
+        generic: &dyn Fn(PredicateId) -> bool,
+    ) {
         m.known.clear();
         m.truth.clear();
-        for src in &self.sources {
+        for (s, src) in self.sources.iter().enumerate() {
+            if !include(s) {
+                continue;
+            }
             let Ok(v) = ev.eval(&src.node) else { continue };
-            m.known.set_range(src.first, src.end);
-            if !src.runs.is_empty() {
-                if let Some(k) = order_key(&v) {
-                    for run in &src.runs {
-                        let n = run.keys.len() as u32;
-                        let (lo, hi) = match run.op {
-                            Op::Ge => (0, run.keys.partition_point(|t| *t <= k) as u32),
-                            Op::Gt => (0, run.keys.partition_point(|t| *t < k) as u32),
-                            Op::Le => (run.keys.partition_point(|t| *t < k) as u32, n),
-                            Op::Lt => (run.keys.partition_point(|t| *t <= k) as u32, n),
-                        };
-                        m.truth.set_range(run.first + lo, run.first + hi);
-                    }
-                }
-            }
-            if !src.members.is_empty() {
-                if let Some(ps) = eq_key(&v).and_then(|k| src.members.get(&k)) {
-                    for p in ps {
-                        m.truth.set(*p);
-                    }
-                }
-            }
-            if let (Some(sys), V::Code(code)) = (src.under_system, &v) {
-                if let Some(system) = ev.set.schema.codes.get(sys) {
-                    for a in system.ancestors(code) {
-                        if let Some(ps) = src.unders.get(&a) {
-                            for p in ps {
-                                m.truth.set(*p);
-                            }
-                        }
-                    }
-                    if let Some(ps) = src.coarse.get(*code) {
-                        for p in ps {
-                            if !m.truth.get(*p) {
-                                m.known.unset(*p);
-                            }
-                        }
-                    }
-                }
-            }
-            if let (Some(t), V::Text(text)) = (&src.text, &v) {
-                let mut hit = vec![false; t.count];
-                let found = t.regexes.iter().filter(|(_, re)| re.is_match(text)).map(|(k, _)| *k);
-                for k in found.chain(t.literals.iter().filter(|(_, l)| text.contains(l.as_str())).map(|(k, _)| *k)) {
-                    if let Some(h) = hit.get_mut(k) {
-                        *h = true;
-                    }
-                }
-                let hits = |i: &usize| hit.get(*i).copied().unwrap_or(false);
-                for (p, idx, all) in &t.preds {
-                    let ok = if *all { idx.iter().all(hits) } else { idx.iter().any(hits) };
-                    if ok {
-                        m.truth.set(*p);
-                    }
-                }
-            }
-            if let (Some(p), V::Bool(true)) = (src.boolean, &v) {
-                m.truth.set(p);
-            }
+            Self::encode_value(src, &v, ev.set, m);
         }
         for (id, node) in &self.generic {
+            if !generic(*id) {
+                continue;
+            }
             if let Ok(V::Bool(b)) = ev.eval(node) {
                 m.known.set(*id);
                 if b {
                     m.truth.set(*id);
                 }
             }
+        }
+    }
+
+    /// Number of value sources.
+    pub fn source_count(&self) -> usize {
+        self.sources.len()
+    }
+
+    /// The predicate id range `first..end` of source `s`.
+    pub fn source_range(&self, s: usize) -> Option<(PredicateId, PredicateId)> {
+        self.sources.get(s).map(|src| (src.first, src.end))
+    }
+
+    /// The field (and year) source `s` reads, when it is a plain field read.
+    pub fn source_field(&self, s: usize) -> Option<(crate::schema::FieldId, Option<YearRef>)> {
+        match &self.sources.get(s)?.node.kind {
+            NodeKind::Field { field, year } => Some((*field, *year)),
+            _ => None,
+        }
+    }
+
+    /// The node source `s` evaluates.
+    pub fn source_node(&self, s: usize) -> Option<&Node> {
+        self.sources.get(s).map(|src| &src.node)
+    }
+
+    /// The generic predicates (evaluated by the reference evaluator) and their nodes.
+    pub fn generic_predicates(&self) -> impl Iterator<Item = (PredicateId, &Node)> {
+        self.generic.iter().map(|(id, n)| (*id, n))
+    }
+
+    /// Sets the bits of source `s` for a known value `v` (clears the matcher first):
+    /// exactly what [`PolicyIndex::encode`] does for that source.
+    pub fn encode_source_value(&self, s: usize, v: &V<'_>, set: &PolicySet, m: &mut Matcher) {
+        m.known.clear();
+        m.truth.clear();
+        if let Some(src) = self.sources.get(s) {
+            Self::encode_value(src, v, set, m);
+        }
+    }
+
+    fn encode_value(src: &Source, v: &V<'_>, set: &PolicySet, m: &mut Matcher) {
+        m.known.set_range(src.first, src.end);
+        if !src.runs.is_empty() {
+            if let Some(k) = order_key(v) {
+                for run in &src.runs {
+                    let n = run.keys.len() as u32;
+                    let (lo, hi) = match run.op {
+                        Op::Ge => (0, run.keys.partition_point(|t| *t <= k) as u32),
+                        Op::Gt => (0, run.keys.partition_point(|t| *t < k) as u32),
+                        Op::Le => (run.keys.partition_point(|t| *t < k) as u32, n),
+                        Op::Lt => (run.keys.partition_point(|t| *t <= k) as u32, n),
+                    };
+                    m.truth.set_range(run.first + lo, run.first + hi);
+                }
+            }
+        }
+        if !src.members.is_empty() {
+            if let Some(ps) = eq_key(v).and_then(|k| src.members.get(&k)) {
+                for p in ps {
+                    m.truth.set(*p);
+                }
+            }
+        }
+        if let (Some(sys), V::Code(code)) = (src.under_system, v) {
+            if let Some(system) = set.schema.codes.get(sys) {
+                for a in system.ancestors(code) {
+                    if let Some(ps) = src.unders.get(&a) {
+                        for p in ps {
+                            m.truth.set(*p);
+                        }
+                    }
+                }
+                if let Some(ps) = src.coarse.get(*code) {
+                    for p in ps {
+                        if !m.truth.get(*p) {
+                            m.known.unset(*p);
+                        }
+                    }
+                }
+            }
+        }
+        if let (Some(t), V::Text(text)) = (&src.text, v) {
+            let mut hit = vec![false; t.count];
+            let found = t.regexes.iter().filter(|(_, re)| re.is_match(text)).map(|(k, _)| *k);
+            for k in found.chain(t.literals.iter().filter(|(_, l)| text.contains(l.as_str())).map(|(k, _)| *k)) {
+                if let Some(h) = hit.get_mut(k) {
+                    *h = true;
+                }
+            }
+            let hits = |i: &usize| hit.get(*i).copied().unwrap_or(false);
+            for (p, idx, all) in &t.preds {
+                let ok = if *all { idx.iter().all(hits) } else { idx.iter().any(hits) };
+                if ok {
+                    m.truth.set(*p);
+                }
+            }
+        }
+        if let (Some(p), V::Bool(true)) = (src.boolean, v) {
+            m.truth.set(p);
         }
     }
 

@@ -13,20 +13,23 @@ use std::io::Write;
 use roaring::RoaringBitmap;
 use rust_decimal::Decimal;
 
-use super::{Column, EnterpriseStore, Scalars, StoreError, Values};
+use super::{Column, EnterpriseStore, Scalars, StoreError, Strings, Values};
 use crate::date::Date;
 use crate::profile::Qualification;
 use crate::schema::Schema;
 
 pub(super) const MAGIC: &[u8; 8] = b"HUIQISTR";
-const VERSION: u32 = 1;
+/// Version written. Version 2 added compact decimal columns (value kind 7); a version 1
+/// file is still read.
+const VERSION: u32 = 2;
+const OLDEST: u32 = 1;
 
 /// Why a store file cannot be read.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreFileError {
     #[error("not a Huiqi store file (bad magic bytes)")]
     Magic,
-    #[error("store file version {0} is not supported (this build reads version {VERSION})")]
+    #[error("store file version {0} is not supported (this build reads versions {OLDEST} to {VERSION})")]
     Version(u32),
     #[error("store file is truncated: {0}")]
     Truncated(String),
@@ -74,13 +77,22 @@ impl W {
                 self.u8(1);
                 self.bitmap(t);
             }
-            Values::Num(v) => {
-                self.u8(2);
-                self.len(v.len());
-                for d in v {
-                    self.0.extend_from_slice(&d.serialize());
+            Values::Num(v) => match compact(v) {
+                // Compact: all mantissas as i64, then all scales as u8 (9 bytes a value).
+                Some((m, sc)) => {
+                    self.u8(7);
+                    self.len(v.len());
+                    m.iter().for_each(|x| self.0.extend_from_slice(&x.to_le_bytes()));
+                    self.0.extend_from_slice(&sc);
                 }
-            }
+                None => {
+                    self.u8(2);
+                    self.len(v.len());
+                    for d in v {
+                        self.0.extend_from_slice(&d.serialize());
+                    }
+                }
+            },
             Values::Date(v) => {
                 self.u8(3);
                 self.len(v.len());
@@ -107,6 +119,23 @@ impl W {
     }
 }
 
+/// The decimals as (i64 mantissa, u8 scale) pairs when every value round-trips through
+/// that form bit for bit (sign of zero included); otherwise `None`.
+fn compact(v: &[Decimal]) -> Option<(Vec<i64>, Vec<u8>)> {
+    let mut m = Vec::with_capacity(v.len());
+    let mut sc = Vec::with_capacity(v.len());
+    for d in v {
+        let x = i64::try_from(d.mantissa()).ok()?;
+        let s = u8::try_from(d.scale()).ok()?;
+        if Decimal::try_new(x, u32::from(s)).ok()?.serialize() != d.serialize() {
+            return None;
+        }
+        m.push(x);
+        sc.push(s);
+    }
+    Some((m, sc))
+}
+
 struct R<'a> {
     buf: &'a [u8],
     pos: usize,
@@ -130,6 +159,13 @@ impl<'a> R<'a> {
         let b = self.take(4, what)?;
         Ok(i32::from_le_bytes(b.try_into().map_err(|_| StoreFileError::Truncated(what.into()))?))
     }
+    /// `n` fixed-size little-endian items read in one bounds check (a column's values
+    /// are one contiguous array).
+    fn array<T, const N: usize>(&mut self, n: usize, what: &str, f: impl Fn([u8; N]) -> T) -> Result<Vec<T>, StoreFileError> {
+        let len = n.checked_mul(N).ok_or_else(|| StoreFileError::Corrupt(format!("{what}: length overflow")))?;
+        let b = self.take(len, what)?;
+        Ok(b.chunks_exact(N).map(|c| f(<[u8; N]>::try_from(c).unwrap_or([0; N]))).collect())
+    }
     /// A count that must fit in what remains (each item at least `min_item` bytes).
     fn count(&mut self, what: &str, min_item: usize) -> Result<usize, StoreFileError> {
         let n = self.u32(what)? as usize;
@@ -137,6 +173,17 @@ impl<'a> R<'a> {
             return Err(StoreFileError::Truncated(format!("{what}: {n} items do not fit in the file")));
         }
         Ok(n)
+    }
+    /// `n` length-prefixed strings, packed into one buffer (no allocation per string).
+    fn strings(&mut self, n: usize, what: &str) -> Result<Strings, StoreFileError> {
+        let mut out = Strings::default();
+        out.ends.reserve(n);
+        for _ in 0..n {
+            let len = self.count(what, 1)?;
+            let b = self.take(len, what)?;
+            out.push(std::str::from_utf8(b).map_err(|_| StoreFileError::Corrupt(format!("{what}: not UTF-8")))?);
+        }
+        Ok(out)
     }
     fn str(&mut self, what: &str) -> Result<String, StoreFileError> {
         let n = self.count(what, 1)?;
@@ -167,29 +214,40 @@ impl<'a> R<'a> {
             2 => {
                 let n = self.count(what, 16)?;
                 check(n)?;
+                Values::Num(self.array(n, what, Decimal::deserialize)?)
+            }
+            7 => {
+                let n = self.count(what, 9)?;
+                check(n)?;
+                let m = self.take(n.saturating_mul(8), what)?;
+                let sc = self.take(n, what)?;
+                // Validated once, so the decode below is one straight pass.
+                if let Some(bad) = sc.iter().find(|s| u32::from(**s) > Decimal::MAX_SCALE) {
+                    return Err(StoreFileError::Corrupt(format!("{what}: decimal scale {bad} out of range")));
+                }
                 let mut v = Vec::with_capacity(n);
-                for _ in 0..n {
-                    let b: [u8; 16] = self.take(16, what)?.try_into().map_err(|_| StoreFileError::Truncated(what.into()))?;
-                    v.push(Decimal::deserialize(b));
+                for (c, s) in m.chunks_exact(8).zip(sc) {
+                    let x = i64::from_le_bytes(<[u8; 8]>::try_from(c).unwrap_or([0; 8]));
+                    v.push(Decimal::try_new(x, u32::from(*s)).unwrap_or_default());
                 }
                 Values::Num(v)
             }
             3 => {
                 let n = self.count(what, 4)?;
                 check(n)?;
-                Values::Date((0..n).map(|_| self.i32(what)).collect::<Result<_, _>>()?)
+                Values::Date(self.array(n, what, i32::from_le_bytes)?)
             }
             4 => {
                 let n = self.count(what, 4)?;
                 check(n)?;
-                Values::Enum((0..n).map(|_| self.u32(what)).collect::<Result<_, _>>()?)
+                Values::Enum(self.array(n, what, u32::from_le_bytes)?)
             }
             5 => {
                 let d = self.count(what, 4)?;
                 let dict: Vec<String> = (0..d).map(|_| self.str(what)).collect::<Result<_, _>>()?;
                 let n = self.count(what, 4)?;
                 check(n)?;
-                let ids: Vec<u32> = (0..n).map(|_| self.u32(what)).collect::<Result<_, _>>()?;
+                let ids: Vec<u32> = self.array(n, what, u32::from_le_bytes)?;
                 if ids.iter().any(|i| *i as usize >= dict.len().max(1)) {
                     return Err(StoreFileError::Corrupt(format!("{what}: code id out of range")));
                 }
@@ -198,7 +256,7 @@ impl<'a> R<'a> {
             6 => {
                 let n = self.count(what, 4)?;
                 check(n)?;
-                Values::Text((0..n).map(|_| self.str(what)).collect::<Result<_, _>>()?)
+                Values::Text(self.strings(n, what)?)
             }
             t => return Err(StoreFileError::Corrupt(format!("{what}: unknown value kind {t}"))),
         };
@@ -306,7 +364,7 @@ impl EnterpriseStore {
             return Err(StoreFileError::Magic);
         }
         let version = h.u32("header")?;
-        if version != VERSION {
+        if !(OLDEST..=VERSION).contains(&version) {
             return Err(StoreFileError::Version(version));
         }
         let len_bytes: [u8; 8] = h.take(8, "header")?.try_into().map_err(|_| StoreFileError::Truncated("header".into()))?;
@@ -332,7 +390,7 @@ impl EnterpriseStore {
             )));
         }
         let rows = r.u32("row count")?;
-        let ids: Vec<String> = (0..rows).map(|_| r.str("enterprise id")).collect::<Result<_, _>>()?;
+        let ids = r.strings(rows as usize, "enterprise id")?;
         let mut columns = Vec::with_capacity(nf);
         for field in &fields {
             let what = format!("column {field}");

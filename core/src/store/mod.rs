@@ -8,27 +8,46 @@
 //! exact decimals, enums and codes as small integers (codes through a dictionary), tags as
 //! one bitmap per tag. Per-year fields have one column per year. Unknown stays unknown.
 //!
-//! **Predicate bitmaps.** For an engine (a compiled policy set) and an evaluation date,
-//! [`EnterpriseStore::prepare`] computes two roaring bitmaps per predicate of the policy
-//! index: enterprises for which the predicate is *true*, and those for which it is
-//! *unknown*. They are computed with exactly the encoding the index uses for one profile
-//! (per-source thresholds, memberships, code ancestors, text patterns, the evaluator for
-//! the fallback set), so a predicate means the same thing on every path. Work is split
-//! into row blocks over all cores.
+//! **Predicate sets.** For an engine (a compiled policy set) and an evaluation date,
+//! [`EnterpriseStore::prepare`] computes two row sets per predicate: enterprises for which
+//! the predicate is *true*, and those for which it is *unknown*; *false* is the rest,
+//! derived word by word when read (not stored). The sets are kept in 65,536-row blocks
+//! (empty, full, sparse offsets, or 1,024 dense words; see `blocks`); equal blocks of a
+//! source's predicates (typically the unknown rows: those without a value) share one
+//! payload. The predicates are those of [`PolicyIndex::for_sets`](crate::index::PolicyIndex::for_sets):
+//! the engine's index with code lists split into one predicate per code, so the number of
+//! sets follows the codes policies name rather than their distinct lists. They are
+//! computed with exactly the encoding the index uses for one profile, so a predicate means
+//! the same thing on every path; how often that encoding runs is the subject of
+//! `prepare`: column-wise, once per distinct value, for sources that read one scalar
+//! column; through the reference evaluator (memoised per value when one field is read)
+//! for derived sources and generic predicates. Work is split by block over all cores.
 //!
-//! **Policies as bitmap algebra.** A policy's program becomes Kleene algebra over
-//! (true, false) pairs of bitmaps: `and` intersects the true sets and unites the false
-//! sets, `or` the opposite, `at_least(k, …)` counts with a small dynamic programme over
-//! bitmaps. The eligible set is the true set; the undetermined set is everything neither
-//! true nor false. [`Prepared::reverse`] answers one policy; [`Prepared::bulk`] all of them,
-//! in parallel, over the same cached predicate bitmaps.
+//! **Policies, block by block.** A policy's program is Kleene algebra over (true, false)
+//! pairs of row sets: `and` intersects the true sets and unites the false sets, `or` the
+//! opposite, `at_least(k, …)` counts with a small dynamic programme. It is evaluated one
+//! block at a time on fixed 1,024-word arrays, literals folded straight into the
+//! accumulator, so no roaring intermediate is materialised; only each policy's eligible
+//! and undetermined words become roaring bitmaps. [`Prepared::bulk`] evaluates every policy
+//! per block (blocks in parallel; `eligible(…)` results kept per block for the policies
+//! that use them); [`Prepared::reverse`] evaluates one policy and its dependencies, on
+//! the calling thread (a fraction of a millisecond of work; splitting it over workers
+//! only added scheduling tails).
 //!
-//! The trade-off: preparing costs one encoding per enterprise (the same work as matching
-//! each enterprise once), after which every policy question over the whole population is
-//! a handful of bitmap operations.
+//! The trade-offs: preparing costs one encoding per distinct value per source and block
+//! (cheap for plain columns; the evaluator for derived sources), after which every policy
+//! question over the whole population is word-level algebra over cached sets. Memory is
+//! about one bit per enterprise per *dense* predicate (≈ 32 B per enterprise at 1k
+//! generated policies, 80 B at 10k); per-source rank columns (1–2 B per enterprise per
+//! source) would be smaller still but would make every query derive threshold sets per
+//! block. Building each result as roaring bitmaps is about half of bulk's time (see
+//! `benches/RESULTS.md`). The columns themselves (exact decimals, every year) are kept to
+//! re-prepare for another policy set or date.
 
+mod blocks;
 mod file;
 mod load;
+mod prepare;
 
 use std::collections::BTreeMap;
 
@@ -38,14 +57,16 @@ use serde::Serialize;
 
 use crate::date::Date;
 use crate::engine::Engine;
-use crate::eval::{Evaluator, Tri};
+use crate::eval::Tri;
 use crate::index::Program;
 use crate::outcome::Verdict;
 use crate::profile::{Profile, Qualification, Scalar, Value};
 use crate::schema::{FieldType, Schema};
 
+use blocks::{Block, BlockSource, Pair, Pool, BLOCK_ROWS, WORDS};
 pub use file::StoreFileError;
 pub use load::{LoadOptions, LoadReport, OnError, RowError};
+pub use prepare::UsedColumns;
 
 /// Errors of the store.
 #[derive(Debug, thiserror::Error)]
@@ -64,6 +85,54 @@ pub enum StoreError {
     UnknownPolicy { id: String, suggestion: Option<String> },
 }
 
+/// Strings packed in one buffer: one allocation per column instead of one per value (a
+/// million ids or business scopes load without a million allocations).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Strings {
+    buf: String,
+    /// End offset of each string in `buf`.
+    ends: Vec<usize>,
+}
+
+impl Strings {
+    pub fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.ends.is_empty()
+    }
+
+    /// String `i`.
+    pub fn get(&self, i: usize) -> Option<&str> {
+        let end = *self.ends.get(i)?;
+        let start = if i == 0 { 0 } else { *self.ends.get(i - 1)? };
+        self.buf.get(start..end)
+    }
+
+    pub fn push(&mut self, s: &str) {
+        self.buf.push_str(s);
+        self.ends.push(self.buf.len());
+    }
+
+    /// Pads with empty strings up to `n` (never shrinks).
+    fn pad(&mut self, n: usize) {
+        let end = self.buf.len();
+        if self.ends.len() < n {
+            self.ends.resize(n, end);
+        }
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &str> {
+        (0..self.len()).filter_map(|i| self.get(i))
+    }
+
+    /// Heap bytes.
+    fn bytes(&self) -> usize {
+        self.buf.len() + self.ends.len() * std::mem::size_of::<usize>()
+    }
+}
+
 /// Values of one scalar column (one per field, or per field and year).
 #[derive(Clone, Debug, PartialEq)]
 pub enum Values {
@@ -72,7 +141,7 @@ pub enum Values {
     Date(Vec<i32>),
     Enum(Vec<u32>),
     Code { dict: Vec<String>, ids: Vec<u32> },
-    Text(Vec<String>),
+    Text(Strings),
 }
 
 /// A scalar column: which rows are known, and their values (defaults where unknown).
@@ -91,13 +160,51 @@ pub enum Column {
     Quals { known: RoaringBitmap, rows: Vec<Vec<Qualification>> },
 }
 
+impl Column {
+    /// Approximate heap bytes.
+    fn bytes(&self) -> usize {
+        match self {
+            Column::Scalar(s) => s.bytes(),
+            Column::Yearly(m) => m.values().map(Scalars::bytes).sum(),
+            Column::Tags { known, tags } => {
+                known.serialized_size() + tags.iter().map(|(k, b)| k.len() + b.serialized_size()).sum::<usize>()
+            }
+            Column::Quals { known, rows } => {
+                known.serialized_size() + rows.iter().map(|r| 24 + r.len() * std::mem::size_of::<Qualification>()).sum::<usize>()
+            }
+        }
+    }
+
+    /// Whether the column holds free text.
+    fn is_text(&self) -> bool {
+        matches!(self, Column::Scalar(Scalars { values: Values::Text(_), .. }))
+    }
+
+    /// One row's value, as in a profile.
+    fn value(&self, row: u32) -> Option<Value> {
+        match self {
+            Column::Scalar(s) => s.get(row).map(Value::Scalar),
+            Column::Yearly(m) => {
+                let years: BTreeMap<i32, Scalar> = m.iter().filter_map(|(y, s)| s.get(row).map(|v| (*y, v))).collect();
+                (!years.is_empty()).then_some(Value::Yearly(years))
+            }
+            Column::Tags { known, tags } => {
+                known.contains(row).then(|| Value::Tags(tags.iter().filter(|(_, b)| b.contains(row)).map(|(t, _)| t.clone()).collect()))
+            }
+            Column::Quals { known, rows } => {
+                known.contains(row).then(|| Value::Qualifications(rows.get(row as usize).cloned().unwrap_or_default()))
+            }
+        }
+    }
+}
+
 /// Enterprises in columns.
 #[derive(Clone, Debug, PartialEq)]
 pub struct EnterpriseStore {
     schema_version: String,
     fields: Vec<String>,
     rows: u32,
-    ids: Vec<String>,
+    ids: Strings,
     columns: Vec<Column>,
 }
 
@@ -108,7 +215,7 @@ fn empty_values(ty: &FieldType) -> Values {
         FieldType::Date => Values::Date(Vec::new()),
         FieldType::Enum(_) => Values::Enum(Vec::new()),
         FieldType::Code(_) => Values::Code { dict: Vec::new(), ids: Vec::new() },
-        FieldType::Text | FieldType::Tags | FieldType::Qualifications => Values::Text(Vec::new()),
+        FieldType::Text | FieldType::Tags | FieldType::Qualifications => Values::Text(Strings::default()),
     }
 }
 
@@ -126,7 +233,7 @@ impl Scalars {
             Values::Date(v) => v.resize(row, 0),
             Values::Enum(v) => v.resize(row, 0),
             Values::Code { ids, .. } => ids.resize(row, 0),
-            Values::Text(v) => v.resize(row, String::new()),
+            Values::Text(v) => v.pad(row),
         }
     }
 
@@ -149,7 +256,7 @@ impl Scalars {
                 });
                 ids.push(id);
             }
-            (Values::Text(v), Scalar::Text(t)) => v.push(t.clone()),
+            (Values::Text(v), Scalar::Text(t)) => v.push(t),
             _ => {
                 // A value of another type cannot come from a decoded profile; keep the
                 // column aligned and the row unknown rather than store a wrong value.
@@ -170,7 +277,7 @@ impl Scalars {
             Values::Date(v) => Scalar::Date(Date::from_day_number(*v.get(r)?)),
             Values::Enum(v) => Scalar::Enum(*v.get(r)?),
             Values::Code { dict, ids } => Scalar::Code(dict.get(*ids.get(r)? as usize)?.clone()),
-            Values::Text(v) => Scalar::Text(v.get(r)?.clone()),
+            Values::Text(v) => Scalar::Text(v.get(r)?.to_string()),
         })
     }
 
@@ -183,7 +290,7 @@ impl Scalars {
                 Values::Date(v) => v.len() * 4,
                 Values::Enum(v) => v.len() * 4,
                 Values::Code { dict, ids } => ids.len() * 4 + dict.iter().map(|s| s.len() + 24).sum::<usize>(),
-                Values::Text(v) => v.iter().map(|s| s.len() + 24).sum(),
+                Values::Text(v) => v.bytes(),
             }
     }
 }
@@ -192,7 +299,7 @@ impl Scalars {
 pub struct StoreBuilder<'s> {
     schema: &'s Schema,
     rows: u32,
-    ids: Vec<String>,
+    ids: Strings,
     columns: Vec<Column>,
     codes: Vec<std::collections::HashMap<String, u32>>,
 }
@@ -209,7 +316,7 @@ impl<'s> StoreBuilder<'s> {
                 ty => Column::Scalar(Scalars::new(ty)),
             })
             .collect();
-        StoreBuilder { schema, rows: 0, ids: Vec::new(), columns, codes: vec![Default::default(); schema.fields.len()] }
+        StoreBuilder { schema, rows: 0, ids: Strings::default(), columns, codes: vec![Default::default(); schema.fields.len()] }
     }
 
     /// Appends one enterprise.
@@ -246,7 +353,7 @@ impl<'s> StoreBuilder<'s> {
                 _ => {}
             }
         }
-        self.ids.push(id);
+        self.ids.push(&id);
         self.rows += 1;
         Ok(row)
     }
@@ -291,46 +398,28 @@ impl EnterpriseStore {
 
     /// The external id (统一社会信用代码, or the name or line when absent) of row `row`.
     pub fn id(&self, row: u32) -> Option<&str> {
-        self.ids.get(row as usize).map(String::as_str)
+        self.ids.get(row as usize)
     }
 
     /// Approximate memory.
     pub fn memory(&self) -> StoreMemory {
-        let columns_bytes = self
-            .columns
-            .iter()
-            .map(|c| match c {
-                Column::Scalar(s) => s.bytes(),
-                Column::Yearly(m) => m.values().map(Scalars::bytes).sum(),
-                Column::Tags { known, tags } => {
-                    known.serialized_size() + tags.iter().map(|(k, b)| k.len() + b.serialized_size()).sum::<usize>()
-                }
-                Column::Quals { known, rows } => {
-                    known.serialized_size() + rows.iter().map(|r| 24 + r.len() * std::mem::size_of::<Qualification>()).sum::<usize>()
-                }
-            })
-            .sum();
-        StoreMemory { columns_bytes, ids_bytes: self.ids.iter().map(|s| s.len() + 24).sum() }
+        let columns_bytes = self.columns.iter().map(Column::bytes).sum();
+        StoreMemory { columns_bytes, ids_bytes: self.ids.bytes() }
     }
 
     /// Rebuilds one enterprise's profile from the columns.
     pub fn profile(&self, schema: &Schema, row: u32) -> Profile {
+        self.profile_of(schema, row, None)
+    }
+
+    /// Rebuilds one enterprise's profile, only the fields marked in `only` when given.
+    fn profile_of(&self, schema: &Schema, row: u32, only: Option<&[bool]>) -> Profile {
         let mut p = Profile::empty(schema);
         for (f, col) in self.columns.iter().enumerate() {
-            let v = match col {
-                Column::Scalar(s) => s.get(row).map(Value::Scalar),
-                Column::Yearly(m) => {
-                    let years: BTreeMap<i32, Scalar> = m.iter().filter_map(|(y, s)| s.get(row).map(|v| (*y, v))).collect();
-                    (!years.is_empty()).then_some(Value::Yearly(years))
-                }
-                Column::Tags { known, tags } => {
-                    known.contains(row).then(|| Value::Tags(tags.iter().filter(|(_, b)| b.contains(row)).map(|(t, _)| t.clone()).collect()))
-                }
-                Column::Quals { known, rows } => {
-                    known.contains(row).then(|| Value::Qualifications(rows.get(row as usize).cloned().unwrap_or_default()))
-                }
-            };
-            p.set(f, v);
+            if only.is_some_and(|o| !o.get(f).copied().unwrap_or(false)) {
+                continue;
+            }
+            p.set(f, col.value(row));
         }
         p
     }
@@ -347,65 +436,6 @@ impl EnterpriseStore {
         }
         Ok(())
     }
-
-    /// Computes the predicate bitmaps of an engine's index over all enterprises on `as_of`.
-    pub fn prepare(&self, engine: &Engine, as_of: Date) -> Result<Prepared, StoreError> {
-        self.check_schema(engine.schema())?;
-        let n = engine.index().predicate_count();
-        const BLOCK: u32 = 16_384;
-        let blocks: Vec<(u32, u32)> = (0..self.rows.div_ceil(BLOCK)).map(|b| (b * BLOCK, ((b + 1) * BLOCK).min(self.rows))).collect();
-        let run = |&(lo, hi): &(u32, u32)| -> (Vec<RoaringBitmap>, Vec<RoaringBitmap>) {
-            let mut truth = vec![RoaringBitmap::new(); n];
-            let mut unknown = vec![RoaringBitmap::new(); n];
-            let mut m = engine.index().matcher();
-            for row in lo..hi {
-                let profile = self.profile(engine.schema(), row);
-                let ev = Evaluator::new(engine.policy_set(), &profile, as_of);
-                engine.index().encode(&ev, &mut m);
-                for p in m.truth().ones(n) {
-                    if let Some(b) = truth.get_mut(p as usize) {
-                        b.push(row);
-                    }
-                }
-                for p in m.known().zeros(n) {
-                    if let Some(b) = unknown.get_mut(p as usize) {
-                        b.push(row);
-                    }
-                }
-            }
-            (truth, unknown)
-        };
-        #[cfg(feature = "parallel")]
-        let parts: Vec<(Vec<RoaringBitmap>, Vec<RoaringBitmap>)> = {
-            use rayon::prelude::*;
-            blocks.par_iter().map(run).collect()
-        };
-        #[cfg(not(feature = "parallel"))]
-        let parts: Vec<(Vec<RoaringBitmap>, Vec<RoaringBitmap>)> = blocks.iter().map(run).collect();
-        let mut truth = vec![RoaringBitmap::new(); n];
-        let mut unknown = vec![RoaringBitmap::new(); n];
-        for (t, u) in parts {
-            for (acc, b) in truth.iter_mut().zip(t) {
-                *acc |= b;
-            }
-            for (acc, b) in unknown.iter_mut().zip(u) {
-                *acc |= b;
-            }
-        }
-        let mut all = RoaringBitmap::new();
-        all.insert_range(0..self.rows);
-        // The false set of each predicate, once, so a query never subtracts.
-        let falsy: Vec<RoaringBitmap> = truth.iter().zip(&unknown).map(|(t, u)| &(&all - t) - u).collect();
-        Ok(Prepared { as_of, all, truth, unknown, falsy })
-    }
-}
-
-/// A three-valued set of enterprises: those for which something is true, and false; the
-/// rest are undetermined.
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct TriSet {
-    pub t: RoaringBitmap,
-    pub f: RoaringBitmap,
 }
 
 /// The answer to "which enterprises qualify for this policy".
@@ -428,186 +458,161 @@ impl Reach {
     }
 }
 
-/// Predicate bitmaps of one engine over one store on one date.
+/// Predicate sets of one engine over one store on one date.
 #[derive(Clone, Debug)]
 pub struct Prepared {
     pub as_of: Date,
-    all: RoaringBitmap,
-    truth: Vec<RoaringBitmap>,
-    unknown: Vec<RoaringBitmap>,
-    falsy: Vec<RoaringBitmap>,
+    rows: u32,
+    /// The set-algebra index the predicate sets are numbered by
+    /// ([`crate::index::PolicyIndex::for_sets`]).
+    index: std::sync::Arc<crate::index::PolicyIndex>,
+    /// `truth[p][b]`: rows of block `b` for which predicate `p` is true.
+    truth: Vec<Vec<Block>>,
+    /// `unknown[p][b]`: rows of block `b` for which predicate `p` is unknown.
+    unknown: Vec<Vec<Block>>,
 }
 
 impl Prepared {
-    /// Bytes of the predicate bitmaps (true, unknown and false sets).
+    /// Bytes held by the predicate sets (true and unknown sets; false sets are derived):
+    /// each distinct block payload once (with its reference-count header), plus one block
+    /// descriptor per predicate and block, plus the per-predicate vectors.
     pub fn bitmap_bytes(&self) -> usize {
-        self.truth.iter().chain(&self.unknown).chain(&self.falsy).map(RoaringBitmap::serialized_size).sum()
+        let mut seen = std::collections::HashSet::new();
+        let mut bytes = (self.truth.len() + self.unknown.len()) * std::mem::size_of::<Vec<Block>>();
+        for b in self.truth.iter().chain(&self.unknown).flatten() {
+            bytes += std::mem::size_of::<Block>();
+            if let Some((at, size)) = b.payload() {
+                if seen.insert(at) {
+                    bytes += size;
+                }
+            }
+        }
+        bytes
     }
 
-    fn lit(&self, p: u32, neg: bool) -> TriSet {
-        let (Some(t), Some(f)) = (self.truth.get(p as usize), self.falsy.get(p as usize)) else { return TriSet::default() };
-        if neg {
-            TriSet { t: f.clone(), f: t.clone() }
+    fn blocks(&self) -> usize {
+        self.rows.div_ceil(BLOCK_ROWS) as usize
+    }
+
+    /// Evaluates the policies of `order` (dependency order) on block `b`; returns the
+    /// eligible and undetermined rows of those marked in `want`. Results of the policies
+    /// marked in `keep` (referred to by `eligible(…)`) stay available to later ones.
+    fn run_block(&self, order: &[usize], keep: &[bool], want: &[bool], b: usize, pool: &mut Pool) -> Vec<(usize, Reach)> {
+        let src = BlockSource { truth: &self.truth, unknown: &self.unknown, block: b };
+        let valid = blocks::valid_mask(self.rows, b);
+        let mut results: Vec<Option<Pair>> = Vec::new();
+        results.resize_with(keep.len(), || None);
+        let mut out = Vec::new();
+        let mut bytes = Vec::with_capacity(WORDS * 8);
+        let (mut e, mut u) = (Box::new([0u64; WORDS]), Box::new([0u64; WORDS]));
+        let unknown = Program::Const(Tri::Unknown);
+        for &i in order {
+            let prog = self.index.program(i).unwrap_or(&unknown);
+            let mut r = pool.take();
+            blocks::eval(prog, &src, &results, &mut r, pool);
+            if want.get(i).copied().unwrap_or(false) {
+                blocks::outcome(&r, &valid, &mut e, &mut u);
+                out.push((
+                    i,
+                    Reach { eligible: blocks::to_roaring(b, &e, &mut bytes), undetermined: blocks::to_roaring(b, &u, &mut bytes) },
+                ));
+            }
+            match results.get_mut(i) {
+                Some(slot) if keep.get(i).copied().unwrap_or(false) => *slot = Some(r),
+                _ => pool.give(r),
+            }
+        }
+        out
+    }
+
+    /// Evaluates `order` over every block (in parallel when `parallel`) and gathers the
+    /// reach of the policies in `want`, indexed by policy.
+    fn run(&self, order: &[usize], want: &[bool], parallel: bool) -> Vec<Reach> {
+        let policies = want.len();
+        let mut keep = vec![false; policies];
+        for &i in order {
+            if let Some(p) = self.index.program(i) {
+                mark_policies(p, &mut keep);
+            }
+        }
+        let one = |b: usize| {
+            let mut pool = Pool::default();
+            self.run_block(order, &keep, want, b, &mut pool)
+        };
+        #[cfg(feature = "parallel")]
+        let parts: Vec<Vec<(usize, Reach)>> = if parallel {
+            use rayon::prelude::*;
+            (0..self.blocks()).into_par_iter().map(one).collect()
         } else {
-            TriSet { t: t.clone(), f: f.clone() }
-        }
-    }
-
-    fn eval(&self, p: &Program, results: &[Option<TriSet>]) -> TriSet {
-        match p {
-            Program::Const(Tri::True) => TriSet { t: self.all.clone(), f: RoaringBitmap::new() },
-            Program::Const(Tri::False) => TriSet { t: RoaringBitmap::new(), f: self.all.clone() },
-            Program::Const(Tri::Unknown) => TriSet::default(),
-            Program::Lit(i, neg) => self.lit(*i, *neg),
-            Program::Policy(i, neg) => {
-                let r = results.get(*i as usize).and_then(Option::as_ref).cloned().unwrap_or_default();
-                if *neg {
-                    TriSet { t: r.f, f: r.t }
-                } else {
-                    r
+            (0..self.blocks()).map(one).collect()
+        };
+        #[cfg(not(feature = "parallel"))]
+        let parts: Vec<Vec<(usize, Reach)>> = {
+            let _ = parallel;
+            (0..self.blocks()).map(one).collect()
+        };
+        let mut reach: Vec<Reach> =
+            (0..policies).map(|_| Reach { eligible: RoaringBitmap::new(), undetermined: RoaringBitmap::new() }).collect();
+        for part in parts {
+            for (i, r) in part {
+                if let Some(acc) = reach.get_mut(i) {
+                    acc.eligible |= r.eligible;
+                    acc.undetermined |= r.undetermined;
                 }
-            }
-            Program::And(xs) | Program::Or(xs) => {
-                let is_and = matches!(p, Program::And(_));
-                let mut acc: Option<TriSet> = None;
-                for x in xs {
-                    let s = self.eval(x, results);
-                    match acc.as_mut() {
-                        None => acc = Some(s),
-                        // In place: no intermediate bitmaps are materialised.
-                        Some(a) if is_and => {
-                            a.t &= &s.t;
-                            a.f |= &s.f;
-                        }
-                        Some(a) => {
-                            a.t |= &s.t;
-                            a.f &= &s.f;
-                        }
-                    }
-                }
-                acc.unwrap_or_else(|| {
-                    if is_and {
-                        TriSet { t: self.all.clone(), f: RoaringBitmap::new() }
-                    } else {
-                        TriSet { t: RoaringBitmap::new(), f: self.all.clone() }
-                    }
-                })
-            }
-            Program::AtLeast(k, xs) => {
-                // trues[j] = enterprises with at least j true children (likewise falses).
-                let n = xs.len();
-                let k = *k as usize;
-                let need_false = (n + 1).saturating_sub(k);
-                let mut trues = vec![RoaringBitmap::new(); k + 1];
-                let mut falses = vec![RoaringBitmap::new(); need_false + 1];
-                if let Some(t0) = trues.get_mut(0) {
-                    *t0 = self.all.clone();
-                }
-                if let Some(f0) = falses.get_mut(0) {
-                    *f0 = self.all.clone();
-                }
-                for x in xs {
-                    let s = self.eval(x, results);
-                    for j in (1..=k).rev() {
-                        let add = trues.get(j - 1).map(|prev| prev & &s.t).unwrap_or_default();
-                        if let Some(cur) = trues.get_mut(j) {
-                            *cur |= add;
-                        }
-                    }
-                    for j in (1..=need_false).rev() {
-                        let add = falses.get(j - 1).map(|prev| prev & &s.f).unwrap_or_default();
-                        if let Some(cur) = falses.get_mut(j) {
-                            *cur |= add;
-                        }
-                    }
-                }
-                TriSet { t: trues.get(k).cloned().unwrap_or_default(), f: falses.get(need_false).cloned().unwrap_or_default() }
             }
         }
-    }
-
-    fn reach(&self, s: &TriSet) -> Reach {
-        Reach { eligible: s.t.clone(), undetermined: &(&self.all - &s.t) - &s.f }
+        reach
     }
 
     /// Which enterprises qualify for policy `id` (免申即享 / 精准推送).
     pub fn reverse(&self, engine: &Engine, id: &str) -> Result<Reach, StoreError> {
         let set = engine.policy_set();
         let i = set.index_of(id).ok_or_else(|| StoreError::UnknownPolicy { id: id.to_string(), suggestion: set.suggest_policy(id) })?;
-        let mut results: Vec<Option<TriSet>> = vec![None; set.policies.len()];
-        self.eval_with_deps(engine, i, &mut results, 0);
-        let r = results.get(i).and_then(Option::as_ref).cloned().unwrap_or_default();
-        Ok(self.reach(&r))
-    }
-
-    /// Evaluates policy `i` after the policies its program refers to (`eligible(…)`), and
-    /// only those. The policy graph is acyclic (checked at compile time); the depth guard
-    /// is a second line of defence.
-    fn eval_with_deps(&self, engine: &Engine, i: usize, results: &mut Vec<Option<TriSet>>, depth: usize) {
-        if depth > 1024 || results.get(i).is_some_and(Option::is_some) {
-            return;
-        }
-        let Some(prog) = engine.index().program(i) else { return };
-        let mut deps = Vec::new();
-        fn walk(p: &Program, out: &mut Vec<usize>) {
-            match p {
-                Program::Policy(j, _) => out.push(*j as usize),
-                Program::And(xs) | Program::Or(xs) | Program::AtLeast(_, xs) => xs.iter().for_each(|x| walk(x, out)),
-                _ => {}
+        // The policy and those its program refers to (`eligible(…)`), transitively.
+        let mut needed = vec![false; set.policies.len()];
+        let mut stack = vec![i];
+        while let Some(j) = stack.pop() {
+            match needed.get_mut(j) {
+                Some(n) if !*n => *n = true,
+                _ => continue,
+            }
+            if let Some(p) = self.index.program(j) {
+                let mut refs = vec![false; set.policies.len()];
+                mark_policies(p, &mut refs);
+                stack.extend(refs.iter().enumerate().filter(|(_, r)| **r).map(|(k, _)| k));
             }
         }
-        walk(prog, &mut deps);
-        for d in deps {
-            self.eval_with_deps(engine, d, results, depth + 1);
+        let order: Vec<usize> = set.order.iter().copied().filter(|j| needed.get(*j).copied().unwrap_or(false)).collect();
+        let mut want = vec![false; set.policies.len()];
+        if let Some(w) = want.get_mut(i) {
+            *w = true;
         }
-        let r = self.eval(prog, results);
-        if let Some(slot) = results.get_mut(i) {
-            *slot = Some(r);
-        }
+        // One policy is a fraction of a millisecond of work: on one thread, so its latency
+        // does not wait on a second worker being scheduled.
+        let mut all = self.run(&order, &want, false);
+        Ok(if i < all.len() { all.swap_remove(i) } else { Reach { eligible: RoaringBitmap::new(), undetermined: RoaringBitmap::new() } })
     }
 
-    /// Every policy's reach, in policy-set order, computed in parallel over the cached
-    /// predicate bitmaps. `progress` is called once per finished policy.
+    /// Every policy's reach, in policy-set order, computed block by block over all cores.
+    /// `progress` is called once per finished policy.
     pub fn bulk(&self, engine: &Engine, progress: &(dyn Fn() + Sync)) -> Vec<Reach> {
         let set = engine.policy_set();
-        let mut results: Vec<Option<TriSet>> = vec![None; set.policies.len()];
-        let uses_policies = |p: &Program| -> bool {
-            fn walk(p: &Program) -> bool {
-                match p {
-                    Program::Policy(..) => true,
-                    Program::And(xs) | Program::Or(xs) | Program::AtLeast(_, xs) => xs.iter().any(walk),
-                    _ => false,
-                }
-            }
-            walk(p)
-        };
-        let (independent, dependent): (Vec<usize>, Vec<usize>) =
-            set.order.iter().partition(|&&i| engine.index().program(i).is_none_or(|p| !uses_policies(p)));
-        let none: Vec<Option<TriSet>> = Vec::new();
-        let eval_one = |i: &usize| -> (usize, TriSet) {
-            let r = engine.index().program(*i).map(|p| self.eval(p, &none)).unwrap_or_default();
-            progress();
-            (*i, r)
-        };
-        #[cfg(feature = "parallel")]
-        let done: Vec<(usize, TriSet)> = {
-            use rayon::prelude::*;
-            independent.par_iter().map(eval_one).collect()
-        };
-        #[cfg(not(feature = "parallel"))]
-        let done: Vec<(usize, TriSet)> = independent.iter().map(eval_one).collect();
-        for (i, r) in done {
-            if let Some(slot) = results.get_mut(i) {
-                *slot = Some(r);
+        let want = vec![true; set.policies.len()];
+        let reach = self.run(&set.order, &want, true);
+        reach.iter().for_each(|_| progress());
+        reach
+    }
+}
+
+/// Marks the policies a program refers to.
+fn mark_policies(p: &Program, out: &mut [bool]) {
+    match p {
+        Program::Policy(j, _) => {
+            if let Some(o) = out.get_mut(*j as usize) {
+                *o = true;
             }
         }
-        for i in dependent {
-            let r = engine.index().program(i).map(|p| self.eval(p, &results)).unwrap_or_default();
-            progress();
-            if let Some(slot) = results.get_mut(i) {
-                *slot = Some(r);
-            }
-        }
-        results.iter().map(|r| self.reach(&r.clone().unwrap_or_default())).collect()
+        Program::And(xs) | Program::Or(xs) | Program::AtLeast(_, xs) => xs.iter().for_each(|x| mark_policies(x, out)),
+        _ => {}
     }
 }

@@ -1,0 +1,602 @@
+//! Preparing: every enterprise encoded into the predicate sets of one policy index.
+//!
+//! The work is done per 65,536-row block (blocks in parallel), into one word array per
+//! predicate for its true rows and one for its unknown rows, then compressed into
+//! [`Block`]s. Every value goes through the index's own per-source encoding
+//! ([`PolicyIndex::encode_source_value`] / [`PolicyIndex::encode_partial`]), so a predicate
+//! means the same on every path; what changes is how often that encoding runs:
+//!
+//! - **Column-wise.** A source that reads one scalar column (a number, date, enum, code,
+//!   text or boolean field, per year or not) is read straight from the column. Rows are
+//!   grouped by their exact value within the block and each distinct value is encoded
+//!   once (a code column has a few hundred distinct codes per block, not 65,536);
+//!   amounts, nearly all distinct, are encoded row by row without grouping. Rows without
+//!   a value are unknown for all the source's predicates, one word operation per 64 rows.
+//! - **Memoised evaluator.** A derived source or generic predicate whose evaluation reads
+//!   exactly one field (say `full_years_since(registration_date) >= 3`, or `has(…)` over
+//!   the qualifications) is evaluated once per distinct value of that field in the block,
+//!   on a profile holding just that field.
+//! - **Row by row.** The rest (arithmetic over several fields, per-year aggregates…) is
+//!   evaluated per row on a profile rebuilt with only the fields it reads.
+//!
+//! A group of rows with the same value sets its predicates' bits by one OR of the group's
+//! row words per predicate when the group is large, bit by bit when it is small.
+
+use std::collections::HashMap;
+
+use super::blocks::{self, Block, Words, BLOCK_ROWS, WORDS};
+use super::{Column, EnterpriseStore, Prepared, Scalars, StoreError, Values};
+use crate::check::{Node, NodeKind, YearRef};
+use crate::date::Date;
+use crate::engine::Engine;
+use crate::eval::{Evaluator, V};
+use crate::index::{Matcher, PolicyIndex, PredicateId};
+use crate::policy::PolicySet;
+use crate::profile::{Qualification, Scalar, Value};
+use crate::schema::FieldId;
+
+/// The exact value of one field at one row, as a grouping key.
+#[derive(Clone, PartialEq, Eq, Hash)]
+enum Key<'a> {
+    Missing,
+    Int(i64),
+    /// A decimal by its exact bytes (1.0 and 1.00 are different keys).
+    Dec([u8; 16]),
+    Str(&'a str),
+    Quals(&'a [Qualification]),
+}
+
+/// The key of `row` in a scalar column.
+fn scalar_key(c: &Scalars, row: u32) -> Key<'_> {
+    if !c.known.contains(row) {
+        return Key::Missing;
+    }
+    let i = row as usize;
+    let k = match &c.values {
+        Values::Bool(t) => Some(Key::Int(i64::from(t.contains(row)))),
+        Values::Num(v) => v.get(i).map(|d| Key::Dec(d.serialize())),
+        Values::Date(v) => v.get(i).map(|d| Key::Int(i64::from(*d))),
+        Values::Enum(v) => v.get(i).map(|e| Key::Int(i64::from(*e))),
+        Values::Code { ids, .. } => ids.get(i).map(|e| Key::Int(i64::from(*e))),
+        Values::Text(v) => v.get(i).map(Key::Str),
+    };
+    k.unwrap_or(Key::Missing)
+}
+
+/// The value of `row` in a scalar column, as the evaluator would see it.
+fn scalar_value(c: &Scalars, row: u32) -> Option<V<'_>> {
+    if !c.known.contains(row) {
+        return None;
+    }
+    let i = row as usize;
+    match &c.values {
+        Values::Bool(t) => Some(V::Bool(t.contains(row))),
+        Values::Num(v) => v.get(i).map(|d| V::Num(*d)),
+        Values::Date(v) => v.get(i).map(|d| V::Date(Date::from_day_number(*d))),
+        Values::Enum(v) => v.get(i).map(|e| V::Enum(*e)),
+        Values::Code { dict, ids } => ids.get(i).and_then(|id| dict.get(*id as usize)).map(|c| V::Code(c)),
+        Values::Text(v) => v.get(i).map(V::Text),
+    }
+}
+
+/// One group of rows with the same value: the predicates it makes true and unknown, and
+/// its rows (offsets in the block).
+struct Group {
+    truth: Vec<PredicateId>,
+    unknown: Vec<PredicateId>,
+    rows: Vec<u16>,
+}
+
+/// Groups at least this large set bits by whole-word ORs.
+const WORD_OR_MIN: usize = 128;
+
+/// The true and unknown word arrays of one block (predicate-major).
+struct Acc {
+    truth: Vec<u64>,
+    unknown: Vec<u64>,
+}
+
+impl Acc {
+    fn set(words: &mut [u64], p: PredicateId, r: u16) {
+        if let Some(w) = words.get_mut(p as usize * WORDS + usize::from(r >> 6)) {
+            *w |= 1 << (r & 63);
+        }
+    }
+
+    fn or_words(words: &mut [u64], p: PredicateId, src: &Words) {
+        let base = p as usize * WORDS;
+        if let Some(dst) = words.get_mut(base..base + WORDS) {
+            for (d, s) in dst.iter_mut().zip(src.iter()) {
+                *d |= *s;
+            }
+        }
+    }
+
+    fn apply(&mut self, g: &Group, scratch: &mut Words) {
+        if g.rows.len() >= WORD_OR_MIN && g.truth.len() + g.unknown.len() > 1 {
+            scratch.fill(0);
+            for &r in &g.rows {
+                if let Some(w) = scratch.get_mut(usize::from(r >> 6)) {
+                    *w |= 1 << (r & 63);
+                }
+            }
+            for p in &g.truth {
+                Self::or_words(&mut self.truth, *p, scratch);
+            }
+            for p in &g.unknown {
+                Self::or_words(&mut self.unknown, *p, scratch);
+            }
+        } else {
+            for &r in &g.rows {
+                for p in &g.truth {
+                    Self::set(&mut self.truth, *p, r);
+                }
+                for p in &g.unknown {
+                    Self::set(&mut self.unknown, *p, r);
+                }
+            }
+        }
+    }
+
+    /// Records the matcher's bits over `ranges` for row `r`.
+    fn record(&mut self, m: &Matcher, ranges: &[(PredicateId, PredicateId)], r: u16) {
+        for &(first, end) in ranges {
+            for p in m.truth().ones_in(first, end) {
+                Self::set(&mut self.truth, p, r);
+            }
+            for p in m.known().zeros_in(first, end) {
+                Self::set(&mut self.unknown, p, r);
+            }
+        }
+    }
+}
+
+fn lists(m: &Matcher, ranges: &[(PredicateId, PredicateId)]) -> (Vec<PredicateId>, Vec<PredicateId>) {
+    let mut t = Vec::new();
+    let mut u = Vec::new();
+    for &(first, end) in ranges {
+        t.extend(m.truth().ones_in(first, end));
+        u.extend(m.known().zeros_in(first, end));
+    }
+    (t, u)
+}
+
+/// Work evaluated through the reference evaluator: some sources and generic predicates
+/// that read the same fields.
+struct RowGroup {
+    sources: Vec<usize>,
+    generic: Vec<PredicateId>,
+    ranges: Vec<(PredicateId, PredicateId)>,
+    /// Fields read (a mask over the schema's fields).
+    fields: Vec<bool>,
+    /// The one field read, when it is one: evaluated once per distinct value.
+    single: Option<FieldId>,
+    /// When every read is a plain field read at a fixed year (or a scalar field): those
+    /// (field, year) pairs, so a row's profile holds just those values.
+    reads: Option<Vec<(FieldId, Option<i32>)>>,
+}
+
+/// The (field, year) pairs a node reads when all its reads are plain field reads at a
+/// year fixed by `as_of` (or scalar fields), directly or through definitions.
+fn plain_reads(set: &PolicySet, node: &Node, as_of: Date, out: &mut Vec<(FieldId, Option<i32>)>, depth: usize) -> Option<()> {
+    if depth > 64 {
+        return None;
+    }
+    match &node.kind {
+        NodeKind::Field { field, year } => out.push((
+            *field,
+            match year {
+                None => None,
+                Some(YearRef::Fy(k)) => Some(as_of.year() - i32::try_from(*k).ok()?),
+                Some(YearRef::Abs(y)) => Some(*y),
+                Some(YearRef::Loop) => return None,
+            },
+        )),
+        NodeKind::Def(i) => plain_reads(set, &set.definitions.get(*i)?.node, as_of, out, depth + 1)?,
+        NodeKind::YearAgg { .. }
+        | NodeKind::Growth { .. }
+        | NodeKind::AvgGrowth { .. }
+        | NodeKind::CagrCmp { .. }
+        | NodeKind::Quantified { .. }
+        | NodeKind::Known(_)
+        | NodeKind::Has { .. }
+        | NodeKind::GrantedIn { .. }
+        | NodeKind::Eligible(_) => return None,
+        _ => {}
+    }
+    for c in node.children() {
+        plain_reads(set, c, as_of, out, depth + 1)?;
+    }
+    Some(())
+}
+
+/// Fields the evaluator reads for a node: directly, through definitions, the
+/// qualifications for `has`/`granted` tests and the registration date for aggregates
+/// over actual years. `None` when the node refers to a policy's verdict (it may read
+/// anything).
+fn fields_read(set: &PolicySet, node: &Node) -> Option<Vec<FieldId>> {
+    let schema = &set.schema;
+    let qual = schema.fields.iter().find(|f| f.ty == crate::schema::FieldType::Qualifications).map(|f| f.id);
+    let reg = schema.field("registration_date").map(|f| f.id);
+    let mut out = Vec::new();
+    let mut seen_defs = vec![false; set.definitions.len()];
+    // Roots: the node and the definitions it uses; `fields` covers a root's subtree.
+    let mut roots = vec![node];
+    while let Some(root) = roots.pop() {
+        root.fields(&mut out);
+        let mut walk = vec![root];
+        while let Some(x) = walk.pop() {
+            match &x.kind {
+                NodeKind::Def(i) => match (seen_defs.get_mut(*i), set.definitions.get(*i)) {
+                    (Some(seen), Some(d)) => {
+                        if !*seen {
+                            *seen = true;
+                            roots.push(&d.node);
+                        }
+                    }
+                    _ => return None,
+                },
+                NodeKind::Eligible(_) => return None,
+                NodeKind::Has { .. } | NodeKind::GrantedIn { .. } => out.extend(qual),
+                NodeKind::YearAgg { actual: true, .. } => out.extend(reg),
+                _ => {}
+            }
+            walk.extend(x.children());
+        }
+    }
+    out.sort_unstable();
+    out.dedup();
+    Some(out)
+}
+
+/// Bytes of the columns an engine's predicates read (approximate heap bytes, as
+/// [`EnterpriseStore::memory`] counts them), free text apart.
+#[derive(Clone, Copy, Debug, Default, serde::Serialize)]
+pub struct UsedColumns {
+    /// Fields read.
+    pub fields: usize,
+    /// Their columns, free-text columns excepted.
+    pub bytes: usize,
+    /// Free-text columns read (text patterns such as `business_scope contains …`).
+    pub text_bytes: usize,
+}
+
+impl EnterpriseStore {
+    /// The columns an engine's predicates read, and their bytes.
+    pub fn used_columns(&self, engine: &Engine) -> UsedColumns {
+        let index = PolicyIndex::for_sets(engine.policy_set());
+        let set = engine.policy_set();
+        let mut used = vec![false; self.columns.len()];
+        let nodes = (0..index.source_count()).filter_map(|s| index.source_node(s)).chain(index.generic_predicates().map(|(_, n)| n));
+        for node in nodes {
+            match fields_read(set, node) {
+                Some(fs) => fs.into_iter().for_each(|f| {
+                    if let Some(u) = used.get_mut(f) {
+                        *u = true;
+                    }
+                }),
+                None => used.iter_mut().for_each(|u| *u = true),
+            }
+        }
+        let mut out = UsedColumns::default();
+        for (c, _) in self.columns.iter().zip(&used).filter(|(_, u)| **u) {
+            out.fields += 1;
+            if c.is_text() {
+                out.text_bytes += c.bytes();
+            } else {
+                out.bytes += c.bytes();
+            }
+        }
+        out
+    }
+
+    /// The column a plain field source reads on `as_of`: `Ok(Some)` a scalar column,
+    /// `Ok(None)` a year with no column (unknown for everyone), `Err(())` not a plain
+    /// scalar read (the evaluator handles it).
+    fn plain_column(&self, field: FieldId, year: Option<YearRef>, as_of: Date) -> Result<Option<&Scalars>, ()> {
+        match (self.columns.get(field), year) {
+            (Some(Column::Scalar(s)), None) => Ok(Some(s)),
+            (Some(Column::Yearly(m)), Some(YearRef::Fy(k))) => Ok(m.get(&(as_of.year() - i32::try_from(k).map_err(|_| ())?))),
+            (Some(Column::Yearly(m)), Some(YearRef::Abs(y))) => Ok(m.get(&y)),
+            _ => Err(()),
+        }
+    }
+
+    /// The grouping key of `row` for a single field (scalar or qualifications column).
+    fn field_key(&self, f: FieldId, row: u32) -> Option<Key<'_>> {
+        match self.columns.get(f)? {
+            Column::Scalar(c) => Some(scalar_key(c, row)),
+            Column::Quals { known, rows } => {
+                Some(if known.contains(row) { Key::Quals(rows.get(row as usize).map_or(&[], Vec::as_slice)) } else { Key::Missing })
+            }
+            _ => None,
+        }
+    }
+
+    /// Computes the predicate sets of an engine's index over all enterprises on `as_of`
+    /// (see the module documentation of `prepare` for how).
+    pub fn prepare(&self, engine: &Engine, as_of: Date) -> Result<Prepared, StoreError> {
+        self.check_schema(engine.schema())?;
+        let index = std::sync::Arc::new(PolicyIndex::for_sets(engine.policy_set()));
+        let (truth, unknown) = self.prepare_sets(engine, &index, as_of);
+        Ok(Prepared { as_of, rows: self.rows, index, truth, unknown })
+    }
+
+    /// The true and unknown sets of every predicate of `index`, predicate-major.
+    #[allow(clippy::type_complexity, reason = "two parallel tables")]
+    fn prepare_sets(&self, engine: &Engine, index: &PolicyIndex, as_of: Date) -> (Vec<Vec<Block>>, Vec<Vec<Block>>) {
+        let set = engine.policy_set();
+        let n = index.predicate_count();
+        let sources = index.source_count();
+        let nfields = engine.schema().fields.len();
+        // Plain sources and their columns.
+        let plain: Vec<Option<Option<&Scalars>>> =
+            (0..sources).map(|s| index.source_field(s).and_then(|(f, y)| self.plain_column(f, y, as_of).ok())).collect();
+        // The rest, grouped by the fields they read.
+        let mut groups: Vec<RowGroup> = Vec::new();
+        let mut by_fields: HashMap<Option<Vec<FieldId>>, usize> = HashMap::new();
+        let mut add = |node: &Node, source: Option<usize>, generic: Option<PredicateId>, range: (PredicateId, PredicateId)| {
+            let fields = fields_read(set, node);
+            let g = *by_fields.entry(fields.clone()).or_insert_with(|| {
+                let mask = match &fields {
+                    Some(fs) => {
+                        let mut m = vec![false; nfields];
+                        for f in fs {
+                            if let Some(x) = m.get_mut(*f) {
+                                *x = true;
+                            }
+                        }
+                        m
+                    }
+                    None => vec![true; nfields],
+                };
+                let single = match fields.as_deref() {
+                    Some([f]) if matches!(self.columns.get(*f), Some(Column::Scalar(_) | Column::Quals { .. })) => Some(*f),
+                    _ => None,
+                };
+                groups.push(RowGroup {
+                    sources: Vec::new(),
+                    generic: Vec::new(),
+                    ranges: Vec::new(),
+                    fields: mask,
+                    single,
+                    reads: Some(Vec::new()),
+                });
+                groups.len() - 1
+            });
+            if let Some(group) = groups.get_mut(g) {
+                let mut reads = Vec::new();
+                group.reads = match (group.reads.take(), plain_reads(set, node, as_of, &mut reads, 0)) {
+                    (Some(mut all), Some(())) => {
+                        all.extend(reads);
+                        all.sort_unstable();
+                        all.dedup();
+                        Some(all)
+                    }
+                    _ => None,
+                };
+                group.sources.extend(source);
+                group.generic.extend(generic);
+                group.ranges.push(range);
+            }
+        };
+        for s in 0..sources {
+            if plain.get(s).is_some_and(Option::is_some) {
+                continue;
+            }
+            if let (Some(node), Some(range)) = (index.source_node(s), index.source_range(s)) {
+                add(node, Some(s), None, range);
+            }
+        }
+        for (id, node) in index.generic_predicates() {
+            add(node, None, Some(id), (id, id + 1));
+        }
+
+        let blocks = self.rows.div_ceil(BLOCK_ROWS) as usize;
+        let run = |b: usize| -> (Vec<Block>, Vec<Block>) {
+            let lo = (b as u32).wrapping_mul(BLOCK_ROWS);
+            let hi = lo.saturating_add(BLOCK_ROWS).min(self.rows);
+            let mut acc = Acc { truth: vec![0u64; n * WORDS], unknown: vec![0u64; n * WORDS] };
+            let mut scratch = Box::new([0u64; WORDS]);
+            let mut m = index.matcher();
+            for (s, col) in plain.iter().enumerate() {
+                let (Some(col), Some(range)) = (col, index.source_range(s)) else { continue };
+                self.prepare_column(index, set, s, *col, range, (lo, hi), &mut acc, &mut m, &mut scratch);
+            }
+            for g in &groups {
+                self.prepare_evaluated(index, set, as_of, g, (lo, hi), &mut acc, &mut m, &mut scratch);
+            }
+            // A set equal to the previous predicate's shares its payload.
+            let pack = |words: &[u64]| -> Vec<Block> {
+                let mut out: Vec<Block> = Vec::with_capacity(n);
+                let mut prev: Option<&[u64]> = None;
+                for c in words.chunks_exact(WORDS) {
+                    let block = match (prev, out.last()) {
+                        (Some(p), Some(last)) if p == c => last.clone(),
+                        _ => <&Words>::try_from(c).map_or(Block::Empty, Block::from_words),
+                    };
+                    out.push(block);
+                    prev = Some(c);
+                }
+                out
+            };
+            (pack(&acc.truth), pack(&acc.unknown))
+        };
+        #[cfg(feature = "parallel")]
+        let parts: Vec<(Vec<Block>, Vec<Block>)> = {
+            use rayon::prelude::*;
+            (0..blocks).into_par_iter().map(run).collect()
+        };
+        #[cfg(not(feature = "parallel"))]
+        let parts: Vec<(Vec<Block>, Vec<Block>)> = (0..blocks).map(run).collect();
+        // Predicate-major: sets[p][block].
+        let mut truth: Vec<Vec<Block>> = (0..n).map(|_| Vec::with_capacity(blocks)).collect();
+        let mut unknown: Vec<Vec<Block>> = (0..n).map(|_| Vec::with_capacity(blocks)).collect();
+        for (t, u) in parts {
+            for (acc, b) in truth.iter_mut().zip(t) {
+                acc.push(b);
+            }
+            for (acc, b) in unknown.iter_mut().zip(u) {
+                acc.push(b);
+            }
+        }
+        (truth, unknown)
+    }
+
+    /// Column-wise: rows of block `lo..hi` grouped by value, each value encoded once.
+    #[expect(clippy::too_many_arguments, reason = "one block's working state, passed down")]
+    fn prepare_column(
+        &self,
+        index: &PolicyIndex,
+        set: &PolicySet,
+        s: usize,
+        col: Option<&Scalars>,
+        (first, end): (PredicateId, PredicateId),
+        (lo, hi): (u32, u32),
+        acc: &mut Acc,
+        m: &mut Matcher,
+        scratch: &mut Words,
+    ) {
+        let valid = blocks::valid_mask(self.rows, (lo / BLOCK_ROWS) as usize);
+        // Rows without a value: unknown for every predicate of the source.
+        let mut known = [0u64; WORDS];
+        if let Some(c) = col {
+            for row in c.known.range(lo..hi) {
+                let r = row - lo;
+                if let Some(w) = known.get_mut((r >> 6) as usize) {
+                    *w |= 1 << (r & 63);
+                }
+            }
+        }
+        for (k, v) in known.iter_mut().zip(valid.iter()) {
+            *k = !*k & *v;
+        }
+        for p in first..end {
+            Acc::or_words(&mut acc.unknown, p, &known);
+        }
+        let Some(c) = col else { return };
+        if let Values::Num(_) = c.values {
+            // Amounts are nearly all distinct: grouping would cost more than it saves.
+            for row in c.known.range(lo..hi) {
+                if let Some(v) = scalar_value(c, row) {
+                    index.encode_source_value(s, &v, set, m);
+                    acc.record(m, &[(first, end)], (row - lo) as u16);
+                }
+            }
+            return;
+        }
+        let mut ids: HashMap<Key<'_>, usize> = HashMap::new();
+        let mut groups: Vec<Group> = Vec::new();
+        for row in c.known.range(lo..hi) {
+            let key = scalar_key(c, row);
+            let g = match ids.get(&key) {
+                Some(g) => *g,
+                None => {
+                    let (truth, unknown) = match scalar_value(c, row) {
+                        Some(v) => {
+                            index.encode_source_value(s, &v, set, m);
+                            lists(m, &[(first, end)])
+                        }
+                        None => (Vec::new(), (first..end).collect()),
+                    };
+                    groups.push(Group { truth, unknown, rows: Vec::new() });
+                    ids.insert(key, groups.len() - 1);
+                    groups.len() - 1
+                }
+            };
+            if let Some(grp) = groups.get_mut(g) {
+                grp.rows.push((row - lo) as u16);
+            }
+        }
+        for g in &groups {
+            acc.apply(g, scratch);
+        }
+    }
+
+    /// Through the evaluator: once per distinct value when the group reads one field,
+    /// else row by row, on profiles holding only the fields read.
+    #[expect(clippy::too_many_arguments, reason = "one block's working state, passed down")]
+    fn prepare_evaluated(
+        &self,
+        index: &PolicyIndex,
+        set: &PolicySet,
+        as_of: Date,
+        g: &RowGroup,
+        (lo, hi): (u32, u32),
+        acc: &mut Acc,
+        m: &mut Matcher,
+        scratch: &mut Words,
+    ) {
+        let schema = &set.schema;
+        let include = |s: usize| g.sources.contains(&s);
+        let generic = |id: PredicateId| g.generic.contains(&id);
+        let encode_row = |row: u32, m: &mut Matcher| {
+            let profile = self.profile_of(schema, row, Some(&g.fields));
+            let ev = Evaluator::new(set, &profile, as_of);
+            index.encode_partial(&ev, m, &include, &generic);
+        };
+        match g.single {
+            Some(f) => {
+                let mut ids: HashMap<Key<'_>, usize> = HashMap::new();
+                let mut groups: Vec<Group> = Vec::new();
+                for row in lo..hi {
+                    let Some(key) = self.field_key(f, row) else { continue };
+                    let at = match ids.get(&key) {
+                        Some(at) => *at,
+                        None => {
+                            encode_row(row, m);
+                            let (truth, unknown) = lists(m, &g.ranges);
+                            groups.push(Group { truth, unknown, rows: Vec::new() });
+                            ids.insert(key, groups.len() - 1);
+                            groups.len() - 1
+                        }
+                    };
+                    if let Some(grp) = groups.get_mut(at) {
+                        grp.rows.push((row - lo) as u16);
+                    }
+                }
+                for grp in &groups {
+                    acc.apply(grp, scratch);
+                }
+            }
+            None => match &g.reads {
+                Some(reads) => {
+                    // One profile, holding just the values read, refilled per row.
+                    let mut profile = crate::profile::Profile::empty(schema);
+                    for row in lo..hi {
+                        // `reads` is sorted: the years of one field are adjacent.
+                        let mut i = 0;
+                        while let Some(&(f, _)) = reads.get(i) {
+                            let same = reads.get(i..).map_or(0, |r| r.iter().take_while(|(g, _)| *g == f).count()).max(1);
+                            let v = match self.columns.get(f) {
+                                Some(Column::Scalar(c)) => c.get(row).map(Value::Scalar),
+                                Some(Column::Yearly(cols)) => {
+                                    let years: std::collections::BTreeMap<i32, Scalar> = reads
+                                        .get(i..i + same)
+                                        .unwrap_or(&[])
+                                        .iter()
+                                        .filter_map(|(_, y)| y.and_then(|y| cols.get(&y).and_then(|c| c.get(row)).map(|v| (y, v))))
+                                        .collect();
+                                    (!years.is_empty()).then_some(Value::Yearly(years))
+                                }
+                                Some(other) => other.value(row),
+                                None => None,
+                            };
+                            profile.set(f, v);
+                            i += same;
+                        }
+                        let ev = Evaluator::new(set, &profile, as_of);
+                        index.encode_partial(&ev, m, &include, &generic);
+                        acc.record(m, &g.ranges, (row - lo) as u16);
+                    }
+                }
+                None => {
+                    for row in lo..hi {
+                        encode_row(row, m);
+                        acc.record(m, &g.ranges, (row - lo) as u16);
+                    }
+                }
+            },
+        }
+    }
+}
