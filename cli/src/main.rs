@@ -463,20 +463,28 @@ fn run(cli: Cli) -> Result<ExitCode, Fail> {
                 let mut err = std::io::stderr();
                 print_load_report(&mut err, &report)?;
             }
-            let all = reaches(&engine, &store, date, path, None)?;
             let f = std::fs::File::create(&file).map_err(|e| Fail(format!("cannot write {}: {e}", file.display()), 2))?;
             let mut w = std::io::BufWriter::new(f);
             let mut pairs: u64 = 0;
             match format {
                 BulkFormat::Counts => {
+                    // Counts need no sets: the store counts each block's result words in place.
+                    let counts: Vec<(u64, u64)> = match path {
+                        StorePath::Store => store.prepare(&engine, date)?.bulk_counts(&engine),
+                        StorePath::Reference => reaches(&engine, &store, date, path, None)?
+                            .iter()
+                            .map(|r| (b_len(&r.eligible), b_len(&r.undetermined)))
+                            .collect(),
+                    };
                     writeln!(w, "policy_id,eligible,undetermined")?;
-                    for (i, (p, r)) in engine.policy_set().policies.iter().zip(&all).enumerate() {
+                    for (i, (p, (e, u))) in engine.policy_set().policies.iter().zip(&counts).enumerate() {
                         if engine.version_in_force(i, date) {
-                            writeln!(w, "{},{},{}", p.doc.id, b_len(&r.eligible), b_len(&r.undetermined))?;
+                            writeln!(w, "{},{e},{u}", p.doc.id)?;
                         }
                     }
                 }
                 BulkFormat::Csv | BulkFormat::Jsonl => {
+                    let all = reaches(&engine, &store, date, path, None)?;
                     if format == BulkFormat::Csv {
                         writeln!(w, "enterprise_id,policy_id,verdict")?;
                     }
@@ -506,7 +514,7 @@ fn run(cli: Cli) -> Result<ExitCode, Fail> {
                 out,
                 "{} enterprises × {} policies on {date} in {:.2} s → {} ({pairs} pairs written)",
                 store.len(),
-                all.len(),
+                engine.policy_set().policies.len(),
                 t.elapsed().as_secs_f64(),
                 file.display()
             )?;
@@ -601,8 +609,7 @@ fn run(cli: Cli) -> Result<ExitCode, Fail> {
                 Some(path) => {
                     let date = as_of(&date)?;
                     let (store, _) = EnterpriseStore::load_path(engine.schema(), &path, huiqi::store::LoadOptions::default())?;
-                    let all = store.prepare(&engine, date)?.bulk(&engine, &|| {});
-                    Some(all.iter().map(|r| (b_len(&r.eligible), b_len(&r.undetermined))).collect())
+                    Some(store.prepare(&engine, date)?.bulk_counts(&engine))
                 }
                 None => None,
             };

@@ -293,7 +293,7 @@ pub fn bulk_counts_json(engine: &Engine, store: &crate::store::EnterpriseStore, 
     let run = || -> Result<Vec<PolicyCount>, Vec<ErrorItem>> {
         let date = parse_date(as_of)?;
         let prepared = store.prepare(engine, date).map_err(|e| vec![ErrorItem::new("store", e.to_string())])?;
-        let all = prepared.bulk(engine, &|| {});
+        let all = prepared.bulk_counts(engine);
         Ok(engine
             .policy_set()
             .policies
@@ -301,7 +301,11 @@ pub fn bulk_counts_json(engine: &Engine, store: &crate::store::EnterpriseStore, 
             .zip(&all)
             .enumerate()
             .filter(|(i, _)| engine.version_in_force(*i, date))
-            .map(|(_, (p, r))| PolicyCount { policy: p.doc.id.clone(), eligible: r.eligible.len(), undetermined: r.undetermined.len() })
+            .map(|(_, (p, (eligible, undetermined)))| PolicyCount {
+                policy: p.doc.id.clone(),
+                eligible: *eligible,
+                undetermined: *undetermined,
+            })
             .collect())
     };
     match run() {

@@ -69,6 +69,9 @@ proptest! {
             let reach = prepared.reverse(&engine, &format!("p{i}")).expect("reverse");
             prop_assert_eq!(&reach, &bulk[i]);
         }
+        // Counting in block form gives the sizes of the sets.
+        let counts: Vec<(u64, u64)> = bulk.iter().map(|r| (r.eligible.len(), r.undetermined.len())).collect();
+        prop_assert_eq!(prepared.bulk_counts(&engine), counts);
         // The saved and reloaded store answers the same.
         let back = EnterpriseStore::from_bytes(&store.to_bytes(), engine.schema()).expect("reload");
         prop_assert_eq!(&back, &store);
@@ -197,6 +200,8 @@ fn several_blocks_equal_the_reference() {
         let (store, _) = EnterpriseStore::load_jsonl(engine.schema(), jsonl(&rows).as_bytes(), LoadOptions::default()).expect("load");
         let prepared = store.prepare(&engine, date).expect("prepare");
         let bulk = prepared.bulk(&engine, &|| {});
+        let counts: Vec<(u64, u64)> = bulk.iter().map(|r| (r.eligible.len(), r.undetermined.len())).collect();
+        assert_eq!(prepared.bulk_counts(&engine), counts, "counts across blocks");
         let probe: Vec<usize> = (0..rows.len()).step_by(97).chain(65_400..65_700).chain(rows.len() - 50..rows.len()).collect();
         for row in probe {
             let p = store.profile(engine.schema(), row as u32);

@@ -339,6 +339,17 @@ pub fn outcome(r: &Pair, valid: &Words, eligible: &mut Words, undetermined: &mut
     }
 }
 
+/// The numbers of eligible and undetermined rows of a result pair, in one pass without
+/// writing the words out ([`outcome`] then counting, fused).
+pub fn outcome_counts(r: &Pair, valid: &Words) -> (u64, u64) {
+    let (mut e, mut u) = (0u64, 0u64);
+    for ((t, f), v) in r.t.iter().zip(r.f.iter()).zip(valid.iter()) {
+        e += u64::from((*t & *v).count_ones());
+        u += u64::from((*v & !*t & !*f).count_ones());
+    }
+    (e, u)
+}
+
 #[cfg(test)]
 #[allow(clippy::indexing_slicing, reason = "tests assert by panicking")]
 mod tests {

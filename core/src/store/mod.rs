@@ -497,25 +497,28 @@ impl Prepared {
     /// Evaluates the policies of `order` (dependency order) on block `b`; returns the
     /// eligible and undetermined rows of those marked in `want`. Results of the policies
     /// marked in `keep` (referred to by `eligible(…)`) stay available to later ones.
-    fn run_block(&self, order: &[usize], keep: &[bool], want: &[bool], b: usize, pool: &mut Pool) -> Vec<(usize, Reach)> {
+    fn run_block<T>(
+        &self,
+        order: &[usize],
+        keep: &[bool],
+        want: &[bool],
+        b: usize,
+        pool: &mut Pool,
+        collect: Collect<'_, T>,
+    ) -> Vec<(usize, T)> {
         let src = BlockSource { truth: &self.truth, unknown: &self.unknown, block: b };
         let valid = blocks::valid_mask(self.rows, b);
         let mut results: Vec<Option<Pair>> = Vec::new();
         results.resize_with(keep.len(), || None);
         let mut out = Vec::new();
-        let mut bytes = Vec::with_capacity(WORDS * 8);
-        let (mut e, mut u) = (Box::new([0u64; WORDS]), Box::new([0u64; WORDS]));
+        let mut scratch = Scratch { e: Box::new([0u64; WORDS]), u: Box::new([0u64; WORDS]), bytes: Vec::with_capacity(WORDS * 8) };
         let unknown = Program::Const(Tri::Unknown);
         for &i in order {
             let prog = self.index.program(i).unwrap_or(&unknown);
             let mut r = pool.take();
             blocks::eval(prog, &src, &results, &mut r, pool);
             if want.get(i).copied().unwrap_or(false) {
-                blocks::outcome(&r, &valid, &mut e, &mut u);
-                out.push((
-                    i,
-                    Reach { eligible: blocks::to_roaring(b, &e, &mut bytes), undetermined: blocks::to_roaring(b, &u, &mut bytes) },
-                ));
+                out.push((i, collect(b, &r, &valid, &mut scratch)));
             }
             match results.get_mut(i) {
                 Some(slot) if keep.get(i).copied().unwrap_or(false) => *slot = Some(r),
@@ -528,6 +531,28 @@ impl Prepared {
     /// Evaluates `order` over every block (in parallel when `parallel`) and gathers the
     /// reach of the policies in `want`, indexed by policy.
     fn run(&self, order: &[usize], want: &[bool], parallel: bool) -> Vec<Reach> {
+        let sets: Collect<'_, Reach> = &|b, r, valid, s| {
+            blocks::outcome(r, valid, &mut s.e, &mut s.u);
+            Reach { eligible: blocks::to_roaring(b, &s.e, &mut s.bytes), undetermined: blocks::to_roaring(b, &s.u, &mut s.bytes) }
+        };
+        let empty = || Reach { eligible: RoaringBitmap::new(), undetermined: RoaringBitmap::new() };
+        self.run_with(order, want, parallel, sets, empty, |acc, r| {
+            acc.eligible |= r.eligible;
+            acc.undetermined |= r.undetermined;
+        })
+    }
+
+    /// [`Self::run`] with what becomes of each policy's result words in each block
+    /// (`collect`) and how the blocks' parts add up (`merge`).
+    fn run_with<T: Send>(
+        &self,
+        order: &[usize],
+        want: &[bool],
+        parallel: bool,
+        collect: Collect<'_, T>,
+        empty: impl Fn() -> T,
+        merge: impl Fn(&mut T, T),
+    ) -> Vec<T> {
         let policies = want.len();
         let mut keep = vec![false; policies];
         for &i in order {
@@ -537,31 +562,29 @@ impl Prepared {
         }
         let one = |b: usize| {
             let mut pool = Pool::default();
-            self.run_block(order, &keep, want, b, &mut pool)
+            self.run_block(order, &keep, want, b, &mut pool, collect)
         };
         #[cfg(feature = "parallel")]
-        let parts: Vec<Vec<(usize, Reach)>> = if parallel {
+        let parts: Vec<Vec<(usize, T)>> = if parallel {
             use rayon::prelude::*;
             (0..self.blocks()).into_par_iter().map(one).collect()
         } else {
             (0..self.blocks()).map(one).collect()
         };
         #[cfg(not(feature = "parallel"))]
-        let parts: Vec<Vec<(usize, Reach)>> = {
+        let parts: Vec<Vec<(usize, T)>> = {
             let _ = parallel;
             (0..self.blocks()).map(one).collect()
         };
-        let mut reach: Vec<Reach> =
-            (0..policies).map(|_| Reach { eligible: RoaringBitmap::new(), undetermined: RoaringBitmap::new() }).collect();
+        let mut all: Vec<T> = (0..policies).map(|_| empty()).collect();
         for part in parts {
             for (i, r) in part {
-                if let Some(acc) = reach.get_mut(i) {
-                    acc.eligible |= r.eligible;
-                    acc.undetermined |= r.undetermined;
+                if let Some(acc) = all.get_mut(i) {
+                    merge(acc, r);
                 }
             }
         }
-        reach
+        all
     }
 
     /// Which enterprises qualify for policy `id` (免申即享 / 精准推送).
@@ -593,6 +616,26 @@ impl Prepared {
         Ok(if i < all.len() { all.swap_remove(i) } else { Reach { eligible: RoaringBitmap::new(), undetermined: RoaringBitmap::new() } })
     }
 
+    /// Every policy's number of eligible and undetermined enterprises, in policy-set order:
+    /// [`Self::bulk`] without building the sets — the result words of each block are
+    /// counted where they are computed (about half of bulk's time is building sets).
+    pub fn bulk_counts(&self, engine: &Engine) -> Vec<(u64, u64)> {
+        let set = engine.policy_set();
+        let want = vec![true; set.policies.len()];
+        let count: Collect<'_, (u64, u64)> = &|_, r, valid, _| blocks::outcome_counts(r, valid);
+        self.run_with(
+            &set.order,
+            &want,
+            true,
+            count,
+            || (0, 0),
+            |acc, (e, u)| {
+                acc.0 += e;
+                acc.1 += u;
+            },
+        )
+    }
+
     /// Every policy's reach, in policy-set order, computed block by block over all cores.
     /// `progress` is called once per finished policy.
     pub fn bulk(&self, engine: &Engine, progress: &(dyn Fn() + Sync)) -> Vec<Reach> {
@@ -602,6 +645,17 @@ impl Prepared {
         reach.iter().for_each(|_| progress());
         reach
     }
+}
+
+/// What one policy's result in one block becomes: (block, the (true, false) words, the
+/// block's valid rows, scratch buffers) → a part of the result.
+type Collect<'a, T> = &'a (dyn Fn(usize, &Pair, &blocks::Words, &mut Scratch) -> T + Sync);
+
+/// Buffers a worker reuses to turn results into sets.
+struct Scratch {
+    e: Box<blocks::Words>,
+    u: Box<blocks::Words>,
+    bytes: Vec<u8>,
 }
 
 /// Marks the policies a program refers to.
