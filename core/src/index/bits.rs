@@ -89,18 +89,7 @@ impl Bits {
             .unwrap_or(&[])
             .iter()
             .enumerate()
-            .flat_map(move |(k, &w)| {
-                let wi = first + k;
-                let mut w = if invert { !w } else { w };
-                std::iter::from_fn(move || {
-                    if w == 0 {
-                        return None;
-                    }
-                    let b = w.trailing_zeros();
-                    w &= w - 1;
-                    Some((wi as u32) * 64 + b)
-                })
-            })
+            .flat_map(move |(k, &w)| word_bits(first + k, if invert { !w } else { w }))
             .skip_while(move |i| *i < start)
             .take_while(move |i| *i < end)
     }
@@ -109,23 +98,25 @@ impl Bits {
         self.words
             .iter()
             .enumerate()
-            .flat_map(move |(wi, &w)| {
-                let mut w = if invert { !w } else { w };
-                std::iter::from_fn(move || {
-                    if w == 0 {
-                        return None;
-                    }
-                    let b = w.trailing_zeros();
-                    w &= w - 1;
-                    Some((wi as u32) * 64 + b)
-                })
-            })
+            .flat_map(move |(wi, &w)| word_bits(wi, if invert { !w } else { w }))
             .take_while(move |i| (*i as usize) < len)
     }
 
     pub fn count(&self) -> usize {
         self.words.iter().map(|w| w.count_ones() as usize).sum()
     }
+}
+
+/// The set bits of word number `wi`, as bit indices, in order.
+fn word_bits(wi: usize, mut w: u64) -> impl Iterator<Item = u32> {
+    std::iter::from_fn(move || {
+        if w == 0 {
+            return None;
+        }
+        let b = w.trailing_zeros();
+        w &= w - 1;
+        Some((wi as u32) * 64 + b)
+    })
 }
 
 #[cfg(test)]

@@ -87,6 +87,32 @@ struct Group {
     rows: Vec<u16>,
 }
 
+/// A block's rows grouped by value: each distinct value is encoded once.
+#[derive(Default)]
+struct Groups<'a> {
+    ids: HashMap<Key<'a>, usize>,
+    list: Vec<Group>,
+}
+
+impl<'a> Groups<'a> {
+    /// Adds `row` (an offset in the block) to the group of `key`, encoding the value
+    /// (its true and unknown predicates) when it is seen for the first time.
+    fn add(&mut self, key: Key<'a>, row: u16, encode: impl FnOnce() -> (Vec<PredicateId>, Vec<PredicateId>)) {
+        let at = match self.ids.get(&key) {
+            Some(at) => *at,
+            None => {
+                let (truth, unknown) = encode();
+                self.list.push(Group { truth, unknown, rows: Vec::new() });
+                self.ids.insert(key, self.list.len() - 1);
+                self.list.len() - 1
+            }
+        };
+        if let Some(g) = self.list.get_mut(at) {
+            g.rows.push(row);
+        }
+    }
+}
+
 /// Groups at least this large set bits by whole-word ORs.
 const WORD_OR_MIN: usize = 128;
 
@@ -485,30 +511,17 @@ impl EnterpriseStore {
             }
             return;
         }
-        let mut ids: HashMap<Key<'_>, usize> = HashMap::new();
-        let mut groups: Vec<Group> = Vec::new();
+        let mut groups = Groups::default();
         for row in c.known.range(lo..hi) {
-            let key = scalar_key(c, row);
-            let g = match ids.get(&key) {
-                Some(g) => *g,
-                None => {
-                    let (truth, unknown) = match scalar_value(c, row) {
-                        Some(v) => {
-                            index.encode_source_value(s, &v, set, m);
-                            lists(m, &[(first, end)])
-                        }
-                        None => (Vec::new(), (first..end).collect()),
-                    };
-                    groups.push(Group { truth, unknown, rows: Vec::new() });
-                    ids.insert(key, groups.len() - 1);
-                    groups.len() - 1
+            groups.add(scalar_key(c, row), (row - lo) as u16, || match scalar_value(c, row) {
+                Some(v) => {
+                    index.encode_source_value(s, &v, set, m);
+                    lists(m, &[(first, end)])
                 }
-            };
-            if let Some(grp) = groups.get_mut(g) {
-                grp.rows.push((row - lo) as u16);
-            }
+                None => (Vec::new(), (first..end).collect()),
+            });
         }
-        for g in &groups {
+        for g in &groups.list {
             acc.apply(g, scratch);
         }
     }
@@ -537,25 +550,15 @@ impl EnterpriseStore {
         };
         match g.single {
             Some(f) => {
-                let mut ids: HashMap<Key<'_>, usize> = HashMap::new();
-                let mut groups: Vec<Group> = Vec::new();
+                let mut groups = Groups::default();
                 for row in lo..hi {
                     let Some(key) = self.field_key(f, row) else { continue };
-                    let at = match ids.get(&key) {
-                        Some(at) => *at,
-                        None => {
-                            encode_row(row, m);
-                            let (truth, unknown) = lists(m, &g.ranges);
-                            groups.push(Group { truth, unknown, rows: Vec::new() });
-                            ids.insert(key, groups.len() - 1);
-                            groups.len() - 1
-                        }
-                    };
-                    if let Some(grp) = groups.get_mut(at) {
-                        grp.rows.push((row - lo) as u16);
-                    }
+                    groups.add(key, (row - lo) as u16, || {
+                        encode_row(row, m);
+                        lists(m, &g.ranges)
+                    });
                 }
-                for grp in &groups {
+                for grp in &groups.list {
                     acc.apply(grp, scratch);
                 }
             }
