@@ -322,7 +322,7 @@ fn load_set(args: &SetArgs) -> Result<Result<PolicySet, huiqi::policy::PolicySet
     let schema = Arc::new(load_schema(args.schema.as_deref())?);
     if let Some(p) = args.policies.as_deref().filter(|p| is_saved_set(p)) {
         let bytes = std::fs::read(p).map_err(|e| Fail(format!("cannot read {}: {e}", p.display()), 2))?;
-        let saved = huiqi::saved::read(&bytes).map_err(|e| Fail(format!("{}: {e}", p.display()), 2))?;
+        let mut saved = huiqi::saved::read(&bytes).map_err(|e| Fail(format!("{}: {e}", p.display()), 2))?;
         return Ok(saved.compile(schema).map(|(set, _)| set));
     }
     Ok(PolicySet::compile(schema, &set_sources(args)?))

@@ -112,6 +112,13 @@ fn parse_date(as_of: &str) -> Result<Date, Vec<ErrorItem>> {
     Date::parse(as_of).map_err(|e| vec![ErrorItem { path: Some("as_of".into()), ..ErrorItem::new("request", e.to_string()) }])
 }
 
+/// The profile and date of a request, or the errors of either as failure items.
+pub fn profile_and_date(engine: &Engine, profile_json: &str, as_of: &str) -> Result<(crate::profile::Profile, Date), Vec<ErrorItem>> {
+    let date = parse_date(as_of)?;
+    let profile = engine.profile_from_json(profile_json).map_err(|e| profile_errors(&e))?;
+    Ok((profile, date))
+}
+
 /// Matches a profile (JSON text) on `as_of` (`YYYY-MM-DD`) through the index.
 pub fn match_json(engine: &Engine, profile_json: &str, as_of: &str) -> String {
     match_json_with(engine, profile_json, as_of, MatchPath::Index)
@@ -125,8 +132,7 @@ pub fn match_json_with(engine: &Engine, profile_json: &str, as_of: &str, path: M
 /// Matches a profile (JSON text) on `as_of` through the given path, with options.
 pub fn match_json_opts(engine: &Engine, profile_json: &str, as_of: &str, path: MatchPath, opts: &crate::engine::MatchOptions) -> String {
     let run = || -> Result<_, Vec<ErrorItem>> {
-        let date = parse_date(as_of)?;
-        let profile = engine.profile_from_json(profile_json).map_err(|e| profile_errors(&e))?;
+        let (profile, date) = profile_and_date(engine, profile_json, as_of)?;
         Ok(engine.match_profile_with(&profile, date, path, opts))
     };
     match run() {
@@ -138,8 +144,7 @@ pub fn match_json_opts(engine: &Engine, profile_json: &str, as_of: &str, path: M
 /// Explains one policy for a profile (JSON text) on `as_of`.
 pub fn explain_json(engine: &Engine, profile_json: &str, policy_id: &str, as_of: &str) -> String {
     let run = || -> Result<_, Vec<ErrorItem>> {
-        let date = parse_date(as_of)?;
-        let profile = engine.profile_from_json(profile_json).map_err(|e| profile_errors(&e))?;
+        let (profile, date) = profile_and_date(engine, profile_json, as_of)?;
         engine.explain(&profile, policy_id, date).map_err(|e| engine_errors(&e))
     };
     match run() {
@@ -183,10 +188,9 @@ pub type PolicyFiles = Vec<(String, String)>;
 
 /// Builds an engine from a saved set; also gives back the set's policy files.
 pub fn build_engine_saved(schema_json: Option<&str>, saved: &[u8]) -> Result<(Engine, PolicyFiles), Vec<ErrorItem>> {
-    let read = crate::saved::read(saved).map_err(|e| vec![ErrorItem::new("compiled", e.to_string())])?;
-    let files = read.files.clone();
+    let mut read = crate::saved::read(saved).map_err(|e| vec![ErrorItem::new("compiled", e.to_string())])?;
     let (set, _) = read.compile(schema_of(schema_json)?).map_err(|e| policy_errors(&e))?;
-    Ok((Engine::from_set(set), files))
+    Ok((Engine::from_set(set), read.files))
 }
 
 /// Summary of a checked policy set.

@@ -126,6 +126,17 @@ pub struct Summary {
     pub ineligible: usize,
 }
 
+impl Summary {
+    /// Counts one more verdict.
+    pub fn add(&mut self, v: Verdict) {
+        match v {
+            Verdict::Eligible => self.eligible += 1,
+            Verdict::Undetermined => self.undetermined += 1,
+            Verdict::Ineligible => self.ineligible += 1,
+        }
+    }
+}
+
 /// The answer to "which policies does this enterprise qualify for".
 #[derive(Clone, Debug, Serialize)]
 pub struct MatchOutcome {
@@ -287,11 +298,10 @@ pub fn assemble(as_of: Date, enterprise: Option<String>, mut policies: Vec<Polic
     let mut summary = Summary::default();
     let mut questions: BTreeMap<String, (String, Vec<String>, Decimal)> = BTreeMap::new();
     for p in &policies {
+        summary.add(p.verdict);
         match p.verdict {
-            Verdict::Eligible => summary.eligible += 1,
-            Verdict::Ineligible => summary.ineligible += 1,
+            Verdict::Eligible | Verdict::Ineligible => {}
             Verdict::Undetermined => {
-                summary.undetermined += 1;
                 for f in &p.missing_fields {
                     let e = questions.entry(f.name.clone()).or_insert_with(|| (f.label.clone(), Vec::new(), Decimal::ZERO));
                     e.1.push(p.id.clone());

@@ -91,8 +91,9 @@ impl SavedSet {
     /// Compiles the set against `schema`, taking each text's tree from the saved ones.
     /// Also returns how many texts still had to be parsed (0 for a set saved by this
     /// version against any schema).
-    pub fn compile(self, schema: Arc<Schema>) -> Result<(PolicySet, usize), PolicySetError> {
-        let mut trees = Trees { saved: self.trees.into_iter(), record: None, parsed: 0 };
+    /// The trees are used up; the files stay.
+    pub fn compile(&mut self, schema: Arc<Schema>) -> Result<(PolicySet, usize), PolicySetError> {
+        let mut trees = Trees { saved: std::mem::take(&mut self.trees).into_iter(), record: None, parsed: 0 };
         let set = PolicySet::compile_with(schema, &self.files, &mut trees)?;
         Ok((set, trees.parsed))
     }
@@ -177,6 +178,6 @@ pub fn read(bytes: &[u8]) -> Result<SavedSet, SavedError> {
 
 /// Reads and compiles a saved set against `schema`.
 pub fn load(schema: Arc<Schema>, bytes: &[u8]) -> Result<PolicySet, SavedError> {
-    let saved = read(bytes)?;
+    let mut saved = read(bytes)?;
     saved.compile(schema).map(|(set, _)| set).map_err(SavedError::Compile)
 }

@@ -33,7 +33,7 @@ fn samples() -> Vec<String> {
 fn same_answers(files: &[(String, String)]) {
     let from_texts = Engine::from_set(PolicySet::compile(schema(), files).unwrap());
     let (_, bytes) = saved::save(schema(), files).unwrap();
-    let read = saved::read(&bytes).unwrap();
+    let mut read = saved::read(&bytes).unwrap();
     assert_eq!(read.files, files);
     assert!(read.trees() > 0);
     let (set, parsed) = read.compile(schema()).unwrap();

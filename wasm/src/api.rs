@@ -208,23 +208,14 @@ impl Handle {
     /// The verdict counts of a match (policies in force), through the index only: no
     /// explanations, benefits or next questions. For live counts over large sets.
     pub fn summary(&self, profile_json: &str, as_of: &str) -> String {
-        let date = match huiqi::date::Date::parse(as_of) {
-            Ok(d) => d,
-            Err(e) => return failure(vec![ErrorItem { path: Some("as_of".into()), ..ErrorItem::new("request", e.to_string()) }]),
-        };
-        let profile = match self.engine.profile_from_json(profile_json) {
-            Ok(p) => p,
-            Err(e) => return failure(ffi::profile_errors(&e)),
+        let (profile, date) = match ffi::profile_and_date(&self.engine, profile_json, as_of) {
+            Ok(r) => r,
+            Err(errors) => return failure(errors),
         };
         let mut summary = huiqi::outcome::Summary::default();
         for (i, v) in self.engine.verdicts(&profile, date).into_iter().enumerate() {
-            if !self.engine.version_in_force(i, date) {
-                continue;
-            }
-            match v {
-                huiqi::outcome::Verdict::Eligible => summary.eligible += 1,
-                huiqi::outcome::Verdict::Undetermined => summary.undetermined += 1,
-                huiqi::outcome::Verdict::Ineligible => summary.ineligible += 1,
+            if self.engine.version_in_force(i, date) {
+                summary.add(v);
             }
         }
         success(summary)
@@ -232,13 +223,9 @@ impl Handle {
 
     /// The next questions of a match: the `next_questions` of the match envelope.
     pub fn next_questions(&self, profile_json: &str, as_of: &str) -> String {
-        let date = match huiqi::date::Date::parse(as_of) {
-            Ok(d) => d,
-            Err(e) => return failure(vec![ErrorItem { path: Some("as_of".into()), ..ErrorItem::new("request", e.to_string()) }]),
-        };
-        let profile = match self.engine.profile_from_json(profile_json) {
-            Ok(p) => p,
-            Err(e) => return failure(ffi::profile_errors(&e)),
+        let (profile, date) = match ffi::profile_and_date(&self.engine, profile_json, as_of) {
+            Ok(r) => r,
+            Err(errors) => return failure(errors),
         };
         let r = self.engine.match_profile(&profile, date, huiqi::engine::MatchPath::Index);
         Envelope::Success { result: r.next_questions, warnings: r.warnings }.to_json()

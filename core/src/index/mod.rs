@@ -999,6 +999,7 @@ impl PolicyIndex {
             truth: Bits::new(self.predicates),
             results: vec![Tri::False; self.programs.len()],
             evaluated: 0,
+            text_hits: Vec::new(),
         }
     }
 
@@ -1119,7 +1120,9 @@ impl PolicyIndex {
             }
         }
         if let (Some(t), V::Text(text)) = (&src.text, v) {
-            let mut hit = vec![false; t.count];
+            let mut hit = std::mem::take(&mut m.text_hits);
+            hit.clear();
+            hit.resize(t.count, false);
             let found = t.regexes.iter().filter(|(_, re)| re.is_match(text)).map(|(k, _)| *k);
             for k in found.chain(t.literals.iter().filter(|(_, l)| text.contains(l.as_str())).map(|(k, _)| *k)) {
                 if let Some(h) = hit.get_mut(k) {
@@ -1133,6 +1136,7 @@ impl PolicyIndex {
                     m.truth.set(*p);
                 }
             }
+            m.text_hits = hit;
         }
         if let (Some(p), V::Bool(true)) = (src.boolean, v) {
             m.truth.set(p);
@@ -1205,6 +1209,8 @@ pub struct Matcher {
     truth: Bits,
     results: Vec<Tri>,
     evaluated: usize,
+    /// Which patterns of a text source matched (reused between sources and profiles).
+    text_hits: Vec<bool>,
 }
 
 impl Matcher {

@@ -309,6 +309,18 @@ mod tests {
     }
 
     #[test]
+    fn every_listed_kind_is_decoded() {
+        // KINDS (the did-you-mean list) and the decoder's match must name the same kinds:
+        // a listed kind without its fields is a missing field, never an unknown kind.
+        for k in KINDS {
+            match expr_from_json(&serde_json::json!({ "kind": k })) {
+                Ok(e) => assert_eq!(e.kind, ExprKind::AsOf, "{k}"),
+                Err(e) => assert!(e.message.starts_with("missing field"), "{k}: {}", e.message),
+            }
+        }
+    }
+
+    #[test]
     fn errors_name_the_path_and_the_problem() {
         let v: Value = serde_json::json!({"kind": "compare", "op": "ge", "lhs": {"kind": "name", "name": "x"}, "rhs": {"kind": "numbr"}});
         let e = expr_from_json(&v).unwrap_err();
