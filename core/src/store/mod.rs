@@ -511,7 +511,7 @@ impl Prepared {
         let mut results: Vec<Option<Pair>> = Vec::new();
         results.resize_with(keep.len(), || None);
         let mut out = Vec::new();
-        let mut scratch = Scratch { e: Box::new([0u64; WORDS]), u: Box::new([0u64; WORDS]), bytes: Vec::with_capacity(WORDS * 8) };
+        let mut scratch = Scratch { e: Box::new([0u64; WORDS]), u: Box::new([0u64; WORDS]), offsets: blocks::Offsets::new() };
         let unknown = Program::Const(Tri::Unknown);
         for &i in order {
             let prog = self.index.program(i).unwrap_or(&unknown);
@@ -532,8 +532,11 @@ impl Prepared {
     /// reach of the policies in `want`, indexed by policy.
     fn run(&self, order: &[usize], want: &[bool], parallel: bool) -> Vec<Reach> {
         let sets: Collect<'_, Reach> = &|b, r, valid, s| {
-            blocks::outcome(r, valid, &mut s.e, &mut s.u);
-            Reach { eligible: blocks::to_roaring(b, &s.e, &mut s.bytes), undetermined: blocks::to_roaring(b, &s.u, &mut s.bytes) }
+            let (ne, nu) = blocks::outcome(r, valid, &mut s.e, &mut s.u);
+            Reach {
+                eligible: blocks::to_roaring(b, &s.e, ne, &mut s.offsets),
+                undetermined: blocks::to_roaring(b, &s.u, nu, &mut s.offsets),
+            }
         };
         let empty = || Reach { eligible: RoaringBitmap::new(), undetermined: RoaringBitmap::new() };
         self.run_with(order, want, parallel, sets, empty, |acc, r| {
@@ -655,7 +658,7 @@ type Collect<'a, T> = &'a (dyn Fn(usize, &Pair, &blocks::Words, &mut Scratch) ->
 struct Scratch {
     e: Box<blocks::Words>,
     u: Box<blocks::Words>,
-    bytes: Vec<u8>,
+    offsets: blocks::Offsets,
 }
 
 /// Marks the policies a program refers to.
