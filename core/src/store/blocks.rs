@@ -52,7 +52,7 @@ impl Block {
             Block::Full
         } else if n <= ARRAY_MAX as u64 {
             let mut out = Offsets::new();
-            let k = out.fill(w);
+            let k = out.fill(w, n);
             Block::Sparse(Arc::from(out.get(k)))
         } else {
             Block::Dense(Arc::new(*w))
@@ -322,8 +322,8 @@ pub fn count(w: &Words) -> u64 {
     w.iter().map(|x| u64::from(x.count_ones())).sum()
 }
 
-/// A buffer for the offsets of a sparse block, with slack so that offsets are written four
-/// at a time.
+/// A buffer for the offsets of a sparse block, with slack so that offsets are written
+/// several at a time.
 pub struct Offsets(Box<[u16; ARRAY_MAX + 4]>);
 
 impl Offsets {
@@ -332,29 +332,65 @@ impl Offsets {
     }
 
     /// Writes the offsets of the set bits of `w` in order and returns how many were
-    /// written: all of them when there are at most [`ARRAY_MAX`]. Each word's bits are
-    /// written in groups of four whatever their number (a group may run past the word's
-    /// last bit: the surplus is overwritten by the next word's), so the loop does not
-    /// branch per bit and rarely mispredicts where a word ends.
-    pub fn fill(&mut self, w: &Words) -> usize {
+    /// written: all `card` of them when `card` (their number) is at most [`ARRAY_MAX`].
+    ///
+    /// Which words are zero is as good as random in a result, so a loop that skips zero
+    /// words and stops at each word's last bit mispredicts a branch about once per word.
+    /// Above 128 rows every word instead gets two offsets (four above 1,024 rows, where
+    /// words hold more bits) written unconditionally, the surplus overwritten by the next
+    /// word's, and only a word with more bits loops. Measured per block on this machine
+    /// (`popcnt`): 1.0–1.6 µs from 300 to 2,000 rows, where the branchy loop took 1.8–3.5 µs
+    /// and eight offsets per word 3 µs (each offset waits for the previous one's
+    /// clear-lowest-bit). The branchy loop stays for the sparsest blocks, where it wins.
+    pub fn fill(&mut self, w: &Words, card: u64) -> usize {
+        if card <= 128 {
+            self.fill_sparse(w)
+        } else if card <= 1024 {
+            self.fill_grouped::<2>(w)
+        } else {
+            self.fill_grouped::<4>(w)
+        }
+    }
+
+    /// [`Self::fill`] with `G` offsets written per word.
+    fn fill_grouped<const G: usize>(&mut self, w: &Words) -> usize {
+        let mut n = 0usize;
+        for (i, &word) in w.iter().enumerate() {
+            let base = (i as u16).wrapping_mul(64);
+            let mut x = word;
+            let Some(group) = self.0.get_mut(n..n + G) else { return n };
+            for slot in group {
+                *slot = base.wrapping_add(x.trailing_zeros() as u16);
+                x &= x.wrapping_sub(1);
+            }
+            let c = word.count_ones() as usize;
+            let mut k = n + G;
+            while x != 0 {
+                let Some(slot) = self.0.get_mut(k) else { return n };
+                *slot = base.wrapping_add(x.trailing_zeros() as u16);
+                x &= x.wrapping_sub(1);
+                k += 1;
+            }
+            n += c;
+        }
+        n
+    }
+
+    /// [`Self::fill`] for a few rows: zero words skipped, each word's bits looped over.
+    fn fill_sparse(&mut self, w: &Words) -> usize {
         let mut n = 0usize;
         for (i, &word) in w.iter().enumerate() {
             if word == 0 {
                 continue;
             }
             let base = (i as u16).wrapping_mul(64);
-            let end = n + word.count_ones() as usize;
             let mut x = word;
-            let mut k = n;
-            while k < end {
-                let Some(group) = self.0.get_mut(k..k + 4) else { return n };
-                for slot in group {
-                    *slot = base.wrapping_add(x.trailing_zeros() as u16);
-                    x &= x.wrapping_sub(1);
-                }
-                k += 4;
+            while x != 0 {
+                let Some(slot) = self.0.get_mut(n) else { return n };
+                *slot = base.wrapping_add(x.trailing_zeros() as u16);
+                x &= x.wrapping_sub(1);
+                n += 1;
             }
-            n = end;
         }
         n
     }
@@ -399,7 +435,7 @@ pub fn to_roaring(b: usize, w: &Words, card: u64, offsets: &mut Offsets) -> Roar
     let built = if cfg!(target_endian = "big") {
         None
     } else if card <= ARRAY_MAX as u64 {
-        let n = offsets.fill(w);
+        let n = offsets.fill(w, card);
         (n as u64 == card)
             .then(|| RoaringBitmap::deserialize_unchecked_from(header.as_slice().chain(bytemuck::cast_slice(offsets.get(n)))).ok())
             .flatten()
@@ -504,7 +540,7 @@ mod tests {
                 if card <= ARRAY_MAX {
                     let mut sorted = rows.clone();
                     sorted.sort_unstable();
-                    let n = offsets.fill(&w);
+                    let n = offsets.fill(&w, card as u64);
                     assert_eq!(offsets.get(n).iter().map(|o| u32::from(*o)).collect::<Vec<_>>(), sorted);
                 }
             }
