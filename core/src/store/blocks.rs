@@ -2,7 +2,8 @@
 //! word arrays.
 //!
 //! A set of rows is one [`Block`] per 65,536 rows (the span of one roaring container):
-//! empty, full, a sorted list of offsets when sparse (≤ 1,024 rows: [`SPARSE_MAX`]), or
+//! empty, full, a sorted list of offsets when sparse (≤ 4,096 rows, fewer for a predicate
+//! many policies read: [`sparse_max`]), or
 //! 1,024 words. A dense block is read in place; the others are expanded
 //! into a scratch array. Each predicate keeps two sets, *true* and *unknown*; its false set
 //! is `!(true | unknown)`, computed word by word when a literal is read, so it costs no
@@ -32,12 +33,22 @@ static ZEROS: Words = [0; WORDS];
 static ONES: Words = [!0; WORDS];
 
 /// Most rows of a block kept as offsets; above it a block is kept as words. Roaring's own
-/// limit is 4,096 (the size at which offsets and words take the same bytes), but a policy
-/// reads a sparse block by scattering its offsets into words, one read-modify-write per
-/// row, and the same predicate blocks are read by many policies: at 1,024 the predicate
-/// sets of 1k generated policies take 2.2 B per enterprise more (33.3 instead of 31.1)
-/// and bulk is 1.2× faster (benches/RESULTS.md).
-pub const SPARSE_MAX: u64 = 1024;
+/// limit is 4,096 (where offsets and words take the same bytes). But a policy reads a
+/// sparse block by scattering its offsets into words, one read-modify-write per row, and
+/// the same predicate is often read by many policies; so the limit is lower for a predicate
+/// several literals read ([`sparse_max`]): 4,096 rows for one reader, 1,024 for two or
+/// more. With 1k generated policies this costs ≈ 2 B per enterprise and makes bulk 1.2×
+/// faster (benches/RESULTS.md).
+pub const SPARSE_MAX: u64 = 4096;
+
+/// The most rows kept as offsets for a predicate read by `reads` literals.
+pub fn sparse_max(reads: u32) -> u64 {
+    if reads >= 2 {
+        SPARSE_MAX / 4
+    } else {
+        SPARSE_MAX
+    }
+}
 
 /// One block of a row set.
 #[derive(Clone, Debug, PartialEq)]
@@ -48,22 +59,29 @@ pub enum Block {
     /// without a value), stored once.
     Sparse(Arc<[u16]>),
     Dense(Arc<Words>),
+    /// Words up to the last nonzero one, when that is not the block's last word: the last
+    /// block of a store is usually partial, and its dense sets would otherwise take a full
+    /// block's bytes.
+    Short(Arc<[u64]>),
 }
 
 impl Block {
-    /// Compresses a block's words.
-    pub fn from_words(w: &Words) -> Block {
+    /// Compresses a block's words: offsets up to `sparse_max` rows ([`sparse_max`]).
+    pub fn from_words(w: &Words, sparse_max: u64) -> Block {
         let n = count(w);
         if n == 0 {
             Block::Empty
         } else if n == u64::from(BLOCK_ROWS) {
             Block::Full
-        } else if n <= SPARSE_MAX {
+        } else if n <= sparse_max {
             let mut out = Offsets::new();
             let k = out.fill(w, n);
             Block::Sparse(Arc::from(out.get(k)))
         } else {
-            Block::Dense(Arc::new(*w))
+            match w.iter().rposition(|x| *x != 0) {
+                Some(last) if last + 1 < WORDS => Block::Short(Arc::from(w.get(..=last).unwrap_or(&[]))),
+                _ => Block::Dense(Arc::new(*w)),
+            }
         }
     }
 
@@ -73,6 +91,7 @@ impl Block {
             Block::Empty | Block::Full => None,
             Block::Sparse(v) => Some((v.as_ptr() as usize, v.len() * 2 + 16)),
             Block::Dense(w) => Some((Arc::as_ptr(w) as usize, WORDS * 8 + 16)),
+            Block::Short(w) => Some((w.as_ptr() as usize, w.len() * 8 + 16)),
         }
     }
 
@@ -83,6 +102,12 @@ impl Block {
             Block::Empty => &ZEROS,
             Block::Full => &ONES,
             Block::Dense(w) => w,
+            Block::Short(w) => {
+                let (head, tail) = scratch.split_at_mut(w.len().min(WORDS));
+                head.copy_from_slice(w.get(..head.len()).unwrap_or(&[]));
+                tail.fill(0);
+                scratch
+            }
             Block::Sparse(v) => {
                 scratch.fill(0);
                 for &i in v.iter() {
@@ -501,23 +526,31 @@ mod tests {
             dense[i >> 6] |= 1 << (i & 63);
         }
         cases.push(dense);
-        let kinds: Vec<Block> = cases.iter().map(|w| Block::from_words(w)).collect();
+        // Dense but ending early (the last block of a store).
+        let mut short = Box::new([0u64; WORDS]);
+        for i in (0..40_000usize).step_by(3) {
+            short[i >> 6] |= 1 << (i & 63);
+        }
+        cases.push(short);
+        let kinds: Vec<Block> = cases.iter().map(|w| Block::from_words(w, SPARSE_MAX)).collect();
         assert!(matches!(kinds[0], Block::Empty));
         assert!(matches!(kinds[1], Block::Full));
         assert!(matches!(kinds[2], Block::Sparse(_)));
         assert!(matches!(kinds[3], Block::Dense(_)));
+        assert!(matches!(&kinds[4], Block::Short(w) if w.len() == 625));
         for (w, b) in cases.iter().zip(&kinds) {
             assert_eq!(&b.view(&mut scratch)[..], &w[..]);
         }
-        // Offsets up to SPARSE_MAX rows, words above.
-        for (rows, sparse) in [(SPARSE_MAX, true), (SPARSE_MAX + 1, false)] {
+        // Offsets up to sparse_max rows, words above.
+        assert_eq!((sparse_max(0), sparse_max(1), sparse_max(2), sparse_max(4), sparse_max(100)), (4096, 4096, 1024, 1024, 1024));
+        for (rows, reads, sparse) in [(1024, 4, true), (1025, 4, false), (1025, 1, true), (4096, 1, true), (4097, 1, false)] {
             let mut w = Box::new([0u64; WORDS]);
             for i in (0..rows as usize).map(|r| r * 61 % 65_536) {
                 w[i >> 6] |= 1 << (i & 63);
             }
             assert_eq!(count(&w), rows);
-            let b = Block::from_words(&w);
-            assert_eq!(matches!(b, Block::Sparse(_)), sparse, "{rows} rows");
+            let b = Block::from_words(&w, sparse_max(reads));
+            assert_eq!(matches!(b, Block::Sparse(_)), sparse, "{rows} rows, {reads} readers");
             assert_eq!(&b.view(&mut scratch)[..], &w[..]);
         }
     }

@@ -13,7 +13,7 @@ use std::io::Write;
 use roaring::RoaringBitmap;
 use rust_decimal::Decimal;
 
-use super::{Column, EnterpriseStore, Scalars, StoreError, Strings, Values};
+use super::{Column, EnterpriseStore, Nums, Scalars, StoreError, Strings, Values};
 use crate::date::Date;
 use crate::profile::Qualification;
 use crate::schema::Schema;
@@ -70,6 +70,13 @@ impl W {
             self.len(0);
         }
     }
+    /// Compact decimals: all mantissas as i64, then all scales as u8 (9 bytes a value).
+    fn compact(&mut self, m: &[i64], sc: &[u8]) {
+        self.u8(7);
+        self.len(m.len());
+        m.iter().for_each(|x| self.0.extend_from_slice(&x.to_le_bytes()));
+        self.0.extend_from_slice(sc);
+    }
     fn scalars(&mut self, s: &Scalars) {
         self.bitmap(&s.known);
         match &s.values {
@@ -77,14 +84,9 @@ impl W {
                 self.u8(1);
                 self.bitmap(t);
             }
-            Values::Num(v) => match compact(v) {
-                // Compact: all mantissas as i64, then all scales as u8 (9 bytes a value).
-                Some((m, sc)) => {
-                    self.u8(7);
-                    self.len(v.len());
-                    m.iter().for_each(|x| self.0.extend_from_slice(&x.to_le_bytes()));
-                    self.0.extend_from_slice(&sc);
-                }
+            Values::Num(Nums::Compact { mantissas, scales }) => self.compact(mantissas, scales),
+            Values::Num(Nums::Full(v)) => match compact(v) {
+                Some((m, sc)) => self.compact(&m, &sc),
                 None => {
                     self.u8(2);
                     self.len(v.len());
@@ -214,23 +216,17 @@ impl<'a> R<'a> {
             2 => {
                 let n = self.count(what, 16)?;
                 check(n)?;
-                Values::Num(self.array(n, what, Decimal::deserialize)?)
+                Values::Num(Nums::from_decimals(self.array(n, what, Decimal::deserialize)?))
             }
             7 => {
                 let n = self.count(what, 9)?;
                 check(n)?;
-                let m = self.take(n.saturating_mul(8), what)?;
-                let sc = self.take(n, what)?;
-                // Validated once, so the decode below is one straight pass.
+                let m = self.array(n, what, i64::from_le_bytes)?;
+                let sc = self.take(n, what)?.to_vec();
                 if let Some(bad) = sc.iter().find(|s| u32::from(**s) > Decimal::MAX_SCALE) {
                     return Err(StoreFileError::Corrupt(format!("{what}: decimal scale {bad} out of range")));
                 }
-                let mut v = Vec::with_capacity(n);
-                for (c, s) in m.chunks_exact(8).zip(sc) {
-                    let x = i64::from_le_bytes(<[u8; 8]>::try_from(c).unwrap_or([0; 8]));
-                    v.push(Decimal::try_new(x, u32::from(*s)).unwrap_or_default());
-                }
-                Values::Num(v)
+                Values::Num(Nums::from_parts(m, sc).ok_or_else(|| StoreFileError::Corrupt(format!("{what}: bad decimals")))?)
             }
             3 => {
                 let n = self.count(what, 4)?;

@@ -47,12 +47,12 @@
 mod blocks;
 mod file;
 mod load;
+mod nums;
 mod prepare;
 
 use std::collections::BTreeMap;
 
 use roaring::RoaringBitmap;
-use rust_decimal::Decimal;
 use serde::Serialize;
 
 use crate::date::Date;
@@ -66,6 +66,7 @@ use crate::schema::{FieldType, Schema};
 use blocks::{Block, BlockSource, Pair, Pool, BLOCK_ROWS, WORDS};
 pub use file::StoreFileError;
 pub use load::{LoadOptions, LoadReport, OnError, RowError};
+pub use nums::Nums;
 pub use prepare::UsedColumns;
 
 /// Errors of the store.
@@ -137,7 +138,7 @@ impl Strings {
 #[derive(Clone, Debug, PartialEq)]
 pub enum Values {
     Bool(RoaringBitmap),
-    Num(Vec<Decimal>),
+    Num(Nums),
     Date(Vec<i32>),
     Enum(Vec<u32>),
     Code { dict: Vec<String>, ids: Vec<u32> },
@@ -211,7 +212,7 @@ pub struct EnterpriseStore {
 fn empty_values(ty: &FieldType) -> Values {
     match ty {
         FieldType::Bool => Values::Bool(RoaringBitmap::new()),
-        FieldType::Decimal(_) | FieldType::Integer(_) => Values::Num(Vec::new()),
+        FieldType::Decimal(_) | FieldType::Integer(_) => Values::Num(Nums::default()),
         FieldType::Date => Values::Date(Vec::new()),
         FieldType::Enum(_) => Values::Enum(Vec::new()),
         FieldType::Code(_) => Values::Code { dict: Vec::new(), ids: Vec::new() },
@@ -229,7 +230,7 @@ impl Scalars {
         let row = row as usize;
         match &mut self.values {
             Values::Bool(_) => {}
-            Values::Num(v) => v.resize(row, Decimal::ZERO),
+            Values::Num(v) => v.pad(row),
             Values::Date(v) => v.resize(row, 0),
             Values::Enum(v) => v.resize(row, 0),
             Values::Code { ids, .. } => ids.resize(row, 0),
@@ -273,7 +274,7 @@ impl Scalars {
         let r = row as usize;
         Some(match &self.values {
             Values::Bool(t) => Scalar::Bool(t.contains(row)),
-            Values::Num(v) => Scalar::Num(*v.get(r)?),
+            Values::Num(v) => Scalar::Num(v.get(r)?),
             Values::Date(v) => Scalar::Date(Date::from_day_number(*v.get(r)?)),
             Values::Enum(v) => Scalar::Enum(*v.get(r)?),
             Values::Code { dict, ids } => Scalar::Code(dict.get(*ids.get(r)? as usize)?.clone()),
@@ -286,7 +287,7 @@ impl Scalars {
         self.known.serialized_size()
             + match &self.values {
                 Values::Bool(t) => t.serialized_size(),
-                Values::Num(v) => v.len() * 16,
+                Values::Num(v) => v.bytes(),
                 Values::Date(v) => v.len() * 4,
                 Values::Enum(v) => v.len() * 4,
                 Values::Code { dict, ids } => ids.len() * 4 + dict.iter().map(|s| s.len() + 24).sum::<usize>(),

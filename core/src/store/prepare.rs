@@ -30,7 +30,7 @@ use crate::check::{Node, NodeKind, YearRef};
 use crate::date::Date;
 use crate::engine::Engine;
 use crate::eval::{Evaluator, V};
-use crate::index::{Matcher, PolicyIndex, PredicateId};
+use crate::index::{Matcher, PolicyIndex, PredicateId, Program};
 use crate::policy::PolicySet;
 use crate::profile::{Qualification, Scalar, Value};
 use crate::schema::FieldId;
@@ -71,7 +71,7 @@ fn scalar_value(c: &Scalars, row: u32) -> Option<V<'_>> {
     let i = row as usize;
     match &c.values {
         Values::Bool(t) => Some(V::Bool(t.contains(row))),
-        Values::Num(v) => v.get(i).map(|d| V::Num(*d)),
+        Values::Num(v) => v.get(i).map(V::Num),
         Values::Date(v) => v.get(i).map(|d| V::Date(Date::from_day_number(*d))),
         Values::Enum(v) => v.get(i).map(|e| V::Enum(*e)),
         Values::Code { dict, ids } => ids.get(i).and_then(|id| dict.get(*id as usize)).map(|c| V::Code(c)),
@@ -418,6 +418,13 @@ impl EnterpriseStore {
             add(node, None, Some(id), (id, id + 1));
         }
 
+        // How many literals read each predicate: the more, the denser its blocks are kept.
+        let mut reads = vec![0u32; n];
+        for i in 0..set.policies.len() {
+            if let Some(p) = index.program(i) {
+                count_reads(p, &mut reads);
+            }
+        }
         let blocks = self.rows.div_ceil(BLOCK_ROWS) as usize;
         let run = |b: usize| -> (Vec<Block>, Vec<Block>) {
             let lo = (b as u32).wrapping_mul(BLOCK_ROWS);
@@ -436,10 +443,10 @@ impl EnterpriseStore {
             let pack = |words: &[u64]| -> Vec<Block> {
                 let mut out: Vec<Block> = Vec::with_capacity(n);
                 let mut prev: Option<&[u64]> = None;
-                for c in words.chunks_exact(WORDS) {
+                for (c, r) in words.chunks_exact(WORDS).zip(reads.iter().chain(std::iter::repeat(&0))) {
                     let block = match (prev, out.last()) {
                         (Some(p), Some(last)) if p == c => last.clone(),
-                        _ => <&Words>::try_from(c).map_or(Block::Empty, Block::from_words),
+                        _ => <&Words>::try_from(c).map_or(Block::Empty, |w| Block::from_words(w, blocks::sparse_max(*r))),
                     };
                     out.push(block);
                     prev = Some(c);
@@ -601,5 +608,18 @@ impl EnterpriseStore {
                 }
             },
         }
+    }
+}
+
+/// Adds one to `reads[p]` for each literal of predicate `p` in a program.
+fn count_reads(p: &Program, reads: &mut [u32]) {
+    match p {
+        Program::Lit(i, _) => {
+            if let Some(r) = reads.get_mut(*i as usize) {
+                *r = r.saturating_add(1);
+            }
+        }
+        Program::And(xs) | Program::Or(xs) | Program::AtLeast(_, xs) => xs.iter().for_each(|x| count_reads(x, reads)),
+        Program::Const(_) | Program::Policy(..) => {}
     }
 }
