@@ -13,7 +13,7 @@ use std::io::Write;
 use roaring::RoaringBitmap;
 use rust_decimal::Decimal;
 
-use super::{Column, EnterpriseStore, Nums, Scalars, StoreError, Strings, Values};
+use super::{Column, EnterpriseStore, Nums, QualRows, Scalars, StoreError, Strings, Values};
 use crate::date::Date;
 use crate::profile::Qualification;
 use crate::schema::Schema;
@@ -306,7 +306,7 @@ impl EnterpriseStore {
                     w.u8(4);
                     w.bitmap(known);
                     w.len(rows.len());
-                    for r in rows {
+                    for r in rows.iter() {
                         w.len(r.len());
                         for q in r {
                             w.len(q.qual);
@@ -417,10 +417,11 @@ impl EnterpriseStore {
                     if n != rows as usize {
                         return Err(StoreFileError::Corrupt(format!("{what}: {n} rows for {rows} enterprises")));
                     }
-                    let mut out = Vec::with_capacity(n);
+                    let mut out = QualRows::default();
+                    let mut list = Vec::new();
                     for _ in 0..n {
                         let k = r.count(&what, 7)?;
-                        let mut list = Vec::with_capacity(k);
+                        list.clear();
                         for _ in 0..k {
                             let qual = r.u32(&what)? as usize;
                             if qual >= schema.qualifications.len() {
@@ -436,7 +437,7 @@ impl EnterpriseStore {
                             };
                             list.push(Qualification { qual, level, granted_on, expires_on, first_grant });
                         }
-                        out.push(list);
+                        out.push(list.drain(..));
                     }
                     Column::Quals { known, rows: out }
                 }

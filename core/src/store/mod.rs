@@ -134,6 +134,54 @@ impl Strings {
     }
 }
 
+/// Each row's qualifications, all rows in one buffer (a million enterprises load without
+/// a million small allocations).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct QualRows {
+    items: Vec<Qualification>,
+    /// End of each row's items in `items`.
+    ends: Vec<usize>,
+}
+
+impl QualRows {
+    pub fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.ends.is_empty()
+    }
+
+    /// Row `i`'s qualifications (none for a row out of range).
+    pub fn get(&self, i: usize) -> &[Qualification] {
+        let end = self.ends.get(i).copied().unwrap_or(0);
+        let start = if i == 0 { 0 } else { self.ends.get(i - 1).copied().unwrap_or(end) };
+        self.items.get(start..end).unwrap_or(&[])
+    }
+
+    pub fn push(&mut self, row: impl IntoIterator<Item = Qualification>) {
+        self.items.extend(row);
+        self.ends.push(self.items.len());
+    }
+
+    /// Pads with empty rows up to `n` rows (never shrinks).
+    fn pad(&mut self, n: usize) {
+        let end = self.items.len();
+        if self.ends.len() < n {
+            self.ends.resize(n, end);
+        }
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &[Qualification]> {
+        (0..self.len()).map(|i| self.get(i))
+    }
+
+    /// Heap bytes.
+    fn bytes(&self) -> usize {
+        self.items.len() * std::mem::size_of::<Qualification>() + self.ends.len() * std::mem::size_of::<usize>()
+    }
+}
+
 /// Values of one scalar column (one per field, or per field and year).
 #[derive(Clone, Debug, PartialEq)]
 pub enum Values {
@@ -158,7 +206,7 @@ pub enum Column {
     Scalar(Scalars),
     Yearly(BTreeMap<i32, Scalars>),
     Tags { known: RoaringBitmap, tags: BTreeMap<String, RoaringBitmap> },
-    Quals { known: RoaringBitmap, rows: Vec<Vec<Qualification>> },
+    Quals { known: RoaringBitmap, rows: QualRows },
 }
 
 impl Column {
@@ -170,9 +218,7 @@ impl Column {
             Column::Tags { known, tags } => {
                 known.serialized_size() + tags.iter().map(|(k, b)| k.len() + b.serialized_size()).sum::<usize>()
             }
-            Column::Quals { known, rows } => {
-                known.serialized_size() + rows.iter().map(|r| 24 + r.len() * std::mem::size_of::<Qualification>()).sum::<usize>()
-            }
+            Column::Quals { known, rows } => known.serialized_size() + rows.bytes(),
         }
     }
 
@@ -192,9 +238,7 @@ impl Column {
             Column::Tags { known, tags } => {
                 known.contains(row).then(|| Value::Tags(tags.iter().filter(|(_, b)| b.contains(row)).map(|(t, _)| t.clone()).collect()))
             }
-            Column::Quals { known, rows } => {
-                known.contains(row).then(|| Value::Qualifications(rows.get(row as usize).cloned().unwrap_or_default()))
-            }
+            Column::Quals { known, rows } => known.contains(row).then(|| Value::Qualifications(rows.get(row as usize).to_vec())),
         }
     }
 }
@@ -312,7 +356,7 @@ impl<'s> StoreBuilder<'s> {
             .iter()
             .map(|f| match &f.ty {
                 FieldType::Tags => Column::Tags { known: RoaringBitmap::new(), tags: BTreeMap::new() },
-                FieldType::Qualifications => Column::Quals { known: RoaringBitmap::new(), rows: Vec::new() },
+                FieldType::Qualifications => Column::Quals { known: RoaringBitmap::new(), rows: QualRows::default() },
                 _ if f.per_year => Column::Yearly(BTreeMap::new()),
                 ty => Column::Scalar(Scalars::new(ty)),
             })
@@ -342,13 +386,13 @@ impl<'s> StoreBuilder<'s> {
                     }
                 }
                 (Column::Quals { known, rows }, q) => {
-                    rows.resize(row as usize, Vec::new());
+                    rows.pad(row as usize);
                     match q {
                         Some(Value::Qualifications(list)) => {
                             known.insert(row);
-                            rows.push(list.clone());
+                            rows.push(list.iter().cloned());
                         }
-                        _ => rows.push(Vec::new()),
+                        _ => rows.push([]),
                     }
                 }
                 _ => {}
@@ -366,7 +410,7 @@ impl<'s> StoreBuilder<'s> {
             match c {
                 Column::Scalar(s) => s.pad(rows),
                 Column::Yearly(m) => m.values_mut().for_each(|s| s.pad(rows)),
-                Column::Quals { rows: r, .. } => r.resize(rows as usize, Vec::new()),
+                Column::Quals { rows: r, .. } => r.pad(rows as usize),
                 Column::Tags { .. } => {}
             }
         }

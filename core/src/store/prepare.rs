@@ -332,9 +332,7 @@ impl EnterpriseStore {
     fn field_key(&self, f: FieldId, row: u32) -> Option<Key<'_>> {
         match self.columns.get(f)? {
             Column::Scalar(c) => Some(scalar_key(c, row)),
-            Column::Quals { known, rows } => {
-                Some(if known.contains(row) { Key::Quals(rows.get(row as usize).map_or(&[], Vec::as_slice)) } else { Key::Missing })
-            }
+            Column::Quals { known, rows } => Some(if known.contains(row) { Key::Quals(rows.get(row as usize)) } else { Key::Missing }),
             _ => None,
         }
     }
