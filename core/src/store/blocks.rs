@@ -160,6 +160,9 @@ pub struct BlockSource<'a> {
     pub truth: &'a [Vec<Block>],
     pub unknown: &'a [Vec<Block>],
     pub block: usize,
+    /// Words that hold the block's rows (fewer than [`WORDS`] in a store's last block):
+    /// the folds stop there; words past it hold no row and are never read.
+    pub words: usize,
 }
 
 impl BlockSource<'_> {
@@ -184,7 +187,8 @@ fn fold_lit(src: &BlockSource<'_>, p: u32, neg: bool, out: &mut Pair, how: Fold,
     let Pool { s1, s2, .. } = pool;
     let t = tb.view(s1);
     let u = ub.view(s2);
-    let (ot, of) = (&mut *out.t, &mut *out.f);
+    let n = src.words;
+    let (ot, of) = (out.t.get_mut(..n).unwrap_or_default(), out.f.get_mut(..n).unwrap_or_default());
     // Literal: true words `lt`, false words `lf`.
     macro_rules! go {
         ($lt:expr, $lf:expr) => {
@@ -220,19 +224,20 @@ fn fold_lit(src: &BlockSource<'_>, p: u32, neg: bool, out: &mut Pair, how: Fold,
     }
 }
 
-fn fold_pair(acc: &mut Pair, x: &Pair, is_and: bool) {
+fn fold_pair(acc: &mut Pair, x: &Pair, is_and: bool, n: usize) {
+    let (t, f) = (acc.t.get_mut(..n).unwrap_or_default(), acc.f.get_mut(..n).unwrap_or_default());
     if is_and {
-        for (a, b) in acc.t.iter_mut().zip(x.t.iter()) {
+        for (a, b) in t.iter_mut().zip(x.t.iter()) {
             *a &= *b;
         }
-        for (a, b) in acc.f.iter_mut().zip(x.f.iter()) {
+        for (a, b) in f.iter_mut().zip(x.f.iter()) {
             *a |= *b;
         }
     } else {
-        for (a, b) in acc.t.iter_mut().zip(x.t.iter()) {
+        for (a, b) in t.iter_mut().zip(x.t.iter()) {
             *a |= *b;
         }
-        for (a, b) in acc.f.iter_mut().zip(x.f.iter()) {
+        for (a, b) in f.iter_mut().zip(x.f.iter()) {
             *a &= *b;
         }
     }
@@ -281,7 +286,7 @@ pub fn eval(p: &Program, src: &BlockSource<'_>, results: &[Option<Pair>], out: &
                     _ => {
                         let mut tmp = pool.take();
                         eval(x, src, results, &mut tmp, pool);
-                        fold_pair(out, &tmp, is_and);
+                        fold_pair(out, &tmp, is_and, src.words);
                         pool.give(tmp);
                     }
                 }
@@ -303,8 +308,8 @@ pub fn eval(p: &Program, src: &BlockSource<'_>, results: &[Option<Pair>], out: &
             let mut tmp = pool.take();
             for x in xs {
                 eval(x, src, results, &mut tmp, pool);
-                dp_step(&mut trues, &tmp.t);
-                dp_step(&mut falses, &tmp.f);
+                dp_step(&mut trues, &tmp.t, src.words);
+                dp_step(&mut falses, &tmp.f, src.words);
             }
             pool.give(tmp);
             match trues.get(k) {
@@ -320,18 +325,24 @@ pub fn eval(p: &Program, src: &BlockSource<'_>, results: &[Option<Pair>], out: &
 }
 
 /// `levels[j] |= levels[j-1] & x`, from the top level down.
-fn dp_step(levels: &mut [Box<Words>], x: &Words) {
+fn dp_step(levels: &mut [Box<Words>], x: &Words, n: usize) {
     for j in (1..levels.len()).rev() {
         let (lo, hi) = levels.split_at_mut(j);
         let (Some(prev), Some(cur)) = (lo.last(), hi.first_mut()) else { continue };
-        for ((c, p), x) in cur.iter_mut().zip(prev.iter()).zip(x.iter()) {
+        for ((c, p), x) in cur.iter_mut().take(n).zip(prev.iter()).zip(x.iter()) {
             *c |= *p & *x;
         }
     }
 }
 
-/// Valid-row mask of block `b` of a store of `rows` rows.
-pub fn valid_mask(rows: u32, b: usize) -> Box<Words> {
+/// The rows of one block that exist: a mask, and how many words hold them.
+pub struct Valid {
+    pub mask: Box<Words>,
+    pub words: usize,
+}
+
+/// Valid rows of block `b` of a store of `rows` rows.
+pub fn valid_mask(rows: u32, b: usize) -> Valid {
     let mut m = Box::new([0u64; WORDS]);
     let lo = (b as u64) * u64::from(BLOCK_ROWS);
     let n = u64::from(rows).saturating_sub(lo).min(u64::from(BLOCK_ROWS)) as usize;
@@ -343,7 +354,7 @@ pub fn valid_mask(rows: u32, b: usize) -> Box<Words> {
             *w = (1u64 << (n - start)) - 1;
         }
     }
-    m
+    Valid { mask: m, words: n.div_ceil(64) }
 }
 
 /// Most rows of a sparse block: roaring's array-container limit.
@@ -375,7 +386,7 @@ impl Offsets {
     /// (`popcnt`): 1.0–1.6 µs from 300 to 2,000 rows, where the branchy loop took 1.8–3.5 µs
     /// and eight offsets per word 3 µs (each offset waits for the previous one's
     /// clear-lowest-bit). The branchy loop stays for the sparsest blocks, where it wins.
-    pub fn fill(&mut self, w: &Words, card: u64) -> usize {
+    pub fn fill(&mut self, w: &[u64], card: u64) -> usize {
         if card <= 128 {
             self.fill_sparse(w)
         } else if card <= 1024 {
@@ -386,7 +397,7 @@ impl Offsets {
     }
 
     /// [`Self::fill`] with `G` offsets written per word.
-    fn fill_grouped<const G: usize>(&mut self, w: &Words) -> usize {
+    fn fill_grouped<const G: usize>(&mut self, w: &[u64]) -> usize {
         let mut n = 0usize;
         for (i, &word) in w.iter().enumerate() {
             let base = (i as u16).wrapping_mul(64);
@@ -410,7 +421,7 @@ impl Offsets {
     }
 
     /// [`Self::fill`] for a few rows: zero words skipped, each word's bits looped over.
-    fn fill_sparse(&mut self, w: &Words) -> usize {
+    fn fill_sparse(&mut self, w: &[u64]) -> usize {
         let mut n = 0usize;
         for (i, &word) in w.iter().enumerate() {
             if word == 0 {
@@ -440,13 +451,14 @@ impl Default for Offsets {
     }
 }
 
-/// Roaring bitmap of block `b`'s words, which have `card` set bits ([`count`]).
+/// Roaring bitmap of block `b`'s words, which have `card` set bits ([`count`]), all in the
+/// first `words` words.
 ///
 /// The container is handed to roaring in its portable serialised form (a 16-byte header
 /// followed by the offsets or the words, read in place): one copy into roaring's own
 /// allocation. `RoaringBitmap::from_lsb0_bytes` would count the bits again and extract
 /// offsets with a branch per bit; building sets that way was half of bulk's time.
-pub fn to_roaring(b: usize, w: &Words, card: u64, offsets: &mut Offsets) -> RoaringBitmap {
+pub fn to_roaring(b: usize, w: &Words, words: usize, card: u64, offsets: &mut Offsets) -> RoaringBitmap {
     use std::io::Read;
     /// Cookie of the portable format without run containers (RoaringFormatSpec).
     const NO_RUNS: u32 = 12_346;
@@ -468,7 +480,7 @@ pub fn to_roaring(b: usize, w: &Words, card: u64, offsets: &mut Offsets) -> Roar
     let built = if cfg!(target_endian = "big") {
         None
     } else if card <= ARRAY_MAX as u64 {
-        let n = offsets.fill(w, card);
+        let n = offsets.fill(w.get(..words).unwrap_or(w), card);
         (n as u64 == card)
             .then(|| RoaringBitmap::deserialize_unchecked_from(header.as_slice().chain(bytemuck::cast_slice(offsets.get(n)))).ok())
             .flatten()
@@ -485,9 +497,15 @@ pub fn to_roaring(b: usize, w: &Words, card: u64, offsets: &mut Offsets) -> Roar
 
 /// Eligible and undetermined words of a result pair, masked to the block's rows, and their
 /// numbers of rows.
-pub fn outcome(r: &Pair, valid: &Words, eligible: &mut Words, undetermined: &mut Words) -> (u64, u64) {
+pub fn outcome(r: &Pair, valid: &Valid, eligible: &mut Words, undetermined: &mut Words) -> (u64, u64) {
     let (mut ne, mut nu) = (0u64, 0u64);
-    for ((((e, u), t), f), v) in eligible.iter_mut().zip(undetermined.iter_mut()).zip(r.t.iter()).zip(r.f.iter()).zip(valid.iter()) {
+    let n = valid.words;
+    if let (Some(e), Some(u)) = (eligible.get_mut(n..), undetermined.get_mut(n..)) {
+        e.fill(0);
+        u.fill(0);
+    }
+    let (e, u) = (eligible.get_mut(..n).unwrap_or_default(), undetermined.get_mut(..n).unwrap_or_default());
+    for ((((e, u), t), f), v) in e.iter_mut().zip(u.iter_mut()).zip(r.t.iter()).zip(r.f.iter()).zip(valid.mask.iter()) {
         *e = *t & *v;
         *u = *v & !*t & !*f;
         ne += u64::from(e.count_ones());
@@ -498,9 +516,9 @@ pub fn outcome(r: &Pair, valid: &Words, eligible: &mut Words, undetermined: &mut
 
 /// The numbers of eligible and undetermined rows of a result pair, in one pass without
 /// writing the words out ([`outcome`] then counting, fused).
-pub fn outcome_counts(r: &Pair, valid: &Words) -> (u64, u64) {
+pub fn outcome_counts(r: &Pair, valid: &Valid) -> (u64, u64) {
     let (mut e, mut u) = (0u64, 0u64);
-    for ((t, f), v) in r.t.iter().zip(r.f.iter()).zip(valid.iter()) {
+    for ((t, f), v) in r.t.iter().zip(r.f.iter()).zip(valid.mask.iter().take(valid.words)) {
         e += u64::from((*t & *v).count_ones());
         u += u64::from((*v & !*t & !*f).count_ones());
     }
@@ -557,10 +575,13 @@ mod tests {
 
     #[test]
     fn valid_mask_covers_exactly_the_rows() {
-        let m = valid_mask(65_536 + 70, 1);
+        let v = valid_mask(65_536 + 70, 1);
+        let m = &v.mask;
         assert_eq!(m.iter().map(|w| w.count_ones()).sum::<u32>(), 70);
-        assert_eq!(valid_mask(65_536 * 2, 1).iter().map(|w| w.count_ones()).sum::<u32>(), 65_536);
-        let r = to_roaring(1, &m, count(&m), &mut Offsets::new());
+        assert_eq!(v.words, 2);
+        let full = valid_mask(65_536 * 2, 1);
+        assert_eq!((full.mask.iter().map(|w| w.count_ones()).sum::<u32>(), full.words), (65_536, WORDS));
+        let r = to_roaring(1, m, v.words, count(m), &mut Offsets::new());
         assert_eq!((r.min(), r.max(), r.len()), (Some(65_536), Some(65_536 + 69), 70));
     }
 
@@ -586,7 +607,7 @@ mod tests {
                     w[(*r >> 6) as usize] |= 1 << (r & 63);
                 }
                 let want: RoaringBitmap = rows.iter().map(|r| r + block as u32 * BLOCK_ROWS).collect();
-                let got = to_roaring(block, &w, count(&w), &mut offsets);
+                let got = to_roaring(block, &w, WORDS, count(&w), &mut offsets);
                 assert_eq!(got, want, "{card} rows in block {block}");
                 assert_eq!(got.len(), card as u64);
                 if card <= ARRAY_MAX {
@@ -603,7 +624,7 @@ mod tests {
     fn a_wrong_count_falls_back_to_the_self_checking_build() {
         let mut w = [0u64; WORDS];
         w[5] = 0b1011;
-        let r = to_roaring(2, &w, 7, &mut Offsets::new());
+        let r = to_roaring(2, &w, WORDS, 7, &mut Offsets::new());
         assert_eq!(r.iter().collect::<Vec<_>>(), vec![2 * 65_536 + 320, 2 * 65_536 + 321, 2 * 65_536 + 323]);
     }
 }

@@ -551,8 +551,8 @@ impl Prepared {
         pool: &mut Pool,
         collect: Collect<'_, T>,
     ) -> Vec<(usize, T)> {
-        let src = BlockSource { truth: &self.truth, unknown: &self.unknown, block: b };
         let valid = blocks::valid_mask(self.rows, b);
+        let src = BlockSource { truth: &self.truth, unknown: &self.unknown, block: b, words: valid.words };
         let mut results: Vec<Option<Pair>> = Vec::new();
         results.resize_with(keep.len(), || None);
         let mut out = Vec::new();
@@ -579,8 +579,8 @@ impl Prepared {
         let sets: Collect<'_, Reach> = &|b, r, valid, s| {
             let (ne, nu) = blocks::outcome(r, valid, &mut s.e, &mut s.u);
             Reach {
-                eligible: blocks::to_roaring(b, &s.e, ne, &mut s.offsets),
-                undetermined: blocks::to_roaring(b, &s.u, nu, &mut s.offsets),
+                eligible: blocks::to_roaring(b, &s.e, valid.words, ne, &mut s.offsets),
+                undetermined: blocks::to_roaring(b, &s.u, valid.words, nu, &mut s.offsets),
             }
         };
         let empty = || Reach { eligible: RoaringBitmap::new(), undetermined: RoaringBitmap::new() };
@@ -697,7 +697,7 @@ impl Prepared {
 
 /// What one policy's result in one block becomes: (block, the (true, false) words, the
 /// block's valid rows, scratch buffers) → a part of the result.
-type Collect<'a, T> = &'a (dyn Fn(usize, &Pair, &blocks::Words, &mut Scratch) -> T + Sync);
+type Collect<'a, T> = &'a (dyn Fn(usize, &Pair, &blocks::Valid, &mut Scratch) -> T + Sync);
 
 /// Buffers a worker reuses to turn results into sets.
 struct Scratch {

@@ -499,7 +499,7 @@ impl EnterpriseStore {
                 }
             }
         }
-        for (k, v) in known.iter_mut().zip(valid.iter()) {
+        for (k, v) in known.iter_mut().zip(valid.mask.iter()) {
             *k = !*k & *v;
         }
         for p in first..end {
