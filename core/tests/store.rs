@@ -215,6 +215,13 @@ fn several_blocks_equal_the_reference() {
             assert_eq!(&prepared.reverse(&engine, id).expect("reverse"), r, "reverse {id}");
             assert!(r.eligible.max().is_none_or(|m| m < store.len()) && r.undetermined.max().is_none_or(|m| m < store.len()));
         }
+        // The prepared sets borrow nothing from the store: a process that only answers can
+        // let the columns go and keep the ids.
+        let (n, last) = (store.len(), store.id(store.len() - 1).map(str::to_string));
+        let ids = store.into_ids();
+        assert_eq!((ids.len(), ids.get(n as usize - 1).map(str::to_string)), (n as usize, last));
+        let id = &engine.policy_set().policies[0].doc.id;
+        assert_eq!(prepared.reverse(&engine, id).expect("reverse after the store is gone"), bulk[0]);
     }
 }
 

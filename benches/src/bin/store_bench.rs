@@ -62,6 +62,11 @@ fn main() -> Result<(), String> {
         per(used.text_bytes),
         per(used.bytes + prepared.bitmap_bytes())
     );
+    println!(
+        "- held by a process that only answers (the prepared sets + the ids; the store's columns dropped): {:.1} + {:.1} B/enterprise",
+        per(prepared.bitmap_bytes()),
+        per(mem.ids_bytes)
+    );
     println!("- prepare (encode every enterprise into predicate bitmaps, all cores): {prepare:.2} s");
 
     // One policy over everyone.

@@ -5,14 +5,16 @@
 //! **Columns.** Enterprises are loaded (streaming, from JSON lines or CSV) into one column
 //! per schema field, with dense enterprise ids and a map back to 统一社会信用代码. Each
 //! column keeps a *known* bitmap (roaring) and its values: booleans as a bitmap, numbers as
-//! exact decimals, enums and codes as small integers (codes through a dictionary), tags as
-//! one bitmap per tag. Per-year fields have one column per year. Unknown stays unknown.
+//! exact decimals (an `i64` mantissa and a scale, 9 bytes, while they fit: `nums`), enums
+//! and codes as small integers (codes through a dictionary), tags as one bitmap per tag,
+//! qualifications and text in one buffer per column. Per-year fields have one column per
+//! year. Unknown stays unknown.
 //!
 //! **Predicate sets.** For an engine (a compiled policy set) and an evaluation date,
 //! [`EnterpriseStore::prepare`] computes two row sets per predicate: enterprises for which
 //! the predicate is *true*, and those for which it is *unknown*; *false* is the rest,
 //! derived word by word when read (not stored). The sets are kept in 65,536-row blocks
-//! (empty, full, sparse offsets, or 1,024 dense words; see `blocks`); equal blocks of a
+//! (empty, full, sparse offsets, or dense words; see `blocks`); equal blocks of a
 //! source's predicates (typically the unknown rows: those without a value) share one
 //! payload. The predicates are those of [`PolicyIndex::for_sets`](crate::index::PolicyIndex::for_sets):
 //! the engine's index with code lists split into one predicate per code, so the number of
@@ -37,12 +39,15 @@
 //! The trade-offs: preparing costs one encoding per distinct value per source and block
 //! (cheap for plain columns; the evaluator for derived sources), after which every policy
 //! question over the whole population is word-level algebra over cached sets. Memory is
-//! about one bit per enterprise per *dense* predicate (≈ 32 B per enterprise at 1k
-//! generated policies, 80 B at 10k); per-source rank columns (1–2 B per enterprise per
+//! about one bit per enterprise per *dense* predicate (≈ 33 B per enterprise at 1k
+//! generated policies, 87 B at 10k); per-source rank columns (1–2 B per enterprise per
 //! source) would be smaller still but would make every query derive threshold sets per
-//! block. Building each result as roaring bitmaps is about half of bulk's time (see
-//! `benches/RESULTS.md`). The columns themselves (exact decimals, every year) are kept to
-//! re-prepare for another policy set or date.
+//! block. A [`Prepared`] holds everything its questions read and borrows nothing from the
+//! store: the columns (exact values, every year: ≈ 280 B per enterprise) are needed only
+//! to prepare again for another policy set or date, and a process that only answers can
+//! drop the store (keeping its ids: [`EnterpriseStore::into_ids`]) and read the saved file again when it
+//! must re-prepare. Turning result words into roaring containers is about a third of
+//! bulk's time (see `benches/RESULTS.md`).
 
 mod blocks;
 mod file;
@@ -129,7 +134,7 @@ impl Strings {
     }
 
     /// Heap bytes.
-    fn bytes(&self) -> usize {
+    pub fn bytes(&self) -> usize {
         self.buf.len() + self.ends.len() * std::mem::size_of::<usize>()
     }
 }
@@ -446,6 +451,12 @@ impl EnterpriseStore {
         self.ids.get(row as usize)
     }
 
+    /// The external ids by row, and nothing else: for a process that answers from a
+    /// [`Prepared`] (which borrows nothing from the store) and can let the columns go.
+    pub fn into_ids(self) -> Strings {
+        self.ids
+    }
+
     /// Approximate memory.
     pub fn memory(&self) -> StoreMemory {
         let columns_bytes = self.columns.iter().map(Column::bytes).sum();
@@ -666,7 +677,7 @@ impl Prepared {
 
     /// Every policy's number of eligible and undetermined enterprises, in policy-set order:
     /// [`Self::bulk`] without building the sets — the result words of each block are
-    /// counted where they are computed (about half of bulk's time is building sets).
+    /// counted where they are computed (about a third of bulk's time is building sets).
     pub fn bulk_counts(&self, engine: &Engine) -> Vec<(u64, u64)> {
         let set = engine.policy_set();
         let want = vec![true; set.policies.len()];
