@@ -13,6 +13,7 @@ use std::io::Write;
 use roaring::RoaringBitmap;
 use rust_decimal::Decimal;
 
+use super::quals::Packed;
 use super::{Column, EnterpriseStore, Nums, QualRows, Scalars, StoreError, Strings, Values};
 use crate::date::Date;
 use crate::profile::Qualification;
@@ -437,7 +438,7 @@ impl EnterpriseStore {
                             };
                             list.push(Qualification { qual, level, granted_on, expires_on, first_grant });
                         }
-                        out.push(list.drain(..));
+                        out.push(&Packed::row(&list).map_err(|e| StoreFileError::Corrupt(format!("{what}: {e}")))?);
                     }
                     Column::Quals { known, rows: out }
                 }

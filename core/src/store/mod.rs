@@ -54,6 +54,7 @@ mod file;
 mod load;
 mod nums;
 mod prepare;
+mod quals;
 
 use std::collections::BTreeMap;
 
@@ -65,7 +66,7 @@ use crate::engine::Engine;
 use crate::eval::Tri;
 use crate::index::Program;
 use crate::outcome::Verdict;
-use crate::profile::{Profile, Qualification, Scalar, Value};
+use crate::profile::{Profile, Scalar, Value};
 use crate::schema::{FieldType, Schema};
 
 use blocks::{Block, BlockSource, Pair, Pool, BLOCK_ROWS, WORDS};
@@ -73,6 +74,7 @@ pub use file::StoreFileError;
 pub use load::{LoadOptions, LoadReport, OnError, RowError};
 pub use nums::Nums;
 pub use prepare::UsedColumns;
+pub use quals::QualRows;
 
 /// Errors of the store.
 #[derive(Debug, thiserror::Error)]
@@ -139,54 +141,6 @@ impl Strings {
     }
 }
 
-/// Each row's qualifications, all rows in one buffer (a million enterprises load without
-/// a million small allocations).
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct QualRows {
-    items: Vec<Qualification>,
-    /// End of each row's items in `items`.
-    ends: Vec<usize>,
-}
-
-impl QualRows {
-    pub fn len(&self) -> usize {
-        self.ends.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.ends.is_empty()
-    }
-
-    /// Row `i`'s qualifications (none for a row out of range).
-    pub fn get(&self, i: usize) -> &[Qualification] {
-        let end = self.ends.get(i).copied().unwrap_or(0);
-        let start = if i == 0 { 0 } else { self.ends.get(i - 1).copied().unwrap_or(end) };
-        self.items.get(start..end).unwrap_or(&[])
-    }
-
-    pub fn push(&mut self, row: impl IntoIterator<Item = Qualification>) {
-        self.items.extend(row);
-        self.ends.push(self.items.len());
-    }
-
-    /// Pads with empty rows up to `n` rows (never shrinks).
-    fn pad(&mut self, n: usize) {
-        let end = self.items.len();
-        if self.ends.len() < n {
-            self.ends.resize(n, end);
-        }
-    }
-
-    pub fn iter(&self) -> impl Iterator<Item = &[Qualification]> {
-        (0..self.len()).map(|i| self.get(i))
-    }
-
-    /// Heap bytes.
-    fn bytes(&self) -> usize {
-        self.items.len() * std::mem::size_of::<Qualification>() + self.ends.len() * std::mem::size_of::<usize>()
-    }
-}
-
 /// Values of one scalar column (one per field, or per field and year).
 #[derive(Clone, Debug, PartialEq)]
 pub enum Values {
@@ -243,7 +197,7 @@ impl Column {
             Column::Tags { known, tags } => {
                 known.contains(row).then(|| Value::Tags(tags.iter().filter(|(_, b)| b.contains(row)).map(|(t, _)| t.clone()).collect()))
             }
-            Column::Quals { known, rows } => known.contains(row).then(|| Value::Qualifications(rows.get(row as usize).to_vec())),
+            Column::Quals { known, rows } => known.contains(row).then(|| Value::Qualifications(rows.row(row as usize))),
         }
     }
 }
@@ -375,6 +329,14 @@ impl<'s> StoreBuilder<'s> {
         if row == u32::MAX {
             return Err(StoreError::TooMany);
         }
+        // Qualifications are packed first: the one step that can fail, before any column
+        // has changed.
+        let mut quals: Vec<(usize, Vec<quals::Packed>)> = Vec::new();
+        for f in 0..self.schema.fields.len() {
+            if let Some(Value::Qualifications(list)) = profile.get(f) {
+                quals.push((f, quals::Packed::row(list)?));
+            }
+        }
         for (f, field) in self.schema.fields.iter().enumerate() {
             let (Some(col), Some(codes)) = (self.columns.get_mut(f), self.codes.get_mut(f)) else { continue };
             match (col, profile.get(f)) {
@@ -390,14 +352,14 @@ impl<'s> StoreBuilder<'s> {
                         tags.entry(tag.clone()).or_default().insert(row);
                     }
                 }
-                (Column::Quals { known, rows }, q) => {
+                (Column::Quals { known, rows }, _) => {
                     rows.pad(row as usize);
-                    match q {
-                        Some(Value::Qualifications(list)) => {
+                    match quals.iter().find(|(g, _)| *g == f) {
+                        Some((_, packed)) => {
                             known.insert(row);
-                            rows.push(list.iter().cloned());
+                            rows.push(packed);
                         }
-                        _ => rows.push([]),
+                        None => rows.push(&[]),
                     }
                 }
                 _ => {}

@@ -32,7 +32,7 @@ use crate::engine::Engine;
 use crate::eval::{Evaluator, V};
 use crate::index::{Matcher, PolicyIndex, PredicateId, Program};
 use crate::policy::PolicySet;
-use crate::profile::{Qualification, Scalar, Value};
+use crate::profile::{Scalar, Value};
 use crate::schema::FieldId;
 
 /// The exact value of one field at one row, as a grouping key.
@@ -43,7 +43,7 @@ enum Key<'a> {
     /// A decimal by its exact bytes (1.0 and 1.00 are different keys).
     Dec([u8; 16]),
     Str(&'a str),
-    Quals(&'a [Qualification]),
+    Quals(&'a [super::quals::Packed]),
 }
 
 /// The key of `row` in a scalar column.
