@@ -43,7 +43,7 @@
 //! generated policies, 87 B at 10k); per-source rank columns (1–2 B per enterprise per
 //! source) would be smaller still but would make every query derive threshold sets per
 //! block. A [`Prepared`] holds everything its questions read and borrows nothing from the
-//! store: the columns (exact values, every year: ≈ 280 B per enterprise) are needed only
+//! store: the columns (exact values, every year: ≈ 230 B per enterprise) are needed only
 //! to prepare again for another policy set or date, and a process that only answers can
 //! drop the store (keeping its ids: [`EnterpriseStore::into_ids`]) and read the saved file again when it
 //! must re-prepare. Turning result words into roaring containers is about a third of
