@@ -436,9 +436,10 @@ impl EnterpriseStore {
                                 1 => Some(false),
                                 _ => Some(true),
                             };
-                            list.push(Qualification { qual, level, granted_on, expires_on, first_grant });
+                            let q = Qualification { qual, level, granted_on, expires_on, first_grant };
+                            list.push(Packed::new(&q).map_err(|e| StoreFileError::Corrupt(format!("{what}: {e}")))?);
                         }
-                        out.push(&Packed::row(&list).map_err(|e| StoreFileError::Corrupt(format!("{what}: {e}")))?);
+                        out.push(&list);
                     }
                     Column::Quals { known, rows: out }
                 }
