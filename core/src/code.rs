@@ -340,10 +340,58 @@ impl CodeSystem {
         out
     }
 
-    /// Whether canonical `code` lies in the subtree of canonical `ancestor`.
+    /// Whether canonical `code` lies in the subtree of canonical `ancestor`: whether
+    /// `ancestor` is one of [`Self::ancestors`]`(code)`, walked without building the list
+    /// (the evaluator asks this once per code of a list, per enterprise).
     pub fn is_under(&self, code: &str, ancestor: &str) -> bool {
-        self.ancestors(code).iter().any(|a| a == ancestor)
+        if code == ancestor {
+            return true;
+        }
+        match self.kind {
+            CodeKind::Industry => {
+                // The walk of `ancestors`: drop the last character; a two-character
+                // prefix is not a level ("C3" of C39), so drop one more.
+                let mut c = code;
+                while c.len() > 1 {
+                    c = drop_last_char(c);
+                    if c.len() == 2 {
+                        c = drop_last_char(c);
+                    }
+                    if c == ancestor {
+                        return true;
+                    }
+                }
+                false
+            }
+            CodeKind::Region => {
+                // `ancestors` adds "{first 4}00" and "{first 2}0000" of a 6-character code.
+                let is = |keep: usize, zeros: &str| {
+                    let head = code.get(..keep).unwrap_or("");
+                    code.get(keep..) != Some(zeros)
+                        && ancestor.len() == head.len() + zeros.len()
+                        && ancestor.starts_with(head)
+                        && ancestor.ends_with(zeros)
+                };
+                code.len() == 6 && (is(4, "00") || is(2, "0000"))
+            }
+            CodeKind::Table => {
+                let mut cur = code;
+                for _ in 0..64 {
+                    match self.nodes.get(cur).and_then(|n| n.parent.as_deref()) {
+                        Some(p) if p == ancestor => return true,
+                        Some(p) => cur = p,
+                        None => return false,
+                    }
+                }
+                false
+            }
+        }
     }
+}
+
+/// `s` without its last character.
+fn drop_last_char(s: &str) -> &str {
+    s.char_indices().next_back().and_then(|(i, _)| s.get(..i)).unwrap_or("")
 }
 
 fn single_letter(s: &str) -> Option<char> {

@@ -71,3 +71,41 @@ fn zones_are_a_table_with_aliases_and_parents() {
     assert!(zone.is_under("jn_ftz_bonded", "370171"), "综保区 sits inside 高新区");
     assert!(matches!(zone.normalize("nowhere"), Err(CodeError::Unknown { .. })));
 }
+
+/// `is_under` walks the tree without building the ancestor list: on every system, for
+/// every code of its table (and odd strings) against every code and every prefix-shaped
+/// string, it answers exactly whether the ancestor is in `ancestors`.
+#[test]
+fn is_under_agrees_with_the_ancestor_list() {
+    let s = systems();
+    for name in s.names() {
+        let sys = s.get(s.id(name).expect("id")).expect("sys");
+        let mut codes: Vec<String> = sys.nodes().map(|n| n.code.clone()).collect();
+        codes.extend(["", "C", "C3", "C39", "é", "Cé1", "370100", "3701", "37010", "3701é0", "120000", "zz"].map(String::from));
+        let mut candidates = codes.clone();
+        for c in &codes {
+            candidates.extend(sys.ancestors(c));
+            for end in 0..=c.len() {
+                if let Some(p) = c.get(..end) {
+                    candidates.push(p.to_string());
+                    candidates.push(format!("{p}00"));
+                    candidates.push(format!("{p}0000"));
+                }
+            }
+        }
+        candidates.sort();
+        candidates.dedup();
+        let mut checked = 0usize;
+        // Every code against the candidates nearest to it (sharing its first character),
+        // and against a spread of the rest: the tables have hundreds of codes.
+        for c in &codes {
+            let list = sys.ancestors(c);
+            for a in candidates.iter().filter(|a| a.get(..1) == c.get(..1)).chain(candidates.iter().step_by(37)) {
+                assert_eq!(sys.is_under(c, a), list.contains(a), "{name}: is {c:?} under {a:?}? ancestors {list:?}");
+                checked += usize::from(list.contains(a));
+            }
+        }
+        // The positive case is exercised for every code (at least its own ancestors).
+        assert!(checked >= codes.len(), "{name}: {checked} positive checks for {} codes", codes.len());
+    }
+}
