@@ -40,14 +40,14 @@
 //! (cheap for plain columns; the evaluator for derived sources), after which every policy
 //! question over the whole population is word-level algebra over cached sets. Memory is
 //! about one bit per enterprise per *dense* predicate (≈ 33 B per enterprise at 1k
-//! generated policies, 87 B at 10k); per-source rank columns (1–2 B per enterprise per
+//! generated policies, 80 B at 10k); per-source rank columns (1–2 B per enterprise per
 //! source) would be smaller still but would make every query derive threshold sets per
 //! block. A [`Prepared`] holds everything its questions read and borrows nothing from the
 //! store: the columns (exact values, every year: ≈ 230 B per enterprise) are needed only
 //! to prepare again for another policy set or date, and a process that only answers can
-//! drop the store (keeping its ids: [`EnterpriseStore::into_ids`]) and read the saved file again when it
-//! must re-prepare. Turning result words into roaring containers is about a third of
-//! bulk's time (see `benches/RESULTS.md`).
+//! drop the store (keeping its ids: [`EnterpriseStore::into_ids`]) and read the saved file
+//! again when it must re-prepare. Turning result words into roaring containers is about a
+//! third of bulk's time (see `benches/RESULTS.md`).
 
 mod blocks;
 mod file;
