@@ -64,6 +64,16 @@ pub enum Program {
     AtLeast(u32, Vec<Program>),
 }
 
+impl Program {
+    /// Calls `f` on every leaf (constant, literal, policy verdict), left to right.
+    pub fn for_each_leaf(&self, f: &mut impl FnMut(&Program)) {
+        match self {
+            Program::And(xs) | Program::Or(xs) | Program::AtLeast(_, xs) => xs.iter().for_each(|x| x.for_each_leaf(f)),
+            leaf => f(leaf),
+        }
+    }
+}
+
 /// One instruction of the flattened program arena (prefix order; a composite's `size`
 /// counts its whole subtree, so a short-circuit skips it in one step).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

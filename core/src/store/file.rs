@@ -86,7 +86,7 @@ impl W {
                 self.bitmap(t);
             }
             Values::Num(Nums::Compact { mantissas, scales }) => self.compact(mantissas, scales),
-            Values::Num(Nums::Full(v)) => match compact(v) {
+            Values::Num(Nums::Full(v)) => match Nums::parts(v) {
                 Some((m, sc)) => self.compact(&m, &sc),
                 None => {
                     self.u8(2);
@@ -120,23 +120,6 @@ impl W {
             }
         }
     }
-}
-
-/// The decimals as (i64 mantissa, u8 scale) pairs when every value round-trips through
-/// that form bit for bit (sign of zero included); otherwise `None`.
-fn compact(v: &[Decimal]) -> Option<(Vec<i64>, Vec<u8>)> {
-    let mut m = Vec::with_capacity(v.len());
-    let mut sc = Vec::with_capacity(v.len());
-    for d in v {
-        let x = i64::try_from(d.mantissa()).ok()?;
-        let s = u8::try_from(d.scale()).ok()?;
-        if Decimal::try_new(x, u32::from(s)).ok()?.serialize() != d.serialize() {
-            return None;
-        }
-        m.push(x);
-        sc.push(s);
-    }
-    Some((m, sc))
 }
 
 struct R<'a> {
@@ -307,9 +290,9 @@ impl EnterpriseStore {
                     w.u8(4);
                     w.bitmap(known);
                     w.len(rows.len());
-                    for r in rows.iter() {
+                    for r in (0..rows.len()).map(|i| rows.get(i)) {
                         w.len(r.len());
-                        for q in r {
+                        for q in r.iter().map(Packed::unpack) {
                             w.len(q.qual);
                             match q.level {
                                 Some(l) => {

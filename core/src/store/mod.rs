@@ -136,7 +136,7 @@ impl Strings {
     }
 
     /// Heap bytes.
-    pub fn bytes(&self) -> usize {
+    fn bytes(&self) -> usize {
         self.buf.len() + self.ends.len() * std::mem::size_of::<usize>()
     }
 }
@@ -681,13 +681,12 @@ struct Scratch {
 
 /// Marks the policies a program refers to.
 fn mark_policies(p: &Program, out: &mut [bool]) {
-    match p {
-        Program::Policy(j, _) => {
-            if let Some(o) = out.get_mut(*j as usize) {
-                *o = true;
-            }
+    p.for_each_leaf(&mut |leaf| {
+        if let Some(o) = match leaf {
+            Program::Policy(j, _) => out.get_mut(*j as usize),
+            _ => None,
+        } {
+            *o = true;
         }
-        Program::And(xs) | Program::Or(xs) | Program::AtLeast(_, xs) => xs.iter().for_each(|x| mark_policies(x, out)),
-        _ => {}
-    }
+    });
 }

@@ -39,18 +39,22 @@ fn join(m: i64, s: u8) -> Option<Decimal> {
 impl Nums {
     /// The column of `values`, compact when they all fit.
     pub fn from_decimals(values: Vec<Decimal>) -> Nums {
+        match Nums::parts(&values) {
+            Some((mantissas, scales)) => Nums::Compact { mantissas, scales },
+            None => Nums::Full(values),
+        }
+    }
+
+    /// The mantissas and scales of `values`, when every one of them round-trips that way.
+    pub fn parts(values: &[Decimal]) -> Option<(Vec<i64>, Vec<u8>)> {
         let mut mantissas = Vec::with_capacity(values.len());
         let mut scales = Vec::with_capacity(values.len());
-        for d in &values {
-            match split(d) {
-                Some((m, s)) => {
-                    mantissas.push(m);
-                    scales.push(s);
-                }
-                None => return Nums::Full(values),
-            }
+        for d in values {
+            let (m, s) = split(d)?;
+            mantissas.push(m);
+            scales.push(s);
         }
-        Nums::Compact { mantissas, scales }
+        Some((mantissas, scales))
     }
 
     /// The compact column of mantissas and scales as read from a saved store; `None` when

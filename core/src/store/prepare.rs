@@ -611,13 +611,12 @@ impl EnterpriseStore {
 
 /// Adds one to `reads[p]` for each literal of predicate `p` in a program.
 fn count_reads(p: &Program, reads: &mut [u32]) {
-    match p {
-        Program::Lit(i, _) => {
-            if let Some(r) = reads.get_mut(*i as usize) {
-                *r = r.saturating_add(1);
-            }
+    p.for_each_leaf(&mut |leaf| {
+        if let Some(r) = match leaf {
+            Program::Lit(i, _) => reads.get_mut(*i as usize),
+            _ => None,
+        } {
+            *r = r.saturating_add(1);
         }
-        Program::And(xs) | Program::Or(xs) | Program::AtLeast(_, xs) => xs.iter().for_each(|x| count_reads(x, reads)),
-        Program::Const(_) | Program::Policy(..) => {}
-    }
+    });
 }

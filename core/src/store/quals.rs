@@ -119,11 +119,6 @@ impl QualRows {
         }
     }
 
-    /// Every row's qualifications.
-    pub fn iter(&self) -> impl Iterator<Item = Vec<Qualification>> + '_ {
-        (0..self.len()).map(|i| self.row(i))
-    }
-
     /// Heap bytes.
     pub fn bytes(&self) -> usize {
         self.items.len() * std::mem::size_of::<Packed>() + self.ends.len() * std::mem::size_of::<usize>()
