@@ -85,9 +85,17 @@ enum Command {
         /// Print the JSON envelope instead of a table.
         #[arg(long)]
         json: bool,
-        /// Show ineligible policies with their unmet conditions too.
+        /// List the ineligible policies too (by default only the eligible and undetermined
+        /// ones are listed; the counts cover all).
         #[arg(long)]
         all: bool,
+        /// How much to show of each listed policy: verdicts (ids and verdicts), summary
+        /// (score, benefit, missing fields), full (also the conditions in words).
+        #[arg(long, value_enum, default_value_t = DetailArg::Full)]
+        detail: DetailArg,
+        /// List at most N policies, the best first (counts and next questions cover all).
+        #[arg(long, value_name = "N")]
+        limit: Option<usize>,
         /// Evaluation path: the compiled index (default) or the reference evaluator.
         #[arg(long, value_enum, default_value_t = PathArg::Index)]
         engine: PathArg,
@@ -238,6 +246,23 @@ enum BulkFormat {
     Csv,
     Jsonl,
     Counts,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum DetailArg {
+    Verdicts,
+    Summary,
+    Full,
+}
+
+impl DetailArg {
+    fn detail(self) -> huiqi::outcome::Detail {
+        match self {
+            DetailArg::Verdicts => huiqi::outcome::Detail::Verdicts,
+            DetailArg::Summary => huiqi::outcome::Detail::Summary,
+            DetailArg::Full => huiqi::outcome::Detail::Full,
+        }
+    }
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -642,21 +667,33 @@ fn run(cli: Cli) -> Result<ExitCode, Fail> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        Command::Match { profile, profiles, set, as_of: date, json, all, engine: path_arg, tags, recommend_undetermined } => {
-            let opts = huiqi::engine::MatchOptions { tags, recommend_undetermined };
-            let engine = engine(&set)?;
+        Command::Match {
+            profile,
+            profiles,
+            set,
+            as_of: date,
+            json,
+            all,
+            detail,
+            limit,
+            engine: path_arg,
+            tags,
+            recommend_undetermined,
+        } => {
+            let opts = huiqi::engine::MatchOptions { tags, recommend_undetermined, detail: detail.detail(), all, limit };
+            let engine = match load_set(&set)? {
+                Ok(s) => Engine::from_set(s),
+                // Asked for JSON, a broken policy set is a failure envelope too.
+                Err(e) if json || profiles.is_some() => {
+                    writeln!(out, "{}", ffi::Envelope::<()>::Failure { errors: ffi::policy_errors(&e) }.to_json())?;
+                    return Ok(ExitCode::from(2));
+                }
+                Err(e) => return Err(Fail(render_policy_errors(&e), 2)),
+            };
             let date = as_of(&date)?;
             let date_s = date.to_string();
             if let Some(path) = profiles {
-                let file = std::fs::File::open(&path).map_err(|e| Fail(format!("cannot read {}: {e}", path.display()), 2))?;
-                for line in std::io::BufReader::new(file).lines() {
-                    let line = line?;
-                    if line.trim().is_empty() {
-                        continue;
-                    }
-                    writeln!(out, "{}", ffi::match_json_opts(&engine, &line, &date_s, path_arg.path(), &opts))?;
-                }
-                return Ok(ExitCode::SUCCESS);
+                return match_lines(&mut out, &engine, &path, &date_s, path_arg.path(), &opts);
             }
             let Some(path) = profile else { return Err(Fail("give --profile FILE or --profiles FILE.jsonl".into(), 2)) };
             let text = read(&path)?;
@@ -667,8 +704,10 @@ fn run(cli: Cli) -> Result<ExitCode, Fail> {
                 return Ok(if failed { ExitCode::from(1) } else { ExitCode::SUCCESS });
             }
             let p = engine.profile_from_json(&text).map_err(|e| Fail(format!("{}: {e}", path.display()), 1))?;
-            let r = engine.match_profile_with(&p, date, path_arg.path(), &opts);
-            print_match(&mut out, &r, all)?;
+            match engine.answer(&mut engine.matcher(), &p, date, path_arg.path(), &opts) {
+                huiqi::engine::Answer::Detailed(r) => print_match(&mut out, &r, all)?,
+                huiqi::engine::Answer::Verdicts(r) => print_verdicts(&mut out, &r, engine.policy_set())?,
+            }
             let entries = engine.calendar(&p, date, 3, &opts.tags);
             writeln!(out)?;
             print_calendar(&mut out, &entries, date, 3)?;
@@ -702,6 +741,83 @@ fn run(cli: Cli) -> Result<ExitCode, Fail> {
             print_tree(&mut out, &r.explanation, 0)?;
             Ok(ExitCode::SUCCESS)
         }
+    }
+}
+
+/// The longest input line `match --profiles` reads (a profile is a few KB).
+const MAX_LINE: usize = 16 << 20;
+
+/// `match --profiles`: one envelope line per input line, in order. A line that is blank,
+/// not UTF-8, too long or not a valid profile gets a failure line naming its number; the
+/// batch goes on.
+fn match_lines(
+    out: &mut impl Write,
+    engine: &Engine,
+    path: &Path,
+    as_of: &str,
+    how: huiqi::engine::MatchPath,
+    opts: &huiqi::engine::MatchOptions,
+) -> Result<ExitCode, Fail> {
+    use std::io::Read;
+    let file = std::fs::File::open(path).map_err(|e| Fail(format!("cannot read {}: {e}", path.display()), 2))?;
+    let mut reader = std::io::BufReader::new(file);
+    let mut out = std::io::BufWriter::new(out);
+    let mut m = engine.matcher();
+    let mut buf = Vec::new();
+    let mut line_no = 0usize;
+    loop {
+        buf.clear();
+        let n = (&mut reader)
+            .take(MAX_LINE as u64 + 1)
+            .read_until(b'\n', &mut buf)
+            .map_err(|e| Fail(format!("cannot read {}: {e}", path.display()), 2))?;
+        if n == 0 {
+            break;
+        }
+        line_no += 1;
+        let envelope = if buf.len() > MAX_LINE && buf.last() != Some(&b'\n') {
+            // Skip the rest of the over-long line.
+            let mut rest = Vec::new();
+            loop {
+                rest.clear();
+                let k = (&mut reader)
+                    .take(1 << 20)
+                    .read_until(b'\n', &mut rest)
+                    .map_err(|e| Fail(format!("cannot read {}: {e}", path.display()), 2))?;
+                if k == 0 || rest.last() == Some(&b'\n') {
+                    break;
+                }
+            }
+            ffi::line_failure(line_no, "json", &format!("line longer than {MAX_LINE} bytes"))
+        } else {
+            let line = buf.strip_suffix(b"\n").unwrap_or(&buf);
+            let line = line.strip_suffix(b"\r").unwrap_or(line);
+            match std::str::from_utf8(line) {
+                Ok(text) => ffi::match_line(engine, &mut m, line_no, text, as_of, how, opts),
+                Err(e) => ffi::line_failure(line_no, "json", &format!("not UTF-8: {e}")),
+            }
+        };
+        writeln!(out, "{envelope}")?;
+    }
+    out.flush()?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn print_verdicts(out: &mut impl Write, r: &huiqi::outcome::VerdictsOutcome, set: &PolicySet) -> std::io::Result<()> {
+    writeln!(out, "惠企政策匹配 · {} · 评估日 {}", r.enterprise.as_deref().unwrap_or("(未命名企业)"), r.as_of)?;
+    writeln!(out, "符合 {} · 待确定 {} · 不符合 {}\n", r.summary.eligible, r.summary.undetermined, r.summary.ineligible)?;
+    for p in &r.policies {
+        let title = set.policy(&p.id).map_or("", |x| x.doc.title.as_str());
+        writeln!(out, "{} {title} [{}]", verdict_mark(p.verdict), p.id)?;
+    }
+    Ok(())
+}
+
+fn verdict_mark(v: Verdict) -> &'static str {
+    match v {
+        Verdict::Eligible => "✔ 符合  ",
+        Verdict::Undetermined => "? 待确定",
+        Verdict::Ineligible => "✘ 不符合",
     }
 }
 
@@ -821,11 +937,7 @@ fn print_match(out: &mut impl Write, r: &MatchOutcome, all: bool) -> std::io::Re
         if p.verdict == Verdict::Ineligible && !all {
             continue;
         }
-        let m = match p.verdict {
-            Verdict::Eligible => "✔ 符合  ",
-            Verdict::Undetermined => "? 待确定",
-            Verdict::Ineligible => "✘ 不符合",
-        };
+        let m = verdict_mark(p.verdict);
         let pct = p.score * huiqi::Decimal::from(100);
         writeln!(
             out,

@@ -7,10 +7,10 @@ use std::sync::Arc;
 use serde::Serialize;
 
 use crate::date::Date;
-use crate::eval::{Evaluator, Tri};
+use crate::eval::{Evaluator, Tri, Unknown};
 use crate::explain::{Explainer, Explanation};
 use crate::index::{IndexStats, Matcher, PolicyIndex};
-use crate::outcome::{self, MatchOutcome, PolicyOutcome, Verdict};
+use crate::outcome::{self, BenefitEstimate, Detail, MatchOutcome, PolicyOutcome, PolicyVerdict, Summary, Verdict, VerdictsOutcome};
 use crate::policy::{Policy, PolicySet, PolicySetError};
 use crate::profile::{Profile, ProfileErrors};
 use crate::schema::Schema;
@@ -32,15 +32,74 @@ pub struct Engine {
     set: Arc<PolicySet>,
     index: Arc<PolicyIndex>,
     conflicts: Arc<crate::graph::ConflictGraph>,
+    /// Per policy: its benefit estimate when it is the same for every enterprise and date
+    /// (a fixed amount, or none), computed once.
+    constant_benefits: Arc<Vec<Option<BenefitEstimate>>>,
+    /// Per policy, what deciding whether it is in force reads, kept together so that a
+    /// match walks one small array rather than every policy document.
+    validity: Arc<Vec<Validity>>,
 }
 
-/// Options of a match.
+/// When a policy is in force: its own window, and whether a newer version may replace it.
+#[derive(Clone, Copy, Debug)]
+struct Validity {
+    from: Option<Date>,
+    to: Option<Date>,
+    superseded: bool,
+}
+
+impl Validity {
+    fn of(set: &PolicySet) -> Vec<Validity> {
+        set.policies
+            .iter()
+            .map(|p| Validity { from: p.doc.effective_from, to: p.doc.effective_to, superseded: p.doc.superseded_by.is_some() })
+            .collect()
+    }
+}
+
+/// Options of a match: what to list and how much to show of each listed policy. The same
+/// options, under the same names, exist in every binding (CLI flags, C and WASM option
+/// JSON, Python keywords; see [`crate::ffi::MatchRequest`]).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct MatchOptions {
     /// Only policies carrying one of these tags (政策包); all when empty.
     pub tags: Vec<String>,
     /// Also recommend undetermined policies (at their estimated benefit).
     pub recommend_undetermined: bool,
+    /// How much to show of each listed policy (default: full).
+    pub detail: Detail,
+    /// Also list the ineligible policies (by default only the eligible and undetermined
+    /// ones are listed; the counts cover all).
+    pub all: bool,
+    /// List at most this many policies, the best first (the counts, next questions and
+    /// recommendation still cover all).
+    pub limit: Option<usize>,
+}
+
+/// The answer to a match at the requested detail level.
+#[derive(Clone, Debug, Serialize)]
+#[serde(untagged)]
+pub enum Answer {
+    Verdicts(VerdictsOutcome),
+    Detailed(MatchOutcome),
+}
+
+impl Answer {
+    /// The warnings about the profile.
+    pub fn warnings(&self) -> &[String] {
+        match self {
+            Answer::Verdicts(v) => &v.warnings,
+            Answer::Detailed(d) => &d.warnings,
+        }
+    }
+}
+
+/// An eligible or undetermined policy in scope, with what its detail needs.
+struct Candidate {
+    policy: usize,
+    verdict: Verdict,
+    why: Unknown,
+    benefit: BenefitEstimate,
 }
 
 /// One date in an enterprise's policy calendar (政策日历).
@@ -88,7 +147,9 @@ impl Engine {
     pub fn from_set(set: PolicySet) -> Engine {
         let index = PolicyIndex::build(&set);
         let conflicts = crate::graph::ConflictGraph::build(&set);
-        Engine { set: Arc::new(set), index: Arc::new(index), conflicts: Arc::new(conflicts) }
+        let constant_benefits = Arc::new(outcome::constant_estimates(&set));
+        let validity = Arc::new(Validity::of(&set));
+        Engine { set: Arc::new(set), index: Arc::new(index), conflicts: Arc::new(conflicts), constant_benefits, validity }
     }
 
     /// The same engine with its index guards chosen from how often each condition holds
@@ -96,7 +157,7 @@ impl Engine {
     /// it); matching is faster when the sample resembles the enterprises matched later.
     pub fn tuned(&self, sample: &[Profile], as_of: Date) -> Engine {
         let index = PolicyIndex::build_tuned(&self.set, sample, as_of);
-        Engine { set: self.set.clone(), index: Arc::new(index), conflicts: self.conflicts.clone() }
+        Engine { index: Arc::new(index), ..self.clone() }
     }
 
     /// The compiled policy index.
@@ -149,10 +210,14 @@ impl Engine {
     /// Whether policy `i` is the version in force on `as_of`: its window contains the date
     /// and no newer version (`superseded_by`, followed transitively) has taken effect.
     pub fn version_in_force(&self, i: usize, as_of: Date) -> bool {
-        let Some(p) = self.set.policies.get(i) else { return false };
-        if !Self::in_force(p, as_of) {
+        let Some(v) = self.validity.get(i) else { return false };
+        if !(v.from.is_none_or(|f| f <= as_of) && v.to.is_none_or(|t| as_of <= t)) {
             return false;
         }
+        if !v.superseded {
+            return true;
+        }
+        let Some(p) = self.set.policies.get(i) else { return false };
         let mut next = p.doc.superseded_by.as_deref();
         let mut hops = 0;
         while let Some(id) = next {
@@ -173,13 +238,7 @@ impl Engine {
     /// the oracle the fast paths are tested against.
     pub fn verdicts_reference(&self, profile: &Profile, as_of: Date) -> Vec<Verdict> {
         let ev = Evaluator::new(&self.set, profile, as_of);
-        (0..self.set.policies.len())
-            .map(|i| match ev.policy(i) {
-                Ok(true) => Verdict::Eligible,
-                Ok(false) => Verdict::Ineligible,
-                Err(_) => Verdict::Undetermined,
-            })
-            .collect()
+        (0..self.set.policies.len()).map(|i| reference_verdict(&ev, i)).collect()
     }
 
     /// Matches one enterprise against every policy in force, with reasons, through the
@@ -195,40 +254,141 @@ impl Engine {
         self.match_profile_with(profile, as_of, path, &MatchOptions::default())
     }
 
-    /// [`Engine::match_profile`] with options (tag filter, recommendation scope).
+    /// [`Engine::match_profile`] with options (tag filter, what to list, detail level; the
+    /// `verdicts` level is answered at `summary` here: see [`Engine::answer`]).
     pub fn match_profile_with(&self, profile: &Profile, as_of: Date, path: MatchPath, opts: &MatchOptions) -> MatchOutcome {
+        let mut m = self.matcher();
+        let opts = MatchOptions { detail: opts.detail.max(Detail::Summary), ..opts.clone() };
+        match self.answer(&mut m, profile, as_of, path, &opts) {
+            Answer::Detailed(d) => d,
+            // Not reached: the level is at least `summary`.
+            Answer::Verdicts(v) => MatchOutcome {
+                as_of: v.as_of,
+                enterprise: v.enterprise,
+                summary: v.summary,
+                policies: Vec::new(),
+                next_questions: Vec::new(),
+                recommended: crate::graph::Combination::default(),
+                warnings: v.warnings,
+            },
+        }
+    }
+
+    /// Matches one enterprise at the options' detail level, reusing the matcher `m` (one
+    /// per thread). What it costs follows what it shows: verdicts of every policy come from
+    /// `path`; the benefit estimates and the reasons of undetermined verdicts only for the
+    /// eligible and undetermined policies in scope (the next questions and the
+    /// recommendation need them); scores and conditions in words only for the policies
+    /// listed.
+    pub fn answer(&self, m: &mut Matcher, profile: &Profile, as_of: Date, path: MatchPath, opts: &MatchOptions) -> Answer {
         let ev = Evaluator::new(&self.set, profile, as_of);
-        let ex = Explainer::new(&ev);
-        let fast: Option<Vec<Verdict>> = (path == MatchPath::Index).then(|| self.verdicts(profile, as_of));
-        let mut out = Vec::new();
-        let mut indices = Vec::new();
-        for (i, p) in self.set.policies.iter().enumerate() {
-            if !self.version_in_force(i, as_of) || (!opts.tags.is_empty() && !p.doc.tags.iter().any(|t| opts.tags.contains(t))) {
+        let verdicts: Vec<Verdict> = match path {
+            MatchPath::Index => self.match_with(m, profile, as_of).iter().map(|t| Verdict::from_tri(*t)).collect(),
+            MatchPath::Reference => (0..self.set.policies.len()).map(|i| reference_verdict(&ev, i)).collect(),
+        };
+        let tagged =
+            |i: usize| opts.tags.is_empty() || self.set.policies.get(i).is_some_and(|p| p.doc.tags.iter().any(|t| opts.tags.contains(t)));
+        let mut summary = Summary::default();
+        // (policy, verdict) listed, eligible first, then undetermined, then ineligible.
+        let mut listed: Vec<(usize, Verdict)> = Vec::new();
+        for (i, v) in verdicts.iter().copied().enumerate() {
+            if !self.version_in_force(i, as_of) || !tagged(i) {
                 continue;
             }
-            indices.push(i);
-            let verdict = match &fast {
-                Some(v) => v.get(i).copied().unwrap_or(Verdict::Undetermined),
-                None => Verdict::from_tri(match ev.policy(i) {
-                    Ok(true) => Tri::True,
-                    Ok(false) => Tri::False,
-                    Err(_) => Tri::Unknown,
-                }),
-            };
-            let explanation = ex.explain(&p.condition, &p.condition_text, true);
-            out.push(outcome::outcome(&ev, p, verdict, &explanation));
+            summary.add(v);
+            if v != Verdict::Ineligible || opts.all {
+                listed.push((i, v));
+            }
         }
-        let candidates: Vec<(usize, rust_decimal::Decimal)> = indices
+        listed.sort_by_key(|(_, v)| outcome::rank(*v));
+        let warnings: Vec<String> = profile.warnings.iter().map(|w| format!("{}: {}", w.path, w.message)).collect();
+        let enterprise = self.enterprise_name(profile);
+        if opts.detail == Detail::Verdicts {
+            listed.truncate(opts.limit.unwrap_or(usize::MAX));
+            let policies = listed
+                .iter()
+                .filter_map(|(i, v)| self.set.policies.get(*i).map(|p| PolicyVerdict { id: p.doc.id.clone(), verdict: *v }))
+                .collect();
+            return Answer::Verdicts(VerdictsOutcome { as_of, enterprise, summary, policies, warnings });
+        }
+        // What the next questions and the recommendation need, for every eligible or
+        // undetermined policy in scope (listed or not).
+        let mut cache = std::collections::HashMap::new();
+        let candidates: Vec<Candidate> = listed
             .iter()
-            .zip(&out)
-            .filter(|(_, o)| o.verdict == Verdict::Eligible || (opts.recommend_undetermined && o.verdict == Verdict::Undetermined))
-            .map(|(i, o)| (*i, o.benefit.weight()))
+            .filter(|(_, v)| *v != Verdict::Ineligible)
+            .filter_map(|&(i, verdict)| {
+                let p = self.set.policies.get(i)?;
+                let why = match (verdict, path) {
+                    (Verdict::Undetermined, MatchPath::Index) => self.index.why_unknown(i, m, &ev, &mut cache),
+                    (Verdict::Undetermined, MatchPath::Reference) => ev.policy(i).err().unwrap_or_default(),
+                    _ => Unknown::default(),
+                };
+                let benefit = match self.constant_benefits.get(i) {
+                    Some(Some(b)) => b.clone(),
+                    _ => outcome::estimate(&ev, p),
+                };
+                Some(Candidate { policy: i, verdict, why, benefit })
+            })
             .collect();
-        let recommended = crate::graph::best_combination(&self.set, &self.conflicts, &candidates);
-        let warnings = profile.warnings.iter().map(|w| format!("{}: {}", w.path, w.message)).collect();
-        let mut r = outcome::assemble(as_of, self.enterprise_name(profile), out, warnings);
-        r.recommended = recommended;
-        r
+        let next_questions = outcome::next_questions(
+            &self.set.schema,
+            candidates
+                .iter()
+                .filter(|c| c.verdict == Verdict::Undetermined)
+                .filter_map(|c| self.set.policies.get(c.policy).map(|p| (p.doc.id.as_str(), &c.why.fields, c.benefit.weight()))),
+        );
+        let recommend: Vec<(usize, rust_decimal::Decimal)> = candidates
+            .iter()
+            .filter(|c| c.verdict == Verdict::Eligible || (opts.recommend_undetermined && c.verdict == Verdict::Undetermined))
+            .map(|c| (c.policy, c.benefit.weight()))
+            .collect();
+        let recommended = crate::graph::best_combination(&self.set, &self.conflicts, &recommend);
+        // The listed policies: scored (on the program's literals where every leaf is one,
+        // else on a trace of the explanation's statuses), ordered, cut to the limit; then, at
+        // `full`, the blocking conditions of those not eligible put into words.
+        let ex = Explainer::new(&ev);
+        // `candidates` are the listed policies that are not ineligible, in the same order.
+        let mut candidates = candidates.into_iter().peekable();
+        let shown: Vec<PolicyOutcome> = listed
+            .iter()
+            .filter_map(|&(i, verdict)| {
+                let p = self.set.policies.get(i)?;
+                let candidate = candidates.next_if(|c| c.policy == i);
+                let score = match path {
+                    MatchPath::Index => self.index.score(i, m),
+                    MatchPath::Reference => None,
+                }
+                .unwrap_or_else(|| ex.trace(&p.condition, &p.condition_text, true).score());
+                let (why, benefit) = match candidate {
+                    Some(c) => (Some(c.why), Some(c.benefit)),
+                    None => (None, None),
+                };
+                Some(outcome::outcome(&ev, p, verdict, score, why.as_ref(), benefit))
+            })
+            .collect();
+        // Ordered by position (outcomes are large to move).
+        let mut order: Vec<usize> = (0..shown.len()).collect();
+        order.sort_by(|&a, &b| match (shown.get(a), shown.get(b)) {
+            (Some(x), Some(y)) => outcome::order(x, y),
+            _ => std::cmp::Ordering::Equal,
+        });
+        order.truncate(opts.limit.unwrap_or(usize::MAX));
+        let mut slots: Vec<Option<PolicyOutcome>> = shown.into_iter().map(Some).collect();
+        let policies: Vec<PolicyOutcome> = order
+            .into_iter()
+            .filter_map(|k| slots.get_mut(k).and_then(Option::take))
+            .map(|mut o| {
+                if opts.detail == Detail::Full && o.verdict != Verdict::Eligible {
+                    if let Some(p) = self.set.policy(&o.id) {
+                        let trace = ex.trace(&p.condition, &p.condition_text, true);
+                        outcome::put_into_words(&mut o, &ex, &trace);
+                    }
+                }
+                o
+            })
+            .collect();
+        Answer::Detailed(MatchOutcome { as_of, enterprise, summary, policies, next_questions, recommended, warnings })
     }
 
     /// The enterprise's policy calendar (政策日历): application windows opening or closing,
@@ -269,13 +429,13 @@ impl Engine {
             .ok_or_else(|| EngineError::UnknownPolicy { id: policy_id.to_string(), suggestion: self.set.suggest_policy(policy_id) })?;
         let p = self.set.policies.get(i).ok_or_else(|| EngineError::UnknownPolicy { id: policy_id.to_string(), suggestion: None })?;
         let ev = Evaluator::new(&self.set, profile, as_of);
-        let verdict = match ev.policy(i) {
-            Ok(true) => Verdict::Eligible,
-            Ok(false) => Verdict::Ineligible,
-            Err(_) => Verdict::Undetermined,
-        };
-        let explanation = Explainer::new(&ev).explain(&p.condition, &p.condition_text, true);
-        let policy = outcome::outcome(&ev, p, verdict, &explanation);
+        let verdict = reference_verdict(&ev, i);
+        let why = ev.policy(i).err();
+        let ex = Explainer::new(&ev);
+        let trace = ex.trace(&p.condition, &p.condition_text, true);
+        let explanation = ex.render(&trace);
+        let mut policy = outcome::outcome(&ev, p, verdict, trace.score(), why.as_ref(), None);
+        outcome::put_into_words(&mut policy, &ex, &trace);
         Ok(ExplainOutcome { as_of, policy, condition: p.condition_text.clone(), explanation })
     }
 
@@ -288,6 +448,15 @@ impl Engine {
             (None, Some(u)) => Some(u.to_string()),
             (None, None) => None,
         }
+    }
+}
+
+/// Policy `i`'s verdict by the reference evaluator.
+fn reference_verdict(ev: &Evaluator<'_>, i: usize) -> Verdict {
+    match ev.policy(i) {
+        Ok(true) => Verdict::Eligible,
+        Ok(false) => Verdict::Ineligible,
+        Err(_) => Verdict::Undetermined,
     }
 }
 

@@ -144,6 +144,19 @@ impl<'a> Evaluator<'a> {
         r
     }
 
+    /// Runs `f` with the loop year set to `year` (none: outside any quantifier).
+    pub fn with_loop_year_opt<R>(&self, year: Option<i32>, f: impl FnOnce() -> R) -> R {
+        let saved = self.loop_year.replace(year);
+        let r = f();
+        self.loop_year.set(saved);
+        r
+    }
+
+    /// The loop year of the enclosing `all_years` / `any_years` being evaluated, if any.
+    pub fn loop_year(&self) -> Option<i32> {
+        self.loop_year.get()
+    }
+
     /// The years a range covers, oldest first.
     pub fn years_of(&self, from: YearRef, to: YearRef) -> Vec<i32> {
         self.years(from, to)

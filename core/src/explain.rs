@@ -82,8 +82,9 @@ impl Explanation {
         }
     }
 
-    /// Leaves that keep the policy from being met: walking down only through nodes that
-    /// are not met, the leaves that are unmet (`want_unknown` false) or unknown (true).
+    /// Leaves that keep the policy from being met: the unmet leaves (`want_unknown` false),
+    /// found through every node that is not met, or the unknown leaves (true), found
+    /// through unknown nodes only.
     pub fn blocking(&self, want_unknown: bool) -> Vec<&Explanation> {
         let mut out = Vec::new();
         self.collect_blocking(want_unknown, &mut out);
@@ -91,20 +92,108 @@ impl Explanation {
     }
 
     fn collect_blocking<'s>(&'s self, want_unknown: bool, out: &mut Vec<&'s Explanation>) {
-        // An `if` condition that is decided only picks a branch; an undecided one blocks.
-        if self.status == Status::Met || (self.kind == "if_condition" && self.status != Status::Unknown) {
+        match blocking_step(self.status, self.kind == "if_condition", self.children.is_empty(), want_unknown) {
+            Step::Skip => {}
+            Step::Report => out.push(self),
+            Step::Descend => self.children.iter().for_each(|c| c.collect_blocking(want_unknown, out)),
+        }
+    }
+}
+
+/// An explanation's statuses without its words: which nodes are met, unmet or unknown,
+/// in the shape of the [`Explanation`] the same node would get. A match needs only this
+/// for most policies (the score, the blocking leaves); the words, which cost most of an
+/// explanation, are rendered only for the nodes that are shown ([`Explainer::render`]).
+#[derive(Clone, Debug)]
+pub struct Trace<'a> {
+    pub status: Status,
+    /// As [`Explanation::kind`]: `all`, `any`, `at_least`, `definition`, `policy`, `if`,
+    /// `leaf`, `manual_review`.
+    pub kind: &'static str,
+    node: &'a Node,
+    src: &'a str,
+    positive: bool,
+    /// The year of the enclosing `all_years` / `any_years`, when there is one.
+    loop_year: Option<i32>,
+    /// This node is one year of a quantifier: its messages start with the year.
+    year_child: Option<i32>,
+    /// This node is the condition of an `if`: it selects a branch, it is not required.
+    if_condition: bool,
+    pub children: Vec<Trace<'a>>,
+}
+
+impl<'a> Trace<'a> {
+    /// The node's truth value as a child of a node of polarity `positive`.
+    fn tri_as(&self, positive: bool) -> Tri {
+        match (self.status, positive) {
+            (Status::Unknown, _) => Tri::Unknown,
+            (Status::Met, true) | (Status::Unmet, false) => Tri::True,
+            _ => Tri::False,
+        }
+    }
+
+    /// Share of requirement leaves met (the conditions of `if` excluded), two decimals:
+    /// [`score`] of the rendered explanation.
+    pub fn score(&self) -> Decimal {
+        let (mut met, mut all) = (0u64, 0u64);
+        self.count_leaves(&mut met, &mut all);
+        if all == 0 {
+            return Decimal::ONE;
+        }
+        (Decimal::from(met) / Decimal::from(all)).round_dp(2)
+    }
+
+    fn count_leaves(&self, met: &mut u64, all: &mut u64) {
+        if self.if_condition {
             return;
         }
         if self.children.is_empty() {
-            let hit = if want_unknown { self.status == Status::Unknown } else { self.status == Status::Unmet };
-            if hit {
-                out.push(self);
-            }
-            return;
+            *all += 1;
+            *met += u64::from(self.status == Status::Met);
         }
         for c in &self.children {
-            c.collect_blocking(want_unknown, out);
+            c.count_leaves(met, all);
         }
+    }
+
+    /// As [`Explanation::blocking`], on the trace.
+    pub fn blocking(&self, want_unknown: bool) -> Vec<&Trace<'a>> {
+        let mut out = Vec::new();
+        self.collect_blocking(want_unknown, &mut out);
+        out
+    }
+
+    fn collect_blocking<'s>(&'s self, want_unknown: bool, out: &mut Vec<&'s Trace<'a>>) {
+        match blocking_step(self.status, self.if_condition, self.children.is_empty(), want_unknown) {
+            Step::Skip => {}
+            Step::Report => out.push(self),
+            Step::Descend => self.children.iter().for_each(|c| c.collect_blocking(want_unknown, out)),
+        }
+    }
+}
+
+enum Step {
+    Skip,
+    Report,
+    Descend,
+}
+
+/// One step of the blocking walk. Unmet leaves are found through every node that is not
+/// met; unknown leaves only through unknown nodes (a decided node cannot be what keeps the
+/// policy undetermined, so the leaves reported are those whose fields would decide it). A
+/// decided `if` condition only picks a branch.
+fn blocking_step(status: Status, if_condition: bool, leaf: bool, want_unknown: bool) -> Step {
+    let enter =
+        if want_unknown { status == Status::Unknown } else { status != Status::Met && !(if_condition && status != Status::Unknown) };
+    let hit = if want_unknown { status == Status::Unknown } else { status == Status::Unmet };
+    if !enter {
+        Step::Skip
+    } else if !leaf {
+        Step::Descend
+    } else if hit {
+        Step::Report
+    } else {
+        Step::Skip
     }
 }
 
@@ -131,10 +220,125 @@ impl<'e, 'a> Explainer<'e, 'a> {
         u.fields.iter().map(|f| self.field_ref(*f)).collect()
     }
 
-    /// Explains a boolean node whose source text is `src`.
-    pub fn explain(&self, n: &'a Node, src: &str, positive: bool) -> Explanation {
+    /// Explains a boolean node whose source text is `src`: every node with its words.
+    pub fn explain(&self, n: &'a Node, src: &'a str, positive: bool) -> Explanation {
+        self.render(&self.trace(n, src, positive))
+    }
+
+    /// The statuses of a boolean node's explanation, without its words (see [`Trace`]).
+    pub fn trace(&self, n: &'a Node, src: &'a str, positive: bool) -> Trace<'a> {
         use NodeKind as K;
-        let composite = |kind: &'static str, children: Vec<Explanation>, status: Status, zh: String, en: String| Explanation {
+        let loop_year = self.ev.loop_year();
+        let node = |kind: &'static str, status: Status, children: Vec<Trace<'a>>| Trace {
+            status,
+            kind,
+            node: n,
+            src,
+            positive,
+            loop_year,
+            year_child: None,
+            if_condition: false,
+            children,
+        };
+        // The value of this node as the evaluator gives it (cached for definitions and
+        // policies; composites of and/or/at_least are combined from their children below,
+        // which is the same Kleene logic without evaluating the subtree again).
+        let evaluated = || Status::from_tri(Tri::from_ev(&self.ev.eval(n)), positive);
+        match &n.kind {
+            K::And(xs) | K::Or(xs) => {
+                let children: Vec<Trace<'a>> = xs.iter().map(|x| self.trace(x, src, positive)).collect();
+                let is_and_node = matches!(n.kind, K::And(_));
+                let tri = kleene(is_and_node, children.iter().map(|c| c.tri_as(positive)));
+                let is_and = is_and_node == positive;
+                node(if is_and { "all" } else { "any" }, Status::from_tri(tri, positive), children)
+            }
+            // `not` only flips polarity: the child stands in its place.
+            K::Not(x) => self.trace(x, src, !positive),
+            K::AtLeast(k, xs) => {
+                // Under `not`, "fewer than k" of the children: each is required false, so
+                // the polarity goes down as it does through `and` / `or`.
+                let children: Vec<Trace<'a>> = xs.iter().map(|x| self.trace(x, src, positive)).collect();
+                let (mut t, mut u) = (0u32, 0u32);
+                for c in &children {
+                    match c.tri_as(positive) {
+                        Tri::True => t += 1,
+                        Tri::Unknown => u += 1,
+                        Tri::False => {}
+                    }
+                }
+                let tri = if t >= *k {
+                    Tri::True
+                } else if t + u < *k {
+                    Tri::False
+                } else {
+                    Tri::Unknown
+                };
+                node("at_least", Status::from_tri(tri, positive), children)
+            }
+            K::Def(i) if n.ty == Ty::Bool => match self.ev.set.definitions.get(*i) {
+                Some(d) => node("definition", evaluated(), vec![self.trace(&d.node, &d.text, positive)]),
+                None => self.trace_leaf(n, src, positive),
+            },
+            K::Eligible(i) => match self.ev.set.policies.get(*i) {
+                Some(p) => node("policy", evaluated(), vec![self.trace(&p.condition, &p.condition_text, positive)]),
+                None => self.trace_leaf(n, src, positive),
+            },
+            K::Quantified { all, from, to, body } => {
+                let children: Vec<Trace<'a>> = self
+                    .ev
+                    .years_of(*from, *to)
+                    .into_iter()
+                    .map(|y| {
+                        self.ev.with_loop_year(y, || {
+                            let mut t = self.trace(body, src, positive);
+                            t.year_child = Some(y);
+                            t
+                        })
+                    })
+                    .collect();
+                node(if *all == positive { "all" } else { "any" }, evaluated(), children)
+            }
+            K::If { cond, then, otherwise } if n.ty == Ty::Bool => {
+                let mut c = self.trace(cond, src, true);
+                let branch = match c.tri_as(true) {
+                    Tri::True => vec![then.as_ref()],
+                    Tri::False => vec![otherwise.as_ref()],
+                    Tri::Unknown => vec![then.as_ref(), otherwise.as_ref()],
+                };
+                // The condition of an `if` is not itself required: kept for reading, but
+                // only the branch decides the status.
+                c.if_condition = true;
+                let mut children = vec![c];
+                children.extend(branch.into_iter().map(|b| self.trace(b, src, positive)));
+                node("if", evaluated(), children)
+            }
+            _ => self.trace_leaf(n, src, positive),
+        }
+    }
+
+    fn trace_leaf(&self, n: &'a Node, src: &'a str, positive: bool) -> Trace<'a> {
+        Trace {
+            status: Status::from_tri(Tri::from_ev(&self.ev.eval(n)), positive),
+            kind: if matches!(n.kind, NodeKind::ManualReview(_)) { "manual_review" } else { "leaf" },
+            node: n,
+            src,
+            positive,
+            loop_year: self.ev.loop_year(),
+            year_child: None,
+            if_condition: false,
+            children: Vec::new(),
+        }
+    }
+
+    /// Puts a trace (or any node of one) into words.
+    pub fn render(&self, t: &Trace<'a>) -> Explanation {
+        self.ev.with_loop_year_opt(t.loop_year, || self.render_here(t))
+    }
+
+    fn render_here(&self, t: &Trace<'a>) -> Explanation {
+        use NodeKind as K;
+        let (n, src, positive, status) = (t.node, t.src, t.positive, t.status);
+        let composite = |kind: &'static str, children: Vec<Explanation>, zh: String, en: String| Explanation {
             status,
             kind,
             text: snippet(src, n),
@@ -145,138 +349,93 @@ impl<'e, 'a> Explainer<'e, 'a> {
             missing: Vec::new(),
             children,
         };
-        let tri = Tri::from_ev(&self.ev.eval(n));
-        let status = Status::from_tri(tri, positive);
-        let verdict_zh = |s: Status| match s {
-            Status::Met => "满足",
-            Status::Unmet => "不满足",
-            Status::Unknown => "待确定",
-        };
-        let verdict_en = |s: Status| match s {
-            Status::Met => "met",
-            Status::Unmet => "not met",
-            Status::Unknown => "undetermined",
-        };
-        match &n.kind {
-            K::And(xs) | K::Or(xs) => {
-                let is_and = matches!(n.kind, K::And(_)) == positive;
-                let children: Vec<Explanation> = xs.iter().map(|x| self.explain(x, src, positive)).collect();
-                let met = children.iter().filter(|c| c.status == Status::Met).count();
-                let (zh, en) = if is_and {
+        let children: Vec<Explanation> = t.children.iter().map(|c| self.render(c)).collect();
+        let met = children.iter().filter(|c| c.status == Status::Met).count();
+        // Children that hold (for `at_least`, whose messages count those, whatever the polarity).
+        let holding = t.children.iter().filter(|c| c.tri_as(positive) == Tri::True).count();
+        let mut e = match &n.kind {
+            K::And(_) | K::Or(_) => {
+                let (zh, en) = if t.kind == "all" {
                     (
-                        format!("须全部满足：{met}/{} 项已满足（{}）", children.len(), verdict_zh(status)),
-                        format!("all of {} required: {met} met ({})", children.len(), verdict_en(status)),
+                        format!("须全部满足：{met}/{} 项已满足（{}）", children.len(), verdict_zh_of(status)),
+                        format!("all of {} required: {met} met ({})", children.len(), verdict_en_of(status)),
                     )
                 } else {
                     (
-                        format!("满足其一即可：{met}/{} 项已满足（{}）", children.len(), verdict_zh(status)),
-                        format!("any of {} suffices: {met} met ({})", children.len(), verdict_en(status)),
+                        format!("满足其一即可：{met}/{} 项已满足（{}）", children.len(), verdict_zh_of(status)),
+                        format!("any of {} suffices: {met} met ({})", children.len(), verdict_en_of(status)),
                     )
                 };
-                composite(if is_and { "all" } else { "any" }, children, status, zh, en)
+                composite(t.kind, children, zh, en)
             }
-            K::Not(x) => {
-                let child = self.explain(x, src, !positive);
-                // `not` only flips polarity: show the child directly.
-                child
-            }
-            K::AtLeast(k, xs) => {
-                let children: Vec<Explanation> = xs.iter().map(|x| self.explain(x, src, true)).collect();
-                let met = children.iter().filter(|c| c.status == Status::Met).count();
+            K::AtLeast(k, _) => {
                 let (zh, en) = if positive {
                     (
-                        format!("至少满足 {k} 项：已满足 {met}/{} 项（{}）", children.len(), verdict_zh(status)),
-                        format!("at least {k} of {} required: {met} met ({})", children.len(), verdict_en(status)),
+                        format!("至少满足 {k} 项：已满足 {holding}/{} 项（{}）", children.len(), verdict_zh_of(status)),
+                        format!("at least {k} of {} required: {holding} met ({})", children.len(), verdict_en_of(status)),
                     )
                 } else {
                     (
-                        format!("须满足少于 {k} 项：已满足 {met}/{} 项（{}）", children.len(), verdict_zh(status)),
-                        format!("fewer than {k} of {} allowed: {met} met ({})", children.len(), verdict_en(status)),
+                        format!("须满足少于 {k} 项：已满足 {holding}/{} 项（{}）", children.len(), verdict_zh_of(status)),
+                        format!("fewer than {k} of {} allowed: {holding} met ({})", children.len(), verdict_en_of(status)),
                     )
                 };
-                composite("at_least", children, status, zh, en)
+                composite("at_least", children, zh, en)
             }
-            K::Def(i) if n.ty == Ty::Bool => {
-                let Some(d) = self.ev.set.definitions.get(*i) else { return self.leaf(n, src, positive, status) };
-                let child = self.explain(&d.node, &d.text, positive);
-                let label = d.label.clone().unwrap_or_else(|| d.name.clone());
+            K::Def(i) if t.kind == "definition" => {
+                let d = self.ev.set.definitions.get(*i);
+                let label = d.map(|d| d.label.clone().unwrap_or_else(|| d.name.clone())).unwrap_or_default();
+                let name = d.map(|d| d.name.clone()).unwrap_or_default();
                 composite(
                     "definition",
-                    vec![child],
-                    status,
-                    format!("{label}：{}", verdict_zh(status)),
-                    format!("{}: {}", d.name, verdict_en(status)),
+                    children,
+                    format!("{label}：{}", verdict_zh_of(status)),
+                    format!("{name}: {}", verdict_en_of(status)),
                 )
             }
-            K::Eligible(i) => {
-                let Some(p) = self.ev.set.policies.get(*i) else { return self.leaf(n, src, positive, status) };
-                let child = self.explain(&p.condition, &p.condition_text, positive);
-                let mut e = composite(
+            K::Eligible(i) if t.kind == "policy" => {
+                let (title, id) = self.ev.set.policies.get(*i).map(|p| (p.doc.title.as_str(), p.doc.id.as_str())).unwrap_or_default();
+                composite(
                     "policy",
-                    vec![child],
-                    status,
-                    format!("{}「{}」：{}", if positive { "符合" } else { "不符合" }, p.doc.title, verdict_zh(status)),
-                    format!("{} policy {}: {}", if positive { "eligible for" } else { "not eligible for" }, p.doc.id, verdict_en(status)),
-                );
-                e.text = snippet(src, n);
-                e
+                    children,
+                    format!("{}「{title}」：{}", if positive { "符合" } else { "不符合" }, verdict_zh_of(status)),
+                    format!("{} policy {id}: {}", if positive { "eligible for" } else { "not eligible for" }, verdict_en_of(status)),
+                )
             }
-            K::Quantified { all, from, to, body } => {
+            K::Quantified { from, to, .. } => {
                 let years = self.ev.years_of(*from, *to);
                 let (lo, hi) = (years.first().copied().unwrap_or_default(), years.last().copied().unwrap_or_default());
-                // One child per year, explained with that year bound.
-                let children: Vec<Explanation> = years
-                    .iter()
-                    .map(|y| {
-                        self.ev.with_loop_year(*y, || {
-                            let mut e = self.explain(body, src, positive == *all || !*all && positive);
-                            e.message_zh = format!("{y}年：{}", e.message_zh);
-                            e.message_en = format!("{y}: {}", e.message_en);
-                            e
-                        })
-                    })
-                    .collect();
-                let (zh, en) = if *all == positive {
+                let (zh, en) = if t.kind == "all" {
                     (
-                        format!("{lo}–{hi} 年每年均须满足（{}）", verdict_zh(status)),
-                        format!("every year of {lo}–{hi} required ({})", verdict_en(status)),
+                        format!("{lo}–{hi} 年每年均须满足（{}）", verdict_zh_of(status)),
+                        format!("every year of {lo}–{hi} required ({})", verdict_en_of(status)),
                     )
                 } else {
                     (
-                        format!("{lo}–{hi} 年任一年满足即可（{}）", verdict_zh(status)),
-                        format!("any year of {lo}–{hi} suffices ({})", verdict_en(status)),
+                        format!("{lo}–{hi} 年任一年满足即可（{}）", verdict_zh_of(status)),
+                        format!("any year of {lo}–{hi} suffices ({})", verdict_en_of(status)),
                     )
                 };
-                composite(if *all == positive { "all" } else { "any" }, children, status, zh, en)
+                composite(t.kind, children, zh, en)
             }
-            K::If { cond, then, otherwise } if n.ty == Ty::Bool => {
-                let c = self.explain(cond, src, true);
-                let mut children = vec![c];
-                let branch = match Tri::from_ev(&self.ev.eval(cond)) {
-                    Tri::True => vec![then.as_ref()],
-                    Tri::False => vec![otherwise.as_ref()],
-                    Tri::Unknown => vec![then.as_ref(), otherwise.as_ref()],
-                };
-                for b in branch {
-                    children.push(self.explain(b, src, positive));
-                }
-                // The condition of an `if` is not itself required: keep it for reading, but
-                // only the branch decides the status.
-                if let Some(first) = children.first_mut() {
-                    first.kind = "if_condition";
-                    first.message_zh = format!("条件：{}", first.message_zh);
-                    first.message_en = format!("if: {}", first.message_en);
-                }
-                composite(
-                    "if",
-                    children,
-                    status,
-                    format!("分情形判断（{}）", verdict_zh(status)),
-                    format!("depends on a case split ({})", verdict_en(status)),
-                )
-            }
+            K::If { .. } if t.kind == "if" => composite(
+                "if",
+                children,
+                format!("分情形判断（{}）", verdict_zh_of(status)),
+                format!("depends on a case split ({})", verdict_en_of(status)),
+            ),
             _ => self.leaf(n, src, positive, status),
+        };
+        if let Some(y) = t.year_child {
+            e.message_zh = format!("{y}年：{}", e.message_zh);
+            e.message_en = format!("{y}: {}", e.message_en);
         }
+        if t.if_condition {
+            e.kind = "if_condition";
+            e.message_zh = format!("条件：{}", e.message_zh);
+            e.message_en = format!("if: {}", e.message_en);
+        }
+        e
     }
 
     /// Formats a value for people.
@@ -792,4 +951,21 @@ pub fn score(e: &Explanation) -> Decimal {
     }
     let met = leaves.iter().filter(|l| l.status == Status::Met).count();
     (Decimal::from(met as u64) / Decimal::from(leaves.len() as u64)).round_dp(2)
+}
+
+/// Kleene `and` (`is_and`) or `or` of three-valued values, as the evaluator combines them.
+fn kleene(is_and: bool, xs: impl Iterator<Item = Tri>) -> Tri {
+    let (stop, otherwise) = if is_and { (Tri::False, Tri::True) } else { (Tri::True, Tri::False) };
+    let mut unknown = false;
+    for x in xs {
+        if x == stop {
+            return stop;
+        }
+        unknown |= x == Tri::Unknown;
+    }
+    if unknown {
+        Tri::Unknown
+    } else {
+        otherwise
+    }
 }

@@ -14,7 +14,9 @@
 use serde::Serialize;
 
 use crate::date::Date;
-use crate::engine::{Engine, EngineError, MatchPath};
+use crate::engine::{Engine, EngineError, MatchOptions, MatchPath};
+use crate::index::Matcher;
+use crate::outcome::Detail;
 use crate::policy::PolicySetError;
 use crate::profile::ProfileErrors;
 
@@ -119,26 +121,125 @@ pub fn profile_and_date(engine: &Engine, profile_json: &str, as_of: &str) -> Res
     Ok((profile, date))
 }
 
-/// Matches a profile (JSON text) on `as_of` (`YYYY-MM-DD`) through the index.
+/// The options of a match as the bindings send them: a JSON object, every key optional.
+///
+/// ```json
+/// {"detail": "verdicts" | "summary" | "full", "all": false, "tags": ["科创"], "limit": 20,
+///  "recommend_undetermined": false, "engine": "index" | "reference"}
+/// ```
+///
+/// The defaults: `full` detail for the eligible and undetermined policies, with the
+/// counts of all; every tag; no limit; the index.
+#[derive(Clone, Debug, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MatchRequest {
+    pub detail: Option<String>,
+    pub all: Option<bool>,
+    pub tags: Option<Vec<String>>,
+    pub limit: Option<usize>,
+    #[serde(alias = "recommendUndetermined")]
+    pub recommend_undetermined: Option<bool>,
+    pub engine: Option<String>,
+}
+
+fn request_error(path: &str, message: impl Into<String>) -> Vec<ErrorItem> {
+    vec![ErrorItem { path: Some(path.into()), ..ErrorItem::new("request", message) }]
+}
+
+/// Reads match options (JSON text; `None`, empty or `null`: the defaults).
+pub fn match_options(options_json: Option<&str>) -> Result<(MatchPath, MatchOptions), Vec<ErrorItem>> {
+    let text = options_json.map(str::trim).filter(|t| !t.is_empty() && *t != "null");
+    let r: MatchRequest = match text {
+        None => MatchRequest::default(),
+        Some(t) => serde_json::from_str(t).map_err(|e| request_error("options", format!("match options: {e}")))?,
+    };
+    let detail = match r.detail.as_deref() {
+        None => Detail::default(),
+        Some(d) => Detail::parse(d)
+            .ok_or_else(|| request_error("options.detail", format!("detail {d:?} is not one of \"verdicts\", \"summary\", \"full\"")))?,
+    };
+    let path = match r.engine.as_deref() {
+        None | Some("index") => MatchPath::Index,
+        Some("reference") => MatchPath::Reference,
+        Some(e) => return Err(request_error("options.engine", format!("engine {e:?} is neither \"index\" nor \"reference\""))),
+    };
+    Ok((
+        path,
+        MatchOptions {
+            tags: r.tags.unwrap_or_default(),
+            recommend_undetermined: r.recommend_undetermined.unwrap_or(false),
+            detail,
+            all: r.all.unwrap_or(false),
+            limit: r.limit,
+        },
+    ))
+}
+
+/// Matches a profile (JSON text) on `as_of` (`YYYY-MM-DD`) through the index, at the
+/// default detail (eligible and undetermined policies in full, counts of all).
 pub fn match_json(engine: &Engine, profile_json: &str, as_of: &str) -> String {
     match_json_with(engine, profile_json, as_of, MatchPath::Index)
 }
 
 /// Matches a profile (JSON text) on `as_of` through the given path.
 pub fn match_json_with(engine: &Engine, profile_json: &str, as_of: &str, path: MatchPath) -> String {
-    match_json_opts(engine, profile_json, as_of, path, &crate::engine::MatchOptions::default())
+    match_json_opts(engine, profile_json, as_of, path, &MatchOptions::default())
 }
 
 /// Matches a profile (JSON text) on `as_of` through the given path, with options.
-pub fn match_json_opts(engine: &Engine, profile_json: &str, as_of: &str, path: MatchPath, opts: &crate::engine::MatchOptions) -> String {
-    let run = || -> Result<_, Vec<ErrorItem>> {
-        let (profile, date) = profile_and_date(engine, profile_json, as_of)?;
-        Ok(engine.match_profile_with(&profile, date, path, opts))
-    };
-    match run() {
-        Ok(r) => Envelope::Success { warnings: r.warnings.clone(), result: r }.to_json(),
+pub fn match_json_opts(engine: &Engine, profile_json: &str, as_of: &str, path: MatchPath, opts: &MatchOptions) -> String {
+    match_json_reusing(engine, &mut engine.matcher(), profile_json, as_of, path, opts)
+}
+
+/// [`match_json_opts`] reusing a matcher (one per thread): the form for many profiles.
+pub fn match_json_reusing(
+    engine: &Engine,
+    m: &mut Matcher,
+    profile_json: &str,
+    as_of: &str,
+    path: MatchPath,
+    opts: &MatchOptions,
+) -> String {
+    answer_envelope(engine, m, profile_json, as_of, path, opts, None)
+}
+
+/// The envelope of one match; failures name `line_no` when given.
+fn answer_envelope(
+    engine: &Engine,
+    m: &mut Matcher,
+    profile_json: &str,
+    as_of: &str,
+    path: MatchPath,
+    opts: &MatchOptions,
+    line_no: Option<usize>,
+) -> String {
+    match profile_and_date(engine, profile_json, as_of) {
+        Ok((profile, date)) => {
+            let r = engine.answer(m, &profile, date, path, opts);
+            Envelope::Success { warnings: r.warnings().to_vec(), result: r }.to_json()
+        }
+        Err(mut errors) => {
+            for e in &mut errors {
+                e.line = e.line.or(line_no);
+            }
+            Envelope::<()>::Failure { errors }.to_json()
+        }
+    }
+}
+
+/// Matches a profile with options given as JSON text ([`MatchRequest`]): the form the C
+/// ABI and WASM call.
+pub fn match_request_json(engine: &Engine, profile_json: &str, as_of: &str, options_json: Option<&str>) -> String {
+    match match_options(options_json) {
+        Ok((path, opts)) => match_json_opts(engine, profile_json, as_of, path, &opts),
         Err(errors) => Envelope::<()>::Failure { errors }.to_json(),
     }
+}
+
+/// The verdicts-only match: counts, and the ids and verdicts of the eligible and
+/// undetermined policies (`{"detail": "verdicts"}`).
+pub fn verdicts_json(engine: &Engine, profile_json: &str, as_of: &str) -> String {
+    match_json_opts(engine, profile_json, as_of, MatchPath::Index, &MatchOptions { detail: Detail::Verdicts, ..MatchOptions::default() })
 }
 
 /// Explains one policy for a profile (JSON text) on `as_of`.
@@ -217,15 +318,48 @@ pub fn check_json(schema_json: Option<&str>, policy_files: &[(String, String)]) 
     }
 }
 
-/// Matches many profiles given as JSON lines: one envelope line per non-empty input line,
-/// in order; a bad line gives a failure line, never an aborted batch.
+/// Matches many profiles given as JSON lines, at the default detail: one envelope line
+/// per input line, in order (see [`match_lines_opts`]).
 pub fn match_lines(engine: &Engine, jsonl: &str, as_of: &str) -> String {
+    match_lines_opts(engine, jsonl, as_of, MatchPath::Index, &MatchOptions::default())
+}
+
+/// Matches many profiles given as JSON lines: one envelope line per input line, in order,
+/// so that output line N answers input line N. A bad or blank line gives a failure line
+/// naming its line number, never an aborted batch. One matcher serves the whole batch.
+pub fn match_lines_opts(engine: &Engine, jsonl: &str, as_of: &str, path: MatchPath, opts: &MatchOptions) -> String {
     let mut out = String::new();
-    for line in jsonl.lines().filter(|l| !l.trim().is_empty()) {
-        out.push_str(&match_json(engine, line, as_of));
+    let mut m = engine.matcher();
+    // A final newline ends the last line; it does not start another.
+    for (n, line) in jsonl.strip_suffix('\n').unwrap_or(jsonl).split('\n').enumerate() {
+        if jsonl.is_empty() {
+            break;
+        }
+        out.push_str(&match_line(engine, &mut m, n + 1, line.strip_suffix('\r').unwrap_or(line), as_of, path, opts));
         out.push('\n');
     }
     out
+}
+
+/// One line of a JSON-lines batch: its envelope, failures carrying the line number.
+pub fn match_line(
+    engine: &Engine,
+    m: &mut Matcher,
+    line_no: usize,
+    line: &str,
+    as_of: &str,
+    path: MatchPath,
+    opts: &MatchOptions,
+) -> String {
+    if line.trim().is_empty() {
+        return line_failure(line_no, "json", "empty line: every input line is one profile (JSON object)");
+    }
+    answer_envelope(engine, m, line, as_of, path, opts, Some(line_no))
+}
+
+/// A failure envelope for input line `line_no`.
+pub fn line_failure(line_no: usize, kind: &str, message: &str) -> String {
+    Envelope::<()>::Failure { errors: vec![ErrorItem { line: Some(line_no), ..ErrorItem::new(kind, message) }] }.to_json()
 }
 
 /// Summary of a loaded enterprise file or store.

@@ -7,9 +7,11 @@
 //! group only one is paid, so every pair conflicts). The best combination for an
 //! enterprise is a maximum-weight independent set of the conflict graph, weighted by the
 //! estimated benefit: exact per connected component by branch and bound up to
-//! [`EXACT_LIMIT`] policies, greedy by weight beyond (documented fallback; real
-//! components are small). Ties prefer more policies, then smaller ids, so the answer is
-//! deterministic.
+//! [`EXACT_LIMIT`] policies and [`STEP_LIMIT`] branch-and-bound steps, greedy by weight
+//! beyond (documented fallback, flagged `approximate`; real components are small). The
+//! rest is near-linear in the candidates (union-find over their conflict edges), so the
+//! search stays bounded however many policies an enterprise is eligible for. Ties prefer
+//! more policies, then smaller ids, so the answer is deterministic.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -109,10 +111,24 @@ pub struct Combination {
     pub approximate: bool,
 }
 
+/// Branch-and-bound steps allowed per component: a bound on the work of one match
+/// whatever the conflict graph. Past it the best combination found so far is returned and
+/// marked approximate. Real components (a 就高 group, a few exclusions) take tens of steps.
+pub const STEP_LIMIT: u32 = 100_000;
+
 /// Maximum-weight independent set by branch and bound on a small graph given as
 /// adjacency bitmasks (`adj[i]` has bit j when i and j conflict). Returns the chosen mask.
 pub fn best_exact(weights: &[Decimal], adj: &[u64]) -> u64 {
-    fn rec(cand: u64, chosen: u64, value: Decimal, weights: &[Decimal], adj: &[u64], best: &mut (Decimal, u32, u64)) {
+    best_bounded(weights, adj).0
+}
+
+/// [`best_exact`] within [`STEP_LIMIT`] steps: the chosen mask, and whether it is exact.
+pub fn best_bounded(weights: &[Decimal], adj: &[u64]) -> (u64, bool) {
+    fn rec(cand: u64, chosen: u64, value: Decimal, weights: &[Decimal], adj: &[u64], best: &mut (Decimal, u32, u64), steps: &mut u32) {
+        if *steps == 0 {
+            return;
+        }
+        *steps -= 1;
         // Bound: everything left, taken together, cannot beat the best.
         let mut rest = Decimal::ZERO;
         let mut m = cand;
@@ -148,19 +164,39 @@ pub fn best_exact(weights: &[Decimal], adj: &[u64]) -> u64 {
         }
         let bit = 1u64 << pick;
         let w = weights.get(pick).copied().unwrap_or_default();
-        rec(cand & !bit & !adj.get(pick).copied().unwrap_or(0), chosen | bit, value + w, weights, adj, best);
-        rec(cand & !bit, chosen, value, weights, adj, best);
+        rec(cand & !bit & !adj.get(pick).copied().unwrap_or(0), chosen | bit, value + w, weights, adj, best, steps);
+        rec(cand & !bit, chosen, value, weights, adj, best, steps);
     }
     let n = weights.len().min(64);
     let all = if n == 64 { u64::MAX } else { (1u64 << n) - 1 };
     let mut best = (Decimal::MIN, 0, 0);
-    rec(all, 0, Decimal::ZERO, weights, adj, &mut best);
-    best.2
+    let mut steps = STEP_LIMIT;
+    rec(all, 0, Decimal::ZERO, weights, adj, &mut best, &mut steps);
+    (best.2, steps > 0)
 }
 
 /// Recommends which of the `candidates` (policy index, estimated benefit in 元) to apply
 /// for, respecting the conflict graph.
 pub fn best_combination(set: &PolicySet, graph: &ConflictGraph, candidates: &[(usize, Decimal)]) -> Combination {
+    // A candidate in conflict with no policy at all is taken as it is (most are): only the
+    // others go through the search.
+    type Weighted = Vec<(usize, Decimal)>;
+    let (free, candidates): (Weighted, Weighted) =
+        candidates.iter().copied().partition(|(i, _)| graph.graph.neighbors(petgraph::graph::NodeIndex::new(*i)).next().is_none());
+    let mut combination = best_combination_of(set, graph, &candidates);
+    if !free.is_empty() {
+        let weights: BTreeMap<usize, Decimal> = candidates.iter().chain(&free).copied().collect();
+        let mut chosen: Vec<usize> = free.iter().map(|(i, _)| *i).collect();
+        chosen.extend(combination.policies.iter().filter_map(|id| set.index_of(id)));
+        chosen.sort_unstable();
+        let total: Decimal = chosen.iter().filter_map(|i| weights.get(i)).sum();
+        combination.policies = chosen.iter().filter_map(|&i| set.policies.get(i).map(|p| p.doc.id.clone())).collect();
+        combination.total_yuan = total.normalize().to_string();
+    }
+    combination
+}
+
+fn best_combination_of(set: &PolicySet, graph: &ConflictGraph, candidates: &[(usize, Decimal)]) -> Combination {
     let pos: BTreeMap<usize, usize> = candidates.iter().enumerate().map(|(k, (i, _))| (*i, k)).collect();
     let mut uf = UnionFind::<usize>::new(candidates.len());
     for (k, (i, _)) in candidates.iter().enumerate() {
@@ -190,7 +226,8 @@ pub fn best_combination(set: &PolicySet, graph: &ConflictGraph, candidates: &[(u
                         .fold(0u64, |m, (b, _)| m | (1 << b))
                 })
                 .collect();
-            let mask = best_exact(&weights, &adj);
+            let (mask, exact) = best_bounded(&weights, &adj);
+            approximate |= !exact;
             for (b, &k) in members.iter().enumerate() {
                 if mask >> b & 1 == 1 {
                     if let Some(c) = candidates.get(k) {
@@ -210,7 +247,8 @@ pub fn best_combination(set: &PolicySet, graph: &ConflictGraph, candidates: &[(u
             }
         }
     }
-    let weight = |i: usize| candidates.iter().find(|c| c.0 == i).map_or(Decimal::ZERO, |c| c.1);
+    let weights: BTreeMap<usize, Decimal> = candidates.iter().copied().collect();
+    let weight = |i: usize| weights.get(&i).copied().unwrap_or(Decimal::ZERO);
     let id = |i: usize| set.policies.get(i).map_or_else(String::new, |p| p.doc.id.clone());
     let title = |i: usize| set.policies.get(i).map_or_else(String::new, |p| p.doc.title.clone());
     let mut left_out = Vec::new();

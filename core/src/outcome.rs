@@ -8,8 +8,8 @@ use serde::Serialize;
 
 use crate::check::Node;
 use crate::date::Date;
-use crate::eval::{Evaluator, Tri, V};
-use crate::explain::{Explanation, FieldRef};
+use crate::eval::{Evaluator, Tri, Unknown, V};
+use crate::explain::{Explainer, FieldRef, Trace};
 use crate::policy::{Benefit, BenefitSpec, Policy};
 use crate::units::{self, Dim};
 
@@ -59,13 +59,26 @@ pub struct BenefitEstimate {
     pub max_yuan: Option<String>,
     /// For people: `20万元`, `1500元 × 12人 = 1.8万元`, `企业所得税减按15%税率征收`.
     pub display: String,
+    /// The amount (or else the upper bound) in 元, for ranking.
+    #[serde(skip)]
+    weight: Decimal,
 }
 
 impl BenefitEstimate {
+    /// An estimate of `amount` (when it can be computed) up to `max` (when known), in 元.
+    pub fn new(amount: Option<Decimal>, max: Option<Decimal>, display: String) -> BenefitEstimate {
+        let s = |d: Decimal| d.normalize().to_string();
+        BenefitEstimate { amount_yuan: amount.map(s), max_yuan: max.map(s), display, weight: amount.or(max).unwrap_or(Decimal::ZERO) }
+    }
+
+    /// No estimate (an ineligible policy, or a benefit without an amount).
+    pub fn none() -> BenefitEstimate {
+        BenefitEstimate::new(None, None, String::new())
+    }
+
     /// The amount (or else the upper bound) in 元, for ranking.
     pub fn weight(&self) -> Decimal {
-        let parse = |s: &Option<String>| s.as_deref().and_then(|s| s.parse::<Decimal>().ok());
-        parse(&self.amount_yuan).or_else(|| parse(&self.max_yuan)).unwrap_or(Decimal::ZERO)
+        self.weight
     }
 }
 
@@ -173,11 +186,10 @@ pub fn estimate<'a>(ev: &Evaluator<'a>, p: &'a Policy) -> BenefitEstimate {
         | BenefitSpec::Tiers { description, .. } => description.clone(),
         BenefitSpec::None { description } => Some(description.clone()),
     };
-    let s = |d: Decimal| d.normalize().to_string();
     let mut out = match &p.benefit {
         Benefit::Fixed { amount: a } => {
             let v = amount(ev, a);
-            BenefitEstimate { amount_yuan: v.map(s), max_yuan: v.map(s), display: v.map(money).unwrap_or_else(|| "金额未知".into()) }
+            BenefitEstimate::new(v, v, v.map(money).unwrap_or_else(|| "金额未知".into()))
         }
         Benefit::PerUnit { amount: a, count, cap } => {
             let unit = amount(ev, a);
@@ -191,7 +203,7 @@ pub fn estimate<'a>(ev: &Evaluator<'a>, p: &'a Policy) -> BenefitEstimate {
                 }
                 _ => "金额未知".into(),
             };
-            BenefitEstimate { amount_yuan: total.map(s), max_yuan: cap.or(total).map(s), display }
+            BenefitEstimate::new(total, cap.or(total), display)
         }
         Benefit::Rate { rate, base, cap } => {
             let r = amount(ev, rate);
@@ -202,7 +214,7 @@ pub fn estimate<'a>(ev: &Evaluator<'a>, p: &'a Policy) -> BenefitEstimate {
                 Some(t) => format!("约 {}{}", money(t.round_dp(2)), cap.map(|c| format!("（上限 {}）", money(c))).unwrap_or_default()),
                 None => format!("按比例计算，基数未知{}", cap.map(|c| format!("，上限 {}", money(c))).unwrap_or_default()),
             };
-            BenefitEstimate { amount_yuan: total.map(|t| s(t.round_dp(2))), max_yuan: cap.or(total).map(|t| s(t.round_dp(2))), display }
+            BenefitEstimate::new(total.map(|t| t.round_dp(2)), cap.or(total).map(|t| t.round_dp(2)), display)
         }
         Benefit::Tiers { tiers } => {
             let max = tiers.iter().filter_map(|(_, a)| amount(ev, a)).max();
@@ -225,9 +237,9 @@ pub fn estimate<'a>(ev: &Evaluator<'a>, p: &'a Policy) -> BenefitEstimate {
                 (None, Some(m)) => format!("最高 {}", money(m)),
                 _ => "金额未知".into(),
             };
-            BenefitEstimate { amount_yuan: chosen.map(s), max_yuan: max.map(s), display }
+            BenefitEstimate::new(chosen, max, display)
         }
-        Benefit::None => BenefitEstimate { amount_yuan: None, max_yuan: None, display: String::new() },
+        Benefit::None => BenefitEstimate::none(),
     };
     if let Some(d) = description {
         out.display = if out.display.is_empty() { d } else { format!("{}（{d}）", out.display) };
@@ -235,39 +247,121 @@ pub fn estimate<'a>(ev: &Evaluator<'a>, p: &'a Policy) -> BenefitEstimate {
     out
 }
 
-/// Builds a policy outcome from its verdict and explanation.
-pub fn outcome<'a>(ev: &Evaluator<'a>, p: &'a Policy, verdict: Verdict, explanation: &Explanation) -> PolicyOutcome {
-    let note =
-        |e: &&Explanation| ConditionNote { condition: e.text.clone(), message_zh: e.message_zh.clone(), message_en: e.message_en.clone() };
-    let unmet: Vec<ConditionNote> = explanation.blocking(false).iter().map(note).collect();
-    let undetermined_leaves = explanation.blocking(true);
-    let undetermined: Vec<ConditionNote> = undetermined_leaves.iter().map(note).collect();
-    let manual_review = undetermined_leaves.iter().any(|l| l.kind == "manual_review");
-    let mut missing: Vec<FieldRef> = Vec::new();
-    if verdict == Verdict::Undetermined {
-        for l in &undetermined_leaves {
-            for f in &l.missing {
-                if !missing.contains(f) {
-                    missing.push(f.clone());
-                }
-            }
+/// How much a match shows of each listed policy. Verdicts come from the index for every
+/// policy at every level; the rest is computed only for the policies listed.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Detail {
+    /// Ids and verdicts, with the counts: for bulk callers.
+    Verdicts,
+    /// Also title, document number, score, benefit, missing fields, mode and window; the
+    /// next questions and the recommended combination.
+    Summary,
+    /// Also the unmet and undetermined conditions in words (zh and en). The default.
+    #[default]
+    Full,
+}
+
+impl Detail {
+    /// The level's name, as every binding spells it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Detail::Verdicts => "verdicts",
+            Detail::Summary => "summary",
+            Detail::Full => "full",
         }
     }
+
+    /// Parses a level name (`verdicts`, `summary`, `full`).
+    pub fn parse(s: &str) -> Option<Detail> {
+        match s {
+            "verdicts" => Some(Detail::Verdicts),
+            "summary" => Some(Detail::Summary),
+            "full" => Some(Detail::Full),
+            _ => None,
+        }
+    }
+}
+
+/// One listed policy at the `verdicts` level.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct PolicyVerdict {
+    pub id: String,
+    pub verdict: Verdict,
+}
+
+/// The answer at the `verdicts` level: counts and the listed policies' verdicts.
+#[derive(Clone, Debug, Serialize)]
+pub struct VerdictsOutcome {
+    pub as_of: Date,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub enterprise: Option<String>,
+    pub summary: Summary,
+    /// Eligible first, then undetermined, then ineligible; within each in policy-set order.
+    pub policies: Vec<PolicyVerdict>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
+}
+
+/// The rank of a verdict in a listing: eligible, undetermined, ineligible.
+pub fn rank(v: Verdict) -> u8 {
+    match v {
+        Verdict::Eligible => 0,
+        Verdict::Undetermined => 1,
+        Verdict::Ineligible => 2,
+    }
+}
+
+/// Field references, in schema order, for a set of field ids.
+pub fn field_refs(schema: &crate::schema::Schema, fields: &std::collections::BTreeSet<crate::schema::FieldId>) -> Vec<FieldRef> {
+    fields.iter().filter_map(|f| schema.field_by_id(*f)).map(|f| FieldRef { name: f.name.clone(), label: f.label.clone() }).collect()
+}
+
+/// Per policy, its benefit estimate when it does not depend on the enterprise or the date
+/// (a fixed amount written as a number, or no amount): what [`estimate`] gives for it on
+/// any profile, computed once per engine.
+pub fn constant_estimates(set: &crate::policy::PolicySet) -> Vec<Option<BenefitEstimate>> {
+    let empty = crate::profile::Profile::empty(&set.schema);
+    let ev = Evaluator::new(set, &empty, Date::from_day_number(0));
+    set.policies
+        .iter()
+        .map(|p| match &p.benefit {
+            Benefit::Fixed { amount } if matches!(amount.kind, crate::check::NodeKind::Const(crate::check::Const::Num(_))) => {
+                Some(estimate(&ev, p))
+            }
+            Benefit::None => Some(estimate(&ev, p)),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Builds a policy outcome (the `summary` level) from its verdict and score (the share of
+/// its requirement leaves met: [`Trace::score`]). `why` is the evaluator's account of an undetermined verdict (the fields
+/// that would decide it, and whether a person must judge); `benefit` the estimate, when
+/// already computed.
+pub fn outcome<'a>(
+    ev: &Evaluator<'a>,
+    p: &'a Policy,
+    verdict: Verdict,
+    score: Decimal,
+    why: Option<&Unknown>,
+    benefit: Option<BenefitEstimate>,
+) -> PolicyOutcome {
+    let undetermined = verdict == Verdict::Undetermined;
     PolicyOutcome {
         id: p.doc.id.clone(),
         title: p.doc.title.clone(),
         doc_no: p.doc.doc_no.clone(),
         verdict,
-        score: crate::explain::score(explanation),
-        benefit: if verdict == Verdict::Ineligible {
-            BenefitEstimate { amount_yuan: None, max_yuan: None, display: String::new() }
-        } else {
-            estimate(ev, p)
+        score,
+        benefit: if verdict == Verdict::Ineligible { BenefitEstimate::none() } else { benefit.unwrap_or_else(|| estimate(ev, p)) },
+        unmet: Vec::new(),
+        undetermined: Vec::new(),
+        missing_fields: match why {
+            Some(u) if undetermined => field_refs(&ev.set.schema, &u.fields),
+            _ => Vec::new(),
         },
-        unmet: if verdict == Verdict::Eligible { Vec::new() } else { unmet },
-        undetermined: if verdict == Verdict::Undetermined { undetermined } else { Vec::new() },
-        missing_fields: missing,
-        manual_review,
+        manual_review: undetermined && why.is_some_and(|u| u.manual),
         tags: p.doc.tags.clone(),
         mode: p.doc.mode,
         window: crate::graph::window_status(
@@ -280,55 +374,63 @@ pub fn outcome<'a>(ev: &Evaluator<'a>, p: &'a Policy, verdict: Verdict, explanat
     }
 }
 
-/// Orders outcomes (eligible, undetermined, ineligible; then score and benefit, descending)
-/// and derives the summary and next questions.
-pub fn assemble(as_of: Date, enterprise: Option<String>, mut policies: Vec<PolicyOutcome>, warnings: Vec<String>) -> MatchOutcome {
-    let rank = |v: Verdict| match v {
-        Verdict::Eligible => 0,
-        Verdict::Undetermined => 1,
-        Verdict::Ineligible => 2,
+/// Adds the `full` level to an outcome: the conditions that keep it from being met, in
+/// words (only the blocking leaves are rendered).
+pub fn put_into_words<'a>(o: &mut PolicyOutcome, ex: &Explainer<'_, 'a>, trace: &Trace<'a>) {
+    let note = |t: &&Trace<'a>| {
+        let e = ex.render(t);
+        ConditionNote { condition: e.text, message_zh: e.message_zh, message_en: e.message_en }
     };
-    policies.sort_by(|a, b| {
-        rank(a.verdict)
-            .cmp(&rank(b.verdict))
-            .then(b.score.cmp(&a.score))
-            .then(b.benefit.weight().cmp(&a.benefit.weight()))
-            .then(a.id.cmp(&b.id))
-    });
-    let mut summary = Summary::default();
-    let mut questions: BTreeMap<String, (String, Vec<String>, Decimal)> = BTreeMap::new();
-    for p in &policies {
-        summary.add(p.verdict);
-        match p.verdict {
-            Verdict::Eligible | Verdict::Ineligible => {}
-            Verdict::Undetermined => {
-                for f in &p.missing_fields {
-                    let e = questions.entry(f.name.clone()).or_insert_with(|| (f.label.clone(), Vec::new(), Decimal::ZERO));
-                    e.1.push(p.id.clone());
-                    e.2 += p.benefit.weight();
-                }
-            }
+    if o.verdict != Verdict::Eligible {
+        o.unmet = trace.blocking(false).iter().map(note).collect();
+    }
+    if o.verdict == Verdict::Undetermined {
+        o.undetermined = trace.blocking(true).iter().map(note).collect();
+    }
+}
+
+/// The order of a listing: eligible, undetermined, ineligible; then score and benefit,
+/// descending; then id.
+pub fn order(a: &PolicyOutcome, b: &PolicyOutcome) -> std::cmp::Ordering {
+    rank(a.verdict)
+        .cmp(&rank(b.verdict))
+        .then(b.score.cmp(&a.score))
+        .then(b.benefit.weight().cmp(&a.benefit.weight()))
+        .then(a.id.cmp(&b.id))
+}
+
+/// The next questions worth asking: from the undetermined policies (id, the fields that
+/// would decide each, its benefit weight), the fields that decide the most policies, then
+/// the most benefit; at most five.
+pub fn next_questions<'x>(
+    schema: &crate::schema::Schema,
+    undetermined: impl Iterator<Item = (&'x str, &'x std::collections::BTreeSet<crate::schema::FieldId>, Decimal)>,
+) -> Vec<NextQuestion> {
+    let mut questions: BTreeMap<crate::schema::FieldId, (Vec<String>, Decimal)> = BTreeMap::new();
+    for (id, fields, weight) in undetermined {
+        for f in fields {
+            let e = questions.entry(*f).or_insert_with(|| (Vec::new(), Decimal::ZERO));
+            e.0.push(id.to_string());
+            e.1 += weight;
         }
     }
-    let mut next: Vec<NextQuestion> = questions
+    let mut next: Vec<(NextQuestion, Decimal)> = questions
         .into_iter()
-        .map(|(field, (label, ps, b))| NextQuestion {
-            field,
-            label,
-            decides: ps.len(),
-            policies: ps,
-            benefit_yuan: b.normalize().to_string(),
+        .filter_map(|(f, (ps, b))| {
+            let field = schema.field_by_id(f)?;
+            Some((
+                NextQuestion {
+                    field: field.name.clone(),
+                    label: field.label.clone(),
+                    decides: ps.len(),
+                    policies: ps,
+                    benefit_yuan: b.normalize().to_string(),
+                },
+                b,
+            ))
         })
         .collect();
-    next.sort_by(|a, b| {
-        b.decides
-            .cmp(&a.decides)
-            .then_with(|| {
-                let (x, y) = (a.benefit_yuan.parse::<Decimal>().unwrap_or_default(), b.benefit_yuan.parse::<Decimal>().unwrap_or_default());
-                y.cmp(&x)
-            })
-            .then(a.field.cmp(&b.field))
-    });
+    next.sort_by(|(a, x), (b, y)| b.decides.cmp(&a.decides).then_with(|| y.cmp(x)).then(a.field.cmp(&b.field)));
     next.truncate(5);
-    MatchOutcome { as_of, enterprise, summary, policies, next_questions: next, recommended: crate::graph::Combination::default(), warnings }
+    next.into_iter().map(|(q, _)| q).collect()
 }

@@ -6,7 +6,8 @@
 
 use std::sync::Arc;
 
-use huiqi::engine::Engine;
+use huiqi::engine::{Engine, MatchOptions, MatchPath};
+use huiqi::outcome::Detail;
 use huiqi::profile::Profile;
 use huiqi::schema::Schema;
 use proptest::prelude::*;
@@ -140,8 +141,70 @@ proptest! {
             prop_assert_eq!(&fast, &reference, "conditions {:#?}\nprofile {}", conds, p);
             let fast: Vec<_> = tuned.match_with(&mut mt, profile, date).iter().map(|t| huiqi::outcome::Verdict::from_tri(*t)).collect();
             prop_assert_eq!(&fast, &reference, "tuned; conditions {:#?}\nprofile {}", conds, p);
+            // The envelope at every detail level, every policy listed: the index's scores
+            // (counted on its literals), missing fields and manual-review flags (from its
+            // unknown literals) are exactly the reference evaluator's.
+            for detail in [Detail::Verdicts, Detail::Summary, Detail::Full] {
+                let opts = MatchOptions { detail, all: true, ..MatchOptions::default() };
+                let fast = serde_json::to_string(&engine.answer(&mut m, profile, date, MatchPath::Index, &opts)).expect("json");
+                let slow = serde_json::to_string(&engine.answer(&mut m, profile, date, MatchPath::Reference, &opts)).expect("json");
+                prop_assert_eq!(&fast, &slow, "{:?}; conditions {:#?}\nprofile {}", detail, conds, p);
+            }
         }
     }
+
+    /// What the index says about an undetermined policy is the evaluator's own account:
+    /// the fields that would decide it and whether a person must judge; and its score
+    /// counted on literals, where it can be, is the explanation's.
+    #[test]
+    fn index_reasons_equal_reference(conds in policy_set(), profiles in prop::collection::vec(profile(), 1..4)) {
+        let policies: Vec<_> = conds.iter().enumerate().map(|(i, c)| json!({"id": format!("p{i}"), "title": "t", "issuer": "t", "doc_no": "t", "year": 2024,
+            "level": "national", "condition": c, "benefit": {"kind": "none", "description": "t"}, "source": {"document": "t"}})).collect();
+        let schema = Arc::new(Schema::embedded().expect("schema"));
+        let engine = Engine::from_sources(schema, &[("t.json".into(), json!({"policies": policies}).to_string())]).unwrap_or_else(|e| panic!("{e}"));
+        let date = huiqi::date::Date::parse("2026-06-30").expect("date");
+        let mut m = engine.matcher();
+        let mut scored = 0;
+        for p in &profiles {
+            let profile = Profile::from_json(engine.schema(), p).unwrap_or_else(|e| panic!("{e}"));
+            engine.match_with(&mut m, &profile, date);
+            let ev = huiqi::eval::Evaluator::new(engine.policy_set(), &profile, date);
+            let ex = huiqi::explain::Explainer::new(&ev);
+            let mut cache = std::collections::HashMap::new();
+            for (i, pol) in engine.policy_set().policies.iter().enumerate() {
+                let reference = ev.policy(i);
+                let fast = engine.index().why_unknown(i, &m, &ev, &mut cache);
+                match &reference {
+                    Err(u) => {
+                        prop_assert_eq!(&fast.fields, &u.fields, "p{} of {:#?}\nprofile {}", i, conds, p);
+                        prop_assert_eq!(fast.manual, u.manual, "p{} of {:#?}\nprofile {}", i, conds, p);
+                    }
+                    Ok(_) => prop_assert_eq!(fast, huiqi::eval::Unknown::default()),
+                }
+                if let Some(score) = engine.index().score(i, &m) {
+                    scored += 1;
+                    prop_assert_eq!(score, ex.trace(&pol.condition, &pol.condition_text, true).score(), "p{} of {:#?}\nprofile {}", i, conds, p);
+                }
+            }
+        }
+        prop_assert!(scored <= conds.len() * profiles.len());
+    }
+}
+
+/// Most random policies are scored on their literals (the check above is not vacuous).
+#[test]
+fn most_policies_are_scored_on_literals() {
+    let engine = Engine::from_sources(
+        Arc::new(Schema::embedded().expect("schema")),
+        &[("g.jsonl".into(), huiqi::gen::policies(3, 300).map(|v| v.to_string()).collect::<Vec<_>>().join("\n"))],
+    )
+    .expect("generated");
+    let profile = Profile::empty(engine.schema());
+    let mut m = engine.matcher();
+    let date = huiqi::date::Date::parse("2026-06-30").expect("date");
+    engine.match_with(&mut m, &profile, date);
+    let scored = (0..300).filter(|i| engine.index().score(*i, &m).is_some()).count();
+    assert!(scored >= 250, "{scored} of 300 generated policies scored on literals");
 }
 
 #[test]

@@ -525,6 +525,144 @@ pub unsafe extern "C" fn huiqi_match(engine: *const HuiqiEngine, profile_json: *
     })
 }
 
+/// Matches one enterprise profile with options: the envelope of `huiqi match --json` with
+/// the same options. `options_json` is NULL (the defaults) or a JSON object, every key
+/// optional:
+///
+/// ```json
+/// {"detail": "verdicts" | "summary" | "full", "all": false, "tags": ["科创"], "limit": 20,
+///  "recommend_undetermined": false, "engine": "index" | "reference"}
+/// ```
+///
+/// By default (`full`) the eligible and undetermined policies are listed with score,
+/// benefit, unmet and undetermined conditions and missing fields, with the counts of all
+/// policies; `"all": true` lists the ineligible ones too. `summary` leaves out the
+/// conditions in words; `verdicts` lists only ids and verdicts (the fast form for bulk
+/// callers, see also `huiqi_verdicts`). Unknown keys or values are a failure envelope
+/// (kind `"request"`).
+///
+/// Returns an envelope (free it with `huiqi_string_free`); NULL only when `engine` is not
+/// a live handle.
+///
+/// # Safety
+/// As `huiqi_match`; `options_json` is NULL or a NUL-terminated string valid for the call.
+#[no_mangle]
+pub unsafe extern "C" fn huiqi_match_opts(
+    engine: *const HuiqiEngine,
+    profile_json: *const c_char,
+    as_of: *const c_char,
+    options_json: *const c_char,
+) -> *mut c_char {
+    string_call("huiqi_match_opts", || {
+        let engine = live(engine)?;
+        // SAFETY: forwarded from the caller.
+        let args = unsafe { (required(profile_json, "profile_json"), required(as_of, "as_of"), arg(options_json, "options_json")) };
+        Ok(match args {
+            (Ok(profile), Ok(date), Ok(options)) => envelopes::match_request_json(&engine, profile, date, options),
+            (p, d, o) => failure(errors([p.err(), d.err(), o.err()])),
+        })
+    })
+}
+
+/// The verdicts-only match: the counts of every policy in force, and the ids and verdicts
+/// of the eligible and undetermined ones (`huiqi_match_opts` with
+/// `{"detail": "verdicts"}`), at the policy index's speed.
+///
+/// Returns an envelope (free it with `huiqi_string_free`); NULL only when `engine` is not
+/// a live handle.
+///
+/// # Safety
+/// As `huiqi_match`.
+#[no_mangle]
+pub unsafe extern "C" fn huiqi_verdicts(engine: *const HuiqiEngine, profile_json: *const c_char, as_of: *const c_char) -> *mut c_char {
+    string_call("huiqi_verdicts", || {
+        let engine = live(engine)?;
+        // SAFETY: forwarded from the caller.
+        let args = unsafe { (required(profile_json, "profile_json"), required(as_of, "as_of")) };
+        Ok(match args {
+            (Ok(profile), Ok(date)) => envelopes::verdicts_json(&engine, profile, date),
+            (p, d) => failure(errors([p.err(), d.err()])),
+        })
+    })
+}
+
+/// Matches many profiles given as JSON lines, with options (as `huiqi_match_opts`; use
+/// `{"detail": "verdicts"}` for bulk work): one envelope line (ending in `\n`) per input
+/// line, in order, so that output line N answers input line N. A bad or blank line gives
+/// a failure line carrying its line number; the batch goes on. The lines are shared out
+/// over up to `threads` threads (0: as many as the machine has cores), each with its
+/// own reusable matcher; the answer is the same for any thread count.
+///
+/// Returns the lines (free them with `huiqi_string_free`); NULL only when `engine` is not
+/// a live handle. Bad options or a null argument give a single failure line.
+///
+/// # Safety
+/// As `huiqi_match_opts`.
+#[no_mangle]
+pub unsafe extern "C" fn huiqi_match_many_opts(
+    engine: *const HuiqiEngine,
+    jsonl: *const c_char,
+    as_of: *const c_char,
+    options_json: *const c_char,
+    threads: u32,
+) -> *mut c_char {
+    string_call("huiqi_match_many_opts", || {
+        let engine = live(engine)?;
+        // SAFETY: forwarded from the caller.
+        let args = unsafe { (required(jsonl, "jsonl"), required(as_of, "as_of"), arg(options_json, "options_json")) };
+        let (lines, date, options) = match args {
+            (Ok(l), Ok(d), Ok(o)) => (l, d, o),
+            (l, d, o) => return Ok(failure(errors([l.err(), d.err(), o.err()])) + "\n"),
+        };
+        let (path, opts) = match envelopes::match_options(options) {
+            Ok(x) => x,
+            Err(e) => return Ok(failure(e) + "\n"),
+        };
+        Ok(match_lines_parallel(&engine, lines, date, path, &opts, threads))
+    })
+}
+
+/// [`huiqi_match_many_opts`]'s work: the lines in contiguous chunks, one per thread.
+fn match_lines_parallel(
+    engine: &Engine,
+    jsonl: &str,
+    as_of: &str,
+    path: huiqi_core::engine::MatchPath,
+    opts: &huiqi_core::engine::MatchOptions,
+    threads: u32,
+) -> String {
+    let body = jsonl.strip_suffix('\n').unwrap_or(jsonl);
+    let lines: Vec<&str> = if jsonl.is_empty() { Vec::new() } else { body.split('\n').collect() };
+    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
+    let n = if threads == 0 { cores } else { threads as usize }.clamp(1, lines.len().max(1));
+    let per = lines.len().div_ceil(n).max(1);
+    let run = |start: usize, chunk: &[&str]| -> String {
+        let mut m = engine.matcher();
+        let mut out = String::new();
+        for (k, line) in chunk.iter().enumerate() {
+            let line = line.strip_suffix('\r').unwrap_or(line);
+            out.push_str(&envelopes::match_line(engine, &mut m, start + k + 1, line, as_of, path, opts));
+            out.push('\n');
+        }
+        out
+    };
+    if n == 1 {
+        return run(0, &lines);
+    }
+    let parts: Vec<String> = std::thread::scope(|scope| {
+        let handles: Vec<_> = lines.chunks(per).enumerate().map(|(c, chunk)| scope.spawn(move || run(c * per, chunk))).collect();
+        handles
+            .into_iter()
+            .map(|h| {
+                h.join().unwrap_or_else(|payload| {
+                    failure(vec![ErrorItem::new("internal", format!("a matching thread panicked: {}", panic_message(&*payload)))]) + "\n"
+                })
+            })
+            .collect()
+    });
+    parts.concat()
+}
+
 /// Explains one policy for one enterprise profile on `as_of`: the envelope of
 /// `huiqi explain --json`.
 ///
@@ -551,8 +689,10 @@ pub unsafe extern "C" fn huiqi_explain(
     })
 }
 
-/// Matches many profiles given as JSON lines: one envelope line (ending in `\n`) per
-/// non-empty input line, in order. A bad line gives a failure line; the batch goes on.
+/// Matches many profiles given as JSON lines, at the default detail: one envelope line
+/// (ending in `\n`) per input line, in order. A bad or blank line gives a failure line
+/// carrying its line number; the batch goes on (see `huiqi_match_many_opts` for options
+/// and threads).
 /// A bad `as_of` gives a failure line for every input line; a null or non-UTF-8 argument
 /// gives a single failure line.
 ///

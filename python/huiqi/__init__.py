@@ -33,7 +33,7 @@ from typing import Any, Iterable, Iterator, List, Literal, Mapping, Optional, Ty
 
 from . import _lib
 
-__all__ = ["Engine", "Store", "HuiqiError", "check", "version", "LIBRARY_PATH"]
+__all__ = ["Engine", "Store", "HuiqiError", "check", "version", "LIBRARY_PATH", "Detail"]
 
 #: The path of the loaded libhuiqi.
 LIBRARY_PATH = _lib.PATH
@@ -80,15 +80,22 @@ def _request_error(message: str) -> HuiqiError:
 
 
 def _text(value: Document | None, what: str) -> bytes | None:
-    """A JSON argument as UTF-8 bytes for the C ABI (None stays NULL)."""
+    """A JSON argument as UTF-8 bytes for the C ABI (None stays NULL). What cannot be sent
+    (not JSON-serialisable, not UTF-8, a lone surrogate, a NUL) is a :class:`HuiqiError`."""
     if value is None:
         return None
-    if isinstance(value, bytes):
-        data = value
-    elif isinstance(value, str):
-        data = value.encode("utf-8")
-    else:
-        data = json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    try:
+        if isinstance(value, bytes):
+            value.decode("utf-8")
+            data = value
+        elif isinstance(value, str):
+            data = value.encode("utf-8")
+        else:
+            data = json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode("utf-8")
+    except UnicodeError as e:
+        raise _request_error(f"{what} is not valid UTF-8: {e}") from None
+    except (TypeError, ValueError, RecursionError) as e:
+        raise _request_error(f"{what} cannot be encoded as JSON: {e}") from None
     if b"\0" in data:
         raise _request_error(f"{what} contains a NUL character")
     return data
@@ -99,7 +106,41 @@ def _date(as_of: AsOf) -> bytes:
         as_of = datetime.date.today()
     if isinstance(as_of, datetime.date):
         as_of = as_of.isoformat()
-    return as_of.encode("utf-8")
+    if not isinstance(as_of, str):
+        raise _request_error(f"as_of must be a YYYY-MM-DD string, a datetime.date or None, not {type(as_of).__name__}")
+    try:
+        return as_of.encode("utf-8")
+    except UnicodeError as e:
+        raise _request_error(f"as_of is not valid UTF-8: {e}") from None
+
+
+Detail = Literal["verdicts", "summary", "full"]
+"""How much a match shows of each listed policy: ``verdicts`` (ids and verdicts),
+``summary`` (also title, score, benefit, missing fields; next questions and the
+recommended combination), ``full`` (also the unmet and undetermined conditions in words;
+the default)."""
+
+
+def _options(detail: str, all: bool, tags: Iterable[str] | None, limit: int | None, recommend_undetermined: bool) -> bytes | None:
+    """Match options as the C ABI takes them (None: the defaults)."""
+    if detail not in ("verdicts", "summary", "full"):
+        raise _request_error(f'detail {detail!r} is not one of "verdicts", "summary", "full"')
+    if isinstance(tags, (str, bytes)):
+        raise _request_error("tags must be a list of strings, not a single string")
+    if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 0):
+        raise _request_error("limit must be a non-negative integer or None")
+    options: dict[str, Any] = {}
+    if detail != "full":
+        options["detail"] = detail
+    if all:
+        options["all"] = True
+    if tags:
+        options["tags"] = [str(t) for t in tags]
+    if limit is not None:
+        options["limit"] = limit
+    if recommend_undetermined:
+        options["recommend_undetermined"] = True
+    return _text(options, "options") if options else None
 
 
 def _unwrap(envelope: str) -> Any:  # the envelope's result: a dict, or a list for bulk counts
@@ -251,15 +292,55 @@ class Engine(_Handle):
 
     # --- matching ---------------------------------------------------------------------
 
-    def match_json(self, profile: Profile, as_of: AsOf = None) -> str:
-        """The envelope of ``huiqi match --json`` as text (success or failure)."""
-        return self._call(_lib.lib.huiqi_match, _text(profile, "profile"), _date(as_of))
+    def match_json(
+        self,
+        profile: Profile,
+        as_of: AsOf = None,
+        *,
+        detail: Detail = "full",
+        all: bool = False,
+        tags: Iterable[str] | None = None,
+        limit: int | None = None,
+        recommend_undetermined: bool = False,
+    ) -> str:
+        """The envelope of ``huiqi match --json`` with the same options, as text (success
+        or failure)."""
+        options = _options(detail, all, tags, limit, recommend_undetermined)
+        if options is None:
+            return self._call(_lib.lib.huiqi_match, _text(profile, "profile"), _date(as_of))
+        return self._call(_lib.lib.huiqi_match_opts, _text(profile, "profile"), _date(as_of), options)
 
-    def match(self, profile: Profile, as_of: AsOf = None) -> dict[str, Any]:
-        """Every policy in force on ``as_of`` (default today) for one enterprise: verdicts,
-        scores, benefit estimates, unmet conditions, missing fields and the next questions
-        worth asking. Raises :class:`HuiqiError` for a bad profile or date."""
-        result: dict[str, Any] = _unwrap(self.match_json(profile, as_of))
+    def match(
+        self,
+        profile: Profile,
+        as_of: AsOf = None,
+        *,
+        detail: Detail = "full",
+        all: bool = False,
+        tags: Iterable[str] | None = None,
+        limit: int | None = None,
+        recommend_undetermined: bool = False,
+    ) -> dict[str, Any]:
+        """One enterprise against every policy in force on ``as_of`` (default today).
+
+        By default the result lists the eligible and undetermined policies with verdict,
+        score, benefit estimate, unmet and undetermined conditions and missing fields, and
+        gives the counts of all policies (``summary``), the next questions worth asking and
+        the recommended combination. ``all=True`` lists the ineligible policies too;
+        ``detail="summary"`` leaves out the conditions in words, ``detail="verdicts"`` lists
+        ids and verdicts only; ``tags`` keeps the policies of those packages; ``limit``
+        lists at most that many, the best first. Raises :class:`HuiqiError` for a bad
+        profile, date or option."""
+        result: dict[str, Any] = _unwrap(
+            self.match_json(profile, as_of, detail=detail, all=all, tags=tags, limit=limit, recommend_undetermined=recommend_undetermined)
+        )
+        return result
+
+    def verdicts(self, profile: Profile, as_of: AsOf = None) -> dict[str, Any]:
+        """The verdicts-only match, at the policy index's speed: ``summary`` (counts of every
+        policy in force) and ``policies`` (``id`` and ``verdict`` of the eligible and
+        undetermined ones). Raises :class:`HuiqiError` for a bad profile or date."""
+        result: dict[str, Any] = _unwrap(self._call(_lib.lib.huiqi_verdicts, _text(profile, "profile"), _date(as_of)))
         return result
 
     def explain_json(self, profile: Profile, policy_id: str, as_of: AsOf = None) -> str:
@@ -272,38 +353,56 @@ class Engine(_Handle):
         result: dict[str, Any] = _unwrap(self.explain_json(profile, policy_id, as_of))
         return result
 
-    def match_many_json(self, profiles: Iterable[Profile], as_of: AsOf = None, *, chunk_size: int = 256) -> Iterator[str]:
+    def match_many_json(
+        self,
+        profiles: Iterable[Profile],
+        as_of: AsOf = None,
+        *,
+        detail: Detail = "full",
+        all: bool = False,
+        tags: Iterable[str] | None = None,
+        limit: int | None = None,
+        recommend_undetermined: bool = False,
+        chunk_size: int = 256,
+        threads: int = 0,
+    ) -> Iterator[str]:
         """Envelope lines (text, no newline), one per profile, in order, streamed: profiles
-        are sent to the library ``chunk_size`` at a time."""
+        are sent to the library ``chunk_size`` at a time and matched on up to ``threads``
+        threads (0: every core). A profile that cannot be sent (None, not JSON-serialisable,
+        bad UTF-8) gets its own failure line; the others are unaffected."""
         if chunk_size < 1:
             raise ValueError("chunk_size must be at least 1")
+        if threads < 0:
+            raise ValueError("threads must be 0 (every core) or more")
         date = _date(as_of)
+        options = _options(detail, all, tags, limit, recommend_undetermined)
         chunk: list[bytes] = []
         for profile in profiles:
             try:
+                if profile is None:
+                    raise _request_error("profile is None")
                 data = _text(profile, "profile")
             except HuiqiError as e:
-                yield from self._flush(chunk, date)
+                yield from self._flush(chunk, date, options, threads)
                 chunk = []
                 yield json.dumps({"type": "failure", "errors": e.errors}, ensure_ascii=False, separators=(",", ":"))
                 continue
-            assert data is not None
-            if b"\n" in data or not data.strip():
+            if data is None or b"\n" in data or not data.strip():
                 # Not one line of JSON lines: matched on its own (same envelope).
-                yield from self._flush(chunk, date)
+                yield from self._flush(chunk, date, options, threads)
                 chunk = []
-                yield self._call(_lib.lib.huiqi_match, data, date)
+                yield self._call(_lib.lib.huiqi_match_opts, data, date, options)
                 continue
             chunk.append(data)
             if len(chunk) >= chunk_size:
-                yield from self._flush(chunk, date)
+                yield from self._flush(chunk, date, options, threads)
                 chunk = []
-        yield from self._flush(chunk, date)
+        yield from self._flush(chunk, date, options, threads)
 
-    def _flush(self, chunk: list[bytes], date: bytes) -> Iterator[str]:
+    def _flush(self, chunk: list[bytes], date: bytes, options: bytes | None, threads: int) -> Iterator[str]:
         if not chunk:
             return
-        lines = self._call(_lib.lib.huiqi_match_many, b"\n".join(chunk), date).split("\n")
+        lines = self._call(_lib.lib.huiqi_match_many_opts, b"\n".join(chunk), date, options, threads).split("\n")
         if lines and lines[-1] == "":
             lines.pop()
         if len(lines) != len(chunk):
@@ -312,23 +411,68 @@ class Engine(_Handle):
 
     @overload
     def match_many(
-        self, profiles: Iterable[Profile], as_of: AsOf = ..., *, chunk_size: int = ..., errors: Literal["yield"] = ...
+        self,
+        profiles: Iterable[Profile],
+        as_of: AsOf = ...,
+        *,
+        detail: Detail = ...,
+        all: bool = ...,
+        tags: Iterable[str] | None = ...,
+        limit: int | None = ...,
+        recommend_undetermined: bool = ...,
+        chunk_size: int = ...,
+        threads: int = ...,
+        errors: Literal["yield"] = ...,
     ) -> Iterator[Union[dict[str, Any], HuiqiError]]: ...
 
     @overload
     def match_many(
-        self, profiles: Iterable[Profile], as_of: AsOf = ..., *, chunk_size: int = ..., errors: Literal["raise"]
+        self,
+        profiles: Iterable[Profile],
+        as_of: AsOf = ...,
+        *,
+        detail: Detail = ...,
+        all: bool = ...,
+        tags: Iterable[str] | None = ...,
+        limit: int | None = ...,
+        recommend_undetermined: bool = ...,
+        chunk_size: int = ...,
+        threads: int = ...,
+        errors: Literal["raise"],
     ) -> Iterator[dict[str, Any]]: ...
 
     def match_many(
-        self, profiles: Iterable[Profile], as_of: AsOf = None, *, chunk_size: int = 256, errors: str = "yield"
+        self,
+        profiles: Iterable[Profile],
+        as_of: AsOf = None,
+        *,
+        detail: Detail = "full",
+        all: bool = False,
+        tags: Iterable[str] | None = None,
+        limit: int | None = None,
+        recommend_undetermined: bool = False,
+        chunk_size: int = 256,
+        threads: int = 0,
+        errors: str = "yield",
     ) -> Iterator[Union[dict[str, Any], HuiqiError]]:
-        """Matches many profiles, streamed: one item per profile, in order. A bad profile
-        does not stop the batch: its item is a :class:`HuiqiError` instance (not raised),
-        unless ``errors="raise"``."""
+        """Matches many profiles, streamed: one item per profile, in order, with the options
+        of :meth:`match` (use ``detail="verdicts"`` for bulk work). A bad profile does not
+        stop the batch: its item is a :class:`HuiqiError` instance (not raised), unless
+        ``errors="raise"``."""
         if errors not in ("yield", "raise"):
             raise ValueError('errors must be "yield" or "raise"')
-        for line in self.match_many_json(profiles, as_of, chunk_size=chunk_size):
+        lines = self.match_many_json(
+            profiles,
+            as_of,
+            detail=detail,
+            all=all,
+            tags=tags,
+            limit=limit,
+            recommend_undetermined=recommend_undetermined,
+            chunk_size=chunk_size,
+            threads=threads,
+        )
+        for line in lines:
             value = json.loads(line)
             if value.get("type") == "success":
                 yield value["result"]

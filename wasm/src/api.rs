@@ -227,7 +227,9 @@ impl Handle {
             Ok(r) => r,
             Err(errors) => return failure(errors),
         };
-        let r = self.engine.match_profile(&profile, date, huiqi::engine::MatchPath::Index);
+        // The next questions only: no policy needs listing.
+        let opts = huiqi::engine::MatchOptions { detail: huiqi::outcome::Detail::Summary, limit: Some(0), ..Default::default() };
+        let r = self.engine.match_profile_with(&profile, date, huiqi::engine::MatchPath::Index, &opts);
         Envelope::Success { result: r.next_questions, warnings: r.warnings }.to_json()
     }
 }

@@ -146,10 +146,13 @@ impl Engine {
         self.handle.save().map_err(huiqi_error)
     }
 
-    /// Matches a profile (JSON text or object) on `asOf` (`YYYY-MM-DD`): every policy in
-    /// force with its verdict, score, benefit, unmet conditions, missing fields, and the
-    /// next questions. JSON text of an `Envelope<MatchResult>`.
-    #[wasm_bindgen(js_name = "match", unchecked_return_type = "EnvelopeJson<MatchResult>")]
+    /// Matches a profile (JSON text or object) on `asOf` (`YYYY-MM-DD`). By default the
+    /// eligible and undetermined policies with verdict, score, benefit, unmet and
+    /// undetermined conditions and missing fields, the counts of all policies, the next
+    /// questions and the recommended combination; `options` (`MatchOptions`) set the
+    /// detail level (`verdicts`, `summary`, `full`), `all`, `limit`, `tags` and the path.
+    /// JSON text of an `Envelope<MatchResult>` (`Envelope<VerdictsResult>` at `verdicts`).
+    #[wasm_bindgen(js_name = "match", unchecked_return_type = "EnvelopeJson<MatchResult | VerdictsResult>")]
     pub fn match_profile(
         &self,
         #[wasm_bindgen(unchecked_param_type = "string | Profile")] profile: JsValue,
@@ -168,7 +171,7 @@ impl Engine {
     }
 
     /// `match`, parsed: an `Envelope<MatchResult>` object.
-    #[wasm_bindgen(js_name = matchObject, unchecked_return_type = "Envelope<MatchResult>")]
+    #[wasm_bindgen(js_name = matchObject, unchecked_return_type = "Envelope<MatchResult | VerdictsResult>")]
     pub fn match_object(
         &self,
         #[wasm_bindgen(unchecked_param_type = "string | Profile")] profile: JsValue,
@@ -231,10 +234,34 @@ impl Engine {
         }
     }
 
-    /// Matches profiles given as JSON lines: one envelope line per non-empty input line.
+    /// Matches profiles given as JSON lines, with the options of `match`: one envelope line
+    /// per input line (a blank or bad line gets a failure line with its line number).
     #[wasm_bindgen(js_name = matchLines)]
-    pub fn match_lines(&self, jsonl: &str, #[wasm_bindgen(js_name = asOf)] as_of: &str) -> String {
-        huiqi::ffi::match_lines(&self.handle.engine, jsonl, as_of)
+    pub fn match_lines(
+        &self,
+        jsonl: &str,
+        #[wasm_bindgen(js_name = asOf)] as_of: &str,
+        #[wasm_bindgen(unchecked_optional_param_type = "MatchOptions | null")] options: JsValue,
+    ) -> String {
+        match match_options(&options) {
+            Ok((path, opts)) => huiqi::ffi::match_lines_opts(&self.handle.engine, jsonl, as_of, path, &opts),
+            Err(e) => e + "\n",
+        }
+    }
+
+    /// The verdicts-only match, at the policy index's speed: the counts, and the ids and
+    /// verdicts of the eligible and undetermined policies (`match` with
+    /// `{detail: "verdicts"}`). JSON text of an `Envelope<VerdictsResult>`.
+    #[wasm_bindgen(unchecked_return_type = "EnvelopeJson<VerdictsResult>")]
+    pub fn verdicts(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "string | Profile")] profile: JsValue,
+        #[wasm_bindgen(js_name = asOf)] as_of: &str,
+    ) -> String {
+        match profile_text(&profile) {
+            Ok(t) => huiqi::ffi::verdicts_json(&self.handle.engine, &t, as_of),
+            Err(e) => e,
+        }
     }
 
     /// Checks one condition text against this set's schema, definitions and policies, as
@@ -289,24 +316,14 @@ impl Engine {
     }
 }
 
+/// Match options from a JS object (`MatchOptions`), read by the core's one options parser.
 fn match_options(v: &JsValue) -> Result<(MatchPath, MatchOptions), String> {
-    let mut opts = MatchOptions::default();
-    let mut path = MatchPath::Index;
     if v.is_undefined() || v.is_null() {
-        return Ok((path, opts));
+        return Ok((MatchPath::Index, MatchOptions::default()));
     }
-    let get = |k: &str| js_sys::Reflect::get(v, &k.into()).unwrap_or(JsValue::UNDEFINED);
-    match get("engine").as_string().as_deref() {
-        None | Some("index") => {}
-        Some("reference") => path = MatchPath::Reference,
-        Some(other) => return Err(api::request_error(format!("options.engine: {other:?} is neither \"index\" nor \"reference\""))),
-    }
-    let tags = get("tags");
-    if js_sys::Array::is_array(&tags) {
-        opts.tags = js_sys::Array::from(&tags).iter().filter_map(|t| t.as_string()).collect();
-    }
-    opts.recommend_undetermined = get("recommendUndetermined").as_bool().unwrap_or(false);
-    Ok((path, opts))
+    let text =
+        js_sys::JSON::stringify(v).ok().and_then(|s| s.as_string()).ok_or_else(|| api::request_error("options: not a JSON object"))?;
+    huiqi::ffi::match_options(Some(&text)).map_err(|errors| huiqi::ffi::Envelope::<()>::Failure { errors }.to_json())
 }
 
 fn files_to_js(files: &[api::PolicyFile]) -> JsValue {

@@ -110,7 +110,26 @@ export interface Combination {
   approximate?: boolean;
 }
 
-/** `match`: every policy in force, eligible first. */
+/** One listed policy at the `verdicts` detail level. */
+export interface PolicyVerdict {
+  id: string;
+  verdict: Verdict;
+}
+
+/** `match` with `detail: "verdicts"` (and `verdicts`): the counts, and ids and verdicts. */
+export interface VerdictsResult {
+  as_of: IsoDate;
+  enterprise?: string;
+  summary: Summary;
+  policies: PolicyVerdict[];
+  warnings?: string[];
+}
+
+/**
+ * `match` (`detail` `summary` or `full`): the counts of every policy in force, and the
+ * listed policies (by default the eligible and undetermined ones), eligible first. At
+ * `summary` the policies carry no `unmet` / `undetermined` conditions in words.
+ */
 export interface MatchResult {
   as_of: IsoDate;
   enterprise?: string;
@@ -243,10 +262,22 @@ export interface PolicyFile {
 /** Policies to build an engine from: one file's text, or several files. */
 export type PolicySource = string | PolicyFile[];
 
-/** Options of `match`. */
+/** How much `match` shows of each listed policy. */
+export type Detail = "verdicts" | "summary" | "full";
+
+/** Options of `match` (the same names as the CLI flags, the C ABI and Python). */
 export interface MatchOptions {
   /** `index` (default, fast) or `reference` (the reference evaluator; same answers). */
   engine?: "index" | "reference";
+  /**
+   * `full` (default): conditions in words too; `summary`: score, benefit, missing fields,
+   * next questions, recommendation; `verdicts`: ids and verdicts only.
+   */
+  detail?: Detail;
+  /** Also list the ineligible policies (default: eligible and undetermined only). */
+  all?: boolean;
+  /** List at most this many policies, the best first (the counts cover all). */
+  limit?: number;
   /** Only policies with one of these tags (政策包). */
   tags?: string[];
   /** Also recommend undetermined policies. */

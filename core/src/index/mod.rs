@@ -41,7 +41,7 @@ use rust_decimal::Decimal;
 use crate::check::{Const, Node, NodeKind, Ty, YearRef};
 use crate::code::SystemId;
 use crate::date::Date;
-use crate::eval::{Evaluator, Tri, V};
+use crate::eval::{Evaluator, Tri, Unknown, V};
 use crate::lang::ast::{CmpOp, ContainsMode};
 use crate::policy::PolicySet;
 use crate::profile::Profile;
@@ -431,6 +431,9 @@ pub struct PolicyIndex {
     guards: Vec<Guard>,
     fallback: Vec<(u32, u32)>,
     dependent: Vec<(u32, u32)>,
+    /// Per policy: where its program starts in the arena when its score can be counted on
+    /// the program ([`literal_per_leaf`]); `u32::MAX` when it cannot.
+    scorable: Vec<u32>,
     stats: IndexStats,
 }
 
@@ -665,6 +668,26 @@ fn order_children(p: &mut Program, estimate: &dyn Fn(u32, bool) -> u32) {
     }
 }
 
+/// Whether every requirement leaf of a condition becomes exactly one literal of its
+/// program, so that the explanation's score (share of leaves met) can be counted on the
+/// program's literals. Not so for what normalising folds or splits (constants, `between`,
+/// an `at_least` that becomes a constant), nor for what the explanation opens up and the
+/// program keeps whole (`eligible(…)`, `if`, year quantifiers).
+fn literal_per_leaf(n: &Node, set: &PolicySet, depth: usize) -> bool {
+    use NodeKind as K;
+    if depth > 200 {
+        return false;
+    }
+    match &n.kind {
+        K::Not(x) => literal_per_leaf(x, set, depth + 1),
+        K::And(xs) | K::Or(xs) => !xs.is_empty() && xs.iter().all(|x| literal_per_leaf(x, set, depth + 1)),
+        K::AtLeast(k, xs) => *k >= 1 && (*k as usize) <= xs.len() && xs.iter().all(|x| literal_per_leaf(x, set, depth + 1)),
+        K::Def(i) if n.ty == Ty::Bool => set.definitions.get(*i).is_some_and(|d| literal_per_leaf(&d.node, set, depth + 1)),
+        K::Const(_) | K::Between { .. } | K::Eligible(_) | K::If { .. } | K::Quantified { .. } => false,
+        _ => n.ty == Ty::Bool,
+    }
+}
+
 fn uses_policies(p: &Program) -> bool {
     match p {
         Program::Policy(..) => true,
@@ -875,6 +898,7 @@ impl PolicyIndex {
                 guards: Vec::new(),
                 fallback: Vec::new(),
                 dependent: Vec::new(),
+                scorable: Vec::new(),
                 stats: IndexStats::default(),
             };
             let mut m = probe.matcher();
@@ -984,7 +1008,17 @@ impl PolicyIndex {
             fallback_policies: fallback.len(),
             dependent_policies: dependent.len(),
         };
-        PolicyIndex { predicates: next as usize, sources, generic, programs, code, guards, fallback, dependent, stats }
+        let mut at_of = vec![u32::MAX; programs.len()];
+        for (p, at) in
+            guards.iter().flat_map(|g| g.policies.iter().map(|e| (e.policy, e.at))).chain(fallback.iter().chain(&dependent).copied())
+        {
+            if let Some(slot) = at_of.get_mut(p as usize) {
+                *slot = at;
+            }
+        }
+        let scorable =
+            set.policies.iter().zip(&at_of).map(|(p, at)| if literal_per_leaf(&p.condition, set, 0) { *at } else { u32::MAX }).collect();
+        PolicyIndex { predicates: next as usize, sources, generic, programs, code, guards, fallback, dependent, scorable, stats }
     }
 
     /// Size and shape of the index.
@@ -1182,6 +1216,139 @@ impl PolicyIndex {
             }
         }
         &m.results
+    }
+}
+
+/// Three-valued value of a program after a match (the bits and the policy results of `m`).
+fn program_tri(p: &Program, m: &Matcher) -> Tri {
+    match p {
+        Program::Const(t) => *t,
+        Program::Lit(id, neg) => lit(&m.known, &m.truth, *id, *neg),
+        Program::Policy(i, neg) => match (m.results.get(*i as usize).copied().unwrap_or(Tri::Unknown), neg) {
+            (Tri::Unknown, _) => Tri::Unknown,
+            (Tri::True, false) | (Tri::False, true) => Tri::True,
+            _ => Tri::False,
+        },
+        Program::And(xs) | Program::Or(xs) => {
+            let (stop, otherwise) = if matches!(p, Program::And(_)) { (Tri::False, Tri::True) } else { (Tri::True, Tri::False) };
+            let mut unknown = false;
+            for x in xs {
+                match program_tri(x, m) {
+                    t if t == stop => return stop,
+                    Tri::Unknown => unknown = true,
+                    _ => {}
+                }
+            }
+            if unknown {
+                Tri::Unknown
+            } else {
+                otherwise
+            }
+        }
+        Program::AtLeast(k, xs) => {
+            let (mut t, mut u) = (0u32, 0u32);
+            for x in xs {
+                match program_tri(x, m) {
+                    Tri::True => t += 1,
+                    Tri::Unknown => u += 1,
+                    Tri::False => {}
+                }
+            }
+            if t >= *k {
+                Tri::True
+            } else if t + u < *k {
+                Tri::False
+            } else {
+                Tri::Unknown
+            }
+        }
+    }
+}
+
+impl PolicyIndex {
+    /// Why policy `i` is undetermined after a match with `m`: the fields that would decide
+    /// it, and whether a person's judgement (`manual_review`) is involved.
+    ///
+    /// The walk visits only nodes whose value is unknown (a known child cannot change an
+    /// unknown parent's fate), down to the unknown literals and through `eligible(…)` into
+    /// the programs of undetermined prerequisites. Each unknown literal is accounted for by
+    /// the reference evaluator on its value source (or, for a generic predicate, on its
+    /// node), once per match through `cache`. The union is the evaluator's own account of
+    /// the policy (`Evaluator::policy`'s `Unknown`), which the differential tests check.
+    /// Empty when the policy is not undetermined.
+    pub fn why_unknown<'a>(&'a self, i: usize, m: &Matcher, ev: &Evaluator<'a>, cache: &mut HashMap<PredicateId, Unknown>) -> Unknown {
+        let mut out = Unknown::default();
+        let mut seen_policies: Vec<u32> = Vec::new();
+        let mut stack: Vec<&Program> = Vec::new();
+        if m.results.get(i).copied() == Some(Tri::Unknown) {
+            stack.extend(self.programs.get(i));
+        }
+        while let Some(p) = stack.pop() {
+            if program_tri(p, m) != Tri::Unknown {
+                continue;
+            }
+            match p {
+                Program::Const(_) => {}
+                Program::Lit(id, _) => {
+                    let u = cache.entry(*id).or_insert_with(|| self.literal_unknown(*id, ev));
+                    out.fields.extend(u.fields.iter().copied());
+                    out.manual |= u.manual;
+                    out.undefined |= u.undefined;
+                }
+                Program::Policy(j, _) => {
+                    if !seen_policies.contains(j) {
+                        seen_policies.push(*j);
+                        stack.extend(self.programs.get(*j as usize));
+                    }
+                }
+                Program::And(xs) | Program::Or(xs) | Program::AtLeast(_, xs) => stack.extend(xs.iter().rev()),
+            }
+        }
+        out
+    }
+
+    /// The match score of policy `i` after a match with `m` (share of its requirement
+    /// leaves met, two decimals), counted on its program's literals, when every leaf is one
+    /// literal ([`literal_per_leaf`]); `None` otherwise (the caller traces the explanation).
+    /// Equal to the explanation's score, which the differential tests check.
+    pub fn score(&self, i: usize, m: &Matcher) -> Option<Decimal> {
+        let at = *self.scorable.get(i)? as usize;
+        let size = self.code.get(at)?.size();
+        let (mut met, mut all) = (0u64, 0u64);
+        for op in self.code.get(at..at + size)? {
+            if let Instr::Lit(p, neg) = *op {
+                all += 1;
+                met += u64::from(lit(&m.known, &m.truth, p, neg) == Tri::True);
+            }
+        }
+        if all == 0 {
+            return None;
+        }
+        Some((Decimal::from(met) / Decimal::from(all)).round_dp(2))
+    }
+
+    /// The reference evaluator's account of an unknown predicate.
+    fn literal_unknown<'a>(&'a self, id: PredicateId, ev: &Evaluator<'a>) -> Unknown {
+        let generic_start = self.generic.first().map_or(PredicateId::MAX, |(g, _)| *g);
+        if id >= generic_start {
+            if let Ok(k) = self.generic.binary_search_by_key(&id, |(g, _)| *g) {
+                if let Some((_, node)) = self.generic.get(k) {
+                    return ev.eval(node).err().unwrap_or_default();
+                }
+            }
+            return Unknown::default();
+        }
+        let k = self.sources.partition_point(|s| s.first <= id);
+        let Some(src) = k.checked_sub(1).and_then(|k| self.sources.get(k)) else { return Unknown::default() };
+        match ev.eval(&src.node) {
+            Err(u) => u,
+            // A known code too coarse for an `under` test: the field needs more detail.
+            Ok(_) => {
+                let mut fields = Vec::new();
+                src.node.fields(&mut fields);
+                Unknown { fields: fields.into_iter().collect(), ..Unknown::default() }
+            }
+        }
     }
 }
 
