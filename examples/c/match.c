@@ -485,6 +485,36 @@ int main(int argc, char **argv) {
     CHECK(HAS(r, "\"type\":\"failure\"", "\"kind\":\"request\"", "\"path\":\"as_of\""), "bad as_of: %s", show(r));
     huiqi_string_free(r);
 
+    /* --- huiqi_match_opts and huiqi_verdicts ------------------------------------ */
+    r = huiqi_match_opts(engine, profile, AS_OF, NULL);
+    CHECK(r && matched && strcmp(r, matched) == 0, "no options: the default envelope");
+    huiqi_string_free(r);
+
+    r = huiqi_match_opts(engine, profile, AS_OF, "{\"all\": true, \"detail\": \"summary\"}");
+    CHECK(HAS(r, "{\"type\":\"success\"", "\"verdict\":\"ineligible\"", "\"score\"") && !HAS(r, "\"unmet\""), "all, summary: %.300s", show(r));
+    huiqi_string_free(r);
+
+    r = huiqi_match_opts(engine, profile, AS_OF, "{\"limit\": 1}");
+    CHECK(HAS(r, "{\"type\":\"success\"") && !HAS(r, "},{\"id\""), "limit 1 lists one policy: %.300s", show(r));
+    huiqi_string_free(r);
+
+    r = huiqi_match_opts(engine, profile, AS_OF, "{\"detial\": \"summary\"}");
+    CHECK(HAS(r, "\"type\":\"failure\"", "\"kind\":\"request\"", "detial"), "unknown option: %s", show(r));
+    huiqi_string_free(r);
+
+    r = huiqi_verdicts(engine, profile, AS_OF);
+    {
+        char *opts = huiqi_match_opts(engine, profile, AS_OF, "{\"detail\":\"verdicts\"}");
+        CHECK(r && opts && strcmp(r, opts) == 0, "huiqi_verdicts is the verdicts level: %s", show(r));
+        CHECK(HAS(r, "\"summary\":{\"eligible\":", "\"hitech-eit-15pct-rate\"") && !HAS(r, "\"title\""), "verdicts: %.300s", show(r));
+        huiqi_string_free(opts);
+    }
+    huiqi_string_free(r);
+
+    r = huiqi_verdicts(engine, NULL, AS_OF);
+    CHECK(HAS(r, "\"type\":\"failure\"", "profile_json is a null pointer"), "verdicts null profile: %s", show(r));
+    huiqi_string_free(r);
+
     /* --- huiqi_explain ---------------------------------------------------------- */
     r = huiqi_explain(engine, profile, "hitech-eit-15pct-rate", AS_OF);
     CHECK(HAS(r, "{\"type\":\"success\"", "\"explanation\"", "\"condition\"", "\"verdict\":\"eligible\""), "explain: %.300s", show(r));
@@ -526,14 +556,28 @@ int main(int argc, char **argv) {
             if (*p == '\n') *p = ' ';
         snprintf(jsonl, n, "%s\n{not json\n\n%s\n", one, three);
         r = huiqi_match_many(engine, jsonl, AS_OF);
-        CHECK(count_lines(r) == 3, "one line per non-empty input line: %d", count_lines(r));
+        CHECK(count_lines(r) == 4, "one line per input line: %d", count_lines(r));
         CHECK(matched && strcmp(line_of(r, 0, line, sizeof line), matched) == 0, "line 1 equals huiqi_match");
-        CHECK(HAS(line_of(r, 1, line, sizeof line), "{\"type\":\"failure\"", "\"kind\":\"profile\""), "line 2 is an error: %s", line);
-        CHECK(HAS(line_of(r, 2, line, sizeof line), "{\"type\":\"success\"", "老街坊"), "line 3 goes on: %.200s", line);
+        CHECK(HAS(line_of(r, 1, line, sizeof line), "{\"type\":\"failure\"", "\"kind\":\"profile\"", "\"line\":2"), "line 2 is an error: %s", line);
+        CHECK(HAS(line_of(r, 2, line, sizeof line), "{\"type\":\"failure\"", "empty line", "\"line\":3"), "line 3 (blank) is an error: %s", line);
+        CHECK(HAS(line_of(r, 3, line, sizeof line), "{\"type\":\"success\"", "老街坊"), "line 4 goes on: %.200s", line);
         huiqi_string_free(r);
 
         r = huiqi_match_many(engine, jsonl, "2026-02-30");
-        CHECK(count_lines(r) == 3 && HAS(line_of(r, 2, line, sizeof line), "\"path\":\"as_of\""), "bad as_of on every line: %s", show(r));
+        CHECK(count_lines(r) == 4 && HAS(line_of(r, 3, line, sizeof line), "\"path\":\"as_of\""), "bad as_of on every line: %s", show(r));
+        huiqi_string_free(r);
+
+        /* --- huiqi_match_many_opts: any thread count gives the same lines ------------ */
+        char *one_thread = huiqi_match_many_opts(engine, jsonl, AS_OF, "{\"detail\":\"verdicts\"}", 1, 1);
+        char *three_threads = huiqi_match_many_opts(engine, jsonl, AS_OF, "{\"detail\":\"verdicts\"}", 1, 3);
+        CHECK(one_thread && three_threads && strcmp(one_thread, three_threads) == 0, "1 and 3 threads agree: %s", show(three_threads));
+        CHECK(count_lines(one_thread) == 4 && HAS(line_of(one_thread, 0, line, sizeof line), "\"policies\":[{\"id\":", "\"verdict\"")
+                  && !HAS(line, "\"score\""),
+              "verdicts lines: %.300s", line);
+        huiqi_string_free(one_thread);
+        huiqi_string_free(three_threads);
+        r = huiqi_match_many_opts(engine, jsonl, AS_OF, "{\"detail\":\"everything\"}", 1, 0);
+        CHECK(count_lines(r) == 1 && HAS(r, "\"kind\":\"request\"", "options.detail"), "bad options: %s", show(r));
         huiqi_string_free(r);
         free(jsonl);
         free(one);

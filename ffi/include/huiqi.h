@@ -21,7 +21,17 @@
  * return NULL on failure and give the failure envelope through error_out. Panics are
  * caught at the boundary and reported as "internal" failures.
  *
- * OWNERSHIP. Strings returned by huiqi_match, huiqi_explain, huiqi_match_many,
+ * DETAIL. A match costs what it shows. huiqi_match returns the eligible and
+ * undetermined policies in full (score, benefit, unmet and undetermined conditions
+ * in words, missing fields) with the counts of every policy in force, the next
+ * questions and the recommended combination. huiqi_match_opts and
+ * huiqi_match_many_opts take options as JSON, the same names as the CLI flags and the
+ * Python and WASM options: {"detail": "verdicts"|"summary"|"full", "all": true,
+ * "tags": [...], "limit": N, "recommend_undetermined": true, "engine":
+ * "index"|"reference"}. huiqi_verdicts is the verdicts level: ids and verdicts only.
+ *
+ * OWNERSHIP. Strings returned by huiqi_match, huiqi_match_opts, huiqi_verdicts,
+ * huiqi_match_many, huiqi_match_many_opts, huiqi_explain,
  * huiqi_check, huiqi_store_info, huiqi_reverse, huiqi_bulk_counts and through
  * error_out belong to the caller: free each with huiqi_string_free (never with
  * free()). huiqi_version() and huiqi_last_error() are owned by the library: do not
@@ -44,7 +54,10 @@
  * freed first.
  *
  * THREADS. Engines and stores are immutable once built or opened, and Send + Sync:
- *   - any number of threads may call huiqi_match, huiqi_explain, huiqi_match_many,
+ *   - huiqi_match_many_opts spreads one batch over up to its `threads` argument
+ *     threads (scoped: they end before the call returns);
+ *   - any number of threads may call huiqi_match, huiqi_match_opts, huiqi_verdicts,
+ *     huiqi_explain, huiqi_match_many, huiqi_match_many_opts,
  *     huiqi_reverse, huiqi_bulk_counts and huiqi_store_info on the same engines and
  *     stores at the same time, without locking;
  *   - huiqi_reverse and huiqi_bulk_counts also spread one call over the cores, on a
@@ -69,6 +82,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 /**
  * An engine: a schema and a compiled policy set, immutable once built.
@@ -166,6 +180,67 @@ void huiqi_engine_free(HuiqiEngine *engine);
 char *huiqi_match(const HuiqiEngine *engine, const char *profile_json, const char *as_of);
 
 /**
+ * Matches one enterprise profile with options: the envelope of `huiqi match --json` with
+ * the same options. `options_json` is NULL (the defaults) or a JSON object, every key
+ * optional:
+ *
+ * ```json
+ * {"detail": "verdicts" | "summary" | "full", "all": false, "tags": ["科创"], "limit": 20,
+ *  "recommend_undetermined": false, "engine": "index" | "reference"}
+ * ```
+ *
+ * By default (`full`) the eligible and undetermined policies are listed with score,
+ * benefit, unmet and undetermined conditions and missing fields, with the counts of all
+ * policies; `"all": true` lists the ineligible ones too. `summary` leaves out the
+ * conditions in words; `verdicts` lists only ids and verdicts (the fast form for bulk
+ * callers, see also `huiqi_verdicts`). Unknown keys or values are a failure envelope
+ * (kind `"request"`).
+ *
+ * Returns an envelope (free it with `huiqi_string_free`); NULL only when `engine` is not
+ * a live handle.
+ *
+ * # Safety
+ * As `huiqi_match`; `options_json` is NULL or a NUL-terminated string valid for the call.
+ */
+char *huiqi_match_opts(const HuiqiEngine *engine,
+                       const char *profile_json,
+                       const char *as_of,
+                       const char *options_json);
+
+/**
+ * The verdicts-only match: the counts of every policy in force, and the ids and verdicts
+ * of the eligible and undetermined ones (`huiqi_match_opts` with
+ * `{"detail": "verdicts"}`), at the policy index's speed.
+ *
+ * Returns an envelope (free it with `huiqi_string_free`); NULL only when `engine` is not
+ * a live handle.
+ *
+ * # Safety
+ * As `huiqi_match`.
+ */
+char *huiqi_verdicts(const HuiqiEngine *engine, const char *profile_json, const char *as_of);
+
+/**
+ * Matches many profiles given as JSON lines, with options (as `huiqi_match_opts`; use
+ * `{"detail": "verdicts"}` for bulk work): one envelope line (ending in `\n`) per input
+ * line, in order, so that output line N answers input line N. A bad or blank line gives
+ * a failure line carrying its line number; the batch goes on. The lines are shared out
+ * over up to `threads` threads (0: as many as the machine has cores), each with its
+ * own reusable matcher; the answer is the same for any thread count.
+ *
+ * Returns the lines (free them with `huiqi_string_free`); NULL only when `engine` is not
+ * a live handle. Bad options or a null argument give a single failure line.
+ *
+ * # Safety
+ * As `huiqi_match_opts`.
+ */
+char *huiqi_match_many_opts(const HuiqiEngine *engine,
+                            const char *jsonl,
+                            const char *as_of,
+                            const char *options_json,
+                            uint32_t threads);
+
+/**
  * Explains one policy for one enterprise profile on `as_of`: the envelope of
  * `huiqi explain --json`.
  *
@@ -181,8 +256,10 @@ char *huiqi_explain(const HuiqiEngine *engine,
                     const char *as_of);
 
 /**
- * Matches many profiles given as JSON lines: one envelope line (ending in `\n`) per
- * non-empty input line, in order. A bad line gives a failure line; the batch goes on.
+ * Matches many profiles given as JSON lines, at the default detail: one envelope line
+ * (ending in `\n`) per input line, in order. A bad or blank line gives a failure line
+ * carrying its line number; the batch goes on (see `huiqi_match_many_opts` for options
+ * and threads).
  * A bad `as_of` gives a failure line for every input line; a null or non-UTF-8 argument
  * gives a single failure line.
  *

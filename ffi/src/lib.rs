@@ -589,7 +589,9 @@ pub unsafe extern "C" fn huiqi_verdicts(engine: *const HuiqiEngine, profile_json
 /// Matches many profiles given as JSON lines, with options (as `huiqi_match_opts`; use
 /// `{"detail": "verdicts"}` for bulk work): one envelope line (ending in `\n`) per input
 /// line, in order, so that output line N answers input line N. A bad or blank line gives
-/// a failure line carrying its line number; the batch goes on. The lines are shared out
+/// a failure line carrying its line number (counted from `first_line`, 0 or 1 for the
+/// first line of `jsonl`: a caller sending a long stream in chunks passes the number of
+/// each chunk's first line); the batch goes on. The lines are shared out
 /// over up to `threads` threads (0: as many as the machine has cores), each with its
 /// own reusable matcher; the answer is the same for any thread count.
 ///
@@ -604,6 +606,7 @@ pub unsafe extern "C" fn huiqi_match_many_opts(
     jsonl: *const c_char,
     as_of: *const c_char,
     options_json: *const c_char,
+    first_line: u64,
     threads: u32,
 ) -> *mut c_char {
     string_call("huiqi_match_many_opts", || {
@@ -618,7 +621,8 @@ pub unsafe extern "C" fn huiqi_match_many_opts(
             Ok(x) => x,
             Err(e) => return Ok(failure(e) + "\n"),
         };
-        Ok(match_lines_parallel(&engine, lines, date, path, &opts, threads))
+        let first = usize::try_from(first_line.max(1)).unwrap_or(usize::MAX);
+        Ok(match_lines_parallel(&engine, lines, date, path, &opts, first, threads))
     })
 }
 
@@ -629,6 +633,7 @@ fn match_lines_parallel(
     as_of: &str,
     path: huiqi_core::engine::MatchPath,
     opts: &huiqi_core::engine::MatchOptions,
+    first_line: usize,
     threads: u32,
 ) -> String {
     let body = jsonl.strip_suffix('\n').unwrap_or(jsonl);
@@ -641,7 +646,8 @@ fn match_lines_parallel(
         let mut out = String::new();
         for (k, line) in chunk.iter().enumerate() {
             let line = line.strip_suffix('\r').unwrap_or(line);
-            out.push_str(&envelopes::match_line(engine, &mut m, start + k + 1, line, as_of, path, opts));
+            let number = first_line.saturating_add(start + k);
+            out.push_str(&envelopes::match_line(engine, &mut m, number, line, as_of, path, opts));
             out.push('\n');
         }
         out
@@ -969,8 +975,18 @@ mod tests {
         assert!(got.contains("not valid UTF-8"), "{got}");
         let got = take(unsafe { huiqi_match_many(engine, c"{}\nnot json\n\n{}\n".as_ptr(), c"2026-06-30".as_ptr()) });
         let lines: Vec<&str> = got.lines().collect();
-        assert_eq!(lines.len(), 3);
+        // One line per input line: the blank third line gets a failure naming it.
+        assert_eq!(lines.len(), 4);
         assert!(lines[0].starts_with(r#"{"type":"success""#) && lines[1].starts_with(r#"{"type":"failure""#));
+        assert!(lines[2].contains(r#""line":3"#) && lines[2].contains("empty line"), "{}", lines[2]);
+        assert!(lines[3].starts_with(r#"{"type":"success""#));
+        // The threaded form gives the same lines for any thread count.
+        let many = |threads: u32| {
+            take(unsafe { huiqi_match_many_opts(engine, c"{}\nnot json\n\n{}\n".as_ptr(), c"2026-06-30".as_ptr(), ptr::null(), 1, threads) })
+        };
+        assert_eq!(many(1), got);
+        assert_eq!(many(3), got);
+        assert_eq!(many(0), got);
         unsafe { huiqi_engine_free(engine) };
 
         let mut err: *mut c_char = ptr::null_mut();

@@ -377,32 +377,37 @@ class Engine(_Handle):
         date = _date(as_of)
         options = _options(detail, all, tags, limit, recommend_undetermined)
         chunk: list[bytes] = []
-        for profile in profiles:
+        first = 1  # the item number of the chunk's first profile (failures name it as "line")
+        for number, profile in enumerate(profiles, start=1):
             try:
                 if profile is None:
                     raise _request_error("profile is None")
                 data = _text(profile, "profile")
             except HuiqiError as e:
-                yield from self._flush(chunk, date, options, threads)
-                chunk = []
-                yield json.dumps({"type": "failure", "errors": e.errors}, ensure_ascii=False, separators=(",", ":"))
+                yield from self._flush(chunk, date, options, first, threads)
+                chunk, first = [], number + 1
+                errors = [{**item, "line": item.get("line", number)} for item in e.errors]
+                yield json.dumps({"type": "failure", "errors": errors}, ensure_ascii=False, separators=(",", ":"))
                 continue
-            if data is None or b"\n" in data or not data.strip():
-                # Not one line of JSON lines: matched on its own (same envelope).
-                yield from self._flush(chunk, date, options, threads)
-                chunk = []
+            if data is None or b"\n" in data:
+                # A pretty-printed profile is one profile, not several lines: matched on
+                # its own (the envelope of match()).
+                yield from self._flush(chunk, date, options, first, threads)
+                chunk, first = [], number + 1
                 yield self._call(_lib.lib.huiqi_match_opts, data, date, options)
                 continue
             chunk.append(data)
             if len(chunk) >= chunk_size:
-                yield from self._flush(chunk, date, options, threads)
-                chunk = []
-        yield from self._flush(chunk, date, options, threads)
+                yield from self._flush(chunk, date, options, first, threads)
+                chunk, first = [], number + 1
+        yield from self._flush(chunk, date, options, first, threads)
 
-    def _flush(self, chunk: list[bytes], date: bytes, options: bytes | None, threads: int) -> Iterator[str]:
+    def _flush(self, chunk: list[bytes], date: bytes, options: bytes | None, first: int, threads: int) -> Iterator[str]:
         if not chunk:
             return
-        lines = self._call(_lib.lib.huiqi_match_many_opts, b"\n".join(chunk), date, options, threads).split("\n")
+        # Every item ends with a newline, so that a blank last item is still a line.
+        text = self._call(_lib.lib.huiqi_match_many_opts, b"\n".join(chunk) + b"\n", date, options, first, threads)
+        lines = text.split("\n")
         if lines and lines[-1] == "":
             lines.pop()
         if len(lines) != len(chunk):

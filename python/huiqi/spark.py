@@ -12,7 +12,7 @@ Design:
   year (``{"2024": 1200, "2025": 1500}``), as ``spark.read.json`` produces from profile
   JSON; tags are arrays; qualifications arrays of structs. Null means unknown.
 - Partitions are processed with ``mapInArrow``: each Arrow batch becomes JSON lines and
-  goes through the C ABI's ``huiqi_match_many`` in one call.
+  goes through the C ABI's ``huiqi_match_many_opts`` in one call (summary detail).
 - The engine is built once per executor process, from the policy set shipped with the
   job (the policy texts travel in the task closure; the compiled engine is cached in the
   worker process, keyed by a digest of the texts).
@@ -66,7 +66,9 @@ def match_rows(rows: Sequence[dict[str, Any]], engine: Engine, as_of: str, id_co
     """Matches decoded rows; one output dict per (enterprise, policy), or one error row."""
     profiles = [json.dumps(_clean({k: v for k, v in r.items() if v is not None}), ensure_ascii=False) for r in rows]
     out: list[dict[str, Any]] = []
-    for row, line in zip(rows, engine.match_many_json(profiles, as_of=as_of)):
+    # Every policy in force (all=True), without the conditions in words (summary): the
+    # columns below are all that is kept.
+    for row, line in zip(rows, engine.match_many_json(profiles, as_of=as_of, detail="summary", all=True)):
         ident = row.get(id_column)
         ident = None if ident is None else str(ident)
         env = json.loads(line)

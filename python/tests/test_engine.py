@@ -97,7 +97,7 @@ def test_quanzhi_software(engine: huiqi.Engine, samples: dict) -> None:
 
 
 def test_restaurant_is_a_small_low_profit_enterprise(engine: huiqi.Engine, samples: dict) -> None:
-    r = engine.match(samples["03-laojiefang-restaurant"], AS_OF)
+    r = engine.match(samples["03-laojiefang-restaurant"], AS_OF, all=True)
     p = by_id(r, "small-low-profit-eit")
     assert p["verdict"] == "eligible" and p["score"] == "1"
     assert p["benefit"]["amount_yuan"] == "6200"
@@ -114,7 +114,7 @@ def test_missing_fields_leave_policies_undetermined(engine: huiqi.Engine, sample
 
 
 def test_abnormal_operation_list(engine: huiqi.Engine, samples: dict) -> None:
-    r = engine.match(samples["05-xincheng-hardware"], AS_OF)
+    r = engine.match(samples["05-xincheng-hardware"], AS_OF, all=True)
     assert r["summary"]["eligible"] == 0
     p = by_id(r, "specialized-sme")
     assert p["verdict"] == "ineligible"
@@ -123,7 +123,7 @@ def test_abnormal_operation_list(engine: huiqi.Engine, samples: dict) -> None:
 
 
 def test_expired_and_renewed_qualifications(engine: huiqi.Engine, samples: dict) -> None:
-    v = verdicts(engine.match(samples["07-huadai-pharma"], AS_OF))
+    v = verdicts(engine.match(samples["07-huadai-pharma"], AS_OF, all=True))
     assert v["hitech-eit-15pct-rate"] == "eligible"
     assert v["specialized-sme"] == "ineligible"
     assert v["small-low-profit-eit"] == "ineligible"
@@ -245,7 +245,7 @@ def test_own_policies_with_and_without_the_bundled_set(samples: dict) -> None:
         r = own.match({"registered_capital": 800}, AS_OF)
         assert verdicts(r) == {"broken": "eligible"}
     with huiqi.Engine(policies=good, include_bundled=True) as both:
-        assert len(both.match(samples["01-quanzhi-software"], AS_OF)["policies"]) == 15
+        assert len(both.match(samples["01-quanzhi-software"], AS_OF, all=True)["policies"]) == 15
     with huiqi.Engine.from_sources({"a.json": good}) as e:
         assert e.explain({"registered_capital": 100}, "broken", AS_OF)["policy"]["verdict"] == "ineligible"
 
@@ -319,3 +319,66 @@ def test_one_engine_many_threads(engine: huiqi.Engine, samples: dict) -> None:
     with ThreadPoolExecutor(max_workers=4) as pool:
         got = list(pool.map(lambda p: engine.match_json(p, AS_OF), profiles))
     assert got == want
+
+
+# --- detail levels, verdicts, bad items ------------------------------------------------------
+
+
+@pytest.mark.parametrize("detail", ["verdicts", "summary", "full"])
+def test_detail_levels_are_byte_identical_to_the_cli(engine: huiqi.Engine, detail: str) -> None:
+    path = SAMPLES[0]
+    for extra, kwargs in ([], {}), (["--all"], {"all": True}), (["--limit", "2"], {"limit": 2}):
+        want = cli("match", "--profile", str(path), "--as-of", AS_OF, "--json", "--detail", detail, *extra)
+        assert engine.match_json(path.read_text(encoding="utf-8"), AS_OF, detail=detail, **kwargs) == want
+
+
+def test_default_lists_eligible_and_undetermined_only(engine: huiqi.Engine, samples: dict) -> None:
+    r = engine.match(samples["01-quanzhi-software"], AS_OF)
+    assert {p["verdict"] for p in r["policies"]} == {"eligible", "undetermined"}
+    assert len(r["policies"]) == r["summary"]["eligible"] + r["summary"]["undetermined"]
+    everything = engine.match(samples["01-quanzhi-software"], AS_OF, all=True)
+    assert len(everything["policies"]) == sum(r["summary"].values())
+    summary = engine.match(samples["01-quanzhi-software"], AS_OF, detail="summary")
+    assert [p["id"] for p in summary["policies"]] == [p["id"] for p in r["policies"]]
+    assert all("unmet" not in p and "undetermined" not in p for p in summary["policies"])
+    assert summary["next_questions"] == r["next_questions"]
+    assert len(engine.match(samples["01-quanzhi-software"], AS_OF, limit=1)["policies"]) == 1
+
+
+def test_verdicts(engine: huiqi.Engine, samples: dict) -> None:
+    full = engine.match(samples["01-quanzhi-software"], AS_OF)
+    v = engine.verdicts(samples["01-quanzhi-software"], AS_OF)
+    assert v["summary"] == full["summary"]
+    assert {p["id"]: p["verdict"] for p in v["policies"]} == verdicts(full)
+    assert all(set(p) == {"id", "verdict"} for p in v["policies"])
+    assert v == engine.match(samples["01-quanzhi-software"], AS_OF, detail="verdicts")
+
+
+def test_bad_options(engine: huiqi.Engine, samples: dict) -> None:
+    with pytest.raises(huiqi.HuiqiError, match="detail"):
+        engine.match(samples["01-quanzhi-software"], AS_OF, detail="everything")  # type: ignore[arg-type]
+    with pytest.raises(huiqi.HuiqiError, match="limit"):
+        engine.match(samples["01-quanzhi-software"], AS_OF, limit=-1)
+    with pytest.raises(huiqi.HuiqiError, match="as_of"):
+        engine.match(samples["01-quanzhi-software"], as_of=123)  # type: ignore[arg-type]
+
+
+def test_match_many_yields_an_error_for_each_bad_item_and_loses_nothing(engine: huiqi.Engine, samples: dict) -> None:
+    good = list(samples.values())[:3]
+    items: list = [good[0], None, b'{"name": "\xff"}', good[1], "\ud800", {"x": {1, 2}}, "", good[2]]
+    for chunk_size in (1, 2, 256):
+        for detail in ("verdicts", "full"):
+            out = list(engine.match_many(items, AS_OF, chunk_size=chunk_size, detail=detail))
+            assert len(out) == len(items)
+            bad = [i for i, r in enumerate(out) if isinstance(r, huiqi.HuiqiError)]
+            assert bad == [1, 2, 4, 5, 6], (chunk_size, detail, out)
+            # Each failure names its item as the line, counted from 1.
+            assert [out[i].errors[0]["line"] for i in bad] == [i + 1 for i in bad]
+            for i in (0, 3, 7):
+                assert out[i] == engine.match(items[i], AS_OF, detail=detail)
+
+
+def test_match_many_threads_do_not_change_answers(engine: huiqi.Engine, samples: dict) -> None:
+    profiles = list(samples.values()) * 5
+    one = list(engine.match_many_json(profiles, AS_OF, detail="summary", threads=1))
+    assert list(engine.match_many_json(profiles, AS_OF, detail="summary", threads=4)) == one
