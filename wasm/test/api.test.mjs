@@ -14,13 +14,37 @@ test("match answers with the enterprise, the summary, policies and next question
   assert.equal(env.type, "success");
   assert.match(env.result.enterprise, /济南泉智云图/);
   const { eligible, undetermined, ineligible } = env.result.summary;
-  assert.equal(eligible + undetermined + ineligible, env.result.policies.length);
+  // By default the eligible and undetermined policies are listed; `all` lists every one.
+  assert.equal(eligible + undetermined, env.result.policies.length);
+  assert.equal(eligible + undetermined + ineligible, engine.matchObject(sample, AS_OF, { all: true }).result.policies.length);
   assert.ok(env.result.policies.some((p) => p.id === "hitech-eit-15pct-rate" && p.verdict === "eligible"));
   assert.ok(env.result.next_questions.length > 0);
   // A profile object and its JSON text give the same bytes.
   assert.equal(engine.match(JSON.parse(sample), AS_OF), engine.match(JSON.stringify(JSON.parse(sample)), AS_OF));
   const q = JSON.parse(engine.nextQuestions(sample, AS_OF));
   assert.deepEqual(q.result, env.result.next_questions);
+});
+
+test("detail levels, limit and the verdicts-only call", () => {
+  const full = engine.matchObject(sample, AS_OF).result;
+  const summary = engine.matchObject(sample, AS_OF, { detail: "summary" }).result;
+  assert.deepEqual(summary.policies.map((p) => p.id), full.policies.map((p) => p.id));
+  assert.ok(summary.policies.every((p) => p.unmet === undefined && p.undetermined === undefined));
+  assert.ok(full.policies.some((p) => p.undetermined !== undefined));
+  const verdicts = JSON.parse(engine.verdicts(sample, AS_OF));
+  assert.equal(verdicts.type, "success");
+  assert.equal(engine.verdicts(sample, AS_OF), engine.match(sample, AS_OF, { detail: "verdicts" }));
+  assert.deepEqual(verdicts.result.summary, full.summary);
+  assert.deepEqual(verdicts.result.policies, full.policies.map((p) => ({ id: p.id, verdict: p.verdict })));
+  assert.equal(engine.matchObject(sample, AS_OF, { limit: 1 }).result.policies.length, 1);
+  const bad = engine.matchObject(sample, AS_OF, { detail: "everything" });
+  assert.equal(bad.type, "failure");
+  assert.equal(bad.errors[0].path, "options.detail");
+  const line = JSON.stringify(JSON.parse(sample));
+  const lines = engine.matchLines(`${line}\n\n${line}\n`, AS_OF, { detail: "verdicts" }).trimEnd().split("\n");
+  assert.equal(lines.length, 3);
+  assert.equal(lines[0], engine.verdicts(sample, AS_OF));
+  assert.equal(JSON.parse(lines[1]).errors[0].line, 2);
 });
 
 test("bad input is a failure envelope, never an exception", () => {

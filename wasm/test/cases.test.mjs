@@ -56,7 +56,7 @@ function runCase(c) {
     const problems = [];
     if (r.policy.verdict !== c.verdict) problems.push(`verdict ${r.policy.verdict} (expected ${c.verdict})`);
     for (const how of ["index", "reference"]) {
-      const m = engine.matchObject(profile, asOf, { engine: how });
+      const m = engine.matchObject(profile, asOf, { engine: how, all: true });
       assert.equal(m.type, "success");
       const p = m.result.policies.find((x) => x.id === policyId);
       if (p && p.verdict !== r.policy.verdict) problems.push(`match (${how}) says ${p.verdict}, explain ${r.policy.verdict}`);

@@ -274,7 +274,8 @@ function scheduleMatch() {
 function runMatch() {
   const profile = profileFromForm();
   const t0 = performance.now();
-  const env = call((e) => e.matchObject(profile, asOf()));
+  // Every policy, the ineligible ones too (their group is shown folded, with reasons).
+  const env = call((e) => e.matchObject(profile, asOf(), { all: true }));
   const ms = performance.now() - t0;
   document.querySelectorAll(".field.invalid").forEach((x) => x.classList.remove("invalid"));
   const errBox = $("#profile-errors");
