@@ -7,7 +7,8 @@
 // enterprises --count P --seed 7`, then, through WASM and natively (target/release/
 // huiqi-wasm-bench, the same Rust calls), best of `repeat` passes after a warm-up pass:
 //   start-up   engine from the policy texts / from the saved set (files + syntax trees)
-//   match      the full match envelope per profile (every policy explained, as the page shows)
+//   match      the default match envelope per profile (eligible and undetermined policies in full)
+//   verdicts   the verdicts-only envelope per profile (`verdicts`: ids and verdicts)
 //   summary    the verdict counts per profile through the policy index only
 // Needs wasm/build.sh and `cargo build --release -p huiqi-cli -p huiqi-wasm --bins`.
 import fs from "node:fs";
@@ -59,6 +60,11 @@ function wasmSide(policiesFile, profiles) {
     for (const p of profiles) bytes += engine.match(p, AS_OF).length;
     return (performance.now() - t) / profiles.length;
   });
+  const verdictsMs = best(() => {
+    const t = performance.now();
+    for (const p of profiles) engine.verdicts(p, AS_OF);
+    return (performance.now() - t) / profiles.length;
+  });
   const summaryMs = best(() => {
     const t = performance.now();
     for (const p of profiles) engine.summary(p, AS_OF);
@@ -67,7 +73,7 @@ function wasmSide(policiesFile, profiles) {
   // The same answers as native: the first profile's envelope is compared by the caller.
   const first = engine.match(profiles[0], AS_OF);
   engine.free();
-  return { startup_text_ms: startupText, startup_serialized_ms: startupSerialized, match_ms: matchMs, summary_ms: summaryMs, serialized_bytes: serialized.length, first };
+  return { startup_text_ms: startupText, startup_serialized_ms: startupSerialized, match_ms: matchMs, verdicts_ms: verdictsMs, summary_ms: summaryMs, serialized_bytes: serialized.length, first };
 }
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "huiqi-wasm-bench-"));
@@ -99,7 +105,8 @@ for (const r of rows) {
   for (const [k, label] of [
     ["startup_text_ms", "start-up from texts"],
     ["startup_serialized_ms", "start-up from saved set"],
-    ["match_ms", "match (full envelope)/profile"],
+    ["match_ms", "match (default envelope)/profile"],
+    ["verdicts_ms", "verdicts envelope/profile"],
     ["summary_ms", "summary (index)/profile"],
   ]) {
     console.log(`${String(r.policies).padStart(12)}  ${label.padEnd(30)} ${f(r.native[k]).padStart(10)} ${f(r.wasm[k]).padStart(10)} ${(r.wasm[k] / r.native[k]).toFixed(2).padStart(6)}×`);

@@ -61,6 +61,11 @@ fn run() -> Result<(), String> {
         bytes = profiles.iter().map(|p| huiqi::ffi::match_json(&h.engine, p, as_of).len()).sum();
         ms(t) / n
     });
+    let verdicts_ms = best(repeat, || {
+        let t = Instant::now();
+        let _ = profiles.iter().map(|p| huiqi::ffi::verdicts_json(&h.engine, p, as_of).len()).sum::<usize>();
+        ms(t) / n
+    });
     let summary_ms = best(repeat, || {
         let t = Instant::now();
         let _ = profiles.iter().map(|p| h.summary(p, as_of).len()).sum::<usize>();
@@ -72,7 +77,7 @@ fn run() -> Result<(), String> {
             "policies": h.engine.policy_set().policies.len(), "profiles": profiles.len(),
             "startup_text_ms": startup_text, "startup_serialized_ms": startup_serialized,
             "serialized_bytes": serialized.len(),
-            "match_ms": match_ms, "summary_ms": summary_ms, "match_bytes": bytes,
+            "match_ms": match_ms, "verdicts_ms": verdicts_ms, "summary_ms": summary_ms, "match_bytes": bytes,
         })
     );
     Ok(())
