@@ -99,7 +99,9 @@ enum Command {
         recommend_undetermined: bool,
     },
     /// Find what a policy set may not mean: contradictions, duplicates, one-way exclusions,
-    /// windows outside validity, unused fields; with --enterprises, policies that reach nobody.
+    /// windows outside validity, unused fields; with --enterprises, policies that reach nobody;
+    /// with --as-of, whether the set is current on that date (reviews older than 12 months,
+    /// open-ended policies older than 3 years, closed windows, superseded versions still matched).
     Lint {
         #[command(flatten)]
         set: SetArgs,
@@ -613,7 +615,13 @@ fn run(cli: Cli) -> Result<ExitCode, Fail> {
                 }
                 None => None,
             };
-            let findings = huiqi::lint::lint(&engine, reach.as_deref());
+            // With --as-of, also whether the set is current on that date (reviews, end
+            // dates, closed windows, superseded versions).
+            let currency_date = match &date {
+                Some(_) => Some(as_of(&date)?),
+                None => None,
+            };
+            let findings = huiqi::lint::lint_at(&engine, reach.as_deref(), currency_date);
             let warnings = findings.iter().filter(|f| f.level == huiqi::lint::Level::Warning).count();
             if json {
                 writeln!(out, "{}", serde_json::json!({"type": "success", "result": {"findings": findings}}))?;
