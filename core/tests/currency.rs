@@ -159,16 +159,53 @@ fn bundled_set_is_current_on_the_reference_date() {
     let as_of = d("2026-06-30");
     let bad: Vec<String> = lint_at(&e, None, Some(as_of))
         .into_iter()
-        .filter(|f| {
-            matches!(f.code, "superseded-still-matched" | "not-reviewed" | "no-end-date" | "window-closed")
-                || (f.code == "open-ended-old" && f.level == Level::Warning)
-        })
+        .filter(|f| matches!(f.code, "superseded-still-matched" | "not-reviewed" | "no-end-date" | "window-closed"))
         .map(|f| f.to_string())
         .collect();
     assert!(bad.is_empty(), "the bundled set is not current on {as_of}:\n  {}", bad.join("\n  "));
+    // Policies whose end date could not be found in any source: neither an end date nor
+    // a declared open end is invented for them, so lint keeps warning (open-ended-old).
+    const END_UNKNOWN: &[&str] = &["jinan-company-restructuring-subsidy"];
+    for f in lint_at(&e, None, Some(as_of)) {
+        if f.code == "open-ended-old" && f.level == Level::Warning {
+            assert!(f.policy.as_deref().is_some_and(|p| END_UNKNOWN.contains(&p)), "{f}");
+        }
+    }
     for p in &e.policy_set().policies {
         assert!(p.doc.reviewed_on.is_some(), "{} has no reviewed_on", p.doc.id);
         assert!(p.doc.verified.is_some(), "{} does not say whether it was verified", p.doc.id);
-        assert!(p.doc.effective_to.is_some() || p.doc.open_ended, "{} has neither effective_to nor open_ended", p.doc.id);
+        assert!(
+            p.doc.effective_to.is_some() || p.doc.open_ended || END_UNKNOWN.contains(&p.doc.id.as_str()),
+            "{} has neither effective_to nor open_ended",
+            p.doc.id
+        );
+        assert!(!p.doc.source.document.is_empty(), "{} has no source", p.doc.id);
+    }
+}
+
+#[test]
+fn bundled_policies_are_matched_exactly_inside_their_dates() {
+    // Dates at the edges of every bundled policy: the first and last day are in, the days
+    // either side are out, and a superseded version stops the day its successor starts.
+    let e = Engine::embedded().unwrap();
+    let set = e.policy_set();
+    for (i, p) in set.policies.iter().enumerate() {
+        let id = &p.doc.id;
+        if let Some(f) = p.doc.effective_from {
+            assert!(!e.version_in_force(i, f.add_days(-1).unwrap()), "{id} is matched the day before {f}");
+            assert!(e.version_in_force(i, f), "{id} is not matched on its first day {f}");
+        }
+        if let Some(t) = p.doc.effective_to {
+            assert!(!e.version_in_force(i, t.add_days(1).unwrap()), "{id} is matched the day after {t}");
+            let next_starts = p.doc.superseded_by.as_deref().and_then(|s| set.policy(s)).and_then(|q| q.doc.effective_from);
+            if next_starts.is_none_or(|n| n > t) && p.doc.effective_from.is_none_or(|f| f <= t) {
+                assert!(e.version_in_force(i, t), "{id} is not matched on its last day {t}");
+            }
+        }
+        if let Some(q) = p.doc.superseded_by.as_deref().and_then(|s| set.policy(s)) {
+            let n = q.doc.effective_from.expect("a successor says when it takes effect");
+            assert!(!e.version_in_force(i, n), "{id} is still matched when {} takes effect on {n}", q.doc.id);
+            assert_eq!(p.doc.effective_to, n.add_days(-1), "{id} should end the day before {} starts", q.doc.id);
+        }
     }
 }
