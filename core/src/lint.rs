@@ -23,7 +23,7 @@ use crate::engine::Engine;
 use crate::index::Program;
 use crate::lang::ast::CmpOp;
 use crate::lang::diag::line_col;
-use crate::policy::{Mode, PolicySet};
+use crate::policy::{Benefit, Mode, PolicySet};
 
 /// How serious a finding is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -578,6 +578,18 @@ pub fn lint_at(engine: &Engine, reach: Option<&[(u64, u64)]>, as_of: Option<Date
     }
     for p in &set.policies {
         refs(&p.condition, &mut used_defs, &mut used_fields, set, 0);
+        // Benefits use definitions and fields too (a rate that depends on the size class,
+        // the premium a refund is a share of).
+        let benefit: Vec<&Node> = match &p.benefit {
+            Benefit::Fixed { amount } => vec![amount],
+            Benefit::PerUnit { amount, count, cap } => [Some(amount), Some(count), cap.as_ref()].into_iter().flatten().collect(),
+            Benefit::Rate { rate, base, cap } => [Some(rate), Some(base), cap.as_ref()].into_iter().flatten().collect(),
+            Benefit::Tiers { tiers } => tiers.iter().flat_map(|(w, a)| [w, a]).collect(),
+            Benefit::None => Vec::new(),
+        };
+        for n in benefit {
+            refs(n, &mut used_defs, &mut used_fields, set, 0);
+        }
     }
     for (k, d) in set.definitions.iter().enumerate() {
         if !d.derived && !used_defs.contains(&k) {

@@ -426,6 +426,9 @@ pub static EMBEDDED_POLICIES: &[(&str, &str)] = &[
     ("employment.json", include_str!("../../data/policies/employment.json")),
     ("jinan-restructuring.json", include_str!("../../data/policies/jinan-restructuring.json")),
     ("shandong-first-set-equipment.json", include_str!("../../data/policies/shandong-first-set-equipment.json")),
+    ("smb-tax-relief.json", include_str!("../../data/policies/smb-tax-relief.json")),
+    ("hiring-tax-deductions.json", include_str!("../../data/policies/hiring-tax-deductions.json")),
+    ("tech-innovation-tax.json", include_str!("../../data/policies/tech-innovation-tax.json")),
 ];
 
 struct Problems {
