@@ -207,6 +207,17 @@ impl CodeSystem {
     }
 
     fn unknown(&self, input: &str) -> CodeError {
+        // An industry code in a known division is compared with that division's codes
+        // only: C3999 should suggest a code of C39, not C3099.
+        if self.kind == CodeKind::Industry {
+            if let Ok(c) = self.normalize_structure(input) {
+                let division = c.get(..3).unwrap_or(&c);
+                if c.len() > 3 && self.nodes.contains_key(division) {
+                    let suggestion = crate::suggest::closest(&c, self.nodes.keys().map(String::as_str).filter(|k| k.starts_with(division)));
+                    return CodeError::Unknown { system: self.name.clone(), input: input.to_string(), suggestion };
+                }
+            }
+        }
         let suggestion =
             crate::suggest::closest(input, self.nodes.keys().map(String::as_str).chain(self.aliases.keys().map(String::as_str)));
         CodeError::Unknown { system: self.name.clone(), input: input.to_string(), suggestion }
@@ -246,10 +257,10 @@ impl CodeSystem {
     pub fn normalize(&self, input: &str) -> Result<String, CodeError> {
         match self.kind {
             CodeKind::Industry => {
-                let c = self.normalize_structure(input)?;
-                // The division (2-digit level) must exist in the table.
-                let division = c.get(..3).unwrap_or(&c);
-                if !self.nodes.contains_key(division) {
+                // A condition or a lookup names a code of the table: `C3999` is well formed
+                // but no such class exists, so it is an error with the nearest code.
+                let (c, known) = self.normalize_lenient(input)?;
+                if !known {
                     return Err(self.unknown(input));
                 }
                 Ok(c)
@@ -276,6 +287,25 @@ impl CodeSystem {
                 }
                 Err(self.unknown(input))
             }
+        }
+    }
+
+    /// Canonical form of a well-formed code, and whether the table lists it. A profile keeps
+    /// a well-formed industry code the table does not list, with a warning (its data may
+    /// follow another revision of the standard); conditions must name codes the table has.
+    /// The division (2-digit level) must exist either way.
+    pub fn normalize_lenient(&self, input: &str) -> Result<(String, bool), CodeError> {
+        match self.kind {
+            CodeKind::Industry => {
+                let c = self.normalize_structure(input)?;
+                let division = c.get(..3).unwrap_or(&c);
+                if !self.nodes.contains_key(division) {
+                    return Err(self.unknown(input));
+                }
+                let known = self.nodes.contains_key(&c);
+                Ok((c, known))
+            }
+            _ => self.normalize(input).map(|c| (c, true)),
         }
     }
 

@@ -339,8 +339,15 @@ impl Decoder<'_> {
                         return None;
                     }
                 };
-                match system.normalize(&raw) {
-                    Ok(c) => {
+                match system.normalize_lenient(&raw) {
+                    Ok((c, known)) => {
+                        if !known {
+                            let hint = system.normalize(&raw).err().map(|e| e.to_string()).unwrap_or_default();
+                            self.warnings.push(ProfileWarning {
+                                path: path.to_string(),
+                                message: format!("{} code {raw} is well formed but not in the code table ({}); it is kept, and matches only conditions on its ancestors", system.name(), hint),
+                            });
+                        }
                         if let Some(target) = system.historical_target(&raw) {
                             self.warnings.push(ProfileWarning {
                                 path: path.to_string(),

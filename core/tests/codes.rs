@@ -109,3 +109,144 @@ fn is_under_agrees_with_the_ancestor_list() {
         assert!(checked >= codes.len(), "{name}: {checked} positive checks for {} codes", codes.len());
     }
 }
+
+/// Classes (小类) per division (大类) of GB/T 4754-2017, as both transcribed sources give
+/// them (data/codes/PROVENANCE.md).
+const CLASSES_PER_DIVISION: &[(&str, usize)] = &[
+    ("01", 30),
+    ("02", 9),
+    ("03", 14),
+    ("04", 4),
+    ("05", 15),
+    ("06", 3),
+    ("07", 4),
+    ("08", 3),
+    ("09", 15),
+    ("10", 10),
+    ("11", 3),
+    ("12", 1),
+    ("13", 24),
+    ("14", 24),
+    ("15", 13),
+    ("16", 3),
+    ("17", 26),
+    ("18", 5),
+    ("19", 15),
+    ("20", 18),
+    ("21", 5),
+    ("22", 7),
+    ("23", 5),
+    ("24", 33),
+    ("25", 10),
+    ("26", 38),
+    ("27", 9),
+    ("28", 11),
+    ("29", 16),
+    ("30", 37),
+    ("31", 4),
+    ("32", 21),
+    ("33", 29),
+    ("34", 52),
+    ("35", 56),
+    ("36", 8),
+    ("37", 30),
+    ("38", 38),
+    ("39", 36),
+    ("40", 20),
+    ("41", 4),
+    ("42", 2),
+    ("43", 10),
+    ("44", 10),
+    ("45", 4),
+    ("46", 4),
+    ("47", 3),
+    ("48", 30),
+    ("49", 4),
+    ("50", 7),
+    ("51", 65),
+    ("52", 63),
+    ("53", 8),
+    ("54", 21),
+    ("55", 9),
+    ("56", 9),
+    ("57", 2),
+    ("58", 4),
+    ("59", 11),
+    ("60", 3),
+    ("61", 6),
+    ("62", 10),
+    ("63", 7),
+    ("64", 12),
+    ("65", 15),
+    ("66", 16),
+    ("67", 11),
+    ("68", 13),
+    ("69", 8),
+    ("70", 5),
+    ("71", 13),
+    ("72", 45),
+    ("73", 5),
+    ("74", 31),
+    ("75", 12),
+    ("76", 5),
+    ("77", 15),
+    ("78", 8),
+    ("79", 5),
+    ("80", 11),
+    ("81", 13),
+    ("82", 8),
+    ("83", 17),
+    ("84", 20),
+    ("85", 10),
+    ("86", 8),
+    ("87", 7),
+    ("88", 9),
+    ("89", 9),
+    ("90", 15),
+    ("91", 1),
+    ("92", 11),
+    ("93", 2),
+    ("94", 8),
+    ("95", 10),
+    ("96", 2),
+    ("97", 1),
+];
+
+#[test]
+fn industry_table_is_complete_per_division() {
+    let s = systems();
+    let ind = s.get(s.id("industry").expect("industry")).expect("sys");
+    let codes: Vec<String> = ind.nodes().map(|n| n.code.clone()).collect();
+    // Codes are a section letter and 2, 3 or 4 digits.
+    let level = |digits: usize| codes.iter().filter(|c| c.len() == 1 + digits).count();
+    assert_eq!(level(2), 97, "大类");
+    assert_eq!(level(3), 473, "中类");
+    assert_eq!(level(4), 1381, "小类");
+    assert_eq!(CLASSES_PER_DIVISION.len(), 97);
+    for (division, want) in CLASSES_PER_DIVISION {
+        let got = codes.iter().filter(|c| c.len() == 5 && c.get(1..3) == Some(*division)).count();
+        assert_eq!(got, *want, "小类 under {division}");
+    }
+    // Every class has its group and division in the table.
+    for c in codes.iter().filter(|c| c.len() == 5) {
+        assert!(codes.contains(&c[..4].to_string()) && codes.contains(&c[..3].to_string()), "{c}");
+    }
+    assert_eq!(ind.describe("A0111"), "A0111 稻谷种植");
+    assert_eq!(ind.describe("A022"), "A022 造林和更新", "a group with a single class is named after it");
+}
+
+#[test]
+fn well_formed_but_unknown_industry_codes() {
+    let s = systems();
+    let ind = s.get(s.id("industry").expect("industry")).expect("sys");
+    // In a condition or a lookup: an error with the nearest code.
+    match ind.normalize("C3999") {
+        Err(CodeError::Unknown { suggestion: Some(near), .. }) => assert!(near.starts_with("C39"), "{near}"),
+        other => panic!("{other:?}"),
+    }
+    assert!(matches!(ind.normalize("C391"), Ok(c) if c == "C391"));
+    // In data: kept, flagged as unknown, and still under its ancestors.
+    assert_eq!(ind.normalize_lenient("C3999").expect("well formed"), ("C3999".to_string(), false));
+    assert_eq!(ind.normalize_lenient("3911").expect("known"), ("C3911".to_string(), true));
+    assert!(ind.is_under("C3999", "C39"));
+}
