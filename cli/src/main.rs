@@ -112,6 +112,20 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// The policy list for publication (政策精准公开): title, issuer, 文号, validity, window,
+    /// 免申即享 or 申报, benefit and verified status, grouped by 政策包.
+    Policies {
+        #[command(flatten)]
+        set: SetArgs,
+        /// Only the policies of these 政策包 (repeatable).
+        #[arg(long = "tag", value_name = "TAG")]
+        tags: Vec<String>,
+        #[arg(long, value_enum, default_value = "md")]
+        format: ListFormat,
+        /// Only the versions in force on this date (default: every policy of the set).
+        #[arg(long, value_name = "DATE")]
+        as_of: Option<String>,
+    },
     /// The enterprise's policy calendar (政策日历): windows and policy end dates ahead.
     Calendar {
         #[arg(long, value_name = "FILE")]
@@ -240,6 +254,13 @@ enum BulkFormat {
     Csv,
     Jsonl,
     Counts,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum ListFormat {
+    Md,
+    Csv,
+    Json,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -632,6 +653,24 @@ fn run(cli: Cli) -> Result<ExitCode, Fail> {
                 writeln!(out, "{} finding(s), {warnings} warning(s)", findings.len())?;
             }
             Ok(if warnings > 0 { ExitCode::from(1) } else { ExitCode::SUCCESS })
+        }
+        Command::Policies { set, tags, format, as_of: date } => {
+            let engine = engine(&set)?;
+            let date = match &date {
+                Some(_) => Some(as_of(&date)?),
+                None => None,
+            };
+            let rows = huiqi::catalog::list(&engine, date, &tags);
+            match format {
+                ListFormat::Md => {
+                    let when = date.map(|d| format!("，{d} 有效")).unwrap_or_default();
+                    writeln!(out, "# 惠企政策清单（共 {} 项{when}）\n", rows.len())?;
+                    write!(out, "{}", huiqi::catalog::to_markdown(&rows))?;
+                }
+                ListFormat::Csv => write!(out, "{}", huiqi::catalog::to_csv(&rows))?,
+                ListFormat::Json => writeln!(out, "{}", serde_json::json!({"type": "success", "result": {"policies": rows}}))?,
+            }
+            Ok(ExitCode::SUCCESS)
         }
         Command::Calendar { profile, months, tags, set, as_of: date, json } => {
             let engine = engine(&set)?;

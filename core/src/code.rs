@@ -210,9 +210,14 @@ impl CodeSystem {
         // An industry code in a known division is compared with that division's codes
         // only: C3999 should suggest a code of C39, not C3099.
         if self.kind == CodeKind::Industry {
-            if let Ok(c) = self.normalize_structure(input) {
+            // Parsed here without normalize_structure, which reports through this function.
+            let s: String = input.chars().filter(|c| !c.is_whitespace()).collect::<String>().to_ascii_uppercase();
+            let digits = s.trim_start_matches(|c: char| c.is_ascii_alphabetic());
+            let section = digits.get(..2).and_then(|d| d.parse::<u32>().ok()).and_then(|d| self.section_of(d));
+            if let (Some(section), true) = (section, (3..=4).contains(&digits.len()) && digits.bytes().all(|b| b.is_ascii_digit())) {
+                let c = format!("{section}{digits}");
                 let division = c.get(..3).unwrap_or(&c);
-                if c.len() > 3 && self.nodes.contains_key(division) {
+                if self.nodes.contains_key(division) {
                     let suggestion = crate::suggest::closest(&c, self.nodes.keys().map(String::as_str).filter(|k| k.starts_with(division)));
                     return CodeError::Unknown { system: self.name.clone(), input: input.to_string(), suggestion };
                 }

@@ -429,6 +429,7 @@ pub static EMBEDDED_POLICIES: &[(&str, &str)] = &[
     ("smb-tax-relief.json", include_str!("../../data/policies/smb-tax-relief.json")),
     ("hiring-tax-deductions.json", include_str!("../../data/policies/hiring-tax-deductions.json")),
     ("tech-innovation-tax.json", include_str!("../../data/policies/tech-innovation-tax.json")),
+    ("eit-law-preferences.json", include_str!("../../data/policies/eit-law-preferences.json")),
 ];
 
 struct Problems {
