@@ -665,7 +665,7 @@ fn run(cli: Cli) -> Result<ExitCode, Fail> {
                 ListFormat::Md => {
                     let when = date.map(|d| format!("，{d} 有效")).unwrap_or_default();
                     writeln!(out, "# 惠企政策清单（共 {} 项{when}）\n", rows.len())?;
-                    write!(out, "{}", huiqi::catalog::to_markdown(&rows))?;
+                    write!(out, "{}", huiqi::catalog::to_markdown(&rows, &tags))?;
                 }
                 ListFormat::Csv => write!(out, "{}", huiqi::catalog::to_csv(&rows))?,
                 ListFormat::Json => writeln!(out, "{}", serde_json::json!({"type": "success", "result": {"policies": rows}}))?,

@@ -135,9 +135,11 @@ fn verified_text(v: Option<bool>) -> &'static str {
     }
 }
 
-/// Markdown: one table grouped by 政策包 (a policy with several tags appears under each).
-pub fn to_markdown(rows: &[ListedPolicy]) -> String {
-    let mut tags: Vec<&str> = rows.iter().flat_map(|r| r.tags.iter().map(String::as_str)).collect();
+/// Markdown: one table per 政策包 (a policy with several tags appears under each); with
+/// `only`, just the tables of those 政策包.
+pub fn to_markdown(rows: &[ListedPolicy], only: &[String]) -> String {
+    let mut tags: Vec<&str> =
+        rows.iter().flat_map(|r| r.tags.iter().map(String::as_str)).filter(|t| only.is_empty() || only.iter().any(|o| o == t)).collect();
     tags.sort_unstable();
     tags.dedup();
     let cell = |s: &str| s.replace('|', "\\|").replace('\n', " ");

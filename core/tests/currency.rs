@@ -209,3 +209,26 @@ fn bundled_policies_are_matched_exactly_inside_their_dates() {
         }
     }
 }
+
+#[test]
+fn the_published_list_shows_versions_in_force_and_verified_status() {
+    let e = Engine::embedded().unwrap();
+    let all = huiqi::catalog::list(&e, None, &[]);
+    assert_eq!(all.len(), e.policy_set().policies.len());
+    let on = huiqi::catalog::list(&e, Some(d("2026-06-30")), &[]);
+    let ids: Vec<&str> = on.iter().map(|r| r.id.as_str()).collect();
+    // The 2026 tiers replace the 2022 ones from 2026-04-01; the 2025 employment versions ended.
+    assert!(ids.contains(&"little-giant-2026") && !ids.contains(&"little-giant"), "{ids:?}");
+    assert!(ids.contains(&"ui-job-stabilization-refund-2026") && !ids.contains(&"ui-job-stabilization-refund-2025"));
+    let before = huiqi::catalog::list(&e, Some(d("2026-03-31")), &[]);
+    assert!(before.iter().any(|r| r.id == "little-giant") && !before.iter().any(|r| r.id == "little-giant-2026"));
+    // Tags filter; every row says whether it was verified and carries its source.
+    let jobs = huiqi::catalog::list(&e, Some(d("2026-06-30")), &["稳岗".to_string()]);
+    assert!(!jobs.is_empty() && jobs.iter().all(|r| r.tags.iter().any(|t| t == "稳岗")));
+    assert!(on.iter().all(|r| r.verified.is_some() && !r.source.is_empty()));
+    let md = huiqi::catalog::to_markdown(&jobs, &["稳岗".to_string()]);
+    assert!(md.starts_with("## 政策包：稳岗") && md.contains("未完全核实"), "{md}");
+    let csv = huiqi::catalog::to_csv(&on);
+    assert_eq!(csv.lines().count(), on.len() + 1);
+    assert!(csv.lines().next().unwrap().starts_with("id,title,issuer,doc_no"));
+}
