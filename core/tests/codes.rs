@@ -250,3 +250,25 @@ fn well_formed_but_unknown_industry_codes() {
     assert_eq!(ind.normalize_lenient("3911").expect("known"), ("C3911".to_string(), true));
     assert!(ind.is_under("C3999", "C39"));
 }
+
+#[test]
+fn region_table_covers_every_province() {
+    let s = systems();
+    let reg = s.get(s.id("region").expect("region")).expect("sys");
+    let codes: Vec<String> = reg.nodes().map(|n| n.code.clone()).collect();
+    let provinces = codes.iter().filter(|c| c.ends_with("0000") && c.as_str() != "100000").count();
+    let prefectures = codes.iter().filter(|c| c.ends_with("00") && !c.ends_with("0000")).count();
+    assert_eq!((provinces, prefectures), (31, 342));
+    assert_eq!(reg.describe("440300"), "440300 深圳市");
+    assert_eq!(reg.describe("370116"), "370116 莱芜区");
+    // Every county of China is in region-full.json (not embedded: see data/codes/PROVENANCE.md),
+    // which loads with the same rules.
+    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../data/codes/region-full.json")).expect("region-full.json");
+    let full = huiqi::code::CodeSystem::from_json("region-full.json", &text).expect("loads");
+    let counties = full.nodes().filter(|n| !n.code.ends_with("00")).count();
+    // 2,859 county rows in the package, of which 东莞 441900, 中山 442000 and 儋州 460400 are
+    // prefectures without counties that list themselves once more.
+    assert_eq!(counties, 2856);
+    assert_eq!(full.describe("440305"), "440305 南山区");
+    assert_eq!(full.normalize("371202").expect("historical"), "370116");
+}
