@@ -430,6 +430,7 @@ pub static EMBEDDED_POLICIES: &[(&str, &str)] = &[
     ("hiring-tax-deductions.json", include_str!("../../data/policies/hiring-tax-deductions.json")),
     ("tech-innovation-tax.json", include_str!("../../data/policies/tech-innovation-tax.json")),
     ("eit-law-preferences.json", include_str!("../../data/policies/eit-law-preferences.json")),
+    ("more-tax-procurement.json", include_str!("../../data/policies/more-tax-procurement.json")),
 ];
 
 struct Problems {
