@@ -766,6 +766,9 @@ fn csv_field(s: &str) -> String {
 
 fn print_load_report(out: &mut impl Write, r: &huiqi::store::LoadReport) -> std::io::Result<()> {
     writeln!(out, "loaded {} enterprises, skipped {} bad rows, {} with warnings", r.loaded, r.skipped, r.warnings)?;
+    for (column, n) in &r.unknown_codes {
+        writeln!(out, "  {column}: {n} row(s) with a well-formed code not in the code table (kept; matched by its ancestors only)")?;
+    }
     for e in r.errors.iter().take(10) {
         writeln!(out, "  line {}: {}", e.line, e.reason)?;
     }

@@ -272,3 +272,14 @@ fn region_table_covers_every_province() {
     assert_eq!(full.describe("440305"), "440305 南山区");
     assert_eq!(full.normalize("371202").expect("historical"), "370116");
 }
+
+#[test]
+fn a_store_load_counts_unknown_codes_per_column() {
+    let schema = huiqi::schema::Schema::embedded().expect("schema");
+    let rows = "{\"name\": \"a\", \"industry\": \"C3999\"}\n{\"name\": \"b\", \"industry\": \"C3911\"}\n{\"name\": \"c\", \"industry\": \"3998\"}\n";
+    let (store, report) =
+        huiqi::store::EnterpriseStore::load_jsonl(&schema, rows.as_bytes(), huiqi::store::LoadOptions::default()).expect("loads");
+    assert_eq!(store.len(), 3);
+    assert_eq!(report.unknown_codes.get("industry"), Some(&2));
+    assert_eq!(report.warnings, 2);
+}
