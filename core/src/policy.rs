@@ -431,6 +431,7 @@ pub static EMBEDDED_POLICIES: &[(&str, &str)] = &[
     ("tech-innovation-tax.json", include_str!("../../data/policies/tech-innovation-tax.json")),
     ("eit-law-preferences.json", include_str!("../../data/policies/eit-law-preferences.json")),
     ("more-tax-procurement.json", include_str!("../../data/policies/more-tax-procurement.json")),
+    ("projects-ic-self-employment.json", include_str!("../../data/policies/projects-ic-self-employment.json")),
 ];
 
 struct Problems {
