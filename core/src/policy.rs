@@ -432,6 +432,7 @@ pub static EMBEDDED_POLICIES: &[(&str, &str)] = &[
     ("eit-law-preferences.json", include_str!("../../data/policies/eit-law-preferences.json")),
     ("more-tax-procurement.json", include_str!("../../data/policies/more-tax-procurement.json")),
     ("projects-ic-self-employment.json", include_str!("../../data/policies/projects-ic-self-employment.json")),
+    ("vat-preferences.json", include_str!("../../data/policies/vat-preferences.json")),
 ];
 
 struct Problems {
