@@ -39,6 +39,10 @@ struct SetArgs {
     /// Schema JSON file replacing the bundled enterprise schema.
     #[arg(long, value_name = "FILE")]
     schema: Option<PathBuf>,
+    /// Folder of code tables (industry, region, zone JSON files, each optional) replacing
+    /// the bundled ones of the same system; see data/codes/PROVENANCE.md.
+    #[arg(long, value_name = "DIR")]
+    codes: Option<PathBuf>,
 }
 
 #[derive(Subcommand)]
@@ -341,8 +345,28 @@ fn set_sources(args: &SetArgs) -> Result<Vec<(String, String)>, Fail> {
     })
 }
 
+/// The code tables: the bundled ones, or with `--codes DIR` those of the folder replacing them.
+fn load_codes(dir: Option<&Path>) -> Result<huiqi::code::CodeSystems, Fail> {
+    let Some(dir) = dir else { return Ok(huiqi::code::CodeSystems::embedded()?) };
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map_err(|e| Fail(format!("cannot read code-table folder {}: {e}", dir.display()), 2))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "json"))
+        .collect();
+    files.sort();
+    let tables = files.iter().map(|p| Ok((p.display().to_string(), read(p)?))).collect::<Result<Vec<_>, Fail>>()?;
+    huiqi::code::CodeSystems::with_tables(&tables).map_err(|e| Fail(format!("--codes: {e}"), 2))
+}
+
 fn load_set(args: &SetArgs) -> Result<Result<PolicySet, huiqi::policy::PolicySetError>, Fail> {
-    let schema = Arc::new(load_schema(args.schema.as_deref())?);
+    let schema = match (&args.codes, &args.schema) {
+        (None, _) => load_schema(args.schema.as_deref())?,
+        (Some(dir), None) => Schema::embedded_with_codes(load_codes(Some(dir))?)?,
+        (Some(dir), Some(p)) => {
+            Schema::from_json(&read(p)?, load_codes(Some(dir))?).map_err(|e| Fail(format!("{}: {e}", p.display()), 2))?
+        }
+    };
+    let schema = Arc::new(schema);
     if let Some(p) = args.policies.as_deref().filter(|p| is_saved_set(p)) {
         let bytes = std::fs::read(p).map_err(|e| Fail(format!("cannot read {}: {e}", p.display()), 2))?;
         let mut saved = huiqi::saved::read(&bytes).map_err(|e| Fail(format!("{}: {e}", p.display()), 2))?;

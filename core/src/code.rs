@@ -454,6 +454,27 @@ impl CodeSystems {
         Ok(s)
     }
 
+    /// The embedded systems, with those given as (file name, JSON text) pairs replacing the
+    /// systems of the same name (`industry`, `region`, `zone`) and read with the same rules:
+    /// a platform whose data follows another revision, or another province's zones, brings
+    /// its own tables. Two files for one system are an error.
+    pub fn with_tables(files: &[(String, String)]) -> Result<CodeSystems, CodeTableError> {
+        let mut s = CodeSystems::embedded()?;
+        let mut seen: Vec<(String, String)> = Vec::new();
+        for (file, text) in files {
+            let sys = CodeSystem::from_json(file, text)?;
+            if let Some((_, other)) = seen.iter().find(|(name, _)| *name == sys.name) {
+                return Err(CodeTableError::Invalid {
+                    file: file.clone(),
+                    message: format!("code system {:?} is also defined by {other}", sys.name),
+                });
+            }
+            seen.push((sys.name.clone(), file.clone()));
+            s.add(sys);
+        }
+        Ok(s)
+    }
+
     /// Adds (or replaces, by name) a system.
     pub fn add(&mut self, sys: CodeSystem) {
         if let Some(existing) = self.systems.iter_mut().find(|s| s.name == sys.name) {

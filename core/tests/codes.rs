@@ -283,3 +283,20 @@ fn a_store_load_counts_unknown_codes_per_column() {
     assert_eq!(report.unknown_codes.get("industry"), Some(&2));
     assert_eq!(report.warnings, 2);
 }
+
+#[test]
+fn code_tables_can_be_replaced() {
+    let full = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../data/codes/region-full.json")).unwrap();
+    let s = CodeSystems::with_tables(&[("region-full.json".into(), full.clone())]).expect("loads");
+    let reg = s.get(s.id("region").unwrap()).unwrap();
+    assert_eq!(reg.describe("440305"), "440305 南山区");
+    // The other systems stay the bundled ones.
+    assert!(s.get(s.id("industry").unwrap()).unwrap().normalize("C3911").is_ok());
+    // Two tables for one system, or a table that breaks the rules, are errors.
+    let region = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../data/codes/region.json")).unwrap();
+    let twice = CodeSystems::with_tables(&[("a.json".into(), full), ("b.json".into(), region)]).unwrap_err();
+    assert!(twice.to_string().contains("also defined by a.json"), "{twice}");
+    let bad =
+        r#"{"system": "industry", "sections": [{"code": "A", "name": "农、林、牧、渔业", "first": "01", "last": "05"}], "nodes": []}"#;
+    assert!(CodeSystems::with_tables(&[("industry.json".into(), bad.into())]).unwrap_err().to_string().contains("20 sections"));
+}
