@@ -39,6 +39,10 @@ struct SetArgs {
     /// Schema JSON file replacing the bundled enterprise schema.
     #[arg(long, value_name = "FILE")]
     schema: Option<PathBuf>,
+    /// Folder of code tables (industry, region, zone JSON files, each optional) replacing
+    /// the bundled ones of the same system; see data/codes/PROVENANCE.md.
+    #[arg(long, value_name = "DIR")]
+    codes: Option<PathBuf>,
 }
 
 #[derive(Subcommand)]
@@ -107,7 +111,9 @@ enum Command {
         recommend_undetermined: bool,
     },
     /// Find what a policy set may not mean: contradictions, duplicates, one-way exclusions,
-    /// windows outside validity, unused fields; with --enterprises, policies that reach nobody.
+    /// windows outside validity, unused fields; with --enterprises, policies that reach nobody;
+    /// with --as-of, whether the set is current on that date (reviews older than 12 months,
+    /// open-ended policies older than 3 years, closed windows, superseded versions still matched).
     Lint {
         #[command(flatten)]
         set: SetArgs,
@@ -117,6 +123,20 @@ enum Command {
         as_of: Option<String>,
         #[arg(long)]
         json: bool,
+    },
+    /// The policy list for publication (政策精准公开): title, issuer, 文号, validity, window,
+    /// 免申即享 or 申报, benefit and verified status, grouped by 政策包.
+    Policies {
+        #[command(flatten)]
+        set: SetArgs,
+        /// Only the policies of these 政策包 (repeatable).
+        #[arg(long = "tag", value_name = "TAG")]
+        tags: Vec<String>,
+        #[arg(long, value_enum, default_value = "md")]
+        format: ListFormat,
+        /// Only the versions in force on this date (default: every policy of the set).
+        #[arg(long, value_name = "DATE")]
+        as_of: Option<String>,
     },
     /// The enterprise's policy calendar (政策日历): windows and policy end dates ahead.
     Calendar {
@@ -266,6 +286,13 @@ impl DetailArg {
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum ListFormat {
+    Md,
+    Csv,
+    Json,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 enum PathArg {
     Index,
     Reference,
@@ -343,8 +370,28 @@ fn set_sources(args: &SetArgs) -> Result<Vec<(String, String)>, Fail> {
     })
 }
 
+/// The code tables: the bundled ones, or with `--codes DIR` those of the folder replacing them.
+fn load_codes(dir: Option<&Path>) -> Result<huiqi::code::CodeSystems, Fail> {
+    let Some(dir) = dir else { return Ok(huiqi::code::CodeSystems::embedded()?) };
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map_err(|e| Fail(format!("cannot read code-table folder {}: {e}", dir.display()), 2))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "json"))
+        .collect();
+    files.sort();
+    let tables = files.iter().map(|p| Ok((p.display().to_string(), read(p)?))).collect::<Result<Vec<_>, Fail>>()?;
+    huiqi::code::CodeSystems::with_tables(&tables).map_err(|e| Fail(format!("--codes: {e}"), 2))
+}
+
 fn load_set(args: &SetArgs) -> Result<Result<PolicySet, huiqi::policy::PolicySetError>, Fail> {
-    let schema = Arc::new(load_schema(args.schema.as_deref())?);
+    let schema = match (&args.codes, &args.schema) {
+        (None, _) => load_schema(args.schema.as_deref())?,
+        (Some(dir), None) => Schema::embedded_with_codes(load_codes(Some(dir))?)?,
+        (Some(dir), Some(p)) => {
+            Schema::from_json(&read(p)?, load_codes(Some(dir))?).map_err(|e| Fail(format!("{}: {e}", p.display()), 2))?
+        }
+    };
+    let schema = Arc::new(schema);
     if let Some(p) = args.policies.as_deref().filter(|p| is_saved_set(p)) {
         let bytes = std::fs::read(p).map_err(|e| Fail(format!("cannot read {}: {e}", p.display()), 2))?;
         let mut saved = huiqi::saved::read(&bytes).map_err(|e| Fail(format!("{}: {e}", p.display()), 2))?;
@@ -638,7 +685,13 @@ fn run(cli: Cli) -> Result<ExitCode, Fail> {
                 }
                 None => None,
             };
-            let findings = huiqi::lint::lint(&engine, reach.as_deref());
+            // With --as-of, also whether the set is current on that date (reviews, end
+            // dates, closed windows, superseded versions).
+            let currency_date = match &date {
+                Some(_) => Some(as_of(&date)?),
+                None => None,
+            };
+            let findings = huiqi::lint::lint_at(&engine, reach.as_deref(), currency_date);
             let warnings = findings.iter().filter(|f| f.level == huiqi::lint::Level::Warning).count();
             if json {
                 writeln!(out, "{}", serde_json::json!({"type": "success", "result": {"findings": findings}}))?;
@@ -649,6 +702,24 @@ fn run(cli: Cli) -> Result<ExitCode, Fail> {
                 writeln!(out, "{} finding(s), {warnings} warning(s)", findings.len())?;
             }
             Ok(if warnings > 0 { ExitCode::from(1) } else { ExitCode::SUCCESS })
+        }
+        Command::Policies { set, tags, format, as_of: date } => {
+            let engine = engine(&set)?;
+            let date = match &date {
+                Some(_) => Some(as_of(&date)?),
+                None => None,
+            };
+            let rows = huiqi::catalog::list(&engine, date, &tags);
+            match format {
+                ListFormat::Md => {
+                    let when = date.map(|d| format!("，{d} 有效")).unwrap_or_default();
+                    writeln!(out, "# 惠企政策清单（共 {} 项{when}）\n", rows.len())?;
+                    write!(out, "{}", huiqi::catalog::to_markdown(&rows, &tags))?;
+                }
+                ListFormat::Csv => write!(out, "{}", huiqi::catalog::to_csv(&rows))?,
+                ListFormat::Json => writeln!(out, "{}", serde_json::json!({"type": "success", "result": {"policies": rows}}))?,
+            }
+            Ok(ExitCode::SUCCESS)
         }
         Command::Calendar { profile, months, tags, set, as_of: date, json } => {
             let engine = engine(&set)?;
@@ -835,6 +906,9 @@ fn csv_field(s: &str) -> String {
 
 fn print_load_report(out: &mut impl Write, r: &huiqi::store::LoadReport) -> std::io::Result<()> {
     writeln!(out, "loaded {} enterprises, skipped {} bad rows, {} with warnings", r.loaded, r.skipped, r.warnings)?;
+    for (column, n) in &r.unknown_codes {
+        writeln!(out, "  {column}: {n} row(s) with a well-formed code not in the code table (kept; matched by its ancestors only)")?;
+    }
     for e in r.errors.iter().take(10) {
         writeln!(out, "  line {}: {}", e.line, e.reason)?;
     }
@@ -941,8 +1015,9 @@ fn print_match(out: &mut impl Write, r: &MatchOutcome, all: bool) -> std::io::Re
         let pct = p.score * huiqi::Decimal::from(100);
         writeln!(
             out,
-            "{m} {} [{}] 满足率 {}%{}",
+            "{m} {}{} [{}] 满足率 {}%{}",
             p.title,
+            if p.verified == Some(false) { "（未经原文核实）" } else { "" },
             p.id,
             pct.normalize(),
             if p.benefit.display.is_empty() { String::new() } else { format!(" · {}", p.benefit.display) }

@@ -207,6 +207,22 @@ impl CodeSystem {
     }
 
     fn unknown(&self, input: &str) -> CodeError {
+        // An industry code in a known division is compared with that division's codes
+        // only: C3999 should suggest a code of C39, not C3099.
+        if self.kind == CodeKind::Industry {
+            // Parsed here without normalize_structure, which reports through this function.
+            let s: String = input.chars().filter(|c| !c.is_whitespace()).collect::<String>().to_ascii_uppercase();
+            let digits = s.trim_start_matches(|c: char| c.is_ascii_alphabetic());
+            let section = digits.get(..2).and_then(|d| d.parse::<u32>().ok()).and_then(|d| self.section_of(d));
+            if let (Some(section), true) = (section, (3..=4).contains(&digits.len()) && digits.bytes().all(|b| b.is_ascii_digit())) {
+                let c = format!("{section}{digits}");
+                let division = c.get(..3).unwrap_or(&c);
+                if self.nodes.contains_key(division) {
+                    let suggestion = crate::suggest::closest(&c, self.nodes.keys().map(String::as_str).filter(|k| k.starts_with(division)));
+                    return CodeError::Unknown { system: self.name.clone(), input: input.to_string(), suggestion };
+                }
+            }
+        }
         let suggestion =
             crate::suggest::closest(input, self.nodes.keys().map(String::as_str).chain(self.aliases.keys().map(String::as_str)));
         CodeError::Unknown { system: self.name.clone(), input: input.to_string(), suggestion }
@@ -246,10 +262,10 @@ impl CodeSystem {
     pub fn normalize(&self, input: &str) -> Result<String, CodeError> {
         match self.kind {
             CodeKind::Industry => {
-                let c = self.normalize_structure(input)?;
-                // The division (2-digit level) must exist in the table.
-                let division = c.get(..3).unwrap_or(&c);
-                if !self.nodes.contains_key(division) {
+                // A condition or a lookup names a code of the table: `C3999` is well formed
+                // but no such class exists, so it is an error with the nearest code.
+                let (c, known) = self.normalize_lenient(input)?;
+                if !known {
                     return Err(self.unknown(input));
                 }
                 Ok(c)
@@ -276,6 +292,25 @@ impl CodeSystem {
                 }
                 Err(self.unknown(input))
             }
+        }
+    }
+
+    /// Canonical form of a well-formed code, and whether the table lists it. A profile keeps
+    /// a well-formed industry code the table does not list, with a warning (its data may
+    /// follow another revision of the standard); conditions must name codes the table has.
+    /// The division (2-digit level) must exist either way.
+    pub fn normalize_lenient(&self, input: &str) -> Result<(String, bool), CodeError> {
+        match self.kind {
+            CodeKind::Industry => {
+                let c = self.normalize_structure(input)?;
+                let division = c.get(..3).unwrap_or(&c);
+                if !self.nodes.contains_key(division) {
+                    return Err(self.unknown(input));
+                }
+                let known = self.nodes.contains_key(&c);
+                Ok((c, known))
+            }
+            _ => self.normalize(input).map(|c| (c, true)),
         }
     }
 
@@ -416,6 +451,27 @@ impl CodeSystems {
         s.add(CodeSystem::from_json("industry.json", include_str!("../../data/codes/industry.json"))?);
         s.add(CodeSystem::from_json("region.json", include_str!("../../data/codes/region.json"))?);
         s.add(CodeSystem::from_json("zone.json", include_str!("../../data/codes/zone.json"))?);
+        Ok(s)
+    }
+
+    /// The embedded systems, with those given as (file name, JSON text) pairs replacing the
+    /// systems of the same name (`industry`, `region`, `zone`) and read with the same rules:
+    /// a platform whose data follows another revision, or another province's zones, brings
+    /// its own tables. Two files for one system are an error.
+    pub fn with_tables(files: &[(String, String)]) -> Result<CodeSystems, CodeTableError> {
+        let mut s = CodeSystems::embedded()?;
+        let mut seen: Vec<(String, String)> = Vec::new();
+        for (file, text) in files {
+            let sys = CodeSystem::from_json(file, text)?;
+            if let Some((_, other)) = seen.iter().find(|(name, _)| *name == sys.name) {
+                return Err(CodeTableError::Invalid {
+                    file: file.clone(),
+                    message: format!("code system {:?} is also defined by {other}", sys.name),
+                });
+            }
+            seen.push((sys.name.clone(), file.clone()));
+            s.add(sys);
+        }
         Ok(s)
     }
 

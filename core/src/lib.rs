@@ -11,11 +11,13 @@
 //! - [`schema`]: the typed fields of an enterprise profile.
 //! - [`profile`]: decoding one enterprise's JSON file against the schema.
 //! - [`uscc`]: the 统一社会信用代码 check character.
+//! - [`catalog`]: the policy list for publication (政策精准公开).
 //!
 //! Semantics are defined once, by the reference evaluator; every fast path is tested
 //! against it.
 #![forbid(unsafe_code)]
 
+pub mod catalog;
 pub mod check;
 pub mod code;
 pub mod date;

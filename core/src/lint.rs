@@ -8,6 +8,9 @@
 //! open after it ends, 免申即享 policies that need manual review, a policy that requires
 //! what it excludes, single-member 就高 groups, unused definitions, schema fields no
 //! policy uses, and — given an enterprise store — policies that reach no enterprise.
+//! Given an evaluation date, also whether the set is current: reviews older than 12 months,
+//! open-ended policies older than 3 years, end dates neither given nor declared open,
+//! application windows that have closed, and superseded versions still matched.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -15,11 +18,12 @@ use rust_decimal::Decimal;
 use serde::Serialize;
 
 use crate::check::{Const, Node, NodeKind, Ty};
+use crate::date::Date;
 use crate::engine::Engine;
 use crate::index::Program;
 use crate::lang::ast::CmpOp;
 use crate::lang::diag::line_col;
-use crate::policy::{Mode, PolicySet};
+use crate::policy::{Benefit, Mode, PolicySet};
 
 /// How serious a finding is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -274,11 +278,163 @@ fn literals(p: &Program) -> Option<BTreeSet<(u32, bool)>> {
     }
 }
 
+/// A title with its years and bracketed round markers taken out, to spot two versions of
+/// one policy that nobody linked: 「失业保险稳岗返还（2025年）」 and 「…（2026年）」.
+fn title_stem(title: &str) -> String {
+    let mut out = String::new();
+    let mut depth = 0usize;
+    for c in title.chars() {
+        match c {
+            '（' | '(' => depth += 1,
+            '）' | ')' => depth = depth.saturating_sub(1),
+            _ if depth > 0 || c.is_ascii_digit() || c == '年' || c == '度' || c.is_whitespace() => {}
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+/// Findings about whether a policy set is current on `as_of`: policies not reviewed in
+/// the last 12 months, open-ended policies older than 3 years, end dates neither given nor
+/// declared open, application windows that have closed, and superseded versions that are
+/// still matched (or whose own dates say they are current).
+fn currency(engine: &Engine, as_of: Date, l: &mut Linter<'_>) {
+    let set = engine.policy_set();
+    let year_ago = as_of.add_months(-12);
+    let three_years_ago = as_of.add_months(-36);
+    for (i, p) in set.policies.iter().enumerate() {
+        let d = &p.doc;
+        let ended = d.effective_to.is_some_and(|t| t < as_of);
+        // The version that replaces this one, when it has taken effect.
+        let successor =
+            d.superseded_by.as_deref().and_then(|id| set.policy(id)).filter(|q| q.doc.effective_from.is_none_or(|f| f <= as_of));
+        let matched = engine.version_in_force(i, as_of);
+        if let Some(q) = successor {
+            if !ended {
+                let since = q.doc.effective_from.map(|f| format!(" since {f}")).unwrap_or_default();
+                let end = match (d.effective_to, q.doc.effective_from.and_then(|f| f.add_days(-1))) {
+                    (Some(t), _) => format!("its effective_to {t} is still ahead"),
+                    (None, Some(e)) => format!("it has no effective_to (it should end {e})"),
+                    (None, None) => "it has no effective_to".into(),
+                };
+                l.at(
+                    Level::Warning,
+                    "superseded-still-matched",
+                    i,
+                    None,
+                    format!("superseded by {}{since}, but {end}: only the superseded_by link keeps it from being matched, and anyone reading its dates (政策清单, calendar, other platforms) still sees it as current", q.doc.id),
+                );
+            }
+            continue; // history: no review or window findings
+        }
+        if ended {
+            continue;
+        }
+        match (d.reviewed_on, year_ago) {
+            (None, _) => l.at(
+                Level::Warning,
+                "not-reviewed",
+                i,
+                None,
+                "has no reviewed_on date: nobody has recorded checking it against its source".into(),
+            ),
+            (Some(r), Some(y)) if r < y => l.at(
+                Level::Warning,
+                "not-reviewed",
+                i,
+                None,
+                format!("last reviewed {r}, more than 12 months before {as_of}: check that it is still in force and unchanged"),
+            ),
+            _ => {}
+        }
+        if d.effective_to.is_none() {
+            let start = d.effective_from.or_else(|| Date::from_ymd(d.year, 1, 1));
+            let old = match (start, three_years_ago) {
+                (Some(s), Some(t)) => s < t,
+                _ => false,
+            };
+            let fresh = match (d.reviewed_on, year_ago) {
+                (Some(r), Some(y)) => r >= y,
+                _ => false,
+            };
+            let since = start.map(|s| s.to_string()).unwrap_or_else(|| d.year.to_string());
+            if old && d.open_ended && fresh {
+                l.at(
+                    Level::Info,
+                    "open-ended-old",
+                    i,
+                    None,
+                    format!("open-ended since {since}; declared a standing arrangement and reviewed within the last 12 months"),
+                );
+            } else if old {
+                l.at(
+                    Level::Warning,
+                    "open-ended-old",
+                    i,
+                    None,
+                    format!("has no end date and dates from {since}, more than 3 years before {as_of}: confirm it has not been replaced or repealed"),
+                );
+            } else if !d.open_ended {
+                l.at(
+                    Level::Warning,
+                    "no-end-date",
+                    i,
+                    None,
+                    "has neither effective_to nor \"open_ended\": true — is the end date unknown, or is there none?".into(),
+                );
+            }
+        }
+        if let Some(c) = d.application_window.as_ref().and_then(|w| w.closes) {
+            if c < as_of && matched {
+                l.at(
+                    Level::Warning,
+                    "window-closed",
+                    i,
+                    None,
+                    format!("its application window closed {c}, but the policy is still matched on {as_of}: give the next round's window, or end the policy"),
+                );
+            }
+        }
+    }
+    // Versions nobody linked: same title but for years, both matched on the date.
+    let live: Vec<(usize, String)> = set
+        .policies
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| engine.version_in_force(*i, as_of))
+        .map(|(i, p)| (i, title_stem(&p.doc.title)))
+        .collect();
+    for (k, (i, a)) in live.iter().enumerate() {
+        for (j, b) in live.iter().skip(k + 1) {
+            let (Some(p), Some(q)) = (set.policies.get(*i), set.policies.get(*j)) else { continue };
+            if a == b && !a.is_empty() && p.doc.title != q.doc.title {
+                l.at(
+                    Level::Warning,
+                    "superseded-still-matched",
+                    *i,
+                    None,
+                    format!("{} and {} look like two versions of one policy (titles differ only in years) and both are matched on {as_of}; link the older to the newer with superseded_by", p.doc.id, q.doc.id),
+                );
+            }
+        }
+    }
+}
+
 /// Lints a compiled engine's policy set. With `reach` (per policy: eligible and
 /// undetermined counts over an enterprise store), policies that reach nobody are flagged.
 pub fn lint(engine: &Engine, reach: Option<&[(u64, u64)]>) -> Vec<Finding> {
+    lint_at(engine, reach, None)
+}
+
+/// [`lint`], and with `as_of` also whether the set is current on that date: reviews older
+/// than 12 months, open-ended policies older than 3 years, missing end dates, closed
+/// application windows, superseded versions still matched.
+pub fn lint_at(engine: &Engine, reach: Option<&[(u64, u64)]>, as_of: Option<Date>) -> Vec<Finding> {
     let set = engine.policy_set();
     let mut l = Linter { set, out: Vec::new() };
+    if let Some(d) = as_of {
+        currency(engine, d, &mut l);
+    }
     for (i, p) in set.policies.iter().enumerate() {
         l.condition(i, &p.condition);
         match engine.index().program(i) {
@@ -422,6 +578,18 @@ pub fn lint(engine: &Engine, reach: Option<&[(u64, u64)]>) -> Vec<Finding> {
     }
     for p in &set.policies {
         refs(&p.condition, &mut used_defs, &mut used_fields, set, 0);
+        // Benefits use definitions and fields too (a rate that depends on the size class,
+        // the premium a refund is a share of).
+        let benefit: Vec<&Node> = match &p.benefit {
+            Benefit::Fixed { amount } => vec![amount],
+            Benefit::PerUnit { amount, count, cap } => [Some(amount), Some(count), cap.as_ref()].into_iter().flatten().collect(),
+            Benefit::Rate { rate, base, cap } => [Some(rate), Some(base), cap.as_ref()].into_iter().flatten().collect(),
+            Benefit::Tiers { tiers } => tiers.iter().flat_map(|(w, a)| [w, a]).collect(),
+            Benefit::None => Vec::new(),
+        };
+        for n in benefit {
+            refs(n, &mut used_defs, &mut used_fields, set, 0);
+        }
     }
     for (k, d) in set.definitions.iter().enumerate() {
         if !d.derived && !used_defs.contains(&k) {

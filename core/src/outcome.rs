@@ -117,6 +117,12 @@ pub struct PolicyOutcome {
     pub window: crate::graph::WindowStatus,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub closes: Option<Date>,
+    /// Whether the policy's encoding was confirmed against its official text (absent when
+    /// the policy does not say); `false` comes with what could not be confirmed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub verified: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unverified: Option<String>,
 }
 
 /// A field worth asking for next.
@@ -371,6 +377,8 @@ pub fn outcome<'a>(
             30,
         ),
         closes: p.doc.application_window.as_ref().and_then(|w| w.closes),
+        verified: p.doc.verified,
+        unverified: if p.doc.verified == Some(false) { p.doc.unverified.clone() } else { None },
     }
 }
 

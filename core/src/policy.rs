@@ -208,6 +208,20 @@ pub struct PolicyDoc {
     pub effective_from: Option<Date>,
     #[serde(default)]
     pub effective_to: Option<Date>,
+    /// The policy has no end date on purpose (a standing arrangement, 长期实施), as opposed
+    /// to an end date nobody has filled in. Not allowed together with `effective_to`.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub open_ended: bool,
+    /// When the policy was last checked against its source text.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reviewed_on: Option<Date>,
+    /// Whether the encoding was confirmed against the official text. `false` needs
+    /// `unverified`, saying what could not be confirmed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub verified: Option<bool>,
+    /// What could not be confirmed against the official text.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unverified: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub application_window: Option<Window>,
     pub condition: ConditionSpec,
@@ -412,6 +426,13 @@ pub static EMBEDDED_POLICIES: &[(&str, &str)] = &[
     ("employment.json", include_str!("../../data/policies/employment.json")),
     ("jinan-restructuring.json", include_str!("../../data/policies/jinan-restructuring.json")),
     ("shandong-first-set-equipment.json", include_str!("../../data/policies/shandong-first-set-equipment.json")),
+    ("smb-tax-relief.json", include_str!("../../data/policies/smb-tax-relief.json")),
+    ("hiring-tax-deductions.json", include_str!("../../data/policies/hiring-tax-deductions.json")),
+    ("tech-innovation-tax.json", include_str!("../../data/policies/tech-innovation-tax.json")),
+    ("eit-law-preferences.json", include_str!("../../data/policies/eit-law-preferences.json")),
+    ("more-tax-procurement.json", include_str!("../../data/policies/more-tax-procurement.json")),
+    ("projects-ic-self-employment.json", include_str!("../../data/policies/projects-ic-self-employment.json")),
+    ("vat-preferences.json", include_str!("../../data/policies/vat-preferences.json")),
 ];
 
 struct Problems {
@@ -776,6 +797,30 @@ impl PolicySet {
                 problems.plain(origin, pid, "effective_to", format!("effective_to {t} is before effective_from {f}"), None);
                 ok = false;
             }
+        }
+        if doc.open_ended && doc.effective_to.is_some() {
+            problems.plain(
+                origin,
+                pid,
+                "open_ended",
+                "open_ended is true but effective_to is set".into(),
+                Some("give an end date or declare the policy open-ended, not both".into()),
+            );
+            ok = false;
+        }
+        if doc.verified == Some(false) && doc.unverified.as_deref().is_none_or(|u| u.trim().is_empty()) {
+            problems.plain(
+                origin,
+                pid,
+                "unverified",
+                "verified is false but unverified does not say what could not be confirmed".into(),
+                Some("add \"unverified\": \"…\" naming what was not confirmed against the official text".into()),
+            );
+            ok = false;
+        }
+        if let Some(r) = doc.reviewed_on.filter(|r| r.year() < doc.year) {
+            problems.plain(origin, pid, "reviewed_on", format!("reviewed_on {r} is before the document's year {}", doc.year), None);
+            ok = false;
         }
         if let Some(Window { opens: Some(o), closes: Some(c) }) = &doc.application_window {
             if c < o {

@@ -19,6 +19,10 @@ use crate::schema::{Field, FieldId, FieldType, Schema};
 use crate::units::{self, Unit};
 use crate::uscc::{self, UsccCheck};
 
+/// The words of the warning for a well-formed code the code table does not list (a store
+/// load counts these per column).
+pub const UNKNOWN_CODE: &str = "is well formed but not in the code table";
+
 /// One value of a scalar type.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Scalar {
@@ -339,8 +343,18 @@ impl Decoder<'_> {
                         return None;
                     }
                 };
-                match system.normalize(&raw) {
-                    Ok(c) => {
+                match system.normalize_lenient(&raw) {
+                    Ok((c, known)) => {
+                        if !known {
+                            let hint = system.normalize(&raw).err().map(|e| e.to_string()).unwrap_or_default();
+                            self.warnings.push(ProfileWarning {
+                                path: path.to_string(),
+                                message: format!(
+                                    "{} code {raw} {UNKNOWN_CODE} ({hint}); it is kept, and matches only conditions on its ancestors",
+                                    system.name()
+                                ),
+                            });
+                        }
                         if let Some(target) = system.historical_target(&raw) {
                             self.warnings.push(ProfileWarning {
                                 path: path.to_string(),

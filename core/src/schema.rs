@@ -224,7 +224,12 @@ pub struct Schema {
 impl Schema {
     /// The default schema and code tables embedded in the library.
     pub fn embedded() -> Result<Schema, SchemaError> {
-        Schema::from_json(include_str!("../../data/schema/enterprise.json"), CodeSystems::embedded()?)
+        Schema::embedded_with_codes(CodeSystems::embedded()?)
+    }
+
+    /// The embedded schema over other code tables (see [`CodeSystems::with_tables`]).
+    pub fn embedded_with_codes(codes: CodeSystems) -> Result<Schema, SchemaError> {
+        Schema::from_json(include_str!("../../data/schema/enterprise.json"), codes)
     }
 
     /// Loads a schema from JSON text, binding code fields to `codes`.

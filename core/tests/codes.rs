@@ -109,3 +109,194 @@ fn is_under_agrees_with_the_ancestor_list() {
         assert!(checked >= codes.len(), "{name}: {checked} positive checks for {} codes", codes.len());
     }
 }
+
+/// Classes (小类) per division (大类) of GB/T 4754-2017, as both transcribed sources give
+/// them (data/codes/PROVENANCE.md).
+const CLASSES_PER_DIVISION: &[(&str, usize)] = &[
+    ("01", 30),
+    ("02", 9),
+    ("03", 14),
+    ("04", 4),
+    ("05", 15),
+    ("06", 3),
+    ("07", 4),
+    ("08", 3),
+    ("09", 15),
+    ("10", 10),
+    ("11", 3),
+    ("12", 1),
+    ("13", 24),
+    ("14", 24),
+    ("15", 13),
+    ("16", 3),
+    ("17", 26),
+    ("18", 5),
+    ("19", 15),
+    ("20", 18),
+    ("21", 5),
+    ("22", 7),
+    ("23", 5),
+    ("24", 33),
+    ("25", 10),
+    ("26", 38),
+    ("27", 9),
+    ("28", 11),
+    ("29", 16),
+    ("30", 37),
+    ("31", 4),
+    ("32", 21),
+    ("33", 29),
+    ("34", 52),
+    ("35", 56),
+    ("36", 8),
+    ("37", 30),
+    ("38", 38),
+    ("39", 36),
+    ("40", 20),
+    ("41", 4),
+    ("42", 2),
+    ("43", 10),
+    ("44", 10),
+    ("45", 4),
+    ("46", 4),
+    ("47", 3),
+    ("48", 30),
+    ("49", 4),
+    ("50", 7),
+    ("51", 65),
+    ("52", 63),
+    ("53", 8),
+    ("54", 21),
+    ("55", 9),
+    ("56", 9),
+    ("57", 2),
+    ("58", 4),
+    ("59", 11),
+    ("60", 3),
+    ("61", 6),
+    ("62", 10),
+    ("63", 7),
+    ("64", 12),
+    ("65", 15),
+    ("66", 16),
+    ("67", 11),
+    ("68", 13),
+    ("69", 8),
+    ("70", 5),
+    ("71", 13),
+    ("72", 45),
+    ("73", 5),
+    ("74", 31),
+    ("75", 12),
+    ("76", 5),
+    ("77", 15),
+    ("78", 8),
+    ("79", 5),
+    ("80", 11),
+    ("81", 13),
+    ("82", 8),
+    ("83", 17),
+    ("84", 20),
+    ("85", 10),
+    ("86", 8),
+    ("87", 7),
+    ("88", 9),
+    ("89", 9),
+    ("90", 15),
+    ("91", 1),
+    ("92", 11),
+    ("93", 2),
+    ("94", 8),
+    ("95", 10),
+    ("96", 2),
+    ("97", 1),
+];
+
+#[test]
+fn industry_table_is_complete_per_division() {
+    let s = systems();
+    let ind = s.get(s.id("industry").expect("industry")).expect("sys");
+    let codes: Vec<String> = ind.nodes().map(|n| n.code.clone()).collect();
+    // Codes are a section letter and 2, 3 or 4 digits.
+    let level = |digits: usize| codes.iter().filter(|c| c.len() == 1 + digits).count();
+    assert_eq!(level(2), 97, "大类");
+    assert_eq!(level(3), 473, "中类");
+    assert_eq!(level(4), 1381, "小类");
+    assert_eq!(CLASSES_PER_DIVISION.len(), 97);
+    for (division, want) in CLASSES_PER_DIVISION {
+        let got = codes.iter().filter(|c| c.len() == 5 && c.get(1..3) == Some(*division)).count();
+        assert_eq!(got, *want, "小类 under {division}");
+    }
+    // Every class has its group and division in the table.
+    for c in codes.iter().filter(|c| c.len() == 5) {
+        assert!(codes.contains(&c[..4].to_string()) && codes.contains(&c[..3].to_string()), "{c}");
+    }
+    assert_eq!(ind.describe("A0111"), "A0111 稻谷种植");
+    assert_eq!(ind.describe("A022"), "A022 造林和更新", "a group with a single class is named after it");
+}
+
+#[test]
+fn well_formed_but_unknown_industry_codes() {
+    let s = systems();
+    let ind = s.get(s.id("industry").expect("industry")).expect("sys");
+    // In a condition or a lookup: an error with the nearest code.
+    match ind.normalize("C3999") {
+        Err(CodeError::Unknown { suggestion: Some(near), .. }) => assert!(near.starts_with("C39"), "{near}"),
+        other => panic!("{other:?}"),
+    }
+    assert!(matches!(ind.normalize("C391"), Ok(c) if c == "C391"));
+    // In data: kept, flagged as unknown, and still under its ancestors.
+    assert_eq!(ind.normalize_lenient("C3999").expect("well formed"), ("C3999".to_string(), false));
+    assert_eq!(ind.normalize_lenient("3911").expect("known"), ("C3911".to_string(), true));
+    assert!(ind.is_under("C3999", "C39"));
+}
+
+#[test]
+fn region_table_covers_every_province() {
+    let s = systems();
+    let reg = s.get(s.id("region").expect("region")).expect("sys");
+    let codes: Vec<String> = reg.nodes().map(|n| n.code.clone()).collect();
+    let provinces = codes.iter().filter(|c| c.ends_with("0000") && c.as_str() != "100000").count();
+    let prefectures = codes.iter().filter(|c| c.ends_with("00") && !c.ends_with("0000")).count();
+    assert_eq!((provinces, prefectures), (31, 342));
+    assert_eq!(reg.describe("440300"), "440300 深圳市");
+    assert_eq!(reg.describe("370116"), "370116 莱芜区");
+    // Every county of China is in region-full.json (not embedded: see data/codes/PROVENANCE.md),
+    // which loads with the same rules.
+    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../data/codes/region-full.json")).expect("region-full.json");
+    let full = huiqi::code::CodeSystem::from_json("region-full.json", &text).expect("loads");
+    let counties = full.nodes().filter(|n| !n.code.ends_with("00")).count();
+    // 2,859 county rows in the package, of which 东莞 441900, 中山 442000 and 儋州 460400 are
+    // prefectures without counties that list themselves once more.
+    assert_eq!(counties, 2856);
+    assert_eq!(full.describe("440305"), "440305 南山区");
+    assert_eq!(full.normalize("371202").expect("historical"), "370116");
+}
+
+#[test]
+fn a_store_load_counts_unknown_codes_per_column() {
+    let schema = huiqi::schema::Schema::embedded().expect("schema");
+    let rows = "{\"name\": \"a\", \"industry\": \"C3999\"}\n{\"name\": \"b\", \"industry\": \"C3911\"}\n{\"name\": \"c\", \"industry\": \"3998\"}\n";
+    let (store, report) =
+        huiqi::store::EnterpriseStore::load_jsonl(&schema, rows.as_bytes(), huiqi::store::LoadOptions::default()).expect("loads");
+    assert_eq!(store.len(), 3);
+    assert_eq!(report.unknown_codes.get("industry"), Some(&2));
+    assert_eq!(report.warnings, 2);
+}
+
+#[test]
+fn code_tables_can_be_replaced() {
+    let full = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../data/codes/region-full.json")).unwrap();
+    let s = CodeSystems::with_tables(&[("region-full.json".into(), full.clone())]).expect("loads");
+    let reg = s.get(s.id("region").unwrap()).unwrap();
+    assert_eq!(reg.describe("440305"), "440305 南山区");
+    // The other systems stay the bundled ones.
+    assert!(s.get(s.id("industry").unwrap()).unwrap().normalize("C3911").is_ok());
+    // Two tables for one system, or a table that breaks the rules, are errors.
+    let region = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../data/codes/region.json")).unwrap();
+    let twice = CodeSystems::with_tables(&[("a.json".into(), full), ("b.json".into(), region)]).unwrap_err();
+    assert!(twice.to_string().contains("also defined by a.json"), "{twice}");
+    let bad =
+        r#"{"system": "industry", "sections": [{"code": "A", "name": "农、林、牧、渔业", "first": "01", "last": "05"}], "nodes": []}"#;
+    assert!(CodeSystems::with_tables(&[("industry.json".into(), bad.into())]).unwrap_err().to_string().contains("20 sections"));
+}

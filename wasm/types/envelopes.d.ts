@@ -79,6 +79,10 @@ export interface PolicyOutcome {
   mode: Mode;
   window: WindowStatus;
   closes?: IsoDate;
+  /** Whether the encoding was confirmed against the official text (absent: not said). */
+  verified?: boolean;
+  /** What could not be confirmed, when `verified` is false. */
+  unverified?: string;
 }
 
 export interface NextQuestion {

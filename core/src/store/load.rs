@@ -41,6 +41,10 @@ pub struct LoadReport {
     pub warnings: usize,
     /// The first problems (at most 100), with line numbers.
     pub errors: Vec<RowError>,
+    /// Per column: rows whose code is well formed but not in the code table (kept, and
+    /// matched only by conditions on its ancestors). Absent when there are none.
+    #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub unknown_codes: std::collections::BTreeMap<String, usize>,
 }
 
 const KEEP_ERRORS: usize = 100;
@@ -82,6 +86,10 @@ impl<'s> Loader<'s> {
             Ok(p) => {
                 if !p.warnings.is_empty() {
                     self.report.warnings += 1;
+                }
+                for w in p.warnings.iter().filter(|w| w.message.contains(crate::profile::UNKNOWN_CODE)) {
+                    let column = w.path.strip_prefix("$.").unwrap_or(&w.path);
+                    *self.report.unknown_codes.entry(column.to_string()).or_default() += 1;
                 }
                 let id = self
                     .uscc
