@@ -121,7 +121,7 @@ fn bad_condition_texts() {
         ("business_scope matches /([a-z]+/".into(), 1, 1, "invalid regular expression: found open group without closing ')'", ""),
         ("business_scope matches /\\p{Han}+/".into(), 1, 1, "invalid regular expression: Unicode character classes are not supported", ""),
         (long_regex, 1, 1, "regular expression is too large (over 1024 KiB compiled)", "use contains_any with a list of words"),
-        (deep, 1, 65, "expression nested more than 64 levels deep", "split it into named definitions"),
+        (deep, 1, 41, "expression nested more than 40 levels deep", "this is a limit (docs/limits.md); split it into named definitions"),
         ("registered_capital >= 99999999999999999999999999999999万".into(), 1, 23, "number has 32 digits; at most 28 are supported", ""),
         (
             "registration_date <= as_of - registration_date".into(),

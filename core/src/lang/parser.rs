@@ -2,15 +2,17 @@
 //!
 //! Precedence, loosest first: `if … then … else …`; `or`; `and`; `not`; comparisons
 //! (`= != < <= > >= between in under contains matches`, not chainable); `+ -`; `* /`;
-//! unary `-`; `@` year access. Nesting is limited to [`MAX_DEPTH`] so that hostile input
-//! cannot overflow the stack.
+//! unary `-`; `@` year access. Nesting is limited to [`MAX_DEPTH`], a chain of `and` / `or`
+//! is built balanced (shallow however long), arithmetic chains count as nesting, and the
+//! finished tree must be at most [`MAX_TREE_DEPTH`] deep, so hostile input cannot overflow
+//! the stack (docs/limits.md).
 
 use crate::lang::ast::*;
 use crate::lang::diag::Diagnostic;
 use crate::lang::lexer::{lex, Tok, Token};
 
 /// Deepest nesting accepted.
-pub const MAX_DEPTH: usize = 64;
+pub const MAX_DEPTH: usize = 40;
 
 /// Parses a condition or value expression.
 pub fn parse(src: &str) -> Result<Expr, Diagnostic> {
@@ -18,6 +20,9 @@ pub fn parse(src: &str) -> Result<Expr, Diagnostic> {
     let mut p = Parser { tokens, pos: 0, depth: 0 };
     let e = p.expr()?;
     p.expect_eof()?;
+    e.check_depth().map_err(|m| {
+        Diagnostic::new(m, e.span).with_hint("split the condition into named definitions, or put fewer levels of parentheses")
+    })?;
     Ok(e)
 }
 
@@ -143,7 +148,7 @@ impl Parser {
         self.depth += 1;
         if self.depth > MAX_DEPTH {
             return Err(Diagnostic::new(format!("expression nested more than {MAX_DEPTH} levels deep"), self.span())
-                .with_hint("split it into named definitions"));
+                .with_hint("this is a limit (docs/limits.md); split it into named definitions"));
         }
         Ok(())
     }
@@ -176,25 +181,33 @@ impl Parser {
     }
 
     fn or(&mut self) -> Result<Expr, Diagnostic> {
-        let mut lhs = self.and()?;
-        while self.at_kw("or") || self.at_kw("或") {
-            self.bump();
-            let rhs = self.and()?;
-            let span = lhs.span.to(rhs.span);
-            lhs = Expr::new(ExprKind::Binary { op: BinOp::Or, lhs: Box::new(lhs), rhs: Box::new(rhs) }, span);
-        }
-        Ok(lhs)
+        self.chain(BinOp::Or)
     }
 
     fn and(&mut self) -> Result<Expr, Diagnostic> {
-        let mut lhs = self.not()?;
-        while self.at_kw("and") || self.at_kw("且") {
-            self.bump();
-            let rhs = self.not()?;
-            let span = lhs.span.to(rhs.span);
-            lhs = Expr::new(ExprKind::Binary { op: BinOp::And, lhs: Box::new(lhs), rhs: Box::new(rhs) }, span);
+        self.chain(BinOp::And)
+    }
+
+    /// A chain of `or` (of `and` terms) or of `and` (of `not` terms), built balanced: a
+    /// chain of thousands of terms is a shallow tree (see [`balanced`]).
+    fn chain(&mut self, op: BinOp) -> Result<Expr, Diagnostic> {
+        let (en, zh) = if op == BinOp::Or { ("or", "或") } else { ("and", "且") };
+        let term = |p: &mut Self| if op == BinOp::Or { p.and() } else { p.not() };
+        let first = term(self)?;
+        if !(self.at_kw(en) || self.at_kw(zh)) {
+            return Ok(first);
         }
-        Ok(lhs)
+        let start = first.span;
+        let mut terms = vec![first];
+        while self.at_kw(en) || self.at_kw(zh) {
+            let at = self.bump().span;
+            if terms.len() >= MAX_CHAIN_TERMS {
+                return Err(Diagnostic::new(format!("more than {MAX_CHAIN_TERMS} terms joined by `{en}` in one chain"), start.to(at))
+                    .with_hint("this is a limit (docs/limits.md); split the condition into named definitions"));
+            }
+            terms.push(term(self)?);
+        }
+        balanced(op, terms).ok_or_else(|| Diagnostic::new("internal: empty chain", start))
     }
 
     fn not(&mut self) -> Result<Expr, Diagnostic> {
@@ -313,6 +326,10 @@ impl Parser {
         let mut items = Vec::new();
         if !matches!(self.peek(), Tok::RBracket) {
             loop {
+                if items.len() >= MAX_LIST_ITEMS {
+                    return Err(Diagnostic::new(format!("a list of more than {MAX_LIST_ITEMS} items"), self.span())
+                        .with_hint("this is a limit (docs/limits.md); a longer list belongs in a code table or a tag"));
+                }
                 items.push(self.expr()?);
                 if !self.eat(&Tok::Comma) {
                     break;
@@ -327,33 +344,49 @@ impl Parser {
     }
 
     fn additive(&mut self) -> Result<Expr, Diagnostic> {
-        let mut lhs = self.multiplicative()?;
-        loop {
-            let op = match self.peek() {
-                Tok::Plus => BinOp::Add,
-                Tok::Minus => BinOp::Sub,
-                _ => return Ok(lhs),
-            };
-            self.bump();
-            let rhs = self.multiplicative()?;
-            let span = lhs.span.to(rhs.span);
-            lhs = Expr::new(ExprKind::Binary { op, lhs: Box::new(lhs), rhs: Box::new(rhs) }, span);
-        }
+        self.arith_chain(true)
     }
 
     fn multiplicative(&mut self) -> Result<Expr, Diagnostic> {
-        let mut lhs = self.unary()?;
-        loop {
-            let op = match self.peek() {
-                Tok::Star => BinOp::Mul,
-                Tok::Slash => BinOp::Div,
-                _ => return Ok(lhs),
+        self.arith_chain(false)
+    }
+
+    /// `a + b - c` (or `a * b / c`), left to right. Each further term nests the chain one
+    /// level deeper, so it counts towards the nesting limit, and a chain is at most
+    /// [`MAX_ARITH_TERMS`] long.
+    fn arith_chain(&mut self, additive: bool) -> Result<Expr, Diagnostic> {
+        let term = |p: &mut Self| if additive { p.multiplicative() } else { p.unary() };
+        let mut lhs = term(self)?;
+        let mut entered = 0;
+        let r = loop {
+            let op = match (additive, self.peek()) {
+                (true, Tok::Plus) => BinOp::Add,
+                (true, Tok::Minus) => BinOp::Sub,
+                (false, Tok::Star) => BinOp::Mul,
+                (false, Tok::Slash) => BinOp::Div,
+                _ => break Ok(lhs),
             };
+            if entered + 1 >= MAX_ARITH_TERMS {
+                let ops = if additive { "`+` / `-`" } else { "`*` / `/`" };
+                break Err(Diagnostic::new(format!("more than {MAX_ARITH_TERMS} terms joined by {ops} in one chain"), self.span())
+                    .with_hint("this is a limit (docs/limits.md); name parts of the sum in definitions"));
+            }
             self.bump();
-            let rhs = self.unary()?;
+            if let Err(e) = self.enter() {
+                break Err(e);
+            }
+            entered += 1;
+            let rhs = match term(self) {
+                Ok(r) => r,
+                Err(e) => break Err(e),
+            };
             let span = lhs.span.to(rhs.span);
             lhs = Expr::new(ExprKind::Binary { op, lhs: Box::new(lhs), rhs: Box::new(rhs) }, span);
+        };
+        for _ in 0..entered {
+            self.leave();
         }
+        r
     }
 
     fn unary(&mut self) -> Result<Expr, Diagnostic> {
@@ -502,6 +535,10 @@ impl Parser {
             }
         } else if !matches!(self.peek(), Tok::RParen) {
             loop {
+                if args.len() >= MAX_LIST_ITEMS {
+                    return Err(Diagnostic::new(format!("more than {MAX_LIST_ITEMS} arguments"), self.span())
+                        .with_hint("this is a limit (docs/limits.md)"));
+                }
                 args.push(self.expr()?);
                 if !self.eat(&Tok::Comma) {
                     break;
