@@ -448,6 +448,30 @@ impl Problems {
     }
 }
 
+/// Most levels a condition may nest once the definitions and `eligible(…)` policies it uses
+/// are expanded in place: what the evaluator and the explanation recurse through. Twice
+/// the depth of one tree ([`crate::lang::ast::MAX_TREE_DEPTH`]); see docs/limits.md.
+pub const MAX_EXPANDED_DEPTH: usize = 2 * crate::lang::ast::MAX_TREE_DEPTH;
+
+/// How deep `n` nests with every definition and `eligible(…)` it uses expanded, given the
+/// expanded depths of those already computed (`defs`, `policies`; 0 when unknown).
+/// Iterative: safe on any tree.
+fn expanded_depth(n: &Node, defs: &[usize], policies: &[usize]) -> usize {
+    use crate::check::NodeKind;
+    let mut deepest = 0;
+    let mut stack = vec![(n, 1usize)];
+    while let Some((x, d)) = stack.pop() {
+        let below = match x.kind {
+            NodeKind::Def(i) => defs.get(i).copied().unwrap_or(0),
+            NodeKind::Eligible(i) => policies.get(i).copied().unwrap_or(0),
+            _ => 0,
+        };
+        deepest = deepest.max(d + below);
+        stack.extend(x.children().into_iter().map(|c| (c, d + 1)));
+    }
+    deepest
+}
+
 fn is_policy_id(s: &str) -> bool {
     !s.is_empty() && s.len() <= 128 && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-') && !s.starts_with('-')
 }
@@ -582,7 +606,7 @@ impl PolicySet {
                 }
             }
         }
-        let sccs = petgraph::algo::tarjan_scc(&g);
+        let sccs = petgraph::algo::kosaraju_scc(&g);
         let mut in_cycle = vec![false; raw_defs.len()];
         for scc in &sccs {
             if is_cycle(&g, scc) {
@@ -606,7 +630,9 @@ impl PolicySet {
             }
         }
         let mut definitions: Vec<Option<Definition>> = vec![None; raw_defs.len()];
-        // tarjan_scc yields SCCs in reverse topological order of the edge direction.
+        let mut def_depth = vec![0usize; raw_defs.len()];
+        // kosaraju_scc (iterative, unlike tarjan_scc: safe on a chain of any length) yields SCCs
+        // in reverse topological order of the edge direction.
         for scc in sccs.iter().rev() {
             for n in scc {
                 let i = n.index();
@@ -631,6 +657,23 @@ impl PolicySet {
                         scope.failed.insert(l.clone());
                     }
                 }
+                let node = node.filter(|node| {
+                    let depth = expanded_depth(node, &def_depth, &[]);
+                    if let Some(slot) = def_depth.get_mut(i) {
+                        *slot = depth;
+                    }
+                    if depth > MAX_EXPANDED_DEPTH {
+                        problems.plain(
+                            origin,
+                            None,
+                            &format!("definitions.{name}"),
+                            format!("with the definitions it uses expanded, {name:?} nests {depth} levels, more than the limit of {MAX_EXPANDED_DEPTH}"),
+                            Some("a chain of definitions that each use the next is too long (docs/limits.md); shorten it".into()),
+                        );
+                        scope.failed.insert(name.clone());
+                    }
+                    depth <= MAX_EXPANDED_DEPTH
+                });
                 if let Some(node) = node {
                     let entry = (i, node.ty, node.percent);
                     scope.defs.insert(name.clone(), entry);
@@ -704,7 +747,7 @@ impl PolicySet {
             }
         }
         let mut order = Vec::new();
-        for scc in petgraph::algo::tarjan_scc(&pg).iter().rev() {
+        for scc in petgraph::algo::kosaraju_scc(&pg).iter().rev() {
             if is_cycle(&pg, scc) {
                 let mut path = cycle_path(&pg, scc);
                 path.reverse();
@@ -736,6 +779,34 @@ impl PolicySet {
                 hint: None,
                 rendered: None,
             }]));
+        }
+        let mut policy_depth = vec![0usize; policies.len()];
+        for &i in &order {
+            let Some(p) = policies.get(i) else { continue };
+            let mut nodes = vec![&p.condition];
+            match &p.benefit {
+                Benefit::Fixed { amount } => nodes.push(amount),
+                Benefit::PerUnit { amount, count, cap } => nodes.extend([Some(amount), Some(count), cap.as_ref()].into_iter().flatten()),
+                Benefit::Rate { rate, base, cap } => nodes.extend([Some(rate), Some(base), cap.as_ref()].into_iter().flatten()),
+                Benefit::Tiers { tiers } => nodes.extend(tiers.iter().flat_map(|(a, b)| [a, b])),
+                Benefit::None => {}
+            }
+            let depth = nodes.into_iter().map(|n| expanded_depth(n, &def_depth, &policy_depth)).max().unwrap_or(0);
+            if let Some(slot) = policy_depth.get_mut(i) {
+                *slot = depth;
+            }
+            if depth > MAX_EXPANDED_DEPTH {
+                problems.plain(
+                    &p.origin,
+                    Some(&p.doc.id),
+                    "condition",
+                    format!("with the definitions and eligible(…) policies it uses expanded, this condition nests {depth} levels, more than the limit of {MAX_EXPANDED_DEPTH}"),
+                    Some("a chain of policies (or definitions) that each use the next is too long (docs/limits.md); shorten it".into()),
+                );
+            }
+        }
+        if !problems.list.is_empty() {
+            return Err(PolicySetError(problems.list));
         }
         Ok(PolicySet { schema, definitions, policies, by_id, order })
     }

@@ -129,3 +129,45 @@ fn the_deepest_accepted_trees_run_on_a_small_stack() {
         assert!(r.is_ok(), "{}: {r:?}", short(&text));
     }
 }
+
+fn definition_chain(n: usize) -> Vec<(String, String)> {
+    let mut defs = serde_json::Map::new();
+    defs.insert("d0".into(), json!("registered_capital >= 1万"));
+    for i in 1..n {
+        defs.insert(format!("d{i}"), json!(format!("d{} and employees@fy1 >= {i}人", i - 1)));
+    }
+    sources(serde_json::Value::Object(defs), vec![policy("p", &format!("d{}", n - 1))])
+}
+
+fn eligible_chain(n: usize) -> Vec<(String, String)> {
+    let mut ps = vec![policy("p0", "registered_capital >= 1万")];
+    for i in 1..n {
+        ps.push(policy(&format!("p{i}"), &format!("eligible(p{}) and employees@fy1 >= {i}人", i - 1)));
+    }
+    sources(json!({}), ps)
+}
+
+/// The largest n for which `make(n)` compiles.
+fn longest(make: fn(usize) -> Vec<(String, String)>) -> usize {
+    let schema = Arc::new(Schema::embedded().expect("schema"));
+    let mut n = 1;
+    while huiqi::policy::PolicySet::compile(schema.clone(), &make(n + 1)).is_ok() {
+        n += 1;
+        assert!(n < 1000, "no limit");
+    }
+    n
+}
+
+#[test]
+fn long_definition_and_eligible_chains_are_refused_by_name() {
+    for (make, what) in
+        [(definition_chain as fn(usize) -> Vec<(String, String)>, "definitions it uses"), (eligible_chain, "eligible(…) policies")]
+    {
+        let err = on_small_stack(move || run_everything(make(10_000))).expect_err("too long");
+        assert!(err.contains(what) && err.contains("more than the limit of"), "{}", short(&err));
+        let n = longest(make);
+        assert!(n >= 20, "{what}: only {n} links");
+        let r = on_small_stack(move || run_everything(make(n)));
+        assert!(r.is_ok(), "{what} {n}: {r:?}");
+    }
+}
