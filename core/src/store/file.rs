@@ -324,10 +324,11 @@ impl EnterpriseStore {
     }
 
     /// Writes the store to a file.
+    /// Atomically: a failed or killed write leaves the previous file as it was.
     pub fn write_file(&self, path: &std::path::Path) -> Result<(), StoreError> {
-        let mut f = std::io::BufWriter::new(std::fs::File::create(path)?);
+        let mut f = crate::files::AtomicFile::create(path)?;
         f.write_all(&self.to_bytes())?;
-        f.flush()?;
+        f.commit()?;
         Ok(())
     }
 
@@ -340,8 +341,11 @@ impl EnterpriseStore {
     /// Deserialises a store, checking header, checksum, lengths and schema.
     pub fn from_bytes(bytes: &[u8], schema: &Schema) -> Result<EnterpriseStore, StoreFileError> {
         let mut h = R { buf: bytes, pos: 0 };
-        if h.take(8, "header").map_err(|_| StoreFileError::Magic)? != MAGIC {
-            return Err(StoreFileError::Magic);
+        match crate::files::tag(bytes.get(..8).unwrap_or(bytes), MAGIC) {
+            crate::files::Tag::Exact => h.pos = 8,
+            crate::files::Tag::Damaged => return Err(StoreFileError::Corrupt("the header tag is damaged (not HUIQISTR)".into())),
+            crate::files::Tag::Short => return Err(StoreFileError::Truncated(format!("{} bytes, less than a header", bytes.len()))),
+            crate::files::Tag::Other => return Err(StoreFileError::Magic),
         }
         let version = h.u32("header")?;
         if !(OLDEST..=VERSION).contains(&version) {
@@ -353,6 +357,9 @@ impl EnterpriseStore {
         let payload = h.take(len, "payload").map_err(|_| {
             StoreFileError::Truncated(format!("the header announces {len} bytes of data, {} are present", bytes.len().saturating_sub(24)))
         })?;
+        if h.pos != bytes.len() {
+            return Err(StoreFileError::Corrupt(format!("{} bytes follow the end of the data", bytes.len() - h.pos)));
+        }
         let computed = crc32fast::hash(payload);
         if computed != expected {
             return Err(StoreFileError::Checksum { expected, computed });
@@ -369,8 +376,11 @@ impl EnterpriseStore {
                 names.len()
             )));
         }
-        let rows = r.u32("row count")?;
-        let ids = r.strings(rows as usize, "enterprise id")?;
+        // A count checked against the bytes left (each id takes at least its 4-byte length)
+        // before anything is reserved for it.
+        let rows = r.count("row count", 4)?;
+        let ids = r.strings(rows, "enterprise id")?;
+        let rows = u32::try_from(rows).map_err(|_| StoreFileError::Corrupt("row count".into()))?;
         let mut columns = Vec::with_capacity(nf);
         for field in &fields {
             let what = format!("column {field}");

@@ -210,14 +210,21 @@ impl EnterpriseStore {
     /// Loads a file by its kind: a saved store (by its magic bytes), CSV (`.csv`), or JSON
     /// lines (anything else).
     pub fn load_path(schema: &Schema, path: &std::path::Path, opts: LoadOptions) -> Result<(EnterpriseStore, LoadReport), StoreError> {
-        let mut f = std::fs::File::open(path).map_err(|e| StoreError::Input(format!("cannot read {}: {e}", path.display())))?;
-        let mut magic = [0u8; 8];
-        let n = f.read(&mut magic)?;
-        drop(f);
-        if n == 8 && &magic == super::file::MAGIC {
-            let store = EnterpriseStore::read_file(path, schema)?;
-            let report = LoadReport { loaded: store.len() as usize, ..LoadReport::default() };
-            return Ok((store, report));
+        let head = crate::files::head(path).map_err(|e| StoreError::Input(format!("cannot read {}: {e}", path.display())))?;
+        match crate::files::tag(&head, super::file::MAGIC) {
+            // An empty file is refused: as JSON lines it would be "0 enterprises, success",
+            // and a store cut to nothing must not pass for one.
+            _ if head.is_empty() => {
+                return Err(StoreError::Input(format!("{} is empty: neither a store file nor any enterprise", path.display())))
+            }
+            crate::files::Tag::Other => {}
+            // The tag, a damaged tag or a store cut short: read as a store (which says what
+            // is wrong), never as JSON lines.
+            _ => {
+                let store = EnterpriseStore::read_file(path, schema)?;
+                let report = LoadReport { loaded: store.len() as usize, ..LoadReport::default() };
+                return Ok((store, report));
+            }
         }
         let file = std::fs::File::open(path)?;
         if path.extension().is_some_and(|x| x.eq_ignore_ascii_case("csv")) {
