@@ -414,13 +414,60 @@ pub static EMBEDDED_POLICIES: &[(&str, &str)] = &[
     ("shandong-first-set-equipment.json", include_str!("../../data/policies/shandong-first-set-equipment.json")),
 ];
 
+/// Most problems reported for one file; the rest are counted in one closing line. Each
+/// problem renders an excerpt of its line, so an uncapped list of bad items in one long
+/// line costs time and memory with the square of its length (docs/limits.md).
+pub const MAX_PROBLEMS_PER_FILE: usize = 100;
+
 struct Problems {
     list: Vec<PolicyProblem>,
+    /// Problems seen per origin (shown or not).
+    seen: BTreeMap<String, usize>,
 }
 
 impl Problems {
+    /// Counts a problem of `origin`; whether it is still to be shown.
+    fn admit(&mut self, origin: &str) -> bool {
+        let n = self.seen.entry(origin.to_string()).or_insert(0);
+        *n += 1;
+        *n <= MAX_PROBLEMS_PER_FILE
+    }
+
+    fn push(&mut self, p: PolicyProblem) {
+        if self.admit(&p.origin) {
+            self.list.push(p);
+        }
+    }
+
+    fn is_empty(&self) -> bool {
+        self.list.is_empty()
+    }
+
+    /// The problems shown, and one line per file whose problems were not all shown.
+    fn into_list(self) -> Vec<PolicyProblem> {
+        let mut list = self.list;
+        for (origin, n) in self.seen {
+            if n > MAX_PROBLEMS_PER_FILE {
+                list.push(PolicyProblem {
+                    origin,
+                    policy: None,
+                    location: "file".into(),
+                    line: None,
+                    column: None,
+                    message: format!(
+                        "{} more problems not shown (at most {MAX_PROBLEMS_PER_FILE} are shown per file)",
+                        n - MAX_PROBLEMS_PER_FILE
+                    ),
+                    hint: Some("fix the problems shown and check again".into()),
+                    rendered: None,
+                });
+            }
+        }
+        list
+    }
+
     fn plain(&mut self, origin: &str, policy: Option<&str>, location: &str, message: String, hint: Option<String>) {
-        self.list.push(PolicyProblem {
+        self.push(PolicyProblem {
             origin: origin.into(),
             policy: policy.map(Into::into),
             location: location.into(),
@@ -433,6 +480,10 @@ impl Problems {
     }
 
     fn diag(&mut self, origin: &str, policy: Option<&str>, location: &str, text: &str, d: &Diagnostic) {
+        // Counted before anything is rendered: rendering is what costs.
+        if !self.admit(origin) {
+            return;
+        }
         let (line, column) = d.line_col(text);
         let rendered = d.render(text, &format!("{origin}: {}{location} ", policy.map(|p| format!("{p}: ")).unwrap_or_default()));
         self.list.push(PolicyProblem {
@@ -527,7 +578,7 @@ impl PolicySet {
     /// [`PolicySet::compile`], taking the syntax tree of each text from `trees` (a saved
     /// set's, or the parser's) and recording them when asked.
     pub(crate) fn compile_with(schema: Arc<Schema>, sources: &[(String, String)], trees: &mut Trees) -> Result<PolicySet, PolicySetError> {
-        let mut problems = Problems { list: Vec::new() };
+        let mut problems = Problems { list: Vec::new(), seen: BTreeMap::new() };
         // 1. Read the files.
         let mut docs: Vec<(String, PolicyDoc)> = Vec::new();
         let mut raw_defs: Vec<(String, String, Option<String>, String, bool)> = Vec::new(); // (origin, name, label, text, derived)
@@ -544,7 +595,10 @@ impl PolicySet {
             }
         }
         for (origin, text) in sources {
-            for f in read_policy_file(origin, text, &mut problems.list) {
+            let mut read_problems = Vec::new();
+            let read = read_policy_file(origin, text, &mut read_problems);
+            read_problems.into_iter().for_each(|p| problems.push(p));
+            for f in read {
                 for (name, t) in f.definitions {
                     raw_defs.push((origin.clone(), name, None, t, false));
                 }
@@ -764,8 +818,8 @@ impl PolicySet {
             order.extend(scc.iter().map(|n| n.index()));
         }
 
-        if !problems.list.is_empty() {
-            return Err(PolicySetError(problems.list));
+        if !problems.is_empty() {
+            return Err(PolicySetError(problems.into_list()));
         }
         let definitions: Vec<Definition> = definitions.into_iter().flatten().collect();
         if definitions.len() != raw_defs.len() || policies.len() != docs.len() {
@@ -805,8 +859,8 @@ impl PolicySet {
                 );
             }
         }
-        if !problems.list.is_empty() {
-            return Err(PolicySetError(problems.list));
+        if !problems.is_empty() {
+            return Err(PolicySetError(problems.into_list()));
         }
         Ok(PolicySet { schema, definitions, policies, by_id, order })
     }

@@ -171,3 +171,22 @@ fn long_definition_and_eligible_chains_are_refused_by_name() {
         assert!(r.is_ok(), "{what} {n}: {r:?}");
     }
 }
+
+#[test]
+fn many_errors_in_one_long_line_cost_linear_time_and_memory() {
+    let schema = Arc::new(Schema::embedded().expect("schema"));
+    let list = (0..9_000).map(|i| format!("\"Z{i:05}\"")).collect::<Vec<_>>().join(", ");
+    let src = sources(json!({}), vec![policy("p", &format!("industry in [{list}]"))]);
+    let t = std::time::Instant::now();
+    let problems = huiqi::policy::PolicySet::compile(schema, &src).expect_err("bad codes").0;
+    assert!(t.elapsed().as_secs() < 10, "{:?}", t.elapsed());
+    assert_eq!(problems.len(), huiqi::policy::MAX_PROBLEMS_PER_FILE + 1);
+    let last = problems.last().unwrap();
+    assert!(last.message.contains("8900 more problems not shown"), "{}", last.message);
+    let size: usize = problems.iter().map(|p| p.rendered.as_ref().map_or(0, String::len) + p.message.len()).sum();
+    assert!(size < 100_000, "{size} bytes of messages");
+    // Lists have a limit of their own.
+    let list = (0..10_001).map(|i| format!("\"Z{i:05}\"")).collect::<Vec<_>>().join(", ");
+    let err = run_everything(sources(json!({}), vec![policy("p", &format!("industry in [{list}]"))])).expect_err("too long");
+    assert!(err.contains("a list of more than 10000 items"), "{}", short(&err));
+}
