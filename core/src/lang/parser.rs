@@ -17,7 +17,7 @@ pub const MAX_DEPTH: usize = 40;
 /// Parses a condition or value expression.
 pub fn parse(src: &str) -> Result<Expr, Diagnostic> {
     let tokens = lex(src)?;
-    let mut p = Parser { tokens, pos: 0, depth: 0 };
+    let mut p = Parser { tokens, pos: 0, depth: 0, open: Span::default() };
     let e = p.expr()?;
     p.expect_eof()?;
     e.check_depth().map_err(|m| {
@@ -30,6 +30,8 @@ struct Parser {
     tokens: Vec<Token>,
     pos: usize,
     depth: usize,
+    /// The `(` of the call being parsed.
+    open: Span,
 }
 
 fn is_kw(t: &Tok, kw: &str) -> bool {
@@ -127,6 +129,17 @@ impl Parser {
         } else {
             Err(self.unexpected(what))
         }
+    }
+
+    /// Expects the closing `)` / `]` of the one opened at `open`; at the end of the text,
+    /// the error points at the bracket left open, not at the end.
+    fn close(&mut self, t: &Tok, what: &str, open: Span) -> Result<Span, Diagnostic> {
+        if matches!(self.peek(), Tok::Eof) {
+            let shape = if *t == Tok::RBracket { "`[`" } else { "`(`" };
+            return Err(Diagnostic::new(format!("this {shape} is never closed"), open)
+                .with_hint(format!("add the matching {what} (the text ended while it was open)")));
+        }
+        self.expect(t, what)
     }
 
     fn expect_eof(&mut self) -> Result<(), Diagnostic> {
@@ -322,7 +335,7 @@ impl Parser {
 
     /// `[a, b, c]`
     fn list(&mut self) -> Result<(Vec<Expr>, Span), Diagnostic> {
-        self.expect(&Tok::LBracket, "`[`")?;
+        let open = self.expect(&Tok::LBracket, "`[`")?;
         let mut items = Vec::new();
         if !matches!(self.peek(), Tok::RBracket) {
             loop {
@@ -339,7 +352,7 @@ impl Parser {
                 }
             }
         }
-        let end = self.expect(&Tok::RBracket, "`,` or `]`")?;
+        let end = self.close(&Tok::RBracket, "`]`", open)?;
         Ok((items, end))
     }
 
@@ -448,7 +461,7 @@ impl Parser {
             Tok::LParen => {
                 // `expr` counts the nesting level.
                 let mut e = self.expr()?;
-                let end = self.expect(&Tok::RParen, "`)`")?;
+                let end = self.close(&Tok::RParen, "`)`", span)?;
                 e.span = span.to(end);
                 return Ok(e);
             }
@@ -489,7 +502,7 @@ impl Parser {
     }
 
     fn call(&mut self, function: String, start: Span) -> Result<Expr, Diagnostic> {
-        self.bump(); // (
+        self.open = self.bump().span; // (
         self.enter()?;
         let r = self.call_args(function, start);
         self.leave();
@@ -497,6 +510,7 @@ impl Parser {
     }
 
     fn call_args(&mut self, function: String, start: Span) -> Result<Expr, Diagnostic> {
+        let open = self.open;
         if function == "band" {
             let subject = self.expr()?;
             self.expect(&Tok::Semicolon, "`;` after the banded value")?;
@@ -521,7 +535,7 @@ impl Parser {
                     break;
                 }
             }
-            let end = self.expect(&Tok::RParen, "`,` or `)`")?;
+            let end = self.close(&Tok::RParen, "`)`", open)?;
             if rows.is_empty() {
                 return Err(Diagnostic::new("a band needs at least one row", start.to(end)));
             }
@@ -545,7 +559,7 @@ impl Parser {
                 }
             }
         }
-        let end = self.expect(&Tok::RParen, "`,` or `)`")?;
+        let end = self.close(&Tok::RParen, "`)`", open)?;
         Ok(Expr::new(ExprKind::Call { function, args }, start.to(end)))
     }
 
