@@ -262,6 +262,8 @@ struct FileShape {
 /// `{definitions, policies}`, one policy object, an array of policies, or — for `.jsonl` —
 /// one policy per line, where each bad line is reported with its line number.
 fn read_policy_file(origin: &str, text: &str, problems: &mut Vec<PolicyProblem>) -> Vec<PolicyFile> {
+    // A byte-order mark (what some Windows editors write) is not part of the JSON.
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     fn read(text: &str) -> Result<PolicyFile, serde_json::Error> {
         if text.trim_start().starts_with('[') {
             return serde_json::from_str::<Vec<PolicyDoc>>(text).map(PolicyFile::of);

@@ -106,15 +106,92 @@ pub struct ProfileWarning {
 #[error("{} problem(s) in profile: {}", .0.len(), .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))]
 pub struct ProfileErrors(pub Vec<ProfileError>);
 
+/// Parses JSON text strictly: a leading byte-order mark (what some Windows editors write)
+/// is skipped, and a key that appears twice in one object is an error — serde_json's own
+/// reader keeps the last value silently, so a profile could say two things about a field
+/// and be matched on one of them.
+pub fn parse_json(text: &str) -> Result<Json, serde_json::Error> {
+    use serde::de::DeserializeSeed;
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let mut de = serde_json::Deserializer::from_str(text);
+    let v = Strict.deserialize(&mut de)?;
+    de.end()?;
+    Ok(v)
+}
+
+/// Builds a [`Json`] value, refusing duplicate keys.
+#[derive(Clone, Copy)]
+struct Strict;
+
+impl<'de> serde::de::DeserializeSeed<'de> for Strict {
+    type Value = Json;
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Json, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for Strict {
+    type Value = Json;
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a JSON value")
+    }
+    fn visit_bool<E>(self, v: bool) -> Result<Json, E> {
+        Ok(Json::Bool(v))
+    }
+    fn visit_i64<E>(self, v: i64) -> Result<Json, E> {
+        Ok(Json::from(v))
+    }
+    fn visit_u64<E>(self, v: u64) -> Result<Json, E> {
+        Ok(Json::from(v))
+    }
+    fn visit_f64<E>(self, v: f64) -> Result<Json, E> {
+        Ok(serde_json::Number::from_f64(v).map_or(Json::Null, Json::Number))
+    }
+    fn visit_str<E>(self, v: &str) -> Result<Json, E> {
+        Ok(Json::String(v.to_string()))
+    }
+    fn visit_string<E>(self, v: String) -> Result<Json, E> {
+        Ok(Json::String(v))
+    }
+    fn visit_unit<E>(self) -> Result<Json, E> {
+        Ok(Json::Null)
+    }
+    fn visit_none<E>(self) -> Result<Json, E> {
+        Ok(Json::Null)
+    }
+    fn visit_some<D: serde::Deserializer<'de>>(self, d: D) -> Result<Json, D::Error> {
+        d.deserialize_any(self)
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Json, A::Error> {
+        let mut out = Vec::new();
+        while let Some(v) = seq.next_element_seed(Strict)? {
+            out.push(v);
+        }
+        Ok(Json::Array(out))
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Json, A::Error> {
+        let mut out = serde_json::Map::new();
+        while let Some(k) = map.next_key::<String>()? {
+            if out.contains_key(&k) {
+                return Err(serde::de::Error::custom(format!("the key {k:?} appears twice in one object")));
+            }
+            let v = map.next_value_seed(Strict)?;
+            out.insert(k, v);
+        }
+        Ok(Json::Object(out))
+    }
+}
+
 impl Profile {
     /// An empty profile (every field unknown).
     pub fn empty(schema: &Schema) -> Profile {
         Profile { values: vec![None; schema.fields.len()], warnings: Vec::new() }
     }
 
-    /// Decodes a profile from JSON text.
+    /// Decodes a profile from JSON text (a leading byte-order mark is skipped; a key given
+    /// twice in one object is an error, not "the last one wins").
     pub fn from_json_str(schema: &Schema, text: &str) -> Result<Profile, ProfileErrors> {
-        let json: Json = serde_json::from_str(text).map_err(|e| {
+        let json: Json = parse_json(text).map_err(|e| {
             ProfileErrors(vec![ProfileError { kind: ProfileErrorKind::Json, path: "$".into(), message: format!("not valid JSON: {e}") }])
         })?;
         Profile::from_json(schema, &json)

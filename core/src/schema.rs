@@ -229,7 +229,7 @@ impl Schema {
 
     /// Loads a schema from JSON text, binding code fields to `codes`.
     pub fn from_json(text: &str, codes: CodeSystems) -> Result<Schema, SchemaError> {
-        let raw: RawSchema = serde_json::from_str(text)?;
+        let raw: RawSchema = serde_json::from_str(text.strip_prefix('\u{feff}').unwrap_or(text))?;
         let mut enums = Vec::new();
         for (i, (name, e)) in raw.enums.into_iter().enumerate() {
             if e.values.is_empty() {
