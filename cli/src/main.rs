@@ -276,8 +276,11 @@ impl<E: std::fmt::Display> From<E> for Fail {
     }
 }
 
+/// Reads a text file (policy file, schema, profile): at most
+/// [`huiqi::files::MAX_TEXT_FILE_BYTES`], checked before reading (so `/dev/zero` or a
+/// wrong path to a huge file is refused, not read into memory).
 fn read(path: &Path) -> Result<String, Fail> {
-    std::fs::read_to_string(path).map_err(|e| Fail(format!("cannot read {}: {e}", path.display()), 2))
+    huiqi::files::read_text(path).map_err(|e| Fail(format!("cannot read {}: {e}", path.display()), 2))
 }
 
 fn load_schema(path: Option<&Path>) -> Result<Schema, Fail> {

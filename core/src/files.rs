@@ -49,6 +49,30 @@ pub fn head(path: &Path) -> std::io::Result<Vec<u8>> {
     Ok(buf)
 }
 
+/// Largest text file (policy file, schema, profile) read whole, in bytes.
+pub const MAX_TEXT_FILE_BYTES: u64 = 64 << 20;
+
+/// Reads a whole text file of at most [`MAX_TEXT_FILE_BYTES`]; the limit is checked while
+/// reading (a device or a growing file cannot fill memory), and a leading byte-order mark
+/// is kept for the parsers to skip.
+pub fn read_text(path: &Path) -> std::io::Result<String> {
+    let f = std::fs::File::open(path)?;
+    let mut buf = Vec::new();
+    f.take(MAX_TEXT_FILE_BYTES + 1).read_to_end(&mut buf)?;
+    if buf.len() as u64 > MAX_TEXT_FILE_BYTES {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            format!("larger than {} MiB, the limit for a text file (docs/limits.md)", MAX_TEXT_FILE_BYTES >> 20),
+        ));
+    }
+    String::from_utf8(buf).map_err(|e| {
+        std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            format!("not UTF-8 text (invalid byte at offset {})", e.utf8_error().valid_up_to()),
+        )
+    })
+}
+
 /// A file being written: a temporary file next to the target, renamed over it by
 /// [`AtomicFile::commit`]. Dropped without a commit, the temporary file is removed and the
 /// target is untouched.
