@@ -21,6 +21,12 @@
  * return NULL on failure and give the failure envelope through error_out. Panics are
  * caught at the boundary and reported as "internal" failures.
  *
+ * STACK AND LIMITS. Every call fits in 256 KB of stack (measured with half of that);
+ * call from any thread with at least 256 KB (musl's 128 KB default thread stack is too
+ * small: raise it with pthread_attr_setstacksize). Input beyond the limits of
+ * docs/limits.md (chain and list length, nesting, definition and eligible() chains,
+ * line length) gives a failure envelope naming the limit.
+ *
  * OWNERSHIP. Strings returned by huiqi_match, huiqi_explain, huiqi_match_many,
  * huiqi_check, huiqi_store_info, huiqi_reverse, huiqi_bulk_counts and through
  * error_out belong to the caller: free each with huiqi_string_free (never with
