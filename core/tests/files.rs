@@ -47,7 +47,7 @@ fn a_huge_row_count_is_refused_before_anything_is_reserved() {
     assert_eq!(str_len(&bytes, at), 2, "row count found");
     bytes[at..at + 4].copy_from_slice(&u32::MAX.to_le_bytes());
     fix_crc(&mut bytes);
-    let err = EnterpriseStore::from_bytes(&bytes, &schema).err().expect("refused").to_string();
+    let err = EnterpriseStore::from_bytes(&bytes, &schema).map(|_| ()).expect_err("refused").to_string();
     assert!(err.contains("row count") && err.contains("do not fit"), "{err}");
 }
 

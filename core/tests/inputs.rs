@@ -49,10 +49,10 @@ fn a_line_of_invalid_utf8_is_skipped_with_its_number() {
 #[test]
 fn an_endless_line_is_refused_not_buffered() {
     let endless = std::io::BufReader::new(std::io::repeat(b'a'));
-    let err = EnterpriseStore::load_jsonl(&schema(), endless, LoadOptions::default()).err().expect("refused").to_string();
+    let err = EnterpriseStore::load_jsonl(&schema(), endless, LoadOptions::default()).map(|_| ()).expect_err("refused").to_string();
     assert!(err.contains("line 1 is longer than 1048576 bytes"), "{err}");
     let endless = std::io::repeat(b'a');
-    let err = EnterpriseStore::load_csv(&schema(), endless, LoadOptions::default()).err().expect("refused").to_string();
+    let err = EnterpriseStore::load_csv(&schema(), endless, LoadOptions::default()).map(|_| ()).expect_err("refused").to_string();
     assert!(err.contains("longer than 1048576 bytes"), "{err}");
 }
 
