@@ -627,6 +627,10 @@ impl<'a> Evaluator<'a> {
         // Without an expiry date, a grant lasts its qualification's validity period.
         let validity = self.set.schema.qualifications.get(qual).and_then(|d| d.validity_years);
         for q in quals.iter().filter(|q| q.qual == qual) {
+            if q.unknown {
+                unknown = true;
+                continue;
+            }
             let expires = q.expires_on.or_else(|| {
                 let (g, y) = (q.granted_on?, validity?);
                 Duration::Years(i64::from(y)).apply(g, false)?.add_days(-1)
@@ -656,7 +660,7 @@ impl<'a> Evaluator<'a> {
         let quals = self.quals()?;
         let mut unknown = false;
         for q in quals.iter().filter(|q| q.qual == qual) {
-            let Some(g) = q.granted_on else {
+            let Some(g) = q.granted_on.filter(|_| !q.unknown) else {
                 unknown = true;
                 continue;
             };

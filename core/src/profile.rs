@@ -44,6 +44,10 @@ pub struct Qualification {
     pub expires_on: Option<Date>,
     /// `true` for a first grant, `false` for a renewal (重新认定), `None` when not stated.
     pub first_grant: Option<bool>,
+    /// The entry says the status of this qualification is unknown
+    /// (`{"code": …, "status": "unknown"}`): tests of it are unknown unless another entry
+    /// decides them, while the list stays complete for every other qualification.
+    pub unknown: bool,
 }
 
 /// A field's value.
@@ -533,7 +537,7 @@ impl Decoder<'_> {
             };
             let mut ok = true;
             let mut qual = None;
-            let mut entry = Qualification { qual: 0, level: None, granted_on: None, expires_on: None, first_grant: None };
+            let mut entry = Qualification { qual: 0, level: None, granted_on: None, expires_on: None, first_grant: None, unknown: false };
             for (k, val) in obj {
                 let kpath = format!("{qpath}.{k}");
                 if val.is_null() || k.starts_with('$') {
@@ -590,12 +594,24 @@ impl Decoder<'_> {
                             ok = false;
                         }
                     },
+                    "status" => match val.as_str() {
+                        Some("unknown") => entry.unknown = true,
+                        Some("held") => {}
+                        _ => {
+                            self.err(
+                                ProfileErrorKind::BadQualification,
+                                &kpath,
+                                "status is \"held\" (the default) or \"unknown\" (whether it is held is not known)".into(),
+                            );
+                            ok = false;
+                        }
+                    },
                     "certificate_no" | "issuer" | "batch" | "note" => {}
                     other => {
                         self.err(
                             ProfileErrorKind::UnknownField,
                             &kpath,
-                            format!("unknown key {other:?} in a qualification (code, level, granted_on, expires_on, first_grant, certificate_no, issuer, batch, note)"),
+                            format!("unknown key {other:?} in a qualification (code, status, level, granted_on, expires_on, first_grant, certificate_no, issuer, batch, note)"),
                         );
                         ok = false;
                     }
@@ -610,6 +626,17 @@ impl Decoder<'_> {
                     );
                     ok = false;
                 }
+            }
+            if entry.unknown
+                && (entry.level.is_some() || entry.granted_on.is_some() || entry.expires_on.is_some() || entry.first_grant.is_some())
+            {
+                self.err(
+                    ProfileErrorKind::BadQualification,
+                    &qpath,
+                    "a qualification of unknown status has no level, dates or first_grant (list a grant that is known as its own entry)"
+                        .into(),
+                );
+                ok = false;
             }
             match qual {
                 Some(q) if ok => {

@@ -20,9 +20,9 @@ use crate::profile::Qualification;
 use crate::schema::Schema;
 
 pub(super) const MAGIC: &[u8; 8] = b"HUIQISTR";
-/// Version written. Version 2 added compact decimal columns (value kind 7); a version 1
-/// file is still read.
-const VERSION: u32 = 2;
+/// Version written. Version 2 added compact decimal columns (value kind 7), version 3
+/// qualifications of unknown status (status byte 3); older files are still read.
+const VERSION: u32 = 3;
 const OLDEST: u32 = 1;
 
 /// Why a store file cannot be read.
@@ -303,10 +303,11 @@ impl EnterpriseStore {
                             }
                             opt_date(&mut w, q.granted_on);
                             opt_date(&mut w, q.expires_on);
-                            w.u8(match q.first_grant {
-                                None => 0,
-                                Some(false) => 1,
-                                Some(true) => 2,
+                            w.u8(match (q.unknown, q.first_grant) {
+                                (true, _) => 3,
+                                (_, None) => 0,
+                                (_, Some(false)) => 1,
+                                (_, Some(true)) => 2,
                             });
                         }
                     }
@@ -424,12 +425,15 @@ impl EnterpriseStore {
                             let level = if r.u8(&what)? == 1 { Some(r.u32(&what)?) } else { None };
                             let granted_on = if r.u8(&what)? == 1 { Some(Date::from_day_number(r.i32(&what)?)) } else { None };
                             let expires_on = if r.u8(&what)? == 1 { Some(Date::from_day_number(r.i32(&what)?)) } else { None };
-                            let first_grant = match r.u8(&what)? {
-                                0 => None,
+                            let status = r.u8(&what)?;
+                            let first_grant = match status {
+                                0 | 3 => None,
                                 1 => Some(false),
                                 _ => Some(true),
                             };
-                            let q = Qualification { qual, level, granted_on, expires_on, first_grant };
+                            // Status byte 3 (unknown status) is written from version 3 on.
+                            let unknown = status == 3 && version >= 3;
+                            let q = Qualification { qual, level, granted_on, expires_on, first_grant, unknown };
                             list.push(Packed::new(&q).map_err(|e| StoreFileError::Corrupt(format!("{what}: {e}")))?);
                         }
                         out.push(&list);
