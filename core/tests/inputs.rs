@@ -51,6 +51,12 @@ fn an_endless_line_is_refused_not_buffered() {
     let endless = std::io::BufReader::new(std::io::repeat(b'a'));
     let err = EnterpriseStore::load_jsonl(&schema(), endless, LoadOptions::default()).map(|_| ()).expect_err("refused").to_string();
     assert!(err.contains("line 1 is longer than 1048576 bytes"), "{err}");
+    // A line of exactly the limit (and its line break) is read.
+    let mut at_limit = b"{\"name\": \"".to_vec();
+    at_limit.resize(huiqi::store::MAX_LINE_BYTES - 2, b'a');
+    at_limit.extend_from_slice(b"\"}\n");
+    let (store, _) = EnterpriseStore::load_jsonl(&schema(), at_limit.as_slice(), LoadOptions::default()).expect("a line at the limit");
+    assert_eq!(store.len(), 1);
     let endless = std::io::repeat(b'a');
     let err = EnterpriseStore::load_csv(&schema(), endless, LoadOptions::default()).map(|_| ()).expect_err("refused").to_string();
     assert!(err.contains("longer than 1048576 bytes"), "{err}");

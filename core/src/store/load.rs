@@ -143,7 +143,7 @@ impl EnterpriseStore {
                 break;
             }
             line_no += 1;
-            if buf.len() > MAX_LINE_BYTES {
+            if buf.len() > MAX_LINE_BYTES && !buf.ends_with(b"\n") {
                 return Err(StoreError::Input(format!(
                     "line {line_no} is longer than {MAX_LINE_BYTES} bytes, the limit for one enterprise (docs/limits.md); is this a JSON-lines file?"
                 )));
