@@ -328,8 +328,11 @@ impl<E: std::fmt::Display> From<E> for Fail {
     }
 }
 
+/// Reads a text file (policy file, schema, profile): at most
+/// [`huiqi::files::MAX_TEXT_FILE_BYTES`], checked before reading (so `/dev/zero` or a
+/// wrong path to a huge file is refused, not read into memory).
 fn read(path: &Path) -> Result<String, Fail> {
-    std::fs::read_to_string(path).map_err(|e| Fail(format!("cannot read {}: {e}", path.display()), 2))
+    huiqi::files::read_text(path).map_err(|e| Fail(format!("cannot read {}: {e}", path.display()), 2))
 }
 
 fn load_schema(path: Option<&Path>) -> Result<Schema, Fail> {
@@ -357,10 +360,20 @@ fn policy_sources(path: &Path) -> Result<Vec<(String, String)>, Fail> {
     files.iter().map(|f| Ok((f.display().to_string(), read(f)?))).collect()
 }
 
+/// Whether `path` is (or was meant to be) a saved set: its header tag, even damaged or cut
+/// short, or the `.hqset` extension. Such a file is read as a saved set, which says what is
+/// wrong with it, never as policy JSON.
 fn is_saved_set(path: &Path) -> bool {
-    use std::io::Read;
-    let mut magic = [0u8; 8];
-    path.is_file() && std::fs::File::open(path).and_then(|mut f| f.read_exact(&mut magic)).is_ok() && &magic == huiqi::saved::MAGIC
+    use huiqi::files::Tag;
+    if !path.is_file() {
+        return false;
+    }
+    let hqset = path.extension().is_some_and(|x| x.eq_ignore_ascii_case("hqset"));
+    match huiqi::files::head(path).map(|h| (huiqi::files::tag(&h, huiqi::saved::MAGIC), h.is_empty())) {
+        Ok((Tag::Exact | Tag::Damaged, _)) => true,
+        Ok((Tag::Short, empty)) => !empty || hqset,
+        _ => hqset,
+    }
 }
 
 fn set_sources(args: &SetArgs) -> Result<Vec<(String, String)>, Fail> {
@@ -535,8 +548,9 @@ fn run(cli: Cli) -> Result<ExitCode, Fail> {
                 let mut err = std::io::stderr();
                 print_load_report(&mut err, &report)?;
             }
-            let f = std::fs::File::create(&file).map_err(|e| Fail(format!("cannot write {}: {e}", file.display()), 2))?;
-            let mut w = std::io::BufWriter::new(f);
+            // Written next to the target and renamed over it when complete: a failed or
+            // killed run leaves the previous output as it was.
+            let mut w = huiqi::files::AtomicFile::create(&file).map_err(|e| Fail(format!("cannot write {}: {e}", file.display()), 2))?;
             let mut pairs: u64 = 0;
             match format {
                 BulkFormat::Counts => {
@@ -581,7 +595,7 @@ fn run(cli: Cli) -> Result<ExitCode, Fail> {
                     bar.finish_and_clear();
                 }
             }
-            w.flush()?;
+            w.commit().map_err(|e| Fail(format!("cannot write {}: {e}", file.display()), 2))?;
             writeln!(
                 out,
                 "{} enterprises × {} policies on {date} in {:.2} s → {} ({pairs} pairs written)",
@@ -658,7 +672,7 @@ fn run(cli: Cli) -> Result<ExitCode, Fail> {
             let schema = Arc::new(load_schema(set.schema.as_deref())?);
             match huiqi::saved::save(schema, &set_sources(&set)?) {
                 Ok((s, bytes)) => {
-                    std::fs::write(&path, &bytes).map_err(|e| Fail(format!("cannot write {}: {e}", path.display()), 2))?;
+                    huiqi::files::write_atomic(&path, &bytes).map_err(|e| Fail(format!("cannot write {}: {e}", path.display()), 2))?;
                     writeln!(
                         out,
                         "saved {} policies and {} definitions/derived fields to {} ({} bytes)",

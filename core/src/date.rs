@@ -114,6 +114,9 @@ impl Date {
             return Err(err("month out of range"));
         }
         let y = i32::try_from(y).map_err(|_| err("year out of range"))?;
+        if !(1000..=9999).contains(&y) {
+            return Err(err("year out of range: dates run from 1000-01-01 to 9999-12-31"));
+        }
         Date::from_ymd(y, m, d).ok_or_else(|| err("no such day"))
     }
 
@@ -237,6 +240,7 @@ mod tests {
     #[test]
     fn bad_dates_are_rejected_with_reason() {
         assert_eq!(Date::parse("2023-02-29").unwrap_err().reason, "no such day");
+        assert_eq!(Date::parse("0001-01-01").unwrap_err().reason, "year out of range: dates run from 1000-01-01 to 9999-12-31");
         assert_eq!(Date::parse("2023-13-01").unwrap_err().reason, "month out of range");
         assert_eq!(Date::parse("2023/01/01").unwrap_err().reason, "wrong format");
         assert_eq!(Date::parse("23-1-1").unwrap_err().reason, "wrong format");

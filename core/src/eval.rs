@@ -17,7 +17,7 @@ use rust_decimal::Decimal;
 
 use crate::check::{Agg, ArithOp, Const, GrantKind, Node, NodeKind, SinceUnit, YearRef};
 use crate::date::{Date, Duration};
-use crate::lang::ast::ContainsMode;
+use crate::lang::ast::{CmpOp, ContainsMode};
 use crate::policy::PolicySet;
 use crate::profile::{Profile, Qualification, Scalar, Value};
 use crate::schema::{FieldId, FieldType};
@@ -80,6 +80,49 @@ impl Tri {
             Err(_) => Tri::Unknown,
         }
     }
+}
+
+/// A bound on an unknown number: `max(…)` is at least its largest known argument, `min(…)`
+/// at most its smallest.
+#[derive(Clone, Copy, Debug)]
+enum Bound {
+    AtLeast(Decimal),
+    AtMost(Decimal),
+}
+
+impl Bound {
+    /// The comparison `x op c` when it is decided by the bound alone.
+    fn decides(self, op: CmpOp, c: Decimal) -> Option<bool> {
+        match (self, op) {
+            (Bound::AtLeast(l), CmpOp::Ge) if l >= c => Some(true),
+            (Bound::AtLeast(l), CmpOp::Gt) if l > c => Some(true),
+            (Bound::AtLeast(l), CmpOp::Le | CmpOp::Eq) if l > c => Some(false),
+            (Bound::AtLeast(l), CmpOp::Lt) if l >= c => Some(false),
+            (Bound::AtLeast(l), CmpOp::Ne) if l > c => Some(true),
+            (Bound::AtMost(u), CmpOp::Le) if u <= c => Some(true),
+            (Bound::AtMost(u), CmpOp::Lt) if u < c => Some(true),
+            (Bound::AtMost(u), CmpOp::Ge | CmpOp::Eq) if u < c => Some(false),
+            (Bound::AtMost(u), CmpOp::Gt) if u <= c => Some(false),
+            (Bound::AtMost(u), CmpOp::Ne) if u < c => Some(true),
+            _ => None,
+        }
+    }
+}
+
+/// The `max(…)` / `min(…)` a numeric node is, directly or through definitions: (whether
+/// max, its arguments). Comparisons of such a node are decided by [`Evaluator`] with the
+/// bound its known arguments give, so the index leaves them to the evaluator.
+pub fn bounded_minmax<'a>(set: &'a PolicySet, n: &'a Node) -> Option<(bool, &'a [Node])> {
+    let mut n = n;
+    // Definitions nest at most MAX_EXPANDED_DEPTH deep.
+    for _ in 0..=crate::policy::MAX_EXPANDED_DEPTH {
+        match &n.kind {
+            NodeKind::Def(i) => n = &set.definitions.get(*i)?.node,
+            NodeKind::MinMax { max, args } if matches!(n.ty, crate::check::Ty::Num(_)) => return Some((*max, args)),
+            _ => return None,
+        }
+    }
+    None
 }
 
 fn merge2<'a>(a: Ev<'a>, b: Ev<'a>) -> Result<(V<'a>, V<'a>), Unknown> {
@@ -242,6 +285,14 @@ impl<'a> Evaluator<'a> {
         }
     }
 
+    /// What is known of an unknown `max(…)` / `min(…)` from its known arguments.
+    fn bounded(&self, n: &'a Node) -> Option<Bound> {
+        let (max, args) = bounded_minmax(self.set, n)?;
+        let known = args.iter().filter_map(|a| self.num(a).ok());
+        let b = if max { known.max() } else { known.min() }?;
+        Some(if max { Bound::AtLeast(b) } else { Bound::AtMost(b) })
+    }
+
     /// Evaluates a node.
     pub fn eval(&self, n: &'a Node) -> Ev<'a> {
         use NodeKind as K;
@@ -299,7 +350,24 @@ impl<'a> Evaluator<'a> {
                 }
             }
             K::Cmp { op, lhs, rhs } => {
-                let (a, b) = merge2(self.eval(lhs), self.eval(rhs))?;
+                let (l, r) = (self.eval(lhs), self.eval(rhs));
+                // `max(x, unknown) >= t` is true when `x >= t`: a max (min) with some
+                // arguments known is bounded below (above), which may decide the
+                // comparison in Kleene logic. See docs/language.md (Three-valued logic).
+                match (&l, &r) {
+                    (Err(_), Ok(V::Num(c))) => {
+                        if let Some(b) = self.bounded(lhs).and_then(|b| b.decides(*op, *c)) {
+                            return Ok(V::Bool(b));
+                        }
+                    }
+                    (Ok(V::Num(c)), Err(_)) => {
+                        if let Some(b) = self.bounded(rhs).and_then(|b| b.decides(op.flip(), *c)) {
+                            return Ok(V::Bool(b));
+                        }
+                    }
+                    _ => {}
+                }
+                let (a, b) = merge2(l, r)?;
                 let ord = compare(&a, &b).ok_or_else(Unknown::undefined)?;
                 Ok(V::Bool(op.holds(ord)))
             }
@@ -572,6 +640,10 @@ impl<'a> Evaluator<'a> {
         // Without an expiry date, a grant lasts its qualification's validity period.
         let validity = self.set.schema.qualifications.get(qual).and_then(|d| d.validity_years);
         for q in quals.iter().filter(|q| q.qual == qual) {
+            if q.unknown {
+                unknown = true;
+                continue;
+            }
             let expires = q.expires_on.or_else(|| {
                 let (g, y) = (q.granted_on?, validity?);
                 Duration::Years(i64::from(y)).apply(g, false)?.add_days(-1)
@@ -601,7 +673,7 @@ impl<'a> Evaluator<'a> {
         let quals = self.quals()?;
         let mut unknown = false;
         for q in quals.iter().filter(|q| q.qual == qual) {
-            let Some(g) = q.granted_on else {
+            let Some(g) = q.granted_on.filter(|_| !q.unknown) else {
                 unknown = true;
                 continue;
             };

@@ -25,6 +25,7 @@ pub mod engine;
 pub mod eval;
 pub mod explain;
 pub mod ffi;
+pub mod files;
 pub mod gen;
 pub mod graph;
 pub mod index;

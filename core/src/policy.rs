@@ -276,6 +276,8 @@ struct FileShape {
 /// `{definitions, policies}`, one policy object, an array of policies, or — for `.jsonl` —
 /// one policy per line, where each bad line is reported with its line number.
 fn read_policy_file(origin: &str, text: &str, problems: &mut Vec<PolicyProblem>) -> Vec<PolicyFile> {
+    // A byte-order mark (what some Windows editors write) is not part of the JSON.
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     fn read(text: &str) -> Result<PolicyFile, serde_json::Error> {
         if text.trim_start().starts_with('[') {
             return serde_json::from_str::<Vec<PolicyDoc>>(text).map(PolicyFile::of);
@@ -435,13 +437,60 @@ pub static EMBEDDED_POLICIES: &[(&str, &str)] = &[
     ("vat-preferences.json", include_str!("../../data/policies/vat-preferences.json")),
 ];
 
+/// Most problems reported for one file; the rest are counted in one closing line. Each
+/// problem renders an excerpt of its line, so an uncapped list of bad items in one long
+/// line costs time and memory with the square of its length (docs/limits.md).
+pub const MAX_PROBLEMS_PER_FILE: usize = 100;
+
 struct Problems {
     list: Vec<PolicyProblem>,
+    /// Problems seen per origin (shown or not).
+    seen: BTreeMap<String, usize>,
 }
 
 impl Problems {
+    /// Counts a problem of `origin`; whether it is still to be shown.
+    fn admit(&mut self, origin: &str) -> bool {
+        let n = self.seen.entry(origin.to_string()).or_insert(0);
+        *n += 1;
+        *n <= MAX_PROBLEMS_PER_FILE
+    }
+
+    fn push(&mut self, p: PolicyProblem) {
+        if self.admit(&p.origin) {
+            self.list.push(p);
+        }
+    }
+
+    fn is_empty(&self) -> bool {
+        self.list.is_empty()
+    }
+
+    /// The problems shown, and one line per file whose problems were not all shown.
+    fn into_list(self) -> Vec<PolicyProblem> {
+        let mut list = self.list;
+        for (origin, n) in self.seen {
+            if n > MAX_PROBLEMS_PER_FILE {
+                list.push(PolicyProblem {
+                    origin,
+                    policy: None,
+                    location: "file".into(),
+                    line: None,
+                    column: None,
+                    message: format!(
+                        "{} more problems not shown (at most {MAX_PROBLEMS_PER_FILE} are shown per file)",
+                        n - MAX_PROBLEMS_PER_FILE
+                    ),
+                    hint: Some("fix the problems shown and check again".into()),
+                    rendered: None,
+                });
+            }
+        }
+        list
+    }
+
     fn plain(&mut self, origin: &str, policy: Option<&str>, location: &str, message: String, hint: Option<String>) {
-        self.list.push(PolicyProblem {
+        self.push(PolicyProblem {
             origin: origin.into(),
             policy: policy.map(Into::into),
             location: location.into(),
@@ -454,6 +503,10 @@ impl Problems {
     }
 
     fn diag(&mut self, origin: &str, policy: Option<&str>, location: &str, text: &str, d: &Diagnostic) {
+        // Counted before anything is rendered: rendering is what costs.
+        if !self.admit(origin) {
+            return;
+        }
         let (line, column) = d.line_col(text);
         let rendered = d.render(text, &format!("{origin}: {}{location} ", policy.map(|p| format!("{p}: ")).unwrap_or_default()));
         self.list.push(PolicyProblem {
@@ -467,6 +520,30 @@ impl Problems {
             rendered: Some(rendered),
         });
     }
+}
+
+/// Most levels a condition may nest once the definitions and `eligible(…)` policies it uses
+/// are expanded in place: what the evaluator and the explanation recurse through. Twice
+/// the depth of one tree ([`crate::lang::ast::MAX_TREE_DEPTH`]); see docs/limits.md.
+pub const MAX_EXPANDED_DEPTH: usize = 2 * crate::lang::ast::MAX_TREE_DEPTH;
+
+/// How deep `n` nests with every definition and `eligible(…)` it uses expanded, given the
+/// expanded depths of those already computed (`defs`, `policies`; 0 when unknown).
+/// Iterative: safe on any tree.
+fn expanded_depth(n: &Node, defs: &[usize], policies: &[usize]) -> usize {
+    use crate::check::NodeKind;
+    let mut deepest = 0;
+    let mut stack = vec![(n, 1usize)];
+    while let Some((x, d)) = stack.pop() {
+        let below = match x.kind {
+            NodeKind::Def(i) => defs.get(i).copied().unwrap_or(0),
+            NodeKind::Eligible(i) => policies.get(i).copied().unwrap_or(0),
+            _ => 0,
+        };
+        deepest = deepest.max(d + below);
+        stack.extend(x.children().into_iter().map(|c| (c, d + 1)));
+    }
+    deepest
 }
 
 fn is_policy_id(s: &str) -> bool {
@@ -524,7 +601,7 @@ impl PolicySet {
     /// [`PolicySet::compile`], taking the syntax tree of each text from `trees` (a saved
     /// set's, or the parser's) and recording them when asked.
     pub(crate) fn compile_with(schema: Arc<Schema>, sources: &[(String, String)], trees: &mut Trees) -> Result<PolicySet, PolicySetError> {
-        let mut problems = Problems { list: Vec::new() };
+        let mut problems = Problems { list: Vec::new(), seen: BTreeMap::new() };
         // 1. Read the files.
         let mut docs: Vec<(String, PolicyDoc)> = Vec::new();
         let mut raw_defs: Vec<(String, String, Option<String>, String, bool)> = Vec::new(); // (origin, name, label, text, derived)
@@ -541,7 +618,10 @@ impl PolicySet {
             }
         }
         for (origin, text) in sources {
-            for f in read_policy_file(origin, text, &mut problems.list) {
+            let mut read_problems = Vec::new();
+            let read = read_policy_file(origin, text, &mut read_problems);
+            read_problems.into_iter().for_each(|p| problems.push(p));
+            for f in read {
                 for (name, t) in f.definitions {
                     raw_defs.push((origin.clone(), name, None, t, false));
                 }
@@ -603,7 +683,7 @@ impl PolicySet {
                 }
             }
         }
-        let sccs = petgraph::algo::tarjan_scc(&g);
+        let sccs = petgraph::algo::kosaraju_scc(&g);
         let mut in_cycle = vec![false; raw_defs.len()];
         for scc in &sccs {
             if is_cycle(&g, scc) {
@@ -627,7 +707,9 @@ impl PolicySet {
             }
         }
         let mut definitions: Vec<Option<Definition>> = vec![None; raw_defs.len()];
-        // tarjan_scc yields SCCs in reverse topological order of the edge direction.
+        let mut def_depth = vec![0usize; raw_defs.len()];
+        // kosaraju_scc (iterative, unlike tarjan_scc: safe on a chain of any length) yields SCCs
+        // in reverse topological order of the edge direction.
         for scc in sccs.iter().rev() {
             for n in scc {
                 let i = n.index();
@@ -652,6 +734,23 @@ impl PolicySet {
                         scope.failed.insert(l.clone());
                     }
                 }
+                let node = node.filter(|node| {
+                    let depth = expanded_depth(node, &def_depth, &[]);
+                    if let Some(slot) = def_depth.get_mut(i) {
+                        *slot = depth;
+                    }
+                    if depth > MAX_EXPANDED_DEPTH {
+                        problems.plain(
+                            origin,
+                            None,
+                            &format!("definitions.{name}"),
+                            format!("with the definitions it uses expanded, {name:?} nests {depth} levels, more than the limit of {MAX_EXPANDED_DEPTH}"),
+                            Some("a chain of definitions that each use the next is too long (docs/limits.md); shorten it".into()),
+                        );
+                        scope.failed.insert(name.clone());
+                    }
+                    depth <= MAX_EXPANDED_DEPTH
+                });
                 if let Some(node) = node {
                     let entry = (i, node.ty, node.percent);
                     scope.defs.insert(name.clone(), entry);
@@ -725,7 +824,7 @@ impl PolicySet {
             }
         }
         let mut order = Vec::new();
-        for scc in petgraph::algo::tarjan_scc(&pg).iter().rev() {
+        for scc in petgraph::algo::kosaraju_scc(&pg).iter().rev() {
             if is_cycle(&pg, scc) {
                 let mut path = cycle_path(&pg, scc);
                 path.reverse();
@@ -742,8 +841,8 @@ impl PolicySet {
             order.extend(scc.iter().map(|n| n.index()));
         }
 
-        if !problems.list.is_empty() {
-            return Err(PolicySetError(problems.list));
+        if !problems.is_empty() {
+            return Err(PolicySetError(problems.into_list()));
         }
         let definitions: Vec<Definition> = definitions.into_iter().flatten().collect();
         if definitions.len() != raw_defs.len() || policies.len() != docs.len() {
@@ -757,6 +856,34 @@ impl PolicySet {
                 hint: None,
                 rendered: None,
             }]));
+        }
+        let mut policy_depth = vec![0usize; policies.len()];
+        for &i in &order {
+            let Some(p) = policies.get(i) else { continue };
+            let mut nodes = vec![&p.condition];
+            match &p.benefit {
+                Benefit::Fixed { amount } => nodes.push(amount),
+                Benefit::PerUnit { amount, count, cap } => nodes.extend([Some(amount), Some(count), cap.as_ref()].into_iter().flatten()),
+                Benefit::Rate { rate, base, cap } => nodes.extend([Some(rate), Some(base), cap.as_ref()].into_iter().flatten()),
+                Benefit::Tiers { tiers } => nodes.extend(tiers.iter().flat_map(|(a, b)| [a, b])),
+                Benefit::None => {}
+            }
+            let depth = nodes.into_iter().map(|n| expanded_depth(n, &def_depth, &policy_depth)).max().unwrap_or(0);
+            if let Some(slot) = policy_depth.get_mut(i) {
+                *slot = depth;
+            }
+            if depth > MAX_EXPANDED_DEPTH {
+                problems.plain(
+                    &p.origin,
+                    Some(&p.doc.id),
+                    "condition",
+                    format!("with the definitions and eligible(…) policies it uses expanded, this condition nests {depth} levels, more than the limit of {MAX_EXPANDED_DEPTH}"),
+                    Some("a chain of policies (or definitions) that each use the next is too long (docs/limits.md); shorten it".into()),
+                );
+            }
+        }
+        if !problems.is_empty() {
+            return Err(PolicySetError(problems.into_list()));
         }
         Ok(PolicySet { schema, definitions, policies, by_id, order })
     }

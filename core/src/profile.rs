@@ -48,6 +48,10 @@ pub struct Qualification {
     pub expires_on: Option<Date>,
     /// `true` for a first grant, `false` for a renewal (重新认定), `None` when not stated.
     pub first_grant: Option<bool>,
+    /// The entry says the status of this qualification is unknown
+    /// (`{"code": …, "status": "unknown"}`): tests of it are unknown unless another entry
+    /// decides them, while the list stays complete for every other qualification.
+    pub unknown: bool,
 }
 
 /// A field's value.
@@ -110,15 +114,92 @@ pub struct ProfileWarning {
 #[error("{} problem(s) in profile: {}", .0.len(), .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))]
 pub struct ProfileErrors(pub Vec<ProfileError>);
 
+/// Parses JSON text strictly: a leading byte-order mark (what some Windows editors write)
+/// is skipped, and a key that appears twice in one object is an error — serde_json's own
+/// reader keeps the last value silently, so a profile could say two things about a field
+/// and be matched on one of them.
+pub fn parse_json(text: &str) -> Result<Json, serde_json::Error> {
+    use serde::de::DeserializeSeed;
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let mut de = serde_json::Deserializer::from_str(text);
+    let v = Strict.deserialize(&mut de)?;
+    de.end()?;
+    Ok(v)
+}
+
+/// Builds a [`Json`] value, refusing duplicate keys.
+#[derive(Clone, Copy)]
+struct Strict;
+
+impl<'de> serde::de::DeserializeSeed<'de> for Strict {
+    type Value = Json;
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Json, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for Strict {
+    type Value = Json;
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a JSON value")
+    }
+    fn visit_bool<E>(self, v: bool) -> Result<Json, E> {
+        Ok(Json::Bool(v))
+    }
+    fn visit_i64<E>(self, v: i64) -> Result<Json, E> {
+        Ok(Json::from(v))
+    }
+    fn visit_u64<E>(self, v: u64) -> Result<Json, E> {
+        Ok(Json::from(v))
+    }
+    fn visit_f64<E>(self, v: f64) -> Result<Json, E> {
+        Ok(serde_json::Number::from_f64(v).map_or(Json::Null, Json::Number))
+    }
+    fn visit_str<E>(self, v: &str) -> Result<Json, E> {
+        Ok(Json::String(v.to_string()))
+    }
+    fn visit_string<E>(self, v: String) -> Result<Json, E> {
+        Ok(Json::String(v))
+    }
+    fn visit_unit<E>(self) -> Result<Json, E> {
+        Ok(Json::Null)
+    }
+    fn visit_none<E>(self) -> Result<Json, E> {
+        Ok(Json::Null)
+    }
+    fn visit_some<D: serde::Deserializer<'de>>(self, d: D) -> Result<Json, D::Error> {
+        d.deserialize_any(self)
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Json, A::Error> {
+        let mut out = Vec::new();
+        while let Some(v) = seq.next_element_seed(Strict)? {
+            out.push(v);
+        }
+        Ok(Json::Array(out))
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Json, A::Error> {
+        let mut out = serde_json::Map::new();
+        while let Some(k) = map.next_key::<String>()? {
+            if out.contains_key(&k) {
+                return Err(serde::de::Error::custom(format!("the key {k:?} appears twice in one object")));
+            }
+            let v = map.next_value_seed(Strict)?;
+            out.insert(k, v);
+        }
+        Ok(Json::Object(out))
+    }
+}
+
 impl Profile {
     /// An empty profile (every field unknown).
     pub fn empty(schema: &Schema) -> Profile {
         Profile { values: vec![None; schema.fields.len()], warnings: Vec::new() }
     }
 
-    /// Decodes a profile from JSON text.
+    /// Decodes a profile from JSON text (a leading byte-order mark is skipped; a key given
+    /// twice in one object is an error, not "the last one wins").
     pub fn from_json_str(schema: &Schema, text: &str) -> Result<Profile, ProfileErrors> {
-        let json: Json = serde_json::from_str(text).map_err(|e| {
+        let json: Json = parse_json(text).map_err(|e| {
             ProfileErrors(vec![ProfileError { kind: ProfileErrorKind::Json, path: "$".into(), message: format!("not valid JSON: {e}") }])
         })?;
         Profile::from_json(schema, &json)
@@ -470,7 +551,7 @@ impl Decoder<'_> {
             };
             let mut ok = true;
             let mut qual = None;
-            let mut entry = Qualification { qual: 0, level: None, granted_on: None, expires_on: None, first_grant: None };
+            let mut entry = Qualification { qual: 0, level: None, granted_on: None, expires_on: None, first_grant: None, unknown: false };
             for (k, val) in obj {
                 let kpath = format!("{qpath}.{k}");
                 if val.is_null() || k.starts_with('$') {
@@ -527,12 +608,24 @@ impl Decoder<'_> {
                             ok = false;
                         }
                     },
+                    "status" => match val.as_str() {
+                        Some("unknown") => entry.unknown = true,
+                        Some("held") => {}
+                        _ => {
+                            self.err(
+                                ProfileErrorKind::BadQualification,
+                                &kpath,
+                                "status is \"held\" (the default) or \"unknown\" (whether it is held is not known)".into(),
+                            );
+                            ok = false;
+                        }
+                    },
                     "certificate_no" | "issuer" | "batch" | "note" => {}
                     other => {
                         self.err(
                             ProfileErrorKind::UnknownField,
                             &kpath,
-                            format!("unknown key {other:?} in a qualification (code, level, granted_on, expires_on, first_grant, certificate_no, issuer, batch, note)"),
+                            format!("unknown key {other:?} in a qualification (code, status, level, granted_on, expires_on, first_grant, certificate_no, issuer, batch, note)"),
                         );
                         ok = false;
                     }
@@ -547,6 +640,17 @@ impl Decoder<'_> {
                     );
                     ok = false;
                 }
+            }
+            if entry.unknown
+                && (entry.level.is_some() || entry.granted_on.is_some() || entry.expires_on.is_some() || entry.first_grant.is_some())
+            {
+                self.err(
+                    ProfileErrorKind::BadQualification,
+                    &qpath,
+                    "a qualification of unknown status has no level, dates or first_grant (list a grant that is known as its own entry)"
+                        .into(),
+                );
+                ok = false;
             }
             match qual {
                 Some(q) if ok => {

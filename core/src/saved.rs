@@ -132,8 +132,11 @@ fn le<const N: usize>(bytes: &[u8], at: usize) -> Option<[u8; N]> {
 /// Reads a saved set (checks magic, version, length and checksum; decodes every tree).
 pub fn read(bytes: &[u8]) -> Result<SavedSet, SavedError> {
     let bad = |m: String| SavedError::Format(m);
-    if bytes.get(..8) != Some(MAGIC.as_slice()) {
-        return Err(bad("it does not start with HUIQISET".into()));
+    match crate::files::tag(bytes.get(..8).unwrap_or(bytes), MAGIC) {
+        crate::files::Tag::Exact => {}
+        crate::files::Tag::Damaged => return Err(bad("its header tag is damaged (not HUIQISET): the file is corrupted".into())),
+        crate::files::Tag::Short => return Err(bad(format!("it is cut short: {} bytes, less than a header", bytes.len()))),
+        crate::files::Tag::Other => return Err(bad("it does not start with HUIQISET".into())),
     }
     let (Some(version), Some(crc), Some(len)) = (le::<4>(bytes, 8), le::<4>(bytes, 12), le::<8>(bytes, 16)) else {
         return Err(bad("the header is truncated".into()));

@@ -117,8 +117,23 @@ pub struct EnumDef {
 
 impl EnumDef {
     /// Index of a value by code or label.
+    /// The value written `s`: its code or label; or, when exactly one value matches, its
+    /// label without a generic suffix (`小` for 小型, `A` for A级, `一` for 一类) or with
+    /// `企业` after it (`小型企业`) — how officers shorten labels in documents.
     pub fn index_of(&self, s: &str) -> Option<u32> {
-        self.values.iter().position(|v| v.code == s || v.label == s).and_then(|i| u32::try_from(i).ok())
+        let exact = self.values.iter().position(|v| v.code == s || v.label == s);
+        let short = || {
+            let matches = |v: &&EnumValue| {
+                v.label.strip_suffix(['型', '级', '类']).is_some_and(|l| !l.is_empty() && l == s)
+                    || s.strip_suffix("企业").is_some_and(|t| !t.is_empty() && (t == v.label || t == v.code))
+            };
+            let mut hits = self.values.iter().enumerate().filter(|(_, v)| matches(v));
+            match (hits.next(), hits.next()) {
+                (Some((i, _)), None) => Some(i),
+                _ => None,
+            }
+        };
+        exact.or_else(short).and_then(|i| u32::try_from(i).ok())
     }
 
     /// The code of value `i`.
@@ -234,7 +249,7 @@ impl Schema {
 
     /// Loads a schema from JSON text, binding code fields to `codes`.
     pub fn from_json(text: &str, codes: CodeSystems) -> Result<Schema, SchemaError> {
-        let raw: RawSchema = serde_json::from_str(text)?;
+        let raw: RawSchema = serde_json::from_str(text.strip_prefix('\u{feff}').unwrap_or(text))?;
         let mut enums = Vec::new();
         for (i, (name, e)) in raw.enums.into_iter().enumerate() {
             if e.values.is_empty() {

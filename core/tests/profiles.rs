@@ -127,7 +127,7 @@ fn bad_inputs_have_exact_paths_and_messages() {
         (json!({"uscc": "91440300192203821I"}), "$.uscc", ProfileErrorKind::BadUscc, "统一社会信用代码 \"91440300192203821I\" character 'I' is not allowed (0-9, A-Y without I O S V Z)"),
         (json!({"qualifications": [{"code": "高新企业"}]}), "$.qualifications[0].code", ProfileErrorKind::BadQualification, "unknown qualification \"高新企业\"; did you mean \"高新技术企业\"?"),
         (json!({"qualifications": [{"code": "high_tech", "granted_on": "2024-01-01", "expires_on": "2023-01-01"}]}), "$.qualifications[0].expires_on", ProfileErrorKind::BadQualification, "expires_on 2023-01-01 is before granted_on 2024-01-01"),
-        (json!({"qualifications": [{"code": "high_tech", "lvl": "national"}]}), "$.qualifications[0].lvl", ProfileErrorKind::UnknownField, "unknown key \"lvl\" in a qualification (code, level, granted_on, expires_on, first_grant, certificate_no, issuer, batch, note)"),
+        (json!({"qualifications": [{"code": "high_tech", "lvl": "national"}]}), "$.qualifications[0].lvl", ProfileErrorKind::UnknownField, "unknown key \"lvl\" in a qualification (code, status, level, granted_on, expires_on, first_grant, certificate_no, issuer, batch, note)"),
         (json!({"tags": ["a", 3]}), "$.tags[1]", ProfileErrorKind::WrongType, "expected a string, found a number"),
         (json!({"is_legal_person": "yes"}), "$.is_legal_person", ProfileErrorKind::WrongType, "expected true or false, found a string"),
         (json!([1, 2]), "$", ProfileErrorKind::NotAnObject, "expected an object of fields, found an array"),

@@ -155,8 +155,14 @@ fn truncated_and_corrupted_files_are_errors() {
     bad[last] ^= 0x5a;
     assert!(matches!(EnterpriseStore::from_bytes(&bad, engine.schema()), Err(StoreFileError::Checksum { .. })));
     // Wrong magic and version.
+    // A tag a few bits off is a damaged store file; other bytes are not a store at all.
     let mut bad = bytes.clone();
     bad[0] = b'X';
+    assert!(
+        matches!(EnterpriseStore::from_bytes(&bad, engine.schema()), Err(StoreFileError::Corrupt(m)) if m.contains("header tag is damaged"))
+    );
+    let mut bad = bytes.clone();
+    bad[..8].copy_from_slice(b"{\"id\": 1");
     assert!(matches!(EnterpriseStore::from_bytes(&bad, engine.schema()), Err(StoreFileError::Magic)));
     let mut bad = bytes.clone();
     bad[8] = 9;

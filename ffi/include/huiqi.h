@@ -21,6 +21,12 @@
  * return NULL on failure and give the failure envelope through error_out. Panics are
  * caught at the boundary and reported as "internal" failures.
  *
+ * STACK AND LIMITS. Every call fits in 256 KB of stack (measured with half of that);
+ * call from any thread with at least 256 KB (musl's 128 KB default thread stack is too
+ * small: raise it with pthread_attr_setstacksize). Input beyond the limits of
+ * docs/limits.md (chain and list length, nesting, definition and eligible() chains,
+ * line length) gives a failure envelope naming the limit.
+ *
  * DETAIL. A match costs what it shows. huiqi_match returns the eligible and
  * undetermined policies in full (score, benefit, unmet and undetermined conditions
  * in words, missing fields) with the counts of every policy in force, the next
@@ -224,7 +230,9 @@ char *huiqi_verdicts(const HuiqiEngine *engine, const char *profile_json, const 
  * Matches many profiles given as JSON lines, with options (as `huiqi_match_opts`; use
  * `{"detail": "verdicts"}` for bulk work): one envelope line (ending in `\n`) per input
  * line, in order, so that output line N answers input line N. A bad or blank line gives
- * a failure line carrying its line number; the batch goes on. The lines are shared out
+ * a failure line carrying its line number (counted from `first_line`, 0 or 1 for the
+ * first line of `jsonl`: a caller sending a long stream in chunks passes the number of
+ * each chunk's first line); the batch goes on. The lines are shared out
  * over up to `threads` threads (0: as many as the machine has cores), each with its
  * own reusable matcher; the answer is the same for any thread count.
  *
@@ -238,6 +246,7 @@ char *huiqi_match_many_opts(const HuiqiEngine *engine,
                             const char *jsonl,
                             const char *as_of,
                             const char *options_json,
+                            uint64_t first_line,
                             uint32_t threads);
 
 /**

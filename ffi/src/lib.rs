@@ -996,6 +996,43 @@ mod tests {
         assert!(last_error().starts_with("huiqi_engine_new: "));
     }
 
+    /// Issue 18 C1: a 10,000-term chain builds and matches through the C ABI on a thread
+    /// with the documented 256 KB stack (4 MB in a debug build, whose frames are larger),
+    /// and a chain past a limit is a failure envelope naming it, not a crash.
+    #[test]
+    fn long_chains_on_a_small_stack() {
+        let stack = if cfg!(debug_assertions) { 4 << 20 } else { 256 << 10 };
+        let chain = |n: usize, op: &str| (0..n).map(|i| format!("registered_capital >= {i}万")).collect::<Vec<_>>().join(op);
+        let run = |cond: String| {
+            std::thread::Builder::new()
+                .stack_size(stack)
+                .spawn(move || {
+                    let policies = format!(
+                        r#"{{"policies": [{{"id": "p", "title": "t", "issuer": "i", "doc_no": "d", "year": 2024, "level": "municipal",
+                            "condition": "{cond}", "benefit": {{"kind": "fixed", "amount": "1万"}}, "source": {{"document": "s"}}}}]}}"#
+                    );
+                    let mut err: *mut c_char = ptr::null_mut();
+                    let engine = unsafe { huiqi_engine_new(ptr::null(), c(&policies).as_ptr(), &mut err) };
+                    if engine.is_null() {
+                        return Err(take(err));
+                    }
+                    let got =
+                        take(unsafe { huiqi_match(engine, c(r#"{"registered_capital": "50000万"}"#).as_ptr(), c"2026-06-30".as_ptr()) });
+                    unsafe { huiqi_engine_free(engine) };
+                    Ok(got)
+                })
+                .unwrap()
+                .join()
+                .unwrap()
+        };
+        let ok = run(chain(10_000, " and ")).unwrap();
+        assert!(ok.contains("\"type\":\"success\"") && ok.contains("\"summary\":{\"eligible\":1,"), "{}", &ok[..200.min(ok.len())]);
+        let err = run(chain(10_001, " or ")).unwrap_err();
+        assert!(err.contains("more than 10000 terms joined by `or`"), "{}", &err[..300.min(err.len())]);
+        let err = run(format!("{} >= 1万", vec!["registered_capital"; 100].join(" + "))).unwrap_err();
+        assert!(err.contains("terms joined by `+` / `-`"), "{}", &err[..300.min(err.len())]);
+    }
+
     #[test]
     fn one_engine_serves_many_threads() {
         let engine = unsafe { huiqi_engine_new(ptr::null(), ptr::null(), ptr::null_mut()) };

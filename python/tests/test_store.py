@@ -170,6 +170,24 @@ def test_corrupt_store_file(engine: huiqi.Engine, files: Files, tmp_path: Path) 
     assert e.value.kind == "store"
 
 
+def test_empty_short_and_retagged_store_files_are_errors(engine: huiqi.Engine, files: Files, tmp_path: Path) -> None:
+    # Issue 18 S1: none of these may load as "0 enterprises".
+    data = files.store.read_bytes()
+    flipped = bytearray(data)
+    flipped[2] ^= 0x08
+    for name, content, message in [
+        ("empty.store", b"", "is empty"),
+        ("short.store", data[:5], "truncated"),
+        ("flipped.store", bytes(flipped), "header tag is damaged"),
+        ("trailing.store", data + b"xx", "follow the end of the data"),
+    ]:
+        path = tmp_path / name
+        path.write_bytes(content)
+        with pytest.raises(huiqi.HuiqiError, match=message) as e:
+            engine.open_store(path)
+        assert e.value.kind == "store"
+
+
 def test_unknown_policy_suggests_the_nearest(engine: huiqi.Engine, store: huiqi.Store, files: Files) -> None:
     with pytest.raises(huiqi.HuiqiError, match=f'did you mean "{POLICY}"') as e:
         engine.reverse(store, POLICY[:-1], AS_OF)

@@ -520,6 +520,13 @@ impl Builder<'_> {
                 let b = self.leaf_id(Leaf::Threshold { source: src, op: if *high_inclusive { Op::Le } else { Op::Lt }, key: hi });
                 fold(!neg, vec![Program::Lit(a, neg), Program::Lit(b, neg)])
             }
+            // A comparison of a max(…) / min(…) may be decided by its known arguments
+            // alone (Kleene): the reference evaluator decides it, as a generic predicate.
+            K::Cmp { lhs, rhs, .. }
+                if crate::eval::bounded_minmax(self.set, lhs).is_some() || crate::eval::bounded_minmax(self.set, rhs).is_some() =>
+            {
+                self.generic(n, neg)
+            }
             _ => {
                 let (leaf, extra) = classify(n);
                 let id = self.leaf_id(leaf);

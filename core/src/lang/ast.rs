@@ -346,7 +346,7 @@ impl Expr {
     }
 
     /// Visits direct children.
-    pub fn for_each_child(&self, f: &mut dyn FnMut(&Expr)) {
+    pub fn for_each_child<'a>(&'a self, f: &mut dyn FnMut(&'a Expr)) {
         use ExprKind::*;
         match &self.kind {
             Bool { .. }
@@ -448,10 +448,88 @@ impl Expr {
         }
     }
 
-    /// Depth of the tree (1 for a leaf).
+    /// Depth of the tree (1 for a leaf). Iterative: safe on any tree.
     pub fn depth(&self) -> usize {
-        let mut d = 0;
-        self.for_each_child(&mut |c| d = d.max(c.depth()));
-        d + 1
+        let mut deepest = 0;
+        let mut stack: Vec<(&Expr, usize)> = vec![(self, 1)];
+        while let Some((e, d)) = stack.pop() {
+            deepest = deepest.max(d);
+            e.for_each_child(&mut |c| stack.push((c, d + 1)));
+        }
+        deepest
     }
+
+    /// Refuses a tree deeper than [`MAX_TREE_DEPTH`] (every tree, however it was written —
+    /// text, JSON or a saved set — passes this before anything walks it recursively).
+    pub fn check_depth(&self) -> Result<(), String> {
+        let d = self.depth();
+        if d > MAX_TREE_DEPTH {
+            return Err(format!("the condition nests {d} levels deep, more than the limit of {MAX_TREE_DEPTH} (see docs/limits.md)"));
+        }
+        Ok(())
+    }
+}
+
+/// Deepest syntax tree accepted from any source (text, JSON tree, saved set). A chain of
+/// `and` / `or` counts as about log2 of its terms (the parser builds it balanced), so this
+/// limits nesting, not length. It bounds every recursive walk of a condition (checker,
+/// evaluator, index, printer, encoders) well within a 256 KB stack; see docs/limits.md.
+pub const MAX_TREE_DEPTH: usize = 48;
+
+/// Most terms in one `and` / `or` chain.
+pub const MAX_CHAIN_TERMS: usize = 10_000;
+
+/// Most terms in one chain of `+ -` or `* /` (kept left-nested: each term is one level).
+pub const MAX_ARITH_TERMS: usize = 32;
+
+/// Most items in one list (`in [...]`, `under [...]`, `contains_any [...]`, call arguments).
+pub const MAX_LIST_ITEMS: usize = 10_000;
+
+/// Builds a balanced tree of `op` over `terms` (in order). `and` / `or` are associative, so
+/// the shape does not change the meaning; balanced, a chain of n terms is only log2 n
+/// deep. The left half takes the extra term, so two or three terms nest as they are read
+/// (`(a and b) and c`). The printer prints exactly this shape without parentheses.
+pub fn balanced(op: BinOp, mut terms: Vec<Expr>) -> Option<Expr> {
+    fn build(op: BinOp, terms: &mut std::vec::Drain<'_, Expr>, n: usize) -> Option<Expr> {
+        if n <= 1 {
+            return terms.next();
+        }
+        let left = n.div_ceil(2);
+        let lhs = build(op, terms, left)?;
+        let rhs = build(op, terms, n - left)?;
+        let span = lhs.span.to(rhs.span);
+        Some(Expr::new(ExprKind::Binary { op, lhs: Box::new(lhs), rhs: Box::new(rhs) }, span))
+    }
+    let n = terms.len();
+    build(op, &mut terms.drain(..), n)
+}
+
+/// The number of terms of a chain of `op` if `e` has exactly the shape [`balanced`]
+/// builds (its terms are the maximal subtrees that are not `op`), else `None`.
+pub fn balanced_terms(e: &Expr, op: BinOp) -> Option<usize> {
+    match &e.kind {
+        ExprKind::Binary { op: o, lhs, rhs } if *o == op => {
+            let a = balanced_terms(lhs, op)?;
+            let b = balanced_terms(rhs, op)?;
+            let n = a + b;
+            (a == n.div_ceil(2)).then_some(n)
+        }
+        _ => Some(1),
+    }
+}
+
+/// The terms of a chain of `op`, in order (the maximal subtrees that are not `op`).
+pub fn chain_terms(e: &Expr, op: BinOp) -> Vec<&Expr> {
+    let mut out = Vec::new();
+    let mut stack = vec![e];
+    while let Some(x) = stack.pop() {
+        match &x.kind {
+            ExprKind::Binary { op: o, lhs, rhs } if *o == op => {
+                stack.push(rhs);
+                stack.push(lhs);
+            }
+            _ => out.push(x),
+        }
+    }
+    out
 }

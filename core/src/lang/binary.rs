@@ -11,8 +11,9 @@
 use super::ast::{BandRow, BinOp, CmpOp, ContainsMode, Expr, ExprKind, LitUnit, Period, Span};
 use crate::date::{Date, Duration};
 
-/// Deepest tree the decoder accepts (left-nested `and` chains are as deep as they are long).
-pub const MAX_DEPTH: usize = 512;
+/// Deepest tree the decoder accepts: the one limit every tree is held to, so a set that
+/// compiles also loads.
+pub const MAX_DEPTH: usize = super::ast::MAX_TREE_DEPTH;
 
 /// A byte string that is not a tree.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -311,8 +312,10 @@ impl<'a> Reader<'a> {
 
     fn expr_at(&mut self, depth: usize) -> Result<Expr, DecodeError> {
         use ExprKind as K;
-        if depth > MAX_DEPTH {
-            return Err(self.error(format!("syntax tree nested deeper than {MAX_DEPTH} levels")));
+        if depth >= MAX_DEPTH {
+            return Err(
+                self.error(format!("syntax tree nested deeper than {MAX_DEPTH} levels (the limit every tree is held to; docs/limits.md)"))
+            );
         }
         let d = depth + 1;
         let tag = self.byte()?;

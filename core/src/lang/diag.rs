@@ -58,6 +58,9 @@ impl Diagnostic {
         let line_start = src.lines().take(line.saturating_sub(1)).map(|l| l.len() + 1).sum::<usize>();
         let start = (self.span.start as usize).saturating_sub(line_start).min(text.len());
         let end = (self.span.end as usize).saturating_sub(line_start).clamp(start, text.len());
+        // A long line is shown as an excerpt around the span (every problem of a long
+        // line would otherwise repeat all of it).
+        let (text, start, end) = excerpt(text, start, end);
         let pad = width(text.get(..start).unwrap_or(""));
         let carets = width(text.get(start..end).unwrap_or("")).max(1);
         let num = line.to_string();
@@ -73,6 +76,41 @@ impl Diagnostic {
         }
         out
     }
+}
+
+/// Characters of context shown on each side of a span in a long line.
+const CONTEXT: usize = 40;
+/// Most characters of a span shown.
+const SPAN_SHOWN: usize = 80;
+
+/// The part of `line` shown for the byte range `start..end` (char boundaries or not), and
+/// the range's bytes in it: the whole line when short, else up to [`CONTEXT`] characters
+/// either side of (at most [`SPAN_SHOWN`] characters of) the span, cut ends marked `…`.
+fn excerpt(line: &str, start: usize, end: usize) -> (String, usize, usize) {
+    let floor = |mut i: usize| {
+        while i > 0 && !line.is_char_boundary(i) {
+            i -= 1;
+        }
+        i
+    };
+    let (start, end) = (floor(start), floor(end));
+    if line.chars().count() <= 2 * CONTEXT + SPAN_SHOWN {
+        return (line.to_string(), start, end);
+    }
+    let before: Vec<(usize, char)> = line.get(..start).unwrap_or("").char_indices().collect();
+    let from = before.len().checked_sub(CONTEXT).and_then(|k| before.get(k)).map_or(0, |(i, _)| *i);
+    let span_end = line.get(start..).unwrap_or("").char_indices().nth(SPAN_SHOWN).map_or(line.len(), |(i, _)| start + i).min(end);
+    let to = line.get(span_end..).unwrap_or("").char_indices().nth(CONTEXT).map_or(line.len(), |(i, _)| span_end + i);
+    let mut out = String::new();
+    if from > 0 {
+        out.push('…');
+    }
+    let shift = out.len();
+    out.push_str(line.get(from..to).unwrap_or(""));
+    if to < line.len() {
+        out.push('…');
+    }
+    (out, start - from + shift, span_end - from + shift)
 }
 
 /// 1-based line and character column of byte offset `at`.
@@ -116,6 +154,19 @@ mod tests {
         // 注册资本 (8 columns) + " >= 500" (7 columns) = 15 spaces, then 4 carets for 美元.
         assert!(r.contains(&format!("| {}^^^^\n", " ".repeat(15))), "{r}");
         assert!(r.ends_with("= hint: units are …"));
+    }
+
+    #[test]
+    fn a_long_line_is_shown_as_an_excerpt_around_the_span() {
+        let src = format!("{}bad{}", "x, ".repeat(1000), ", y".repeat(1000));
+        let at = 3000;
+        let d = Diagnostic::new("unknown code `bad`", Span::new(at, at + 3));
+        let r = d.render(&src, "");
+        assert!(r.len() < 400, "{r}");
+        assert!(r.contains("--> 1:3001"), "{r}");
+        // 40 characters either side of the span, cut ends marked.
+        assert!(r.contains(&format!("1 | …{}bad{}…\n", " x,".repeat(13) + " ", ", y".repeat(13) + ",")), "{r}");
+        assert!(r.contains(&format!("\n  | {}^^^", " ".repeat(41))), "{r}");
     }
 
     #[test]

@@ -57,7 +57,9 @@ const KINDS: [&str; 24] = [
 
 /// Decodes a tree from its JSON form.
 pub fn expr_from_json(v: &Value) -> Result<Expr, TreeError> {
-    node(v, "$")
+    let e = node(v, "$")?;
+    e.check_depth().map_err(|m| error("$", m))?;
+    Ok(e)
 }
 
 /// The fields of one JSON object, taken one by one; what is left over is an error.

@@ -311,6 +311,21 @@ fn lex_number(src: &str, chars: &[(usize, char)], i: usize) -> Result<(Tok, usiz
             Err(e) => Err(Diagnostic::new(e.to_string(), Span::new(start, byte_at(i + 10)))),
         };
     }
+    // A date written another way (2025/06/30, 2025-6-30, 2025.6.30) would be read as
+    // arithmetic and fail far from the cause: say how dates are written.
+    if (0..4).all(|k| is_digit(i + k)) && !is_digit(i + 4) {
+        if let Some(sep) = ch(i + 4).filter(|c| matches!(c, '/' | '-' | '.')) {
+            let run = |k: usize| (0..3).take_while(|n| is_digit(k + n)).count();
+            let m = run(i + 5);
+            let d = if (1..=2).contains(&m) && ch(i + 5 + m) == Some(sep) { run(i + 6 + m) } else { 0 };
+            if (1..=2).contains(&d) {
+                let end = byte_at(i + 6 + m + d);
+                let text = src.get(start..end).unwrap_or_default();
+                return Err(Diagnostic::new(format!("`{text}` is not a date: dates are written YYYY-MM-DD"), Span::new(start, end))
+                    .with_hint("write the year in four digits and the month and day in two, e.g. 2025-06-30"));
+            }
+        }
+    }
     let mut j = i;
     while is_digit(j) {
         j += 1;

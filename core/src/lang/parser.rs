@@ -2,22 +2,27 @@
 //!
 //! Precedence, loosest first: `if … then … else …`; `or`; `and`; `not`; comparisons
 //! (`= != < <= > >= between in under contains matches`, not chainable); `+ -`; `* /`;
-//! unary `-`; `@` year access. Nesting is limited to [`MAX_DEPTH`] so that hostile input
-//! cannot overflow the stack.
+//! unary `-`; `@` year access. Nesting is limited to [`MAX_DEPTH`], a chain of `and` / `or`
+//! is built balanced (shallow however long), arithmetic chains count as nesting, and the
+//! finished tree must be at most [`MAX_TREE_DEPTH`] deep, so hostile input cannot overflow
+//! the stack (docs/limits.md).
 
 use crate::lang::ast::*;
 use crate::lang::diag::Diagnostic;
 use crate::lang::lexer::{lex, Tok, Token};
 
 /// Deepest nesting accepted.
-pub const MAX_DEPTH: usize = 64;
+pub const MAX_DEPTH: usize = 40;
 
 /// Parses a condition or value expression.
 pub fn parse(src: &str) -> Result<Expr, Diagnostic> {
     let tokens = lex(src)?;
-    let mut p = Parser { tokens, pos: 0, depth: 0 };
+    let mut p = Parser { tokens, pos: 0, depth: 0, open: Span::default() };
     let e = p.expr()?;
     p.expect_eof()?;
+    e.check_depth().map_err(|m| {
+        Diagnostic::new(m, e.span).with_hint("split the condition into named definitions, or put fewer levels of parentheses")
+    })?;
     Ok(e)
 }
 
@@ -25,6 +30,8 @@ struct Parser {
     tokens: Vec<Token>,
     pos: usize,
     depth: usize,
+    /// The `(` of the call being parsed.
+    open: Span,
 }
 
 fn is_kw(t: &Tok, kw: &str) -> bool {
@@ -124,6 +131,17 @@ impl Parser {
         }
     }
 
+    /// Expects the closing `)` / `]` of the one opened at `open`; at the end of the text,
+    /// the error points at the bracket left open, not at the end.
+    fn close(&mut self, t: &Tok, what: &str, open: Span) -> Result<Span, Diagnostic> {
+        if matches!(self.peek(), Tok::Eof) {
+            let shape = if *t == Tok::RBracket { "`[`" } else { "`(`" };
+            return Err(Diagnostic::new(format!("this {shape} is never closed"), open)
+                .with_hint(format!("add the matching {what} (the text ended while it was open)")));
+        }
+        self.expect(t, what)
+    }
+
     fn expect_eof(&mut self) -> Result<(), Diagnostic> {
         if matches!(self.peek(), Tok::Eof) {
             return Ok(());
@@ -143,7 +161,7 @@ impl Parser {
         self.depth += 1;
         if self.depth > MAX_DEPTH {
             return Err(Diagnostic::new(format!("expression nested more than {MAX_DEPTH} levels deep"), self.span())
-                .with_hint("split it into named definitions"));
+                .with_hint("this is a limit (docs/limits.md); split it into named definitions"));
         }
         Ok(())
     }
@@ -176,25 +194,33 @@ impl Parser {
     }
 
     fn or(&mut self) -> Result<Expr, Diagnostic> {
-        let mut lhs = self.and()?;
-        while self.at_kw("or") || self.at_kw("或") {
-            self.bump();
-            let rhs = self.and()?;
-            let span = lhs.span.to(rhs.span);
-            lhs = Expr::new(ExprKind::Binary { op: BinOp::Or, lhs: Box::new(lhs), rhs: Box::new(rhs) }, span);
-        }
-        Ok(lhs)
+        self.chain(BinOp::Or)
     }
 
     fn and(&mut self) -> Result<Expr, Diagnostic> {
-        let mut lhs = self.not()?;
-        while self.at_kw("and") || self.at_kw("且") {
-            self.bump();
-            let rhs = self.not()?;
-            let span = lhs.span.to(rhs.span);
-            lhs = Expr::new(ExprKind::Binary { op: BinOp::And, lhs: Box::new(lhs), rhs: Box::new(rhs) }, span);
+        self.chain(BinOp::And)
+    }
+
+    /// A chain of `or` (of `and` terms) or of `and` (of `not` terms), built balanced: a
+    /// chain of thousands of terms is a shallow tree (see [`balanced`]).
+    fn chain(&mut self, op: BinOp) -> Result<Expr, Diagnostic> {
+        let (en, zh) = if op == BinOp::Or { ("or", "或") } else { ("and", "且") };
+        let term = |p: &mut Self| if op == BinOp::Or { p.and() } else { p.not() };
+        let first = term(self)?;
+        if !(self.at_kw(en) || self.at_kw(zh)) {
+            return Ok(first);
         }
-        Ok(lhs)
+        let start = first.span;
+        let mut terms = vec![first];
+        while self.at_kw(en) || self.at_kw(zh) {
+            let at = self.bump().span;
+            if terms.len() >= MAX_CHAIN_TERMS {
+                return Err(Diagnostic::new(format!("more than {MAX_CHAIN_TERMS} terms joined by `{en}` in one chain"), start.to(at))
+                    .with_hint("this is a limit (docs/limits.md); split the condition into named definitions"));
+            }
+            terms.push(term(self)?);
+        }
+        balanced(op, terms).ok_or_else(|| Diagnostic::new("internal: empty chain", start))
     }
 
     fn not(&mut self) -> Result<Expr, Diagnostic> {
@@ -309,10 +335,14 @@ impl Parser {
 
     /// `[a, b, c]`
     fn list(&mut self) -> Result<(Vec<Expr>, Span), Diagnostic> {
-        self.expect(&Tok::LBracket, "`[`")?;
+        let open = self.expect(&Tok::LBracket, "`[`")?;
         let mut items = Vec::new();
         if !matches!(self.peek(), Tok::RBracket) {
             loop {
+                if items.len() >= MAX_LIST_ITEMS {
+                    return Err(Diagnostic::new(format!("a list of more than {MAX_LIST_ITEMS} items"), self.span())
+                        .with_hint("this is a limit (docs/limits.md); a longer list belongs in a code table or a tag"));
+                }
                 items.push(self.expr()?);
                 if !self.eat(&Tok::Comma) {
                     break;
@@ -322,38 +352,54 @@ impl Parser {
                 }
             }
         }
-        let end = self.expect(&Tok::RBracket, "`,` or `]`")?;
+        let end = self.close(&Tok::RBracket, "`]`", open)?;
         Ok((items, end))
     }
 
     fn additive(&mut self) -> Result<Expr, Diagnostic> {
-        let mut lhs = self.multiplicative()?;
-        loop {
-            let op = match self.peek() {
-                Tok::Plus => BinOp::Add,
-                Tok::Minus => BinOp::Sub,
-                _ => return Ok(lhs),
-            };
-            self.bump();
-            let rhs = self.multiplicative()?;
-            let span = lhs.span.to(rhs.span);
-            lhs = Expr::new(ExprKind::Binary { op, lhs: Box::new(lhs), rhs: Box::new(rhs) }, span);
-        }
+        self.arith_chain(true)
     }
 
     fn multiplicative(&mut self) -> Result<Expr, Diagnostic> {
-        let mut lhs = self.unary()?;
-        loop {
-            let op = match self.peek() {
-                Tok::Star => BinOp::Mul,
-                Tok::Slash => BinOp::Div,
-                _ => return Ok(lhs),
+        self.arith_chain(false)
+    }
+
+    /// `a + b - c` (or `a * b / c`), left to right. Each further term nests the chain one
+    /// level deeper, so it counts towards the nesting limit, and a chain is at most
+    /// [`MAX_ARITH_TERMS`] long.
+    fn arith_chain(&mut self, additive: bool) -> Result<Expr, Diagnostic> {
+        let term = |p: &mut Self| if additive { p.multiplicative() } else { p.unary() };
+        let mut lhs = term(self)?;
+        let mut entered = 0;
+        let r = loop {
+            let op = match (additive, self.peek()) {
+                (true, Tok::Plus) => BinOp::Add,
+                (true, Tok::Minus) => BinOp::Sub,
+                (false, Tok::Star) => BinOp::Mul,
+                (false, Tok::Slash) => BinOp::Div,
+                _ => break Ok(lhs),
             };
+            if entered + 1 >= MAX_ARITH_TERMS {
+                let ops = if additive { "`+` / `-`" } else { "`*` / `/`" };
+                break Err(Diagnostic::new(format!("more than {MAX_ARITH_TERMS} terms joined by {ops} in one chain"), self.span())
+                    .with_hint("this is a limit (docs/limits.md); name parts of the sum in definitions"));
+            }
             self.bump();
-            let rhs = self.unary()?;
+            if let Err(e) = self.enter() {
+                break Err(e);
+            }
+            entered += 1;
+            let rhs = match term(self) {
+                Ok(r) => r,
+                Err(e) => break Err(e),
+            };
             let span = lhs.span.to(rhs.span);
             lhs = Expr::new(ExprKind::Binary { op, lhs: Box::new(lhs), rhs: Box::new(rhs) }, span);
+        };
+        for _ in 0..entered {
+            self.leave();
         }
+        r
     }
 
     fn unary(&mut self) -> Result<Expr, Diagnostic> {
@@ -415,7 +461,7 @@ impl Parser {
             Tok::LParen => {
                 // `expr` counts the nesting level.
                 let mut e = self.expr()?;
-                let end = self.expect(&Tok::RParen, "`)`")?;
+                let end = self.close(&Tok::RParen, "`)`", span)?;
                 e.span = span.to(end);
                 return Ok(e);
             }
@@ -456,7 +502,7 @@ impl Parser {
     }
 
     fn call(&mut self, function: String, start: Span) -> Result<Expr, Diagnostic> {
-        self.bump(); // (
+        self.open = self.bump().span; // (
         self.enter()?;
         let r = self.call_args(function, start);
         self.leave();
@@ -464,6 +510,7 @@ impl Parser {
     }
 
     fn call_args(&mut self, function: String, start: Span) -> Result<Expr, Diagnostic> {
+        let open = self.open;
         if function == "band" {
             let subject = self.expr()?;
             self.expect(&Tok::Semicolon, "`;` after the banded value")?;
@@ -488,7 +535,7 @@ impl Parser {
                     break;
                 }
             }
-            let end = self.expect(&Tok::RParen, "`,` or `)`")?;
+            let end = self.close(&Tok::RParen, "`)`", open)?;
             if rows.is_empty() {
                 return Err(Diagnostic::new("a band needs at least one row", start.to(end)));
             }
@@ -502,13 +549,17 @@ impl Parser {
             }
         } else if !matches!(self.peek(), Tok::RParen) {
             loop {
+                if args.len() >= MAX_LIST_ITEMS {
+                    return Err(Diagnostic::new(format!("more than {MAX_LIST_ITEMS} arguments"), self.span())
+                        .with_hint("this is a limit (docs/limits.md)"));
+                }
                 args.push(self.expr()?);
                 if !self.eat(&Tok::Comma) {
                     break;
                 }
             }
         }
-        let end = self.expect(&Tok::RParen, "`,` or `)`")?;
+        let end = self.close(&Tok::RParen, "`)`", open)?;
         Ok(Expr::new(ExprKind::Call { function, args }, start.to(end)))
     }
 

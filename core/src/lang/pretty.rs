@@ -1,7 +1,8 @@
 //! Pretty-printer: [`Expr`] → text that parses back to the same tree.
 //!
 //! Parentheses are printed only where precedence needs them, so `a and (b or c)` keeps its
-//! parentheses and `(a and b) and c` loses them (both sides of that are the same tree).
+//! parentheses and `(a and b) and c` loses them (both sides of that are the same tree). A
+//! chain of `and` / `or` prints flat when it has the balanced shape the parser builds.
 
 use std::fmt::Write;
 
@@ -123,6 +124,23 @@ fn write_expr(s: &mut String, e: &Expr, min: u8) {
                 BinOp::And => " and ",
                 BinOp::Or => " or ",
             };
+            if matches!(op, BinOp::And | BinOp::Or) {
+                // The parser builds a chain balanced: a tree of that shape prints as the
+                // plain chain; any other shape keeps its parentheses.
+                if balanced_terms(e, *op).is_some() {
+                    for (i, t) in chain_terms(e, *op).into_iter().enumerate() {
+                        if i > 0 {
+                            s.push_str(sym);
+                        }
+                        write_expr(s, t, p + 1);
+                    }
+                } else {
+                    write_expr(s, lhs, p + 1);
+                    s.push_str(sym);
+                    write_expr(s, rhs, p + 1);
+                }
+                return;
+            }
             write_expr(s, lhs, p);
             s.push_str(sym);
             write_expr(s, rhs, p + 1);

@@ -20,9 +20,9 @@ use crate::profile::Qualification;
 use crate::schema::Schema;
 
 pub(super) const MAGIC: &[u8; 8] = b"HUIQISTR";
-/// Version written. Version 2 added compact decimal columns (value kind 7); a version 1
-/// file is still read.
-const VERSION: u32 = 2;
+/// Version written. Version 2 added compact decimal columns (value kind 7), version 3
+/// qualifications of unknown status (status byte 3); older files are still read.
+const VERSION: u32 = 3;
 const OLDEST: u32 = 1;
 
 /// Why a store file cannot be read.
@@ -303,10 +303,11 @@ impl EnterpriseStore {
                             }
                             opt_date(&mut w, q.granted_on);
                             opt_date(&mut w, q.expires_on);
-                            w.u8(match q.first_grant {
-                                None => 0,
-                                Some(false) => 1,
-                                Some(true) => 2,
+                            w.u8(match (q.unknown, q.first_grant) {
+                                (true, _) => 3,
+                                (_, None) => 0,
+                                (_, Some(false)) => 1,
+                                (_, Some(true)) => 2,
                             });
                         }
                     }
@@ -324,10 +325,11 @@ impl EnterpriseStore {
     }
 
     /// Writes the store to a file.
+    /// Atomically: a failed or killed write leaves the previous file as it was.
     pub fn write_file(&self, path: &std::path::Path) -> Result<(), StoreError> {
-        let mut f = std::io::BufWriter::new(std::fs::File::create(path)?);
+        let mut f = crate::files::AtomicFile::create(path)?;
         f.write_all(&self.to_bytes())?;
-        f.flush()?;
+        f.commit()?;
         Ok(())
     }
 
@@ -340,8 +342,11 @@ impl EnterpriseStore {
     /// Deserialises a store, checking header, checksum, lengths and schema.
     pub fn from_bytes(bytes: &[u8], schema: &Schema) -> Result<EnterpriseStore, StoreFileError> {
         let mut h = R { buf: bytes, pos: 0 };
-        if h.take(8, "header").map_err(|_| StoreFileError::Magic)? != MAGIC {
-            return Err(StoreFileError::Magic);
+        match crate::files::tag(bytes.get(..8).unwrap_or(bytes), MAGIC) {
+            crate::files::Tag::Exact => h.pos = 8,
+            crate::files::Tag::Damaged => return Err(StoreFileError::Corrupt("the header tag is damaged (not HUIQISTR)".into())),
+            crate::files::Tag::Short => return Err(StoreFileError::Truncated(format!("{} bytes, less than a header", bytes.len()))),
+            crate::files::Tag::Other => return Err(StoreFileError::Magic),
         }
         let version = h.u32("header")?;
         if !(OLDEST..=VERSION).contains(&version) {
@@ -353,6 +358,9 @@ impl EnterpriseStore {
         let payload = h.take(len, "payload").map_err(|_| {
             StoreFileError::Truncated(format!("the header announces {len} bytes of data, {} are present", bytes.len().saturating_sub(24)))
         })?;
+        if h.pos != bytes.len() {
+            return Err(StoreFileError::Corrupt(format!("{} bytes follow the end of the data", bytes.len() - h.pos)));
+        }
         let computed = crc32fast::hash(payload);
         if computed != expected {
             return Err(StoreFileError::Checksum { expected, computed });
@@ -369,8 +377,11 @@ impl EnterpriseStore {
                 names.len()
             )));
         }
-        let rows = r.u32("row count")?;
-        let ids = r.strings(rows as usize, "enterprise id")?;
+        // A count checked against the bytes left (each id takes at least its 4-byte length)
+        // before anything is reserved for it.
+        let rows = r.count("row count", 4)?;
+        let ids = r.strings(rows, "enterprise id")?;
+        let rows = u32::try_from(rows).map_err(|_| StoreFileError::Corrupt("row count".into()))?;
         let mut columns = Vec::with_capacity(nf);
         for field in &fields {
             let what = format!("column {field}");
@@ -414,12 +425,15 @@ impl EnterpriseStore {
                             let level = if r.u8(&what)? == 1 { Some(r.u32(&what)?) } else { None };
                             let granted_on = if r.u8(&what)? == 1 { Some(Date::from_day_number(r.i32(&what)?)) } else { None };
                             let expires_on = if r.u8(&what)? == 1 { Some(Date::from_day_number(r.i32(&what)?)) } else { None };
-                            let first_grant = match r.u8(&what)? {
-                                0 => None,
+                            let status = r.u8(&what)?;
+                            let first_grant = match status {
+                                0 | 3 => None,
                                 1 => Some(false),
                                 _ => Some(true),
                             };
-                            let q = Qualification { qual, level, granted_on, expires_on, first_grant };
+                            // Status byte 3 (unknown status) is written from version 3 on.
+                            let unknown = status == 3 && version >= 3;
+                            let q = Qualification { qual, level, granted_on, expires_on, first_grant, unknown };
                             list.push(Packed::new(&q).map_err(|e| StoreFileError::Corrupt(format!("{what}: {e}")))?);
                         }
                         out.push(&list);

@@ -109,17 +109,66 @@ impl<'s> Loader<'s> {
     }
 }
 
+/// Longest line (one enterprise) a loader reads, in bytes.
+pub const MAX_LINE_BYTES: usize = 1 << 20;
+
+/// Passes bytes through, failing once a line runs past [`MAX_LINE_BYTES`] (the CSV reader
+/// would otherwise buffer a file without line breaks whole).
+struct LineLimit<R> {
+    inner: R,
+    since_newline: usize,
+}
+
+impl<R: Read> Read for LineLimit<R> {
+    fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(out)?;
+        for b in out.get(..n).unwrap_or_default() {
+            self.since_newline = if *b == b'\n' { 0 } else { self.since_newline + 1 };
+            if self.since_newline > MAX_LINE_BYTES {
+                return Err(std::io::Error::new(
+                    std::io::ErrorKind::InvalidData,
+                    format!("a line is longer than {MAX_LINE_BYTES} bytes, the limit for one enterprise (docs/limits.md)"),
+                ));
+            }
+        }
+        Ok(n)
+    }
+}
+
 impl EnterpriseStore {
     /// Loads enterprises from JSON lines (one profile object per line), streaming.
     pub fn load_jsonl(schema: &Schema, reader: impl BufRead, opts: LoadOptions) -> Result<(EnterpriseStore, LoadReport), StoreError> {
         let mut l = Loader::new(schema, opts);
-        for (i, line) in reader.lines().enumerate() {
-            let line_no = i + 1;
-            let text = line?;
+        let mut reader = reader;
+        let mut buf = Vec::new();
+        let mut line_no = 0;
+        loop {
+            buf.clear();
+            // At most one byte over the limit is read: a file without line breaks (or
+            // /dev/zero) is refused instead of filling memory.
+            let n = (&mut reader).take(MAX_LINE_BYTES as u64 + 1).read_until(b'\n', &mut buf)?;
+            if n == 0 {
+                break;
+            }
+            line_no += 1;
+            if buf.len() > MAX_LINE_BYTES && !buf.ends_with(b"\n") {
+                return Err(StoreError::Input(format!(
+                    "line {line_no} is longer than {MAX_LINE_BYTES} bytes, the limit for one enterprise (docs/limits.md); is this a JSON-lines file?"
+                )));
+            }
+            let bytes = buf.strip_suffix(b"\n").unwrap_or(&buf);
+            let bytes = bytes.strip_suffix(b"\r").unwrap_or(bytes);
+            let text = match std::str::from_utf8(bytes) {
+                Ok(t) => t,
+                Err(e) => {
+                    l.bad(line_no, format!("not UTF-8 text (invalid byte at column {})", e.valid_up_to() + 1))?;
+                    continue;
+                }
+            };
             if text.trim().is_empty() {
                 continue;
             }
-            match serde_json::from_str::<Json>(&text) {
+            match crate::profile::parse_json(text) {
                 Ok(v) => l.row(line_no, &v)?,
                 Err(e) => l.bad(line_no, format!("not valid JSON: {e}"))?,
             }
@@ -131,11 +180,11 @@ impl EnterpriseStore {
     /// Chinese labels; per-year columns as `operating_revenue@2024`). Empty cells are
     /// unknown; tags are separated by `;`; qualifications are a JSON array in the cell.
     pub fn load_csv(schema: &Schema, reader: impl Read, opts: LoadOptions) -> Result<(EnterpriseStore, LoadReport), StoreError> {
-        let mut rdr = csv::ReaderBuilder::new().flexible(false).from_reader(reader);
+        let mut rdr = csv::ReaderBuilder::new().flexible(false).from_reader(LineLimit { inner: reader, since_newline: 0 });
         let headers = rdr.headers().map_err(|e| StoreError::Input(format!("CSV header: {e}")))?.clone();
         let mut cols: Vec<(usize, Option<String>)> = Vec::new();
         for h in headers.iter() {
-            let h = h.trim();
+            let h = h.trim_start_matches('\u{feff}').trim();
             let (name, year) = match h.split_once(['@', '.']) {
                 Some((n, y)) if y.len() == 4 && y.bytes().all(|b| b.is_ascii_digit()) => (n, Some(y.to_string())),
                 _ => (h, None),
@@ -218,14 +267,21 @@ impl EnterpriseStore {
     /// Loads a file by its kind: a saved store (by its magic bytes), CSV (`.csv`), or JSON
     /// lines (anything else).
     pub fn load_path(schema: &Schema, path: &std::path::Path, opts: LoadOptions) -> Result<(EnterpriseStore, LoadReport), StoreError> {
-        let mut f = std::fs::File::open(path).map_err(|e| StoreError::Input(format!("cannot read {}: {e}", path.display())))?;
-        let mut magic = [0u8; 8];
-        let n = f.read(&mut magic)?;
-        drop(f);
-        if n == 8 && &magic == super::file::MAGIC {
-            let store = EnterpriseStore::read_file(path, schema)?;
-            let report = LoadReport { loaded: store.len() as usize, ..LoadReport::default() };
-            return Ok((store, report));
+        let head = crate::files::head(path).map_err(|e| StoreError::Input(format!("cannot read {}: {e}", path.display())))?;
+        match crate::files::tag(&head, super::file::MAGIC) {
+            // An empty file is refused: as JSON lines it would be "0 enterprises, success",
+            // and a store cut to nothing must not pass for one.
+            _ if head.is_empty() => {
+                return Err(StoreError::Input(format!("{} is empty: neither a store file nor any enterprise", path.display())))
+            }
+            crate::files::Tag::Other => {}
+            // The tag, a damaged tag or a store cut short: read as a store (which says what
+            // is wrong), never as JSON lines.
+            _ => {
+                let store = EnterpriseStore::read_file(path, schema)?;
+                let report = LoadReport { loaded: store.len() as usize, ..LoadReport::default() };
+                return Ok((store, report));
+            }
         }
         let file = std::fs::File::open(path)?;
         if path.extension().is_some_and(|x| x.eq_ignore_ascii_case("csv")) {

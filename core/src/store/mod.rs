@@ -71,7 +71,7 @@ use crate::schema::{FieldType, Schema};
 
 use blocks::{Block, BlockSource, Pair, Pool, BLOCK_ROWS, WORDS};
 pub use file::StoreFileError;
-pub use load::{LoadOptions, LoadReport, OnError, RowError};
+pub use load::{LoadOptions, LoadReport, OnError, RowError, MAX_LINE_BYTES};
 pub use nums::Nums;
 pub use prepare::UsedColumns;
 pub use quals::QualRows;

@@ -25,6 +25,8 @@ pub struct Packed {
 const LEVEL: u8 = 1;
 const GRANTED: u8 = 2;
 const EXPIRES: u8 = 4;
+/// Bit 5: the status of the qualification is unknown.
+const UNKNOWN: u8 = 32;
 
 impl Packed {
     /// Packs `q`; an error when its index does not fit 32 bits (no schema has that many
@@ -44,6 +46,9 @@ impl Packed {
         }
         if q.expires_on.is_some() {
             flags |= EXPIRES;
+        }
+        if q.unknown {
+            flags |= UNKNOWN;
         }
         Ok(Packed {
             level: q.level.unwrap_or(0),
@@ -67,6 +72,7 @@ impl Packed {
                 2 => Some(true),
                 _ => None,
             },
+            unknown: has(UNKNOWN),
         }
     }
 
@@ -133,9 +139,23 @@ mod tests {
     fn records_unpack_to_what_was_stored() {
         let d = |s: &str| Date::parse(s).ok();
         let all = [
-            Qualification { qual: 3, level: Some(2), granted_on: d("2021-12-15"), expires_on: d("2024-12-14"), first_grant: Some(true) },
-            Qualification { qual: 0, level: None, granted_on: None, expires_on: None, first_grant: None },
-            Qualification { qual: 7, level: Some(0), granted_on: d("1999-01-01"), expires_on: None, first_grant: Some(false) },
+            Qualification {
+                qual: 3,
+                level: Some(2),
+                granted_on: d("2021-12-15"),
+                expires_on: d("2024-12-14"),
+                first_grant: Some(true),
+                unknown: false,
+            },
+            Qualification { qual: 0, level: None, granted_on: None, expires_on: None, first_grant: None, unknown: false },
+            Qualification {
+                qual: 7,
+                level: Some(0),
+                granted_on: d("1999-01-01"),
+                expires_on: None,
+                first_grant: Some(false),
+                unknown: false,
+            },
         ];
         let mut rows = QualRows::default();
         rows.push(&Packed::row(&all).unwrap_or_default());

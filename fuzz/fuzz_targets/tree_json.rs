@@ -1,0 +1,26 @@
+//! The JSON tree form of a condition (what platforms send instead of text): decoding, the
+//! depth limit, printing, and a policy set compiled from it. Must never panic.
+#![no_main]
+
+use std::sync::{Arc, OnceLock};
+
+use libfuzzer_sys::fuzz_target;
+
+fn schema() -> &'static Arc<huiqi::schema::Schema> {
+    static S: OnceLock<Arc<huiqi::schema::Schema>> = OnceLock::new();
+    S.get_or_init(|| Arc::new(huiqi::schema::Schema::embedded().expect("embedded schema")))
+}
+
+fuzz_target!(|data: &[u8]| {
+    let Ok(text) = std::str::from_utf8(data) else { return };
+    let Ok(value) = serde_json::from_str::<serde_json::Value>(text) else { return };
+    if let Ok(expr) = huiqi::lang::json::expr_from_json(&value) {
+        assert!(expr.depth() <= huiqi::lang::ast::MAX_TREE_DEPTH);
+        let _ = huiqi::lang::print(&expr);
+    }
+    let policy = serde_json::json!({"policies": [{"id": "f", "title": "f", "issuer": "f", "doc_no": "f", "year": 2024, "level": "national",
+        "condition": value, "benefit": {"kind": "none", "description": "f"}, "source": {"document": "f"}}]});
+    if let Ok(engine) = huiqi::engine::Engine::from_sources(schema().clone(), &[("f.json".into(), policy.to_string())]) {
+        let _ = huiqi::ffi::match_json(&engine, "{}", "2026-06-30");
+    }
+});
