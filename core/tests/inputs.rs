@@ -25,8 +25,13 @@ fn a_key_given_twice_is_an_error() {
 fn a_byte_order_mark_is_skipped() {
     let p = Profile::from_json_str(&schema(), "\u{feff}{\"registered_capital\": \"100万\"}").expect("BOM profile");
     assert!(p.warnings.is_empty());
-    let file = format!("\u{feff}{}", huiqi::policy::EMBEDDED_POLICIES[0].1);
-    huiqi::policy::PolicySet::compile(Arc::new(schema()), &[("bom.json".into(), file)]).expect("BOM policy file");
+    // The bundled files refer to each other (exclusions): all of them, the first with a BOM.
+    let files: Vec<(String, String)> = huiqi::policy::EMBEDDED_POLICIES
+        .iter()
+        .enumerate()
+        .map(|(i, (n, t))| ((*n).to_string(), if i == 0 { format!("\u{feff}{t}") } else { (*t).to_string() }))
+        .collect();
+    huiqi::policy::PolicySet::compile(Arc::new(schema()), &files).expect("BOM policy file");
     let (store, _) =
         EnterpriseStore::load_jsonl(&schema(), "\u{feff}{\"name\": \"a\"}\n".as_bytes(), LoadOptions::default()).expect("BOM JSON lines");
     assert_eq!(store.len(), 1);
