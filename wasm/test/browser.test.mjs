@@ -119,7 +119,8 @@ test("typing a sample enterprise gives the engine's eligible policies, with bene
   engine.free();
   await waitForCounts(want.summary);
   const eligible = want.policies.filter((p) => p.verdict === "eligible");
-  assert.deepEqual(eligible.map((p) => p.id).sort(), ["hitech-eit-15pct-rate", "rd-super-deduction-100pct"]);
+  const ids = eligible.map((p) => p.id);
+  assert.ok(ids.includes("hitech-eit-15pct-rate") && ids.includes("rd-super-deduction-100pct"), ids.join(", "));
   const shown = await page.locator("[data-testid=group-eligible] article").evaluateAll((as) => as.map((a) => a.dataset.policy));
   assert.deepEqual(shown, eligible.map((p) => p.id));
   for (const p of eligible) {
@@ -144,6 +145,7 @@ test("the explanation view shows how a policy was decided", async () => {
 });
 
 test("an error typed into the policy editor shows its diagnostic; a fix can be applied", async () => {
+  const eligibleBefore = (await counts()).eligible;
   await page.selectOption("[data-testid=editor-policy]", "hitech-eit-15pct-rate");
   await page.fill("[data-testid=editor-text]", "has(高新技术企业) and is_resident_enterprise\nand registered_captial >= 500万");
   const diag = page.locator("[data-testid=diagnostic]").first();
@@ -161,7 +163,7 @@ test("an error typed into the policy editor shows its diagnostic; a fix can be a
   await page.waitForSelector("[data-testid=editor-ok]");
   await page.click("[data-testid=editor-apply]");
   await page.waitForSelector("[data-testid=group-undetermined] [data-testid=policy-hitech-eit-15pct-rate]");
-  assert.equal((await counts()).eligible, 1);
+  assert.equal((await counts()).eligible, eligibleBefore - 1);
   assert.equal(await page.evaluate(() => document.body.dataset.engineFrom), "texts");
   await page.click("#editor-reset");
   await page.waitForSelector("[data-testid=group-eligible] [data-testid=policy-hitech-eit-15pct-rate]");
@@ -170,7 +172,7 @@ test("an error typed into the policy editor shows its diagnostic; a fix can be a
 
 test("a sample enterprise loads into the form and matches as the CLI does", async () => {
   await page.selectOption("[data-testid=samples]", "01-quanzhi-software.json");
-  await waitForCounts({ eligible: 2, undetermined: 6, ineligible: 6 });
+  await waitForCounts({ eligible: 6, undetermined: 24, ineligible: 14 });
   assert.equal(await page.inputValue("#f-name"), "济南泉智云图软件科技有限公司");
   const engine = new huiqi.Engine();
   const want = engine.matchObject(read("data/enterprises/01-quanzhi-software.json"), AS_OF, { all: true }).result;
