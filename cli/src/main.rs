@@ -888,7 +888,7 @@ fn match_lines(
     Ok(ExitCode::SUCCESS)
 }
 
-fn print_verdicts(out: &mut impl Write, r: &huiqi::outcome::VerdictsOutcome, set: &PolicySet) -> std::io::Result<()> {
+fn print_verdicts(out: &mut impl Write, r: &huiqi::outcome::VerdictsOutcome<'_>, set: &PolicySet) -> std::io::Result<()> {
     writeln!(out, "惠企政策匹配 · {} · 评估日 {}", r.enterprise.as_deref().unwrap_or("(未命名企业)"), r.as_of)?;
     writeln!(out, "符合 {} · 待确定 {} · 不符合 {}\n", r.summary.eligible, r.summary.undetermined, r.summary.ineligible)?;
     for p in &r.policies {

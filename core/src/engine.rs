@@ -79,12 +79,12 @@ pub struct MatchOptions {
 /// The answer to a match at the requested detail level.
 #[derive(Clone, Debug, Serialize)]
 #[serde(untagged)]
-pub enum Answer {
-    Verdicts(VerdictsOutcome),
+pub enum Answer<'a> {
+    Verdicts(VerdictsOutcome<'a>),
     Detailed(MatchOutcome),
 }
 
-impl Answer {
+impl Answer<'_> {
     /// The warnings about the profile.
     pub fn warnings(&self) -> &[String] {
         match self {
@@ -280,7 +280,7 @@ impl Engine {
     /// eligible and undetermined policies in scope (the next questions and the
     /// recommendation need them); scores and conditions in words only for the policies
     /// listed.
-    pub fn answer(&self, m: &mut Matcher, profile: &Profile, as_of: Date, path: MatchPath, opts: &MatchOptions) -> Answer {
+    pub fn answer(&self, m: &mut Matcher, profile: &Profile, as_of: Date, path: MatchPath, opts: &MatchOptions) -> Answer<'_> {
         let ev = Evaluator::new(&self.set, profile, as_of);
         let verdicts: Vec<Verdict> = match path {
             MatchPath::Index => self.match_with(m, profile, as_of).iter().map(|t| Verdict::from_tri(*t)).collect(),
@@ -307,7 +307,7 @@ impl Engine {
             listed.truncate(opts.limit.unwrap_or(usize::MAX));
             let policies = listed
                 .iter()
-                .filter_map(|(i, v)| self.set.policies.get(*i).map(|p| PolicyVerdict { id: p.doc.id.clone(), verdict: *v }))
+                .filter_map(|(i, v)| self.set.policies.get(*i).map(|p| PolicyVerdict { id: p.doc.id.as_str(), verdict: *v }))
                 .collect();
             return Answer::Verdicts(VerdictsOutcome { as_of, enterprise, summary, policies, warnings });
         }

@@ -289,22 +289,23 @@ impl Detail {
     }
 }
 
-/// One listed policy at the `verdicts` level.
+/// One listed policy at the `verdicts` level (its id borrowed from the policy set: the
+/// level exists to be cheap).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct PolicyVerdict {
-    pub id: String,
+pub struct PolicyVerdict<'a> {
+    pub id: &'a str,
     pub verdict: Verdict,
 }
 
 /// The answer at the `verdicts` level: counts and the listed policies' verdicts.
 #[derive(Clone, Debug, Serialize)]
-pub struct VerdictsOutcome {
+pub struct VerdictsOutcome<'a> {
     pub as_of: Date,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub enterprise: Option<String>,
     pub summary: Summary,
     /// Eligible first, then undetermined, then ineligible; within each in policy-set order.
-    pub policies: Vec<PolicyVerdict>,
+    pub policies: Vec<PolicyVerdict<'a>>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<String>,
 }
