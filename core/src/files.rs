@@ -25,8 +25,9 @@ pub enum Tag {
     Other,
 }
 
-/// At most this many bits may differ for a header to count as a damaged tag (of 64).
-const DAMAGED_BITS: u32 = 8;
+/// At most this many bits may differ for a header to count as a damaged tag (of 64). The
+/// store's and the saved set's tags are 4 bits apart, so neither passes for the other.
+const DAMAGED_BITS: u32 = 2;
 
 /// Classifies the first bytes of a file (`head`: up to 8 bytes) against `magic`.
 pub fn tag(head: &[u8], magic: &[u8; 8]) -> Tag {
@@ -153,6 +154,8 @@ mod tests {
         let m = b"HUIQISTR";
         assert_eq!(tag(m, m), Tag::Exact);
         assert_eq!(tag(b"HUIQISTS", m), Tag::Damaged);
+        assert_eq!(tag(b"HUIQISET", m), Tag::Other, "the saved set's tag is not a damaged store tag");
+        assert_eq!(tag(b"HUIQISTR", b"HUIQISET"), Tag::Other);
         assert_eq!(tag(b"HUI", m), Tag::Short);
         assert_eq!(tag(b"", m), Tag::Short);
         assert_eq!(tag(b"{\"id\": ", m), Tag::Other);

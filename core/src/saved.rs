@@ -136,6 +136,9 @@ pub fn read(bytes: &[u8]) -> Result<SavedSet, SavedError> {
         crate::files::Tag::Exact => {}
         crate::files::Tag::Damaged => return Err(bad("its header tag is damaged (not HUIQISET): the file is corrupted".into())),
         crate::files::Tag::Short => return Err(bad(format!("it is cut short: {} bytes, less than a header", bytes.len()))),
+        crate::files::Tag::Other if bytes.starts_with(b"HUIQISTR") => {
+            return Err(bad("it is an enterprise store file (huiqi store build), not a saved policy set".into()))
+        }
         crate::files::Tag::Other => return Err(bad("it does not start with HUIQISET".into())),
     }
     let (Some(version), Some(crc), Some(len)) = (le::<4>(bytes, 8), le::<4>(bytes, 12), le::<8>(bytes, 16)) else {

@@ -76,7 +76,8 @@ fn format_error(bytes: &[u8]) -> String {
 #[test]
 fn damaged_files_are_errors() {
     let (_, bytes) = saved::save(schema(), &bundled()).unwrap();
-    assert_eq!(format_error(b"HUIQISTR\x01\0\0\0"), "it does not start with HUIQISET");
+    assert_eq!(format_error(b"HUIQISTR\x01\0\0\0"), "it is an enterprise store file (huiqi store build), not a saved policy set");
+    assert_eq!(format_error(b"{\"policies\": []}"), "it does not start with HUIQISET");
     assert_eq!(format_error(&bytes[..20]), "the header is truncated");
     for cut in [24, 25, 100, bytes.len() / 2, bytes.len() - 1] {
         assert!(format_error(&bytes[..cut]).starts_with("it is truncated"), "cut at {cut}");

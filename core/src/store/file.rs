@@ -346,6 +346,9 @@ impl EnterpriseStore {
             crate::files::Tag::Exact => h.pos = 8,
             crate::files::Tag::Damaged => return Err(StoreFileError::Corrupt("the header tag is damaged (not HUIQISTR)".into())),
             crate::files::Tag::Short => return Err(StoreFileError::Truncated(format!("{} bytes, less than a header", bytes.len()))),
+            crate::files::Tag::Other if bytes.starts_with(b"HUIQISET") => {
+                return Err(StoreFileError::Corrupt("this is a saved policy set (huiqi compile), not an enterprise store".into()))
+            }
             crate::files::Tag::Other => return Err(StoreFileError::Magic),
         }
         let version = h.u32("header")?;

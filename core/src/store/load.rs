@@ -274,7 +274,8 @@ impl EnterpriseStore {
             _ if head.is_empty() => {
                 return Err(StoreError::Input(format!("{} is empty: neither a store file nor any enterprise", path.display())))
             }
-            crate::files::Tag::Other => {}
+            // (A saved policy set goes to the store reader, which says what it is.)
+            crate::files::Tag::Other if !head.starts_with(b"HUIQISET") => {}
             // The tag, a damaged tag or a store cut short: read as a store (which says what
             // is wrong), never as JSON lines.
             _ => {
