@@ -892,7 +892,7 @@ fn print_verdicts(out: &mut impl Write, r: &huiqi::outcome::VerdictsOutcome<'_>,
     writeln!(out, "惠企政策匹配 · {} · 评估日 {}", r.enterprise.as_deref().unwrap_or("(未命名企业)"), r.as_of)?;
     writeln!(out, "符合 {} · 待确定 {} · 不符合 {}\n", r.summary.eligible, r.summary.undetermined, r.summary.ineligible)?;
     for p in &r.policies {
-        let title = set.policy(&p.id).map_or("", |x| x.doc.title.as_str());
+        let title = set.policy(p.id).map_or("", |x| x.doc.title.as_str());
         writeln!(out, "{} {title} [{}]", verdict_mark(p.verdict), p.id)?;
     }
     Ok(())
