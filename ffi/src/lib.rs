@@ -982,7 +982,9 @@ mod tests {
         assert!(lines[3].starts_with(r#"{"type":"success""#));
         // The threaded form gives the same lines for any thread count.
         let many = |threads: u32| {
-            take(unsafe { huiqi_match_many_opts(engine, c"{}\nnot json\n\n{}\n".as_ptr(), c"2026-06-30".as_ptr(), ptr::null(), 1, threads) })
+            take(unsafe {
+                huiqi_match_many_opts(engine, c"{}\nnot json\n\n{}\n".as_ptr(), c"2026-06-30".as_ptr(), ptr::null(), 1, threads)
+            })
         };
         assert_eq!(many(1), got);
         assert_eq!(many(3), got);
