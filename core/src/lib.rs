@@ -4,17 +4,29 @@
 //! qualifies for, which it almost qualifies for and what is missing, and which
 //! enterprises qualify for a policy.
 //!
-//! The crate is organised one concept per module:
+//! The crate is organised one concept per module, grouped as the two flows of
+//! `docs/ARCHITECTURE.md` (a policy text becomes programs that decide verdicts; an
+//! enterprise's data becomes what they are decided on):
 //!
-//! - [`units`], [`date`]: exact quantities with units, calendar dates.
-//! - [`code`]: hierarchical code systems (GB/T 4754 industries, GB/T 2260 regions, zones).
-//! - [`schema`]: the typed fields of an enterprise profile.
-//! - [`profile`]: decoding one enterprise's JSON file against the schema.
-//! - [`uscc`]: the 统一社会信用代码 check character.
-//! - [`catalog`]: the policy list for publication (政策精准公开).
+//! - Foundations: [`units`], [`date`] (exact quantities, calendar dates), [`code`]
+//!   (GB/T 4754 industries, GB/T 2260 regions, zones), [`schema`] (the typed fields of a
+//!   profile), [`uscc`] (the 统一社会信用代码 check character), [`files`] (file kinds by
+//!   header tag, atomic writes).
+//! - Policies: [`lang`] (lexer, parser, syntax trees, their JSON and binary forms),
+//!   [`check`] (names, types, units, codes, years: the checked tree), [`policy`] (policy
+//!   files, the compiled set), [`saved`] (saved sets with their trees), [`graph`]
+//!   (prerequisites, exclusions, 就高, the best combination, windows), [`lint`],
+//!   [`catalog`] (the policy list for publication).
+//! - Enterprises: [`profile`] (one enterprise's JSON), [`store`] (a population in columns,
+//!   predicate sets, bulk and reverse), [`gen`] (seeded synthetic data).
+//! - Verdicts: [`eval`] (the reference evaluator, the oracle), [`index`] (predicate
+//!   dictionary and compiled programs), [`explain`] (the same evaluation in words).
+//! - Answers: [`engine`] (what a match lists, at which detail), [`outcome`] (verdicts,
+//!   scores, benefits, reasons, next questions), [`ffi`] (the JSON envelopes every binding
+//!   speaks).
 //!
 //! Semantics are defined once, by the reference evaluator; every fast path is tested
-//! against it.
+//! against it. Core never depends on a binding.
 #![forbid(unsafe_code)]
 
 pub mod catalog;

@@ -1316,7 +1316,8 @@ impl PolicyIndex {
 
     /// The match score of policy `i` after a match with `m` (share of its requirement
     /// leaves met, two decimals), counted on its program's literals, when every leaf is one
-    /// literal ([`literal_per_leaf`]); `None` otherwise (the caller traces the explanation).
+    /// literal (decided when the index is built); `None` otherwise (the caller traces the
+    /// explanation).
     /// Equal to the explanation's score, which the differential tests check.
     pub fn score(&self, i: usize, m: &Matcher) -> Option<Decimal> {
         let at = *self.scorable.get(i)? as usize;
