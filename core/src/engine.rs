@@ -286,21 +286,7 @@ impl Engine {
             MatchPath::Index => self.match_with(m, profile, as_of).iter().map(|t| Verdict::from_tri(*t)).collect(),
             MatchPath::Reference => (0..self.set.policies.len()).map(|i| reference_verdict(&ev, i)).collect(),
         };
-        let tagged =
-            |i: usize| opts.tags.is_empty() || self.set.policies.get(i).is_some_and(|p| p.doc.tags.iter().any(|t| opts.tags.contains(t)));
-        let mut summary = Summary::default();
-        // (policy, verdict) listed, eligible first, then undetermined, then ineligible.
-        let mut listed: Vec<(usize, Verdict)> = Vec::new();
-        for (i, v) in verdicts.iter().copied().enumerate() {
-            if !self.version_in_force(i, as_of) || !tagged(i) {
-                continue;
-            }
-            summary.add(v);
-            if v != Verdict::Ineligible || opts.all {
-                listed.push((i, v));
-            }
-        }
-        listed.sort_by_key(|(_, v)| outcome::rank(*v));
+        let (summary, mut listed) = self.listing(&verdicts, as_of, opts);
         let warnings: Vec<String> = profile.warnings.iter().map(|w| format!("{}: {}", w.path, w.message)).collect();
         let enterprise = self.enterprise_name(profile);
         if opts.detail == Detail::Verdicts {
@@ -311,26 +297,7 @@ impl Engine {
                 .collect();
             return Answer::Verdicts(VerdictsOutcome { as_of, enterprise, summary, policies, warnings });
         }
-        // What the next questions and the recommendation need, for every eligible or
-        // undetermined policy in scope (listed or not).
-        let mut cache = std::collections::HashMap::new();
-        let candidates: Vec<Candidate> = listed
-            .iter()
-            .filter(|(_, v)| *v != Verdict::Ineligible)
-            .filter_map(|&(i, verdict)| {
-                let p = self.set.policies.get(i)?;
-                let why = match (verdict, path) {
-                    (Verdict::Undetermined, MatchPath::Index) => self.index.why_unknown(i, m, &ev, &mut cache),
-                    (Verdict::Undetermined, MatchPath::Reference) => ev.policy(i).err().unwrap_or_default(),
-                    _ => Unknown::default(),
-                };
-                let benefit = match self.constant_benefits.get(i) {
-                    Some(Some(b)) => b.clone(),
-                    _ => outcome::estimate(&ev, p),
-                };
-                Some(Candidate { policy: i, verdict, why, benefit })
-            })
-            .collect();
+        let candidates = self.candidates(&listed, m, &ev, path);
         let next_questions = outcome::next_questions(
             &self.set.schema,
             candidates
@@ -389,6 +356,52 @@ impl Engine {
             })
             .collect();
         Answer::Detailed(MatchOutcome { as_of, enterprise, summary, policies, next_questions, recommended, warnings })
+    }
+
+    /// The counts of the policies in scope (in force on `as_of`, with one of the tags) and
+    /// the ones to list with their verdicts: eligible first, then undetermined, then (with
+    /// `all`) ineligible, each in policy-set order.
+    fn listing(&self, verdicts: &[Verdict], as_of: Date, opts: &MatchOptions) -> (Summary, Vec<(usize, Verdict)>) {
+        let tagged =
+            |i: usize| opts.tags.is_empty() || self.set.policies.get(i).is_some_and(|p| p.doc.tags.iter().any(|t| opts.tags.contains(t)));
+        let mut summary = Summary::default();
+        let mut listed: Vec<(usize, Verdict)> = Vec::new();
+        for (i, v) in verdicts.iter().copied().enumerate() {
+            if !self.version_in_force(i, as_of) || !tagged(i) {
+                continue;
+            }
+            summary.add(v);
+            if v != Verdict::Ineligible || opts.all {
+                listed.push((i, v));
+            }
+        }
+        listed.sort_by_key(|(_, v)| outcome::rank(*v));
+        (summary, listed)
+    }
+
+    /// What the next questions and the recommendation need, for every eligible or
+    /// undetermined policy of `listed` (in its order): the benefit estimate, and for an
+    /// undetermined verdict the fields that would decide it (from the index's unknown
+    /// literals, or from the evaluator on the reference path).
+    fn candidates<'a>(&'a self, listed: &[(usize, Verdict)], m: &Matcher, ev: &Evaluator<'a>, path: MatchPath) -> Vec<Candidate> {
+        let mut cache = std::collections::HashMap::new();
+        listed
+            .iter()
+            .filter(|(_, v)| *v != Verdict::Ineligible)
+            .filter_map(|&(i, verdict)| {
+                let p = self.set.policies.get(i)?;
+                let why = match (verdict, path) {
+                    (Verdict::Undetermined, MatchPath::Index) => self.index.why_unknown(i, m, ev, &mut cache),
+                    (Verdict::Undetermined, MatchPath::Reference) => ev.policy(i).err().unwrap_or_default(),
+                    _ => Unknown::default(),
+                };
+                let benefit = match self.constant_benefits.get(i) {
+                    Some(Some(b)) => b.clone(),
+                    _ => outcome::estimate(ev, p),
+                };
+                Some(Candidate { policy: i, verdict, why, benefit })
+            })
+            .collect()
     }
 
     /// The enterprise's policy calendar (政策日历): application windows opening or closing,
