@@ -1,4 +1,4 @@
-//! A qualifications list that knows some statuses but not others (issue 18, L6): an entry
+//! A qualifications list that knows some statuses but not others: an entry
 //! `{"code": …, "status": "unknown"}` makes the tests of that qualification unknown while
 //! the list stays complete for the others — on every path (reference, index, store, a
 //! store file read back).

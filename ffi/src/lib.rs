@@ -998,7 +998,7 @@ mod tests {
         assert!(last_error().starts_with("huiqi_engine_new: "));
     }
 
-    /// Issue 18 C1: a 10,000-term chain builds and matches through the C ABI on a thread
+    /// A 10,000-term chain builds and matches through the C ABI on a thread
     /// with the documented 256 KB stack (4 MB in a debug build, whose frames are larger),
     /// and a chain past a limit is a failure envelope naming it, not a crash.
     #[test]

@@ -171,7 +171,7 @@ def test_corrupt_store_file(engine: huiqi.Engine, files: Files, tmp_path: Path) 
 
 
 def test_empty_short_and_retagged_store_files_are_errors(engine: huiqi.Engine, files: Files, tmp_path: Path) -> None:
-    # Issue 18 S1: none of these may load as "0 enterprises".
+    # None of these may load as "0 enterprises" (a short or empty file is not an empty store).
     data = files.store.read_bytes()
     flipped = bytearray(data)
     flipped[2] ^= 0x08
