@@ -151,8 +151,9 @@ impl Engine {
     /// undetermined conditions and missing fields, the counts of all policies, the next
     /// questions and the recommended combination; `options` (`MatchOptions`) set the
     /// detail level (`verdicts`, `summary`, `full`), `all`, `limit`, `tags` and the path.
-    /// JSON text of an `Envelope<MatchResult>` (`Envelope<VerdictsResult>` at `verdicts`).
-    #[wasm_bindgen(js_name = "match", unchecked_return_type = "EnvelopeJson<MatchResult | VerdictsResult>")]
+    /// JSON text of an `Envelope<MatchResult>` (typed so for the common case; at `verdicts`
+    /// the result is a `VerdictsResult`, which `verdicts` returns typed).
+    #[wasm_bindgen(js_name = "match", unchecked_return_type = "EnvelopeJson<MatchResult>")]
     pub fn match_profile(
         &self,
         #[wasm_bindgen(unchecked_param_type = "string | Profile")] profile: JsValue,
@@ -171,7 +172,7 @@ impl Engine {
     }
 
     /// `match`, parsed: an `Envelope<MatchResult>` object.
-    #[wasm_bindgen(js_name = matchObject, unchecked_return_type = "Envelope<MatchResult | VerdictsResult>")]
+    #[wasm_bindgen(js_name = matchObject, unchecked_return_type = "Envelope<MatchResult>")]
     pub fn match_object(
         &self,
         #[wasm_bindgen(unchecked_param_type = "string | Profile")] profile: JsValue,
