@@ -8,7 +8,12 @@ use huiqi::schema::Schema;
 
 /// An engine over `n` generated policies (seeded).
 pub fn engine(n: usize, seed: u64) -> Result<Engine, String> {
-    let policies: Vec<serde_json::Value> = huiqi::gen::policies(seed, n).collect();
+    shaped_engine(n, seed, huiqi::gen::Shape::STANDARD)
+}
+
+/// An engine over `n` generated policies of a shape (seeded).
+pub fn shaped_engine(n: usize, seed: u64, shape: huiqi::gen::Shape) -> Result<Engine, String> {
+    let policies: Vec<serde_json::Value> = huiqi::gen::shaped_policies(seed, n, shape).collect();
     let doc = serde_json::json!({ "policies": policies }).to_string();
     let schema = Arc::new(Schema::embedded().map_err(|e| e.to_string())?);
     Engine::from_sources(schema, &[("gen.json".into(), doc)]).map_err(|e| e.to_string())
@@ -27,3 +32,4 @@ pub fn percentile(sorted: &[u128], p: f64) -> u128 {
     let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
     sorted.get(i).copied().unwrap_or_default()
 }
+pub mod hand;

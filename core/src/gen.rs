@@ -239,17 +239,68 @@ fn leaf(rng: &mut Rng) -> String {
     }
 }
 
+/// The shape of a generated policy set: how many leaves a policy has, how often two of
+/// them are joined by `or`, and how many are tag tests. Benchmarks run several shapes so
+/// that no single one is tuned for; [`Shape::STANDARD`] is the shape of [`policies`].
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Shape {
+    /// A short name for tables and command lines.
+    pub name: &'static str,
+    /// Fewest and most leaves of a policy (before `or` joins two of them).
+    pub leaves: (usize, usize),
+    /// Share of policies in which the last two leaves are joined by `or`.
+    pub or_share: f64,
+    /// Share of leaves that are `tags contains "…"` tests.
+    pub tag_share: f64,
+}
+
+impl Shape {
+    /// 3–8 leaves, one `or` in 20% of policies, an `at_least(1, …)` in 5%, no tag tests:
+    /// about 6% of policy × enterprise pairs are eligible.
+    pub const STANDARD: Shape = Shape { name: "standard", leaves: (3, 8), or_share: 0.2, tag_share: 0.0 };
+    /// The named shapes the latency benchmark runs: `standard`; `tags` (3–6 leaves, 15%
+    /// of them tag tests); `narrow` (6–10 leaves: few matches); `broad` (2–3 leaves: many
+    /// matches); `or-heavy` (an `or` in 60% of policies).
+    pub const ALL: [Shape; 5] = [
+        Shape::STANDARD,
+        Shape { name: "tags", leaves: (3, 6), or_share: 0.2, tag_share: 0.15 },
+        Shape { name: "narrow", leaves: (6, 10), or_share: 0.2, tag_share: 0.0 },
+        Shape { name: "broad", leaves: (2, 3), or_share: 0.2, tag_share: 0.0 },
+        Shape { name: "or-heavy", leaves: (3, 8), or_share: 0.6, tag_share: 0.0 },
+    ];
+
+    /// The shape called `name`.
+    pub fn named(name: &str) -> Option<Shape> {
+        Shape::ALL.iter().find(|s| s.name == name).copied()
+    }
+}
+
+fn shaped_leaf(rng: &mut Rng, shape: &Shape) -> String {
+    // The standard shape draws no extra random number, so its output never changes.
+    if shape.tag_share > 0.0 && rng.chance(shape.tag_share) {
+        let tag = TAGS.get(rng.below(TAGS.len())).copied().unwrap_or("制造业");
+        return format!("tags contains \"{tag}\"");
+    }
+    leaf(rng)
+}
+
 /// One synthetic policy (JSON), deterministic for `(seed, n)`.
 pub fn policy(rng: &mut Rng, n: usize) -> Value {
-    let k = 3 + rng.below(6);
-    let mut leaves: Vec<String> = (0..k).map(|_| leaf(rng)).collect();
-    if rng.chance(0.2) && leaves.len() >= 3 {
+    shaped_policy(rng, n, &Shape::STANDARD)
+}
+
+/// One synthetic policy of the given shape.
+pub fn shaped_policy(rng: &mut Rng, n: usize, shape: &Shape) -> Value {
+    let (lo, hi) = shape.leaves;
+    let k = lo + rng.below(hi.saturating_sub(lo) + 1);
+    let mut leaves: Vec<String> = (0..k).map(|_| shaped_leaf(rng, shape)).collect();
+    if rng.chance(shape.or_share) && leaves.len() >= 2 {
         let a = leaves.pop().unwrap_or_default();
         let b = leaves.pop().unwrap_or_default();
         leaves.push(format!("({a} or {b})"));
     }
     if rng.chance(0.05) {
-        leaves.push(format!("at_least(1, [{}, {}])", leaf(rng), leaf(rng)));
+        leaves.push(format!("at_least(1, [{}, {}])", shaped_leaf(rng, shape), shaped_leaf(rng, shape)));
     }
     let amount = money_round(rng, false);
     let level = ["national", "provincial", "municipal", "district"].get(rng.below(4)).copied().unwrap_or("municipal");
@@ -276,8 +327,13 @@ pub fn enterprises(seed: u64, count: usize) -> impl Iterator<Item = Value> {
 
 /// `count` policies for `seed`.
 pub fn policies(seed: u64, count: usize) -> impl Iterator<Item = Value> {
+    shaped_policies(seed, count, Shape::STANDARD)
+}
+
+/// `count` policies of `shape` for `seed`.
+pub fn shaped_policies(seed: u64, count: usize, shape: Shape) -> impl Iterator<Item = Value> {
     let mut rng = Rng::new(seed.wrapping_add(0x5EED));
-    (0..count).map(move |i| policy(&mut rng, i))
+    (0..count).map(move |i| shaped_policy(&mut rng, i, &shape))
 }
 
 #[cfg(test)]

@@ -23,6 +23,7 @@ fn leaf(max_policy: usize) -> BoxedStrategy<String> {
     let credit = prop::collection::btree_set(prop::sample::select(vec!["A", "B", "M", "C", "D"]), 1..4);
     let codes = prop::collection::btree_set(prop::sample::select(vec!["C", "C39", "C3911", "F", "F51", "I65", "H62", "K7010", "G"]), 1..4);
     let words = prop::collection::btree_set(prop::sample::select(vec!["软件", "芯片", "餐饮", "研发"]), 1..3);
+    let tags = prop::collection::btree_set(prop::sample::select(vec!["数字经济", "外贸", "绿色低碳", "制造业"]), 1..4);
     let mut options: Vec<BoxedStrategy<String>> = vec![
         (op.clone(), money.clone()).prop_map(|(o, n)| format!("registered_capital {o} {n}万")).boxed(),
         (op.clone(), count.clone(), 1u32..3).prop_map(|(o, n, y)| format!("employees@fy{y} {o} {n}")).boxed(),
@@ -59,6 +60,15 @@ fn leaf(max_policy: usize) -> BoxedStrategy<String> {
                     if all { "contains_all" } else { "contains_any" },
                     w.into_iter().map(|x| format!("\"{x}\"")).collect::<Vec<_>>().join(", ")
                 )
+            })
+            .boxed(),
+        (tags, prop::sample::select(vec!["contains", "contains_any", "contains_all"]))
+            .prop_map(|(t, mode)| {
+                let t: Vec<String> = t.into_iter().map(|x| format!("\"{x}\"")).collect();
+                match (mode, t.as_slice()) {
+                    ("contains", [one, ..]) => format!("tags contains {one}"),
+                    _ => format!("tags {mode} [{}]", t.join(", ")),
+                }
             })
             .boxed(),
         prop::sample::select(vec![
@@ -188,6 +198,65 @@ proptest! {
             }
         }
         prop_assert!(scored <= conds.len() * profiles.len());
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 60, ..ProptestConfig::default() })]
+
+    /// Policy sets large enough that guard groups hold more than 64 policies (the index
+    /// evaluates them bit-parallel in chunks of 64): every policy shares one of a few
+    /// common tests, so the groups are big, and the rest are random conditions.
+    #[test]
+    fn large_groups_equal_reference(
+        common in prop::collection::vec(prop::sample::select(vec![
+            "registered_capital >= 0万", "not abnormal_operation_list", "tax_credit@fy1 in [A, B]", "registered_region under 37",
+            "tags contains \"制造业\"",
+        ]), 65..160),
+        rest in prop::collection::vec(prop::collection::vec(condition(0), 1..4), 65..160),
+        profiles in prop::collection::vec(profile(), 1..4),
+    ) {
+        let conds: Vec<String> = common.iter().zip(&rest).map(|(c, r)| format!("{c} and ({})", r.join(") and ("))).collect();
+        let policies: Vec<_> = conds.iter().enumerate().map(|(i, c)| json!({"id": format!("p{i}"), "title": "t", "issuer": "t", "doc_no": "t", "year": 2024,
+            "level": "national", "condition": c, "benefit": {"kind": "none", "description": "t"}, "source": {"document": "t"}})).collect();
+        let schema = Arc::new(Schema::embedded().expect("schema"));
+        let engine = Engine::from_sources(schema, &[("t.json".into(), json!({"policies": policies}).to_string())]).unwrap_or_else(|e| panic!("{e}"));
+        let date = huiqi::date::Date::parse("2026-06-30").expect("date");
+        let decoded: Vec<Profile> = profiles.iter().map(|p| Profile::from_json(engine.schema(), p).unwrap_or_else(|e| panic!("{e}"))).collect();
+        let tuned = engine.tuned(&decoded, date);
+        let (mut m, mut mt) = (engine.matcher(), tuned.matcher());
+        for (p, profile) in profiles.iter().zip(&decoded) {
+            let reference = engine.verdicts_reference(profile, date);
+            let fast: Vec<_> = engine.match_with(&mut m, profile, date).iter().map(|t| huiqi::outcome::Verdict::from_tri(*t)).collect();
+            prop_assert_eq!(&fast, &reference, "profile {}", p);
+            let fast: Vec<_> = tuned.match_with(&mut mt, profile, date).iter().map(|t| huiqi::outcome::Verdict::from_tri(*t)).collect();
+            prop_assert_eq!(&fast, &reference, "tuned; profile {}", p);
+        }
+    }
+}
+
+/// Every generated workload shape, 600 policies × 60 enterprises: index and reference agree.
+#[test]
+fn generated_shapes_equal_reference() {
+    let date = huiqi::date::Date::parse("2026-06-30").expect("date");
+    for shape in huiqi::gen::Shape::ALL {
+        let lines: Vec<String> = huiqi::gen::shaped_policies(5, 600, shape).map(|v| v.to_string()).collect();
+        let engine = Engine::from_sources(Arc::new(Schema::embedded().expect("schema")), &[("g.jsonl".into(), lines.join("\n"))])
+            .unwrap_or_else(|e| panic!("{}: {e}", shape.name));
+        let profiles: Vec<Profile> =
+            huiqi::gen::enterprises(6, 60).map(|v| Profile::from_json(engine.schema(), &v).unwrap_or_else(|e| panic!("{e}"))).collect();
+        let tuned = engine.tuned(profiles.get(..20).unwrap_or(&[]), date);
+        let (mut m, mut mt) = (engine.matcher(), tuned.matcher());
+        let mut decided = 0;
+        for p in &profiles {
+            let reference = engine.verdicts_reference(p, date);
+            let fast: Vec<_> = engine.match_with(&mut m, p, date).iter().map(|t| huiqi::outcome::Verdict::from_tri(*t)).collect();
+            assert_eq!(fast, reference, "{}", shape.name);
+            let fast: Vec<_> = tuned.match_with(&mut mt, p, date).iter().map(|t| huiqi::outcome::Verdict::from_tri(*t)).collect();
+            assert_eq!(fast, reference, "{} tuned", shape.name);
+            decided += reference.iter().filter(|v| **v == huiqi::outcome::Verdict::Eligible).count();
+        }
+        assert!(decided > 0, "{}: some pairs are eligible", shape.name);
     }
 }
 

@@ -1,76 +1,229 @@
-//! Latency harness: p50 / p99 of one enterprise against N policies, index vs the naive
-//! reference evaluator in the same run, plus compile time and match rate. Prints a
-//! markdown table for benches/RESULTS.md.
+//! Latency harness: one enterprise against N generated policies, in the same run:
 //!
-//! `cargo run --release -p huiqi-bench --bin latency -- 1000 10000 100000`
+//! - **index**: `Engine::match_with` with a reused `Matcher` (the engine's fast path);
+//! - **hand**: the hand-written baseline of `huiqi_bench::hand` (plain structs, an enum
+//!   tree per policy, short-circuit evaluation, no index) — what a user would write;
+//! - **reference**: the reference evaluator over every policy (the oracle).
+//!
+//! Before timing, every measured enterprise is checked to get identical verdicts from all
+//! three. Prints one markdown row per shape, size and guard choice for benches/RESULTS.md.
+//!
+//! ```sh
+//! cargo run --release -p huiqi-bench --bin latency -- 1000 10000 100000 [--shape NAME|all]
+//! ```
 
 use std::time::Instant;
 
 use huiqi::date::Date;
 use huiqi::eval::Tri;
+use huiqi::gen::Shape;
+use huiqi::outcome::Verdict;
+use huiqi_bench::hand;
+
+fn us(ns: f64) -> String {
+    format!("{:.1}", ns / 1000.0)
+}
+
+fn mean(v: &[u128]) -> f64 {
+    v.iter().sum::<u128>() as f64 / v.len().max(1) as f64
+}
+
+/// Per value source and generic predicate of the index: the mean cost of evaluating it
+/// and setting its bits, on stderr, most expensive first (where encoding spends its time).
+fn print_source_costs(engine: &huiqi::engine::Engine, profiles: &[huiqi::profile::Profile], as_of: Date) {
+    let (ix, set) = (engine.index(), engine.policy_set());
+    let mut m = engine.matcher();
+    let per = |t: Instant| t.elapsed().as_nanos() / (20 * profiles.len().max(1) as u128);
+    let mut costs: Vec<(u128, String)> = Vec::new();
+    for s in 0..ix.source_count() {
+        let Some(node) = ix.source_node(s) else { continue };
+        let t = Instant::now();
+        for _ in 0..20 {
+            for p in profiles {
+                let ev = huiqi::eval::Evaluator::new(set, p, as_of);
+                if let Ok(v) = ev.eval(node) {
+                    ix.encode_source_value(s, &v, set, &mut m);
+                }
+            }
+        }
+        let (first, end) = ix.source_range(s).unwrap_or_default();
+        let name = match ix.source_field(s) {
+            Some((f, y)) => {
+                format!("{}{}", set.schema.fields.get(f).map_or("?", |f| f.name.as_str()), if y.is_some() { "@year" } else { "" })
+            }
+            None => "(expression)".to_string(),
+        };
+        costs.push((per(t), format!("source {name}: {} predicates", end - first)));
+    }
+    for (id, node) in ix.generic_predicates() {
+        let t = Instant::now();
+        for _ in 0..20 {
+            for p in profiles {
+                let ev = huiqi::eval::Evaluator::new(set, p, as_of);
+                std::hint::black_box(ev.eval(node).is_ok());
+            }
+        }
+        costs.push((per(t), format!("generic predicate {id} ({:?})", std::mem::discriminant(&node.kind))));
+    }
+    costs.sort();
+    for (ns, what) in costs.iter().rev() {
+        eprintln!("{ns:>6} ns  {what}");
+    }
+    eprintln!("{:>6} ns  in all", costs.iter().map(|c| c.0).sum::<u128>());
+}
 
 fn main() -> Result<(), String> {
-    let sizes: Vec<usize> = std::env::args().skip(1).filter_map(|a| a.parse().ok()).collect();
-    let sizes = if sizes.is_empty() { vec![1_000, 10_000] } else { sizes };
-    let as_of = Date::parse("2026-06-30").map_err(|e| e.to_string())?;
-    println!("| policies | guards | compile | predicates | generic | programs run | match rate | index p50 | index p99 | naive p50 | naive p99 | ratio (mean) |");
-    println!("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
-    for n in sizes {
-        let t = Instant::now();
-        let base = huiqi_bench::engine(n, 1)?;
-        let compile = t.elapsed();
-        let profiles = huiqi_bench::profiles(&base, 400, 2)?;
-        // A different sample (seed 3) of the same population tunes the guards.
-        let sample = huiqi_bench::profiles(&base, 500, 3)?;
-        for (label, engine) in [("structural", base.clone()), ("tuned", base.tuned(&sample, as_of))] {
-            let stats = engine.index_stats();
-            let mut m = engine.matcher();
-            // Warm up, and check agreement on every profile while at it.
-            for p in &profiles {
-                let fast: Vec<_> = engine.match_with(&mut m, p, as_of).iter().map(|t| huiqi::outcome::Verdict::from_tri(*t)).collect();
-                if fast != engine.verdicts_reference(p, as_of) {
-                    return Err("index and reference disagree".into());
-                }
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let mut sizes = Vec::new();
+    let mut shapes = vec![Shape::STANDARD];
+    let mut structural = false;
+    let mut index_only = false;
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        match a.as_str() {
+            "--shape" => {
+                let name = it.next().ok_or("--shape needs a name")?;
+                shapes = if name == "all" {
+                    Shape::ALL.to_vec()
+                } else {
+                    name.split(',').map(|n| Shape::named(n).ok_or(format!("no shape {n}"))).collect::<Result<_, _>>()?
+                };
             }
-            let reps = if n >= 100_000 { 1 } else { 5 };
-            let mut fast_ns = Vec::new();
-            let mut eligible = 0usize;
-            let mut run = 0usize;
-            for _ in 0..reps {
+            "--structural" => structural = true,
+            // For `perf record`: only the index path, many times over.
+            "--index-only" => index_only = true,
+            n => sizes.push(n.parse::<usize>().map_err(|e| format!("{n}: {e}"))?),
+        }
+    }
+    if sizes.is_empty() {
+        sizes = vec![1_000, 10_000];
+    }
+    let as_of = Date::parse("2026-06-30").map_err(|e| e.to_string())?;
+    println!("| shape | policies | guards | compile | index bytes / policy | generic | programs run | eligible | undetermined | index p50 / p99 / mean (µs) | of which encoding (mean µs) | hand p50 / p99 / mean (µs) | reference mean (µs) | × hand (mean / p99) | × reference (mean) |");
+    println!("|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+    for shape in &shapes {
+        for &n in &sizes {
+            let t = Instant::now();
+            let base = huiqi_bench::shaped_engine(n, 1, *shape)?;
+            let compile = t.elapsed();
+            let profiles = huiqi_bench::profiles(&base, 400, 2)?;
+            // A different sample (seed 3) of the same population tunes the guards.
+            let sample = huiqi_bench::profiles(&base, 500, 3)?;
+            let set = base.policy_set();
+            let trees: Vec<hand::Cond> = set.policies.iter().map(|p| hand::cond(set, &p.condition)).collect::<Result<_, _>>()?;
+            let firms: Vec<hand::Enterprise> = profiles.iter().map(|p| hand::enterprise(set, p, as_of)).collect();
+            let mut engines = vec![("tuned", base.tuned(&sample, as_of))];
+            if structural {
+                engines.insert(0, ("structural", base.clone()));
+            }
+            for (label, engine) in engines {
+                let stats = engine.index_stats();
+                let mut m = engine.matcher();
+                // Warm up, and check agreement of all three on every profile while at it.
+                let check = if index_only {
+                    0
+                } else if n >= 100_000 {
+                    50
+                } else {
+                    profiles.len()
+                };
+                for (p, firm) in profiles.iter().zip(&firms).take(check) {
+                    let fast: Vec<Verdict> = engine.match_with(&mut m, p, as_of).iter().map(|t| Verdict::from_tri(*t)).collect();
+                    let reference = engine.verdicts_reference(p, as_of);
+                    if fast != reference {
+                        return Err(format!("{}: index and reference disagree", shape.name));
+                    }
+                    let by_hand: Vec<Verdict> = trees
+                        .iter()
+                        .map(|c| match hand::eval(c, firm, as_of) {
+                            Some(true) => Verdict::Eligible,
+                            Some(false) => Verdict::Ineligible,
+                            None => Verdict::Undetermined,
+                        })
+                        .collect();
+                    if let Some(i) = by_hand.iter().zip(&reference).position(|(a, b)| a != b) {
+                        eprintln!("{firm:?}\n{:?}\nhand {:?} reference {:?}", trees.get(i), by_hand.get(i), reference.get(i));
+                        return Err(format!(
+                            "{}: hand-written and reference disagree on policy {i}: {:?}",
+                            shape.name,
+                            set.policies.get(i).map(|p| &p.condition_text)
+                        ));
+                    }
+                }
+                if index_only {
+                    for _ in 0..200 {
+                        for p in &profiles {
+                            std::hint::black_box(engine.match_with(&mut m, p, as_of));
+                        }
+                    }
+                    print_source_costs(&engine, &profiles, as_of);
+                    continue;
+                }
+                let reps = if n >= 100_000 { 1 } else { 5 };
+                let (mut fast_ns, mut hand_ns, mut ref_ns) = (Vec::new(), Vec::new(), Vec::new());
+                let (mut eligible, mut unknown, mut run) = (0usize, 0usize, 0usize);
+                for _ in 0..reps {
+                    for p in &profiles {
+                        let t = Instant::now();
+                        let r = engine.match_with(&mut m, p, as_of);
+                        fast_ns.push(t.elapsed().as_nanos());
+                        eligible += r.iter().filter(|t| **t == Tri::True).count();
+                        unknown += r.iter().filter(|t| **t == Tri::Unknown).count();
+                        run += m.evaluated();
+                    }
+                }
+                // The encoding share: the same profiles, encoding only.
+                let mut encode_ns = Vec::new();
                 for p in &profiles {
                     let t = Instant::now();
-                    let r = engine.match_with(&mut m, p, as_of);
-                    fast_ns.push(t.elapsed().as_nanos());
-                    eligible += r.iter().filter(|t| **t == Tri::True).count();
-                    run += m.evaluated();
+                    let ev = huiqi::eval::Evaluator::new(set, p, as_of);
+                    engine.index().encode(&ev, &mut m);
+                    encode_ns.push(t.elapsed().as_nanos());
                 }
+                let hand_firms = if n >= 100_000 { firms.get(..100).unwrap_or(&firms) } else { &firms };
+                let mut out = vec![None; trees.len()];
+                for firm in hand_firms {
+                    let t = Instant::now();
+                    for (o, c) in out.iter_mut().zip(&trees) {
+                        *o = hand::eval(c, firm, as_of);
+                    }
+                    hand_ns.push(t.elapsed().as_nanos());
+                    std::hint::black_box(&out);
+                }
+                let ref_profiles =
+                    if n >= 100_000 { profiles.get(..20).unwrap_or(&profiles) } else { profiles.get(..100).unwrap_or(&profiles) };
+                for p in ref_profiles {
+                    let t = Instant::now();
+                    let r = engine.verdicts_reference(p, as_of);
+                    ref_ns.push(t.elapsed().as_nanos());
+                    std::hint::black_box(r);
+                }
+                fast_ns.sort_unstable();
+                hand_ns.sort_unstable();
+                let pairs = (fast_ns.len() * n).max(1) as f64;
+                let p99 = |v: &[u128]| huiqi_bench::percentile(v, 0.99) as f64;
+                println!(
+                    "| {} | {n} | {label} | {:.0} ms | {} | {} | {} | {:.1}% | {:.1}% | {} / {} / {} | {} | {} / {} / {} | {} | {:.1}× / {:.1}× | {:.0}× |",
+                    shape.name,
+                    compile.as_secs_f64() * 1000.0,
+                    engine.index().heap_bytes() / n.max(1),
+                    stats.generic_predicates,
+                    run / fast_ns.len().max(1),
+                    eligible as f64 * 100.0 / pairs,
+                    unknown as f64 * 100.0 / pairs,
+                    us(huiqi_bench::percentile(&fast_ns, 0.5) as f64),
+                    us(p99(&fast_ns)),
+                    us(mean(&fast_ns)),
+                    us(mean(&encode_ns)),
+                    us(huiqi_bench::percentile(&hand_ns, 0.5) as f64),
+                    us(p99(&hand_ns)),
+                    us(mean(&hand_ns)),
+                    us(mean(&ref_ns)),
+                    mean(&hand_ns) / mean(&fast_ns),
+                    p99(&hand_ns) / p99(&fast_ns).max(1.0),
+                    mean(&ref_ns) / mean(&fast_ns),
+                );
             }
-            let mut naive_ns = Vec::new();
-            let naive_profiles = if n >= 100_000 { profiles.get(..100).unwrap_or(&profiles) } else { &profiles };
-            for p in naive_profiles {
-                let t = Instant::now();
-                let r = engine.verdicts_reference(p, as_of);
-                naive_ns.push(t.elapsed().as_nanos());
-                std::hint::black_box(r);
-            }
-            fast_ns.sort_unstable();
-            naive_ns.sort_unstable();
-            let mean = |v: &[u128]| v.iter().sum::<u128>() as f64 / v.len().max(1) as f64;
-            let rate = eligible as f64 / (fast_ns.len() * n) as f64;
-            let us = |ns: u128| format!("{:.1} µs", ns as f64 / 1000.0);
-            println!(
-                "| {n} | {label} | {:.0} ms | {} | {} | {} | {:.1}% | {} | {} | {} | {} | {:.0}× |",
-                compile.as_secs_f64() * 1000.0,
-                stats.predicates,
-                stats.generic_predicates,
-                run / fast_ns.len().max(1),
-                rate * 100.0,
-                us(huiqi_bench::percentile(&fast_ns, 0.5)),
-                us(huiqi_bench::percentile(&fast_ns, 0.99)),
-                us(huiqi_bench::percentile(&naive_ns, 0.5)),
-                us(huiqi_bench::percentile(&naive_ns, 0.99)),
-                mean(&naive_ns) / mean(&fast_ns)
-            );
         }
     }
     Ok(())

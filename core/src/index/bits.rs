@@ -12,6 +12,12 @@ impl Bits {
         Bits { words: vec![0; len.div_ceil(64)] }
     }
 
+    /// The bit words (bit `i` is bit `i % 64` of word `i / 64`).
+    #[inline]
+    pub fn words(&self) -> &[u64] {
+        &self.words
+    }
+
     pub fn clear(&mut self) {
         self.words.iter_mut().for_each(|w| *w = 0);
     }
@@ -32,6 +38,24 @@ impl Bits {
     pub fn unset(&mut self, i: u32) {
         if let Some(w) = self.words.get_mut((i >> 6) as usize) {
             *w &= !(1 << (i & 63));
+        }
+    }
+
+    /// Sets the bits of `mask`.
+    #[inline]
+    pub fn or_mask(&mut self, mask: &Mask) {
+        let at = mask.first_word as usize;
+        for (w, m) in self.words.iter_mut().skip(at).zip(&mask.words) {
+            *w |= *m;
+        }
+    }
+
+    /// Clears the bits of `mask` that are not set in `keep`.
+    #[inline]
+    pub fn unset_mask_unless(&mut self, mask: &Mask, keep: &Bits) {
+        let at = mask.first_word as usize;
+        for ((w, m), k) in self.words.iter_mut().skip(at).zip(&mask.words).zip(keep.words.iter().skip(at)) {
+            *w &= !(*m & !*k);
         }
     }
 
@@ -143,5 +167,55 @@ mod tests {
         }
         assert_eq!(c.ones(130).collect::<Vec<_>>(), vec![0, 5, 63, 64, 129]);
         assert_eq!(c.zeros(8).collect::<Vec<_>>(), vec![1, 2, 3, 4, 6, 7]);
+    }
+}
+
+/// A set of predicate ids stored as the bit words that cover them: setting it is a few
+/// word ORs however many predicates it holds (an industry section names hundreds).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Mask {
+    first_word: u32,
+    words: Vec<u64>,
+}
+
+impl Mask {
+    /// The mask of `ids` (any order, duplicates allowed).
+    pub fn of(ids: &[u32]) -> Mask {
+        let (Some(lo), Some(hi)) = (ids.iter().min(), ids.iter().max()) else { return Mask::default() };
+        let first_word = lo >> 6;
+        let mut words = vec![0u64; ((hi >> 6) - first_word + 1) as usize];
+        for i in ids {
+            if let Some(w) = words.get_mut(((i >> 6) - first_word) as usize) {
+                *w |= 1 << (i & 63);
+            }
+        }
+        Mask { first_word, words }
+    }
+
+    /// Heap bytes.
+    pub fn heap_bytes(&self) -> usize {
+        self.words.len() * 8
+    }
+}
+
+#[cfg(test)]
+mod mask_tests {
+    use super::*;
+
+    #[test]
+    fn masks_set_and_clear_exactly_their_ids() {
+        let ids = [70u32, 3, 130, 70, 64];
+        let mask = Mask::of(&ids);
+        let mut b = Bits::new(200);
+        b.or_mask(&mask);
+        assert_eq!(b.ones(200).collect::<Vec<_>>(), vec![3, 64, 70, 130]);
+        let mut keep = Bits::new(200);
+        keep.set(64);
+        let mut k = Bits::new(200);
+        k.set_range(0, 200);
+        k.unset_mask_unless(&mask, &keep);
+        let cleared: Vec<u32> = k.zeros(200).collect();
+        assert_eq!(cleared, vec![3, 70, 130]);
+        assert!(Mask::of(&[]).words.is_empty());
     }
 }

@@ -33,6 +33,7 @@
 //! against the reference evaluator on random policy sets and profiles.
 
 mod bits;
+mod chunks;
 
 use std::collections::HashMap;
 
@@ -47,6 +48,8 @@ use crate::policy::PolicySet;
 use crate::profile::Profile;
 
 pub use bits::Bits;
+use bits::Mask;
+use chunks::Chunks;
 
 /// Identifies a leaf predicate in the dictionary.
 pub type PredicateId = u32;
@@ -223,12 +226,37 @@ enum Op {
 /// A leaf before numbering.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 enum Leaf {
-    Threshold { source: Node, op: Op, key: Key },
-    Member { source: Node, keys: Vec<EqKey> },
-    Under { source: Node, system: SystemId, codes: Vec<String> },
-    Text { source: Node, patterns: Vec<TextPattern>, all: bool },
-    Bool { source: Node },
-    Generic { node: Node },
+    Threshold {
+        source: Node,
+        op: Op,
+        key: Key,
+    },
+    Member {
+        source: Node,
+        keys: Vec<EqKey>,
+    },
+    Under {
+        source: Node,
+        system: SystemId,
+        codes: Vec<String>,
+    },
+    Text {
+        source: Node,
+        patterns: Vec<TextPattern>,
+        all: bool,
+    },
+    /// `tags contains …` / `contains_any` / `contains_all`.
+    Tags {
+        source: Node,
+        tags: Vec<String>,
+        all: bool,
+    },
+    Bool {
+        source: Node,
+    },
+    Generic {
+        node: Node,
+    },
 }
 
 /// One pattern of a text predicate: a literal (`contains`) or a regex (`matches`).
@@ -255,6 +283,7 @@ impl Leaf {
             | Leaf::Member { source, .. }
             | Leaf::Under { source, .. }
             | Leaf::Text { source, .. }
+            | Leaf::Tags { source, .. }
             | Leaf::Bool { source } => Some(source),
             Leaf::Generic { .. } => None,
         }
@@ -301,6 +330,13 @@ impl Leaf {
                     50
                 } else {
                     (80 * patterns.len() as u32).min(1000)
+                }
+            }
+            Leaf::Tags { tags, all, .. } => {
+                if *all && tags.len() > 1 {
+                    50
+                } else {
+                    (150 * tags.len() as u32).min(1000)
                 }
             }
             Leaf::Bool { .. } => 500,
@@ -364,8 +400,10 @@ struct TextIndex {
     literals: Vec<(usize, String)>,
     /// Number of patterns.
     count: usize,
-    /// (predicate, pattern indices, all required)
-    preds: Vec<(PredicateId, Vec<usize>, bool)>,
+    /// Per pattern: the predicates that hold when it matches (any one of theirs does).
+    any: Vec<Mask>,
+    /// Predicates that need all of their patterns, and those patterns.
+    all: Vec<(PredicateId, Vec<usize>)>,
 }
 
 /// The predicates of one value source and how to set their bits from the source's value.
@@ -376,21 +414,28 @@ struct Source {
     runs: Vec<Run>,
     members: HashMap<EqKey, Vec<PredicateId>>,
     under_system: Option<SystemId>,
-    unders: HashMap<String, Vec<PredicateId>>,
+    unders: HashMap<String, Mask>,
     /// Code → `under` predicates that the code is too coarse to decide.
-    coarse: HashMap<String, Vec<PredicateId>>,
+    coarse: HashMap<String, Mask>,
     text: Option<TextIndex>,
+    /// Tag → the `contains` / `contains_any` predicates that name it.
+    tags_any: HashMap<String, Vec<PredicateId>>,
+    /// `contains_all` predicates and their tags.
+    tags_all: Vec<(PredicateId, Vec<String>)>,
     boolean: Option<PredicateId>,
 }
 
 struct Guard {
     pred: PredicateId,
     negated: bool,
+    /// Its policies in clause form, as bit-parallel chunks (a range of [`Chunks`]).
+    chunks: (u32, u32),
+    /// Its other policies, for the interpreter.
     policies: Vec<Entry>,
 }
 
-/// A guarded policy: where its program starts, and a second required literal checked
-/// before the program runs (`NO_PRED` when there is none).
+/// A guarded policy run on the interpreter: where its program starts, and a second
+/// required literal checked before the program runs (`NO_PRED` when there is none).
 #[derive(Clone, Copy)]
 struct Entry {
     policy: u32,
@@ -429,6 +474,7 @@ pub struct PolicyIndex {
     /// match reads it front to back.
     code: Vec<Instr>,
     guards: Vec<Guard>,
+    chunks: Chunks,
     fallback: Vec<(u32, u32)>,
     dependent: Vec<(u32, u32)>,
     /// Per policy: where its program starts in the arena when its score can be counted on
@@ -624,6 +670,12 @@ fn classify(n: &Node) -> (Leaf, bool) {
             },
             false,
         ),
+        K::TagContains { expr, mode, items } => {
+            let mut tags = items.clone();
+            tags.sort();
+            tags.dedup();
+            (Leaf::Tags { source: expr.canonical(), tags, all: *mode == ContainsMode::All }, false)
+        }
         K::Matches { expr, pattern } => {
             (Leaf::Text { source: expr.canonical(), patterns: vec![TextPattern::Regex(pattern.source.clone())], all: false }, false)
         }
@@ -768,6 +820,8 @@ impl PolicyIndex {
                 unders: HashMap::new(),
                 coarse: HashMap::new(),
                 text: None,
+                tags_any: HashMap::new(),
+                tags_all: Vec::new(),
                 boolean: None,
             };
             // Threshold runs.
@@ -795,6 +849,8 @@ impl PolicyIndex {
             // Everything else of this source.
             let mut patterns: Vec<TextPattern> = Vec::new();
             let mut text_preds = Vec::new();
+            let mut unders: HashMap<String, Vec<PredicateId>> = HashMap::new();
+            let mut coarse: HashMap<String, Vec<PredicateId>> = HashMap::new();
             for &l in &leaf_ids {
                 let id = match b.leaves.get(l as usize) {
                     Some(Leaf::Threshold { .. }) | None => continue,
@@ -816,10 +872,10 @@ impl PolicyIndex {
                     Some(Leaf::Under { system, codes, .. }) => {
                         src.under_system = Some(*system);
                         for c in codes {
-                            src.unders.entry(c.clone()).or_default().push(id);
+                            unders.entry(c.clone()).or_default().push(id);
                             if let Some(sys) = set.schema.codes.get(*system) {
                                 for a in sys.ancestors(c).into_iter().skip(1) {
-                                    let list = src.coarse.entry(a).or_default();
+                                    let list = coarse.entry(a).or_default();
                                     if !list.contains(&id) {
                                         list.push(id);
                                     }
@@ -837,6 +893,15 @@ impl PolicyIndex {
                             idx.push(k);
                         }
                         text_preds.push((id, idx, *all));
+                    }
+                    Some(Leaf::Tags { tags, all, .. }) => {
+                        if *all {
+                            src.tags_all.push((id, tags.clone()));
+                        } else {
+                            for t in tags {
+                                src.tags_any.entry(t.clone()).or_default().push(id);
+                            }
+                        }
                     }
                     Some(Leaf::Bool { .. }) => src.boolean = Some(id),
                     _ => {}
@@ -866,9 +931,25 @@ impl PolicyIndex {
                         }
                     }
                 } else {
-                    src.text = Some(TextIndex { regexes, literals, count: patterns.len(), preds: text_preds });
+                    let mut any: Vec<Vec<PredicateId>> = vec![Vec::new(); patterns.len()];
+                    let mut all = Vec::new();
+                    for (id, idx, needs_all) in text_preds {
+                        if needs_all && idx.len() != 1 {
+                            all.push((id, idx));
+                        } else {
+                            for k in idx {
+                                if let Some(list) = any.get_mut(k) {
+                                    list.push(id);
+                                }
+                            }
+                        }
+                    }
+                    let any = any.iter().map(|ids| Mask::of(ids)).collect();
+                    src.text = Some(TextIndex { regexes, literals, count: patterns.len(), any, all });
                 }
             }
+            src.unders = unders.into_iter().map(|(c, ids)| (c, Mask::of(&ids))).collect();
+            src.coarse = coarse.into_iter().map(|(c, ids)| (c, Mask::of(&ids))).collect();
             src.end = next;
             sources.push(src);
         }
@@ -903,6 +984,7 @@ impl PolicyIndex {
                 programs: Vec::new(),
                 code: Vec::new(),
                 guards: Vec::new(),
+                chunks: Chunks::default(),
                 fallback: Vec::new(),
                 dependent: Vec::new(),
                 scorable: Vec::new(),
@@ -982,27 +1064,42 @@ impl PolicyIndex {
         let mut groups: Vec<(Literal, Vec<(u32, Literal)>)> = guards.into_iter().collect();
         groups.sort_by_key(|(g, _)| *g);
         let mut code = Vec::new();
-        let place = |p: u32, code: &mut Vec<Instr>| -> (u32, u32) {
+        let mut placed: Vec<(u32, u32)> = Vec::with_capacity(programs.len());
+        let mut place = |p: u32, code: &mut Vec<Instr>| -> (u32, u32) {
             let at = code.len() as u32;
             if let Some(prog) = programs.get(p as usize) {
                 flatten(prog, code);
             }
+            placed.push((p, at));
             (p, at)
         };
-        let guards: Vec<Guard> = groups
-            .into_iter()
-            .map(|((pred, negated), ps)| Guard {
-                pred,
-                negated,
-                policies: ps
-                    .into_iter()
-                    .map(|(p, (second, second_negated))| {
+        let guarded: usize = groups.iter().map(|(_, ps)| ps.len()).sum();
+        let mut chunks = Chunks::new(next as usize);
+        let falseness = |(id, neg): Literal| 1000u32.saturating_sub(estimate(id, neg));
+        let mut guards: Vec<Guard> = Vec::with_capacity(groups.len());
+        for ((pred, negated), ps) in groups {
+            let mut parallel = Vec::new();
+            let mut policies = Vec::new();
+            for (p, (second, second_negated)) in ps {
+                match programs.get(p as usize).and_then(chunks::clause_form) {
+                    Some(mut clauses) => {
+                        // The guard is tested once for the whole group.
+                        clauses.retain(|c| c.as_slice() != [(pred, negated)]);
+                        parallel.push((p, clauses));
+                    }
+                    None => {
                         let (policy, at) = place(p, &mut code);
-                        Entry { policy, at, second, second_negated }
-                    })
-                    .collect(),
-            })
-            .collect();
+                        policies.push(Entry { policy, at, second, second_negated });
+                    }
+                }
+            }
+            // Their programs stay in the arena for explanations and scores.
+            for (p, _) in &parallel {
+                place(*p, &mut code);
+            }
+            let range = chunks.add_group(&parallel, &falseness);
+            guards.push(Guard { pred, negated, chunks: range, policies });
+        }
         let fallback: Vec<(u32, u32)> = fallback.into_iter().map(|p| place(p, &mut code)).collect();
         let dependent: Vec<(u32, u32)> = dependent.into_iter().map(|p| place(p, &mut code)).collect();
         let stats = IndexStats {
@@ -1011,26 +1108,64 @@ impl PolicyIndex {
             sources: sources.len(),
             generic_predicates: generic.len(),
             guard_groups: guards.len(),
-            guarded_policies: guards.iter().map(|g| g.policies.len()).sum(),
+            guarded_policies: guarded,
             fallback_policies: fallback.len(),
             dependent_policies: dependent.len(),
         };
         let mut at_of = vec![u32::MAX; programs.len()];
-        for (p, at) in
-            guards.iter().flat_map(|g| g.policies.iter().map(|e| (e.policy, e.at))).chain(fallback.iter().chain(&dependent).copied())
-        {
+        for (p, at) in placed.iter().copied() {
             if let Some(slot) = at_of.get_mut(p as usize) {
                 *slot = at;
             }
         }
         let scorable =
             set.policies.iter().zip(&at_of).map(|(p, at)| if literal_per_leaf(&p.condition, set, 0) { *at } else { u32::MAX }).collect();
-        PolicyIndex { predicates: next as usize, sources, generic, programs, code, guards, fallback, dependent, scorable, stats }
+        PolicyIndex { predicates: next as usize, sources, generic, programs, code, guards, chunks, fallback, dependent, scorable, stats }
     }
 
     /// Size and shape of the index.
     pub fn stats(&self) -> IndexStats {
         self.stats
+    }
+
+    /// Approximate heap bytes of the index: the program arena, clause arena, guard
+    /// entries, program trees and the per-source lookup tables (keys and id lists).
+    /// Generic predicates' nodes are counted at their node size only.
+    pub fn heap_bytes(&self) -> usize {
+        use std::mem::size_of;
+        fn program(p: &Program) -> usize {
+            match p {
+                Program::And(xs) | Program::Or(xs) | Program::AtLeast(_, xs) => {
+                    xs.len() * size_of::<Program>() + xs.iter().map(program).sum::<usize>()
+                }
+                _ => 0,
+            }
+        }
+        let ids = |v: &Vec<PredicateId>| v.len() * size_of::<PredicateId>() + size_of::<Vec<PredicateId>>();
+        let sources: usize = self
+            .sources
+            .iter()
+            .map(|s| {
+                size_of::<Source>()
+                    + s.runs.iter().map(|r| size_of::<Run>() + r.keys.len() * size_of::<Key>()).sum::<usize>()
+                    + s.members
+                        .iter()
+                        .map(|(k, v)| size_of::<EqKey>() + ids(v) + if let EqKey::S(x) = k { x.len() } else { 0 })
+                        .sum::<usize>()
+                    + s.unders.iter().chain(&s.coarse).map(|(k, v)| k.len() + size_of::<(String, Mask)>() + v.heap_bytes()).sum::<usize>()
+                    + s.tags_any.iter().map(|(k, v)| k.len() + size_of::<String>() + ids(v)).sum::<usize>()
+                    + s.tags_all.iter().map(|(_, t)| 8 + t.iter().map(|x| x.len() + size_of::<String>()).sum::<usize>()).sum::<usize>()
+            })
+            .sum();
+        self.code.len() * size_of::<Instr>()
+            + self.chunks.heap_bytes()
+            + self.guards.iter().map(|g| size_of::<Guard>() + g.policies.len() * size_of::<Entry>()).sum::<usize>()
+            + (self.fallback.len() + self.dependent.len()) * 8
+            + self.programs.len() * size_of::<Program>()
+            + self.programs.iter().map(program).sum::<usize>()
+            + self.scorable.len() * 4
+            + self.generic.len() * size_of::<(PredicateId, Node)>()
+            + sources
     }
 
     /// Number of predicates in the dictionary.
@@ -1049,6 +1184,7 @@ impl PolicyIndex {
             known: Bits::new(self.predicates),
             truth: Bits::new(self.predicates),
             results: vec![Tri::False; self.programs.len()],
+            ranks: vec![1; self.chunks.table_len()],
             evaluated: 0,
             text_hits: Vec::new(),
         }
@@ -1155,18 +1291,12 @@ impl PolicyIndex {
         if let (Some(sys), V::Code(code)) = (src.under_system, v) {
             if let Some(system) = set.schema.codes.get(sys) {
                 for a in system.ancestors(code) {
-                    if let Some(ps) = src.unders.get(&a) {
-                        for p in ps {
-                            m.truth.set(*p);
-                        }
+                    if let Some(mask) = src.unders.get(&a) {
+                        m.truth.or_mask(mask);
                     }
                 }
-                if let Some(ps) = src.coarse.get(*code) {
-                    for p in ps {
-                        if !m.truth.get(*p) {
-                            m.known.unset(*p);
-                        }
-                    }
+                if let Some(mask) = src.coarse.get(*code) {
+                    m.known.unset_mask_unless(mask, &m.truth);
                 }
             }
         }
@@ -1179,15 +1309,31 @@ impl PolicyIndex {
                 if let Some(h) = hit.get_mut(k) {
                     *h = true;
                 }
+                if let Some(mask) = t.any.get(k) {
+                    m.truth.or_mask(mask);
+                }
             }
             let hits = |i: &usize| hit.get(*i).copied().unwrap_or(false);
-            for (p, idx, all) in &t.preds {
-                let ok = if *all { idx.iter().all(hits) } else { idx.iter().any(hits) };
-                if ok {
+            for (p, idx) in &t.all {
+                if idx.iter().all(hits) {
                     m.truth.set(*p);
                 }
             }
             m.text_hits = hit;
+        }
+        if let V::Tags(tags) = v {
+            if !src.tags_any.is_empty() {
+                for t in tags.iter() {
+                    for p in src.tags_any.get(t).into_iter().flatten() {
+                        m.truth.set(*p);
+                    }
+                }
+            }
+            for (p, need) in &src.tags_all {
+                if need.iter().all(|t| tags.contains(t)) {
+                    m.truth.set(*p);
+                }
+            }
         }
         if let (Some(p), V::Bool(true)) = (src.boolean, v) {
             m.truth.set(p);
@@ -1201,9 +1347,15 @@ impl PolicyIndex {
         self.encode(&ev, m);
         m.results.iter_mut().for_each(|r| *r = Tri::False);
         m.evaluated = self.fallback.len() + self.dependent.len();
+        m.ranks.resize(self.chunks.table_len(), 1);
+        self.chunks.ranks(&m.known, &m.truth, &mut m.ranks);
         for g in &self.guards {
-            if m.known.get(g.pred) && m.truth.get(g.pred) == g.negated {
+            if !m.known.get(g.pred) {
+                m.evaluated += self.chunks.run(g.chunks, 1, &m.ranks, &mut m.results);
+            } else if m.truth.get(g.pred) == g.negated {
                 continue; // the guard is known false: the whole group is ineligible
+            } else {
+                m.evaluated += self.chunks.run(g.chunks, 0, &m.ranks, &mut m.results);
             }
             for e in &g.policies {
                 if e.second != NO_PRED && m.known.get(e.second) && m.truth.get(e.second) == e.second_negated {
@@ -1393,6 +1545,8 @@ pub struct Matcher {
     known: Bits,
     truth: Bits,
     results: Vec<Tri>,
+    /// Every literal's rank for the chunks (see `chunks`), expanded from the bitsets.
+    ranks: Vec<u8>,
     evaluated: usize,
     /// Which patterns of a text source matched (reused between sources and profiles).
     text_hits: Vec<bool>,

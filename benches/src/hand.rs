@@ -1,0 +1,339 @@
+//! The hand-written baseline: what a platform developer would write instead of Huiqi.
+//!
+//! An [`Enterprise`] is a plain struct with one typed field per attribute the generated
+//! policies read (money as `f64`, codes as `String`, `Option` for what the file does not
+//! say). A policy is a [`Cond`] enum tree, evaluated by a recursive function with
+//! short-circuit `and` / `or`, three-valued with `Option<bool>` so that its verdicts are
+//! exactly the reference evaluator's (the harness checks every one). No index, no
+//! dictionary, no bitsets: one loop over the policies.
+//!
+//! The trees are built from Huiqi's checked conditions and the structs from decoded
+//! profiles (neither is timed); a developer would write both by hand. Only the kinds of
+//! leaf that the generator emits are supported; anything else is an error.
+
+use huiqi::check::{Const, Node, NodeKind};
+use huiqi::date::Date;
+use huiqi::eval::{Evaluator, V};
+use huiqi::lang::ast::{CmpOp, ContainsMode};
+use huiqi::policy::PolicySet;
+use huiqi::profile::Profile;
+use rust_decimal::prelude::ToPrimitive;
+
+/// A held qualification.
+#[derive(Clone, Debug)]
+pub struct Qual {
+    pub code: usize,
+    pub granted_on: Option<Date>,
+    pub expires_on: Option<Date>,
+}
+
+/// One enterprise, as a developer would keep it for matching.
+#[derive(Clone, Debug, Default)]
+pub struct Enterprise {
+    pub region: Option<String>,
+    pub industry: Option<String>,
+    pub capital: Option<f64>,
+    pub revenue: Option<f64>,
+    pub employees: Option<f64>,
+    pub rd_expense: Option<f64>,
+    pub registered_on: Option<Date>,
+    pub tax_credit: Option<u32>,
+    pub size_class: Option<u32>,
+    pub abnormal: Option<bool>,
+    pub dishonest: Option<bool>,
+    pub quals: Option<Vec<Qual>>,
+    pub scope: Option<String>,
+    pub tags: Option<Vec<String>>,
+}
+
+/// A number an enterprise has.
+#[derive(Clone, Copy, Debug)]
+pub enum Num {
+    Capital,
+    Revenue,
+    Employees,
+    RdRatio,
+    YearsSinceRegistration,
+}
+
+/// A code an enterprise has.
+#[derive(Clone, Copy, Debug)]
+pub enum Code {
+    Region,
+    Industry,
+}
+
+/// An enumerated attribute.
+#[derive(Clone, Copy, Debug)]
+pub enum Choice {
+    TaxCredit,
+    SizeClass,
+}
+
+/// A yes/no attribute.
+#[derive(Clone, Copy, Debug)]
+pub enum Flag {
+    Abnormal,
+    Dishonest,
+}
+
+/// A policy condition.
+#[derive(Clone, Debug)]
+pub enum Cond {
+    And(Vec<Cond>),
+    Or(Vec<Cond>),
+    AtLeast(u32, Vec<Cond>),
+    Not(Box<Cond>),
+    Compare(Num, CmpOp, f64),
+    CodeIs(Code, String),
+    Under(Code, Vec<String>),
+    OneOf(Choice, Vec<u32>, bool),
+    Flag(Flag),
+    Has(usize),
+    ScopeContains(bool, Vec<String>),
+    Tagged(bool, Vec<String>),
+}
+
+fn num(e: &Enterprise, n: Num, as_of: Date) -> Option<f64> {
+    match n {
+        Num::Capital => e.capital,
+        Num::Revenue => e.revenue,
+        Num::Employees => e.employees,
+        Num::RdRatio => match (e.rd_expense, e.revenue) {
+            (Some(_), Some(0.0)) => None,
+            (Some(rd), Some(r)) => Some(rd / r),
+            _ => None,
+        },
+        Num::YearsSinceRegistration => e.registered_on.map(|d| d.full_years_until(as_of) as f64),
+    }
+}
+
+/// The three-valued verdict of `c` for `e` (`None` = undetermined).
+pub fn eval(c: &Cond, e: &Enterprise, as_of: Date) -> Option<bool> {
+    match c {
+        Cond::And(xs) => {
+            let mut unknown = false;
+            for x in xs {
+                match eval(x, e, as_of) {
+                    Some(false) => return Some(false),
+                    None => unknown = true,
+                    Some(true) => {}
+                }
+            }
+            if unknown {
+                None
+            } else {
+                Some(true)
+            }
+        }
+        Cond::Or(xs) => {
+            let mut unknown = false;
+            for x in xs {
+                match eval(x, e, as_of) {
+                    Some(true) => return Some(true),
+                    None => unknown = true,
+                    Some(false) => {}
+                }
+            }
+            if unknown {
+                None
+            } else {
+                Some(false)
+            }
+        }
+        Cond::AtLeast(k, xs) => {
+            let (mut yes, mut maybe) = (0, 0);
+            for x in xs {
+                match eval(x, e, as_of) {
+                    Some(true) => yes += 1,
+                    None => maybe += 1,
+                    Some(false) => {}
+                }
+            }
+            if yes >= *k {
+                Some(true)
+            } else if yes + maybe < *k {
+                Some(false)
+            } else {
+                None
+            }
+        }
+        Cond::Not(x) => eval(x, e, as_of).map(|b| !b),
+        Cond::Compare(n, op, t) => {
+            let v = num(e, *n, as_of)?;
+            Some(match op {
+                CmpOp::Ge => v >= *t,
+                CmpOp::Gt => v > *t,
+                CmpOp::Le => v <= *t,
+                CmpOp::Lt => v < *t,
+                CmpOp::Eq => v == *t,
+                CmpOp::Ne => v != *t,
+            })
+        }
+        Cond::CodeIs(c, want) => code(e, *c).map(|v| v == want),
+        Cond::Under(c, prefixes) => code(e, *c).map(|v| prefixes.iter().any(|p| v.starts_with(p.as_str()))),
+        Cond::OneOf(c, values, negated) => {
+            let v = match c {
+                Choice::TaxCredit => e.tax_credit,
+                Choice::SizeClass => e.size_class,
+            }?;
+            Some(values.contains(&v) != *negated)
+        }
+        Cond::Flag(Flag::Abnormal) => e.abnormal,
+        Cond::Flag(Flag::Dishonest) => e.dishonest,
+        Cond::Has(q) => {
+            let quals = e.quals.as_ref()?;
+            Some(quals.iter().any(|g| g.code == *q && g.granted_on.is_none_or(|d| d <= as_of) && g.expires_on.is_none_or(|d| as_of <= d)))
+        }
+        Cond::ScopeContains(all, words) => {
+            let s = e.scope.as_deref()?;
+            Some(if *all { words.iter().all(|w| s.contains(w.as_str())) } else { words.iter().any(|w| s.contains(w.as_str())) })
+        }
+        Cond::Tagged(all, want) => {
+            let tags = e.tags.as_ref()?;
+            Some(if *all { want.iter().all(|w| tags.contains(w)) } else { want.iter().any(|w| tags.contains(w)) })
+        }
+    }
+}
+
+fn code(e: &Enterprise, c: Code) -> Option<&str> {
+    match c {
+        Code::Region => e.region.as_deref(),
+        Code::Industry => e.industry.as_deref(),
+    }
+}
+
+fn field_name<'s>(set: &'s PolicySet, n: &Node) -> Option<&'s str> {
+    match &n.kind {
+        NodeKind::Field { field, .. } => set.schema.fields.get(*field).map(|f| f.name.as_str()),
+        NodeKind::Def(i) => set.definitions.get(*i).map(|d| d.name.as_str()),
+        _ => None,
+    }
+}
+
+fn number(c: &Const) -> Result<f64, String> {
+    match c {
+        Const::Num(d) => d.to_f64().ok_or_else(|| format!("{d} is not a float")),
+        other => Err(format!("not a number: {other:?}")),
+    }
+}
+
+fn num_source(set: &PolicySet, n: &Node) -> Result<Num, String> {
+    match &n.kind {
+        NodeKind::Since { .. } => Ok(Num::YearsSinceRegistration),
+        NodeKind::Arith { .. } => Ok(Num::RdRatio),
+        _ => match field_name(set, n) {
+            Some("registered_capital") => Ok(Num::Capital),
+            Some("operating_revenue") => Ok(Num::Revenue),
+            Some("employees") => Ok(Num::Employees),
+            other => Err(format!("no hand-written number for {other:?}")),
+        },
+    }
+}
+
+fn code_source(set: &PolicySet, n: &Node) -> Result<Code, String> {
+    match field_name(set, n) {
+        Some("registered_region") => Ok(Code::Region),
+        Some("industry") => Ok(Code::Industry),
+        other => Err(format!("no hand-written code for {other:?}")),
+    }
+}
+
+/// The hand-written tree of a checked condition.
+pub fn cond(set: &PolicySet, n: &Node) -> Result<Cond, String> {
+    let all = |xs: &[Node]| xs.iter().map(|x| cond(set, x)).collect::<Result<Vec<_>, _>>();
+    Ok(match &n.kind {
+        NodeKind::And(xs) => Cond::And(all(xs)?),
+        NodeKind::Or(xs) => Cond::Or(all(xs)?),
+        NodeKind::AtLeast(k, xs) => Cond::AtLeast(*k, all(xs)?),
+        NodeKind::Not(x) => Cond::Not(Box::new(cond(set, x)?)),
+        NodeKind::Cmp { op, lhs, rhs } => match (&lhs.kind, &rhs.kind) {
+            (_, NodeKind::Const(Const::Code(c))) if *op == CmpOp::Eq => Cond::CodeIs(code_source(set, lhs)?, c.clone()),
+            (_, NodeKind::Const(c)) => Cond::Compare(num_source(set, lhs)?, *op, number(c)?),
+            _ => return Err(format!("unsupported comparison {n:?}")),
+        },
+        NodeKind::Under { expr, codes, .. } => {
+            // Region codes are six digits padded with zeros (370000 is the province 37):
+            // a region is under a code when it starts with the code's non-padded part.
+            let prefix = |c: &String| {
+                let mut p = c.as_str();
+                while p.len() > 2 && p.bytes().all(|b| b.is_ascii_digit()) && p.ends_with("00") {
+                    p = p.get(..p.len() - 2).unwrap_or(p);
+                }
+                p.to_string()
+            };
+            Cond::Under(code_source(set, expr)?, codes.iter().map(prefix).collect())
+        }
+        NodeKind::InSet { expr, items, negated } => {
+            let choice = match field_name(set, expr) {
+                Some("tax_credit") => Choice::TaxCredit,
+                Some("size_class") => Choice::SizeClass,
+                other => return Err(format!("no hand-written choice for {other:?}")),
+            };
+            let values =
+                items.iter().map(|c| if let Const::Enum(e) = c { Ok(*e) } else { Err(format!("{c:?}")) }).collect::<Result<_, _>>()?;
+            Cond::OneOf(choice, values, *negated)
+        }
+        NodeKind::Field { .. } => match field_name(set, n) {
+            Some("abnormal_operation_list") => Cond::Flag(Flag::Abnormal),
+            Some("serious_dishonesty") => Cond::Flag(Flag::Dishonest),
+            other => return Err(format!("no hand-written flag for {other:?}")),
+        },
+        NodeKind::Has { qual, level: None } => Cond::Has(*qual),
+        NodeKind::TextContains { mode, items, .. } => Cond::ScopeContains(*mode == ContainsMode::All, items.clone()),
+        NodeKind::TagContains { mode, items, .. } => Cond::Tagged(*mode == ContainsMode::All, items.clone()),
+        _ => return Err(format!("unsupported condition {n:?}")),
+    })
+}
+
+/// The hand-written struct of a decoded profile: every attribute read once, as a
+/// developer's loader would (the fiscal year `fy1` as of `as_of`).
+pub fn enterprise(set: &PolicySet, p: &Profile, as_of: Date) -> Enterprise {
+    let ev = Evaluator::new(set, p, as_of);
+    let fy1 = Some(huiqi::check::YearRef::Fy(1));
+    let field = |name: &str, year| set.schema.fields.iter().position(|f| f.name == name).and_then(|i| ev.field(i, year).ok());
+    let num = |name: &str, year| match field(name, year) {
+        Some(V::Num(d)) => d.to_f64(),
+        _ => None,
+    };
+    let text = |name: &str| match field(name, None) {
+        Some(V::Code(s) | V::Text(s)) => Some(s.to_string()),
+        _ => None,
+    };
+    let choice = |v: Option<V<'_>>| match v {
+        Some(V::Enum(e)) => Some(e),
+        _ => None,
+    };
+    let flag = |name: &str| match field(name, None) {
+        Some(V::Bool(b)) => Some(b),
+        _ => None,
+    };
+    let size = set.definitions.iter().position(|d| d.name == "size_class").and_then(|i| ev.def(i).ok());
+    Enterprise {
+        region: text("registered_region"),
+        industry: text("industry"),
+        capital: num("registered_capital", None),
+        revenue: num("operating_revenue", fy1),
+        employees: num("employees", fy1),
+        rd_expense: num("rd_expense", fy1),
+        registered_on: match field("registration_date", None) {
+            Some(V::Date(d)) => Some(d),
+            _ => None,
+        },
+        tax_credit: choice(field("tax_credit", fy1)),
+        size_class: choice(size),
+        abnormal: flag("abnormal_operation_list"),
+        dishonest: flag("serious_dishonesty"),
+        quals: match field("qualifications", None) {
+            Some(V::Quals(qs)) => {
+                Some(qs.iter().map(|q| Qual { code: q.qual, granted_on: q.granted_on, expires_on: q.expires_on }).collect())
+            }
+            _ => None,
+        },
+        scope: text("business_scope"),
+        tags: match field("tags", None) {
+            Some(V::Tags(t)) => Some(t.iter().cloned().collect()),
+            _ => None,
+        },
+    }
+}

@@ -1,0 +1,278 @@
+//! Bit-parallel evaluation of guarded policies, 64 at a time.
+//!
+//! Most conditions are a conjunction of *clauses*, each a literal or a small `or` of
+//! literals (`region under 3701 and capital >= 500万 and (has(high_tech) or …)`). The
+//! policies of one guard group are cut into chunks of up to 64; each chunk keeps its
+//! distinct clauses, each with a 64-bit mask of the members that require it. A match then
+//! evaluates every distinct clause of a live chunk once, whatever the number of members
+//! that share it, and ORs its mask into the chunk's *false* or *unknown* set: no branch
+//! on the values, no interpreter, one pass over a flat array.
+//!
+//! A literal's value is ranked true = 0 < unknown = 1 < false = 2. A clause (an `or`) is
+//! the minimum of its literals' ranks and a conjunction the maximum of its clauses':
+//! Kleene's three-valued `and` / `or`. The ranks of all literals are expanded from the
+//! known / true bitsets once per profile, eight predicates per step ([`ranks`]).
+//!
+//! Trade-off: a chunk's clauses are all evaluated even when few members are alive, so the
+//! guard that files a policy (its least likely literal) matters as much as before; a
+//! chunk stops early once every member is known to be false. Policies of another shape
+//! (`at_least(k, …)` with k > 1, nested alternatives, `eligible(…)`) stay on the
+//! interpreter.
+
+use super::{Bits, PredicateId, Program, Tri};
+
+/// A literal in the rank table: the predicate, plus the table's stride when negated.
+type Slot = u32;
+
+/// A literal: a predicate and whether it is negated.
+pub(super) type Lit = (PredicateId, bool);
+
+/// A policy in clause form: its id and its clauses (each an `or` of literals).
+pub(super) type Clausal = (u32, Vec<Vec<Lit>>);
+
+/// One chunk: up to 64 policies of a guard group.
+#[derive(Clone, Debug)]
+pub(super) struct Chunk {
+    /// The members: bit `i` is policy `policies[first + i]`.
+    members: u64,
+    first: u32,
+    units: (u32, u32),
+    clauses: (u32, u32),
+}
+
+/// The chunks of every guard group, in flat arenas.
+#[derive(Clone, Debug, Default)]
+pub(super) struct Chunks {
+    chunks: Vec<Chunk>,
+    /// Policy ids of the chunks' members, in bit order.
+    policies: Vec<u32>,
+    /// Unit clauses: a literal's slot and the members that require it.
+    units: Vec<(Slot, u64)>,
+    /// Clauses of several literals: their slots in `slots`, and the members.
+    clauses: Vec<(u32, u32, u64)>,
+    slots: Vec<Slot>,
+    /// Offset of negated literals in the rank table (predicates rounded up to 64).
+    stride: u32,
+}
+
+/// The clauses of a program: `Some` when it is a conjunction of literals and `or`s of
+/// literals (a single literal or `or` counts), each clause sorted and deduplicated.
+pub(super) fn clause_form(p: &Program) -> Option<Vec<Vec<Lit>>> {
+    fn clause(p: &Program) -> Option<Vec<(PredicateId, bool)>> {
+        let mut lits = match p {
+            Program::Lit(id, neg) => vec![(*id, *neg)],
+            Program::Or(xs) | Program::AtLeast(1, xs) if !xs.is_empty() => {
+                xs.iter().map(|x| if let Program::Lit(id, neg) = x { Some((*id, *neg)) } else { None }).collect::<Option<Vec<_>>>()?
+            }
+            _ => return None,
+        };
+        lits.sort_unstable();
+        lits.dedup();
+        Some(lits)
+    }
+    let clauses = match p {
+        Program::And(xs) if !xs.is_empty() => xs.iter().map(clause).collect::<Option<Vec<_>>>()?,
+        Program::And(_) => return None,
+        other => vec![clause(other)?],
+    };
+    Some(clauses)
+}
+
+impl Chunks {
+    pub(super) fn new(predicates: usize) -> Chunks {
+        Chunks { stride: predicates.div_ceil(64) as u32 * 64, ..Chunks::default() }
+    }
+
+    fn slot(&self, (id, neg): (PredicateId, bool)) -> Slot {
+        if neg {
+            id + self.stride
+        } else {
+            id
+        }
+    }
+
+    /// Files the policies of one guard group (each with its clauses, the guard's unit
+    /// clause left out) as chunks; returns the range of chunk indices. `falseness` orders
+    /// a chunk's unit clauses, most likely false first, so that a chunk stops early.
+    pub(super) fn add_group(&mut self, members: &[Clausal], falseness: &dyn Fn((PredicateId, bool)) -> u32) -> (u32, u32) {
+        let start = self.chunks.len() as u32;
+        for part in members.chunks(64) {
+            let first = self.policies.len() as u32;
+            let mut units: Vec<((PredicateId, bool), u64)> = Vec::new();
+            let mut multi: Vec<(Vec<(PredicateId, bool)>, u64)> = Vec::new();
+            for (bit, (policy, clauses)) in part.iter().enumerate() {
+                self.policies.push(*policy);
+                for c in clauses {
+                    let mask = 1u64 << bit;
+                    match c.as_slice() {
+                        [lit] => match units.iter_mut().find(|(l, _)| l == lit) {
+                            Some((_, m)) => *m |= mask,
+                            None => units.push((*lit, mask)),
+                        },
+                        _ => match multi.iter_mut().find(|(l, _)| l == c) {
+                            Some((_, m)) => *m |= mask,
+                            None => multi.push((c.clone(), mask)),
+                        },
+                    }
+                }
+            }
+            units.sort_by_key(|(l, m)| (std::cmp::Reverse(falseness(*l) * m.count_ones()), *l));
+            let u0 = self.units.len() as u32;
+            for (l, m) in units {
+                let s = self.slot(l);
+                self.units.push((s, m));
+            }
+            let c0 = self.clauses.len() as u32;
+            for (lits, m) in multi {
+                let at = self.slots.len() as u32;
+                for l in &lits {
+                    let s = self.slot(*l);
+                    self.slots.push(s);
+                }
+                self.clauses.push((at, lits.len() as u32, m));
+            }
+            let members = if part.len() == 64 { u64::MAX } else { (1u64 << part.len()) - 1 };
+            self.chunks.push(Chunk { members, first, units: (u0, self.units.len() as u32), clauses: (c0, self.clauses.len() as u32) });
+        }
+        (start, self.chunks.len() as u32)
+    }
+
+    /// Heap bytes of the arenas.
+    pub(super) fn heap_bytes(&self) -> usize {
+        use std::mem::size_of;
+        self.chunks.len() * size_of::<Chunk>()
+            + self.policies.len() * 4
+            + self.units.len() * size_of::<(Slot, u64)>()
+            + self.clauses.len() * size_of::<(u32, u32, u64)>()
+            + self.slots.len() * 4
+    }
+
+    /// Length of the rank table.
+    pub(super) fn table_len(&self) -> usize {
+        self.stride as usize * 2
+    }
+
+    /// Fills `out` (of [`Chunks::table_len`]) with every literal's rank: positive
+    /// literals at the predicate id, negated ones `stride` further.
+    pub(super) fn ranks(&self, known: &Bits, truth: &Bits, out: &mut [u8]) {
+        let (pos, neg) = out.split_at_mut(self.stride as usize);
+        for (((k, t), p), n) in known.words().iter().zip(truth.words()).zip(pos.chunks_exact_mut(64)).zip(neg.chunks_exact_mut(64)) {
+            for (i, (p8, n8)) in p.chunks_exact_mut(8).zip(n.chunks_exact_mut(8)).enumerate() {
+                let kb = spread((k >> (8 * i)) as u8);
+                let tb = spread((t >> (8 * i)) as u8);
+                // Per byte: unknown → 1; known and holds → 0; known and fails → 2.
+                let ones = 0x0101_0101_0101_0101u64;
+                let positive = ones + kb - ((kb & tb) << 1);
+                let negative = ones + kb - ((kb & !tb & ones) << 1);
+                p8.copy_from_slice(&positive.to_le_bytes());
+                n8.copy_from_slice(&negative.to_le_bytes());
+            }
+        }
+    }
+
+    /// Evaluates the chunks `range` of a group whose guard literal has rank `guard`
+    /// (0 or 1: a false guard skips the group), writing the verdicts of members that are
+    /// not false into `results` (which holds `False` for every policy beforehand).
+    /// Returns the number of members evaluated.
+    #[inline]
+    pub(super) fn run(&self, range: (u32, u32), guard: u8, ranks: &[u8], results: &mut [Tri]) -> usize {
+        let rank = |s: Slot| ranks.get(s as usize).copied().unwrap_or(1);
+        let mut evaluated = 0;
+        for c in self.chunks.get(range.0 as usize..range.1 as usize).unwrap_or(&[]) {
+            evaluated += c.members.count_ones() as usize;
+            let mut f = 0u64;
+            let mut u = if guard == 1 { c.members } else { 0 };
+            let units = self.units.get(c.units.0 as usize..c.units.1 as usize).unwrap_or(&[]);
+            for block in units.chunks(8) {
+                for &(s, mask) in block {
+                    let r = rank(s);
+                    f |= mask & 0u64.wrapping_sub(u64::from(r >> 1));
+                    u |= mask & 0u64.wrapping_sub(u64::from(r & 1));
+                }
+                if f == c.members {
+                    break;
+                }
+            }
+            if f != c.members {
+                for &(at, len, mask) in self.clauses.get(c.clauses.0 as usize..c.clauses.1 as usize).unwrap_or(&[]) {
+                    let r = self.slots.get(at as usize..(at + len) as usize).unwrap_or(&[]).iter().fold(2u8, |r, s| r.min(rank(*s)));
+                    f |= mask & 0u64.wrapping_sub(u64::from(r >> 1));
+                    u |= mask & 0u64.wrapping_sub(u64::from(r & 1));
+                }
+            }
+            let mut alive = c.members & !f;
+            while alive != 0 {
+                let bit = alive.trailing_zeros();
+                alive &= alive - 1;
+                let verdict = if u >> bit & 1 == 1 { Tri::Unknown } else { Tri::True };
+                if let Some(p) = self.policies.get((c.first + bit) as usize) {
+                    if let Some(slot) = results.get_mut(*p as usize) {
+                        *slot = verdict;
+                    }
+                }
+            }
+        }
+        evaluated
+    }
+}
+
+/// Spreads the 8 bits of `b` to the low bit of 8 bytes (bit i → byte i).
+#[inline(always)]
+fn spread(b: u8) -> u64 {
+    let mut x = u64::from(b);
+    x = (x | (x << 28)) & 0x0000_000F_0000_000F;
+    x = (x | (x << 14)) & 0x0003_0003_0003_0003;
+    x = (x | (x << 7)) & 0x0101_0101_0101_0101;
+    x
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn spread_puts_bit_i_in_byte_i() {
+        for b in 0..=255u8 {
+            let x = spread(b).to_le_bytes();
+            for (i, byte) in x.iter().enumerate() {
+                assert_eq!(*byte, (b >> i) & 1, "bit {i} of {b:#010b}");
+            }
+        }
+    }
+
+    #[test]
+    fn ranks_follow_known_and_truth() {
+        let mut known = Bits::new(130);
+        let mut truth = Bits::new(130);
+        for i in [0u32, 5, 64, 129] {
+            known.set(i);
+        }
+        for i in [5u32, 129, 7] {
+            truth.set(i);
+        }
+        let chunks = Chunks::new(130);
+        let mut out = vec![9u8; chunks.table_len()];
+        chunks.ranks(&known, &truth, &mut out);
+        let stride = chunks.stride as usize;
+        for p in 0..130usize {
+            let k = known.get(p as u32);
+            let t = truth.get(p as u32);
+            let want_pos = if !k {
+                1
+            } else if t {
+                0
+            } else {
+                2
+            };
+            let want_neg = if !k {
+                1
+            } else if t {
+                2
+            } else {
+                0
+            };
+            assert_eq!(out.get(p).copied(), Some(want_pos), "positive {p}");
+            assert_eq!(out.get(stride + p).copied(), Some(want_neg), "negated {p}");
+        }
+    }
+}
