@@ -375,6 +375,55 @@ impl CodeSystem {
         out
     }
 
+    /// Calls `f` on each ancestor of a canonical code, nearest first, starting with the
+    /// code itself: [`Self::ancestors`] without building the list (the index asks this
+    /// once per code field, per enterprise).
+    pub fn for_each_ancestor(&self, code: &str, mut f: impl FnMut(&str)) {
+        f(code);
+        match self.kind {
+            CodeKind::Industry => {
+                let mut c = code;
+                while c.len() > 1 {
+                    c = drop_last_char(c);
+                    if c.len() == 2 {
+                        c = drop_last_char(c);
+                    }
+                    f(c);
+                }
+            }
+            CodeKind::Region => {
+                if code.len() == 6 && code.is_ascii() {
+                    let mut buf = *b"000000";
+                    for (keep, zeros) in [(4usize, "00"), (2, "0000")] {
+                        if code.get(keep..) != Some(zeros) {
+                            if let (Some(head), Some(dst)) = (code.as_bytes().get(..keep), buf.get_mut(..keep)) {
+                                dst.copy_from_slice(head);
+                                if let Some(rest) = buf.get_mut(keep..) {
+                                    rest.fill(b'0');
+                                }
+                                if let Ok(a) = std::str::from_utf8(&buf) {
+                                    f(a);
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            CodeKind::Table => {
+                let mut cur = code;
+                let mut guard = 0;
+                while let Some(p) = self.nodes.get(cur).and_then(|n| n.parent.as_deref()) {
+                    guard += 1;
+                    if guard > 64 {
+                        break;
+                    }
+                    f(p);
+                    cur = p;
+                }
+            }
+        }
+    }
+
     /// Whether canonical `code` lies in the subtree of canonical `ancestor`: whether
     /// `ancestor` is one of [`Self::ancestors`]`(code)`, walked without building the list
     /// (the evaluator asks this once per code of a list, per enterprise).

@@ -300,3 +300,21 @@ fn code_tables_can_be_replaced() {
         r#"{"system": "industry", "sections": [{"code": "A", "name": "农、林、牧、渔业", "first": "01", "last": "05"}], "nodes": []}"#;
     assert!(CodeSystems::with_tables(&[("industry.json".into(), bad.into())]).unwrap_err().to_string().contains("20 sections"));
 }
+
+/// The allocation-free walk the index uses visits exactly `ancestors`, in order, for
+/// every code of every embedded system (and for codes the tables do not list).
+#[test]
+fn for_each_ancestor_walks_ancestors() {
+    let s = systems();
+    for name in ["industry", "region", "zone"] {
+        let sys = s.get(s.id(name).expect(name)).expect("sys");
+        let mut codes: Vec<String> = sys.nodes().map(|n| n.code.clone()).collect();
+        codes.extend(["C3999", "370199", "379900", "990000", "X"].map(String::from));
+        assert!(codes.len() > 5, "{name}");
+        for code in &codes {
+            let mut walked = Vec::new();
+            sys.for_each_ancestor(code, |a| walked.push(a.to_string()));
+            assert_eq!(walked, sys.ancestors(code), "{name} {code}");
+        }
+    }
+}

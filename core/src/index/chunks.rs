@@ -83,7 +83,8 @@ impl Chunks {
         Chunks { stride: predicates.div_ceil(64) as u32 * 64, ..Chunks::default() }
     }
 
-    fn slot(&self, (id, neg): (PredicateId, bool)) -> Slot {
+    /// A literal's slot in the rank table.
+    pub(super) fn slot(&self, (id, neg): Lit) -> Slot {
         if neg {
             id + self.stride
         } else {
@@ -200,15 +201,13 @@ impl Chunks {
                     u |= mask & 0u64.wrapping_sub(u64::from(r & 1));
                 }
             }
-            let mut alive = c.members & !f;
-            while alive != 0 {
-                let bit = alive.trailing_zeros();
-                alive &= alive - 1;
-                let verdict = if u >> bit & 1 == 1 { Tri::Unknown } else { Tri::True };
-                if let Some(p) = self.policies.get((c.first + bit) as usize) {
-                    if let Some(slot) = results.get_mut(*p as usize) {
-                        *slot = verdict;
-                    }
+            const VERDICT: [Tri; 4] = [Tri::True, Tri::Unknown, Tri::False, Tri::False];
+            let n = c.members.count_ones() as usize;
+            let members = self.policies.get(c.first as usize..c.first as usize + n).unwrap_or(&[]);
+            for (bit, p) in members.iter().enumerate() {
+                let v = ((f >> bit) & 1) << 1 | ((u >> bit) & 1);
+                if let (Some(slot), Some(verdict)) = (results.get_mut(*p as usize), VERDICT.get(v as usize)) {
+                    *slot = *verdict;
                 }
             }
         }

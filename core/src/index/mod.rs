@@ -413,6 +413,8 @@ struct Source {
     end: PredicateId,
     runs: Vec<Run>,
     members: HashMap<EqKey, Vec<PredicateId>>,
+    /// The members that are codes or texts, by text.
+    member_texts: HashMap<String, Vec<PredicateId>>,
     under_system: Option<SystemId>,
     unders: HashMap<String, Mask>,
     /// Code → `under` predicates that the code is too coarse to decide.
@@ -426,12 +428,12 @@ struct Source {
 }
 
 struct Guard {
-    pred: PredicateId,
-    negated: bool,
+    /// The guard literal's slot in the rank table ([`Chunks::slot`]).
+    slot: u32,
     /// Its policies in clause form, as bit-parallel chunks (a range of [`Chunks`]).
     chunks: (u32, u32),
-    /// Its other policies, for the interpreter.
-    policies: Vec<Entry>,
+    /// Its other policies, for the interpreter (a range of `PolicyIndex::entries`).
+    entries: (u32, u32),
 }
 
 /// A guarded policy run on the interpreter: where its program starts, and a second
@@ -474,6 +476,7 @@ pub struct PolicyIndex {
     /// match reads it front to back.
     code: Vec<Instr>,
     guards: Vec<Guard>,
+    entries: Vec<Entry>,
     chunks: Chunks,
     fallback: Vec<(u32, u32)>,
     dependent: Vec<(u32, u32)>,
@@ -816,6 +819,7 @@ impl PolicyIndex {
                 end: first,
                 runs: Vec::new(),
                 members: HashMap::new(),
+                member_texts: HashMap::new(),
                 under_system: None,
                 unders: HashMap::new(),
                 coarse: HashMap::new(),
@@ -866,7 +870,11 @@ impl PolicyIndex {
                 match b.leaves.get(l as usize) {
                     Some(Leaf::Member { keys, .. }) => {
                         for k in keys {
-                            src.members.entry(k.clone()).or_default().push(id);
+                            match k {
+                                // Looked up by the borrowed text, without building a key.
+                                EqKey::S(text) => src.member_texts.entry(text.clone()).or_default().push(id),
+                                other => src.members.entry(other.clone()).or_default().push(id),
+                            }
                         }
                     }
                     Some(Leaf::Under { system, codes, .. }) => {
@@ -984,6 +992,7 @@ impl PolicyIndex {
                 programs: Vec::new(),
                 code: Vec::new(),
                 guards: Vec::new(),
+                entries: Vec::new(),
                 chunks: Chunks::default(),
                 fallback: Vec::new(),
                 dependent: Vec::new(),
@@ -1077,9 +1086,10 @@ impl PolicyIndex {
         let mut chunks = Chunks::new(next as usize);
         let falseness = |(id, neg): Literal| 1000u32.saturating_sub(estimate(id, neg));
         let mut guards: Vec<Guard> = Vec::with_capacity(groups.len());
+        let mut entries: Vec<Entry> = Vec::new();
         for ((pred, negated), ps) in groups {
             let mut parallel = Vec::new();
-            let mut policies = Vec::new();
+            let first_entry = entries.len() as u32;
             for (p, (second, second_negated)) in ps {
                 match programs.get(p as usize).and_then(chunks::clause_form) {
                     Some(mut clauses) => {
@@ -1089,7 +1099,7 @@ impl PolicyIndex {
                     }
                     None => {
                         let (policy, at) = place(p, &mut code);
-                        policies.push(Entry { policy, at, second, second_negated });
+                        entries.push(Entry { policy, at, second, second_negated });
                     }
                 }
             }
@@ -1098,7 +1108,7 @@ impl PolicyIndex {
                 place(*p, &mut code);
             }
             let range = chunks.add_group(&parallel, &falseness);
-            guards.push(Guard { pred, negated, chunks: range, policies });
+            guards.push(Guard { slot: chunks.slot((pred, negated)), chunks: range, entries: (first_entry, entries.len() as u32) });
         }
         let fallback: Vec<(u32, u32)> = fallback.into_iter().map(|p| place(p, &mut code)).collect();
         let dependent: Vec<(u32, u32)> = dependent.into_iter().map(|p| place(p, &mut code)).collect();
@@ -1120,7 +1130,20 @@ impl PolicyIndex {
         }
         let scorable =
             set.policies.iter().zip(&at_of).map(|(p, at)| if literal_per_leaf(&p.condition, set, 0) { *at } else { u32::MAX }).collect();
-        PolicyIndex { predicates: next as usize, sources, generic, programs, code, guards, chunks, fallback, dependent, scorable, stats }
+        PolicyIndex {
+            predicates: next as usize,
+            sources,
+            generic,
+            programs,
+            code,
+            guards,
+            entries,
+            chunks,
+            fallback,
+            dependent,
+            scorable,
+            stats,
+        }
     }
 
     /// Size and shape of the index.
@@ -1153,13 +1176,14 @@ impl PolicyIndex {
                         .map(|(k, v)| size_of::<EqKey>() + ids(v) + if let EqKey::S(x) = k { x.len() } else { 0 })
                         .sum::<usize>()
                     + s.unders.iter().chain(&s.coarse).map(|(k, v)| k.len() + size_of::<(String, Mask)>() + v.heap_bytes()).sum::<usize>()
-                    + s.tags_any.iter().map(|(k, v)| k.len() + size_of::<String>() + ids(v)).sum::<usize>()
+                    + s.tags_any.iter().chain(&s.member_texts).map(|(k, v)| k.len() + size_of::<String>() + ids(v)).sum::<usize>()
                     + s.tags_all.iter().map(|(_, t)| 8 + t.iter().map(|x| x.len() + size_of::<String>()).sum::<usize>()).sum::<usize>()
             })
             .sum();
         self.code.len() * size_of::<Instr>()
             + self.chunks.heap_bytes()
-            + self.guards.iter().map(|g| size_of::<Guard>() + g.policies.len() * size_of::<Entry>()).sum::<usize>()
+            + self.guards.len() * size_of::<Guard>()
+            + self.entries.len() * size_of::<Entry>()
             + (self.fallback.len() + self.dependent.len()) * 8
             + self.programs.len() * size_of::<Program>()
             + self.programs.iter().map(program).sum::<usize>()
@@ -1185,6 +1209,7 @@ impl PolicyIndex {
             truth: Bits::new(self.predicates),
             results: vec![Tri::False; self.programs.len()],
             ranks: vec![1; self.chunks.table_len()],
+            alive: Vec::with_capacity(self.guards.len() + 1),
             evaluated: 0,
             text_hits: Vec::new(),
         }
@@ -1281,7 +1306,13 @@ impl PolicyIndex {
                 }
             }
         }
-        if !src.members.is_empty() {
+        if let (false, V::Code(s) | V::Text(s)) = (src.member_texts.is_empty(), v) {
+            if let Some(ps) = src.member_texts.get(*s) {
+                for p in ps {
+                    m.truth.set(*p);
+                }
+            }
+        } else if !src.members.is_empty() {
             if let Some(ps) = eq_key(v).and_then(|k| src.members.get(&k)) {
                 for p in ps {
                     m.truth.set(*p);
@@ -1290,11 +1321,11 @@ impl PolicyIndex {
         }
         if let (Some(sys), V::Code(code)) = (src.under_system, v) {
             if let Some(system) = set.schema.codes.get(sys) {
-                for a in system.ancestors(code) {
-                    if let Some(mask) = src.unders.get(&a) {
+                system.for_each_ancestor(code, |a| {
+                    if let Some(mask) = src.unders.get(a) {
                         m.truth.or_mask(mask);
                     }
-                }
+                });
                 if let Some(mask) = src.coarse.get(*code) {
                     m.known.unset_mask_unless(mask, &m.truth);
                 }
@@ -1349,15 +1380,24 @@ impl PolicyIndex {
         m.evaluated = self.fallback.len() + self.dependent.len();
         m.ranks.resize(self.chunks.table_len(), 1);
         self.chunks.ranks(&m.known, &m.truth, &mut m.ranks);
-        for g in &self.guards {
-            if !m.known.get(g.pred) {
-                m.evaluated += self.chunks.run(g.chunks, 1, &m.ranks, &mut m.results);
-            } else if m.truth.get(g.pred) == g.negated {
-                continue; // the guard is known false: the whole group is ineligible
-            } else {
-                m.evaluated += self.chunks.run(g.chunks, 0, &m.ranks, &mut m.results);
+        // The groups whose guard is not known false, listed without a branch per group
+        // (which one is alive is a coin toss the branch predictor would lose).
+        m.alive.clear();
+        m.alive.resize(self.guards.len() + 1, 0);
+        let mut n = 0usize;
+        for (i, g) in self.guards.iter().enumerate() {
+            if let Some(slot) = m.alive.get_mut(n) {
+                *slot = i as u32;
             }
-            for e in &g.policies {
+            n += usize::from(m.ranks.get(g.slot as usize).copied().unwrap_or(1) != 2);
+        }
+        for &i in m.alive.get(..n).unwrap_or(&[]) {
+            let Some(g) = self.guards.get(i as usize) else { continue };
+            let rank = m.ranks.get(g.slot as usize).copied().unwrap_or(1);
+            if g.chunks.0 < g.chunks.1 {
+                m.evaluated += self.chunks.run(g.chunks, rank, &m.ranks, &mut m.results);
+            }
+            for e in self.entries.get(g.entries.0 as usize..g.entries.1 as usize).unwrap_or(&[]) {
                 if e.second != NO_PRED && m.known.get(e.second) && m.truth.get(e.second) == e.second_negated {
                     continue; // the second required literal is known false
                 }
@@ -1547,6 +1587,8 @@ pub struct Matcher {
     results: Vec<Tri>,
     /// Every literal's rank for the chunks (see `chunks`), expanded from the bitsets.
     ranks: Vec<u8>,
+    /// Guard groups alive in this match.
+    alive: Vec<u32>,
     evaluated: usize,
     /// Which patterns of a text source matched (reused between sources and profiles).
     text_hits: Vec<bool>,
