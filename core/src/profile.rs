@@ -114,6 +114,47 @@ pub struct ProfileWarning {
 #[error("{} problem(s) in profile: {}", .0.len(), .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))]
 pub struct ProfileErrors(pub Vec<ProfileError>);
 
+/// Where a value sits in a profile (`$.employees.2024`, `$.qualifications[0].code`), kept
+/// as borrowed steps and rendered only when a message needs it: decoding a valid profile
+/// builds no path strings.
+#[derive(Clone, Copy, Debug)]
+struct Path<'a> {
+    parent: Option<&'a Path<'a>>,
+    step: Step<'a>,
+}
+
+#[derive(Clone, Copy, Debug)]
+enum Step<'a> {
+    Root,
+    Key(&'a str),
+    Index(usize),
+}
+
+impl<'a> Path<'a> {
+    const ROOT: Path<'static> = Path { parent: None, step: Step::Root };
+
+    fn key(&'a self, k: &'a str) -> Path<'a> {
+        Path { parent: Some(self), step: Step::Key(k) }
+    }
+
+    fn index(&'a self, i: usize) -> Path<'a> {
+        Path { parent: Some(self), step: Step::Index(i) }
+    }
+}
+
+impl std::fmt::Display for Path<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if let Some(p) = self.parent {
+            p.fmt(f)?;
+        }
+        match self.step {
+            Step::Root => f.write_str("$"),
+            Step::Key(k) => write!(f, ".{k}"),
+            Step::Index(i) => write!(f, "[{i}]"),
+        }
+    }
+}
+
 /// Parses JSON text strictly: a leading byte-order mark (what some Windows editors write)
 /// is skipped, and a key that appears twice in one object is an error — serde_json's own
 /// reader keeps the last value silently, so a profile could say two things about a field
@@ -220,7 +261,7 @@ impl Profile {
             if key.starts_with('$') {
                 continue;
             }
-            let path = format!("$.{key}");
+            let path = Path::ROOT.key(key);
             let Some(field) = schema.field(key) else {
                 let hint = schema.suggest_field(key).map(|s| format!("; did you mean {s:?}?")).unwrap_or_default();
                 d.err(ProfileErrorKind::UnknownField, &path, format!("unknown field {key:?}{hint}"));
@@ -310,15 +351,15 @@ struct Decoder<'s> {
 }
 
 impl Decoder<'_> {
-    fn err(&mut self, kind: ProfileErrorKind, path: &str, message: String) {
+    fn err(&mut self, kind: ProfileErrorKind, path: &Path<'_>, message: String) {
         self.errors.push(ProfileError { kind, path: path.to_string(), message });
     }
 
-    fn wrong_type(&mut self, path: &str, expected: &str, found: &Json) {
+    fn wrong_type(&mut self, path: &Path<'_>, expected: &str, found: &Json) {
         self.err(ProfileErrorKind::WrongType, path, format!("expected {expected}, found {}", json_kind(found)));
     }
 
-    fn field(&mut self, field: &Field, v: &Json, path: &str) -> Option<Value> {
+    fn field(&mut self, field: &Field, v: &Json, path: &Path<'_>) -> Option<Value> {
         match &field.ty {
             FieldType::Tags => {
                 let Some(arr) = v.as_array() else {
@@ -331,7 +372,7 @@ impl Decoder<'_> {
                         Some(s) => {
                             set.insert(s.trim().to_string());
                         }
-                        None => self.wrong_type(&format!("{path}[{i}]"), "a string", t),
+                        None => self.wrong_type(&path.index(i), "a string", t),
                     }
                 }
                 return Some(Value::Tags(set));
@@ -346,7 +387,7 @@ impl Decoder<'_> {
             };
             let mut map = BTreeMap::new();
             for (k, yv) in obj {
-                let ypath = format!("{path}.{k}");
+                let ypath = path.key(k);
                 let year = match k.parse::<i32>() {
                     Ok(y) if k.len() == 4 && (1900..=2200).contains(&y) => y,
                     _ => {
@@ -367,7 +408,7 @@ impl Decoder<'_> {
         }
     }
 
-    fn scalar(&mut self, field: &Field, v: &Json, path: &str) -> Option<Scalar> {
+    fn scalar(&mut self, field: &Field, v: &Json, path: &Path<'_>) -> Option<Scalar> {
         match &field.ty {
             FieldType::Bool => match v.as_bool() {
                 Some(b) => Some(Scalar::Bool(b)),
@@ -475,10 +516,11 @@ impl Decoder<'_> {
         }
     }
 
-    fn number(&mut self, field: &Field, unit: Unit, integer: bool, v: &Json, path: &str) -> Option<Decimal> {
+    fn number(&mut self, field: &Field, unit: Unit, integer: bool, v: &Json, path: &Path<'_>) -> Option<Decimal> {
         let (value, written_unit) = match v {
             // serde_json prints a float with the shortest representation that reads back
             // the same, so `12.3` becomes exactly 12.3 here, not 12.300000000000000710.
+            Json::Number(n) if n.as_i64().is_some() => (Decimal::from(n.as_i64().unwrap_or_default()), unit),
             Json::Number(n) => match units::parse_decimal(&n.to_string()) {
                 Some(d) => (d, unit),
                 None => {
@@ -537,14 +579,14 @@ impl Decoder<'_> {
         Some(base)
     }
 
-    fn qualifications(&mut self, v: &Json, path: &str) -> Option<Vec<Qualification>> {
+    fn qualifications(&mut self, v: &Json, path: &Path<'_>) -> Option<Vec<Qualification>> {
         let Some(arr) = v.as_array() else {
             self.wrong_type(path, "an array of qualifications", v);
             return None;
         };
         let mut out = Vec::new();
         for (i, q) in arr.iter().enumerate() {
-            let qpath = format!("{path}[{i}]");
+            let qpath = path.index(i);
             let Some(obj) = q.as_object() else {
                 self.wrong_type(&qpath, "an object {code, level, granted_on, expires_on, first_grant}", q);
                 continue;
@@ -553,7 +595,7 @@ impl Decoder<'_> {
             let mut qual = None;
             let mut entry = Qualification { qual: 0, level: None, granted_on: None, expires_on: None, first_grant: None, unknown: false };
             for (k, val) in obj {
-                let kpath = format!("{qpath}.{k}");
+                let kpath = qpath.key(k);
                 if val.is_null() || k.starts_with('$') {
                     continue;
                 }
@@ -635,7 +677,7 @@ impl Decoder<'_> {
                 if e < g {
                     self.err(
                         ProfileErrorKind::BadQualification,
-                        &format!("{qpath}.expires_on"),
+                        &qpath.key("expires_on"),
                         format!("expires_on {e} is before granted_on {g}"),
                     );
                     ok = false;

@@ -99,13 +99,14 @@ fn main() -> Result<(), String> {
         sizes = vec![1_000, 10_000];
     }
     let as_of = Date::parse("2026-06-30").map_err(|e| e.to_string())?;
-    println!("| shape | policies | guards | compile | index bytes / policy | generic | programs run | eligible | undetermined | index p50 / p99 / mean (µs) | of which encoding (mean µs) | hand p50 / p99 / mean (µs) | reference mean (µs) | × hand (mean / p99) | × reference (mean) |");
-    println!("|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+    println!("| shape | policies | guards | compile | index bytes / policy | generic | programs run | eligible | undetermined | index p50 / p99 / mean (µs) | of which encoding (mean µs) | decoding JSON (mean µs) | hand p50 / p99 / mean (µs) | reference mean (µs) | × hand (mean / p99) | × reference (mean) |");
+    println!("|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
     for shape in &shapes {
         for &n in &sizes {
             let t = Instant::now();
             let base = huiqi_bench::shaped_engine(n, 1, *shape)?;
             let compile = t.elapsed();
+            let jsons: Vec<serde_json::Value> = huiqi::gen::enterprises(2, 400).collect();
             let profiles = huiqi_bench::profiles(&base, 400, 2)?;
             // A different sample (seed 3) of the same population tunes the guards.
             let sample = huiqi_bench::profiles(&base, 500, 3)?;
@@ -161,6 +162,16 @@ fn main() -> Result<(), String> {
                         }
                         best = best.min(t.elapsed().as_nanos() as f64 / profiles.len() as f64);
                     }
+                    let jsons: Vec<serde_json::Value> = huiqi::gen::enterprises(2, 400).collect();
+                    let mut decode = f64::MAX;
+                    for _ in 0..40 {
+                        let t = Instant::now();
+                        for v in &jsons {
+                            std::hint::black_box(huiqi::profile::Profile::from_json(engine.schema(), v).is_ok());
+                        }
+                        decode = decode.min(t.elapsed().as_nanos() as f64 / jsons.len() as f64);
+                    }
+                    eprintln!("decoding a profile from a JSON value: {} µs (best of 40 passes)", us(decode));
                     let mut encode = f64::MAX;
                     for _ in 0..40 {
                         let t = Instant::now();
@@ -200,6 +211,14 @@ fn main() -> Result<(), String> {
                     engine.index().encode(&ev, &mut m);
                     encode_ns.push(t.elapsed().as_nanos());
                 }
+                // Decoding the same enterprises from JSON values into profiles.
+                let mut decode_ns = Vec::new();
+                for v in &jsons {
+                    let t = Instant::now();
+                    let p = huiqi::profile::Profile::from_json(engine.schema(), v);
+                    decode_ns.push(t.elapsed().as_nanos());
+                    std::hint::black_box(p.is_ok());
+                }
                 let hand_firms = if n >= 100_000 { firms.get(..100).unwrap_or(&firms) } else { &firms };
                 let mut out = vec![None; trees.len()];
                 for firm in hand_firms {
@@ -223,7 +242,7 @@ fn main() -> Result<(), String> {
                 let pairs = (fast_ns.len() * n).max(1) as f64;
                 let p99 = |v: &[u128]| huiqi_bench::percentile(v, 0.99) as f64;
                 println!(
-                    "| {} | {n} | {label} | {:.0} ms | {} | {} | {} | {:.1}% | {:.1}% | {} / {} / {} | {} | {} / {} / {} | {} | {:.1}× / {:.1}× | {:.0}× |",
+                    "| {} | {n} | {label} | {:.0} ms | {} | {} | {} | {:.1}% | {:.1}% | {} / {} / {} | {} | {} | {} / {} / {} | {} | {:.1}× / {:.1}× | {:.0}× |",
                     shape.name,
                     compile.as_secs_f64() * 1000.0,
                     engine.index().heap_bytes() / n.max(1),
@@ -235,6 +254,7 @@ fn main() -> Result<(), String> {
                     us(p99(&fast_ns)),
                     us(mean(&fast_ns)),
                     us(mean(&encode_ns)),
+                    us(mean(&decode_ns)),
                     us(huiqi_bench::percentile(&hand_ns, 0.5) as f64),
                     us(p99(&hand_ns)),
                     us(mean(&hand_ns)),
