@@ -51,7 +51,10 @@ fn print_source_costs(engine: &huiqi::engine::Engine, profiles: &[huiqi::profile
             Some((f, y)) => {
                 format!("{}{}", set.schema.fields.get(f).map_or("?", |f| f.name.as_str()), if y.is_some() { "@year" } else { "" })
             }
-            None => "(expression)".to_string(),
+            None => match &node.kind {
+                huiqi::check::NodeKind::Def(i) => format!("derived {}", set.definitions.get(*i).map_or("?", |d| d.name.as_str())),
+                other => format!("expression {}", format!("{other:?}").chars().take(40).collect::<String>()),
+            },
         };
         costs.push((per(t), format!("source {name}: {} predicates", end - first)));
     }
@@ -63,7 +66,8 @@ fn print_source_costs(engine: &huiqi::engine::Engine, profiles: &[huiqi::profile
                 std::hint::black_box(ev.eval(node).is_ok());
             }
         }
-        costs.push((per(t), format!("generic predicate {id} ({:?})", std::mem::discriminant(&node.kind))));
+        let kind = format!("{:?}", node.kind).chars().take(40).collect::<String>();
+        costs.push((per(t), format!("generic predicate {id}: {kind}")));
     }
     costs.sort();
     for (ns, what) in costs.iter().rev() {

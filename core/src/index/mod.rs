@@ -17,15 +17,18 @@
 //! `<`) are numbered in threshold order, so one binary search sets a contiguous run of bits;
 //! equality and `in` predicates are a hash lookup of the value; `under` predicates a lookup
 //! per ancestor of the code; text predicates one `str::contains` per distinct literal and one
-//! match per distinct regex of the source. What cannot be indexed
+//! match per distinct regex of the source; tag tests a lookup per tag the enterprise has.
+//! What cannot be indexed
 //! (qualification tests, as-of-relative dates, year quantifiers…) is a *generic* predicate,
 //! evaluated by the reference evaluator — the fallback set.
 //!
 //! **Match.** Each conjunctive policy is filed under one *guard* literal it requires (the
 //! k-index / percolator pre-filter idea, choosing the most selective kind: a code, enum or
 //! list membership before a threshold). A guard that is known false rules out its whole
-//! group without visiting it. The other policies are evaluated as programs over the bits;
-//! policies that use `eligible(…)` run last, in dependency order.
+//! group without visiting it. A live group's policies that are an `and` of literals and
+//! small `or`s are evaluated 64 at a time, each distinct clause once per chunk, without a
+//! branch on the values (`chunks`); the others run as programs over the bits on a small
+//! interpreter; policies that use `eligible(…)` run last, in dependency order.
 //!
 //! The trade-off: encoding costs one pass over the distinct predicates, so the index pays
 //! when predicates are shared across policies (they are: thresholds come from round
