@@ -1098,7 +1098,7 @@ impl PolicyIndex {
                     Some(mut clauses) => {
                         // The guard is tested once for the whole group.
                         clauses.retain(|c| c.as_slice() != [(pred, negated)]);
-                        parallel.push((p, clauses));
+                        parallel.push((second, (p, clauses)));
                     }
                     None => {
                         let (policy, at) = place(p, &mut code);
@@ -1106,6 +1106,10 @@ impl PolicyIndex {
                     }
                 }
             }
+            // Members that share their second literal share a chunk, so that one test of
+            // it can rule the whole chunk out.
+            parallel.sort_by_key(|(second, (p, _))| (*second, *p));
+            let parallel: Vec<_> = parallel.into_iter().map(|(_, member)| member).collect();
             // Their programs stay in the arena for explanations and scores.
             for (p, _) in &parallel {
                 place(*p, &mut code);
