@@ -257,12 +257,32 @@ pub fn explain_json(engine: &Engine, profile_json: &str, policy_id: &str, as_of:
 /// Builds an engine from an optional schema (JSON text; the embedded one when `None`) and
 /// policy files as (origin, JSON text) pairs (the embedded real policies when empty).
 pub fn build_engine(schema_json: Option<&str>, policy_files: &[(String, String)]) -> Result<Engine, Vec<ErrorItem>> {
-    Engine::from_sources(schema_of(schema_json)?, &files_or_bundled(policy_files)).map_err(|e| engine_errors(&e))
+    build_engine_on(Tables { schema_json, codes: &[] }, policy_files)
 }
 
-fn schema_of(schema_json: Option<&str>) -> Result<std::sync::Arc<crate::schema::Schema>, Vec<ErrorItem>> {
-    let codes = crate::code::CodeSystems::embedded().map_err(|e| vec![ErrorItem::new("schema", e.to_string())])?;
-    match schema_json {
+/// The schema and code tables an engine is built on: the bundled ones unless given.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Tables<'a> {
+    /// The enterprise schema as JSON text (`None`: the bundled schema).
+    pub schema_json: Option<&'a str>,
+    /// Code tables as (file name, JSON text), each replacing the bundled table of the same
+    /// system (`industry`, `region`, `zone`) with the same validation, as
+    /// `huiqi --codes DIR` reads them; empty: the bundled tables.
+    pub codes: &'a [(String, String)],
+}
+
+/// [`build_engine`] on given schema and code tables.
+pub fn build_engine_on(tables: Tables<'_>, policy_files: &[(String, String)]) -> Result<Engine, Vec<ErrorItem>> {
+    Engine::from_sources(schema_of(tables)?, &files_or_bundled(policy_files)).map_err(|e| engine_errors(&e))
+}
+
+fn schema_of(tables: Tables<'_>) -> Result<std::sync::Arc<crate::schema::Schema>, Vec<ErrorItem>> {
+    let codes = if tables.codes.is_empty() {
+        crate::code::CodeSystems::embedded().map_err(|e| vec![ErrorItem::new("schema", e.to_string())])?
+    } else {
+        crate::code::CodeSystems::with_tables(tables.codes).map_err(|e| vec![ErrorItem::new("codes", e.to_string())])?
+    };
+    match tables.schema_json {
         Some(s) => crate::schema::Schema::from_json(s, codes),
         None => crate::schema::Schema::from_json(include_str!("../../data/schema/enterprise.json"), codes),
     }
@@ -281,7 +301,12 @@ fn files_or_bundled(policy_files: &[(String, String)]) -> Vec<(String, String)> 
 /// Checks policy files (the embedded ones when empty) and saves them with their syntax
 /// trees ([`crate::saved`]).
 pub fn save_set(schema_json: Option<&str>, policy_files: &[(String, String)]) -> Result<Vec<u8>, Vec<ErrorItem>> {
-    crate::saved::save(schema_of(schema_json)?, &files_or_bundled(policy_files)).map(|(_, bytes)| bytes).map_err(|e| policy_errors(&e))
+    save_set_on(Tables { schema_json, codes: &[] }, policy_files)
+}
+
+/// [`save_set`] on given schema and code tables.
+pub fn save_set_on(tables: Tables<'_>, policy_files: &[(String, String)]) -> Result<Vec<u8>, Vec<ErrorItem>> {
+    crate::saved::save(schema_of(tables)?, &files_or_bundled(policy_files)).map(|(_, bytes)| bytes).map_err(|e| policy_errors(&e))
 }
 
 /// Policy files as (origin, JSON text) pairs.
@@ -289,8 +314,13 @@ pub type PolicyFiles = Vec<(String, String)>;
 
 /// Builds an engine from a saved set; also gives back the set's policy files.
 pub fn build_engine_saved(schema_json: Option<&str>, saved: &[u8]) -> Result<(Engine, PolicyFiles), Vec<ErrorItem>> {
+    build_engine_saved_on(Tables { schema_json, codes: &[] }, saved)
+}
+
+/// [`build_engine_saved`] on given schema and code tables.
+pub fn build_engine_saved_on(tables: Tables<'_>, saved: &[u8]) -> Result<(Engine, PolicyFiles), Vec<ErrorItem>> {
     let mut read = crate::saved::read(saved).map_err(|e| vec![ErrorItem::new("compiled", e.to_string())])?;
-    let (set, _) = read.compile(schema_of(schema_json)?).map_err(|e| policy_errors(&e))?;
+    let (set, _) = read.compile(schema_of(tables)?).map_err(|e| policy_errors(&e))?;
     Ok((Engine::from_set(set), read.files))
 }
 
@@ -304,7 +334,12 @@ pub struct CheckSummary {
 
 /// Checks a policy set: a success envelope with a summary, or every problem.
 pub fn check_json(schema_json: Option<&str>, policy_files: &[(String, String)]) -> String {
-    match build_engine(schema_json, policy_files) {
+    check_json_on(Tables { schema_json, codes: &[] }, policy_files)
+}
+
+/// [`check_json`] on given schema and code tables.
+pub fn check_json_on(tables: Tables<'_>, policy_files: &[(String, String)]) -> String {
+    match build_engine_on(tables, policy_files) {
         Ok(e) => {
             let set = e.policy_set();
             let result = CheckSummary {

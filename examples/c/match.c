@@ -669,6 +669,39 @@ int main(int argc, char **argv) {
     none = huiqi_engine_new(NULL, BAD_POLICIES, NULL);
     CHECK(none == NULL && HAS(huiqi_last_error(), "huiqi_engine_new"), "no error_out: %s", show(huiqi_last_error()));
 
+    /* --- huiqi_engine_with_tables: code tables replaced, as huiqi --codes DIR -------- */
+    {
+        const char *zone_policy =
+            "[{\"origin\": \"zone.json\", \"text\": {\"policies\": [{\"id\": \"zone-test\", \"title\": \"t\", \"issuer\": \"test\","
+            " \"doc_no\": \"test\", \"year\": 2024, \"level\": \"district\", \"condition\": \"registered_zone under test_zone\","
+            " \"benefit\": {\"kind\": \"none\", \"description\": \"test\"}, \"source\": {\"document\": \"test\"}}]}}]";
+        /* A platform-local zone list (synthetic, for this test only). */
+        const char *zone_table =
+            "[{\"origin\": \"zones.json\", \"text\": {\"system\": \"zone\", \"standard\": \"test zones (synthetic)\","
+            " \"nodes\": [{\"code\": \"test_zone\", \"name\": \"test zone\", \"districts\": [\"370102\"]}]}}]";
+        none = huiqi_engine_with_tables(NULL, NULL, zone_policy, false, &err);
+        CHECK(none == NULL && HAS(err, "test_zone", "not in the code table"), "bundled zones reject test_zone: %s", show(err));
+        huiqi_string_free(err);
+        HuiqiEngine *zoned = huiqi_engine_with_tables(NULL, zone_table, zone_policy, false, &err);
+        CHECK(zoned != NULL && err == NULL, "replaced zone table: %s", show(err));
+        r = huiqi_match(zoned, "{\"name\": \"z\", \"registered_zone\": \"test_zone\"}", AS_OF);
+        CHECK(HAS(r, "\"id\":\"zone-test\"", "\"verdict\":\"eligible\""), "match on the replaced table: %.300s", show(r));
+        huiqi_string_free(r);
+        huiqi_engine_free(zoned);
+        HuiqiEngine *plain = huiqi_engine_with_tables(NULL, "[]", NULL, false, &err);
+        CHECK(plain != NULL && err == NULL, "bundled tables and policies: %s", show(err));
+        r = huiqi_match(plain, profile, AS_OF);
+        CHECK(HAS(r, "{\"type\":\"success\"", "hitech-certification"), "bundled policies: %.200s", show(r));
+        huiqi_string_free(r);
+        huiqi_engine_free(plain);
+        none = huiqi_engine_with_tables(NULL, "[{\"origin\": \"industry.json\", \"text\": {\"system\": \"industry\", \"nodes\": []}}]", NULL, false, &err);
+        CHECK(none == NULL && HAS(err, "\"kind\":\"codes\"", "industry.json"), "a bad table names itself: %s", show(err));
+        huiqi_string_free(err);
+        none = huiqi_engine_with_tables(NULL, "{}", NULL, false, &err);
+        CHECK(none == NULL && HAS(err, "codes_json must be a JSON array"), "codes not an array: %s", show(err));
+        huiqi_string_free(err);
+    }
+
     /* --- huiqi_engine_from_sources -------------------------------------------------- */
     {
         const char *sources =

@@ -161,6 +161,31 @@ HuiqiEngine *huiqi_engine_from_sources(const char *schema_json,
                                        char **error_out);
 
 /**
+ * Builds an engine on replaced code tables (and optionally a schema), from in-memory
+ * policy files or the bundled policies: what `huiqi --codes DIR` does on the command
+ * line, for a platform whose data follows another revision of the region or industry
+ * codes, or another province's zones.
+ *
+ * `codes_json`: a JSON array of `{"origin": "industry.json", "text": …}` (the table
+ * file's name and content, as for `sources_json`); each table replaces the bundled table
+ * of the same system (`industry`, `region`, `zone`) and is validated as the bundled ones
+ * are. NULL or `[]`: the bundled tables.
+ * `sources_json`: as for `huiqi_engine_from_sources`, or NULL for the bundled policies
+ * (`include_bundled` then has no effect).
+ *
+ * Returns NULL on failure, with `*error_out` and `huiqi_last_error()` as for
+ * `huiqi_engine_new`; a bad table is an error of kind `codes` naming the file.
+ *
+ * # Safety
+ * As `huiqi_engine_new`.
+ */
+HuiqiEngine *huiqi_engine_with_tables(const char *schema_json,
+                                      const char *codes_json,
+                                      const char *sources_json,
+                                      bool include_bundled,
+                                      char **error_out);
+
+/**
  * Frees an engine. NULL is ignored. A handle that is not live (freed already, or not
  * made by this library) is left alone and reported by `huiqi_last_error()`.
  *

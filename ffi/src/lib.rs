@@ -451,6 +451,70 @@ pub unsafe extern "C" fn huiqi_engine_from_sources(
     unsafe { deliver("huiqi_engine_from_sources", error_out, result) }
 }
 
+/// Builds an engine on replaced code tables (and optionally a schema), from in-memory
+/// policy files or the bundled policies: what `huiqi --codes DIR` does on the command
+/// line, for a platform whose data follows another revision of the region or industry
+/// codes, or another province's zones.
+///
+/// `codes_json`: a JSON array of `{"origin": "industry.json", "text": …}` (the table
+/// file's name and content, as for `sources_json`); each table replaces the bundled table
+/// of the same system (`industry`, `region`, `zone`) and is validated as the bundled ones
+/// are. NULL or `[]`: the bundled tables.
+/// `sources_json`: as for `huiqi_engine_from_sources`, or NULL for the bundled policies
+/// (`include_bundled` then has no effect).
+///
+/// Returns NULL on failure, with `*error_out` and `huiqi_last_error()` as for
+/// `huiqi_engine_new`; a bad table is an error of kind `codes` naming the file.
+///
+/// # Safety
+/// As `huiqi_engine_new`.
+#[no_mangle]
+pub unsafe extern "C" fn huiqi_engine_with_tables(
+    schema_json: *const c_char,
+    codes_json: *const c_char,
+    sources_json: *const c_char,
+    include_bundled: bool,
+    error_out: *mut *mut c_char,
+) -> *mut HuiqiEngine {
+    let result = build("huiqi_engine_with_tables", || {
+        // SAFETY: the caller guarantees NULL or NUL-terminated strings valid for the call.
+        let (schema, codes, sources) =
+            unsafe { (arg(schema_json, "schema_json"), arg(codes_json, "codes_json"), arg(sources_json, "sources_json")) };
+        let (schema, codes, sources) = match (schema, codes, sources) {
+            (Ok(s), Ok(c), Ok(p)) => (s, c, p),
+            (s, c, p) => return Err(errors([s.err(), c.err(), p.err()])),
+        };
+        let codes = match codes {
+            Some(text) => parse_sources(text).map_err(|e| rename_sources(e, "codes_json"))?,
+            None => Vec::new(),
+        };
+        let mut files: Vec<(String, String)> = Vec::new();
+        if let Some(text) = sources {
+            if include_bundled {
+                files.extend(huiqi_core::policy::EMBEDDED_POLICIES.iter().map(|(n, t)| ((*n).to_string(), (*t).to_string())));
+            }
+            files.extend(parse_sources(text)?);
+        }
+        envelopes::build_engine_on(envelopes::Tables { schema_json: schema, codes: &codes }, &files).map(HuiqiEngine::new)
+    });
+    // SAFETY: the caller guarantees `error_out` is NULL or writable.
+    unsafe { deliver("huiqi_engine_with_tables", error_out, result) }
+}
+
+/// The problems of `parse_sources` for another argument than `sources_json`.
+fn rename_sources(items: Vec<ErrorItem>, name: &str) -> Vec<ErrorItem> {
+    items
+        .into_iter()
+        .map(|mut e| {
+            e.message = e.message.replace("sources_json", name);
+            if let Some(p) = e.path.as_mut() {
+                *p = p.replace("sources_json", name);
+            }
+            e
+        })
+        .collect()
+}
+
 /// Frees an engine. NULL is ignored. A handle that is not live (freed already, or not
 /// made by this library) is left alone and reported by `huiqi_last_error()`.
 ///

@@ -29,11 +29,11 @@ import ctypes
 import datetime
 import json
 import os
-from typing import Any, Iterable, Iterator, List, Literal, Mapping, Optional, TypeVar, Union, overload
+from typing import Any, Iterable, Iterator, List, Literal, Mapping, Optional, Tuple, TypeVar, Union, overload
 
 from . import _lib
 
-__all__ = ["Engine", "Store", "HuiqiError", "check", "version", "LIBRARY_PATH", "Detail"]
+__all__ = ["Engine", "Store", "HuiqiError", "check", "version", "LIBRARY_PATH", "Detail", "Codes"]
 
 #: The path of the loaded libhuiqi.
 LIBRARY_PATH = _lib.PATH
@@ -45,6 +45,11 @@ Document = Union[Mapping[str, Any], List[Any], str, bytes]
 """A JSON document: a mapping or list (encoded as JSON), or JSON text."""
 
 AsOf = Union[str, datetime.date, None]
+
+#: Code tables replacing the bundled ones of the same system (``industry``, ``region``,
+#: ``zone``), as ``huiqi --codes DIR``: a folder of table files (every ``*.json``), or
+#: ``{file name: table}`` / ``[(file name, table)]`` with each table a JSON text or object.
+Codes = Union[str, "os.PathLike[str]", Mapping[str, Document], Iterable[Tuple[str, Document]]]
 """An evaluation date: ``YYYY-MM-DD``, a :class:`datetime.date`, or None for today."""
 
 
@@ -233,7 +238,18 @@ class Engine(_Handle):
     def _free(self, handle: int) -> None:
         _lib.lib.huiqi_engine_free(handle)
 
-    def __init__(self, policies: Document | None = None, schema: Document | None = None, *, include_bundled: bool = False):
+    def __init__(
+        self,
+        policies: Document | None = None,
+        schema: Document | None = None,
+        *,
+        include_bundled: bool = False,
+        codes: Codes | None = None,
+    ):
+        if codes is not None:
+            sources = None if policies is None else [("policies.json", policies)]
+            self._init_with_tables(sources, schema, include_bundled, codes)
+            return
         if include_bundled and policies is not None:
             self._init_from_sources([("policies.json", policies)], schema, True)
             return
@@ -263,14 +279,46 @@ class Engine(_Handle):
         schema: Document | None = None,
         *,
         include_bundled: bool = False,
+        codes: Codes | None = None,
     ) -> Engine:
         """Several in-memory policy files, ``{origin: document}`` or ``[(origin, document)]``
         (an origin ending in ``.jsonl`` reads the text as one policy per line), optionally
-        after the bundled policies."""
+        after the bundled policies; ``codes`` replaces code tables (see :data:`Codes`)."""
         engine = cls.__new__(cls)
         items = list(sources.items()) if isinstance(sources, Mapping) else list(sources)
-        engine._init_from_sources(items, schema, include_bundled)
+        if codes is not None:
+            engine._init_with_tables(items, schema, include_bundled, codes)
+        else:
+            engine._init_from_sources(items, schema, include_bundled)
         return engine
+
+    def _init_with_tables(
+        self, items: list[tuple[str, Document]] | None, schema: Document | None, include_bundled: bool, codes: Codes
+    ) -> None:
+        if isinstance(codes, (str, os.PathLike)):
+            folder = os.fspath(codes)
+            try:
+                names = sorted(n for n in os.listdir(folder) if n.endswith(".json"))
+                tables: list[tuple[str, Document]] = []
+                for n in names:
+                    with open(os.path.join(folder, n), "rb") as f:
+                        tables.append((os.path.join(folder, n), f.read()))
+            except OSError as e:
+                raise _request_error(f"cannot read code-table folder {folder}: {e}") from None
+        else:
+            tables = list(codes.items()) if isinstance(codes, Mapping) else list(codes)
+        try:
+            docs = [{"origin": o, "text": t.decode("utf-8") if isinstance(t, bytes) else t} for o, t in tables]
+        except UnicodeDecodeError as e:
+            raise _request_error(f"a code table is not valid UTF-8: {e}") from None
+        sources = None
+        if items is not None:
+            sources = [{"origin": o, "text": d.decode("utf-8") if isinstance(d, bytes) else d} for o, d in items]
+        error = ctypes.c_void_p()
+        handle = _lib.lib.huiqi_engine_with_tables(
+            _text(schema, "schema"), _text(docs, "codes"), _text(sources, "sources"), include_bundled, ctypes.byref(error)
+        )
+        self._adopt(handle, error)
 
     def _init_from_sources(self, items: list[tuple[str, Document]], schema: Document | None, include_bundled: bool) -> None:
         docs = []

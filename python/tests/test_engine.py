@@ -387,3 +387,59 @@ def test_match_many_threads_do_not_change_answers(engine: huiqi.Engine, samples:
     profiles = list(samples.values()) * 5
     one = list(engine.match_many_json(profiles, AS_OF, detail="summary", threads=1))
     assert list(engine.match_many_json(profiles, AS_OF, detail="summary", threads=4)) == one
+
+
+ZONE_POLICY = {
+    "policies": [
+        {
+            "id": "zone-test",
+            "title": "t",
+            "issuer": "test",
+            "doc_no": "test",
+            "year": 2024,
+            "level": "district",
+            "condition": "registered_zone under test_zone",
+            "benefit": {"kind": "none", "description": "test"},
+            "source": {"document": "test"},
+        }
+    ]
+}
+# A platform-local zone list (synthetic, for these tests only).
+ZONE_TABLE = {
+    "system": "zone",
+    "standard": "test zones (synthetic)",
+    "nodes": [{"code": "test_zone", "name": "test zone", "districts": ["370102"]}],
+}
+
+
+def test_code_tables_replace_the_bundled_ones(tmp_path: Path) -> None:
+    """``codes=`` is ``huiqi --codes DIR``: a folder, or tables in memory."""
+    with pytest.raises(huiqi.HuiqiError, match="test_zone"):
+        huiqi.Engine(ZONE_POLICY)
+    (tmp_path / "zones.json").write_text(json.dumps(ZONE_TABLE), encoding="utf-8")
+    profile = {"name": "z", "registered_zone": "test_zone"}
+    for codes in (tmp_path, str(tmp_path), {"zones.json": ZONE_TABLE}, [("zones.json", json.dumps(ZONE_TABLE).encode())]):
+        with huiqi.Engine(ZONE_POLICY, codes=codes) as e:
+            assert verdicts(e.match(profile, as_of=AS_OF)) == {"zone-test": "eligible"}, codes
+    with huiqi.Engine.from_sources({"z.json": ZONE_POLICY}, codes={"zones.json": ZONE_TABLE}) as e:
+        assert verdicts(e.match(profile, as_of=AS_OF)) == {"zone-test": "eligible"}
+    # Replaced zones are all the zones: the bundled policies' 高新区 test no longer checks.
+    with pytest.raises(huiqi.HuiqiError, match="370171"):
+        huiqi.Engine(codes={"zones.json": ZONE_TABLE})
+    # No policies: the bundled ones, here on the full GB/T 2260 region table; same verdicts
+    # as the CLI's --codes for a sample.
+    full = ROOT / "data" / "codes" / "region-full.json"
+    (tmp_path / "full").mkdir()
+    (tmp_path / "full" / "region-full.json").write_bytes(full.read_bytes())
+    with huiqi.Engine(codes=tmp_path / "full") as e:
+        got = e.match_json(SAMPLES[0].read_text(encoding="utf-8"), as_of=AS_OF, detail="verdicts")
+    want = cli("match", "--profile", str(SAMPLES[0]), "--as-of", AS_OF, "--json", "--detail", "verdicts", "--codes", str(tmp_path / "full"))
+    assert got == want.strip()
+    # A bad table names itself, and a folder that cannot be read is an error.
+    with pytest.raises(huiqi.HuiqiError) as bad:
+        huiqi.Engine(codes={"industry.json": {"system": "industry", "nodes": []}})
+    assert bad.value.errors[0]["kind"] == "codes" and "industry.json" in bad.value.errors[0]["message"]
+    with pytest.raises(huiqi.HuiqiError, match="code-table folder"):
+        huiqi.Engine(codes=tmp_path / "missing")
+    with pytest.raises(huiqi.HuiqiError, match="UTF-8"):
+        huiqi.Engine(codes={"zones.json": b"\xff"})

@@ -20,6 +20,8 @@ pub struct Handle {
     pub engine: Engine,
     files: Vec<PolicyFile>,
     schema_json: Option<String>,
+    /// Code tables replacing the bundled ones (`huiqi --codes DIR`); empty: the bundled ones.
+    codes: Vec<PolicyFile>,
     scope: Scope,
 }
 
@@ -31,18 +33,29 @@ pub fn bundled_files() -> Vec<PolicyFile> {
 /// Builds an engine: the embedded schema when `schema_json` is `None`, the bundled
 /// policies when `files` is empty.
 pub fn build(files: Vec<PolicyFile>, schema_json: Option<String>) -> Result<Handle, Vec<ErrorItem>> {
-    let engine = ffi::build_engine(schema_json.as_deref(), &files)?;
+    build_on(files, schema_json, Vec::new())
+}
+
+/// [`build`] on code tables (file name, JSON text) replacing the bundled ones of the same
+/// system, as `huiqi --codes DIR`.
+pub fn build_on(files: Vec<PolicyFile>, schema_json: Option<String>, codes: Vec<PolicyFile>) -> Result<Handle, Vec<ErrorItem>> {
+    let engine = ffi::build_engine_on(ffi::Tables { schema_json: schema_json.as_deref(), codes: &codes }, &files)?;
     let files = if files.is_empty() { bundled_files() } else { files };
     let scope = scope_of(&engine);
-    Ok(Handle { engine, files, schema_json, scope })
+    Ok(Handle { engine, files, schema_json, codes, scope })
 }
 
 /// Builds an engine from a saved set (`huiqi compile`, or [`Handle::save`]): no condition
 /// text is parsed; the answers are those of the set's files.
 pub fn build_saved(saved: &[u8], schema_json: Option<String>) -> Result<Handle, Vec<ErrorItem>> {
-    let (engine, files) = ffi::build_engine_saved(schema_json.as_deref(), saved)?;
+    build_saved_on(saved, schema_json, Vec::new())
+}
+
+/// [`build_saved`] on replaced code tables, as [`build_on`].
+pub fn build_saved_on(saved: &[u8], schema_json: Option<String>, codes: Vec<PolicyFile>) -> Result<Handle, Vec<ErrorItem>> {
+    let (engine, files) = ffi::build_engine_saved_on(ffi::Tables { schema_json: schema_json.as_deref(), codes: &codes }, saved)?;
     let scope = scope_of(&engine);
-    Ok(Handle { engine, files, schema_json, scope })
+    Ok(Handle { engine, files, schema_json, codes, scope })
 }
 
 /// The core crate's version this package was built with.
@@ -101,12 +114,21 @@ impl Handle {
 
     /// The set saved with its syntax trees, for [`build_saved`].
     pub fn save(&self) -> Result<Vec<u8>, Vec<ErrorItem>> {
-        ffi::save_set(self.schema_json.as_deref(), &self.files)
+        ffi::save_set_on(self.tables(), &self.files)
     }
 
     /// The schema JSON the engine was built with (`None`: the embedded one).
     pub fn schema_json(&self) -> Option<&str> {
         self.schema_json.as_deref()
+    }
+
+    /// The code tables the engine was built on (empty: the bundled ones).
+    pub fn code_tables(&self) -> &[PolicyFile] {
+        &self.codes
+    }
+
+    fn tables(&self) -> ffi::Tables<'_> {
+        ffi::Tables { schema_json: self.schema_json.as_deref(), codes: &self.codes }
     }
 
     /// Checks one condition text as a policy of this set would be checked: parse errors
@@ -148,7 +170,7 @@ impl Handle {
         let (ids, defs) = declared_in(text);
         let mut files = vec![context_file(&self.engine, &ids, &defs)];
         files.push((name.to_string(), text.to_string()));
-        match ffi::build_engine(self.schema_json.as_deref(), &files) {
+        match ffi::build_engine_on(self.tables(), &files) {
             // The context file's stand-in policies are not the caller's: count only theirs.
             Ok(engine) => {
                 let own: Vec<String> =
@@ -314,6 +336,36 @@ mod tests {
         let bad = build_saved(b"not a set", None).err().unwrap();
         assert_eq!(bad[0].kind, "compiled");
         assert!(bad[0].message.contains("HUIQISET"), "{}", bad[0].message);
+    }
+
+    /// Code tables replace the bundled ones, as `huiqi --codes DIR`, and stay with the
+    /// engine: the saved set and a policy file checked in context use them too.
+    #[test]
+    fn code_tables_replace_the_bundled_ones() {
+        let policy = r#"{"id": "zone-test", "title": "t", "issuer": "i", "doc_no": "d", "year": 2024, "level": "district",
+                         "condition": "registered_zone under test_zone", "benefit": {"kind": "none", "description": "t"},
+                         "source": {"document": "d"}}"#;
+        // A platform-local zone list (synthetic, for this test only).
+        let zones = r#"{"system": "zone", "standard": "test zones (synthetic)",
+                        "nodes": [{"code": "test_zone", "name": "test zone", "districts": ["370102"]}]}"#;
+        let files = vec![("z.json".to_string(), policy.to_string())];
+        let codes = vec![("zones.json".to_string(), zones.to_string())];
+        let refused = build(files.clone(), None).err().unwrap();
+        assert!(refused[0].message.contains("test_zone"), "{}", refused[0].message);
+        let h = build_on(files, None, codes.clone()).unwrap();
+        assert_eq!(h.code_tables(), codes.as_slice());
+        let profile = huiqi::engine::Engine::profile_from_json(&h.engine, r#"{"registered_zone": "test_zone"}"#).unwrap();
+        let date = huiqi::date::Date::parse("2026-06-30").unwrap();
+        assert_eq!(h.engine.verdicts(&profile, date), vec![huiqi::outcome::Verdict::Eligible]);
+        let again = build_saved_on(&h.save().unwrap(), None, codes.clone()).unwrap();
+        assert_eq!(again.engine.verdicts(&profile, date), vec![huiqi::outcome::Verdict::Eligible]);
+        assert!(build_saved(&h.save().unwrap(), None).is_err(), "without the tables the saved set does not check");
+        let edited = h.check_policy_file("edited.json", &policy.replace("zone-test", "zone-test-2"));
+        assert!(edited.starts_with(r#"{"type":"success""#), "{edited}");
+        let bad =
+            build_on(Vec::new(), None, vec![("industry.json".into(), r#"{"system": "industry", "nodes": []}"#.into())]).err().unwrap();
+        assert_eq!(bad[0].kind, "codes");
+        assert!(bad[0].message.contains("industry.json"), "{}", bad[0].message);
     }
 
     #[test]

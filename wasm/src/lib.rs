@@ -99,6 +99,26 @@ fn policy_files(v: &JsValue) -> Result<Vec<api::PolicyFile>, Vec<ErrorItem>> {
     Ok(out)
 }
 
+/// Code tables given as `[{name, text}, …]` (`undefined` / `null`: none, the bundled ones).
+fn code_tables(v: &JsValue) -> Result<Vec<api::PolicyFile>, Vec<ErrorItem>> {
+    if v.is_undefined() || v.is_null() {
+        return Ok(Vec::new());
+    }
+    let bad = || vec![ErrorItem::new("request", "codes: give an array of {name, text} code-table files")];
+    if !js_sys::Array::is_array(v) {
+        return Err(bad());
+    }
+    let mut out = Vec::new();
+    for item in js_sys::Array::from(v).iter() {
+        let get = |k: &str| js_sys::Reflect::get(&item, &k.into()).ok().and_then(|x| x.as_string());
+        match (get("name"), get("text")) {
+            (Some(n), Some(t)) => out.push((n, t)),
+            _ => return Err(bad()),
+        }
+    }
+    Ok(out)
+}
+
 /// The name of a policy file given as bare text: JSON lines when it is not one JSON value.
 fn single_file_name(text: &str) -> String {
     if serde_json::from_str::<serde::de::IgnoredAny>(text).is_err() && text.lines().filter(|l| !l.trim().is_empty()).count() > 1 {
@@ -121,23 +141,32 @@ pub struct Engine {
 #[wasm_bindgen]
 impl Engine {
     /// Builds an engine from policies (`undefined`: the bundled real policies; a policy
-    /// file's text; or `[{name, text}, …]`) and an optional schema JSON text (the
-    /// embedded schema when absent). Throws a `HuiqiError` listing every problem.
+    /// file's text; or `[{name, text}, …]`), an optional schema JSON text (the
+    /// embedded schema when absent) and optional code tables `[{name, text}, …]`, each
+    /// replacing the bundled table of the same system (`industry`, `region`, `zone`) as
+    /// `huiqi --codes DIR` does. Throws a `HuiqiError` listing every problem.
     #[wasm_bindgen(constructor)]
     pub fn new(
         #[wasm_bindgen(unchecked_optional_param_type = "PolicySource | null")] policies: JsValue,
         #[wasm_bindgen(unchecked_optional_param_type = "string | null")] schema: Option<String>,
+        #[wasm_bindgen(unchecked_optional_param_type = "PolicyFile[] | null")] codes: JsValue,
     ) -> Result<Engine, JsValue> {
         let files = policy_files(&policies).map_err(huiqi_error)?;
-        api::build(files, schema).map(|handle| Engine { handle }).map_err(huiqi_error)
+        let codes = code_tables(&codes).map_err(huiqi_error)?;
+        api::build_on(files, schema, codes).map(|handle| Engine { handle }).map_err(huiqi_error)
     }
 
     /// Builds an engine from a saved set (`huiqi compile --out FILE.hqset` natively, or
     /// `serialize()`): the policy files with the syntax tree of every text, so no
     /// condition is parsed. The answers are those of the set's files.
     #[wasm_bindgen(js_name = fromSerialized)]
-    pub fn from_serialized(saved: &[u8], schema: Option<String>) -> Result<Engine, JsValue> {
-        api::build_saved(saved, schema).map(|handle| Engine { handle }).map_err(huiqi_error)
+    pub fn from_serialized(
+        saved: &[u8],
+        schema: Option<String>,
+        #[wasm_bindgen(unchecked_optional_param_type = "PolicyFile[] | null")] codes: JsValue,
+    ) -> Result<Engine, JsValue> {
+        let codes = code_tables(&codes).map_err(huiqi_error)?;
+        api::build_saved_on(saved, schema, codes).map(|handle| Engine { handle }).map_err(huiqi_error)
     }
 
     /// The set saved with its syntax trees (bytes of a `.hqset` file) for
@@ -302,6 +331,12 @@ impl Engine {
     #[wasm_bindgen(js_name = policyFiles, unchecked_return_type = "PolicyFile[]")]
     pub fn policy_files(&self) -> JsValue {
         files_to_js(self.handle.files())
+    }
+
+    /// The code tables this engine was built on (`[]`: the bundled ones).
+    #[wasm_bindgen(js_name = codeTables, unchecked_return_type = "PolicyFile[]")]
+    pub fn code_tables(&self) -> JsValue {
+        files_to_js(self.handle.code_tables())
     }
 
     /// The schema JSON text this engine was built with (`undefined`: the embedded one).

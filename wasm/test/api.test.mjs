@@ -105,6 +105,29 @@ test("a policy set that does not compile throws a HuiqiError with every problem 
   assert.equal(check.errors[0].line, 2);
 });
 
+test("code tables replace the bundled ones, as huiqi --codes DIR", () => {
+  const policy = {
+    id: "zone-test", title: "t", issuer: "i", doc_no: "d", year: 2024, level: "district",
+    condition: "registered_zone under test_zone", benefit: { kind: "none", description: "t" }, source: { document: "d" },
+  };
+  // A platform-local zone list (synthetic, for this test only).
+  const zones = { system: "zone", standard: "test zones (synthetic)", nodes: [{ code: "test_zone", name: "test zone", districts: ["370102"] }] };
+  const files = [{ name: "z.json", text: JSON.stringify(policy) }];
+  const codes = [{ name: "zones.json", text: JSON.stringify(zones) }];
+  assert.throws(() => new huiqi.Engine(files), (e) => e.name === "HuiqiError" && /test_zone/.test(e.message));
+  const engine = new huiqi.Engine(files, null, codes);
+  assert.deepEqual(engine.codeTables(), codes);
+  const verdicts = JSON.parse(engine.verdicts(JSON.stringify({ registered_zone: "test_zone" }), AS_OF));
+  assert.deepEqual(verdicts.result.policies, [{ id: "zone-test", verdict: "eligible" }]);
+  const again = huiqi.Engine.fromSerialized(engine.serialize(), null, codes);
+  assert.equal(again.verdicts(JSON.stringify({ registered_zone: "test_zone" }), AS_OF), engine.verdicts(JSON.stringify({ registered_zone: "test_zone" }), AS_OF));
+  assert.throws(() => new huiqi.Engine(files, null, [{ name: "industry.json", text: '{"system": "industry", "nodes": []}' }]),
+    (e) => e.errors[0].kind === "codes" && /industry\.json/.test(e.message));
+  assert.throws(() => new huiqi.Engine(files, null, "zones.json"), (e) => e.errors[0].kind === "request");
+  engine.free();
+  again.free();
+});
+
 test("the editor's diagnostics: line, column, message and hint for one condition", () => {
   const ok = JSON.parse(engine.checkCondition("注册资本 >= 500万 且 has(高新技术企业)"));
   assert.equal(ok.type, "success");
