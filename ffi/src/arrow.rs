@@ -11,7 +11,7 @@
 //!   as a list of strings; qualifications as a list of structs with the keys of a
 //!   profile's qualification (`code`, `level`, `granted_on`, `expires_on`, `first_grant`,
 //!   `status`);
-//! - null is unknown.
+//! - null is unknown; columns named `$…` are ignored, as such keys of a profile are.
 
 use std::sync::Arc;
 
@@ -157,14 +157,18 @@ impl Lists<'_> {
 pub fn store_from_batches(engine: &Engine, batches: impl RecordBatchReader) -> Result<(EnterpriseStore, LoadReport), String> {
     let schema = engine.schema();
     let arrow_schema = batches.schema();
-    let names: Vec<&str> = arrow_schema.fields().iter().map(|f| f.name().as_str()).collect();
+    // Columns named `$…` are ignored, as keys of a profile are (`$comment`).
+    let kept: Vec<(usize, &str)> =
+        arrow_schema.fields().iter().enumerate().map(|(i, f)| (i, f.name().as_str())).filter(|(_, n)| !n.starts_with('$')).collect();
+    let names: Vec<&str> = kept.iter().map(|(_, n)| *n).collect();
     let targets = resolve_columns(schema, names.iter().copied()).map_err(|e| e.to_string())?;
     let mut b = ColumnsBuilder::new(schema);
     for batch in batches {
         let batch = batch.map_err(|e| format!("reading the record batches: {e}"))?;
         let n = batch.num_rows();
         let first = b.add_rows(n).map_err(|e| e.to_string())?;
-        for ((name, t), col) in names.iter().zip(&targets).zip(batch.columns()) {
+        for ((name, t), (i, _)) in names.iter().zip(&targets).zip(&kept) {
+            let Some(col) = batch.columns().get(*i) else { continue };
             let row_of = |i: usize| u64::from(first) + i as u64;
             match t.kind(schema) {
                 TargetKind::Scalar => {
