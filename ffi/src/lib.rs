@@ -20,8 +20,6 @@
 //! - No panic crosses the boundary: every entry point runs under `catch_unwind`.
 #![allow(unsafe_code, reason = "this crate is the C ABI: raw pointers cross the boundary here and nowhere else")]
 
-mod arrow;
-
 use std::any::Any;
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -31,6 +29,7 @@ use std::path::Path;
 use std::ptr;
 use std::sync::{Arc, LazyLock, PoisonError, RwLock};
 
+use huiqi_arrow as arrow;
 use huiqi_core::engine::Engine;
 use huiqi_core::ffi::{self as envelopes, Envelope, ErrorItem, StoreSummary};
 use huiqi_core::store::{EnterpriseStore, LoadReport};
@@ -891,7 +890,7 @@ pub unsafe extern "C" fn huiqi_store_from_arrow(
             (Ok(e), Ok(r)) => (e, r),
             (e, r) => return Err(errors([e.err(), r.err()])),
         };
-        let (store, report) = arrow::store_from_batches(&engine, reader).map_err(|m| vec![ErrorItem::new("store", m)])?;
+        let (store, report) = arrow::store_from_batches(engine.schema(), reader).map_err(|m| vec![ErrorItem::new("store", m)])?;
         Ok(HuiqiStore::new(store, report))
     });
     // SAFETY: the caller guarantees `error_out` is NULL or writable.

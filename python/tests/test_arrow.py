@@ -169,3 +169,35 @@ def test_errors_name_the_column_and_the_row(engine: huiqi.Engine) -> None:
         engine.bulk_arrow(bad, as_of=AS_OF, output="wide")  # type: ignore[arg-type]
     with pytest.raises(TypeError):
         engine.store_from_arrow([1, 2, 3])
+
+
+def test_cli_reads_and_writes_parquet(data: Data, tmp_path: Path) -> None:
+    pq = pytest.importorskip("pyarrow.parquet")
+    pj = pytest.importorskip("pyarrow.json")
+    flat = tmp_path / "flat.parquet"
+    pq.write_table(data.table, flat)
+    # As Spark writes profile JSON: per-year fields as structs keyed by year, `$comment` kept.
+    nested = tmp_path / "nested.parquet"
+    pq.write_table(pj.read_json(data.jsonl), nested, compression="snappy")
+    for source in (flat, nested):
+        out = tmp_path / f"{source.stem}-pairs.parquet"
+        run("bulk", "--enterprises", str(source), "--out", str(out), "--as-of", AS_OF)
+        assert pairs_of(pq.read_table(out)) == data.pairs
+        counts = pq.read_table(run_counts(source, tmp_path)).to_pydict()
+        assert list(zip(counts["policy_id"], counts["eligible"], counts["undetermined"])) == data.counts
+    store = tmp_path / "from-parquet.store"
+    assert "saved 400 enterprises" in run("store", "build", "--enterprises", str(nested), "--out", str(store))
+    csv_out = tmp_path / "from-store.csv"
+    run("bulk", "--enterprises", str(store), "--out", str(csv_out), "--as-of", AS_OF)
+    assert [tuple(r) for r in list(csv.reader(io.StringIO(csv_out.read_text(encoding="utf-8"))))[1:]] == data.pairs
+    bad = tmp_path / "bad.parquet"
+    pq.write_table(pa.table({"name": ["a", "b"], "registered_capital": ["1", "lots"]}), bad)
+    done = subprocess.run([str(CLI), "store", "build", "--enterprises", str(bad), "--out", str(tmp_path / "bad.store")], capture_output=True, text=True)
+    assert done.returncode == 2
+    assert 'column "registered_capital", row 1: "lots" is not a number' in done.stderr
+
+
+def run_counts(source: Path, tmp_path: Path) -> Path:
+    out = tmp_path / f"{source.stem}-counts.parquet"
+    run("bulk", "--enterprises", str(source), "--out", str(out), "--format", "counts", "--as-of", AS_OF)
+    return out

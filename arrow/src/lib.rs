@@ -1,5 +1,6 @@
-//! Arrow in and out: a store filled from record batches, bulk results as record batches.
-//! No JSON on this path; the values go cell by cell through the store's column builder.
+//! Arrow in and out of the enterprise store: a store filled from record batches, bulk results
+//! as record batches, for the C ABI (the `ffi` crate) and the CLI's Parquet. No JSON on this
+//! path; the values go cell by cell through the store's column builder (`huiqi::store`).
 //!
 //! The column conventions (documented in docs/arrow.md):
 //!
@@ -27,10 +28,10 @@ use arrow_schema::{ArrowError, DataType, Field, Schema, SchemaRef, TimeUnit};
 use roaring::RoaringBitmap;
 use rust_decimal::Decimal;
 
-use huiqi_core::date::Date;
-use huiqi_core::engine::Engine;
-use huiqi_core::profile::{Cell, Qualification};
-use huiqi_core::store::{resolve_columns, ColumnsBuilder, EnterpriseStore, LoadReport, Reach, TargetKind};
+use huiqi::date::Date;
+use huiqi::engine::Engine;
+use huiqi::profile::{Cell, Qualification};
+use huiqi::store::{resolve_columns, ColumnsBuilder, EnterpriseStore, LoadReport, Reach, TargetKind};
 
 /// Reads the cell of row `i` of a column (`None`: null).
 type Reader<'a> = Box<dyn Fn(usize) -> Option<Cell<'a>> + 'a>;
@@ -153,22 +154,59 @@ impl Lists<'_> {
     }
 }
 
+/// `child` with the nulls of its parent struct added.
+fn with_parent_nulls(child: &ArrayRef, parent: Option<arrow_buffer::NullBuffer>) -> Result<ArrayRef, String> {
+    let nulls = arrow_buffer::NullBuffer::union(parent.as_ref(), child.logical_nulls().as_ref());
+    let data = child.to_data().into_builder().nulls(nulls).build().map_err(|e| e.to_string())?;
+    Ok(arrow_array::make_array(data))
+}
+
 /// Fills a store from a stream of record batches.
-pub fn store_from_batches(engine: &Engine, batches: impl RecordBatchReader) -> Result<(EnterpriseStore, LoadReport), String> {
-    let schema = engine.schema();
+pub fn store_from_batches(
+    schema: &huiqi::schema::Schema,
+    batches: impl RecordBatchReader,
+) -> Result<(EnterpriseStore, LoadReport), String> {
     let arrow_schema = batches.schema();
-    // Columns named `$…` are ignored, as keys of a profile are (`$comment`).
-    let kept: Vec<(usize, &str)> =
-        arrow_schema.fields().iter().enumerate().map(|(i, f)| (i, f.name().as_str())).filter(|(_, n)| !n.starts_with('$')).collect();
-    let names: Vec<&str> = kept.iter().map(|(_, n)| *n).collect();
-    let targets = resolve_columns(schema, names.iter().copied()).map_err(|e| e.to_string())?;
+    // The columns read: (name in messages, name resolved, column, child of a struct column).
+    // Columns named `$…` are ignored, as keys of a profile are (`$comment`); a struct
+    // column of a per-year field whose children are named by year (what Spark makes of a
+    // profile's `{"2024": …}`) is read as one column per year.
+    let mut kept: Vec<(String, String, usize, Option<usize>)> = Vec::new();
+    for (i, f) in arrow_schema.fields().iter().enumerate() {
+        let name = f.name();
+        if name.starts_with('$') {
+            continue;
+        }
+        if let (DataType::Struct(children), Some(field)) = (f.data_type(), schema.field(name)) {
+            let is_year = |c: &str| c.len() == 4 && c.bytes().all(|b| b.is_ascii_digit());
+            if field.per_year && children.iter().all(|c| is_year(c.name())) {
+                for (k, c) in children.iter().enumerate() {
+                    kept.push((format!("{name}.{}", c.name()), format!("{}_{}", field.name, c.name()), i, Some(k)));
+                }
+                continue;
+            }
+        }
+        kept.push((name.clone(), name.clone(), i, None));
+    }
+    let targets = resolve_columns(schema, kept.iter().map(|(_, r, _, _)| r.as_str())).map_err(|e| e.to_string())?;
     let mut b = ColumnsBuilder::new(schema);
     for batch in batches {
         let batch = batch.map_err(|e| format!("reading the record batches: {e}"))?;
         let n = batch.num_rows();
         let first = b.add_rows(n).map_err(|e| e.to_string())?;
-        for ((name, t), (i, _)) in names.iter().zip(&targets).zip(&kept) {
+        for (t, (name, _, i, child)) in targets.iter().zip(&kept) {
             let Some(col) = batch.columns().get(*i) else { continue };
+            let col = match child {
+                None => col,
+                Some(k) => match col.as_struct_opt().and_then(|s| s.columns().get(*k)) {
+                    // A null struct is unknown for every year: its children's nulls are
+                    // made to agree with it.
+                    Some(c) if col.null_count() == 0 => c,
+                    Some(c) => &with_parent_nulls(c, col.logical_nulls())?,
+                    None => continue,
+                },
+            };
+            let name = name.as_str();
             let row_of = |i: usize| u64::from(first) + i as u64;
             match t.kind(schema) {
                 TargetKind::Scalar => {
