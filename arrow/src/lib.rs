@@ -309,7 +309,11 @@ pub fn bulk_batches(
     date: Date,
     shape: Shape,
     undetermined: bool,
+    missing: bool,
 ) -> Result<Box<dyn RecordBatchReader + Send>, String> {
+    if missing && (shape != Shape::Pairs || !undetermined) {
+        return Err("missing fields come with the pairs of undetermined verdicts: output pairs, with undetermined".into());
+    }
     let prepared = store.prepare(engine, date).map_err(|e| e.to_string())?;
     let set = engine.policy_set();
     let in_force: Vec<usize> = (0..set.policies.len()).filter(|i| engine.version_in_force(*i, date)).collect();
@@ -348,12 +352,18 @@ pub fn bulk_batches(
         .collect();
     Ok(match shape {
         Shape::Pairs => {
-            let schema = Arc::new(Schema::new(vec![
+            let mut fields = vec![
                 Field::new("enterprise_id", DataType::Utf8, false),
                 Field::new("policy_id", DataType::Utf8, false),
                 Field::new("verdict", DataType::Utf8, false),
-            ]));
-            Box::new(Batches { schema, state: State::Pairs { ids, policies, at: (0, 0, 0) } })
+            ];
+            let missing = if missing {
+                fields.push(Field::new("missing_fields", DataType::List(Arc::new(Field::new("item", DataType::Utf8, true))), true));
+                Some(missing_fields(engine, store, date, &policies))
+            } else {
+                None
+            };
+            Box::new(Batches { schema: Arc::new(Schema::new(fields)), state: State::Pairs { ids, policies, at: (0, 0, 0), missing } })
         }
         _ => {
             let item = Arc::new(Field::new("item", DataType::Utf8, true));
@@ -367,13 +377,42 @@ pub fn bulk_batches(
     })
 }
 
+/// Per row, per policy id: the missing fields (names) of its undetermined pairs.
+type Missing = std::collections::HashMap<u32, std::collections::HashMap<String, Vec<String>>>;
+
+/// The missing fields of every undetermined pair: each enterprise with one is matched on
+/// its own (its profile rebuilt from the store), at summary detail — per-enterprise work,
+/// so asked for only when wanted.
+fn missing_fields(engine: &Engine, store: &EnterpriseStore, date: Date, policies: &[(String, Reach)]) -> Missing {
+    let mut rows = RoaringBitmap::new();
+    for (_, r) in policies {
+        rows |= &r.undetermined;
+    }
+    let opts = huiqi::engine::MatchOptions { detail: huiqi::outcome::Detail::Summary, ..Default::default() };
+    let mut out = Missing::new();
+    for row in &rows {
+        let profile = store.profile(engine.schema(), row);
+        let outcome = engine.match_profile_with(&profile, date, huiqi::engine::MatchPath::Index, &opts);
+        let per: std::collections::HashMap<String, Vec<String>> = outcome
+            .policies
+            .into_iter()
+            .filter(|p| p.verdict == huiqi::outcome::Verdict::Undetermined)
+            .map(|p| (p.id, p.missing_fields.into_iter().map(|f| f.name).collect()))
+            .collect();
+        out.insert(row, per);
+    }
+    out
+}
+
 enum State {
     One(Option<RecordBatch>),
-    /// `at`: (policy, 0 eligible / 1 undetermined, rows of that set already written).
+    /// `at`: (policy, 0 eligible / 1 undetermined, rows of that set already written);
+    /// `missing`: the missing fields of the undetermined pairs, when asked.
     Pairs {
         ids: Ids,
         policies: Vec<(String, Reach)>,
         at: (usize, usize, u64),
+        missing: Option<Missing>,
     },
     Lists {
         ids: Ids,
@@ -390,8 +429,9 @@ struct Batches {
 
 impl Batches {
     fn pairs(&mut self) -> Result<Option<RecordBatch>, ArrowError> {
-        let State::Pairs { ids, policies, at } = &mut self.state else { return Ok(None) };
+        let State::Pairs { ids, policies, at, missing } = &mut self.state else { return Ok(None) };
         let (mut e, mut p, mut v) = (StringBuilder::new(), StringBuilder::new(), StringBuilder::new());
+        let mut m = ListBuilder::new(StringBuilder::new()).with_field(Arc::new(Field::new("item", DataType::Utf8, true)));
         let mut rows = 0;
         while rows < BATCH_ROWS {
             let Some((id, reach)) = policies.get(at.0) else { break };
@@ -402,6 +442,18 @@ impl Batches {
                 e.append_value(ids.get(row as usize).map(String::as_str).unwrap_or_default());
                 p.append_value(id);
                 v.append_value(verdict);
+                if let Some(missing) = missing {
+                    match missing.get(&row).and_then(|per| per.get(id.as_str())) {
+                        Some(fields) if at.1 == 1 => {
+                            for f in fields {
+                                m.values().append_value(f);
+                            }
+                            m.append(true);
+                        }
+                        _ if at.1 == 1 => m.append(true),
+                        _ => m.append(false),
+                    }
+                }
                 taken += 1;
             }
             rows += taken;
@@ -413,7 +465,11 @@ impl Batches {
         if rows == 0 {
             return Ok(None);
         }
-        RecordBatch::try_new(Arc::clone(&self.schema), vec![Arc::new(e.finish()), Arc::new(p.finish()), Arc::new(v.finish())]).map(Some)
+        let mut columns: Vec<ArrayRef> = vec![Arc::new(e.finish()), Arc::new(p.finish()), Arc::new(v.finish())];
+        if missing.is_some() {
+            columns.push(Arc::new(m.finish()));
+        }
+        RecordBatch::try_new(Arc::clone(&self.schema), columns).map(Some)
     }
 
     fn lists(&mut self) -> Result<Option<RecordBatch>, ArrowError> {

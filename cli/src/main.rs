@@ -559,7 +559,7 @@ fn run(cli: Cli) -> Result<ExitCode, Fail> {
                 // The shapes of the Arrow path: pairs (eligible and undetermined, as the CSV)
                 // or counts.
                 let shape = if format == BulkFormat::Counts { huiqi_arrow::Shape::Counts } else { huiqi_arrow::Shape::Pairs };
-                let batches = huiqi_arrow::bulk_batches(&engine, &store, date, shape, true).map_err(|e| Fail(e, 2))?;
+                let batches = huiqi_arrow::bulk_batches(&engine, &store, date, shape, true, false).map_err(|e| Fail(e, 2))?;
                 let parquet_fail = |e: parquet::errors::ParquetError| Fail(format!("cannot write {}: {e}", file.display()), 2);
                 let mut writer = parquet::arrow::ArrowWriter::try_new(w, batches.schema(), None).map_err(parquet_fail)?;
                 for batch in batches {

@@ -399,10 +399,13 @@ HuiqiStore *huiqi_store_from_arrow(const HuiqiEngine *engine, void *stream, char
  * caller allocated; the caller releases it when done).
  *
  * `options_json`: NULL, or `{"output": "pairs" | "lists" | "counts", "undetermined":
- * bool}` (default pairs, no undetermined):
+ * bool, "missing": bool}` (default pairs, no undetermined, no missing fields):
  *
  * - pairs: `enterprise_id`, `policy_id`, `verdict` (utf8): one row per eligible pair, and
- *   per undetermined pair when asked, policy by policy, as `huiqi bulk` writes them;
+ *   per undetermined pair when asked, policy by policy, as `huiqi bulk` writes them; with
+ *   `missing` (and `undetermined`) a fourth column `missing_fields` (list<utf8>: the
+ *   field names an undetermined pair lacks, null for eligible pairs), which matches each
+ *   enterprise with an undetermined pair on its own (much slower than the rest);
  * - lists: `enterprise_id`, `eligible` (list<utf8> of policy ids), and `undetermined`
  *   when asked: one row per enterprise, in store order;
  * - counts: `policy_id`, `eligible`, `undetermined` (uint64): one row per policy.

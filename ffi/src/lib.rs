@@ -902,10 +902,13 @@ pub unsafe extern "C" fn huiqi_store_from_arrow(
 /// caller allocated; the caller releases it when done).
 ///
 /// `options_json`: NULL, or `{"output": "pairs" | "lists" | "counts", "undetermined":
-/// bool}` (default pairs, no undetermined):
+/// bool, "missing": bool}` (default pairs, no undetermined, no missing fields):
 ///
 /// - pairs: `enterprise_id`, `policy_id`, `verdict` (utf8): one row per eligible pair, and
-///   per undetermined pair when asked, policy by policy, as `huiqi bulk` writes them;
+///   per undetermined pair when asked, policy by policy, as `huiqi bulk` writes them; with
+///   `missing` (and `undetermined`) a fourth column `missing_fields` (list<utf8>: the
+///   field names an undetermined pair lacks, null for eligible pairs), which matches each
+///   enterprise with an undetermined pair on its own (much slower than the rest);
 /// - lists: `enterprise_id`, `eligible` (list<utf8> of policy ids), and `undetermined`
 ///   when asked: one row per enterprise, in store order;
 /// - counts: `policy_id`, `eligible`, `undetermined` (uint64): one row per policy.
@@ -938,12 +941,12 @@ pub unsafe extern "C" fn huiqi_bulk_arrow(
                 (d, o) => return Err(errors([d.err(), o.err()])),
             };
             let date = huiqi_core::date::Date::parse(date).map_err(|e| vec![request_error("as_of", e.to_string())])?;
-            let (shape, undetermined) = bulk_options(options)?;
+            let (shape, undetermined, missing) = bulk_options(options)?;
             if out.is_null() {
                 return Err(vec![request_error("out", "out is a null pointer")]);
             }
-            let batches =
-                arrow::bulk_batches(&engine, &open.store, date, shape, undetermined).map_err(|m| vec![ErrorItem::new("store", m)])?;
+            let batches = arrow::bulk_batches(&engine, &open.store, date, shape, undetermined, missing)
+                .map_err(|m| vec![ErrorItem::new("store", m)])?;
             let stream = arrow_array::ffi_stream::FFI_ArrowArrayStream::new(batches);
             // SAFETY: the caller guarantees `out` points to writable storage for one
             // ArrowArrayStream; whatever was there is overwritten, not released.
@@ -961,23 +964,29 @@ pub unsafe extern "C" fn huiqi_bulk_arrow(
 }
 
 /// The options of `huiqi_bulk_arrow`.
-fn bulk_options(options_json: Option<&str>) -> Result<(arrow::Shape, bool), Vec<ErrorItem>> {
-    let Some(text) = options_json else { return Ok((arrow::Shape::Pairs, false)) };
+fn bulk_options(options_json: Option<&str>) -> Result<(arrow::Shape, bool, bool), Vec<ErrorItem>> {
+    let Some(text) = options_json else { return Ok((arrow::Shape::Pairs, false, false)) };
     let bad = |m: String| vec![request_error("options_json", m)];
     let v: serde_json::Value = serde_json::from_str(text).map_err(|e| bad(format!("options_json is not valid JSON: {e}")))?;
     let obj = v.as_object().ok_or_else(|| bad("options_json is a JSON object".into()))?;
     let mut shape = arrow::Shape::Pairs;
     let mut undetermined = false;
+    let mut missing = false;
     for (k, v) in obj {
         match (k.as_str(), v) {
             ("output", serde_json::Value::String(s)) => {
                 shape = arrow::Shape::parse(s).ok_or_else(|| bad(format!("output {s:?} is one of pairs, lists, counts")))?;
             }
             ("undetermined", serde_json::Value::Bool(b)) => undetermined = *b,
-            (k, _) => return Err(bad(format!("unknown option or wrong type: {k:?} (output: pairs | lists | counts; undetermined: bool)"))),
+            ("missing", serde_json::Value::Bool(b)) => missing = *b,
+            (k, _) => {
+                return Err(bad(format!(
+                    "unknown option or wrong type: {k:?} (output: pairs | lists | counts; undetermined, missing: bool)"
+                )))
+            }
         }
     }
-    Ok((shape, undetermined))
+    Ok((shape, undetermined, missing))
 }
 
 /// Checks a schema and a policy-set document, as `huiqi check`: a success envelope with a

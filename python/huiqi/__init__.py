@@ -544,6 +544,7 @@ class Engine(_Handle):
         output: Literal["pairs", "lists", "counts"] = "pairs",
         undetermined: bool = False,
         *,
+        missing: bool = False,
         reader: bool = False,
     ) -> Any:
         """Every enterprise of ``data`` against every policy version in force on ``as_of``,
@@ -556,6 +557,10 @@ class Engine(_Handle):
           with ``undetermined=True``, one row per enterprise in input order;
         - ``counts``: ``policy_id, eligible, undetermined``, one row per policy.
 
+        ``missing=True`` (pairs with ``undetermined=True`` only) adds ``missing_fields``, the
+        field names each undetermined pair lacks (null for eligible pairs); it matches each
+        enterprise with an undetermined pair on its own, so it costs per-enterprise work.
+
         Returns a ``pyarrow.Table``, or a ``pyarrow.RecordBatchReader`` with
         ``reader=True`` (batches made as they are read)."""
         import pyarrow as pa
@@ -566,7 +571,7 @@ class Engine(_Handle):
         store = self.store_from_arrow(data) if own else data
         try:
             out = _lib.ArrowArrayStream()
-            options = json.dumps({"output": output, "undetermined": bool(undetermined)}).encode("utf-8")
+            options = json.dumps({"output": output, "undetermined": bool(undetermined), "missing": bool(missing)}).encode("utf-8")
             _unwrap(self._call(_lib.lib.huiqi_bulk_arrow, _store_handle(store), _date(as_of), options, ctypes.addressof(out)))
             result = pa.RecordBatchReader._import_from_c(ctypes.addressof(out))
             return result if reader else result.read_all()

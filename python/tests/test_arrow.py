@@ -92,6 +92,29 @@ def test_lists_hold_the_pairs_per_enterprise(engine: huiqi.Engine, data: Data) -
     assert from_lists == set(data.pairs)
 
 
+def test_missing_fields_of_undetermined_pairs_are_those_of_match(engine: huiqi.Engine, data: Data) -> None:
+    sample = data.table.slice(0, 40)
+    got = engine.bulk_arrow(sample, as_of=AS_OF, undetermined=True, missing=True).to_pydict()
+    assert set(got) == {"enterprise_id", "policy_id", "verdict", "missing_fields"}
+    rows = [json.loads(line) for line in data.jsonl.read_text(encoding="utf-8").splitlines()[:40]]
+    want = {}
+    for r in rows:
+        for p in engine.match(r, as_of=AS_OF, detail="summary")["policies"]:
+            if p["verdict"] == "undetermined":
+                want[(r["uscc"], p["id"])] = [f["name"] for f in p.get("missing_fields", [])]
+    seen = 0
+    for e, p, v, m in zip(got["enterprise_id"], got["policy_id"], got["verdict"], got["missing_fields"]):
+        if v == "eligible":
+            assert m is None
+        else:
+            assert m == want[(e, p)]
+            seen += 1
+    assert seen == len(want) > 0
+    assert any(want.values())
+    with pytest.raises(huiqi.HuiqiError, match="missing fields come with the pairs of undetermined verdicts"):
+        engine.bulk_arrow(sample, as_of=AS_OF, missing=True)
+
+
 def test_a_store_from_arrow_answers_as_the_json_lines_store(engine: huiqi.Engine, data: Data) -> None:
     with engine.store_from_arrow(data.table) as a, engine.open_store(data.jsonl) as b:
         assert len(a) == COUNT
