@@ -159,13 +159,32 @@ impl<'s> ColumnsBuilder<'s> {
             return Err(column_error(column, u64::from(first), "no such field"));
         };
         let mut unknown_codes = 0usize;
+        // Codes, enums and dates take few distinct values: each string is decoded once per
+        // call (decoding is a function of the field and the string alone).
+        let memo = matches!(field.ty, FieldType::Code(_) | FieldType::Enum(_) | FieldType::Date);
+        let mut decoded: std::collections::HashMap<&str, (Scalar, usize, usize)> = std::collections::HashMap::new();
         for (row, cell) in (first..).zip(cells) {
             let Some(cell) = cell else { continue };
-            let (value, warnings) =
-                crate::profile::decode_cell(schema, field, cell, &path).map_err(|e| column_error(column, u64::from(row), reasons(&e)))?;
-            if !warnings.is_empty() {
+            let decode = |cell: Cell<'_>| -> Result<(Scalar, usize, usize), StoreError> {
+                let (value, warnings) = crate::profile::decode_cell(schema, field, cell, &path)
+                    .map_err(|e| column_error(column, u64::from(row), reasons(&e)))?;
+                let unknown = warnings.iter().filter(|w| w.message.contains(crate::profile::UNKNOWN_CODE)).count();
+                Ok((value, warnings.len(), unknown))
+            };
+            let (value, warnings, unknown) = match cell {
+                Cell::Str(text) if memo => match decoded.get(text) {
+                    Some(hit) => hit.clone(),
+                    None => {
+                        let fresh = decode(cell)?;
+                        decoded.insert(text, fresh.clone());
+                        fresh
+                    }
+                },
+                _ => decode(cell)?,
+            };
+            if warnings > 0 {
                 self.warned.insert(row);
-                unknown_codes += warnings.iter().filter(|w| w.message.contains(crate::profile::UNKNOWN_CODE)).count();
+                unknown_codes += unknown;
             }
             let scalars: &mut Scalars = match (&mut *col, target.year) {
                 (Column::Scalar(s), None) => s,
