@@ -464,7 +464,7 @@ fn run(cli: Cli) -> Result<ExitCode, Fail> {
                 on_error: if on_error == OnErrorArg::Reject { huiqi::store::OnError::Reject } else { huiqi::store::OnError::Skip },
             };
             let t = std::time::Instant::now();
-            let (store, report) = EnterpriseStore::load_path(&schema, &enterprises, opts)?;
+            let (store, report) = load_enterprises(&schema, &enterprises, opts)?;
             store.write_file(&file)?;
             print_load_report(&mut out, &report)?;
             let mem = store.memory();
@@ -499,7 +499,7 @@ fn run(cli: Cli) -> Result<ExitCode, Fail> {
                     let _ = writeln!(std::io::stderr(), "note: {policy} is not in force on {date} (effective dates or a newer version); the reach shown is of its condition alone");
                 }
             }
-            let (store, report) = EnterpriseStore::load_path(engine.schema(), &enterprises, huiqi::store::LoadOptions::default())?;
+            let (store, report) = load_enterprises(engine.schema(), &enterprises, huiqi::store::LoadOptions::default())?;
             if report.skipped > 0 {
                 let mut err = std::io::stderr();
                 print_load_report(&mut err, &report)?;
@@ -543,7 +543,7 @@ fn run(cli: Cli) -> Result<ExitCode, Fail> {
             let engine = engine(&set)?;
             let date = as_of(&date)?;
             let t = std::time::Instant::now();
-            let (store, report) = EnterpriseStore::load_path(engine.schema(), &enterprises, huiqi::store::LoadOptions::default())?;
+            let (store, report) = load_enterprises(engine.schema(), &enterprises, huiqi::store::LoadOptions::default())?;
             if report.skipped > 0 {
                 let mut err = std::io::stderr();
                 print_load_report(&mut err, &report)?;
@@ -552,47 +552,71 @@ fn run(cli: Cli) -> Result<ExitCode, Fail> {
             // killed run leaves the previous output as it was.
             let mut w = huiqi::files::AtomicFile::create(&file).map_err(|e| Fail(format!("cannot write {}: {e}", file.display()), 2))?;
             let mut pairs: u64 = 0;
-            match format {
-                BulkFormat::Counts => {
-                    // Counts need no sets: the store counts each block's result words in place.
-                    let counts: Vec<(u64, u64)> = match path {
-                        StorePath::Store => store.prepare(&engine, date)?.bulk_counts(&engine),
-                        StorePath::Reference => reaches(&engine, &store, date, path, None)?
-                            .iter()
-                            .map(|r| (b_len(&r.eligible), b_len(&r.undetermined)))
-                            .collect(),
-                    };
-                    writeln!(w, "policy_id,eligible,undetermined")?;
-                    for (i, (p, (e, u))) in engine.policy_set().policies.iter().zip(&counts).enumerate() {
-                        if engine.version_in_force(i, date) {
-                            writeln!(w, "{},{e},{u}", p.doc.id)?;
-                        }
-                    }
+            if is_parquet(&file) {
+                if path != StorePath::Store {
+                    return Err(Fail("Parquet output is written from the store path (--engine store)".into(), 2));
                 }
-                BulkFormat::Csv | BulkFormat::Jsonl => {
-                    let all = reaches(&engine, &store, date, path, None)?;
-                    if format == BulkFormat::Csv {
-                        writeln!(w, "enterprise_id,policy_id,verdict")?;
+                // The shapes of the Arrow path: pairs (eligible and undetermined, as the CSV)
+                // or counts.
+                let shape = if format == BulkFormat::Counts { huiqi_arrow::Shape::Counts } else { huiqi_arrow::Shape::Pairs };
+                let batches = huiqi_arrow::bulk_batches(&engine, &store, date, shape, true, false).map_err(|e| Fail(e, 2))?;
+                let parquet_fail = |e: parquet::errors::ParquetError| Fail(format!("cannot write {}: {e}", file.display()), 2);
+                let mut writer = parquet::arrow::ArrowWriter::try_new(w, batches.schema(), None).map_err(parquet_fail)?;
+                for batch in batches {
+                    let batch = batch.map_err(|e| Fail(e.to_string(), 2))?;
+                    if shape == huiqi_arrow::Shape::Pairs {
+                        pairs += batch.num_rows() as u64;
                     }
-                    let bar = indicatif::ProgressBar::new(all.len() as u64);
-                    for (i, (p, r)) in engine.policy_set().policies.iter().zip(&all).enumerate() {
-                        if !engine.version_in_force(i, date) {
-                            continue; // as in match: only the versions in force on the date
-                        }
-                        for (verdict, b) in [("eligible", &r.eligible), ("undetermined", &r.undetermined)] {
-                            for row in b {
-                                let id = store.id(row).unwrap_or("");
-                                pairs += 1;
-                                if format == BulkFormat::Csv {
-                                    writeln!(w, "{},{},{verdict}", csv_field(id), p.doc.id)?;
-                                } else {
-                                    writeln!(w, "{}", serde_json::json!({"enterprise_id": id, "policy_id": p.doc.id, "verdict": verdict}))?;
-                                }
+                    writer.write(&batch).map_err(parquet_fail)?;
+                }
+                w = writer.into_inner().map_err(parquet_fail)?;
+            } else {
+                match format {
+                    BulkFormat::Counts => {
+                        // Counts need no sets: the store counts each block's result words in place.
+                        let counts: Vec<(u64, u64)> = match path {
+                            StorePath::Store => store.prepare(&engine, date)?.bulk_counts(&engine),
+                            StorePath::Reference => reaches(&engine, &store, date, path, None)?
+                                .iter()
+                                .map(|r| (b_len(&r.eligible), b_len(&r.undetermined)))
+                                .collect(),
+                        };
+                        writeln!(w, "policy_id,eligible,undetermined")?;
+                        for (i, (p, (e, u))) in engine.policy_set().policies.iter().zip(&counts).enumerate() {
+                            if engine.version_in_force(i, date) {
+                                writeln!(w, "{},{e},{u}", p.doc.id)?;
                             }
                         }
-                        bar.inc(1);
                     }
-                    bar.finish_and_clear();
+                    BulkFormat::Csv | BulkFormat::Jsonl => {
+                        let all = reaches(&engine, &store, date, path, None)?;
+                        if format == BulkFormat::Csv {
+                            writeln!(w, "enterprise_id,policy_id,verdict")?;
+                        }
+                        let bar = indicatif::ProgressBar::new(all.len() as u64);
+                        for (i, (p, r)) in engine.policy_set().policies.iter().zip(&all).enumerate() {
+                            if !engine.version_in_force(i, date) {
+                                continue; // as in match: only the versions in force on the date
+                            }
+                            for (verdict, b) in [("eligible", &r.eligible), ("undetermined", &r.undetermined)] {
+                                for row in b {
+                                    let id = store.id(row).unwrap_or("");
+                                    pairs += 1;
+                                    if format == BulkFormat::Csv {
+                                        writeln!(w, "{},{},{verdict}", csv_field(id), p.doc.id)?;
+                                    } else {
+                                        writeln!(
+                                            w,
+                                            "{}",
+                                            serde_json::json!({"enterprise_id": id, "policy_id": p.doc.id, "verdict": verdict})
+                                        )?;
+                                    }
+                                }
+                            }
+                            bar.inc(1);
+                        }
+                        bar.finish_and_clear();
+                    }
                 }
             }
             w.commit().map_err(|e| Fail(format!("cannot write {}: {e}", file.display()), 2))?;
@@ -694,7 +718,7 @@ fn run(cli: Cli) -> Result<ExitCode, Fail> {
             let reach: Option<Vec<(u64, u64)>> = match enterprises {
                 Some(path) => {
                     let date = as_of(&date)?;
-                    let (store, _) = EnterpriseStore::load_path(engine.schema(), &path, huiqi::store::LoadOptions::default())?;
+                    let (store, _) = load_enterprises(engine.schema(), &path, huiqi::store::LoadOptions::default())?;
                     Some(store.prepare(&engine, date)?.bulk_counts(&engine))
                 }
                 None => None,
@@ -896,6 +920,29 @@ fn print_verdicts(out: &mut impl Write, r: &huiqi::outcome::VerdictsOutcome<'_>,
         writeln!(out, "{} {title} [{}]", verdict_mark(p.verdict), p.id)?;
     }
     Ok(())
+}
+
+/// Whether a file is Parquet, by its name.
+fn is_parquet(path: &Path) -> bool {
+    path.extension().is_some_and(|x| x.eq_ignore_ascii_case("parquet"))
+}
+
+/// Loads enterprises: Parquet (a `.parquet` name) through Arrow record batches (columns as
+/// in docs/arrow.md; a value that does not fit stops the load, naming its column and row),
+/// anything else as [`EnterpriseStore::load_path`] (a saved store, CSV or JSON lines).
+fn load_enterprises(
+    schema: &Schema,
+    path: &Path,
+    opts: huiqi::store::LoadOptions,
+) -> Result<(EnterpriseStore, huiqi::store::LoadReport), Fail> {
+    if !is_parquet(path) {
+        return Ok(EnterpriseStore::load_path(schema, path, opts)?);
+    }
+    let file = std::fs::File::open(path).map_err(|e| Fail(format!("cannot read {}: {e}", path.display()), 2))?;
+    let reader = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(file)
+        .and_then(|b| b.build())
+        .map_err(|e| Fail(format!("{}: not a readable Parquet file: {e}", path.display()), 2))?;
+    huiqi_arrow::store_from_batches(schema, reader).map_err(|e| Fail(format!("{}: {e}", path.display()), 2))
 }
 
 fn verdict_mark(v: Verdict) -> &'static str {

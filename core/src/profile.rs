@@ -114,6 +114,109 @@ pub struct ProfileWarning {
 #[error("{} problem(s) in profile: {}", .0.len(), .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))]
 pub struct ProfileErrors(pub Vec<ProfileError>);
 
+/// One value from a typed column (Arrow, Parquet, a database driver): what a profile
+/// decoder reads instead of a JSON value. A cell is decoded exactly as the JSON value it
+/// stands for (`Number` as a JSON number, `Str` as a JSON string), so a store filled from
+/// columns holds the values a store filled from JSON lines holds.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Cell<'a> {
+    Bool(bool),
+    /// An integer (read as the JSON number it prints as).
+    Int(i64),
+    /// A binary float, read as JSON prints it: the shortest decimal that reads back the
+    /// same (`0.1`, not 0.1000000000000000055…).
+    Float(f64),
+    /// A number as JSON would print it (`12`, `-3`, `12.5`).
+    Number(&'a str),
+    /// An exact decimal (a decimal column): read as the number it prints as.
+    Decimal(Decimal),
+    Str(&'a str),
+    /// A calendar date (a date column).
+    Date(Date),
+    /// A value of another kind, by its description (`"a list"`): a type error.
+    Other(&'static str),
+}
+
+impl Cell<'_> {
+    fn kind(&self) -> &'static str {
+        match self {
+            Cell::Bool(_) => "a boolean",
+            Cell::Int(_) | Cell::Float(_) | Cell::Number(_) | Cell::Decimal(_) => "a number",
+            Cell::Str(_) => "a string",
+            Cell::Date(_) => "a date",
+            Cell::Other(k) => k,
+        }
+    }
+
+    fn as_str(&self) -> Option<&str> {
+        match self {
+            Cell::Str(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    fn as_bool(&self) -> Option<bool> {
+        match self {
+            Cell::Bool(b) => Some(*b),
+            _ => None,
+        }
+    }
+
+    /// A date cell, or a string read as `YYYY-MM-DD`.
+    fn as_date(&self) -> Option<Result<Date, crate::date::DateError>> {
+        match self {
+            Cell::Date(d) => Some(Ok(*d)),
+            Cell::Str(s) => Some(Date::parse(s)),
+            _ => None,
+        }
+    }
+}
+
+/// The JSON value as a cell; `None` for null. A number keeps its JSON text in `buf`.
+fn json_cell<'a>(v: &'a Json, buf: &'a mut String) -> Option<Cell<'a>> {
+    Some(match v {
+        Json::Null => return None,
+        Json::Bool(b) => Cell::Bool(*b),
+        // An integer needs no text (the common case: staff, money in round units).
+        Json::Number(n) => match n.as_i64() {
+            Some(i) => Cell::Int(i),
+            None => {
+                *buf = n.to_string();
+                Cell::Number(buf)
+            }
+        },
+        Json::String(s) => Cell::Str(s),
+        other => Cell::Other(json_kind(other)),
+    })
+}
+
+/// Decodes one scalar value of `field` (not tags or qualifications) from a typed cell,
+/// exactly as [`Profile::from_json`] decodes the JSON value the cell stands for. `path`
+/// names the value in messages. Returns the value and its warnings.
+pub fn decode_cell(schema: &Schema, field: &Field, cell: Cell<'_>, path: &str) -> Result<(Scalar, Vec<ProfileWarning>), ProfileErrors> {
+    let mut d = Decoder { schema, errors: Vec::new(), warnings: Vec::new() };
+    match d.cell(field, cell, &Path::text(path)) {
+        Some(s) if d.errors.is_empty() => Ok((s, d.warnings)),
+        _ => Err(ProfileErrors(d.errors)),
+    }
+}
+
+/// Decodes one qualification from its entries (`code`, `level`, `granted_on`,
+/// `expires_on`, `first_grant`, `status`, and the ignored `certificate_no`, `issuer`,
+/// `batch`, `note`; absent or null entries left out), exactly as one element of a JSON
+/// `qualifications` array. `path` names the element in messages.
+pub fn decode_qualification<'a>(
+    schema: &Schema,
+    entries: impl IntoIterator<Item = (&'a str, Cell<'a>)>,
+    path: &str,
+) -> Result<Qualification, ProfileErrors> {
+    let mut d = Decoder { schema, errors: Vec::new(), warnings: Vec::new() };
+    match d.qualification(entries, &Path::text(path)) {
+        Some(q) if d.errors.is_empty() => Ok(q),
+        _ => Err(ProfileErrors(d.errors)),
+    }
+}
+
 /// Where a value sits in a profile (`$.employees.2024`, `$.qualifications[0].code`), kept
 /// as borrowed steps and rendered only when a message needs it: decoding a valid profile
 /// builds no path strings.
@@ -126,12 +229,18 @@ struct Path<'a> {
 #[derive(Clone, Copy, Debug)]
 enum Step<'a> {
     Root,
+    /// A path given as text (by a caller that decodes cells).
+    Text(&'a str),
     Key(&'a str),
     Index(usize),
 }
 
 impl<'a> Path<'a> {
     const ROOT: Path<'static> = Path { parent: None, step: Step::Root };
+
+    fn text(path: &'a str) -> Path<'a> {
+        Path { parent: None, step: Step::Text(path) }
+    }
 
     fn key(&'a self, k: &'a str) -> Path<'a> {
         Path { parent: Some(self), step: Step::Key(k) }
@@ -149,6 +258,7 @@ impl std::fmt::Display for Path<'_> {
         }
         match self.step {
             Step::Root => f.write_str("$"),
+            Step::Text(t) => f.write_str(t),
             Step::Key(k) => write!(f, ".{k}"),
             Step::Index(i) => write!(f, "[{i}]"),
         }
@@ -356,7 +466,11 @@ impl Decoder<'_> {
     }
 
     fn wrong_type(&mut self, path: &Path<'_>, expected: &str, found: &Json) {
-        self.err(ProfileErrorKind::WrongType, path, format!("expected {expected}, found {}", json_kind(found)));
+        self.wrong_kind(path, expected, json_kind(found));
+    }
+
+    fn wrong_kind(&mut self, path: &Path<'_>, expected: &str, found: &str) {
+        self.err(ProfileErrorKind::WrongType, path, format!("expected {expected}, found {found}"));
     }
 
     fn field(&mut self, field: &Field, v: &Json, path: &Path<'_>) -> Option<Value> {
@@ -409,11 +523,17 @@ impl Decoder<'_> {
     }
 
     fn scalar(&mut self, field: &Field, v: &Json, path: &Path<'_>) -> Option<Scalar> {
+        let mut buf = String::new();
+        let cell = json_cell(v, &mut buf).unwrap_or(Cell::Other("null"));
+        self.cell(field, cell, path)
+    }
+
+    fn cell(&mut self, field: &Field, v: Cell<'_>, path: &Path<'_>) -> Option<Scalar> {
         match &field.ty {
             FieldType::Bool => match v.as_bool() {
                 Some(b) => Some(Scalar::Bool(b)),
                 None => {
-                    self.wrong_type(path, "true or false", v);
+                    self.wrong_kind(path, "true or false", v.kind());
                     None
                 }
             },
@@ -422,11 +542,11 @@ impl Decoder<'_> {
                 self.number(field, *unit, integer, v, path).map(Scalar::Num)
             }
             FieldType::Date => {
-                let Some(s) = v.as_str() else {
-                    self.wrong_type(path, "a date string YYYY-MM-DD", v);
+                let Some(parsed) = v.as_date() else {
+                    self.wrong_kind(path, "a date string YYYY-MM-DD", v.kind());
                     return None;
                 };
-                match Date::parse(s) {
+                match parsed {
                     Ok(d) => Some(Scalar::Date(d)),
                     Err(e) => {
                         self.err(ProfileErrorKind::BadDate, path, e.to_string());
@@ -437,7 +557,7 @@ impl Decoder<'_> {
             FieldType::Enum(e) => {
                 let def = self.schema.enum_def(*e)?;
                 let Some(s) = v.as_str() else {
-                    self.wrong_type(path, &format!("one of {}", enum_choices(def)), v);
+                    self.wrong_kind(path, &format!("one of {}", enum_choices(def)), v.kind());
                     return None;
                 };
                 match def.index_of(s.trim()) {
@@ -458,10 +578,11 @@ impl Decoder<'_> {
             FieldType::Code(sys) => {
                 let system = self.schema.codes.get(*sys)?;
                 let raw = match v {
-                    Json::String(s) => s.clone(),
-                    Json::Number(n) if n.is_u64() => n.to_string(),
+                    Cell::Str(s) => s.to_string(),
+                    Cell::Number(n) if !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()) => n.to_string(),
+                    Cell::Int(n) if n >= 0 => n.to_string(),
                     _ => {
-                        self.wrong_type(path, &format!("a {} code string", system.name()), v);
+                        self.wrong_kind(path, &format!("a {} code string", system.name()), v.kind());
                         return None;
                     }
                 };
@@ -493,7 +614,7 @@ impl Decoder<'_> {
             }
             FieldType::Text => {
                 let Some(s) = v.as_str() else {
-                    self.wrong_type(path, "a string", v);
+                    self.wrong_kind(path, "a string", v.kind());
                     return None;
                 };
                 if field.format.as_deref() == Some("uscc") {
@@ -516,19 +637,27 @@ impl Decoder<'_> {
         }
     }
 
-    fn number(&mut self, field: &Field, unit: Unit, integer: bool, v: &Json, path: &Path<'_>) -> Option<Decimal> {
+    fn number(&mut self, field: &Field, unit: Unit, integer: bool, v: Cell<'_>, path: &Path<'_>) -> Option<Decimal> {
         let (value, written_unit) = match v {
             // serde_json prints a float with the shortest representation that reads back
             // the same, so `12.3` becomes exactly 12.3 here, not 12.300000000000000710.
-            Json::Number(n) if n.as_i64().is_some() => (Decimal::from(n.as_i64().unwrap_or_default()), unit),
-            Json::Number(n) => match units::parse_decimal(&n.to_string()) {
+            Cell::Decimal(d) => (d, unit),
+            Cell::Int(n) => (Decimal::from(n), unit),
+            Cell::Float(f) => match serde_json::Number::from_f64(f).and_then(|n| units::parse_decimal(&n.to_string())) {
+                Some(d) => (d, unit),
+                None => {
+                    self.err(ProfileErrorKind::BadNumber, path, format!("number {f} is not finite or out of range"));
+                    return None;
+                }
+            },
+            Cell::Number(n) => match units::parse_decimal(n) {
                 Some(d) => (d, unit),
                 None => {
                     self.err(ProfileErrorKind::BadNumber, path, format!("number {n} is out of range"));
                     return None;
                 }
             },
-            Json::String(s) => match units::parse_quantity(s) {
+            Cell::Str(s) => match units::parse_quantity(s) {
                 Some((d, Unit::Plain)) => (d, unit),
                 Some((d, u)) => (d, u),
                 None => {
@@ -541,10 +670,10 @@ impl Decoder<'_> {
                 }
             },
             _ => {
-                self.wrong_type(
+                self.wrong_kind(
                     path,
                     &format!("a number in {}", if unit == Unit::Plain { "plain units".to_string() } else { unit.to_string() }),
-                    v,
+                    v.kind(),
                 );
                 return None;
             }
@@ -591,120 +720,129 @@ impl Decoder<'_> {
                 self.wrong_type(&qpath, "an object {code, level, granted_on, expires_on, first_grant}", q);
                 continue;
             };
-            let mut ok = true;
-            let mut qual = None;
-            let mut entry = Qualification { qual: 0, level: None, granted_on: None, expires_on: None, first_grant: None, unknown: false };
-            for (k, val) in obj {
-                let kpath = qpath.key(k);
-                if val.is_null() || k.starts_with('$') {
-                    continue;
-                }
-                match k.as_str() {
-                    "code" => match val.as_str().map(|s| self.schema.qualification(s.trim())) {
-                        Some(Some(idx)) => qual = Some(idx),
-                        Some(None) => {
-                            let s = val.as_str().unwrap_or_default();
-                            let hint = crate::suggest::closest(
-                                s,
-                                self.schema.qualifications.iter().flat_map(|q| [q.code.as_str(), q.label.as_str()]),
-                            )
-                            .map(|h| format!("; did you mean {h:?}?"))
-                            .unwrap_or_default();
-                            self.err(ProfileErrorKind::BadQualification, &kpath, format!("unknown qualification {s:?}{hint}"));
-                            ok = false;
+            let mut bufs: Vec<String> = vec![String::new(); obj.len()];
+            let entries = obj.iter().zip(bufs.iter_mut()).filter_map(|((k, v), buf)| json_cell(v, buf).map(|c| (k.as_str(), c)));
+            if let Some(q) = self.qualification(entries, &qpath) {
+                out.push(q);
+            }
+        }
+        Some(out)
+    }
+
+    /// One qualification from its entries (null entries left out).
+    fn qualification<'a>(&mut self, entries: impl IntoIterator<Item = (&'a str, Cell<'a>)>, qpath: &Path<'_>) -> Option<Qualification> {
+        let mut ok = true;
+        let mut qual = None;
+        let mut entry = Qualification { qual: 0, level: None, granted_on: None, expires_on: None, first_grant: None, unknown: false };
+        for (k, val) in entries {
+            let kpath = qpath.key(k);
+            if k.starts_with('$') {
+                continue;
+            }
+            match k {
+                "code" => match val.as_str().map(|s| self.schema.qualification(s.trim())) {
+                    Some(Some(idx)) => qual = Some(idx),
+                    Some(None) => {
+                        let s = val.as_str().unwrap_or_default();
+                        let hint =
+                            crate::suggest::closest(s, self.schema.qualifications.iter().flat_map(|q| [q.code.as_str(), q.label.as_str()]))
+                                .map(|h| format!("; did you mean {h:?}?"))
+                                .unwrap_or_default();
+                        self.err(ProfileErrorKind::BadQualification, &kpath, format!("unknown qualification {s:?}{hint}"));
+                        ok = false;
+                    }
+                    None => {
+                        self.wrong_kind(&kpath, "a qualification code", val.kind());
+                        ok = false;
+                    }
+                },
+                "level" => match val.as_str().map(|s| self.schema.qualification_level(s.trim())) {
+                    Some(Some(l)) => entry.level = Some(l),
+                    _ => {
+                        let levels: Vec<&str> = self.schema.qualification_levels.iter().map(|l| l.code.as_str()).collect();
+                        self.err(ProfileErrorKind::BadQualification, &kpath, format!("level must be one of {}", levels.join(", ")));
+                        ok = false;
+                    }
+                },
+                "granted_on" | "expires_on" => match val.as_date() {
+                    Some(Ok(d)) => {
+                        if k == "granted_on" {
+                            entry.granted_on = Some(d);
+                        } else {
+                            entry.expires_on = Some(d);
                         }
-                        None => {
-                            self.wrong_type(&kpath, "a qualification code", val);
-                            ok = false;
-                        }
-                    },
-                    "level" => match val.as_str().map(|s| self.schema.qualification_level(s.trim())) {
-                        Some(Some(l)) => entry.level = Some(l),
-                        _ => {
-                            let levels: Vec<&str> = self.schema.qualification_levels.iter().map(|l| l.code.as_str()).collect();
-                            self.err(ProfileErrorKind::BadQualification, &kpath, format!("level must be one of {}", levels.join(", ")));
-                            ok = false;
-                        }
-                    },
-                    "granted_on" | "expires_on" => match val.as_str().map(Date::parse) {
-                        Some(Ok(d)) => {
-                            if k == "granted_on" {
-                                entry.granted_on = Some(d);
-                            } else {
-                                entry.expires_on = Some(d);
-                            }
-                        }
-                        Some(Err(e)) => {
-                            self.err(ProfileErrorKind::BadDate, &kpath, e.to_string());
-                            ok = false;
-                        }
-                        None => {
-                            self.wrong_type(&kpath, "a date string YYYY-MM-DD", val);
-                            ok = false;
-                        }
-                    },
-                    "first_grant" => match val.as_bool() {
-                        Some(b) => entry.first_grant = Some(b),
-                        None => {
-                            self.wrong_type(&kpath, "true (first grant) or false (renewal)", val);
-                            ok = false;
-                        }
-                    },
-                    "status" => match val.as_str() {
-                        Some("unknown") => entry.unknown = true,
-                        Some("held") => {}
-                        _ => {
-                            self.err(
-                                ProfileErrorKind::BadQualification,
-                                &kpath,
-                                "status is \"held\" (the default) or \"unknown\" (whether it is held is not known)".into(),
-                            );
-                            ok = false;
-                        }
-                    },
-                    "certificate_no" | "issuer" | "batch" | "note" => {}
-                    other => {
+                    }
+                    Some(Err(e)) => {
+                        self.err(ProfileErrorKind::BadDate, &kpath, e.to_string());
+                        ok = false;
+                    }
+                    None => {
+                        self.wrong_kind(&kpath, "a date string YYYY-MM-DD", val.kind());
+                        ok = false;
+                    }
+                },
+                "first_grant" => match val.as_bool() {
+                    Some(b) => entry.first_grant = Some(b),
+                    None => {
+                        self.wrong_kind(&kpath, "true (first grant) or false (renewal)", val.kind());
+                        ok = false;
+                    }
+                },
+                "status" => match val.as_str() {
+                    Some("unknown") => entry.unknown = true,
+                    Some("held") => {}
+                    _ => {
                         self.err(
-                            ProfileErrorKind::UnknownField,
+                            ProfileErrorKind::BadQualification,
                             &kpath,
-                            format!("unknown key {other:?} in a qualification (code, status, level, granted_on, expires_on, first_grant, certificate_no, issuer, batch, note)"),
+                            "status is \"held\" (the default) or \"unknown\" (whether it is held is not known)".into(),
                         );
                         ok = false;
                     }
-                }
-            }
-            if let (Some(g), Some(e)) = (entry.granted_on, entry.expires_on) {
-                if e < g {
+                },
+                "certificate_no" | "issuer" | "batch" | "note" => {}
+                other => {
                     self.err(
-                        ProfileErrorKind::BadQualification,
-                        &qpath.key("expires_on"),
-                        format!("expires_on {e} is before granted_on {g}"),
+                        ProfileErrorKind::UnknownField,
+                        &kpath,
+                        format!("unknown key {other:?} in a qualification (code, status, level, granted_on, expires_on, first_grant, certificate_no, issuer, batch, note)"),
                     );
                     ok = false;
                 }
             }
-            if entry.unknown
-                && (entry.level.is_some() || entry.granted_on.is_some() || entry.expires_on.is_some() || entry.first_grant.is_some())
-            {
+        }
+        if let (Some(g), Some(e)) = (entry.granted_on, entry.expires_on) {
+            if e < g {
                 self.err(
                     ProfileErrorKind::BadQualification,
-                    &qpath,
-                    "a qualification of unknown status has no level, dates or first_grant (list a grant that is known as its own entry)"
-                        .into(),
+                    &qpath.key("expires_on"),
+                    format!("expires_on {e} is before granted_on {g}"),
                 );
                 ok = false;
             }
-            match qual {
-                Some(q) if ok => {
-                    entry.qual = q;
-                    out.push(entry);
-                }
-                Some(_) => {}
-                None if ok => self.err(ProfileErrorKind::BadQualification, &qpath, "a qualification needs a \"code\"".into()),
-                None => {}
-            }
         }
-        Some(out)
+        if entry.unknown
+            && (entry.level.is_some() || entry.granted_on.is_some() || entry.expires_on.is_some() || entry.first_grant.is_some())
+        {
+            self.err(
+                ProfileErrorKind::BadQualification,
+                qpath,
+                "a qualification of unknown status has no level, dates or first_grant (list a grant that is known as its own entry)".into(),
+            );
+            ok = false;
+        }
+        match qual {
+            Some(q) if ok => {
+                entry.qual = q;
+                Some(entry)
+            }
+            Some(_) => None,
+            None if ok => {
+                self.err(ProfileErrorKind::BadQualification, qpath, "a qualification needs a \"code\"".into());
+                None
+            }
+            None => None,
+        }
     }
 }
 

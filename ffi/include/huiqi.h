@@ -397,6 +397,61 @@ char *huiqi_reverse(const HuiqiEngine *engine,
 char *huiqi_bulk_counts(const HuiqiEngine *engine, const HuiqiStore *store, const char *as_of);
 
 /**
+ * Opens a store from an Arrow C stream of record batches (the Arrow C stream interface,
+ * `struct ArrowArrayStream`), with the engine's schema: no file and no JSON on the way.
+ *
+ * Columns are named by schema field names or labels; a per-year field has one column per
+ * year, `rd_expense_2025`; tags are a list of strings; qualifications a list of structs
+ * with a profile qualification's keys; null is unknown (docs/arrow.md has the types). A
+ * column that is not a schema field, or a cell that does not fit its field, fails the
+ * whole call with a failure whose message names the column and the row (counted from 0
+ * over the stream).
+ *
+ * `stream` is consumed: the library releases it (also on failure) and the caller must not
+ * use or release it again; NULL is a request failure. Returns a store handle (free with
+ * `huiqi_store_free`), or NULL with `*error_out` set as for `huiqi_store_open`.
+ *
+ * # Safety
+ * `engine` is any pointer value (checked before use); `stream` is NULL or points to a
+ * valid `struct ArrowArrayStream` the caller owns and hands over; `error_out` is NULL or
+ * points to writable storage for one `char *`.
+ */
+HuiqiStore *huiqi_store_from_arrow(const HuiqiEngine *engine, void *stream, char **error_out);
+
+/**
+ * Every enterprise of a store against every policy version in force on `as_of`, as an
+ * Arrow C stream of record batches written to `out` (a `struct ArrowArrayStream` the
+ * caller allocated; the caller releases it when done).
+ *
+ * `options_json`: NULL, or `{"output": "pairs" | "lists" | "counts", "undetermined":
+ * bool, "missing": bool}` (default pairs, no undetermined, no missing fields):
+ *
+ * - pairs: `enterprise_id`, `policy_id`, `verdict` (utf8): one row per eligible pair, and
+ *   per undetermined pair when asked, policy by policy, as `huiqi bulk` writes them; with
+ *   `missing` (and `undetermined`) a fourth column `missing_fields` (list<utf8>: the
+ *   field names an undetermined pair lacks, null for eligible pairs), which matches each
+ *   enterprise with an undetermined pair on its own (much slower than the rest);
+ * - lists: `enterprise_id`, `eligible` (list<utf8> of policy ids), and `undetermined`
+ *   when asked: one row per enterprise, in store order;
+ * - counts: `policy_id`, `eligible`, `undetermined` (uint64): one row per policy.
+ *
+ * Returns a success envelope (`{"output": …}`) when `out` was written, else a failure
+ * envelope (`out` untouched); free it with `huiqi_string_free`. NULL only when `engine` or
+ * `store` is not a live handle of its kind. The batches are made as they are read (64 Ki
+ * rows each), from the bulk result computed by this call.
+ *
+ * # Safety
+ * `engine` and `store` are any pointer values (checked before use); the strings are NULL
+ * or NUL-terminated strings valid for the call; `out` is NULL or points to writable
+ * storage for one `struct ArrowArrayStream`.
+ */
+char *huiqi_bulk_arrow(const HuiqiEngine *engine,
+                       const HuiqiStore *store,
+                       const char *as_of,
+                       const char *options_json,
+                       void *out);
+
+/**
  * Checks a schema and a policy-set document, as `huiqi check`: a success envelope with a
  * summary (`policies`, `definitions`, `ids`), or a failure envelope with every problem
  * (origin, policy, line, column, hint).

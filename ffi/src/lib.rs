@@ -23,12 +23,13 @@
 use std::any::Any;
 use std::cell::RefCell;
 use std::collections::HashMap;
-use std::ffi::{c_char, CStr, CString};
+use std::ffi::{c_char, c_void, CStr, CString};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::Path;
 use std::ptr;
 use std::sync::{Arc, LazyLock, PoisonError, RwLock};
 
+use huiqi_arrow as arrow;
 use huiqi_core::engine::Engine;
 use huiqi_core::ffi::{self as envelopes, Envelope, ErrorItem, StoreSummary};
 use huiqi_core::store::{EnterpriseStore, LoadReport};
@@ -915,6 +916,143 @@ pub unsafe extern "C" fn huiqi_bulk_counts(engine: *const HuiqiEngine, store: *c
     })
 }
 
+/// Opens a store from an Arrow C stream of record batches (the Arrow C stream interface,
+/// `struct ArrowArrayStream`), with the engine's schema: no file and no JSON on the way.
+///
+/// Columns are named by schema field names or labels; a per-year field has one column per
+/// year, `rd_expense_2025`; tags are a list of strings; qualifications a list of structs
+/// with a profile qualification's keys; null is unknown (docs/arrow.md has the types). A
+/// column that is not a schema field, or a cell that does not fit its field, fails the
+/// whole call with a failure whose message names the column and the row (counted from 0
+/// over the stream).
+///
+/// `stream` is consumed: the library releases it (also on failure) and the caller must not
+/// use or release it again; NULL is a request failure. Returns a store handle (free with
+/// `huiqi_store_free`), or NULL with `*error_out` set as for `huiqi_store_open`.
+///
+/// # Safety
+/// `engine` is any pointer value (checked before use); `stream` is NULL or points to a
+/// valid `struct ArrowArrayStream` the caller owns and hands over; `error_out` is NULL or
+/// points to writable storage for one `char *`.
+#[no_mangle]
+pub unsafe extern "C" fn huiqi_store_from_arrow(
+    engine: *const HuiqiEngine,
+    stream: *mut c_void,
+    error_out: *mut *mut c_char,
+) -> *mut HuiqiStore {
+    let result = build("huiqi_store_from_arrow", || {
+        let reader = if stream.is_null() {
+            Err(vec![request_error("stream", "stream is a null pointer")])
+        } else {
+            // SAFETY: the caller hands over a valid ArrowArrayStream; `from_raw` moves it out
+            // and leaves a released (empty) stream in its place.
+            unsafe { arrow_array::ffi_stream::ArrowArrayStreamReader::from_raw(stream.cast()) }
+                .map_err(|e| vec![request_error("stream", format!("not a readable Arrow stream: {e}"))])
+        };
+        let engine = live(engine).map_err(|message| vec![request_error("engine", message)]);
+        let (engine, reader) = match (engine, reader) {
+            (Ok(e), Ok(r)) => (e, r),
+            (e, r) => return Err(errors([e.err(), r.err()])),
+        };
+        let (store, report) = arrow::store_from_batches(engine.schema(), reader).map_err(|m| vec![ErrorItem::new("store", m)])?;
+        Ok(HuiqiStore::new(store, report))
+    });
+    // SAFETY: the caller guarantees `error_out` is NULL or writable.
+    unsafe { deliver("huiqi_store_from_arrow", error_out, result) }
+}
+
+/// Every enterprise of a store against every policy version in force on `as_of`, as an
+/// Arrow C stream of record batches written to `out` (a `struct ArrowArrayStream` the
+/// caller allocated; the caller releases it when done).
+///
+/// `options_json`: NULL, or `{"output": "pairs" | "lists" | "counts", "undetermined":
+/// bool, "missing": bool}` (default pairs, no undetermined, no missing fields):
+///
+/// - pairs: `enterprise_id`, `policy_id`, `verdict` (utf8): one row per eligible pair, and
+///   per undetermined pair when asked, policy by policy, as `huiqi bulk` writes them; with
+///   `missing` (and `undetermined`) a fourth column `missing_fields` (list<utf8>: the
+///   field names an undetermined pair lacks, null for eligible pairs), which matches each
+///   enterprise with an undetermined pair on its own (much slower than the rest);
+/// - lists: `enterprise_id`, `eligible` (list<utf8> of policy ids), and `undetermined`
+///   when asked: one row per enterprise, in store order;
+/// - counts: `policy_id`, `eligible`, `undetermined` (uint64): one row per policy.
+///
+/// Returns a success envelope (`{"output": …}`) when `out` was written, else a failure
+/// envelope (`out` untouched); free it with `huiqi_string_free`. NULL only when `engine` or
+/// `store` is not a live handle of its kind. The batches are made as they are read (64 Ki
+/// rows each), from the bulk result computed by this call.
+///
+/// # Safety
+/// `engine` and `store` are any pointer values (checked before use); the strings are NULL
+/// or NUL-terminated strings valid for the call; `out` is NULL or points to writable
+/// storage for one `struct ArrowArrayStream`.
+#[no_mangle]
+pub unsafe extern "C" fn huiqi_bulk_arrow(
+    engine: *const HuiqiEngine,
+    store: *const HuiqiStore,
+    as_of: *const c_char,
+    options_json: *const c_char,
+    out: *mut c_void,
+) -> *mut c_char {
+    string_call("huiqi_bulk_arrow", || {
+        let engine = live(engine)?;
+        let open = live(store)?;
+        // SAFETY: forwarded from the caller.
+        let args = unsafe { (required(as_of, "as_of"), arg(options_json, "options_json")) };
+        let run = || -> Result<String, Vec<ErrorItem>> {
+            let (date, options) = match args {
+                (Ok(d), Ok(o)) => (d, o),
+                (d, o) => return Err(errors([d.err(), o.err()])),
+            };
+            let date = huiqi_core::date::Date::parse(date).map_err(|e| vec![request_error("as_of", e.to_string())])?;
+            let (shape, undetermined, missing) = bulk_options(options)?;
+            if out.is_null() {
+                return Err(vec![request_error("out", "out is a null pointer")]);
+            }
+            let batches = arrow::bulk_batches(&engine, &open.store, date, shape, undetermined, missing)
+                .map_err(|m| vec![ErrorItem::new("store", m)])?;
+            let stream = arrow_array::ffi_stream::FFI_ArrowArrayStream::new(batches);
+            // SAFETY: the caller guarantees `out` points to writable storage for one
+            // ArrowArrayStream; whatever was there is overwritten, not released.
+            unsafe { out.cast::<arrow_array::ffi_stream::FFI_ArrowArrayStream>().write_unaligned(stream) };
+            let name = match shape {
+                arrow::Shape::Pairs => "pairs",
+                arrow::Shape::Lists => "lists",
+                arrow::Shape::Counts => "counts",
+            };
+            Ok(Envelope::Success { result: serde_json::json!({"output": name, "undetermined": undetermined}), warnings: Vec::new() }
+                .to_json())
+        };
+        Ok(run().unwrap_or_else(failure))
+    })
+}
+
+/// The options of `huiqi_bulk_arrow`.
+fn bulk_options(options_json: Option<&str>) -> Result<(arrow::Shape, bool, bool), Vec<ErrorItem>> {
+    let Some(text) = options_json else { return Ok((arrow::Shape::Pairs, false, false)) };
+    let bad = |m: String| vec![request_error("options_json", m)];
+    let v: serde_json::Value = serde_json::from_str(text).map_err(|e| bad(format!("options_json is not valid JSON: {e}")))?;
+    let obj = v.as_object().ok_or_else(|| bad("options_json is a JSON object".into()))?;
+    let mut shape = arrow::Shape::Pairs;
+    let mut undetermined = false;
+    let mut missing = false;
+    for (k, v) in obj {
+        match (k.as_str(), v) {
+            ("output", serde_json::Value::String(s)) => {
+                shape = arrow::Shape::parse(s).ok_or_else(|| bad(format!("output {s:?} is one of pairs, lists, counts")))?;
+            }
+            ("undetermined", serde_json::Value::Bool(b)) => undetermined = *b,
+            ("missing", serde_json::Value::Bool(b)) => missing = *b,
+            (k, _) => {
+                return Err(bad(format!(
+                    "unknown option or wrong type: {k:?} (output: pairs | lists | counts; undetermined, missing: bool)"
+                )))
+            }
+        }
+    }
+    Ok((shape, undetermined, missing))
+}
+
 /// Checks a schema and a policy-set document, as `huiqi check`: a success envelope with a
 /// summary (`policies`, `definitions`, `ids`), or a failure envelope with every problem
 /// (origin, policy, line, column, hint).
@@ -1311,5 +1449,70 @@ mod tests {
         unsafe { huiqi_store_free(store) };
         unsafe { huiqi_engine_free(engine) };
         std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    /// A record batch handed over as an Arrow C stream.
+    fn stream_of(batch: arrow_array::RecordBatch) -> arrow_array::ffi_stream::FFI_ArrowArrayStream {
+        let schema = batch.schema();
+        let reader = arrow_array::RecordBatchIterator::new(vec![Ok(batch)], schema);
+        arrow_array::ffi_stream::FFI_ArrowArrayStream::new(Box::new(reader))
+    }
+
+    #[test]
+    fn arrow_in_and_out() {
+        use arrow_array::cast::AsArray;
+        use arrow_array::{ArrayRef, Float64Array, RecordBatch, StringArray};
+        let engine = unsafe { huiqi_engine_new(ptr::null(), ptr::null(), ptr::null_mut()) };
+        let names: ArrayRef = Arc::new(StringArray::from(vec!["a", "b", "c"]));
+        let capital: ArrayRef = Arc::new(Float64Array::from(vec![Some(600.0), None, Some(12.5)]));
+        let staff: ArrayRef = Arc::new(Float64Array::from(vec![Some(30.0), Some(5.0), None]));
+        let batch = RecordBatch::try_from_iter([("name", names), ("注册资本", capital), ("employees_2025", staff)]).unwrap();
+        let mut stream = stream_of(batch);
+        let mut error: *mut c_char = ptr::null_mut();
+        let store = unsafe { huiqi_store_from_arrow(engine, ptr::from_mut(&mut stream).cast(), &mut error) };
+        assert!(!store.is_null() && error.is_null());
+        // The stream was consumed: released in place.
+        assert!(stream.release.is_none());
+
+        let mut out = arrow_array::ffi_stream::FFI_ArrowArrayStream::empty();
+        let env = take(unsafe {
+            huiqi_bulk_arrow(engine, store, c"2026-06-30".as_ptr(), c"{\"output\": \"counts\"}".as_ptr(), ptr::from_mut(&mut out).cast())
+        });
+        assert_eq!(env, r#"{"type":"success","result":{"output":"counts","undetermined":false}}"#);
+        let reader = unsafe { arrow_array::ffi_stream::ArrowArrayStreamReader::from_raw(&mut out) }.unwrap();
+        let batches: Vec<RecordBatch> = reader.map(Result::unwrap).collect();
+        let ids: Vec<String> = batches
+            .iter()
+            .flat_map(|b| b.column(0).as_string::<i32>().iter().map(|s| s.unwrap().to_string()).collect::<Vec<_>>())
+            .collect();
+        let counts: serde_json::Value =
+            serde_json::from_str(&take(unsafe { huiqi_bulk_counts(engine, store, c"2026-06-30".as_ptr()) })).unwrap();
+        let want: Vec<String> = counts["result"].as_array().unwrap().iter().map(|c| c["policy"].as_str().unwrap().to_string()).collect();
+        assert_eq!(ids, want);
+        let undetermined: u64 = batches
+            .iter()
+            .map(|b| b.column(2).as_primitive::<arrow_array::types::UInt64Type>().iter().map(Option::unwrap).sum::<u64>())
+            .sum();
+        let want_u: u64 = counts["result"].as_array().unwrap().iter().map(|c| c["undetermined"].as_u64().unwrap()).sum();
+        assert_eq!(undetermined, want_u);
+
+        // Bad options are a failure envelope; `out` is not written.
+        let mut out = arrow_array::ffi_stream::FFI_ArrowArrayStream::empty();
+        let env = take(unsafe {
+            huiqi_bulk_arrow(engine, store, c"2026-06-30".as_ptr(), c"{\"output\": \"wide\"}".as_ptr(), ptr::from_mut(&mut out).cast())
+        });
+        assert!(env.contains(r#"output \"wide\" is one of pairs, lists, counts"#), "{env}");
+        assert!(out.release.is_none());
+
+        // A cell that does not fit: the failure names the column and the row.
+        let bad: ArrayRef = Arc::new(StringArray::from(vec!["1", "lots"]));
+        let mut stream = stream_of(RecordBatch::try_from_iter([("registered_capital", bad)]).unwrap());
+        let none = unsafe { huiqi_store_from_arrow(engine, ptr::from_mut(&mut stream).cast(), &mut error) };
+        assert!(none.is_null());
+        let env = take(error);
+        assert!(env.contains(r#"column \"registered_capital\", row 1: \"lots\" is not a number"#), "{env}");
+        assert!(last_error().starts_with("huiqi_store_from_arrow: column"));
+        unsafe { huiqi_store_free(store) };
+        unsafe { huiqi_engine_free(engine) };
     }
 }

@@ -566,12 +566,95 @@ class Engine(_Handle):
         """The bulk-counts envelope as text (success or failure)."""
         return self._call(_lib.lib.huiqi_bulk_counts, _store_handle(store), _date(as_of))
 
+    def store_from_arrow(self, data: Any) -> Store:
+        """A store filled from columnar data through the Arrow C stream interface, with no
+        JSON and no Python object per row: a pyarrow ``Table``, ``RecordBatch`` or
+        ``RecordBatchReader``, a pandas or Polars DataFrame, a DuckDB result, or anything
+        with ``__arrow_c_stream__``. Columns are named by field names or labels, a per-year
+        field one column per year (``rd_expense_2025``); null is unknown (docs/arrow.md).
+        Raises :class:`HuiqiError` (kind ``store``) naming the column and row of a value
+        that does not fit."""
+        reader = _arrow_reader(data)
+        stream = _lib.ArrowArrayStream()
+        reader._export_to_c(ctypes.addressof(stream))
+        store = Store.__new__(Store)
+        store._handle = None
+        store.path = "<arrow>"
+        error = ctypes.c_void_p()
+        handle = _lib.lib.huiqi_store_from_arrow(self._live(), ctypes.addressof(stream), ctypes.byref(error))
+        store._adopt(handle, error)
+        return store
+
+    def bulk_arrow(
+        self,
+        data: Any,
+        as_of: AsOf = None,
+        output: Literal["pairs", "lists", "counts"] = "pairs",
+        undetermined: bool = False,
+        *,
+        missing: bool = False,
+        reader: bool = False,
+    ) -> Any:
+        """Every enterprise of ``data`` against every policy version in force on ``as_of``,
+        as Arrow. ``data`` is a :class:`Store` or columnar data (see
+        :meth:`store_from_arrow`; loaded into a store for this call). ``output``:
+
+        - ``pairs``: ``enterprise_id, policy_id, verdict``, one row per eligible pair (and
+          undetermined pair with ``undetermined=True``), policy by policy as ``huiqi bulk``;
+        - ``lists``: ``enterprise_id, eligible`` (list of policy ids), and ``undetermined``
+          with ``undetermined=True``, one row per enterprise in input order;
+        - ``counts``: ``policy_id, eligible, undetermined``, one row per policy.
+
+        ``missing=True`` (pairs with ``undetermined=True`` only) adds ``missing_fields``, the
+        field names each undetermined pair lacks (null for eligible pairs); it matches each
+        enterprise with an undetermined pair on its own, so it costs per-enterprise work.
+
+        Returns a ``pyarrow.Table``, or a ``pyarrow.RecordBatchReader`` with
+        ``reader=True`` (batches made as they are read)."""
+        import pyarrow as pa
+
+        if output not in ("pairs", "lists", "counts"):
+            raise ValueError("output is one of 'pairs', 'lists', 'counts'")
+        own = not isinstance(data, Store)
+        store = self.store_from_arrow(data) if own else data
+        try:
+            out = _lib.ArrowArrayStream()
+            options = json.dumps({"output": output, "undetermined": bool(undetermined), "missing": bool(missing)}).encode("utf-8")
+            _unwrap(self._call(_lib.lib.huiqi_bulk_arrow, _store_handle(store), _date(as_of), options, ctypes.addressof(out)))
+            result = pa.RecordBatchReader._import_from_c(ctypes.addressof(out))
+            return result if reader else result.read_all()
+        finally:
+            if own:
+                store.close()
+
     def bulk_counts(self, store: Store, as_of: AsOf = None) -> list[dict[str, Any]]:
         """Every enterprise of ``store`` against every policy version in force on ``as_of``:
         ``[{"policy": id, "eligible": n, "undetermined": n}, …]`` in the engine's policy
         order, the numbers of ``huiqi bulk --format counts``."""
         result: list[dict[str, Any]] = _unwrap(self.bulk_counts_json(store, as_of))
         return result
+
+
+def _arrow_reader(data: Any) -> Any:
+    """Columnar data as a ``pyarrow.RecordBatchReader`` (no copy where pyarrow needs none)."""
+    import pyarrow as pa
+
+    if isinstance(data, pa.RecordBatchReader):
+        return data
+    if isinstance(data, pa.Table):
+        return data.to_reader()
+    if isinstance(data, pa.RecordBatch):
+        return pa.Table.from_batches([data]).to_reader()
+    module = type(data).__module__.split(".")[0]
+    if module == "pandas":
+        return pa.Table.from_pandas(data, preserve_index=False).to_reader()
+    if hasattr(data, "__arrow_c_stream__"):  # Polars, DuckDB, and other Arrow producers
+        return pa.RecordBatchReader.from_stream(data)
+    if module == "polars":
+        return data.to_arrow().to_reader()
+    if module == "duckdb":
+        return data.fetch_record_batch()
+    raise TypeError(f"expected Arrow data (a pyarrow Table, RecordBatch or RecordBatchReader, a pandas or Polars DataFrame, a DuckDB result), not {type(data).__name__}")
 
 
 def _store_handle(store: Store) -> int:

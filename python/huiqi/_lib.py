@@ -75,6 +75,10 @@ lib.huiqi_reverse.argtypes = [_engine, _store, _p, _p, ctypes.c_size_t]
 lib.huiqi_reverse.restype = _out
 lib.huiqi_bulk_counts.argtypes = [_engine, _store, _p]
 lib.huiqi_bulk_counts.restype = _out
+lib.huiqi_store_from_arrow.argtypes = [_engine, ctypes.c_void_p, ctypes.POINTER(ctypes.c_void_p)]
+lib.huiqi_store_from_arrow.restype = _store
+lib.huiqi_bulk_arrow.argtypes = [_engine, _store, _p, _p, ctypes.c_void_p]
+lib.huiqi_bulk_arrow.restype = _out
 lib.huiqi_check.argtypes = [_p, _p]
 lib.huiqi_check.restype = _out
 lib.huiqi_string_free.argtypes = [_out]
@@ -83,6 +87,19 @@ lib.huiqi_last_error.argtypes = []
 lib.huiqi_last_error.restype = ctypes.c_char_p
 lib.huiqi_version.argtypes = []
 lib.huiqi_version.restype = ctypes.c_char_p
+
+
+class ArrowArrayStream(ctypes.Structure):
+    """``struct ArrowArrayStream`` of the Arrow C stream interface: storage a producer
+    (pyarrow's ``_export_to_c``, or libhuiqi) writes a stream into."""
+
+    _fields_ = [
+        ("get_schema", ctypes.c_void_p),
+        ("get_next", ctypes.c_void_p),
+        ("get_last_error", ctypes.c_void_p),
+        ("release", ctypes.c_void_p),
+        ("private_data", ctypes.c_void_p),
+    ]
 
 
 def take(address: int | None) -> str | None:

@@ -1,29 +1,42 @@
 """Huiqi on Apache Spark: every enterprise of a DataFrame against a policy set, as an
 ordinary Spark job.
 
-    from huiqi.spark import match_dataframe
-    results = match_dataframe(enterprises_df, as_of="2026-06-30")
-    results.write.parquet("results.parquet")
+Columnar (the fast path): each partition's Arrow batches go through ``mapInArrow`` into
+an enterprise store (the Arrow C stream interface: no JSON, no Python object per row),
+and the store's bulk results come back as Arrow.
+
+    from huiqi.spark import bulk_dataframe, reach
+    pairs = bulk_dataframe(enterprises_df, as_of="2026-06-30")             # eligible pairs
+    counts = bulk_dataframe(enterprises_df, as_of="2026-06-30", output="counts")
+    eligible, undetermined = reach(enterprises_df, "hitech-certification", as_of="2026-06-30")
+
+Explained (slower; scores, benefits and missing fields per pair): :func:`match_dataframe`.
 
 Design:
 
-- The input is a DataFrame of enterprise profiles. Columns map to schema fields by name
-  (English names or Chinese labels); per-year fields are struct or map columns keyed by
-  year (``{"2024": 1200, "2025": 1500}``), as ``spark.read.json`` produces from profile
-  JSON; tags are arrays; qualifications arrays of structs. Null means unknown.
-- Partitions are processed with ``mapInArrow``: each Arrow batch becomes JSON lines and
-  goes through the C ABI's ``huiqi_match_many_opts`` in one call (summary detail).
+- The input is a DataFrame of enterprises. Columns map to schema fields by name (English
+  names or Chinese labels); a per-year field is one column per year (``rd_expense_2025``),
+  or a struct column keyed by year (``{"2024": 1200, "2025": 1500}``, as
+  ``spark.read.json`` reads profile JSON), flattened by :func:`columnar`; tags are
+  arrays; qualifications arrays of structs. Null means unknown. docs/arrow.md has the
+  types.
 - The engine is built once per executor process, from the policy set shipped with the
   job (the policy texts travel in the task closure; the compiled engine is cached in the
   worker process, keyed by a digest of the texts).
-- One output row per (enterprise, policy in force): verdict, score, benefit estimate and
-  missing fields. A row that fails to decode yields one row with ``verdict = "error"`` and
-  the engine's message — never a dropped row or a failed job.
+- :func:`bulk_dataframe`: one store per partition; output ``pairs`` (enterprise_id,
+  policy_id, verdict), ``lists`` (enterprise_id, eligible[, undetermined] policy ids) or
+  ``counts`` (per policy, summed over partitions in Spark).
+- :func:`reach`: the store's reverse query for one policy, per partition.
+- :func:`match_dataframe`: one output row per (enterprise, policy in force) with verdict,
+  score, benefit estimate and missing fields, through JSON lines and the explained match;
+  a row that fails to decode yields one row with ``verdict = "error"`` and the engine's
+  message. (The columnar path fails the task instead, naming the column and row.)
 """
 
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 from typing import Any, Iterator, Optional, Sequence
 
@@ -134,13 +147,123 @@ def _arrow_schema() -> Any:
     )
 
 
-def reach(results: Any, policy_id: str) -> tuple[Any, Any]:
-    """The reverse question for one policy (免申即享 / 精准推送): the eligible and the
-    undetermined enterprises, from the results of :func:`match_dataframe`."""
+def _is_year(name: str) -> bool:
+    return len(name) == 4 and name.isdigit()
+
+
+def columnar(df: Any) -> Any:
+    """``df`` with the columns the columnar path reads: struct columns keyed by year
+    flattened to one column per year (``employees.2024`` → ``employees_2024``), columns
+    named ``$…`` dropped."""
+    from pyspark.sql import functions as F
+    from pyspark.sql.types import StructType
+
+    cols = []
+    for f in df.schema.fields:
+        if f.name.startswith("$"):
+            continue
+        dt = f.dataType
+        if isinstance(dt, StructType) and dt.fields and all(_is_year(x.name) for x in dt.fields):
+            cols += [F.col(f"`{f.name}`.`{x.name}`").alias(f"{f.name}_{x.name}") for x in dt.fields]
+        else:
+            cols.append(F.col(f"`{f.name}`"))
+    return df.select(*cols)
+
+
+def _reader(batches: Iterator[Any]) -> Any:
+    """A partition's batches as one ``pyarrow.RecordBatchReader`` (None when empty)."""
+    import pyarrow as pa
+
+    it = iter(batches)
+    first = next(it, None)
+    if first is None:
+        return None
+    return pa.RecordBatchReader.from_batches(first.schema, itertools.chain([first], it))
+
+
+def _sources(policies: Optional[Sequence[tuple[str, str]]]) -> Optional[list[tuple[str, str]]]:
+    return [(str(o), str(t)) for o, t in policies] if policies is not None else None
+
+
+def bulk_dataframe(
+    df: Any,
+    *,
+    as_of: str,
+    output: str = "pairs",
+    undetermined: bool = False,
+    policies: Optional[Sequence[tuple[str, str]]] = None,
+    schema: Optional[str] = None,
+) -> Any:
+    """Every enterprise of ``df`` against every policy version in force on ``as_of``, one
+    enterprise store per partition (columnar, see the module documentation).
+
+    ``output``: ``pairs`` (``enterprise_id, policy_id, verdict``: eligible pairs, and
+    undetermined ones with ``undetermined=True``), ``lists`` (``enterprise_id, eligible``
+    and with ``undetermined=True`` ``undetermined``: arrays of policy ids) or ``counts``
+    (``policy_id, eligible, undetermined``, summed in Spark). ``policies`` and ``schema``
+    as for :func:`match_dataframe`."""
+    import pyarrow as pa
+
+    if output not in ("pairs", "lists", "counts"):
+        raise ValueError("output is one of 'pairs', 'lists', 'counts'")
+    sources = _sources(policies)
+    data = columnar(df)
+    if output == "pairs":
+        ddl = "enterprise_id string, policy_id string, verdict string"
+    elif output == "lists":
+        ddl = "enterprise_id string, eligible array<string>" + (", undetermined array<string>" if undetermined else "")
+    else:
+        ddl = "policy_id string, eligible long, undetermined long"
+    counts_schema = pa.schema([("policy_id", pa.string()), ("eligible", pa.int64()), ("undetermined", pa.int64())])
+
+    def run(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+        reader = _reader(batches)
+        if reader is None:
+            return
+        engine = _engine(sources, schema)
+        if output == "counts":
+            # Spark has no unsigned integers.
+            yield from engine.bulk_arrow(reader, as_of=as_of, output="counts").cast(counts_schema).to_batches()
+            return
+        yield from engine.bulk_arrow(reader, as_of=as_of, output=output, undetermined=undetermined, reader=True)
+
+    results = data.mapInArrow(run, ddl)
+    if output != "counts":
+        return results
     from pyspark.sql import functions as F
 
-    mine = results.where(F.col("policy_id") == policy_id)
+    return results.groupBy("policy_id").agg(F.sum("eligible").alias("eligible"), F.sum("undetermined").alias("undetermined"))
+
+
+def reach(
+    df: Any,
+    policy_id: str,
+    *,
+    as_of: str,
+    policies: Optional[Sequence[tuple[str, str]]] = None,
+    schema: Optional[str] = None,
+) -> tuple[Any, Any]:
+    """The reverse question for one policy (免申即享 / 精准推送): the eligible and the
+    undetermined enterprises of ``df`` (two DataFrames of ``enterprise_id``), by the
+    store's reverse query, one store per partition."""
+    import pyarrow as pa
+    from pyspark.sql import functions as F
+
+    sources = _sources(policies)
+
+    def run(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+        reader = _reader(batches)
+        if reader is None:
+            return
+        engine = _engine(sources, schema)
+        with engine.store_from_arrow(reader) as store:
+            r = engine.reverse(store, policy_id, as_of=as_of, list=len(store))
+        ids = r["eligible_ids"] + r["undetermined_ids"]
+        verdicts = ["eligible"] * len(r["eligible_ids"]) + ["undetermined"] * len(r["undetermined_ids"])
+        yield pa.RecordBatch.from_arrays([pa.array(ids, pa.string()), pa.array(verdicts, pa.string())], names=["enterprise_id", "verdict"])
+
+    found = columnar(df).mapInArrow(run, "enterprise_id string, verdict string")
     return (
-        mine.where(F.col("verdict") == "eligible").select("enterprise_id"),
-        mine.where(F.col("verdict") == "undetermined").select("enterprise_id", "missing_fields"),
+        found.where(F.col("verdict") == "eligible").select("enterprise_id"),
+        found.where(F.col("verdict") == "undetermined").select("enterprise_id"),
     )

@@ -2,7 +2,8 @@
 //!
 //! # Design
 //!
-//! **Columns.** Enterprises are loaded (streaming, from JSON lines or CSV) into one column
+//! **Columns.** Enterprises are loaded (streaming, from JSON lines or CSV, or from typed
+//! columns such as Arrow record batches: `columns`) into one column
 //! per schema field, with dense enterprise ids and a map back to 统一社会信用代码. Each
 //! column keeps a *known* bitmap (roaring) and its values: booleans as a bitmap, numbers as
 //! exact decimals (an `i64` mantissa and a scale, 9 bytes, while they fit: `nums`), enums
@@ -50,6 +51,7 @@
 //! third of bulk's time (see `benches/RESULTS.md`).
 
 mod blocks;
+mod columns;
 mod file;
 mod load;
 mod nums;
@@ -70,6 +72,7 @@ use crate::profile::{Profile, Scalar, Value};
 use crate::schema::{FieldType, Schema};
 
 use blocks::{Block, BlockSource, Pair, Pool, BLOCK_ROWS, WORDS};
+pub use columns::{resolve_columns, ColumnsBuilder, Target, TargetKind};
 pub use file::StoreFileError;
 pub use load::{LoadOptions, LoadReport, OnError, RowError, MAX_LINE_BYTES};
 pub use nums::Nums;
@@ -87,6 +90,9 @@ pub enum StoreError {
     Rejected { line: usize, reason: String },
     #[error("{0}")]
     Input(String),
+    /// A cell of a typed column that does not fit its field (rows counted from 0).
+    #[error("column {column:?}, row {row}: {reason}")]
+    Column { column: String, row: u64, reason: String },
     #[error("more than {max} enterprises", max = u32::MAX)]
     TooMany,
     #[error("unknown policy {id:?}{}", .suggestion.as_ref().map(|s| format!("; did you mean {s:?}?")).unwrap_or_default())]
