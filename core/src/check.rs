@@ -256,6 +256,55 @@ pub enum NodeKind {
     ManualReview(String),
 }
 
+/// The one list of a node's direct children, for [`Node::children`] (`&`) and
+/// `children_mut` (`&mut`): `$kind` is `&self.kind` or `&mut self.kind`, `$iter` is `iter`
+/// or `iter_mut`, and `$($m)?` is empty or `mut`.
+macro_rules! children {
+    ($kind:expr, $iter:ident $(, $m:tt)?) => {{
+        use NodeKind::*;
+        match $kind {
+            Const(_)
+            | AsOf
+            | Field { .. }
+            | Def(_)
+            | Eligible(_)
+            | YearAgg { .. }
+            | Growth { .. }
+            | AvgGrowth { .. }
+            | Has { .. }
+            | GrantedIn { .. }
+            | Known(_)
+            | ManualReview(_) => vec![],
+            Not(a)
+            | Neg(a)
+            | InSet { expr: a, .. }
+            | Under { expr: a, .. }
+            | TagContains { expr: a, .. }
+            | TextContains { expr: a, .. }
+            | Matches { expr: a, .. }
+            | Quantified { body: a, .. }
+            | CagrCmp { rate: a, .. }
+            | DateShift { date: a, .. }
+            | Since { date: a, .. } => vec![a],
+            And(xs) | Or(xs) | AtLeast(_, xs) | MinMax { args: xs, .. } => xs.$iter().collect(),
+            Cmp { lhs, rhs, .. } | Arith { lhs, rhs, .. } => vec![lhs, rhs],
+            Between { expr, low, high, .. } => vec![expr, low, high],
+            If { cond, then, otherwise } => vec![cond, then, otherwise],
+            Band { expr, rows, otherwise } => {
+                let mut v: Vec<&$($m)? Node> = vec![expr];
+                for (_, t, s) in rows {
+                    v.push(t);
+                    v.push(s);
+                }
+                if let Some(o) = otherwise {
+                    v.push(o);
+                }
+                v
+            }
+        }
+    }};
+}
+
 impl Node {
     fn new(kind: NodeKind, ty: Ty, span: Span) -> Node {
         Node { kind, ty, span, percent: false }
@@ -268,92 +317,12 @@ impl Node {
 
     /// Visits direct children.
     pub fn children(&self) -> Vec<&Node> {
-        use NodeKind::*;
-        match &self.kind {
-            Const(_)
-            | AsOf
-            | Field { .. }
-            | Def(_)
-            | Eligible(_)
-            | YearAgg { .. }
-            | Growth { .. }
-            | AvgGrowth { .. }
-            | Has { .. }
-            | GrantedIn { .. }
-            | Known(_)
-            | ManualReview(_) => vec![],
-            Not(a)
-            | Neg(a)
-            | InSet { expr: a, .. }
-            | Under { expr: a, .. }
-            | TagContains { expr: a, .. }
-            | TextContains { expr: a, .. }
-            | Matches { expr: a, .. }
-            | Quantified { body: a, .. }
-            | CagrCmp { rate: a, .. }
-            | DateShift { date: a, .. }
-            | Since { date: a, .. } => vec![a],
-            And(xs) | Or(xs) | AtLeast(_, xs) | MinMax { args: xs, .. } => xs.iter().collect(),
-            Cmp { lhs, rhs, .. } | Arith { lhs, rhs, .. } => vec![lhs, rhs],
-            Between { expr, low, high, .. } => vec![expr, low, high],
-            If { cond, then, otherwise } => vec![cond, then, otherwise],
-            Band { expr, rows, otherwise } => {
-                let mut v: Vec<&Node> = vec![expr];
-                for (_, t, s) in rows {
-                    v.push(t);
-                    v.push(s);
-                }
-                if let Some(o) = otherwise {
-                    v.push(o);
-                }
-                v
-            }
-        }
+        children!(&self.kind, iter)
     }
 
     /// Direct children, mutably.
     fn children_mut(&mut self) -> Vec<&mut Node> {
-        use NodeKind::*;
-        match &mut self.kind {
-            Const(_)
-            | AsOf
-            | Field { .. }
-            | Def(_)
-            | Eligible(_)
-            | YearAgg { .. }
-            | Growth { .. }
-            | AvgGrowth { .. }
-            | Has { .. }
-            | GrantedIn { .. }
-            | Known(_)
-            | ManualReview(_) => vec![],
-            Not(a)
-            | Neg(a)
-            | InSet { expr: a, .. }
-            | Under { expr: a, .. }
-            | TagContains { expr: a, .. }
-            | TextContains { expr: a, .. }
-            | Matches { expr: a, .. }
-            | Quantified { body: a, .. }
-            | CagrCmp { rate: a, .. }
-            | DateShift { date: a, .. }
-            | Since { date: a, .. } => vec![a],
-            And(xs) | Or(xs) | AtLeast(_, xs) | MinMax { args: xs, .. } => xs.iter_mut().collect(),
-            Cmp { lhs, rhs, .. } | Arith { lhs, rhs, .. } => vec![lhs, rhs],
-            Between { expr, low, high, .. } => vec![expr, low, high],
-            If { cond, then, otherwise } => vec![cond, then, otherwise],
-            Band { expr, rows, otherwise } => {
-                let mut v: Vec<&mut Node> = vec![expr];
-                for (_, t, s) in rows {
-                    v.push(t);
-                    v.push(s);
-                }
-                if let Some(o) = otherwise {
-                    v.push(o);
-                }
-                v
-            }
-        }
+        children!(&mut self.kind, iter_mut, mut)
     }
 
     /// The same tree with spans and display hints cleared: equal conditions written in
