@@ -209,9 +209,10 @@ pub struct BandRow {
     pub score: Expr,
 }
 
-/// An expression with its source span. Its JSON form is read by [`super::json`].
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(try_from = "serde_json::Value")]
+/// An expression with its source span. Its JSON form is written by the derived
+/// `Serialize` and read by hand: `Deserialize` (and `TryFrom<serde_json::Value>`) for `Expr`
+/// are implemented in the `json` module, which depends on this one, not the reverse.
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Expr {
     #[serde(flatten)]
     pub kind: ExprKind,
@@ -319,13 +320,6 @@ pub enum ExprKind {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         otherwise: Option<Box<Expr>>,
     },
-}
-
-impl TryFrom<serde_json::Value> for Expr {
-    type Error = super::json::TreeError;
-    fn try_from(v: serde_json::Value) -> Result<Expr, Self::Error> {
-        super::json::expr_from_json(&v)
-    }
 }
 
 /// The one list of an expression's direct children, for [`Expr::for_each_child`] (`&`)
