@@ -19,7 +19,6 @@ use serde::{Deserialize, Serialize};
 use crate::check::{referenced_names, referenced_policies, Checker, Node, Scope, Ty};
 use crate::date::Date;
 use crate::lang::{self, Diagnostic, Expr, Span};
-use crate::saved::Trees;
 use crate::schema::Schema;
 use crate::units::Dim;
 
@@ -572,6 +571,37 @@ fn cycle_path<N: Clone>(g: &DiGraph<N, ()>, scc: &[NodeIndex]) -> Vec<N> {
 /// Whether a graph's SCC is a cycle (more than one node, or a self-loop).
 fn is_cycle<N>(g: &DiGraph<N, ()>, scc: &[NodeIndex]) -> bool {
     scc.len() > 1 || scc.first().is_some_and(|&n| g.contains_edge(n, n))
+}
+
+/// The syntax trees [`PolicySet::compile_with`] uses: taken from a saved set while its
+/// texts match, parsed otherwise; recorded when saving. It lives here, with the compiler
+/// that asks for trees, so that `crate::saved` depends on this module and not the reverse.
+#[derive(Default)]
+pub(crate) struct Trees {
+    pub(crate) saved: std::vec::IntoIter<(String, Expr)>,
+    pub(crate) record: Option<Vec<(String, Expr)>>,
+    pub(crate) parsed: usize,
+}
+
+impl Trees {
+    /// The tree of `text`.
+    pub(crate) fn parse(&mut self, text: &str) -> Result<Expr, Diagnostic> {
+        let saved = match self.saved.as_slice().first() {
+            Some((t, _)) if t == text => self.saved.next().map(|(_, e)| e),
+            _ => None,
+        };
+        let e = match saved {
+            Some(e) => e,
+            None => {
+                self.parsed += 1;
+                lang::parse(text)?
+            }
+        };
+        if let Some(r) = &mut self.record {
+            r.push((text.to_string(), e.clone()));
+        }
+        Ok(e)
+    }
 }
 
 impl PolicySet {

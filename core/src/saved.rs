@@ -24,8 +24,8 @@
 use std::sync::Arc;
 
 use crate::lang::binary::{self, Reader};
-use crate::lang::{self, Diagnostic, Expr};
-use crate::policy::{PolicySet, PolicySetError};
+use crate::lang::Expr;
+use crate::policy::{PolicySet, PolicySetError, Trees};
 use crate::schema::Schema;
 
 /// First bytes of a saved set.
@@ -41,36 +41,6 @@ pub enum SavedError {
     Format(String),
     #[error("the saved set does not compile: {}", .0.0.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))]
     Compile(PolicySetError),
-}
-
-/// The syntax trees [`PolicySet::compile_with`] uses: taken from a saved set while its
-/// texts match, parsed otherwise; recorded when saving.
-#[derive(Default)]
-pub(crate) struct Trees {
-    saved: std::vec::IntoIter<(String, Expr)>,
-    record: Option<Vec<(String, Expr)>>,
-    parsed: usize,
-}
-
-impl Trees {
-    /// The tree of `text`.
-    pub(crate) fn parse(&mut self, text: &str) -> Result<Expr, Diagnostic> {
-        let saved = match self.saved.as_slice().first() {
-            Some((t, _)) if t == text => self.saved.next().map(|(_, e)| e),
-            _ => None,
-        };
-        let e = match saved {
-            Some(e) => e,
-            None => {
-                self.parsed += 1;
-                lang::parse(text)?
-            }
-        };
-        if let Some(r) = &mut self.record {
-            r.push((text.to_string(), e.clone()));
-        }
-        Ok(e)
-    }
 }
 
 /// A saved set as read: its files and trees.

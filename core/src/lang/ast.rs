@@ -209,9 +209,10 @@ pub struct BandRow {
     pub score: Expr,
 }
 
-/// An expression with its source span. Its JSON form is read by [`super::json`].
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(try_from = "serde_json::Value")]
+/// An expression with its source span. Its JSON form is written by the derived
+/// `Serialize` and read by hand: `Deserialize` (and `TryFrom<serde_json::Value>`) for `Expr`
+/// are implemented in the `json` module, which depends on this one, not the reverse.
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Expr {
     #[serde(flatten)]
     pub kind: ExprKind,
@@ -321,11 +322,60 @@ pub enum ExprKind {
     },
 }
 
-impl TryFrom<serde_json::Value> for Expr {
-    type Error = super::json::TreeError;
-    fn try_from(v: serde_json::Value) -> Result<Expr, Self::Error> {
-        super::json::expr_from_json(&v)
-    }
+/// The one list of an expression's direct children, for [`Expr::for_each_child`] (`&`)
+/// and `for_each_child_mut` (`&mut`): `$kind` is `&self.kind` or `&mut self.kind`, `$iter`
+/// is `iter` or `iter_mut`, and `$($m)?` is empty or `mut`.
+macro_rules! for_each_child {
+    ($kind:expr, $f:ident, $iter:ident $(, $m:tt)?) => {{
+        use ExprKind::*;
+        match $kind {
+            Bool { .. }
+            | Number { .. }
+            | Date { .. }
+            | Duration { .. }
+            | Text { .. }
+            | Regex { .. }
+            | AsOf
+            | FiscalYear { .. }
+            | Name { .. }
+            | YearRange { .. } => {}
+            At { expr, .. } | Neg { expr } | Not { expr } | Matches { expr, .. } => $f(expr),
+            Binary { lhs, rhs, .. } | Compare { lhs, rhs, .. } => {
+                $f(lhs);
+                $f(rhs);
+            }
+            Between { expr, low, high, .. } => {
+                $f(expr);
+                $f(low);
+                $f(high);
+            }
+            In { expr, items, .. } | Contains { expr, items, .. } => {
+                $f(expr);
+                items.$iter().for_each(&mut *$f);
+            }
+            Under { expr, codes } => {
+                $f(expr);
+                codes.$iter().for_each(&mut *$f);
+            }
+            If { cond, then, otherwise } => {
+                $f(cond);
+                $f(then);
+                $f(otherwise);
+            }
+            Call { args, .. } => args.$iter().for_each(&mut *$f),
+            List { items } => items.$iter().for_each(&mut *$f),
+            Band { expr, rows, otherwise } => {
+                $f(expr);
+                for r in rows {
+                    $f(&$($m)? r.threshold);
+                    $f(&$($m)? r.score);
+                }
+                if let Some(o) = otherwise {
+                    $f(o);
+                }
+            }
+        }
+    }};
 }
 
 impl Expr {
@@ -347,105 +397,11 @@ impl Expr {
 
     /// Visits direct children.
     pub fn for_each_child<'a>(&'a self, f: &mut dyn FnMut(&'a Expr)) {
-        use ExprKind::*;
-        match &self.kind {
-            Bool { .. }
-            | Number { .. }
-            | Date { .. }
-            | Duration { .. }
-            | Text { .. }
-            | Regex { .. }
-            | AsOf
-            | FiscalYear { .. }
-            | Name { .. }
-            | YearRange { .. } => {}
-            At { expr, .. } | Neg { expr } | Not { expr } | Matches { expr, .. } => f(expr),
-            Binary { lhs, rhs, .. } | Compare { lhs, rhs, .. } => {
-                f(lhs);
-                f(rhs);
-            }
-            Between { expr, low, high, .. } => {
-                f(expr);
-                f(low);
-                f(high);
-            }
-            In { expr, items, .. } | Contains { expr, items, .. } => {
-                f(expr);
-                items.iter().for_each(&mut *f);
-            }
-            Under { expr, codes } => {
-                f(expr);
-                codes.iter().for_each(&mut *f);
-            }
-            If { cond, then, otherwise } => {
-                f(cond);
-                f(then);
-                f(otherwise);
-            }
-            Call { args, .. } => args.iter().for_each(&mut *f),
-            List { items } => items.iter().for_each(&mut *f),
-            Band { expr, rows, otherwise } => {
-                f(expr);
-                for r in rows {
-                    f(&r.threshold);
-                    f(&r.score);
-                }
-                if let Some(o) = otherwise {
-                    f(o);
-                }
-            }
-        }
+        for_each_child!(&self.kind, f, iter);
     }
 
     fn for_each_child_mut(&mut self, f: &mut dyn FnMut(&mut Expr)) {
-        use ExprKind::*;
-        match &mut self.kind {
-            Bool { .. }
-            | Number { .. }
-            | Date { .. }
-            | Duration { .. }
-            | Text { .. }
-            | Regex { .. }
-            | AsOf
-            | FiscalYear { .. }
-            | Name { .. }
-            | YearRange { .. } => {}
-            At { expr, .. } | Neg { expr } | Not { expr } | Matches { expr, .. } => f(expr),
-            Binary { lhs, rhs, .. } | Compare { lhs, rhs, .. } => {
-                f(lhs);
-                f(rhs);
-            }
-            Between { expr, low, high, .. } => {
-                f(expr);
-                f(low);
-                f(high);
-            }
-            In { expr, items, .. } | Contains { expr, items, .. } => {
-                f(expr);
-                items.iter_mut().for_each(&mut *f);
-            }
-            Under { expr, codes } => {
-                f(expr);
-                codes.iter_mut().for_each(&mut *f);
-            }
-            If { cond, then, otherwise } => {
-                f(cond);
-                f(then);
-                f(otherwise);
-            }
-            Call { args, .. } => args.iter_mut().for_each(&mut *f),
-            List { items } => items.iter_mut().for_each(&mut *f),
-            Band { expr, rows, otherwise } => {
-                f(expr);
-                for r in rows {
-                    f(&mut r.threshold);
-                    f(&mut r.score);
-                }
-                if let Some(o) = otherwise {
-                    f(o);
-                }
-            }
-        }
+        for_each_child!(&mut self.kind, f, iter_mut, mut);
     }
 
     /// Depth of the tree (1 for a leaf). Iterative: safe on any tree.

@@ -10,6 +10,7 @@
 //! serializer is tested (proptest, core/tests/lang.rs).
 
 use serde::de::DeserializeOwned;
+use serde::{Deserialize, Deserializer};
 use serde_json::{Map, Value};
 
 use super::ast::{BandRow, Expr, ExprKind, Period, Span};
@@ -54,6 +55,23 @@ const KINDS: [&str; 24] = [
     "list",
     "band",
 ];
+
+impl TryFrom<Value> for Expr {
+    type Error = TreeError;
+    fn try_from(v: Value) -> Result<Expr, Self::Error> {
+        expr_from_json(&v)
+    }
+}
+
+/// Reads an [`Expr`] through a [`Value`] and [`expr_from_json`] (what
+/// `#[serde(try_from = "serde_json::Value")]` would generate; written here so that the
+/// syntax tree does not depend on its JSON reader).
+impl<'de> Deserialize<'de> for Expr {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Expr, D::Error> {
+        let v = Value::deserialize(deserializer)?;
+        Expr::try_from(v).map_err(serde::de::Error::custom)
+    }
+}
 
 /// Decodes a tree from its JSON form.
 pub fn expr_from_json(v: &Value) -> Result<Expr, TreeError> {

@@ -1,0 +1,78 @@
+//! Name resolution: a name is a schema field (English or Chinese label), a definition or
+//! derived field, or — where the other operand says so — an enum value or a code; unknown
+//! names get a did-you-mean.
+
+use super::{Checker, Const, Node, NodeKind, Ty, YearRef, C, FUNCTIONS};
+use crate::lang::Span;
+use crate::schema::{EnumId, FieldType};
+
+impl Checker<'_> {
+    pub(super) fn unknown_name(&mut self, name: &str, span: Span) {
+        let candidates: Vec<&str> = self
+            .schema
+            .fields
+            .iter()
+            .flat_map(|f| [f.name.as_str(), f.label.as_str()])
+            .chain(self.scope.defs.keys().map(String::as_str))
+            .chain(FUNCTIONS.iter().copied())
+            .collect();
+        match crate::suggest::closest(name, candidates) {
+            Some(s) => self.err_hint(span, format!("unknown name `{name}`"), format!("did you mean `{s}`?")),
+            None => self.err_hint(
+                span,
+                format!("unknown name `{name}`"),
+                "names are schema fields (English or Chinese label), derived fields or definitions; `huiqi schema` lists them",
+            ),
+        }
+    }
+
+    pub(super) fn name(&mut self, name: &str, expected: Option<Ty>, span: Span) -> C<Node> {
+        if let Some(f) = self.schema.field(name) {
+            let ty = self.field_ty(&f.ty);
+            let pct = matches!(f.ty, FieldType::Decimal(crate::units::Unit::Percent));
+            if f.per_year {
+                if self.in_loop {
+                    return Some(Node::new(NodeKind::Field { field: f.id, year: Some(YearRef::Loop) }, ty, span).pct(pct));
+                }
+                self.err_hint(
+                    span,
+                    format!("`{name}` is a per-year field and needs a year"),
+                    format!("write {name}@fy1 (last complete year), {name}@fy2, or {name}@2024"),
+                );
+                return None;
+            }
+            return Some(Node::new(NodeKind::Field { field: f.id, year: None }, ty, span).pct(pct));
+        }
+        if let Some(&(idx, ty, pct)) = self.scope.defs.get(name) {
+            return Some(Node::new(NodeKind::Def(idx), ty, span).pct(pct));
+        }
+        if self.scope.failed.contains(name) {
+            return None; // already reported where it is defined
+        }
+        match expected {
+            Some(Ty::Enum(e)) => return self.enum_literal(e, name, span),
+            Some(Ty::Code(s)) => return self.code_literal(s, name, span),
+            _ => {}
+        }
+        self.unknown_name(name, span);
+        None
+    }
+
+    pub(super) fn enum_literal(&mut self, e: EnumId, s: &str, span: Span) -> C<Node> {
+        let def = self.schema.enum_def(e)?;
+        match def.index_of(s) {
+            Some(i) => Some(Node::new(NodeKind::Const(Const::Enum(i)), Ty::Enum(e), span)),
+            None => {
+                let choices = def.values.iter().map(|v| format!("{} ({})", v.code, v.label)).collect::<Vec<_>>().join(", ");
+                let near = crate::suggest::closest(s, def.values.iter().flat_map(|v| [v.code.as_str(), v.label.as_str()]));
+                let hint = match near {
+                    Some(n) => format!("did you mean `{n}`? values: {choices}"),
+                    None => format!("values: {choices}"),
+                };
+                let name = def.name.clone();
+                self.err_hint(span, format!("`{s}` is not a value of {name}"), hint);
+                None
+            }
+        }
+    }
+}
