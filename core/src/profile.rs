@@ -813,11 +813,7 @@ impl Decoder<'_> {
         }
         if let (Some(g), Some(e)) = (entry.granted_on, entry.expires_on) {
             if e < g {
-                self.err(
-                    ProfileErrorKind::BadQualification,
-                    &qpath.key("expires_on"),
-                    format!("expires_on {e} is before granted_on {g}"),
-                );
+                self.err(ProfileErrorKind::BadQualification, &qpath.key("expires_on"), format!("expires_on {e} is before granted_on {g}"));
                 ok = false;
             }
         }
