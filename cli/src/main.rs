@@ -16,7 +16,7 @@ use std::sync::Arc;
 use clap::{Parser, Subcommand};
 use huiqi::date::Date;
 use huiqi::engine::Engine;
-use huiqi::ffi;
+use huiqi::envelope as ffi;
 use huiqi::outcome::{MatchOutcome, Verdict};
 use huiqi::policy::PolicySet;
 use huiqi::profile::Profile;

@@ -59,7 +59,7 @@ impl Validity {
 
 /// Options of a match: what to list and how much to show of each listed policy. The same
 /// options, under the same names, exist in every binding (CLI flags, C and WASM option
-/// JSON, Python keywords; see [`crate::ffi::MatchRequest`]).
+/// JSON, Python keywords; see [`crate::envelope::MatchRequest`]).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct MatchOptions {
     /// Only policies carrying one of these tags (政策包); all when empty.

@@ -22,7 +22,7 @@
 //! - Verdicts: [`eval`] (the reference evaluator, the oracle), [`index`] (predicate
 //!   dictionary and compiled programs), [`explain`] (the same evaluation in words).
 //! - Answers: [`engine`] (what a match lists, at which detail), [`outcome`] (verdicts,
-//!   scores, benefits, reasons, next questions), [`ffi`] (the JSON envelopes every binding
+//!   scores, benefits, reasons, next questions), [`envelope`] (the JSON envelopes every binding
 //!   speaks).
 //!
 //! Semantics are defined once, by the reference evaluator; every fast path is tested
@@ -34,9 +34,9 @@ pub mod check;
 pub mod code;
 pub mod date;
 pub mod engine;
+pub mod envelope;
 pub mod eval;
 pub mod explain;
-pub mod ffi;
 pub mod files;
 pub mod gen;
 pub mod graph;

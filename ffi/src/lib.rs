@@ -1,7 +1,7 @@
 //! The C ABI of Huiqi: `libhuiqi.so` / `libhuiqi.a`, header `ffi/include/huiqi.h`.
 //!
 //! Opaque engine and store handles, JSON in and JSON out. Every answer is produced by the
-//! same functions as the CLI's `--json` (`huiqi::ffi`), so C, Python and Rust give
+//! same functions as the CLI's `--json` (`huiqi::envelope`), so C, Python and Rust give
 //! byte-identical envelopes for the same input.
 //!
 //! The rules the header documents:
@@ -31,7 +31,7 @@ use std::sync::{Arc, LazyLock, PoisonError, RwLock};
 
 use huiqi_arrow as arrow;
 use huiqi_core::engine::Engine;
-use huiqi_core::ffi::{self as envelopes, Envelope, ErrorItem, StoreSummary};
+use huiqi_core::envelope::{self as envelopes, Envelope, ErrorItem, StoreSummary};
 use huiqi_core::store::{EnterpriseStore, LoadReport};
 
 /// An engine: a schema and a compiled policy set, immutable once built.

@@ -1,13 +1,13 @@
 //! The WASM package's operations as plain Rust over the public `huiqi` API, so they are
 //! tested natively too (`cargo test -p huiqi-wasm`). `lib.rs` only adapts them to
-//! JavaScript. Every answer is a [`huiqi::ffi`] envelope as JSON text; matching and
-//! explaining call `huiqi::ffi` itself, so the bytes equal the CLI's `--json` output.
+//! JavaScript. Every answer is a [`huiqi::envelope`] envelope as JSON text; matching and
+//! explaining call `huiqi::envelope` itself, so the bytes equal the CLI's `--json` output.
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 
 use huiqi::check::{Checker, Scope};
 use huiqi::engine::Engine;
-use huiqi::ffi::{self, Envelope, ErrorItem};
+use huiqi::envelope::{self, Envelope, ErrorItem};
 use serde::Serialize;
 
 /// A policy file: its name (origin in error messages; a name ending in `.jsonl` is read as
@@ -39,7 +39,7 @@ pub fn build(files: Vec<PolicyFile>, schema_json: Option<String>) -> Result<Hand
 /// [`build`] on code tables (file name, JSON text) replacing the bundled ones of the same
 /// system, as `huiqi --codes DIR`.
 pub fn build_on(files: Vec<PolicyFile>, schema_json: Option<String>, codes: Vec<PolicyFile>) -> Result<Handle, Vec<ErrorItem>> {
-    let engine = ffi::build_engine_on(ffi::Tables { schema_json: schema_json.as_deref(), codes: &codes }, &files)?;
+    let engine = envelope::build_engine_on(envelope::Tables { schema_json: schema_json.as_deref(), codes: &codes }, &files)?;
     let files = if files.is_empty() { bundled_files() } else { files };
     let scope = scope_of(&engine);
     Ok(Handle { engine, files, schema_json, codes, scope })
@@ -53,7 +53,7 @@ pub fn build_saved(saved: &[u8], schema_json: Option<String>) -> Result<Handle, 
 
 /// [`build_saved`] on replaced code tables, as [`build_on`].
 pub fn build_saved_on(saved: &[u8], schema_json: Option<String>, codes: Vec<PolicyFile>) -> Result<Handle, Vec<ErrorItem>> {
-    let (engine, files) = ffi::build_engine_saved_on(ffi::Tables { schema_json: schema_json.as_deref(), codes: &codes }, saved)?;
+    let (engine, files) = envelope::build_engine_saved_on(envelope::Tables { schema_json: schema_json.as_deref(), codes: &codes }, saved)?;
     let scope = scope_of(&engine);
     Ok(Handle { engine, files, schema_json, codes, scope })
 }
@@ -114,7 +114,7 @@ impl Handle {
 
     /// The set saved with its syntax trees, for [`build_saved`].
     pub fn save(&self) -> Result<Vec<u8>, Vec<ErrorItem>> {
-        ffi::save_set_on(self.tables(), &self.files)
+        envelope::save_set_on(self.tables(), &self.files)
     }
 
     /// The schema JSON the engine was built with (`None`: the embedded one).
@@ -127,8 +127,8 @@ impl Handle {
         &self.codes
     }
 
-    fn tables(&self) -> ffi::Tables<'_> {
-        ffi::Tables { schema_json: self.schema_json.as_deref(), codes: &self.codes }
+    fn tables(&self) -> envelope::Tables<'_> {
+        envelope::Tables { schema_json: self.schema_json.as_deref(), codes: &self.codes }
     }
 
     /// Checks one condition text as a policy of this set would be checked: parse errors
@@ -170,12 +170,12 @@ impl Handle {
         let (ids, defs) = declared_in(text);
         let mut files = vec![context_file(&self.engine, &ids, &defs)];
         files.push((name.to_string(), text.to_string()));
-        match ffi::build_engine_on(self.tables(), &files) {
+        match envelope::build_engine_on(self.tables(), &files) {
             // The context file's stand-in policies are not the caller's: count only theirs.
             Ok(engine) => {
                 let own: Vec<String> =
                     engine.policy_set().policies.iter().map(|p| p.doc.id.clone()).filter(|id| ids.contains(id)).collect();
-                success(ffi::CheckSummary { policies: own.len(), definitions: defs.len(), ids: own })
+                success(envelope::CheckSummary { policies: own.len(), definitions: defs.len(), ids: own })
             }
             Err(errors) => failure(errors),
         }
@@ -230,7 +230,7 @@ impl Handle {
     /// The verdict counts of a match (policies in force), through the index only: no
     /// explanations, benefits or next questions. For live counts over large sets.
     pub fn summary(&self, profile_json: &str, as_of: &str) -> String {
-        let (profile, date) = match ffi::profile_and_date(&self.engine, profile_json, as_of) {
+        let (profile, date) = match envelope::profile_and_date(&self.engine, profile_json, as_of) {
             Ok(r) => r,
             Err(errors) => return failure(errors),
         };
@@ -245,7 +245,7 @@ impl Handle {
 
     /// The next questions of a match: the `next_questions` of the match envelope.
     pub fn next_questions(&self, profile_json: &str, as_of: &str) -> String {
-        let (profile, date) = match ffi::profile_and_date(&self.engine, profile_json, as_of) {
+        let (profile, date) = match envelope::profile_and_date(&self.engine, profile_json, as_of) {
             Ok(r) => r,
             Err(errors) => return failure(errors),
         };
@@ -331,7 +331,7 @@ mod tests {
         assert_eq!(a.files(), b.files());
         for f in ["01-quanzhi-software.json", "02-mingchuan-hydraulics.json", "07-huadai-pharma.json"] {
             let p = std::fs::read_to_string(format!("{}/../data/enterprises/{f}", env!("CARGO_MANIFEST_DIR"))).unwrap();
-            assert_eq!(ffi::match_json(&a.engine, &p, "2026-06-30"), ffi::match_json(&b.engine, &p, "2026-06-30"));
+            assert_eq!(envelope::match_json(&a.engine, &p, "2026-06-30"), envelope::match_json(&b.engine, &p, "2026-06-30"));
         }
         let bad = build_saved(b"not a set", None).err().unwrap();
         assert_eq!(bad[0].kind, "compiled");
@@ -418,7 +418,7 @@ mod tests {
         assert!(q.starts_with(r#"{"type":"success","result":[{"field":"#), "{q}");
         assert!(h.policies().contains("hitech-eit-15pct-rate"));
         assert!(h.lint().starts_with(r#"{"type":"success""#));
-        let m: serde_json::Value = serde_json::from_str(&ffi::match_json(&h.engine, &profile, "2026-06-30")).unwrap();
+        let m: serde_json::Value = serde_json::from_str(&envelope::match_json(&h.engine, &profile, "2026-06-30")).unwrap();
         let s: serde_json::Value = serde_json::from_str(&h.summary(&profile, "2026-06-30")).unwrap();
         assert_eq!(m["result"]["summary"], s["result"]);
         let bad = h.next_questions("{", "2026-06-30");

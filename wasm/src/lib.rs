@@ -1,6 +1,6 @@
 //! # huiqi-wasm: the Huiqi engine in the browser and in Node
 //!
-//! wasm-bindgen exports over the one JSON layer every binding speaks ([`huiqi::ffi`]):
+//! wasm-bindgen exports over the one JSON layer every binding speaks ([`huiqi::envelope`]):
 //! an [`Engine`] built from policy files (or the bundled real policies) and answers as
 //! the shared envelopes, as JSON text byte-identical to the CLI's `--json`, or parsed.
 //!
@@ -16,7 +16,7 @@ pub mod schema_info;
 use wasm_bindgen::prelude::*;
 
 use huiqi::engine::{MatchOptions, MatchPath};
-use huiqi::ffi::ErrorItem;
+use huiqi::envelope::ErrorItem;
 
 #[wasm_bindgen(typescript_custom_section)]
 const ENVELOPE_TYPES: &str = include_str!("../types/envelopes.d.ts");
@@ -197,7 +197,7 @@ impl Engine {
             Ok(o) => o,
             Err(e) => return e,
         };
-        huiqi::ffi::match_json_opts(&self.handle.engine, &text, as_of, path, &opts)
+        huiqi::envelope::match_json_opts(&self.handle.engine, &text, as_of, path, &opts)
     }
 
     /// `match`, parsed: an `Envelope<MatchResult>` object.
@@ -221,7 +221,7 @@ impl Engine {
         #[wasm_bindgen(js_name = asOf)] as_of: &str,
     ) -> String {
         match profile_text(&profile) {
-            Ok(t) => huiqi::ffi::explain_json(&self.handle.engine, &t, policy_id, as_of),
+            Ok(t) => huiqi::envelope::explain_json(&self.handle.engine, &t, policy_id, as_of),
             Err(e) => e,
         }
     }
@@ -274,7 +274,7 @@ impl Engine {
         #[wasm_bindgen(unchecked_optional_param_type = "MatchOptions | null")] options: JsValue,
     ) -> String {
         match match_options(&options) {
-            Ok((path, opts)) => huiqi::ffi::match_lines_opts(&self.handle.engine, jsonl, as_of, path, &opts),
+            Ok((path, opts)) => huiqi::envelope::match_lines_opts(&self.handle.engine, jsonl, as_of, path, &opts),
             Err(e) => e + "\n",
         }
     }
@@ -289,7 +289,7 @@ impl Engine {
         #[wasm_bindgen(js_name = asOf)] as_of: &str,
     ) -> String {
         match profile_text(&profile) {
-            Ok(t) => huiqi::ffi::verdicts_json(&self.handle.engine, &t, as_of),
+            Ok(t) => huiqi::envelope::verdicts_json(&self.handle.engine, &t, as_of),
             Err(e) => e,
         }
     }
@@ -359,7 +359,7 @@ fn match_options(v: &JsValue) -> Result<(MatchPath, MatchOptions), String> {
     }
     let text =
         js_sys::JSON::stringify(v).ok().and_then(|s| s.as_string()).ok_or_else(|| api::request_error("options: not a JSON object"))?;
-    huiqi::ffi::match_options(Some(&text)).map_err(|errors| huiqi::ffi::Envelope::<()>::Failure { errors }.to_json())
+    huiqi::envelope::match_options(Some(&text)).map_err(|errors| huiqi::envelope::Envelope::<()>::Failure { errors }.to_json())
 }
 
 fn files_to_js(files: &[api::PolicyFile]) -> JsValue {
@@ -381,7 +381,7 @@ pub fn check(
     #[wasm_bindgen(unchecked_optional_param_type = "string | null")] schema: Option<String>,
 ) -> String {
     match policy_files(&policies) {
-        Ok(files) => huiqi::ffi::check_json(schema.as_deref(), &files),
+        Ok(files) => huiqi::envelope::check_json(schema.as_deref(), &files),
         Err(errors) => api::failure(errors),
     }
 }
