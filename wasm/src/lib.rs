@@ -138,6 +138,13 @@ pub struct Engine {
     handle: api::Handle,
 }
 
+impl Engine {
+    /// An engine, or the `HuiqiError` of a build that failed: every constructor's answer.
+    fn from_handle(built: Result<api::Handle, Vec<ErrorItem>>) -> Result<Engine, JsValue> {
+        built.map(|handle| Engine { handle }).map_err(huiqi_error)
+    }
+}
+
 #[wasm_bindgen]
 impl Engine {
     /// Builds an engine from policies (`undefined`: the bundled real policies; a policy
@@ -153,7 +160,7 @@ impl Engine {
     ) -> Result<Engine, JsValue> {
         let files = policy_files(&policies).map_err(huiqi_error)?;
         let codes = code_tables(&codes).map_err(huiqi_error)?;
-        api::build_on(files, schema, codes).map(|handle| Engine { handle }).map_err(huiqi_error)
+        Engine::from_handle(api::build_on(files, schema, codes))
     }
 
     /// Builds an engine from a saved set (`huiqi compile --out FILE.hqset` natively, or
@@ -166,7 +173,7 @@ impl Engine {
         #[wasm_bindgen(unchecked_optional_param_type = "PolicyFile[] | null")] codes: JsValue,
     ) -> Result<Engine, JsValue> {
         let codes = code_tables(&codes).map_err(huiqi_error)?;
-        api::build_saved_on(saved, schema, codes).map(|handle| Engine { handle }).map_err(huiqi_error)
+        Engine::from_handle(api::build_saved_on(saved, schema, codes))
     }
 
     /// The set saved with its syntax trees (bytes of a `.hqset` file) for
