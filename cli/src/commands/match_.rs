@@ -1,0 +1,179 @@
+//! `huiqi match`: which policies one enterprise (or each line of a JSON-lines file) qualifies for, and what is missing.
+
+use std::io::{BufRead, Write};
+use std::path::Path;
+use std::process::ExitCode;
+
+use huiqi::engine::Engine;
+use huiqi::envelope;
+use huiqi::outcome::{MatchOutcome, Verdict};
+use huiqi::policy::PolicySet;
+
+use crate::args::MatchArgs;
+use crate::common::{as_of, load_set, print_calendar, read, render_policy_errors, Fail};
+
+pub(crate) fn run(mut out: impl Write, args: MatchArgs) -> Result<ExitCode, Fail> {
+    let MatchArgs { profile, profiles, set, as_of: date, json, all, detail, limit, engine: path_arg, tags, recommend_undetermined } = args;
+    let opts = huiqi::engine::MatchOptions { tags, recommend_undetermined, detail: detail.detail(), all, limit };
+    let engine = match load_set(&set)? {
+        Ok(s) => Engine::from_set(s),
+        // Asked for JSON, a broken policy set is a failure envelope too.
+        Err(e) if json || profiles.is_some() => {
+            writeln!(out, "{}", envelope::Envelope::<()>::Failure { errors: envelope::policy_errors(&e) }.to_json())?;
+            return Ok(ExitCode::from(2));
+        }
+        Err(e) => return Err(Fail(render_policy_errors(&e), 2)),
+    };
+    let date = as_of(&date)?;
+    let date_s = date.to_string();
+    if let Some(path) = profiles {
+        return match_lines(&mut out, &engine, &path, &date_s, path_arg.path(), &opts);
+    }
+    let Some(path) = profile else { return Err(Fail("give --profile FILE or --profiles FILE.jsonl".into(), 2)) };
+    let text = read(&path)?;
+    if json {
+        let env = envelope::match_json_opts(&engine, &text, &date_s, path_arg.path(), &opts);
+        let failed = env.starts_with("{\"type\":\"failure\"");
+        writeln!(out, "{env}")?;
+        return Ok(if failed { ExitCode::from(1) } else { ExitCode::SUCCESS });
+    }
+    let p = engine.profile_from_json(&text).map_err(|e| Fail(format!("{}: {e}", path.display()), 1))?;
+    match engine.answer(&mut engine.matcher(), &p, date, path_arg.path(), &opts) {
+        huiqi::engine::Answer::Detailed(r) => print_match(&mut out, &r, all)?,
+        huiqi::engine::Answer::Verdicts(r) => print_verdicts(&mut out, &r, engine.policy_set())?,
+    }
+    let entries = engine.calendar(&p, date, 3, &opts.tags);
+    writeln!(out)?;
+    print_calendar(&mut out, &entries, date, 3)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The longest input line `match --profiles` reads (a profile is a few KB).
+const MAX_LINE: usize = 16 << 20;
+
+/// `match --profiles`: one envelope line per input line, in order. A line that is blank,
+/// not UTF-8, too long or not a valid profile gets a failure line naming its number; the
+/// batch goes on.
+fn match_lines(
+    out: &mut impl Write,
+    engine: &Engine,
+    path: &Path,
+    as_of: &str,
+    how: huiqi::engine::MatchPath,
+    opts: &huiqi::engine::MatchOptions,
+) -> Result<ExitCode, Fail> {
+    use std::io::Read;
+    let file = std::fs::File::open(path).map_err(|e| Fail(format!("cannot read {}: {e}", path.display()), 2))?;
+    let mut reader = std::io::BufReader::new(file);
+    let mut out = std::io::BufWriter::new(out);
+    let mut m = engine.matcher();
+    let mut buf = Vec::new();
+    let mut line_no = 0usize;
+    loop {
+        buf.clear();
+        let n = (&mut reader)
+            .take(MAX_LINE as u64 + 1)
+            .read_until(b'\n', &mut buf)
+            .map_err(|e| Fail(format!("cannot read {}: {e}", path.display()), 2))?;
+        if n == 0 {
+            break;
+        }
+        line_no += 1;
+        let answer = if buf.len() > MAX_LINE && buf.last() != Some(&b'\n') {
+            // Skip the rest of the over-long line.
+            let mut rest = Vec::new();
+            loop {
+                rest.clear();
+                let k = (&mut reader)
+                    .take(1 << 20)
+                    .read_until(b'\n', &mut rest)
+                    .map_err(|e| Fail(format!("cannot read {}: {e}", path.display()), 2))?;
+                if k == 0 || rest.last() == Some(&b'\n') {
+                    break;
+                }
+            }
+            envelope::line_failure(line_no, "json", &format!("line longer than {MAX_LINE} bytes"))
+        } else {
+            let line = buf.strip_suffix(b"\n").unwrap_or(&buf);
+            let line = line.strip_suffix(b"\r").unwrap_or(line);
+            match std::str::from_utf8(line) {
+                Ok(text) => envelope::match_line(engine, &mut m, line_no, text, as_of, how, opts),
+                Err(e) => envelope::line_failure(line_no, "json", &format!("not UTF-8: {e}")),
+            }
+        };
+        writeln!(out, "{answer}")?;
+    }
+    out.flush()?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn print_verdicts(out: &mut impl Write, r: &huiqi::outcome::VerdictsOutcome<'_>, set: &PolicySet) -> std::io::Result<()> {
+    writeln!(out, "惠企政策匹配 · {} · 评估日 {}", r.enterprise.as_deref().unwrap_or("(未命名企业)"), r.as_of)?;
+    writeln!(out, "符合 {} · 待确定 {} · 不符合 {}\n", r.summary.eligible, r.summary.undetermined, r.summary.ineligible)?;
+    for p in &r.policies {
+        let title = set.policy(p.id).map_or("", |x| x.doc.title.as_str());
+        writeln!(out, "{} {title} [{}]", verdict_mark(p.verdict), p.id)?;
+    }
+    Ok(())
+}
+
+fn verdict_mark(v: Verdict) -> &'static str {
+    match v {
+        Verdict::Eligible => "✔ 符合  ",
+        Verdict::Undetermined => "? 待确定",
+        Verdict::Ineligible => "✘ 不符合",
+    }
+}
+
+fn print_match(out: &mut impl Write, r: &MatchOutcome, all: bool) -> std::io::Result<()> {
+    writeln!(out, "惠企政策匹配 · {} · 评估日 {}", r.enterprise.as_deref().unwrap_or("(未命名企业)"), r.as_of)?;
+    writeln!(out, "符合 {} · 待确定 {} · 不符合 {}\n", r.summary.eligible, r.summary.undetermined, r.summary.ineligible)?;
+    for p in &r.policies {
+        if p.verdict == Verdict::Ineligible && !all {
+            continue;
+        }
+        let m = verdict_mark(p.verdict);
+        let pct = p.score * huiqi::Decimal::from(100);
+        writeln!(
+            out,
+            "{m} {}{} [{}] 满足率 {}%{}",
+            p.title,
+            if p.verified == Some(false) { "（未经原文核实）" } else { "" },
+            p.id,
+            pct.normalize(),
+            if p.benefit.display.is_empty() { String::new() } else { format!(" · {}", p.benefit.display) }
+        )?;
+        for u in p.unmet.iter().take(3) {
+            writeln!(out, "           ✘ {}", u.message_zh)?;
+        }
+        for u in p.undetermined.iter().take(3) {
+            writeln!(out, "           ? {}", u.message_zh)?;
+        }
+    }
+    if !all && r.summary.ineligible > 0 {
+        writeln!(out, "\n（另有 {} 项不符合，加 --all 查看原因）", r.summary.ineligible)?;
+    }
+    if !r.recommended.policies.is_empty() {
+        let total = r.recommended.total_yuan.parse::<huiqi::Decimal>().unwrap_or_default();
+        writeln!(
+            out,
+            "\n建议申报组合（共 {} 项，估算 {}）：{}",
+            r.recommended.policies.len(),
+            huiqi::units::display(total, huiqi::units::Dim::Money),
+            r.recommended.policies.join("、")
+        )?;
+        for l in &r.recommended.left_out {
+            writeln!(out, "  未列入 {}：{}", l.id, l.message_zh)?;
+        }
+    }
+    if !r.next_questions.is_empty() {
+        writeln!(out, "\n建议补充以下信息（可判定更多政策）：")?;
+        for (i, q) in r.next_questions.iter().enumerate() {
+            writeln!(out, "  {}. {}（{}）— 影响 {} 项政策", i + 1, q.label, q.field, q.decides)?;
+        }
+    }
+    for w in &r.warnings {
+        writeln!(out, "warning: {w}")?;
+    }
+    Ok(())
+}
