@@ -461,6 +461,38 @@ pub struct PolicyCount {
     pub undetermined: u64,
 }
 
+/// A schema field the policies read, as [`fields_read_json`] lists it.
+#[derive(Serialize)]
+pub struct FieldRead {
+    pub name: String,
+    pub label: String,
+    /// Whether the field has one value per year (`name_YYYY` columns).
+    pub per_year: bool,
+}
+
+/// The fields the engine's policies read (conditions and benefits, through definitions
+/// and derived fields; [`crate::policy::PolicySet::fields_read`]), and the fields that
+/// name an enterprise: a success envelope `{"fields": [{"name", "label", "per_year"}],
+/// "ids": ["uscc", "name"]}`. A columnar job may read only these columns: the others
+/// change no answer.
+pub fn fields_read_json(engine: &Engine) -> String {
+    #[derive(Serialize)]
+    struct Read {
+        fields: Vec<FieldRead>,
+        ids: Vec<&'static str>,
+    }
+    let schema = engine.schema();
+    let fields = engine
+        .policy_set()
+        .fields_read()
+        .into_iter()
+        .filter_map(|f| schema.field_by_id(f))
+        .map(|f| FieldRead { name: f.name.clone(), label: f.label.clone(), per_year: f.per_year })
+        .collect();
+    let ids = ["uscc", "name"].into_iter().filter(|n| schema.field(n).is_some()).collect();
+    Envelope::Success { result: Read { fields, ids }, warnings: Vec::new() }.to_json()
+}
+
 /// Every enterprise of a store against every policy version in force: counts per policy.
 pub fn bulk_counts_json(engine: &Engine, store: &crate::store::EnterpriseStore, as_of: &str) -> String {
     let run = || -> Result<Vec<PolicyCount>, Vec<ErrorItem>> {

@@ -16,10 +16,10 @@ use std::sync::Arc;
 use petgraph::graph::{DiGraph, NodeIndex};
 use serde::{Deserialize, Serialize};
 
-use crate::check::{referenced_names, referenced_policies, Checker, Node, Scope, Ty};
+use crate::check::{referenced_names, referenced_policies, Checker, Node, NodeKind, Scope, Ty};
 use crate::date::Date;
 use crate::lang::{self, Diagnostic, Expr, Span};
-use crate::schema::Schema;
+use crate::schema::{FieldId, Schema};
 use crate::units::Dim;
 
 /// Administrative level of the issuing body.
@@ -404,6 +404,21 @@ pub struct Policy {
     pub benefit: Benefit,
 }
 
+impl Policy {
+    /// The policy's expressions: its condition, then its benefit's.
+    pub fn expressions(&self) -> Vec<&Node> {
+        let mut nodes = vec![&self.condition];
+        match &self.benefit {
+            Benefit::Fixed { amount } => nodes.push(amount),
+            Benefit::PerUnit { amount, count, cap } => nodes.extend([Some(amount), Some(count), cap.as_ref()].into_iter().flatten()),
+            Benefit::Rate { rate, base, cap } => nodes.extend([Some(rate), Some(base), cap.as_ref()].into_iter().flatten()),
+            Benefit::Tiers { tiers } => nodes.extend(tiers.iter().flat_map(|(a, b)| [a, b])),
+            Benefit::None => {}
+        }
+        nodes
+    }
+}
+
 /// A compiled policy set over a schema.
 #[derive(Clone, Debug)]
 pub struct PolicySet {
@@ -621,6 +636,37 @@ impl PolicySet {
         })?;
         let sources: Vec<(String, String)> = EMBEDDED_POLICIES.iter().map(|(n, t)| ((*n).to_string(), (*t).to_string())).collect();
         PolicySet::compile(Arc::new(schema), &sources)
+    }
+
+    /// The schema fields that evaluating any of the set's policies (conditions and
+    /// benefits) can read, in schema order: fields named, through the definitions and
+    /// derived fields used, the qualifications for `has`/`granted` tests and the
+    /// registration date for aggregates over actual years. A column of another field
+    /// changes no verdict, so a columnar job can leave it unread.
+    pub fn fields_read(&self) -> Vec<FieldId> {
+        let qual = self.schema.fields.iter().find(|f| f.ty == crate::schema::FieldType::Qualifications).map(|f| f.id);
+        let reg = self.schema.field("registration_date").map(|f| f.id);
+        let mut out = Vec::new();
+        let mut seen_defs = vec![false; self.definitions.len()];
+        let mut walk: Vec<&Node> = self.policies.iter().flat_map(Policy::expressions).collect();
+        while let Some(x) = walk.pop() {
+            out.extend(x.field());
+            match &x.kind {
+                NodeKind::Def(i) => {
+                    if let (Some(seen @ false), Some(d)) = (seen_defs.get_mut(*i).map(|s| &mut *s), self.definitions.get(*i)) {
+                        *seen = true;
+                        walk.push(&d.node);
+                    }
+                }
+                NodeKind::Has { .. } | NodeKind::GrantedIn { .. } => out.extend(qual),
+                NodeKind::YearAgg { actual: true, .. } => out.extend(reg),
+                _ => {}
+            }
+            walk.extend(x.children());
+        }
+        out.sort_unstable();
+        out.dedup();
+        out
     }
 
     /// Parses and checks policy files given as (origin, JSON text) pairs.
@@ -890,15 +936,7 @@ impl PolicySet {
         let mut policy_depth = vec![0usize; policies.len()];
         for &i in &order {
             let Some(p) = policies.get(i) else { continue };
-            let mut nodes = vec![&p.condition];
-            match &p.benefit {
-                Benefit::Fixed { amount } => nodes.push(amount),
-                Benefit::PerUnit { amount, count, cap } => nodes.extend([Some(amount), Some(count), cap.as_ref()].into_iter().flatten()),
-                Benefit::Rate { rate, base, cap } => nodes.extend([Some(rate), Some(base), cap.as_ref()].into_iter().flatten()),
-                Benefit::Tiers { tiers } => nodes.extend(tiers.iter().flat_map(|(a, b)| [a, b])),
-                Benefit::None => {}
-            }
-            let depth = nodes.into_iter().map(|n| expanded_depth(n, &def_depth, &policy_depth)).max().unwrap_or(0);
+            let depth = p.expressions().into_iter().map(|n| expanded_depth(n, &def_depth, &policy_depth)).max().unwrap_or(0);
             if let Some(slot) = policy_depth.get_mut(i) {
                 *slot = depth;
             }

@@ -217,6 +217,19 @@ pub fn decode_qualification<'a>(
     }
 }
 
+/// A finite float as serde_json writes it (the shortest text that reads back as the same
+/// float), in `buf`, without allocating: what a JSON number of that value reads as.
+/// `None` for a non-finite float.
+fn float_text(f: f64, buf: &mut [u8; 40]) -> Option<&str> {
+    if !f.is_finite() {
+        return None;
+    }
+    let mut rest: &mut [u8] = buf.as_mut_slice();
+    serde_json::to_writer(&mut rest, &f).ok()?;
+    let n = 40 - rest.len();
+    std::str::from_utf8(buf.get(..n)?).ok()
+}
+
 /// Where a value sits in a profile (`$.employees.2024`, `$.qualifications[0].code`), kept
 /// as borrowed steps and rendered only when a message needs it: decoding a valid profile
 /// builds no path strings.
@@ -643,7 +656,7 @@ impl Decoder<'_> {
             // the same, so `12.3` becomes exactly 12.3 here, not 12.300000000000000710.
             Cell::Decimal(d) => (d, unit),
             Cell::Int(n) => (Decimal::from(n), unit),
-            Cell::Float(f) => match serde_json::Number::from_f64(f).and_then(|n| units::parse_decimal(&n.to_string())) {
+            Cell::Float(f) => match float_text(f, &mut [0u8; 40]).and_then(units::parse_decimal) {
                 Some(d) => (d, unit),
                 None => {
                     self.err(ProfileErrorKind::BadNumber, path, format!("number {f} is not finite or out of range"));
@@ -844,4 +857,33 @@ impl Decoder<'_> {
 
 fn enum_choices(def: &crate::schema::EnumDef) -> String {
     def.values.iter().map(|v| format!("{} ({})", v.code, v.label)).collect::<Vec<_>>().join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::indexing_slicing, reason = "tests assert by panicking")]
+
+    use super::float_text;
+
+    #[test]
+    fn float_text_is_serde_jsons_text() {
+        let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+        let mut floats = vec![0.0, -0.0, 12.3, 1e16, 1e-7, 1.5e300, -2.5e-300, f64::MAX, f64::MIN_POSITIVE, 5e-324, 0.1 + 0.2];
+        for _ in 0..20_000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let f = f64::from_bits(x);
+            if f.is_finite() {
+                floats.push(f);
+            }
+            floats.push((x % 10_000_000) as f64 / 100.0);
+        }
+        for f in floats {
+            let want = serde_json::Number::from_f64(f).map(|n| n.to_string());
+            assert_eq!(float_text(f, &mut [0u8; 40]).map(str::to_string), want, "{f:e}");
+        }
+        assert_eq!(float_text(f64::NAN, &mut [0u8; 40]), None);
+        assert_eq!(float_text(f64::INFINITY, &mut [0u8; 40]), None);
+    }
 }

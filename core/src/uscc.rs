@@ -21,8 +21,24 @@ pub enum UsccCheck {
     Malformed(String),
 }
 
+/// Each ASCII character's value in [`CHARSET`], 255 when it is not in it.
+const VALUES: [u8; 128] = {
+    let mut t = [255u8; 128];
+    let cs = CHARSET.as_bytes();
+    let mut i = 0;
+    while i < cs.len() {
+        #[expect(clippy::indexing_slicing, reason = "a constant table: CHARSET is ASCII, i < its length")]
+        {
+            t[cs[i] as usize] = i as u8;
+        }
+        i += 1;
+    }
+    t
+};
+
 fn value(c: char) -> Option<u32> {
-    CHARSET.chars().position(|x| x == c).and_then(|p| u32::try_from(p).ok())
+    let v = *VALUES.get(usize::try_from(u32::from(c)).ok()?)?;
+    (v != 255).then_some(u32::from(v))
 }
 
 /// The check character for the first 17 characters.
@@ -61,6 +77,13 @@ pub fn check(code: &str) -> UsccCheck {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn values_are_positions_in_the_charset() {
+        for c in (0u8..=255).map(char::from).chain(['中', 'Ｉ']) {
+            assert_eq!(value(c), CHARSET.chars().position(|x| x == c).map(|p| p as u32), "{c:?}");
+        }
+    }
 
     #[test]
     fn real_codes_are_valid() {

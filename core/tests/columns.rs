@@ -220,3 +220,56 @@ fn column_names_resolve_by_name_label_and_year() {
     assert!(f("registerd_capital").expect_err("unknown").to_string().contains("did you mean \"registered_capital\""));
     assert!(resolve_columns(&schema, ["registered_capital", "注册资本"]).expect_err("twice").to_string().contains("give the same field"));
 }
+
+/// The profile without the fields no policy of `engine` reads (ids kept).
+fn only_fields_read(engine: &Engine, row: &Value) -> Value {
+    let schema = engine.schema();
+    let read: BTreeSet<&str> =
+        engine.policy_set().fields_read().into_iter().filter_map(|f| schema.field_by_id(f)).map(|f| f.name.as_str()).collect();
+    let Value::Object(m) = row else { return row.clone() };
+    Value::Object(
+        m.iter().filter(|(k, _)| read.contains(k.as_str()) || *k == "uscc" || *k == "name").map(|(k, v)| (k.clone(), v.clone())).collect(),
+    )
+}
+
+fn same_outcome_without_unread_fields(engine: &Engine, row: &Value) -> Result<(), TestCaseError> {
+    let date = Date::parse("2026-06-30").expect("date");
+    let full = engine.profile_from_json(&row.to_string());
+    let kept = engine.profile_from_json(&only_fields_read(engine, row).to_string());
+    if let (Ok(full), Ok(kept)) = (full, kept) {
+        let a = serde_json::to_value(engine.match_reference(&full, date)).expect("json");
+        let b = serde_json::to_value(engine.match_reference(&kept, date)).expect("json");
+        prop_assert_eq!(a, b, "{}", row);
+    }
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(200))]
+    /// `fields_read` covers every field an answer depends on: a profile cut down to them
+    /// gets the same answer (verdicts, missing fields, benefits) from the reference.
+    #[test]
+    fn fields_read_are_all_an_answer_reads(row in common::profile()) {
+        let engine = engine_for(CONDS);
+        same_outcome_without_unread_fields(&engine, &row)?;
+        let bundled = Engine::embedded().expect("bundled");
+        same_outcome_without_unread_fields(&bundled, &row)?;
+    }
+}
+
+#[test]
+fn fields_read_leave_out_what_no_policy_reads() {
+    let engine = engine_for(&["registered_capital >= 500万", "size_class <= small", "has(高新技术企业)"]);
+    let schema = engine.schema();
+    let names: Vec<&str> =
+        engine.policy_set().fields_read().into_iter().filter_map(|f| schema.field_by_id(f)).map(|f| f.name.as_str()).collect();
+    assert!(names.contains(&"registered_capital") && names.contains(&"qualifications"), "{names:?}");
+    assert!(names.contains(&"employees"), "size_class reads the headcount: {names:?}");
+    assert!(!names.contains(&"business_scope") && !names.contains(&"tags"), "{names:?}");
+    let policies: Vec<String> = huiqi::gen::policies(5, 80).map(|v| v.to_string()).collect();
+    let generated =
+        Engine::from_sources(Arc::new(Schema::embedded().expect("schema")), &[("g.jsonl".into(), policies.join("\n"))]).expect("engine");
+    for row in huiqi::gen::enterprises(3, 300) {
+        same_outcome_without_unread_fields(&generated, &row).expect("same answer");
+    }
+}

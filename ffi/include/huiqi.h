@@ -397,6 +397,22 @@ char *huiqi_reverse(const HuiqiEngine *engine,
 char *huiqi_bulk_counts(const HuiqiEngine *engine, const HuiqiStore *store, const char *as_of);
 
 /**
+ * The schema fields the engine's policies read (conditions and benefits, through
+ * definitions and derived fields) and the fields that name an enterprise: a success
+ * envelope `{"fields": [{"name": …, "label": …, "per_year": bool}], "ids": ["uscc",
+ * "name"]}`. A columnar job (Arrow, Parquet, Spark) may hand over only these columns
+ * (for a per-year field, its `name_YYYY` columns): the others change no answer, and
+ * moving them costs time.
+ *
+ * Returns an envelope (free it with `huiqi_string_free`); NULL only when `engine` is not
+ * a live engine handle.
+ *
+ * # Safety
+ * `engine` is any pointer value (checked before use).
+ */
+char *huiqi_fields_read(const HuiqiEngine *engine);
+
+/**
  * Opens a store from an Arrow C stream of record batches (the Arrow C stream interface,
  * `struct ArrowArrayStream`), with the engine's schema: no file and no JSON on the way.
  *

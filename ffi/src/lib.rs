@@ -916,6 +916,26 @@ pub unsafe extern "C" fn huiqi_bulk_counts(engine: *const HuiqiEngine, store: *c
     })
 }
 
+/// The schema fields the engine's policies read (conditions and benefits, through
+/// definitions and derived fields) and the fields that name an enterprise: a success
+/// envelope `{"fields": [{"name": …, "label": …, "per_year": bool}], "ids": ["uscc",
+/// "name"]}`. A columnar job (Arrow, Parquet, Spark) may hand over only these columns
+/// (for a per-year field, its `name_YYYY` columns): the others change no answer, and
+/// moving them costs time.
+///
+/// Returns an envelope (free it with `huiqi_string_free`); NULL only when `engine` is not
+/// a live engine handle.
+///
+/// # Safety
+/// `engine` is any pointer value (checked before use).
+#[no_mangle]
+pub unsafe extern "C" fn huiqi_fields_read(engine: *const HuiqiEngine) -> *mut c_char {
+    string_call("huiqi_fields_read", || {
+        let engine = live(engine)?;
+        Ok(envelopes::fields_read_json(&engine))
+    })
+}
+
 /// Opens a store from an Arrow C stream of record batches (the Arrow C stream interface,
 /// `struct ArrowArrayStream`), with the engine's schema: no file and no JSON on the way.
 ///

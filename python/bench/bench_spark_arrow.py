@@ -6,10 +6,14 @@ the same generated enterprises and policies, as policy × enterprise pairs per s
 
 Default master ``local[2]``. For a standalone cluster start a master and workers first
 (as scripts/test-spark does) and pass its URL; executors get this checkout's package on
-PYTHONPATH. The job is ``huiqi.spark.bulk_dataframe`` (``--output``: pairs, eligible and
-undetermined, by default) written to Parquet;
-the enterprises Parquet is written by Spark from the generated JSON lines before the
-clock starts. Numbers, not assertions.
+PYTHONPATH. The jobs: ``huiqi.spark.bulk_parquet`` (tasks read the Parquet files) and
+``bulk_dataframe`` (Spark reads them), each output shape (``--output``; pairs and lists
+with the undetermined ones), written to Parquet by Spark, each run ``--repeat`` times in
+one session (the first run starts the Python workers). The enterprises Parquet is written
+by Spark from the generated JSON lines before the clock starts. ``--stages`` times the
+DataFrame job cut short after each stage. The exit status checks that the lanes wrote the
+same row counts and the pairs equal ``huiqi bulk``'s; the times are numbers, not
+assertions.
 """
 
 from __future__ import annotations
@@ -29,6 +33,49 @@ os.environ["PYTHONPATH"] = os.pathsep.join(p for p in [str(ROOT / "python"), os.
 HUIQI = ROOT / "target" / "release" / "huiqi"
 
 
+def stages(spark: object, parquet: Path, policies: list[tuple[str, str]], as_of: str) -> None:
+    """The job cut short after each stage, each timed end to end (so a stage's cost is the
+    difference to the one before): the Parquet scan alone; the batches handed to Python and
+    dropped; the store imported; counts (prepare and bulk) returned."""
+    import pyarrow as pa
+
+    from huiqi.spark import _engine, _reader, columnar
+
+    def timed(what: str, run: object) -> None:
+        t = time.perf_counter()
+        n = columnar(spark.read.parquet(str(parquet)), _engine(policies, None)).mapInArrow(run, "n long").groupBy().sum("n").collect()  # type: ignore[attr-defined]
+        print(f"  stage {what:<34} {time.perf_counter() - t:8.2f} s  ({n[0][0]} rows)")
+
+    def one(n: int) -> object:
+        return pa.RecordBatch.from_arrays([pa.array([n], pa.int64())], names=["n"])
+
+    def to_python(batches):  # type: ignore[no-untyped-def]
+        yield one(sum(b.num_rows for b in batches))
+
+    def imported(batches):  # type: ignore[no-untyped-def]
+        engine = _engine(policies, None)
+        reader = _reader(batches)
+        if reader is not None:
+            with engine.store_from_arrow(reader) as store:
+                yield one(len(store))
+
+    def counted(batches):  # type: ignore[no-untyped-def]
+        engine = _engine(policies, None)
+        reader = _reader(batches)
+        if reader is not None:
+            with engine.store_from_arrow(reader) as store:
+                c = engine.bulk_arrow(store, as_of=as_of, output="counts")
+                yield one(len(store) + 0 * len(c))
+
+    t = time.perf_counter()
+    n = columnar(spark.read.parquet(str(parquet)), _engine(policies, None)).count()  # type: ignore[attr-defined]
+    print(f"  stage {'Parquet scan (count)':<34} {time.perf_counter() - t:8.2f} s  ({n} rows)")
+    timed("batches to Python", to_python)
+    timed("batches to Python (again)", to_python)
+    timed("+ engine, store_from_arrow", imported)
+    timed("+ bulk counts (prepare, bulk)", counted)
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--count", type=int, default=1_000_000)
@@ -36,12 +83,16 @@ def main() -> int:
     ap.add_argument("--master", default="local[2]")
     ap.add_argument("--partitions", type=int, default=8)
     ap.add_argument("--as-of", default="2026-06-30")
-    ap.add_argument("--output", default="pairs", choices=["pairs", "lists", "counts"], help="result shape (pairs: eligible and undetermined)")
+    ap.add_argument("--output", default="counts,lists,pairs", help="result shapes, comma-separated: pairs (eligible and undetermined), lists, counts")
+    ap.add_argument("--lane", default="parquet,dataframe", help="bulk_parquet (tasks read the files), bulk_dataframe (Spark reads them), or both")
+    ap.add_argument("--stages", action="store_true", help="also time the job cut short after each stage (scan, to Python, import, bulk counts)")
+    ap.add_argument("--repeat", type=int, default=2, help="run each job this many times (the first is reported; later runs reuse the Python workers)")
+    ap.add_argument("--skip-cli", action="store_true", help="do not run huiqi bulk")
     args = ap.parse_args()
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     from pyspark.sql import SparkSession
 
-    from huiqi.spark import bulk_dataframe
+    from huiqi.spark import bulk_dataframe, bulk_parquet
 
     tmp = Path(tempfile.mkdtemp())
     ent, pol = tmp / "e.jsonl", tmp / "p.jsonl"
@@ -52,7 +103,7 @@ def main() -> int:
     pairs_n = args.count * args.policies
 
     t = time.perf_counter()
-    line = subprocess.run(
+    line = "" if args.skip_cli else subprocess.run(
         [str(HUIQI), "bulk", "--enterprises", str(ent), "--policies", str(pol), "--out", str(tmp / "b.parquet"), "--as-of", args.as_of],
         check=True, capture_output=True, text=True,
     ).stdout
@@ -68,17 +119,34 @@ def main() -> int:
     )
     spark.read.json(str(ent)).repartition(args.partitions).write.parquet(str(tmp / "in.parquet"))
     policies = [("p.jsonl", pol.read_text(encoding="utf-8"))]
-    t = time.perf_counter()
-    df = spark.read.parquet(str(tmp / "in.parquet"))
-    bulk_dataframe(df, as_of=args.as_of, output=args.output, policies=policies, undetermined=True).write.mode("overwrite").parquet(str(tmp / "out.parquet"))
-    job = time.perf_counter() - t
-    rows = spark.read.parquet(str(tmp / "out.parquet")).count()
+    print(f"{args.count} enterprises × {args.policies} policies = {pairs_n:.3e} pairs, {args.master}, {args.partitions} Parquet files")
+    if not args.skip_cli:
+        print(f"huiqi bulk (JSON lines in, Parquet pairs out; load and prepare included): {bulk:.2f} s = {pairs_n / bulk:.3e} pairs/s, {written} pairs")
+    rows: dict[tuple[str, str], int] = {}
+    for output in args.output.split(","):
+        for lane in args.lane.split(","):
+            out = tmp / f"out-{lane}-{output}.parquet"
+            runs = []
+            for _ in range(args.repeat):
+                t = time.perf_counter()
+                if lane == "parquet":
+                    job_df = bulk_parquet(spark, str(tmp / "in.parquet"), as_of=args.as_of, output=output, policies=policies, undetermined=True)
+                else:
+                    job_df = bulk_dataframe(spark.read.parquet(str(tmp / "in.parquet")), as_of=args.as_of, output=output, policies=policies, undetermined=True)
+                job_df.write.mode("overwrite").parquet(str(out))
+                runs.append(time.perf_counter() - t)
+            rows[(lane, output)] = spark.read.parquet(str(out)).count()
+            each = ", ".join(f"{r:.2f}" for r in runs)
+            print(f"Spark bulk_{lane} output={output:<6} Parquet → Parquet: {runs[0]:7.2f} s = {pairs_n / runs[0]:.3e} pairs/s (runs: {each} s; {rows[(lane, output)]} rows)")
+    if args.stages:
+        stages(spark, tmp / "in.parquet", policies, args.as_of)
     spark.stop()
-
-    print(f"{args.count} enterprises × {args.policies} policies = {pairs_n:.3e} pairs; {rows} {args.output} rows written by Spark, {written} pairs by huiqi bulk")
-    print(f"huiqi bulk (JSON lines in, Parquet out; load and prepare included) {bulk:8.2f} s  {pairs_n / bulk:.3e} pairs/s")
-    print(f"Spark {args.master} bulk_dataframe output={args.output} (Parquet in, Parquet out)   {job:8.2f} s  {pairs_n / job:.3e} pairs/s")
-    return 0 if args.output != "pairs" or rows == written else 1
+    lanes = args.lane.split(",")
+    same = all(rows[(lane, o)] == rows[(lanes[0], o)] for lane in lanes for o in args.output.split(","))
+    if not same:
+        print("the lanes wrote different row counts", file=sys.stderr)
+    pairs_ok = args.skip_cli or all(n == written for (_, o), n in rows.items() if o == "pairs")
+    return 0 if same and pairs_ok else 1
 
 
 if __name__ == "__main__":

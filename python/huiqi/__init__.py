@@ -29,7 +29,7 @@ import ctypes
 import datetime
 import json
 import os
-from typing import Any, Iterable, Iterator, List, Literal, Mapping, Optional, Tuple, TypeVar, Union, overload
+from typing import Any, Iterable, Iterator, List, Literal, Mapping, Optional, Sequence, Tuple, TypeVar, Union, overload
 
 from . import _lib
 
@@ -565,6 +565,52 @@ class Engine(_Handle):
     def bulk_counts_json(self, store: Store, as_of: AsOf = None) -> str:
         """The bulk-counts envelope as text (success or failure)."""
         return self._call(_lib.lib.huiqi_bulk_counts, _store_handle(store), _date(as_of))
+
+    def fields_read(self) -> dict[str, Any]:
+        """The schema fields the policies read (conditions and benefits, through
+        definitions and derived fields), and the fields that name an enterprise:
+        ``{"fields": [{"name": …, "label": …, "per_year": bool}, …], "ids": ["uscc",
+        "name"]}``. A columnar job may hand :meth:`store_from_arrow` only these columns
+        (a per-year field's ``name_YYYY`` columns): the others change no answer."""
+        result: dict[str, Any] = _unwrap(self._call(_lib.lib.huiqi_fields_read))
+        return result
+
+    def columns_read(self, columns: Any) -> list[str]:
+        """Of ``columns`` (a table's column names, or its ``pyarrow.Schema``: then a
+        struct column keyed by year is one column), those a bulk run reads: the
+        columns of :meth:`fields_read`'s fields by name or label, per-year fields' year
+        columns (``name_YYYY``, ``name@YYYY``, ``name.YYYY``, or the struct column keyed
+        by year), and the id columns. Other columns of the schema are left out; a name
+        that is not a schema field (nor ``$…``) raises :class:`HuiqiError`, as
+        :meth:`store_from_arrow` would, so a misspelt column is not silently dropped."""
+        import pyarrow as pa
+
+        if isinstance(columns, pa.Schema):
+            names = [c for c in columns.names if not c.startswith("$")]
+            empty = columns.empty_table().select(names)
+        else:
+            names = [c for c in columns if not c.startswith("$")]
+            empty = pa.Table.from_arrays([pa.array([], pa.null()) for _ in names], names=names)
+        # The names checked as store_from_arrow checks them: on an empty table.
+        self.store_from_arrow(empty).close()
+        read = self.fields_read()
+        plain: set[str] = set()
+        yearly: set[str] = set()
+        for f in read["fields"]:
+            either = {f["name"], f["label"]}
+            (yearly if f["per_year"] else plain).update(either)
+            if f["per_year"]:
+                plain.update(either)  # a struct column keyed by year
+        plain.update(read["ids"])
+
+        def wanted(column: str) -> bool:
+            name = column.strip()
+            if name in plain:
+                return True
+            base, sep, year = name[:-5], name[-5:-4], name[-4:]
+            return sep in ("_", "@", ".") and year.isdigit() and base in yearly
+
+        return [c for c in names if wanted(c)]
 
     def store_from_arrow(self, data: Any) -> Store:
         """A store filled from columnar data through the Arrow C stream interface, with no

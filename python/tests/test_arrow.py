@@ -124,6 +124,22 @@ def test_a_store_from_arrow_answers_as_the_json_lines_store(engine: huiqi.Engine
         assert pairs_of(engine.bulk_arrow(a, as_of=AS_OF, undetermined=True)) == data.pairs
 
 
+def test_only_the_columns_read_give_the_same_answers(engine: huiqi.Engine, data: Data) -> None:
+    read = engine.fields_read()
+    assert read["ids"] == ["uscc", "name"]
+    names = {f["name"] for f in read["fields"]}
+    assert {"industry", "qualifications", "tax_credit", "employees"} <= names
+    assert "business_scope" not in names and "tags" not in names  # no bundled policy reads them
+    kept = engine.columns_read(data.table.column_names)
+    assert "uscc" in kept and "tax_credit_2025" in kept and "business_scope" not in kept
+    assert len(kept) < len(data.table.column_names)
+    assert pairs_of(engine.bulk_arrow(data.table.select(kept), as_of=AS_OF, undetermined=True)) == data.pairs
+    # A label and a year column by label resolve too; a misspelt column is an error.
+    assert engine.columns_read(["所属行业", "纳税信用等级@2025", "经营范围"]) == ["所属行业", "纳税信用等级@2025"]
+    with pytest.raises(huiqi.HuiqiError, match='did you mean "registered_capital"'):
+        engine.columns_read(["registerd_capital"])
+
+
 def test_a_reader_streams_in_batches(engine: huiqi.Engine, data: Data) -> None:
     batches = data.table.to_batches(max_chunksize=64)
     assert len(batches) > 1

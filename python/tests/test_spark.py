@@ -18,7 +18,7 @@ import pytest
 pyspark = pytest.importorskip("pyspark", reason="pyspark is installed by scripts/test-bindings")
 from pyspark.sql import SparkSession  # noqa: E402
 
-from huiqi.spark import bulk_dataframe, match_dataframe, reach  # noqa: E402
+from huiqi.spark import bulk_dataframe, bulk_parquet, match_dataframe, reach  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
 HUIQI = ROOT / "target" / "release" / "huiqi"
@@ -110,6 +110,23 @@ def test_columnar_pairs_lists_and_counts_equal_huiqi_bulk(spark, enterprises, pa
     assert sorted((r["policy_id"], r["eligible"], r["undetermined"]) for r in counts) == bulk_counts(enterprises, tmp_path)
 
 
+def test_columnar_from_parquet_files_equals_huiqi_bulk(spark, enterprises, parquet, tmp_path):
+    # The tasks read the files themselves: several tasks, each whole row groups.
+    want = bulk_pairs(enterprises, tmp_path)
+    pairs = bulk_parquet(spark, str(parquet), as_of=AS_OF, undetermined=True, tasks=3).collect()
+    assert sorted((r["enterprise_id"], r["policy_id"], r["verdict"]) for r in pairs) == want
+    lists = bulk_parquet(spark, str(parquet), as_of=AS_OF, output="lists").collect()
+    assert len(lists) == 400
+    assert sorted((r["enterprise_id"], p, "eligible") for r in lists for p in r["eligible"]) == [p for p in want if p[2] == "eligible"]
+    counts = bulk_parquet(spark, str(parquet), as_of=AS_OF, output="counts").collect()
+    assert sorted((r["policy_id"], r["eligible"], r["undetermined"]) for r in counts) == bulk_counts(enterprises, tmp_path)
+    # Only the columns read are read; a misspelt column is an error on the driver.
+    bad = tmp_path / "bad.parquet"
+    spark.createDataFrame([("a", 1)], "uscc string, registerd_capital long").write.parquet(str(bad))
+    with pytest.raises(Exception, match='did you mean "registered_capital"'):
+        bulk_parquet(spark, str(bad), as_of=AS_OF)
+
+
 def test_reach_is_the_store_reverse_query(spark, enterprises, parquet, tmp_path):
     policy = "six-taxes-two-fees-halved"
     eligible, undetermined = reach(spark.read.parquet(str(parquet)), policy, as_of=AS_OF)
@@ -122,9 +139,12 @@ def test_reach_is_the_store_reverse_query(spark, enterprises, parquet, tmp_path)
 
 
 def test_columnar_errors_name_the_column_and_the_row(spark, tmp_path):
-    df = spark.createDataFrame([("a", "100"), ("b", "lots")], "name string, registered_capital string").coalesce(1)
-    with pytest.raises(Exception, match='column "registered_capital", row 1'):
+    df = spark.createDataFrame([("a", "100"), ("b", "lots")], "name string, employees_2025 string").coalesce(1)
+    with pytest.raises(Exception, match='column "employees_2025", row 1'):
         bulk_dataframe(df, as_of=AS_OF).collect()
+    # A column no policy reads is not moved, so not read: it changes no answer.
+    unread = spark.createDataFrame([("a", "100"), ("b", "lots")], "name string, registered_capital string").coalesce(1)
+    assert bulk_dataframe(unread, as_of=AS_OF, output="counts").count() > 0
 
 
 def test_bad_rows_become_error_rows(spark, tmp_path):

@@ -375,17 +375,22 @@ impl Node {
         matches!(self.kind, NodeKind::Const(_))
     }
 
-    /// Fields this node reads directly (not through definitions).
-    pub fn fields(&self, out: &mut Vec<FieldId>) {
+    /// The field this node itself reads (not its children's).
+    pub fn field(&self) -> Option<FieldId> {
         match &self.kind {
             NodeKind::Field { field, .. }
             | NodeKind::YearAgg { field, .. }
             | NodeKind::Growth { field, .. }
             | NodeKind::AvgGrowth { field, .. }
             | NodeKind::CagrCmp { field, .. }
-            | NodeKind::Known(field) => out.push(*field),
-            _ => {}
+            | NodeKind::Known(field) => Some(*field),
+            _ => None,
         }
+    }
+
+    /// Fields this node reads directly (not through definitions).
+    pub fn fields(&self, out: &mut Vec<FieldId>) {
+        out.extend(self.field());
         for c in self.children() {
             c.fields(out);
         }

@@ -20,7 +20,7 @@
 
 use roaring::RoaringBitmap;
 
-use super::{quals, Column, EnterpriseStore, LoadReport, Scalars, StoreBuilder, StoreError};
+use super::{quals, Column, EnterpriseStore, LoadReport, Scalars, StoreBuilder, StoreError, Values};
 use crate::profile::{Cell, ProfileErrors, Qualification, Scalar};
 use crate::schema::{FieldId, FieldType, Schema};
 
@@ -158,13 +158,27 @@ impl<'s> ColumnsBuilder<'s> {
         let (Some(col), Some(codes)) = (self.b.columns.get_mut(target.field), self.b.codes.get_mut(target.field)) else {
             return Err(column_error(column, u64::from(first), "no such field"));
         };
+        let scalars: &mut Scalars = match (col, target.year) {
+            (Column::Scalar(s), None) => s,
+            (Column::Yearly(m), Some(y)) => m.entry(y).or_insert_with(|| Scalars::new(&field.ty)),
+            _ => return Err(column_error(column, u64::from(first), "the field's column does not hold single values")),
+        };
+        // Rows go up: the first filled row of this call must lie past the column's last.
+        let floor = scalars.known.max();
         let mut unknown_codes = 0usize;
         // Codes, enums and dates take few distinct values: each string is decoded once per
         // call (decoding is a function of the field and the string alone).
         let memo = matches!(field.ty, FieldType::Code(_) | FieldType::Enum(_) | FieldType::Date);
-        let mut decoded: std::collections::HashMap<&str, (Scalar, usize, usize)> = std::collections::HashMap::new();
+        let mut decoded: rustc_hash::FxHashMap<&str, (Scalar, usize, usize)> = rustc_hash::FxHashMap::default();
+        // Rows filled (and for a yes/no field, rows that are yes), added to the bitmaps
+        // at the end in one sorted append.
+        let mut filled: Vec<u32> = Vec::with_capacity(cells.len());
+        let mut yes: Vec<u32> = Vec::new();
         for (row, cell) in (first..).zip(cells) {
             let Some(cell) = cell else { continue };
+            if filled.is_empty() && floor.is_some_and(|m| m >= row) {
+                return Err(column_error(column, u64::from(row), "rows given out of order"));
+            }
             let decode = |cell: Cell<'_>| -> Result<(Scalar, usize, usize), StoreError> {
                 let (value, warnings) = crate::profile::decode_cell(schema, field, cell, &path)
                     .map_err(|e| column_error(column, u64::from(row), reasons(&e)))?;
@@ -186,13 +200,19 @@ impl<'s> ColumnsBuilder<'s> {
                 self.warned.insert(row);
                 unknown_codes += unknown;
             }
-            let scalars: &mut Scalars = match (&mut *col, target.year) {
-                (Column::Scalar(s), None) => s,
-                (Column::Yearly(m), Some(y)) => m.entry(y).or_insert_with(|| Scalars::new(&field.ty)),
-                _ => return Err(column_error(column, u64::from(row), "the field's column does not hold single values")),
-            };
-            push_checked(scalars, row, &value, codes).map_err(|reason| column_error(column, u64::from(row), reason))?;
+            match scalars.push_value(row, &value, codes) {
+                Some(true) => {
+                    filled.push(row);
+                    yes.push(row);
+                }
+                Some(false) => filled.push(row),
+                None => return Err(column_error(column, u64::from(row), "a value of another type than the column's")),
+            }
         }
+        if let Values::Bool(t) = &mut scalars.values {
+            t.append(yes).map_err(|_| column_error(column, u64::from(first), "rows given out of order"))?;
+        }
+        scalars.known.append(filled).map_err(|_| column_error(column, u64::from(first), "rows given out of order"))?;
         if unknown_codes > 0 {
             *self.report.unknown_codes.entry(path.trim_start_matches("$.").to_string()).or_default() += unknown_codes;
         }
@@ -300,13 +320,4 @@ impl<'s> ColumnsBuilder<'s> {
         self.report.warnings = self.warned.len() as usize;
         (self.b.finish(), self.report)
     }
-}
-
-/// [`Scalars::push`], refusing a row before one already filled (rows must go up).
-fn push_checked(s: &mut Scalars, row: u32, v: &Scalar, codes: &mut std::collections::HashMap<String, u32>) -> Result<(), String> {
-    if s.known.max().is_some_and(|m| m >= row) {
-        return Err("rows given out of order".into());
-    }
-    s.push(row, v, codes);
-    Ok(())
 }

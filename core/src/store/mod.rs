@@ -247,7 +247,7 @@ impl Scalars {
         }
     }
 
-    fn push(&mut self, row: u32, s: &Scalar, codes: &mut std::collections::HashMap<String, u32>) {
+    fn push(&mut self, row: u32, s: &Scalar, codes: &mut rustc_hash::FxHashMap<String, u32>) {
         self.pad(row);
         self.known.insert(row);
         match (&mut self.values, s) {
@@ -273,6 +273,51 @@ impl Scalars {
                 self.known.remove(row);
                 self.pad(row + 1);
             }
+        }
+    }
+
+    /// Appends a row's value after padding up to it, leaving the bitmaps alone (the
+    /// caller adds `row` to `known`, and for a yes/no column to its yes rows, in order):
+    /// `Some(is_yes)` (`Some(false)` for a non-boolean value), `None` when the value is
+    /// not of the column's type (nothing appended then).
+    fn push_value(&mut self, row: u32, s: &Scalar, codes: &mut rustc_hash::FxHashMap<String, u32>) -> Option<bool> {
+        match (&mut self.values, s) {
+            (Values::Bool(_), Scalar::Bool(b)) => Some(*b),
+            (Values::Num(v), Scalar::Num(d)) => {
+                v.pad(row as usize);
+                v.push(*d);
+                Some(false)
+            }
+            (Values::Date(v), Scalar::Date(d)) => {
+                v.resize(row as usize, 0);
+                v.push(d.day_number());
+                Some(false)
+            }
+            (Values::Enum(v), Scalar::Enum(e)) => {
+                v.resize(row as usize, 0);
+                v.push(*e);
+                Some(false)
+            }
+            (Values::Code { dict, ids }, Scalar::Code(c)) => {
+                let id = match codes.get(c.as_str()) {
+                    Some(id) => *id,
+                    None => {
+                        let id = u32::try_from(dict.len()).ok()?;
+                        dict.push(c.clone());
+                        codes.insert(c.clone(), id);
+                        id
+                    }
+                };
+                ids.resize(row as usize, 0);
+                ids.push(id);
+                Some(false)
+            }
+            (Values::Text(v), Scalar::Text(t)) => {
+                v.pad(row as usize);
+                v.push(t);
+                Some(false)
+            }
+            _ => None,
         }
     }
 
@@ -311,7 +356,7 @@ pub struct StoreBuilder<'s> {
     rows: u32,
     ids: Strings,
     columns: Vec<Column>,
-    codes: Vec<std::collections::HashMap<String, u32>>,
+    codes: Vec<rustc_hash::FxHashMap<String, u32>>,
 }
 
 impl<'s> StoreBuilder<'s> {
