@@ -253,6 +253,15 @@ static void store_checks(const char *profile, const char *store_path, const char
     CHECK(HAS(r, "{\"type\":\"success\"", "\"skipped\":0", "\"warnings\":"), "JSON-lines info: %s", show(r));
     huiqi_string_free(r);
 
+    /* --- huiqi_fields_read: the columns a columnar job needs ------------------------------ */
+    r = huiqi_fields_read(engine);
+    CHECK(HAS(r, "{\"type\":\"success\",\"result\":{\"fields\":[", "{\"name\":\"qualifications\",\"label\":\"资质荣誉\",\"per_year\":false}",
+              "{\"name\":\"employees\",\"label\":\"从业人员\",\"per_year\":true}", "\"ids\":[\"uscc\",\"name\"]"),
+          "fields read: %.300s", show(r));
+    CHECK(r && strstr(r, "\"business_scope\"") == NULL, "no bundled policy reads the business scope: %.300s", show(r));
+    huiqi_string_free(r);
+    CHECK(huiqi_fields_read(NULL) == NULL && huiqi_last_error() != NULL, "fields read of no engine is NULL with an error");
+
     /* --- huiqi_bulk_counts: the numbers of huiqi bulk --format counts ------------------------ */
     r = huiqi_bulk_counts(engine, store, AS_OF);
     CHECK(HAS(r, "{\"type\":\"success\",\"result\":[{\"policy\":"), "bulk counts: %.200s", show(r));
