@@ -311,10 +311,24 @@ pub fn bulk_batches(
     undetermined: bool,
     missing: bool,
 ) -> Result<Box<dyn RecordBatchReader + Send>, String> {
+    bulk_batches_with(engine, store, date, shape, undetermined, missing, |d| store.prepare(engine, d).map(Arc::new))
+}
+
+/// [`bulk_batches`] with the store's sets from `prepare` (a
+/// [`huiqi::store::PreparedCache`]).
+pub fn bulk_batches_with(
+    engine: &Engine,
+    store: &EnterpriseStore,
+    date: Date,
+    shape: Shape,
+    undetermined: bool,
+    missing: bool,
+    prepare: impl FnOnce(Date) -> Result<Arc<huiqi::store::Prepared>, huiqi::store::StoreError>,
+) -> Result<Box<dyn RecordBatchReader + Send>, String> {
     if missing && (shape != Shape::Pairs || !undetermined) {
         return Err("missing fields come with the pairs of undetermined verdicts: output pairs, with undetermined".into());
     }
-    let prepared = store.prepare(engine, date).map_err(|e| e.to_string())?;
+    let prepared = prepare(date).map_err(|e| e.to_string())?;
     let set = engine.policy_set();
     let in_force: Vec<usize> = (0..set.policies.len()).filter(|i| engine.version_in_force(*i, date)).collect();
     let policy_id = |i: usize| set.policies.get(i).map(|p| p.doc.id.clone()).unwrap_or_default();

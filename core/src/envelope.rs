@@ -425,6 +425,18 @@ pub struct ReverseResult {
 
 /// Which enterprises of a store qualify for one policy (免申即享 / 精准推送).
 pub fn reverse_json(engine: &Engine, store: &crate::store::EnterpriseStore, policy_id: &str, as_of: &str, list: usize) -> String {
+    reverse_json_with(engine, store, policy_id, as_of, list, |date| store.prepare(engine, date).map(std::sync::Arc::new))
+}
+
+/// [`reverse_json`] with the store's sets from `prepare` (a [`crate::store::PreparedCache`]).
+pub fn reverse_json_with(
+    engine: &Engine,
+    store: &crate::store::EnterpriseStore,
+    policy_id: &str,
+    as_of: &str,
+    list: usize,
+    prepare: impl FnOnce(Date) -> Result<std::sync::Arc<crate::store::Prepared>, crate::store::StoreError>,
+) -> String {
     let run = || -> Result<ReverseResult, Vec<ErrorItem>> {
         let date = parse_date(as_of)?;
         let store_err = |e: crate::store::StoreError| match &e {
@@ -434,7 +446,7 @@ pub fn reverse_json(engine: &Engine, store: &crate::store::EnterpriseStore, poli
             }],
             _ => vec![ErrorItem::new("store", e.to_string())],
         };
-        let reach = store.prepare(engine, date).map_err(store_err)?.reverse(engine, policy_id).map_err(store_err)?;
+        let reach = prepare(date).map_err(store_err)?.reverse(engine, policy_id).map_err(store_err)?;
         let ids =
             |b: &roaring::RoaringBitmap| -> Vec<String> { b.iter().take(list).filter_map(|r| store.id(r).map(str::to_string)).collect() };
         Ok(ReverseResult {
@@ -495,9 +507,18 @@ pub fn fields_read_json(engine: &Engine) -> String {
 
 /// Every enterprise of a store against every policy version in force: counts per policy.
 pub fn bulk_counts_json(engine: &Engine, store: &crate::store::EnterpriseStore, as_of: &str) -> String {
+    bulk_counts_json_with(engine, as_of, |date| store.prepare(engine, date).map(std::sync::Arc::new))
+}
+
+/// [`bulk_counts_json`] with the store's sets from `prepare` (a [`crate::store::PreparedCache`]).
+pub fn bulk_counts_json_with(
+    engine: &Engine,
+    as_of: &str,
+    prepare: impl FnOnce(Date) -> Result<std::sync::Arc<crate::store::Prepared>, crate::store::StoreError>,
+) -> String {
     let run = || -> Result<Vec<PolicyCount>, Vec<ErrorItem>> {
         let date = parse_date(as_of)?;
-        let prepared = store.prepare(engine, date).map_err(|e| vec![ErrorItem::new("store", e.to_string())])?;
+        let prepared = prepare(date).map_err(|e| vec![ErrorItem::new("store", e.to_string())])?;
         let all = prepared.bulk_counts(engine);
         Ok(engine
             .policy_set()

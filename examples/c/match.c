@@ -234,6 +234,15 @@ static void store_checks(const char *profile, const char *store_path, const char
     CHECK(HAS(r, "{\"type\":\"success\",\"result\":{\"enterprises\":", "\"report\":{\"loaded\":", "\"skipped\":0"), "store info: %s", show(r));
     huiqi_string_free(r);
 
+    /* --- huiqi_store_prepare: the sets kept for the questions below ---------------------- */
+    r = huiqi_store_prepare(engine, store, AS_OF);
+    CHECK(HAS(r, "{\"type\":\"success\",\"result\":{", "\"as_of\":\"2026-06-30\"", "\"seconds\":"), "prepare: %s", show(r));
+    huiqi_string_free(r);
+    r = huiqi_store_prepare(engine, store, "2026-02-30");
+    CHECK(HAS(r, "{\"type\":\"failure\"", "as_of"), "prepare on no such day: %s", show(r));
+    huiqi_string_free(r);
+    CHECK(huiqi_store_prepare(engine, NULL, AS_OF) == NULL && huiqi_last_error() != NULL, "prepare of no store is NULL with an error");
+
     /* --- huiqi_reverse: byte for byte the CLI's reverse --json ------------------------------ */
     r = huiqi_reverse(engine, store, policy, AS_OF, list);
     CHECK(r && strcmp(r, expected) == 0, "reverse equals the CLI:\n  got  %s\n  want %s", show(r), expected);

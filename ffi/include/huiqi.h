@@ -358,6 +358,25 @@ void huiqi_store_free(HuiqiStore *store);
 char *huiqi_store_info(const HuiqiStore *store);
 
 /**
+ * Prepares a store for the engine's questions on `as_of`: computes the predicate sets of
+ * every enterprise (the work a bulk run, a reverse query or the counts would otherwise
+ * do first) and keeps them with the store handle, so that `huiqi_reverse`,
+ * `huiqi_bulk_counts` and `huiqi_bulk_arrow` on this engine and date answer from them.
+ * A handle keeps the sets of one date: asking another date (or engine) prepares again
+ * and replaces them. Calling this is optional: the first question on a date prepares.
+ *
+ * Returns a success envelope `{"enterprises": N, "as_of": "YYYY-MM-DD", "seconds": s}`
+ * (the time the call took: next to nothing when the sets were kept already), or a failure (a
+ * bad date, a store of another schema); NULL only when `engine` or `store` is not a
+ * live handle of its kind.
+ *
+ * # Safety
+ * `engine` and `store` are any pointer values (checked before use); `as_of` is NULL or a
+ * NUL-terminated string valid for the call.
+ */
+char *huiqi_store_prepare(const HuiqiEngine *engine, const HuiqiStore *store, const char *as_of);
+
+/**
  * Which enterprises of a store qualify for one policy on `as_of` (免申即享 / 精准推送):
  * the envelope of `huiqi reverse --json`, byte for byte. The result has `policy`,
  * `as_of`, `enterprises`, the counts `eligible` and `undetermined`, and the ids (统一社会信用代码)

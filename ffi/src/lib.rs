@@ -52,10 +52,19 @@ pub struct HuiqiStore {
     store: Arc<OpenStore>,
 }
 
-/// What a store handle holds: the enterprises and the report of their loading.
+/// What a store handle holds: the enterprises, the report of their loading, and the
+/// predicate sets of the last date asked (reused by the next question on that date and
+/// engine).
 struct OpenStore {
     store: EnterpriseStore,
     report: LoadReport,
+    prepared: huiqi_core::store::PreparedCache,
+}
+
+impl OpenStore {
+    fn prepared(&self, engine: &Arc<Engine>, date: huiqi_core::date::Date) -> Result<Arc<huiqi_core::store::Prepared>, huiqi_core::store::StoreError> {
+        self.prepared.get(&self.store, engine, date)
+    }
 }
 
 /// The kinds of handle.
@@ -134,7 +143,7 @@ impl Handle for HuiqiStore {
 
 impl HuiqiStore {
     fn new(store: EnterpriseStore, report: LoadReport) -> HuiqiStore {
-        HuiqiStore { magic: <HuiqiStore as Handle>::MAGIC, store: Arc::new(OpenStore { store, report }) }
+        HuiqiStore { magic: <HuiqiStore as Handle>::MAGIC, store: Arc::new(OpenStore { store, report, prepared: Default::default() }) }
     }
 }
 
@@ -856,6 +865,39 @@ pub unsafe extern "C" fn huiqi_store_info(store: *const HuiqiStore) -> *mut c_ch
     })
 }
 
+/// Prepares a store for the engine's questions on `as_of`: computes the predicate sets of
+/// every enterprise (the work a bulk run, a reverse query or the counts would otherwise
+/// do first) and keeps them with the store handle, so that `huiqi_reverse`,
+/// `huiqi_bulk_counts` and `huiqi_bulk_arrow` on this engine and date answer from them.
+/// A handle keeps the sets of one date: asking another date (or engine) prepares again
+/// and replaces them. Calling this is optional: the first question on a date prepares.
+///
+/// Returns a success envelope `{"enterprises": N, "as_of": "YYYY-MM-DD", "seconds": s}`
+/// (the time the call took: next to nothing when the sets were kept already), or a failure (a
+/// bad date, a store of another schema); NULL only when `engine` or `store` is not a
+/// live handle of its kind.
+///
+/// # Safety
+/// `engine` and `store` are any pointer values (checked before use); `as_of` is NULL or a
+/// NUL-terminated string valid for the call.
+#[no_mangle]
+pub unsafe extern "C" fn huiqi_store_prepare(engine: *const HuiqiEngine, store: *const HuiqiStore, as_of: *const c_char) -> *mut c_char {
+    string_call("huiqi_store_prepare", || {
+        let engine = live(engine)?;
+        let open = live(store)?;
+        // SAFETY: forwarded from the caller.
+        let as_of = unsafe { required(as_of, "as_of") };
+        let run = || -> Result<String, Vec<ErrorItem>> {
+            let date = huiqi_core::date::Date::parse(as_of?).map_err(|e| vec![request_error("as_of", e.to_string())])?;
+            let t = std::time::Instant::now();
+            open.prepared(&engine, date).map_err(|e| vec![ErrorItem::new("store", e.to_string())])?;
+            let result = serde_json::json!({"enterprises": open.store.len(), "as_of": date.to_string(), "seconds": t.elapsed().as_secs_f64()});
+            Ok(Envelope::Success { result, warnings: Vec::new() }.to_json())
+        };
+        Ok(run().unwrap_or_else(|errors| Envelope::<()>::Failure { errors }.to_json()))
+    })
+}
+
 /// Which enterprises of a store qualify for one policy on `as_of` (免申即享 / 精准推送):
 /// the envelope of `huiqi reverse --json`, byte for byte. The result has `policy`,
 /// `as_of`, `enterprises`, the counts `eligible` and `undetermined`, and the ids (统一社会信用代码)
@@ -887,7 +929,7 @@ pub unsafe extern "C" fn huiqi_reverse(
         // SAFETY: forwarded from the caller.
         let args = unsafe { (required(policy_id, "policy_id"), required(as_of, "as_of")) };
         Ok(match args {
-            (Ok(id), Ok(date)) => envelopes::reverse_json(&engine, &open.store, id, date, list),
+            (Ok(id), Ok(date)) => envelopes::reverse_json_with(&engine, &open.store, id, date, list, |d| open.prepared(&engine, d)),
             (i, d) => failure(errors([i.err(), d.err()])),
         })
     })
@@ -910,7 +952,7 @@ pub unsafe extern "C" fn huiqi_bulk_counts(engine: *const HuiqiEngine, store: *c
         let open = live(store)?;
         // SAFETY: forwarded from the caller.
         Ok(match unsafe { required(as_of, "as_of") } {
-            Ok(date) => envelopes::bulk_counts_json(&engine, &open.store, date),
+            Ok(date) => envelopes::bulk_counts_json_with(&engine, date, |d| open.prepared(&engine, d)),
             Err(e) => failure(e),
         })
     })
@@ -1029,7 +1071,7 @@ pub unsafe extern "C" fn huiqi_bulk_arrow(
             if out.is_null() {
                 return Err(vec![request_error("out", "out is a null pointer")]);
             }
-            let batches = arrow::bulk_batches(&engine, &open.store, date, shape, undetermined, missing)
+            let batches = arrow::bulk_batches_with(&engine, &open.store, date, shape, undetermined, missing, |d| open.prepared(&engine, d))
                 .map_err(|m| vec![ErrorItem::new("store", m)])?;
             let stream = arrow_array::ffi_stream::FFI_ArrowArrayStream::new(batches);
             // SAFETY: the caller guarantees `out` points to writable storage for one

@@ -76,11 +76,49 @@ def stages(spark: object, parquet: Path, policies: list[tuple[str, str]], as_of:
     timed("+ bulk counts (prepare, bulk)", counted)
 
 
+class Standalone:
+    """A Spark standalone cluster on 127.0.0.1, as scripts/test-spark starts it: a master
+    and ``workers`` workers of one core each, each its own JVM, stopped on exit."""
+
+    def __init__(self, workers: int, port: int = 7078) -> None:
+        import pyspark
+
+        self.url = f"spark://127.0.0.1:{port}"
+        self.logs = Path(tempfile.mkdtemp())
+        spark_class = str(Path(pyspark.__file__).parent / "bin" / "spark-class")
+        os.environ.update(SPARK_LOCAL_IP="127.0.0.1", SPARK_LOCAL_HOSTNAME="127.0.0.1")
+        self.procs = [self._start([spark_class, "org.apache.spark.deploy.master.Master", "--host", "127.0.0.1", "--port", str(port), "--webui-port", "0"], "master")]
+        self._wait("master", "I have been elected leader")
+        for w in range(workers):
+            cmd = [spark_class, "org.apache.spark.deploy.worker.Worker", self.url, "--host", "127.0.0.1", "--cores", "1", "--memory", "3g", "--webui-port", "0", "--work-dir", str(self.logs / f"work{w}")]
+            self.procs.append(self._start(cmd, f"worker{w}"))
+        for w in range(workers):
+            self._wait(f"worker{w}", "Successfully registered with master")
+
+    def _start(self, cmd: list[str], name: str) -> subprocess.Popen[bytes]:
+        with (self.logs / f"{name}.log").open("wb") as log:
+            return subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT)
+
+    def _wait(self, name: str, line: str) -> None:
+        for _ in range(240):
+            if line in (self.logs / f"{name}.log").read_text(errors="replace"):
+                return
+            time.sleep(0.5)
+        raise RuntimeError(f"{name} did not start: see {self.logs}")
+
+    def stop(self) -> None:
+        for p in self.procs:
+            p.terminate()
+        for p in self.procs:
+            p.wait()
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--count", type=int, default=1_000_000)
     ap.add_argument("--policies", type=int, default=1000)
     ap.add_argument("--master", default="local[2]")
+    ap.add_argument("--standalone", type=int, default=0, metavar="WORKERS", help="start a standalone cluster of this many 1-core workers and run on it")
     ap.add_argument("--partitions", type=int, default=8)
     ap.add_argument("--as-of", default="2026-06-30")
     ap.add_argument("--output", default="counts,lists,pairs", help="result shapes, comma-separated: pairs (eligible and undetermined), lists, counts")
@@ -110,11 +148,15 @@ def main() -> int:
     bulk = time.perf_counter() - t
     written = int(m.group(1)) if (m := re.search(r"\((\d+) pairs written\)", line)) else -1
 
+    cluster = Standalone(args.standalone) if args.standalone else None
+    if cluster is not None:
+        args.master = cluster.url
     spark = (
         SparkSession.builder.master(args.master)
         .config("spark.ui.enabled", "false")
         .config("spark.executorEnv.PYTHONPATH", os.environ["PYTHONPATH"])
         .config("spark.pyspark.python", sys.executable)
+        .config("spark.executor.memory", "2500m")
         .getOrCreate()
     )
     spark.read.json(str(ent)).repartition(args.partitions).write.parquet(str(tmp / "in.parquet"))
@@ -141,6 +183,8 @@ def main() -> int:
     if args.stages:
         stages(spark, tmp / "in.parquet", policies, args.as_of)
     spark.stop()
+    if cluster is not None:
+        cluster.stop()
     lanes = args.lane.split(",")
     same = all(rows[(lane, o)] == rows[(lanes[0], o)] for lane in lanes for o in args.output.split(","))
     if not same:

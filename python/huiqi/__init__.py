@@ -562,6 +562,15 @@ class Engine(_Handle):
         result: dict[str, Any] = _unwrap(self.reverse_json(store, policy_id, as_of, list))
         return result
 
+    def prepare(self, store: Store, as_of: AsOf = None) -> dict[str, Any]:
+        """Computes the store's predicate sets for this engine on ``as_of`` and keeps them
+        with the store, so that :meth:`reverse`, :meth:`bulk_counts` and
+        :meth:`bulk_arrow` on this engine and date answer from them (a store keeps one
+        date's). Optional: the first question on a date prepares. Returns
+        ``{"enterprises": n, "as_of": "YYYY-MM-DD", "seconds": s}``."""
+        result: dict[str, Any] = _unwrap(self._call(_lib.lib.huiqi_store_prepare, _store_handle(store), _date(as_of)))
+        return result
+
     def bulk_counts_json(self, store: Store, as_of: AsOf = None) -> str:
         """The bulk-counts envelope as text (success or failure)."""
         return self._call(_lib.lib.huiqi_bulk_counts, _store_handle(store), _date(as_of))

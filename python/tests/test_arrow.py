@@ -140,6 +140,35 @@ def test_only_the_columns_read_give_the_same_answers(engine: huiqi.Engine, data:
         engine.columns_read(["registerd_capital"])
 
 
+def test_a_prepared_store_answers_as_an_unprepared_one(engine: huiqi.Engine, data: Data) -> None:
+    policy = "six-taxes-two-fees-halved"
+    with engine.store_from_arrow(data.table) as fresh:
+        cold_reverse = engine.reverse(fresh, policy, as_of=AS_OF, list=COUNT)
+    with engine.store_from_arrow(data.table) as s:
+        first = engine.prepare(s, as_of=AS_OF)
+        assert first["enterprises"] == COUNT and first["as_of"] == AS_OF
+        again = engine.prepare(s, as_of=AS_OF)
+        assert again["seconds"] <= first["seconds"]  # kept: no second preparation
+        assert engine.reverse(s, policy, as_of=AS_OF, list=COUNT) == cold_reverse
+        assert pairs_of(engine.bulk_arrow(s, as_of=AS_OF, undetermined=True)) == data.pairs
+        counts = [(c["policy"], c["eligible"], c["undetermined"]) for c in engine.bulk_counts(s, as_of=AS_OF)]
+        assert counts == data.counts
+        # Another date prepares again; back on the first date the answers are the first's.
+        later = engine.bulk_counts(s, as_of="2030-01-01")
+        assert later != engine.bulk_counts(s, as_of=AS_OF)  # other fiscal years, other answers
+        assert engine.reverse(s, policy, as_of=AS_OF, list=COUNT) == cold_reverse
+        # Another engine on the same store never answers from the first engine's sets.
+        other = huiqi.Engine.from_sources([("o.json", json.dumps({"policies": [{
+            "id": policy, "title": "t", "issuer": "t", "doc_no": "t", "year": 2024, "level": "national",
+            "condition": "employees@fy1 >= 0", "benefit": {"kind": "none", "description": "t"}, "source": {"document": "t"}}]}))], include_bundled=False)
+        engine.prepare(s, as_of=AS_OF)
+        mine = other.reverse(s, policy, as_of=AS_OF, list=COUNT)
+        assert mine != cold_reverse
+        assert mine["eligible"] + mine["undetermined"] == COUNT
+        with pytest.raises(huiqi.HuiqiError, match="as_of"):
+            engine.prepare(s, as_of="2026-02-30")
+
+
 def test_a_reader_streams_in_batches(engine: huiqi.Engine, data: Data) -> None:
     batches = data.table.to_batches(max_chunksize=64)
     assert len(batches) > 1
