@@ -62,7 +62,11 @@ struct OpenStore {
 }
 
 impl OpenStore {
-    fn prepared(&self, engine: &Arc<Engine>, date: huiqi_core::date::Date) -> Result<Arc<huiqi_core::store::Prepared>, huiqi_core::store::StoreError> {
+    fn prepared(
+        &self,
+        engine: &Arc<Engine>,
+        date: huiqi_core::date::Date,
+    ) -> Result<Arc<huiqi_core::store::Prepared>, huiqi_core::store::StoreError> {
         self.prepared.get(&self.store, engine, date)
     }
 }
@@ -891,7 +895,8 @@ pub unsafe extern "C" fn huiqi_store_prepare(engine: *const HuiqiEngine, store: 
             let date = huiqi_core::date::Date::parse(as_of?).map_err(|e| vec![request_error("as_of", e.to_string())])?;
             let t = std::time::Instant::now();
             open.prepared(&engine, date).map_err(|e| vec![ErrorItem::new("store", e.to_string())])?;
-            let result = serde_json::json!({"enterprises": open.store.len(), "as_of": date.to_string(), "seconds": t.elapsed().as_secs_f64()});
+            let result =
+                serde_json::json!({"enterprises": open.store.len(), "as_of": date.to_string(), "seconds": t.elapsed().as_secs_f64()});
             Ok(Envelope::Success { result, warnings: Vec::new() }.to_json())
         };
         Ok(run().unwrap_or_else(|errors| Envelope::<()>::Failure { errors }.to_json()))

@@ -551,13 +551,21 @@ pub struct Prepared {
 /// address reused by another never hits.
 #[derive(Debug, Default)]
 pub struct PreparedCache {
-    last: std::sync::Mutex<Option<(std::sync::Weak<Engine>, Date, std::sync::Arc<Prepared>)>>,
+    last: std::sync::Mutex<Option<Kept>>,
 }
+
+/// The engine (by allocation), the date and the sets a [`PreparedCache`] keeps.
+type Kept = (std::sync::Weak<Engine>, Date, std::sync::Arc<Prepared>);
 
 impl PreparedCache {
     /// The store's sets for `engine` on `date`: the kept ones, or prepared now and kept.
     /// Two threads asking at once for a new date may both prepare; the answers are the same.
-    pub fn get(&self, store: &EnterpriseStore, engine: &std::sync::Arc<Engine>, date: Date) -> Result<std::sync::Arc<Prepared>, StoreError> {
+    pub fn get(
+        &self,
+        store: &EnterpriseStore,
+        engine: &std::sync::Arc<Engine>,
+        date: Date,
+    ) -> Result<std::sync::Arc<Prepared>, StoreError> {
         let lock = || self.last.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         if let Some((e, d, p)) = &*lock() {
             if *d == date && std::ptr::eq(e.as_ptr(), std::sync::Arc::as_ptr(engine)) {
