@@ -218,6 +218,7 @@ fn column_names_resolve_by_name_label_and_year() {
     );
     assert!(f("registered_capital_2024").expect_err("not per year").to_string().contains("is not per year"));
     assert!(f("registerd_capital").expect_err("unknown").to_string().contains("did you mean \"registered_capital\""));
+    assert!(f("employes_2025").expect_err("unknown").to_string().ends_with("did you mean \"employees_2025\"?"));
     assert!(resolve_columns(&schema, ["registered_capital", "注册资本"]).expect_err("twice").to_string().contains("give the same field"));
 }
 

@@ -69,7 +69,13 @@ impl Target {
                 return Ok(Target { field: f.id, year: Some(y) });
             }
         }
-        let hint = schema.suggest_field(name).map(|s| format!("; did you mean {s:?}?")).unwrap_or_default();
+        // A misspelt per-year column (`employes_2025`): the nearest field, with the year.
+        let suggestion = match split {
+            Some((Some(base), year)) => schema.suggest_field(base).map(|s| format!("{s}_{year}")),
+            _ => None,
+        }
+        .or_else(|| schema.suggest_field(name));
+        let hint = suggestion.map(|s| format!("; did you mean {s:?}?")).unwrap_or_default();
         Err(StoreError::Input(format!("column {column:?} is not a schema field{hint}")))
     }
 
