@@ -6,7 +6,7 @@
 //! so the library needs no data folder; a user's schema file replaces them
 //! ([`Schema::from_json`]). Names resolve by English name or Chinese label.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 
 use serde::{Deserialize, Serialize};
 
@@ -258,7 +258,7 @@ impl Schema {
             enums.push(EnumDef { id: i, name, label: e.label, ordered: e.ordered, values: e.values });
         }
         let mut fields = Vec::new();
-        let mut by_name = HashMap::new();
+        let mut by_name = HashMap::default();
         for (id, f) in raw.fields.into_iter().enumerate() {
             let err = |message: String| SchemaError::Field { field: f.name.clone(), message };
             if !is_snake_case(&f.name) {

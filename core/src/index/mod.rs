@@ -41,6 +41,7 @@ mod chunks;
 use std::collections::HashMap;
 
 use rust_decimal::Decimal;
+use rustc_hash::FxHashMap;
 
 use crate::check::{Const, Node, NodeKind, Ty, YearRef};
 use crate::code::SystemId;
@@ -410,21 +411,23 @@ struct TextIndex {
 }
 
 /// The predicates of one value source and how to set their bits from the source's value.
+/// Its maps are looked up on every match, so they hash with FxHash (SipHash cost about
+/// a tenth of the encoding).
 struct Source {
     node: Node,
     first: PredicateId,
     end: PredicateId,
     runs: Vec<Run>,
-    members: HashMap<EqKey, Vec<PredicateId>>,
+    members: FxHashMap<EqKey, Vec<PredicateId>>,
     /// The members that are codes or texts, by text.
-    member_texts: HashMap<String, Vec<PredicateId>>,
+    member_texts: FxHashMap<String, Vec<PredicateId>>,
     under_system: Option<SystemId>,
-    unders: HashMap<String, Mask>,
+    unders: FxHashMap<String, Mask>,
     /// Code → `under` predicates that the code is too coarse to decide.
-    coarse: HashMap<String, Mask>,
+    coarse: FxHashMap<String, Mask>,
     text: Option<TextIndex>,
     /// Tag → the `contains` / `contains_any` predicates that name it.
-    tags_any: HashMap<String, Vec<PredicateId>>,
+    tags_any: FxHashMap<String, Vec<PredicateId>>,
     /// `contains_all` predicates and their tags.
     tags_all: Vec<(PredicateId, Vec<String>)>,
     boolean: Option<PredicateId>,
@@ -821,13 +824,13 @@ impl PolicyIndex {
                 first,
                 end: first,
                 runs: Vec::new(),
-                members: HashMap::new(),
-                member_texts: HashMap::new(),
+                members: FxHashMap::default(),
+                member_texts: FxHashMap::default(),
                 under_system: None,
-                unders: HashMap::new(),
-                coarse: HashMap::new(),
+                unders: FxHashMap::default(),
+                coarse: FxHashMap::default(),
                 text: None,
-                tags_any: HashMap::new(),
+                tags_any: FxHashMap::default(),
                 tags_all: Vec::new(),
                 boolean: None,
             };
@@ -1087,7 +1090,6 @@ impl PolicyIndex {
         };
         let guarded: usize = groups.iter().map(|(_, ps)| ps.len()).sum();
         let mut chunks = Chunks::new(next as usize);
-        let falseness = |(id, neg): Literal| 1000u32.saturating_sub(estimate(id, neg));
         let mut guards: Vec<Guard> = Vec::with_capacity(groups.len());
         let mut entries: Vec<Entry> = Vec::new();
         for ((pred, negated), ps) in groups {
@@ -1114,7 +1116,7 @@ impl PolicyIndex {
             for (p, _) in &parallel {
                 place(*p, &mut code);
             }
-            let range = chunks.add_group(&parallel, &falseness);
+            let range = chunks.add_group(&parallel);
             guards.push(Guard { slot: chunks.slot((pred, negated)), chunks: range, entries: (first_entry, entries.len() as u32) });
         }
         let fallback: Vec<(u32, u32)> = fallback.into_iter().map(|p| place(p, &mut code)).collect();
