@@ -178,9 +178,12 @@ fn json_cell<'a>(v: &'a Json, buf: &'a mut String) -> Option<Cell<'a>> {
         Json::Null => return None,
         Json::Bool(b) => Cell::Bool(*b),
         // An integer needs no text (the common case: staff, money in round units).
-        Json::Number(n) => match n.as_i64() {
-            Some(i) => Cell::Int(i),
-            None => {
+        Json::Number(n) => match (n.as_i64(), n.as_f64()) {
+            (Some(i), _) => Cell::Int(i),
+            // A float is written into a stack buffer exactly as serde_json prints it
+            // (`Cell::Float`), without a heap string per value.
+            (None, Some(f)) if n.is_f64() => Cell::Float(f),
+            _ => {
                 *buf = n.to_string();
                 Cell::Number(buf)
             }
@@ -656,13 +659,19 @@ impl Decoder<'_> {
             // the same, so `12.3` becomes exactly 12.3 here, not 12.300000000000000710.
             Cell::Decimal(d) => (d, unit),
             Cell::Int(n) => (Decimal::from(n), unit),
-            Cell::Float(f) => match float_text(f, &mut [0u8; 40]).and_then(units::parse_decimal) {
-                Some(d) => (d, unit),
-                None => {
-                    self.err(ProfileErrorKind::BadNumber, path, format!("number {f} is not finite or out of range"));
-                    return None;
+            Cell::Float(f) => {
+                let mut buf = [0u8; 40];
+                let text = float_text(f, &mut buf);
+                match text.and_then(units::parse_decimal) {
+                    Some(d) => (d, unit),
+                    None => {
+                        // Named as JSON prints it (`1e+300`), as a number cell's text is.
+                        let shown = text.map_or_else(|| f.to_string(), str::to_string);
+                        self.err(ProfileErrorKind::BadNumber, path, format!("number {shown} is not finite or out of range"));
+                        return None;
+                    }
                 }
-            },
+            }
             Cell::Number(n) => match units::parse_decimal(n) {
                 Some(d) => (d, unit),
                 None => {
@@ -885,5 +894,35 @@ mod tests {
         }
         assert_eq!(float_text(f64::NAN, &mut [0u8; 40]), None);
         assert_eq!(float_text(f64::INFINITY, &mut [0u8; 40]), None);
+    }
+
+    /// JSON floats are decoded through the stack buffer, not a heap string: the values
+    /// are the decimals JSON prints, and an out-of-range float is named as JSON prints it
+    /// (`1e+300`).
+    #[test]
+    fn json_floats_decode_as_printed() {
+        use super::{Profile, ProfileErrorKind, Scalar, Value};
+        let schema = crate::schema::Schema::embedded().unwrap();
+        let cap = schema.field("registered_capital").unwrap().id;
+        let emp = schema.field("operating_revenue").unwrap().id;
+        // The same numbers written as JSON strings take the text path: the reference.
+        for (text, printed) in [("156.55", "156.55"), ("0.1", "0.1"), ("1e2", "100"), ("-0.0", "0"), ("12345678.9", "12345678.9")] {
+            let decode = |v: &str| {
+                let json: serde_json::Value =
+                    serde_json::from_str(&format!(r#"{{"registered_capital": {v}, "operating_revenue": {{"2025": {v}}}}}"#)).unwrap();
+                Profile::from_json(&schema, &json).unwrap()
+            };
+            let (float, string) = (decode(text), decode(&format!("\"{printed}\"")));
+            assert!(matches!(float.get(cap), Some(Value::Scalar(Scalar::Num(_)))), "{text}");
+            assert_eq!(float.get(cap), string.get(cap), "{text}");
+            assert!(matches!(float.get(emp), Some(Value::Yearly(m)) if m.len() == 1), "{text}");
+            assert_eq!(float.get(emp), string.get(emp), "{text}");
+        }
+        let json: serde_json::Value = serde_json::from_str(r#"{"registered_capital": 1e300}"#).unwrap();
+        let errors = Profile::from_json(&schema, &json).unwrap_err().0;
+        assert_eq!(errors.len(), 1);
+        assert_eq!(errors[0].kind, ProfileErrorKind::BadNumber);
+        assert_eq!(errors[0].path, "$.registered_capital");
+        assert!(errors[0].message.contains("number 1e+300 "), "{}", errors[0].message);
     }
 }
