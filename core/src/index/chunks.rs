@@ -27,6 +27,9 @@ use super::{Bits, PredicateId, Program, Tri};
 /// A literal in the rank table: the predicate, plus the table's stride when negated.
 type Slot = u32;
 
+/// No literal (never stored in a built clause: a clause has at least one literal).
+const NO_SLOT: Slot = Slot::MAX;
+
 /// A literal: a predicate and whether it is negated.
 pub(super) type Lit = (PredicateId, bool);
 
@@ -51,15 +54,20 @@ pub(super) struct Chunks {
     policies: Vec<u32>,
     /// Unit clauses: a literal's slot and the members that require it.
     units: Vec<(Slot, u64)>,
-    /// Clauses of several literals: their slots in `slots`, and the members.
-    clauses: Vec<(u32, u32, u64)>,
-    slots: Vec<Slot>,
+    /// Clauses of several literals: their slots (the first repeated to fill the width:
+    /// `or` is idempotent), and the members that require them.
+    clauses: Vec<([Slot; CLAUSE_WIDTH], u64)>,
     /// Offset of negated literals in the rank table (predicates rounded up to 64).
     stride: u32,
 }
 
-/// The clauses of a program: `Some` when it is a conjunction of literals and `or`s of
-/// literals (a single literal or `or` counts), each clause sorted and deduplicated.
+/// The most literals an `or` clause of a chunk holds: clauses are fixed-width, so that a
+/// clause is evaluated without a loop (an `or` of more literals stays on the interpreter).
+const CLAUSE_WIDTH: usize = 4;
+
+/// The clauses of a program: `Some` when it is a conjunction of literals and `or`s of at
+/// most [`CLAUSE_WIDTH`] literals (a single literal or `or` counts), each clause sorted
+/// and deduplicated.
 pub(super) fn clause_form(p: &Program) -> Option<Vec<Vec<Lit>>> {
     fn clause(p: &Program) -> Option<Vec<(PredicateId, bool)>> {
         let mut lits = match p {
@@ -71,7 +79,7 @@ pub(super) fn clause_form(p: &Program) -> Option<Vec<Vec<Lit>>> {
         };
         lits.sort_unstable();
         lits.dedup();
-        Some(lits)
+        (lits.len() <= CLAUSE_WIDTH).then_some(lits)
     }
     let clauses = match p {
         Program::And(xs) if !xs.is_empty() => xs.iter().map(clause).collect::<Option<Vec<_>>>()?,
@@ -126,12 +134,13 @@ impl Chunks {
             self.units.extend(slotted);
             let c0 = self.clauses.len() as u32;
             for (lits, m) in multi {
-                let at = self.slots.len() as u32;
-                for l in &lits {
-                    let s = self.slot(*l);
-                    self.slots.push(s);
+                let mut slots = [NO_SLOT; CLAUSE_WIDTH];
+                for (k, slot) in slots.iter_mut().enumerate() {
+                    if let Some(l) = lits.get(k).or(lits.first()) {
+                        *slot = self.slot(*l);
+                    }
                 }
-                self.clauses.push((at, lits.len() as u32, m));
+                self.clauses.push((slots, m));
             }
             let members = if part.len() == 64 { u64::MAX } else { (1u64 << part.len()) - 1 };
             self.chunks.push(Chunk { members, first, units: (u0, self.units.len() as u32), clauses: (c0, self.clauses.len() as u32) });
@@ -145,8 +154,7 @@ impl Chunks {
         self.chunks.len() * size_of::<Chunk>()
             + self.policies.len() * 4
             + self.units.len() * size_of::<(Slot, u64)>()
-            + self.clauses.len() * size_of::<(u32, u32, u64)>()
-            + self.slots.len() * 4
+            + self.clauses.len() * size_of::<([Slot; CLAUSE_WIDTH], u64)>()
     }
 
     /// Length of the rank table.
@@ -192,8 +200,8 @@ impl Chunks {
                 f |= mask & 0u64.wrapping_sub(u64::from(r >> 1));
                 u |= mask & 0u64.wrapping_sub(u64::from(r & 1));
             }
-            for &(at, len, mask) in self.clauses.get(c.clauses.0 as usize..c.clauses.1 as usize).unwrap_or(&[]) {
-                let r = self.slots.get(at as usize..(at + len) as usize).unwrap_or(&[]).iter().fold(2u8, |r, s| r.min(rank(*s)));
+            for &([a, b, x, y], mask) in self.clauses.get(c.clauses.0 as usize..c.clauses.1 as usize).unwrap_or(&[]) {
+                let r = rank(a).min(rank(b)).min(rank(x).min(rank(y)));
                 f |= mask & 0u64.wrapping_sub(u64::from(r >> 1));
                 u |= mask & 0u64.wrapping_sub(u64::from(r & 1));
             }
