@@ -176,6 +176,7 @@ fn main() -> Result<(), String> {
                         decode = decode.min(t.elapsed().as_nanos() as f64 / jsons.len() as f64);
                     }
                     eprintln!("decoding a profile from a JSON value: {} µs (best of 40 passes)", us(decode));
+                    eprintln!("{stats:?}");
                     let mut encode = f64::MAX;
                     for _ in 0..40 {
                         let t = Instant::now();
