@@ -1108,8 +1108,8 @@ impl PolicyIndex {
                     }
                 }
             }
-            // Members that share their second literal share a chunk, so that one test of
-            // it can rule the whole chunk out.
+            // Members that share their second literal share a chunk, so that it is one
+            // unit clause there, evaluated once for all of them.
             parallel.sort_by_key(|(second, (p, _))| (*second, *p));
             let parallel: Vec<_> = parallel.into_iter().map(|(_, member)| member).collect();
             // Their programs stay in the arena for explanations and scores.
