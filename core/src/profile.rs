@@ -233,6 +233,17 @@ fn float_text(f: f64, buf: &mut [u8; 40]) -> Option<&str> {
     std::str::from_utf8(buf.get(..n)?).ok()
 }
 
+/// A JSON number's text as an exact decimal. JSON writes large and small numbers with an
+/// exponent (`1e16`, `2.5e-7`: how serde_json prints floats from 1e16 and below 1e-5 up);
+/// those are read exactly too. Out of the decimal's range (28 digits): `None`.
+fn json_number(text: &str) -> Option<Decimal> {
+    if text.contains(['e', 'E']) {
+        Decimal::from_scientific(text).ok()
+    } else {
+        units::parse_decimal(text)
+    }
+}
+
 /// Where a value sits in a profile (`$.employees.2024`, `$.qualifications[0].code`), kept
 /// as borrowed steps and rendered only when a message needs it: decoding a valid profile
 /// builds no path strings.
@@ -662,7 +673,7 @@ impl Decoder<'_> {
             Cell::Float(f) => {
                 let mut buf = [0u8; 40];
                 let text = float_text(f, &mut buf);
-                match text.and_then(units::parse_decimal) {
+                match text.and_then(json_number) {
                     Some(d) => (d, unit),
                     None => {
                         // Named as JSON prints it (`1e+300`), as a number cell's text is.
@@ -672,7 +683,7 @@ impl Decoder<'_> {
                     }
                 }
             }
-            Cell::Number(n) => match units::parse_decimal(n) {
+            Cell::Number(n) => match json_number(n) {
                 Some(d) => (d, unit),
                 None => {
                     self.err(ProfileErrorKind::BadNumber, path, format!("number {n} is out of range"));
@@ -918,6 +929,16 @@ mod tests {
             assert!(matches!(float.get(emp), Some(Value::Yearly(m)) if m.len() == 1), "{text}");
             assert_eq!(float.get(emp), string.get(emp), "{text}");
         }
+        // JSON's exponent form is read exactly; a quantity string keeps the plain form.
+        for (text, printed) in [("1e16", "10000000000000000"), ("2.5e-7", "0.00000025"), ("12E3", "12000")] {
+            let json: serde_json::Value = serde_json::from_str(&format!(r#"{{"registered_capital": {text}}}"#)).unwrap();
+            let string: serde_json::Value = serde_json::from_str(&format!(r#"{{"registered_capital": "{printed}"}}"#)).unwrap();
+            let (a, b) = (Profile::from_json(&schema, &json).unwrap(), Profile::from_json(&schema, &string).unwrap());
+            assert!(a.get(cap).is_some(), "{text}");
+            assert_eq!(a.get(cap), b.get(cap), "{text}");
+        }
+        let json: serde_json::Value = serde_json::from_str(r#"{"registered_capital": "1e5"}"#).unwrap();
+        assert_eq!(Profile::from_json(&schema, &json).unwrap_err().0[0].kind, ProfileErrorKind::BadNumber);
         let json: serde_json::Value = serde_json::from_str(r#"{"registered_capital": 1e300}"#).unwrap();
         let errors = Profile::from_json(&schema, &json).unwrap_err().0;
         assert_eq!(errors.len(), 1);
