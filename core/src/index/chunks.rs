@@ -244,6 +244,18 @@ mod tests {
     }
 
     #[test]
+    fn clause_form_keeps_ors_up_to_the_width() {
+        let or = |n: u32| Program::Or((0..n).map(|i| Program::Lit(i, i % 2 == 1)).collect());
+        let and = |n: u32| Program::And(vec![Program::Lit(9, false), or(n)]);
+        assert_eq!(clause_form(&and(4)), Some(vec![vec![(9, false)], vec![(0, false), (1, true), (2, false), (3, true)]]));
+        // Five literals do not fit a fixed-width clause: the program stays on the interpreter.
+        assert_eq!(clause_form(&and(5)), None);
+        // Duplicates are removed before the width is checked.
+        let dup = Program::Or(vec![Program::Lit(1, false); 6]);
+        assert_eq!(clause_form(&dup), Some(vec![vec![(1, false)]]));
+    }
+
+    #[test]
     fn ranks_follow_known_and_truth() {
         let mut known = Bits::new(130);
         let mut truth = Bits::new(130);
