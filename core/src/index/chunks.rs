@@ -168,8 +168,8 @@ impl Chunks {
         let (pos, neg) = out.split_at_mut(self.stride as usize);
         for (((k, t), p), n) in known.words().iter().zip(truth.words()).zip(pos.chunks_exact_mut(64)).zip(neg.chunks_exact_mut(64)) {
             for (i, (p8, n8)) in p.chunks_exact_mut(8).zip(n.chunks_exact_mut(8)).enumerate() {
-                let kb = spread((k >> (8 * i)) as u8);
-                let tb = spread((t >> (8 * i)) as u8);
+                let kb = spread_byte((k >> (8 * i)) as u8);
+                let tb = spread_byte((t >> (8 * i)) as u8);
                 // Per byte: unknown → 1; known and holds → 0; known and fails → 2.
                 let ones = 0x0101_0101_0101_0101u64;
                 let positive = ones + kb - ((kb & tb) << 1);
@@ -219,10 +219,28 @@ impl Chunks {
     }
 }
 
+/// [`spread`] of every byte, looked up: two loads per eight predicates instead of the
+/// shifts and masks.
+#[expect(clippy::indexing_slicing, reason = "a const loop over 0..256, the table's length; checked at compile time")]
+const SPREAD: [u64; 256] = {
+    let mut table = [0u64; 256];
+    let mut b = 0;
+    while b < 256 {
+        table[b] = spread(b as u8);
+        b += 1;
+    }
+    table
+};
+
+#[inline(always)]
+fn spread_byte(b: u8) -> u64 {
+    SPREAD.get(b as usize).copied().unwrap_or(0)
+}
+
 /// Spreads the 8 bits of `b` to the low bit of 8 bytes (bit i → byte i).
 #[inline(always)]
-fn spread(b: u8) -> u64 {
-    let mut x = u64::from(b);
+const fn spread(b: u8) -> u64 {
+    let mut x = b as u64;
     x = (x | (x << 28)) & 0x0000_000F_0000_000F;
     x = (x | (x << 14)) & 0x0003_0003_0003_0003;
     x = (x | (x << 7)) & 0x0101_0101_0101_0101;
@@ -236,6 +254,7 @@ mod tests {
     #[test]
     fn spread_puts_bit_i_in_byte_i() {
         for b in 0..=255u8 {
+            assert_eq!(spread_byte(b), spread(b));
             let x = spread(b).to_le_bytes();
             for (i, byte) in x.iter().enumerate() {
                 assert_eq!(*byte, (b >> i) & 1, "bit {i} of {b:#010b}");

@@ -1391,8 +1391,10 @@ impl PolicyIndex {
         self.chunks.ranks(&m.known, &m.truth, &mut m.ranks);
         // The groups whose guard is not known false, listed without a branch per group
         // (which one is alive is a coin toss the branch predictor would lose).
-        m.alive.clear();
-        m.alive.resize(self.guards.len() + 1, 0);
+        // Every slot is written before it is read: only grow, never clear.
+        if m.alive.len() < self.guards.len() + 1 {
+            m.alive.resize(self.guards.len() + 1, 0);
+        }
         let mut n = 0usize;
         for (i, g) in self.guards.iter().enumerate() {
             if let Some(slot) = m.alive.get_mut(n) {
