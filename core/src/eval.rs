@@ -15,11 +15,11 @@ use std::collections::BTreeSet;
 
 use rust_decimal::Decimal;
 
-use crate::check::{Agg, ArithOp, Const, GrantKind, Node, NodeKind, SinceUnit, YearRef};
+use crate::check::{Agg, ArithOp, Const, GrantKind, Node, NodeKind, RecordAgg, SinceUnit, YearRef};
 use crate::date::{Date, Duration};
 use crate::lang::ast::{CmpOp, ContainsMode};
 use crate::policy::PolicySet;
-use crate::profile::{Profile, Qualification, Scalar, Value};
+use crate::profile::{Profile, Qualification, Record, Scalar, Value};
 use crate::schema::{FieldId, FieldType};
 
 /// A runtime value.
@@ -82,31 +82,64 @@ impl Tri {
     }
 }
 
-/// A bound on an unknown number: `max(…)` is at least its largest known argument, `min(…)`
-/// at most its smallest.
-#[derive(Clone, Copy, Debug)]
-enum Bound {
-    AtLeast(Decimal),
-    AtMost(Decimal),
+/// What is known of an unknown number: it lies in `[lo, hi]` (`None`: unbounded on that
+/// side). A `max(…)` is at least its largest known argument, a `min(…)` at most its
+/// smallest; a `count` or `sum` over records some of which are undecided lies between
+/// what the decided records give and what the undecided ones could add.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Range {
+    pub lo: Option<Decimal>,
+    pub hi: Option<Decimal>,
 }
 
-impl Bound {
-    /// The comparison `x op c` when it is decided by the bound alone.
-    fn decides(self, op: CmpOp, c: Decimal) -> Option<bool> {
-        match (self, op) {
-            (Bound::AtLeast(l), CmpOp::Ge) if l >= c => Some(true),
-            (Bound::AtLeast(l), CmpOp::Gt) if l > c => Some(true),
-            (Bound::AtLeast(l), CmpOp::Le | CmpOp::Eq) if l > c => Some(false),
-            (Bound::AtLeast(l), CmpOp::Lt) if l >= c => Some(false),
-            (Bound::AtLeast(l), CmpOp::Ne) if l > c => Some(true),
-            (Bound::AtMost(u), CmpOp::Le) if u <= c => Some(true),
-            (Bound::AtMost(u), CmpOp::Lt) if u < c => Some(true),
-            (Bound::AtMost(u), CmpOp::Ge | CmpOp::Eq) if u < c => Some(false),
-            (Bound::AtMost(u), CmpOp::Gt) if u <= c => Some(false),
-            (Bound::AtMost(u), CmpOp::Ne) if u < c => Some(true),
+impl Range {
+    /// The comparison `x op c` when every `x` in the range gives the same answer.
+    pub fn decides(self, op: CmpOp, c: Decimal) -> Option<bool> {
+        let ge = |b: Option<Decimal>| b.is_some_and(|b| b >= c);
+        let gt = |b: Option<Decimal>| b.is_some_and(|b| b > c);
+        let le = |b: Option<Decimal>| b.is_some_and(|b| b <= c);
+        let lt = |b: Option<Decimal>| b.is_some_and(|b| b < c);
+        let exact = self.lo == Some(c) && self.hi == Some(c);
+        let outside = gt(self.lo) || lt(self.hi);
+        match op {
+            CmpOp::Ge if ge(self.lo) => Some(true),
+            CmpOp::Ge if lt(self.hi) => Some(false),
+            CmpOp::Gt if gt(self.lo) => Some(true),
+            CmpOp::Gt if le(self.hi) => Some(false),
+            CmpOp::Le if le(self.hi) => Some(true),
+            CmpOp::Le if gt(self.lo) => Some(false),
+            CmpOp::Lt if lt(self.hi) => Some(true),
+            CmpOp::Lt if ge(self.lo) => Some(false),
+            CmpOp::Eq if exact => Some(true),
+            CmpOp::Eq if outside => Some(false),
+            CmpOp::Ne if outside => Some(true),
+            CmpOp::Ne if exact => Some(false),
             _ => None,
         }
     }
+}
+
+/// A `count` / `sum` over records, directly or through definitions (comparisons of it are
+/// decided by its range: the index leaves them to the evaluator).
+pub fn ranged_records<'a>(set: &'a PolicySet, n: &'a Node) -> bool {
+    let mut n = n;
+    for _ in 0..=crate::policy::MAX_EXPANDED_DEPTH {
+        match &n.kind {
+            NodeKind::Def(i) => match set.definitions.get(*i) {
+                Some(d) => n = &d.node,
+                None => return false,
+            },
+            NodeKind::Records { agg: RecordAgg::Count | RecordAgg::Sum, .. } => return true,
+            _ => return false,
+        }
+    }
+    false
+}
+
+/// Whether a comparison of `n` is decided by the evaluator from a range rather than from
+/// a value (`max` / `min` with unknown arguments, `count` / `sum` over records).
+pub fn compared_by_range(set: &PolicySet, n: &Node) -> bool {
+    bounded_minmax(set, n).is_some() || ranged_records(set, n)
 }
 
 /// The `max(…)` / `min(…)` a numeric node is, directly or through definitions: (whether
@@ -142,6 +175,8 @@ pub struct Evaluator<'a> {
     pub profile: &'a Profile,
     pub as_of: Date,
     loop_year: Cell<Option<i32>>,
+    /// The record a quantifier over records is visiting, and its index.
+    loop_record: Cell<Option<(usize, &'a Record)>>,
     defs: RefCell<Vec<Option<Ev<'a>>>>,
     policies: RefCell<Vec<Option<Result<bool, Unknown>>>>,
     qual_field: Option<FieldId>,
@@ -156,6 +191,7 @@ impl<'a> Evaluator<'a> {
             profile,
             as_of,
             loop_year: Cell::new(None),
+            loop_record: Cell::new(None),
             // Caches grow on first use: a match through the index touches few of them.
             defs: RefCell::new(Vec::new()),
             policies: RefCell::new(Vec::new()),
@@ -198,6 +234,121 @@ impl<'a> Evaluator<'a> {
     /// The loop year of the enclosing `all_years` / `any_years` being evaluated, if any.
     pub fn loop_year(&self) -> Option<i32> {
         self.loop_year.get()
+    }
+
+    /// Runs `f` with record `i` of a collection as the record visited.
+    pub fn with_record<R>(&self, i: usize, r: &'a Record, f: impl FnOnce() -> R) -> R {
+        let saved = self.loop_record.replace(Some((i, r)));
+        let out = f();
+        self.loop_record.set(saved);
+        out
+    }
+
+    /// The records of a `records` field: unknown when the field is absent.
+    pub fn records_of(&self, collection: FieldId) -> Result<&'a [Record], Unknown> {
+        let profile: &'a Profile = self.profile;
+        match profile.get(collection) {
+            Some(Value::Records(r)) => Ok(r),
+            Some(_) => Err(Unknown::undefined()),
+            None => Err(Unknown::field(collection)),
+        }
+    }
+
+    /// `any` (`all` false) or `all` over records: true (false) as soon as one record's
+    /// condition is; otherwise unknown when some record's is; otherwise false (true). An
+    /// empty list is known: `any` of none is false, `all` of none is true.
+    fn records_bool(&self, all: bool, collection: FieldId, cond: &'a Node) -> Ev<'a> {
+        let mut unknown: Option<Unknown> = None;
+        for (i, r) in self.records_of(collection)?.iter().enumerate() {
+            match self.with_record(i, r, || self.eval(cond)) {
+                Ok(V::Bool(b)) if b != all => return Ok(V::Bool(b)),
+                Ok(_) => {}
+                Err(u) => unknown.get_or_insert_with(Unknown::default).merge(u),
+            }
+        }
+        unknown.map_or(Ok(V::Bool(all)), Err)
+    }
+
+    /// `count` (no value) or `sum` of `value` over the records whose condition holds: the
+    /// range of what it can be, and why it is not exact (none when it is). A record whose
+    /// condition is unknown may or may not count; an unknown value is at least zero when
+    /// it is a record field that cannot be negative, and unbounded otherwise.
+    pub fn records_range(
+        &self,
+        collection: FieldId,
+        value: Option<&'a Node>,
+        cond: Option<&'a Node>,
+    ) -> Result<(Range, Option<Unknown>), Unknown> {
+        let records = self.records_of(collection)?;
+        let nonneg = value.is_none_or(|v| self.never_negative(v));
+        let (mut lo, mut hi) = (Some(Decimal::ZERO), Some(Decimal::ZERO));
+        let add = |b: Option<Decimal>, d: Decimal| -> Result<Option<Decimal>, Unknown> {
+            match b {
+                Some(b) => b.checked_add(d).map(Some).ok_or_else(Unknown::undefined),
+                None => Ok(None),
+            }
+        };
+        let mut unknown: Option<Unknown> = None;
+        for (i, r) in records.iter().enumerate() {
+            let (holds, v) = self.with_record(i, r, || {
+                let holds = match cond {
+                    None => Ok(true),
+                    Some(c) => match self.eval(c) {
+                        Ok(V::Bool(b)) => Ok(b),
+                        Ok(_) => Err(Unknown::undefined()),
+                        Err(u) => Err(u),
+                    },
+                };
+                let v = match (&holds, value) {
+                    (Ok(false), _) => Ok(Decimal::ZERO),
+                    (_, None) => Ok(Decimal::ONE),
+                    (_, Some(v)) => self.num(v),
+                };
+                (holds, v)
+            });
+            match (holds, v) {
+                (Ok(false), _) => {}
+                (Ok(true), Ok(d)) => {
+                    lo = add(lo, d)?;
+                    hi = add(hi, d)?;
+                }
+                (Err(u), Ok(d)) => {
+                    unknown.get_or_insert_with(Unknown::default).merge(u);
+                    if d.is_sign_negative() {
+                        lo = add(lo, d)?;
+                    } else {
+                        hi = add(hi, d)?;
+                    }
+                }
+                (h, Err(u)) => {
+                    let u2 = h.err();
+                    let un = unknown.get_or_insert_with(Unknown::default);
+                    un.merge(u);
+                    if let Some(u2) = u2 {
+                        un.merge(u2);
+                    }
+                    hi = None;
+                    if !nonneg {
+                        lo = None;
+                    }
+                }
+            }
+        }
+        Ok((Range { lo, hi }, unknown))
+    }
+
+    /// Whether a summed value can never be negative: a numeric record field that does not
+    /// allow negatives.
+    fn never_negative(&self, n: &Node) -> bool {
+        match &n.kind {
+            NodeKind::RecordField { collection, field } => self
+                .set
+                .schema
+                .record_def(*collection)
+                .and_then(|d| d.fields.get(*field))
+                .is_some_and(|f| f.ty.dim().is_some() && !f.allow_negative),
+            _ => false,
+        }
     }
 
     /// The years a range covers, oldest first.
@@ -268,6 +419,8 @@ impl<'a> Evaluator<'a> {
             (Some(Value::Tags(t)), _) => Ok(V::Tags(t)),
             (Some(Value::Qualifications(q)), _) => Ok(V::Quals(q)),
             (Some(Value::Yearly(_)), None) => Err(Unknown::field(field)),
+            // Read only through the quantifiers (the checker refuses a plain read).
+            (Some(Value::Records(_)), _) => Err(Unknown::undefined()),
         }
     }
 
@@ -285,12 +438,25 @@ impl<'a> Evaluator<'a> {
         }
     }
 
-    /// What is known of an unknown `max(…)` / `min(…)` from its known arguments.
-    fn bounded(&self, n: &'a Node) -> Option<Bound> {
-        let (max, args) = bounded_minmax(self.set, n)?;
-        let known = args.iter().filter_map(|a| self.num(a).ok());
-        let b = if max { known.max() } else { known.min() }?;
-        Some(if max { Bound::AtLeast(b) } else { Bound::AtMost(b) })
+    /// What is known of an unknown number: a `max(…)` / `min(…)` from its known
+    /// arguments, a `count` / `sum` over records from the records decided.
+    pub fn bounded(&self, n: &'a Node) -> Option<Range> {
+        if let Some((max, args)) = bounded_minmax(self.set, n) {
+            let known = args.iter().filter_map(|a| self.num(a).ok());
+            let b = if max { known.max() } else { known.min() }?;
+            return Some(if max { Range { lo: Some(b), hi: None } } else { Range { lo: None, hi: Some(b) } });
+        }
+        let mut n = n;
+        for _ in 0..=crate::policy::MAX_EXPANDED_DEPTH {
+            match &n.kind {
+                NodeKind::Def(i) => n = &self.set.definitions.get(*i)?.node,
+                NodeKind::Records { agg: RecordAgg::Count | RecordAgg::Sum, collection, value, cond } => {
+                    return self.records_range(*collection, value.as_deref(), cond.as_deref()).ok().map(|(r, _)| r);
+                }
+                _ => return None,
+            }
+        }
+        None
     }
 
     /// Evaluates a node.
@@ -373,6 +539,19 @@ impl<'a> Evaluator<'a> {
             }
             K::Between { expr, low, high, low_inclusive, high_inclusive } => {
                 let (x, lo, hi) = (self.eval(expr), self.eval(low), self.eval(high));
+                // A count or sum over records known only as a range: decided when the
+                // range lies inside the bounds, or outside them.
+                if let (Err(_), Ok(V::Num(a)), Ok(V::Num(b))) = (&x, &lo, &hi) {
+                    if let Some(r) = self.bounded(expr).filter(|_| ranged_records(self.set, expr)) {
+                        let lower = r.decides(if *low_inclusive { CmpOp::Ge } else { CmpOp::Gt }, *a);
+                        let upper = r.decides(if *high_inclusive { CmpOp::Le } else { CmpOp::Lt }, *b);
+                        match (lower, upper) {
+                            (Some(false), _) | (_, Some(false)) => return Ok(V::Bool(false)),
+                            (Some(true), Some(true)) => return Ok(V::Bool(true)),
+                            _ => {}
+                        }
+                    }
+                }
                 let (x, lo, hi) = match (merge2(x, lo), hi) {
                     (Ok((x, lo)), Ok(hi)) => (x, lo, hi),
                     (Err(mut u), Err(v)) => {
@@ -563,10 +742,27 @@ impl<'a> Evaluator<'a> {
                 }))),
                 _ => Err(Unknown::undefined()),
             },
+            K::YearOf(x) => match self.eval(x)? {
+                V::Date(d) => Ok(V::Year(d.year())),
+                _ => Err(Unknown::undefined()),
+            },
             K::Has { qual, level } => self.has(*qual, *level).map(V::Bool),
             K::GrantedIn { qual, year, kind } => self.granted_in(*qual, self.year(*year), *kind).map(V::Bool),
             K::Known(f) => Ok(V::Bool(self.profile.get(*f).is_some())),
             K::ManualReview(_) => Err(Unknown { manual: true, ..Unknown::default() }),
+            K::RecordField { collection, field } => match self.loop_record.get() {
+                Some((_, r)) => r.get(*field).map(Self::scalar).ok_or_else(|| Unknown::field(*collection)),
+                None => Err(Unknown::undefined()),
+            },
+            K::Records { agg: agg @ (RecordAgg::Any | RecordAgg::All), collection, cond, .. } => match cond {
+                Some(c) => self.records_bool(*agg == RecordAgg::All, *collection, c),
+                None => Err(Unknown::undefined()),
+            },
+            K::Records { collection, value, cond, .. } => match self.records_range(*collection, value.as_deref(), cond.as_deref())? {
+                (Range { lo: Some(lo), .. }, None) => Ok(V::Num(lo)),
+                (_, Some(u)) => Err(u),
+                (_, None) => Err(Unknown::undefined()),
+            },
         }
     }
 

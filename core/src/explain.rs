@@ -9,8 +9,8 @@
 use rust_decimal::Decimal;
 use serde::Serialize;
 
-use crate::check::{Agg, ArithOp, Const, GrantKind, Node, NodeKind, SinceUnit, Ty, YearRef};
-use crate::eval::{Evaluator, Tri, Unknown, V};
+use crate::check::{Agg, ArithOp, Const, GrantKind, Node, NodeKind, RecordAgg, SinceUnit, Ty, YearRef};
+use crate::eval::{Evaluator, Range, Tri, Unknown, V};
 use crate::lang::ast::{CmpOp, ContainsMode};
 use crate::schema::FieldId;
 use crate::units::{self, Dim};
@@ -609,6 +609,35 @@ impl<'e, 'a> Explainer<'e, 'a> {
             K::DateShift { date, duration, negate } => {
                 format!("{} {} {duration}", self.describe(date, src, zh), if *negate { "-" } else { "+" })
             }
+            K::YearOf(d) => {
+                if zh {
+                    format!("{}所属年度", self.describe(d, src, zh))
+                } else {
+                    format!("year of {}", self.describe(d, src, zh))
+                }
+            }
+            K::RecordField { collection, field } => schema
+                .record_def(*collection)
+                .and_then(|d| d.fields.get(*field))
+                .map_or_else(String::new, |f| if zh { f.label.clone() } else { f.name.clone() }),
+            K::Records { agg, collection, value, cond } => {
+                let c = field_name(*collection);
+                let filter = cond.as_ref().map(|c| snippet(src, c)).filter(|t| !t.is_empty());
+                match (agg, zh) {
+                    (RecordAgg::Sum, true) => format!(
+                        "{}{c}的{}合计",
+                        filter.map(|f| format!("满足“{f}”的")).unwrap_or_default(),
+                        value.as_ref().map(|v| self.describe(v, src, zh)).unwrap_or_default()
+                    ),
+                    (RecordAgg::Sum, false) => format!(
+                        "sum of {} over {c}{}",
+                        value.as_ref().map(|v| self.describe(v, src, zh)).unwrap_or_default(),
+                        filter.map(|f| format!(" where {f}")).unwrap_or_default()
+                    ),
+                    (_, true) => format!("{}{c}条数", filter.map(|f| format!("满足“{f}”的")).unwrap_or_default()),
+                    (_, false) => format!("number of {c}{}", filter.map(|f| format!(" where {f}")).unwrap_or_default()),
+                }
+            }
             _ => snippet(src, n),
         }
     }
@@ -621,11 +650,27 @@ impl<'e, 'a> Explainer<'e, 'a> {
         match self.ev.eval(n) {
             Ok(V::Num(d)) if percent && n.ty == Ty::Num(Dim::Number) => (units::display_percent(d), None),
             Ok(v) => (self.fmt(&v, n, zh), None),
+            // A count or sum over records some of which are undecided: what it can be.
+            Err(u) if matches!(n.kind, NodeKind::Records { .. }) => {
+                let shown = |d: Decimal| self.fmt(&V::Num(d), n, zh);
+                let text = match self.ev.bounded(n) {
+                    Some(Range { lo: Some(a), hi: Some(b) }) => format!("{}–{}", shown(a), shown(b)),
+                    Some(Range { lo: Some(a), hi: None }) => {
+                        if zh {
+                            format!("至少 {}", shown(a))
+                        } else {
+                            format!("at least {}", shown(a))
+                        }
+                    }
+                    _ => (if zh { "未知" } else { "unknown" }).to_string(),
+                };
+                (text, Some(u))
+            }
             Err(u) => (if zh { "未知".to_string() } else { "unknown".to_string() }, Some(u)),
         }
     }
 
-    fn leaf(&self, n: &'a Node, src: &str, positive: bool, status: Status) -> Explanation {
+    fn leaf(&self, n: &'a Node, src: &'a str, positive: bool, status: Status) -> Explanation {
         use NodeKind as K;
         let unknown = self.ev.eval(n).err();
         let missing = unknown.as_ref().map(|u| self.missing(u)).unwrap_or_default();
@@ -683,6 +728,11 @@ impl<'e, 'a> Explainer<'e, 'a> {
                         };
                         (format!("{s_zh} {v_zh}，{zh} {r_zh}"), format!("{s_en} is {v_en}, {en} {r_en}"))
                     }
+                    // A count or sum over records that is known only as a range says so.
+                    Status::Unknown if matches!(lhs.kind, K::Records { .. }) => (
+                        format!("{s_zh} 未定（可能为 {v_zh}；{why_unknown_zh}），要求 {} {r_zh}", op.pretty()),
+                        format!("{s_en} is undecided (could be {v_en}; {why_unknown_en}), required {} {r_en}", op.pretty()),
+                    ),
                     Status::Unknown => (
                         format!("{s_zh} 未知（{why_unknown_zh}），要求 {} {r_zh}", op.pretty()),
                         format!("{s_en} is unknown ({why_unknown_en}), required {} {r_en}", op.pretty()),
@@ -879,6 +929,10 @@ impl<'e, 'a> Explainer<'e, 'a> {
                     ),
                 };
             }
+            K::Records { agg: agg @ (RecordAgg::Any | RecordAgg::All), collection, cond: Some(cond), .. } => {
+                (e.message_zh, e.message_en) = self.records_message(*agg == RecordAgg::All, *collection, cond, src, positive, status);
+                e.required = Some(snippet(src, n));
+            }
             K::ManualReview(text) => {
                 e.kind = "manual_review";
                 e.required = Some(text.clone());
@@ -923,6 +977,73 @@ impl<'e, 'a> Explainer<'e, 'a> {
             }
         }
         e
+    }
+}
+
+impl<'a> Explainer<'_, 'a> {
+    /// Words for `any` / `all` over records, naming the record that decided
+    /// (`第2条设备购置：单价 520万元，满足 > 500万元`), or, when none did, how many were looked
+    /// at and the first one that is undecided.
+    fn records_message(
+        &self,
+        all: bool,
+        collection: FieldId,
+        cond: &'a Node,
+        src: &'a str,
+        positive: bool,
+        status: Status,
+    ) -> (String, String) {
+        let schema = &self.ev.set.schema;
+        let (label, name) = schema.field_by_id(collection).map_or((String::new(), String::new()), |f| (f.label.clone(), f.name.clone()));
+        let Ok(records) = self.ev.records_of(collection) else {
+            return (format!("{label}：未知（缺少：{label}）"), format!("{name}: unknown (missing: {name})"));
+        };
+        // The record that decides: for `any`, one whose condition holds (true) or, for
+        // `all`, one whose condition fails (false); else an undecided one.
+        let mut decided = None;
+        let mut undecided = None;
+        for (i, r) in records.iter().enumerate() {
+            match Tri::from_ev(&self.ev.with_record(i, r, || self.ev.eval(cond))) {
+                Tri::True if !all => {
+                    decided = Some((i, r));
+                    break;
+                }
+                Tri::False if all => {
+                    decided = Some((i, r));
+                    break;
+                }
+                Tri::Unknown if undecided.is_none() => undecided = Some((i, r)),
+                _ => {}
+            }
+        }
+        let words = |i: usize, r: &'a crate::profile::Record| {
+            // The record's own leaves, as the condition bears on it (the record decides
+            // `any` by holding and `all` by failing).
+            let inner = positive == (decided.is_none() || !all);
+            let x = self.ev.with_record(i, r, || self.explain(cond, src, inner));
+            let leaves = x.leaves();
+            let zh = leaves.iter().map(|l| l.message_zh.as_str()).collect::<Vec<_>>().join("；");
+            let en = leaves.iter().map(|l| l.message_en.as_str()).collect::<Vec<_>>().join("; ");
+            (format!("第{}条{label}：{zh}", i + 1), format!("{name} record {}: {en}", i + 1))
+        };
+        let text = snippet(src, cond);
+        match (decided, undecided, status) {
+            (Some((i, r)), _, _) => words(i, r),
+            (None, Some((i, r)), Status::Unknown) => {
+                let (zh, en) = words(i, r);
+                (
+                    format!("{label}（共 {} 条）尚不能判定：{zh}", records.len()),
+                    format!("{name} ({} records) undecided: {en}", records.len()),
+                )
+            }
+            _ if all => {
+                (format!("{label}共 {} 条，均满足“{text}”", records.len()), format!("all {} {name} records meet “{text}”", records.len()))
+            }
+            _ => (
+                format!("{label}共 {} 条，无一满足“{text}”", records.len()),
+                format!("none of {} {name} records meets “{text}”", records.len()),
+            ),
+        }
     }
 }
 

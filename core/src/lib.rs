@@ -16,6 +16,7 @@
 //!   [`check`] (names, types, units, codes, years: the checked tree), [`policy`] (policy
 //!   files, the compiled set), [`saved`] (saved sets with their trees), [`graph`]
 //!   (prerequisites, exclusions, 就高, the best combination, windows), [`lint`],
+//!   [`manual_only`] (policies only a person can make eligible),
 //!   [`catalog`] (the policy list for publication).
 //! - Enterprises: [`profile`] (one enterprise's JSON), [`store`] (a population in columns,
 //!   predicate sets, bulk and reverse), [`gen`] (seeded synthetic data).
@@ -43,6 +44,7 @@ pub mod graph;
 pub mod index;
 pub mod lang;
 pub mod lint;
+pub mod manual_only;
 pub mod outcome;
 pub mod policy;
 pub mod profile;

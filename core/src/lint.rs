@@ -511,11 +511,42 @@ pub fn lint_at(engine: &Engine, reach: Option<&[(u64, u64)]>, as_of: Option<Date
                 );
             }
         }
+        if crate::manual_only::manual_only(set, i) {
+            l.at(
+                Level::Info,
+                "manual-only",
+                i,
+                None,
+                "every path to eligible passes through manual_review: only a person can make it eligible, whatever the profile holds"
+                    .into(),
+            );
+        }
         if let Some((e, u)) = reach.and_then(|r| r.get(i)) {
             if *e == 0 && *u == 0 {
                 l.at(Level::Warning, "no-reach", i, None, "reaches no enterprise of the store (0 eligible, 0 undetermined)".into());
             }
         }
+    }
+    // The share of the set (of the policies in force, on a date) that only a person can
+    // make eligible.
+    let in_force: Vec<usize> = (0..set.policies.len()).filter(|&i| as_of.is_none_or(|d| engine.version_in_force(i, d))).collect();
+    let manual = in_force.iter().filter(|&&i| crate::manual_only::manual_only(set, i)).count();
+    if !in_force.is_empty() {
+        let pct = manual * 1000 / in_force.len();
+        l.out.push(Finding {
+            level: Level::Info,
+            code: "manual-only-share",
+            policy: None,
+            line: None,
+            column: None,
+            message: format!(
+                "{manual} of {} policies{} can be eligible only through manual review ({}.{}%)",
+                in_force.len(),
+                as_of.map(|d| format!(" in force on {d}")).unwrap_or_default(),
+                pct / 10,
+                pct % 10
+            ),
+        });
     }
     // Possible duplicates: a conjunction implied by another's, with the same benefit.
     let lits: Vec<Option<BTreeSet<(u32, bool)>>> = (0..set.policies.len()).map(|i| engine.index().program(i).and_then(literals)).collect();

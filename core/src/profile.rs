@@ -62,6 +62,21 @@ pub enum Value {
     Yearly(BTreeMap<i32, Scalar>),
     Tags(BTreeSet<String>),
     Qualifications(Vec<Qualification>),
+    /// The records of a `records` field, in the order given (an empty list is known:
+    /// there are none).
+    Records(Vec<Record>),
+}
+
+/// One record of a `records` field: a value per record field (by the field's index in
+/// its [`RecordDef`](crate::schema::RecordDef)), `None` where it is unknown.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Record(pub Vec<Option<Scalar>>);
+
+impl Record {
+    /// The value of record field `i`, if known.
+    pub fn get(&self, i: usize) -> Option<&Scalar> {
+        self.0.get(i).and_then(Option::as_ref)
+    }
 }
 
 /// A decoded enterprise profile.
@@ -89,6 +104,7 @@ pub enum ProfileErrorKind {
     BadYear,
     BadQualification,
     BadUscc,
+    BadRecord,
     Json,
 }
 
@@ -519,6 +535,7 @@ impl Decoder<'_> {
                 return Some(Value::Tags(set));
             }
             FieldType::Qualifications => return self.qualifications(v, path).map(Value::Qualifications),
+            FieldType::Records(_) => return self.records(field, v, path).map(Value::Records),
             _ => {}
         }
         if field.per_year {
@@ -660,7 +677,7 @@ impl Decoder<'_> {
                 }
                 Some(Scalar::Text(s.to_string()))
             }
-            FieldType::Tags | FieldType::Qualifications => None,
+            FieldType::Tags | FieldType::Qualifications | FieldType::Records(_) => None,
         }
     }
 
@@ -739,6 +756,61 @@ impl Decoder<'_> {
             return None;
         }
         Some(base)
+    }
+
+    /// The records of a `records` field: an array of objects keyed by record field name
+    /// or label; an absent or null entry is unknown.
+    fn records(&mut self, field: &Field, v: &Json, path: &Path<'_>) -> Option<Vec<Record>> {
+        let def = self.schema.record_def(field.id)?;
+        let Some(arr) = v.as_array() else {
+            self.wrong_type(path, "an array of records (objects)", v);
+            return None;
+        };
+        let mut out = Vec::with_capacity(arr.len());
+        let errors_before = self.errors.len();
+        for (i, r) in arr.iter().enumerate() {
+            let rpath = path.index(i);
+            let Some(obj) = r.as_object() else {
+                let names: Vec<&str> = def.fields.iter().map(|f| f.name.as_str()).collect();
+                self.wrong_type(&rpath, &format!("a record object {{{}}}", names.join(", ")), r);
+                continue;
+            };
+            let mut rec = Record(vec![None; def.fields.len()]);
+            for (k, val) in obj {
+                if k.starts_with('$') {
+                    continue;
+                }
+                let kpath = rpath.key(k);
+                let Some(rf) = def.field(k) else {
+                    let hint = def.suggest_field(k).map(|s| format!("; did you mean {s:?}?")).unwrap_or_default();
+                    let names: Vec<&str> = def.fields.iter().map(|f| f.name.as_str()).collect();
+                    self.err(
+                        ProfileErrorKind::UnknownField,
+                        &kpath,
+                        format!("unknown key {k:?} in a record of {}{hint} (keys: {})", field.name, names.join(", ")),
+                    );
+                    continue;
+                };
+                if val.is_null() {
+                    continue;
+                }
+                if rec.0.get(rf.id).is_some_and(Option::is_some) {
+                    self.err(
+                        ProfileErrorKind::BadRecord,
+                        &kpath,
+                        format!("record field {} is given twice (by name and by label)", rf.name),
+                    );
+                    continue;
+                }
+                if let Some(s) = self.scalar(rf, val, &kpath) {
+                    if let Some(slot) = rec.0.get_mut(rf.id) {
+                        *slot = Some(s);
+                    }
+                }
+            }
+            out.push(rec);
+        }
+        (self.errors.len() == errors_before).then_some(out)
     }
 
     fn qualifications(&mut self, v: &Json, path: &Path<'_>) -> Option<Vec<Qualification>> {

@@ -17,6 +17,8 @@ use crate::units::{Dim, Unit};
 pub type FieldId = usize;
 /// Index of an enum in its schema.
 pub type EnumId = usize;
+/// Index of a record type in its schema.
+pub type RecordId = usize;
 
 /// A schema could not be loaded.
 #[derive(Debug, thiserror::Error)]
@@ -48,6 +50,9 @@ pub enum FieldType {
     /// Dated qualifications.
     Qualifications,
     Text,
+    /// A list of records of the schema's record type with this index (equipment
+    /// purchases, hires, loans …): each record has typed fields of its own.
+    Records(RecordId),
 }
 
 impl FieldType {
@@ -88,6 +93,10 @@ impl Field {
             FieldType::Tags => "tags".to_string(),
             FieldType::Qualifications => "qualifications".to_string(),
             FieldType::Text => "text".to_string(),
+            FieldType::Records(r) => {
+                let fields = schema.records.get(*r).map(|r| r.fields.iter().map(|f| f.name.as_str()).collect::<Vec<_>>().join(", "));
+                format!("records {{{}}}", fields.unwrap_or_default())
+            }
         };
         if self.per_year {
             format!("{base}, per year")
@@ -201,6 +210,9 @@ struct RawField {
     format: Option<String>,
     #[serde(default)]
     allow_negative: bool,
+    /// The fields of each record, for a field of type `records`.
+    #[serde(default)]
+    fields: Option<Vec<RawField>>,
 }
 
 #[derive(Deserialize)]
@@ -221,6 +233,30 @@ struct RawSchema {
     derived: Vec<DerivedDef>,
 }
 
+/// The fields of one record type: what each record of a `records` field holds.
+#[derive(Clone, Debug)]
+pub struct RecordDef {
+    /// The collection field whose records these are.
+    pub collection: FieldId,
+    /// The unit of a count of these records (`人` for hires: `count(hires, …) >= 3人`).
+    pub count_unit: Unit,
+    /// The record's fields; a [`Field::id`] here is the index in this list.
+    pub fields: Vec<Field>,
+    by_name: HashMap<String, usize>,
+}
+
+impl RecordDef {
+    /// A record field by English name or Chinese label.
+    pub fn field(&self, name: &str) -> Option<&Field> {
+        self.by_name.get(name).and_then(|&i| self.fields.get(i))
+    }
+
+    /// The closest record field name or label to a misspelt one.
+    pub fn suggest_field(&self, name: &str) -> Option<String> {
+        crate::suggest::closest(name, self.by_name.keys().map(String::as_str))
+    }
+}
+
 /// The schema of an enterprise profile.
 #[derive(Clone, Debug)]
 pub struct Schema {
@@ -232,6 +268,8 @@ pub struct Schema {
     /// Qualification levels, lowest first (区县级 < 市级 < 省级 < 国家级).
     pub qualification_levels: Vec<EnumValue>,
     pub derived: Vec<DerivedDef>,
+    /// Record types, one per `records` field.
+    pub records: Vec<RecordDef>,
     pub codes: CodeSystems,
     by_name: HashMap<String, FieldId>,
 }
@@ -258,39 +296,64 @@ impl Schema {
             enums.push(EnumDef { id: i, name, label: e.label, ordered: e.ordered, values: e.values });
         }
         let mut fields = Vec::new();
+        let mut records = Vec::new();
         let mut by_name = HashMap::default();
-        for (id, f) in raw.fields.into_iter().enumerate() {
+        for (id, mut f) in raw.fields.into_iter().enumerate() {
+            let raw_fields = f.fields.take();
             let err = |message: String| SchemaError::Field { field: f.name.clone(), message };
             if !is_snake_case(&f.name) {
                 return Err(err("field names are lowercase snake_case".into()));
             }
-            let unit = match &f.unit {
-                Some(u) => Some(Unit::parse(u).ok_or_else(|| err(format!("unknown unit {u:?}; known: {}", Unit::SPELLINGS.join(" "))))?),
-                None => None,
-            };
-            let ty = match f.ty.as_str() {
-                "bool" => FieldType::Bool,
-                "decimal" => FieldType::Decimal(unit.unwrap_or(Unit::Plain)),
-                "integer" => FieldType::Integer(unit.unwrap_or(Unit::Plain)),
-                "date" => FieldType::Date,
-                "enum" => {
-                    let n = f.enum_name.as_deref().ok_or_else(|| err("enum field needs \"enum\"".into()))?;
-                    let e = enums.iter().position(|e| e.name == n).ok_or_else(|| err(format!("unknown enum {n:?}")))?;
-                    FieldType::Enum(e)
+            let ty = match (f.ty.as_str(), raw_fields) {
+                ("records", Some(raw_fields)) => {
+                    if f.per_year {
+                        return Err(err("a records field is not per year (give each record a date)".into()));
+                    }
+                    // A records field's unit is that of a count of its records.
+                    let count_unit = match &f.unit {
+                        Some(u) => match Unit::parse(u) {
+                            Some(unit) if matches!(unit.dim(), Dim::Persons | Dim::Count | Dim::Number) => unit,
+                            _ => return Err(err(format!("the unit of a records field counts its records (人, 件 or none), not {u:?}"))),
+                        },
+                        None => Unit::Plain,
+                    };
+                    let mut rec = RecordDef { collection: id, count_unit, fields: Vec::new(), by_name: HashMap::default() };
+                    if raw_fields.is_empty() {
+                        return Err(err("a records field needs at least one record field in \"fields\"".into()));
+                    }
+                    for (rid, rf) in raw_fields.into_iter().enumerate() {
+                        let rname = format!("{}.{}", f.name, rf.name);
+                        let rerr = |message: String| SchemaError::Field { field: rname.clone(), message };
+                        if rf.per_year || rf.fields.is_some() {
+                            return Err(rerr("a record field is a single value: not per year, not records".into()));
+                        }
+                        let rty = field_type(&rf, &enums, &codes).map_err(rerr)?;
+                        if matches!(rty, FieldType::Tags | FieldType::Qualifications | FieldType::Records(_)) {
+                            return Err(rerr("a record field is bool, decimal, integer, date, enum, code or text".into()));
+                        }
+                        for key in [rf.name.clone(), rf.label.clone()] {
+                            if rec.by_name.insert(key.clone(), rid).is_some() {
+                                return Err(rerr(format!("name or label {key:?} is used twice in the record")));
+                            }
+                        }
+                        rec.fields.push(Field {
+                            id: rid,
+                            name: rf.name,
+                            label: rf.label,
+                            description: rf.description,
+                            ty: rty,
+                            per_year: false,
+                            format: rf.format,
+                            allow_negative: rf.allow_negative,
+                        });
+                    }
+                    records.push(rec);
+                    FieldType::Records(records.len() - 1)
                 }
-                "code" => {
-                    let s = f.system.as_deref().ok_or_else(|| err("code field needs \"system\"".into()))?;
-                    let id = codes.id(s).ok_or_else(|| err(format!("unknown code system {s:?}; known: {}", codes.names().join(", "))))?;
-                    FieldType::Code(id)
-                }
-                "tags" => FieldType::Tags,
-                "qualifications" => FieldType::Qualifications,
-                "text" => FieldType::Text,
-                other => return Err(err(format!("unknown type {other:?}"))),
+                ("records", None) => return Err(err("a records field lists its record's fields in \"fields\"".into())),
+                (_, Some(_)) => return Err(err("only a field of type \"records\" has \"fields\"".into())),
+                (_, None) => field_type(&f, &enums, &codes).map_err(err)?,
             };
-            if unit.is_some() && !matches!(ty, FieldType::Decimal(_) | FieldType::Integer(_)) {
-                return Err(err("only decimal and integer fields have a unit".into()));
-            }
             for key in [f.name.clone(), f.label.clone()] {
                 if by_name.insert(key.clone(), id).is_some() {
                     return Err(err(format!("name or label {key:?} is used twice")));
@@ -315,6 +378,7 @@ impl Schema {
             qualifications: raw.qualifications,
             qualification_levels: raw.qualification_levels,
             derived: raw.derived,
+            records,
             codes,
             by_name,
         })
@@ -335,6 +399,14 @@ impl Schema {
         crate::suggest::closest(name, self.by_name.keys().map(String::as_str))
     }
 
+    /// The record type of a `records` field.
+    pub fn record_def(&self, field: FieldId) -> Option<&RecordDef> {
+        match self.fields.get(field)?.ty {
+            FieldType::Records(r) => self.records.get(r),
+            _ => None,
+        }
+    }
+
     /// An enum by id.
     pub fn enum_def(&self, id: EnumId) -> Option<&EnumDef> {
         self.enums.get(id)
@@ -349,6 +421,41 @@ impl Schema {
     pub fn qualification_level(&self, s: &str) -> Option<u32> {
         self.qualification_levels.iter().position(|q| q.code == s || q.label == s).and_then(|i| u32::try_from(i).ok())
     }
+}
+
+/// The type of a non-record field from its raw form (name checked, unit parsed).
+fn field_type(f: &RawField, enums: &[EnumDef], codes: &CodeSystems) -> Result<FieldType, String> {
+    if !is_snake_case(&f.name) {
+        return Err("field names are lowercase snake_case".into());
+    }
+    let unit = match &f.unit {
+        Some(u) => Some(Unit::parse(u).ok_or_else(|| format!("unknown unit {u:?}; known: {}", Unit::SPELLINGS.join(" ")))?),
+        None => None,
+    };
+    let ty = match f.ty.as_str() {
+        "bool" => FieldType::Bool,
+        "decimal" => FieldType::Decimal(unit.unwrap_or(Unit::Plain)),
+        "integer" => FieldType::Integer(unit.unwrap_or(Unit::Plain)),
+        "date" => FieldType::Date,
+        "enum" => {
+            let n = f.enum_name.as_deref().ok_or("enum field needs \"enum\"")?;
+            let e = enums.iter().position(|e| e.name == n).ok_or_else(|| format!("unknown enum {n:?}"))?;
+            FieldType::Enum(e)
+        }
+        "code" => {
+            let s = f.system.as_deref().ok_or("code field needs \"system\"")?;
+            let id = codes.id(s).ok_or_else(|| format!("unknown code system {s:?}; known: {}", codes.names().join(", ")))?;
+            FieldType::Code(id)
+        }
+        "tags" => FieldType::Tags,
+        "qualifications" => FieldType::Qualifications,
+        "text" => FieldType::Text,
+        other => return Err(format!("unknown type {other:?}")),
+    };
+    if unit.is_some() && !matches!(ty, FieldType::Decimal(_) | FieldType::Integer(_)) {
+        return Err("only decimal and integer fields have a unit".into());
+    }
+    Ok(ty)
 }
 
 fn is_snake_case(s: &str) -> bool {

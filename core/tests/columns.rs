@@ -137,6 +137,27 @@ fn columns_store(schema: &Schema, rows: &[Value], typed: Typed, batch: usize) ->
     Ok(b.finish().0)
 }
 
+/// The row without its record lists.
+fn without_records(mut row: Value) -> Value {
+    if let Some(m) = row.as_object_mut() {
+        m.remove("hires");
+        m.remove("loans");
+    }
+    row
+}
+
+/// A records field given as a typed column is refused with a message that says what to do,
+/// not read as something else.
+#[test]
+fn a_records_column_is_refused_by_name() {
+    let schema = Schema::embedded().expect("schema");
+    for name in ["hires", "招用人员"] {
+        let err = Target::resolve(&schema, name).expect_err("records column");
+        let msg = err.to_string();
+        assert!(msg.contains("hires is a list of records") && msg.contains("JSON lines"), "{msg}");
+    }
+}
+
 fn jsonl(rows: &[Value]) -> String {
     rows.iter().map(Value::to_string).collect::<Vec<_>>().join("\n")
 }
@@ -146,6 +167,8 @@ proptest! {
 
     #[test]
     fn columns_fill_the_store_json_lines_fill(rows in prop::collection::vec(profile(), 1..80), typed in any::<bool>(), batch in 1usize..40, as_of in prop::sample::select(vec!["2026-06-30", "2024-12-31"])) {
+        // Typed columns do not carry record lists yet (refused by name: see below).
+        let rows: Vec<Value> = rows.into_iter().map(without_records).collect();
         let engine = engine_for(CONDS);
         let schema = engine.schema();
         let (from_json, _) = EnterpriseStore::load_jsonl(schema, jsonl(&rows).as_bytes(), LoadOptions { on_error: OnError::Reject }).expect("load");

@@ -165,7 +165,7 @@ fn bundled_set_is_current_on_the_reference_date() {
     assert!(bad.is_empty(), "the bundled set is not current on {as_of}:\n  {}", bad.join("\n  "));
     // Policies whose end date could not be found in any source: neither an end date nor
     // a declared open end is invented for them, so lint keeps warning (open-ended-old).
-    const END_UNKNOWN: &[&str] = &["jinan-company-restructuring-subsidy"];
+    const END_UNKNOWN: &[&str] = &[];
     // No other warning of any kind on the bundled set.
     for f in lint_at(&e, None, Some(as_of)) {
         if f.level == Level::Warning {

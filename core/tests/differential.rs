@@ -106,6 +106,34 @@ fn leaf(max_policy: usize) -> BoxedStrategy<String> {
         .prop_map(String::from)
         .boxed(),
     ];
+    // Quantifiers over records (hires and loans, with unknown fields and unknown lists):
+    // any / all, and count / sum compared by the range their undecided records allow.
+    options.push(
+        prop::sample::select(vec![
+            "any(hires, group = poverty_relief and contract_months >= 12)",
+            "all(hires, insured_months >= 6)",
+            "any(hires, hired_on >= registration_date)",
+            "all(loans, lender_kind = bank or amount < 500万)",
+            "count(loans) between [1, 2]",
+            "count(hires, group in [veteran, disabled]) between (0, 3]",
+        ])
+        .prop_map(String::from)
+        .boxed(),
+    );
+    options.push(
+        (
+            op.clone(),
+            prop::sample::select(vec![0i64, 1, 2, 3]),
+            prop::sample::select(vec!["group = veteran", "contract_months >= 12", "hired_on >= as_of - 1y"]),
+        )
+            .prop_map(|(o, n, c)| format!("count(hires, {c}) {o} {n}"))
+            .boxed(),
+    );
+    options.push(
+        (op.clone(), money.clone(), any::<bool>())
+            .prop_map(|(o, n, cond)| format!("sum(loans, amount{}) {o} {n}万", if cond { ", lender_kind = bank" } else { "" }))
+            .boxed(),
+    );
     if max_policy > 0 {
         options.push((0..max_policy).prop_map(|i| format!("eligible(p{i})")).boxed());
     }

@@ -44,6 +44,9 @@ const CONDS: &[&str] = &[
     "at_least(1, [first_grant(高新技术企业) in fy1, registration_date <= as_of - 10y])",
     // Two years of one field in one expression (the row path fills both years).
     "operating_revenue@fy1 - operating_revenue@fy2 >= 100万 or total_assets@fy2 / registered_capital < 2",
+    // Records: a quantifier, a count and a sum by their ranges, with unknown fields.
+    "any(hires, group = poverty_relief and contract_months >= 12) or count(hires, hired_on >= as_of - 1y) >= 2",
+    "sum(loans, amount, lender_kind = bank) >= 500万 and not all(hires, insured_months >= 6)",
 ];
 
 proptest! {

@@ -1,7 +1,7 @@
 //! Function calls: [`Checker::call`] has one arm per built-in function; the functions of a
 //! concern of their own (years, qualifications, policies) are checked in its sub-module.
 
-use super::{Agg, Checker, GrantKind, Node, NodeKind, SinceUnit, Ty, YearRef, C, FUNCTIONS};
+use super::{Agg, Checker, GrantKind, Node, NodeKind, RecordAgg, SinceUnit, Ty, YearRef, C, FUNCTIONS};
 use crate::lang::ast::{Expr, ExprKind, LitUnit};
 use crate::lang::Span;
 use crate::schema::FieldType;
@@ -38,6 +38,10 @@ impl Checker<'_> {
                 };
                 Some(Node::new(kind, Ty::Bool, span))
             }
+            "any" => self.record_quantifier(RecordAgg::Any, args, span),
+            "all" => self.record_quantifier(RecordAgg::All, args, span),
+            "count" => self.record_quantifier(RecordAgg::Count, args, span),
+            "sum" if self.records_arg(first).is_some() => self.record_quantifier(RecordAgg::Sum, args, span),
             "min" | "max" | "sum" | "avg" => {
                 let is_range = matches!(first.map(|e| &e.kind), Some(ExprKind::At { to: Some(_), .. }));
                 if is_range {
@@ -185,6 +189,17 @@ impl Checker<'_> {
                     _ => (SinceUnit::Days, Dim::Number),
                 };
                 Some(Node::new(NodeKind::Since { date: Box::new(d), unit }, Ty::Num(dim), span))
+            }
+            "year_of" => {
+                self.arg_count(function, args, 1..=1, span, "year_of(purchased_on) = fy1")?;
+                let a = first?;
+                let d = self.check(a, Some(Ty::Date))?;
+                if d.ty != Ty::Date {
+                    let t = self.ty_name(d.ty);
+                    self.err(a.span, format!("year_of takes a date, but this is {t}"));
+                    return None;
+                }
+                Some(Node::new(NodeKind::YearOf(Box::new(d)), Ty::Year, span))
             }
             "known" => {
                 self.arg_count(function, args, 1..=1, span, "known(registered_capital)")?;

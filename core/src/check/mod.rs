@@ -32,6 +32,7 @@ mod expr;
 mod names;
 mod policies;
 mod quals;
+mod records;
 mod types;
 mod years;
 
@@ -53,6 +54,8 @@ pub enum Ty {
     Quals,
     Text,
     Year,
+    /// A `records` field: only the quantifiers take it.
+    Records(crate::schema::RecordId),
 }
 
 /// A year: relative to the evaluation date, absolute, or the loop variable of
@@ -103,6 +106,31 @@ pub enum Agg {
     Avg,
     Min,
     Max,
+}
+
+/// Quantifiers over a `records` field.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum RecordAgg {
+    /// Some record meets the condition.
+    Any,
+    /// Every record meets the condition (true of none).
+    All,
+    /// How many records meet the condition (all, without one).
+    Count,
+    /// The sum of a value over the records that meet the condition.
+    Sum,
+}
+
+impl RecordAgg {
+    /// The function name in the language.
+    pub fn name(self) -> &'static str {
+        match self {
+            RecordAgg::Any => "any",
+            RecordAgg::All => "all",
+            RecordAgg::Count => "count",
+            RecordAgg::Sum => "sum",
+        }
+    }
 }
 
 /// Units of `*_since` functions.
@@ -261,6 +289,8 @@ pub enum NodeKind {
         date: Box<Node>,
         unit: SinceUnit,
     },
+    /// The calendar year of a date (`year_of(purchased_on) = fy1`).
+    YearOf(Box<Node>),
     Has {
         qual: usize,
         level: Option<(CmpOp, u32)>,
@@ -272,6 +302,19 @@ pub enum NodeKind {
     },
     Known(FieldId),
     ManualReview(String),
+    /// A field of the record the enclosing record quantifier is visiting.
+    RecordField {
+        collection: FieldId,
+        field: usize,
+    },
+    /// `any` / `all` / `count` / `sum` over the records of a `records` field: `cond` is the
+    /// condition on each record (required for `any` / `all`), `value` the summed value.
+    Records {
+        agg: RecordAgg,
+        collection: FieldId,
+        value: Option<Box<Node>>,
+        cond: Option<Box<Node>>,
+    },
 }
 
 /// The one list of a node's direct children, for [`Node::children`] (`&`) and
@@ -292,7 +335,9 @@ macro_rules! children {
             | Has { .. }
             | GrantedIn { .. }
             | Known(_)
-            | ManualReview(_) => vec![],
+            | ManualReview(_)
+            | RecordField { .. } => vec![],
+            Records { value, cond, .. } => value.$iter().chain(cond.$iter()).map(|b| &$($m)? **b).collect(),
             Not(a)
             | Neg(a)
             | InSet { expr: a, .. }
@@ -303,7 +348,8 @@ macro_rules! children {
             | Quantified { body: a, .. }
             | CagrCmp { rate: a, .. }
             | DateShift { date: a, .. }
-            | Since { date: a, .. } => vec![a],
+            | Since { date: a, .. }
+            | YearOf(a) => vec![a],
             And(xs) | Or(xs) | AtLeast(_, xs) | MinMax { args: xs, .. } => xs.$iter().collect(),
             Cmp { lhs, rhs, .. } | Arith { lhs, rhs, .. } => vec![lhs, rhs],
             Between { expr, low, high, .. } => vec![expr, low, high],
@@ -383,6 +429,7 @@ impl Node {
             | NodeKind::Growth { field, .. }
             | NodeKind::AvgGrowth { field, .. }
             | NodeKind::CagrCmp { field, .. }
+            | NodeKind::Records { collection: field, .. }
             | NodeKind::Known(field) => Some(*field),
             _ => None,
         }
@@ -414,6 +461,8 @@ pub struct Checker<'a> {
     pub scope: &'a Scope,
     pub diagnostics: Vec<Diagnostic>,
     in_loop: bool,
+    /// The `records` field whose records the enclosing quantifier visits.
+    record: Option<FieldId>,
     qual_field: Option<FieldId>,
     registration_field: Option<FieldId>,
 }
@@ -444,7 +493,11 @@ const FUNCTIONS: &[&str] = &[
     "full_years_since",
     "full_months_since",
     "days_since",
+    "year_of",
     "known",
+    "any",
+    "all",
+    "count",
 ];
 
 type C<T> = Option<T>;
@@ -453,7 +506,7 @@ impl<'a> Checker<'a> {
     pub fn new(schema: &'a Schema, scope: &'a Scope) -> Checker<'a> {
         let qual_field = schema.fields.iter().find(|f| f.ty == FieldType::Qualifications).map(|f| f.id);
         let registration_field = schema.field("registration_date").filter(|f| f.ty == FieldType::Date).map(|f| f.id);
-        Checker { schema, scope, diagnostics: Vec::new(), in_loop: false, qual_field, registration_field }
+        Checker { schema, scope, diagnostics: Vec::new(), in_loop: false, record: None, qual_field, registration_field }
     }
 
     fn err(&mut self, span: Span, msg: impl Into<String>) {

@@ -8,10 +8,11 @@ use crate::schema::{EnumId, FieldType};
 
 impl Checker<'_> {
     pub(super) fn unknown_name(&mut self, name: &str, span: Span) {
-        let candidates: Vec<&str> = self
-            .schema
-            .fields
-            .iter()
+        let record = self.record.and_then(|c| self.schema.record_def(c));
+        let candidates: Vec<&str> = record
+            .into_iter()
+            .flat_map(|r| r.fields.iter())
+            .chain(self.schema.fields.iter())
             .flat_map(|f| [f.name.as_str(), f.label.as_str()])
             .chain(self.scope.defs.keys().map(String::as_str))
             .chain(FUNCTIONS.iter().copied())
@@ -27,7 +28,20 @@ impl Checker<'_> {
     }
 
     pub(super) fn name(&mut self, name: &str, expected: Option<Ty>, span: Span) -> C<Node> {
+        // Inside a record quantifier, the record's own fields come first.
+        if let Some(n) = self.record_field(name, span) {
+            return Some(n);
+        }
         if let Some(f) = self.schema.field(name) {
+            if let FieldType::Records(_) = f.ty {
+                let n = f.name.clone();
+                self.err_hint(
+                    span,
+                    format!("`{name}` is a list of records, not a value"),
+                    format!("test its records with any({n}, …), all({n}, …), count({n}, …) or sum({n}, value, …)"),
+                );
+                return None;
+            }
             let ty = self.field_ty(&f.ty);
             let pct = matches!(f.ty, FieldType::Decimal(crate::units::Unit::Percent));
             if f.per_year {

@@ -20,6 +20,7 @@ impl Checker<'_> {
             Ty::Quals => "qualifications".into(),
             Ty::Text => "text".into(),
             Ty::Year => "a year".into(),
+            Ty::Records(_) => "a list of records".into(),
         }
     }
 
@@ -33,6 +34,7 @@ impl Checker<'_> {
             FieldType::Tags => Ty::Tags,
             FieldType::Qualifications => Ty::Quals,
             FieldType::Text => Ty::Text,
+            FieldType::Records(r) => Ty::Records(*r),
         }
     }
 
@@ -109,7 +111,7 @@ impl Checker<'_> {
                     return None;
                 }
             }
-        } else if matches!(a.ty, Ty::Tags | Ty::Quals | Ty::Duration) {
+        } else if matches!(a.ty, Ty::Tags | Ty::Quals | Ty::Duration | Ty::Records(_)) {
             let t = self.ty_name(a.ty);
             self.err(span, format!("cannot compare {t} with `{}`", op.symbol()));
             return None;
@@ -168,7 +170,7 @@ impl Checker<'_> {
             }
         }
         let x = self.check(expr, None)?;
-        if matches!(x.ty, Ty::Tags | Ty::Quals | Ty::Duration | Ty::Bool) {
+        if matches!(x.ty, Ty::Tags | Ty::Quals | Ty::Duration | Ty::Bool | Ty::Records(_)) {
             let t = self.ty_name(x.ty);
             self.err_hint(
                 span,

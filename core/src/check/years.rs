@@ -74,8 +74,8 @@ impl Checker<'_> {
                 return None;
             }
         };
-        if self.in_loop {
-            self.err(span, "all_years / any_years cannot be nested");
+        if self.in_loop || self.record.is_some() {
+            self.err(span, "all_years / any_years cannot be nested in another quantifier (years or records)");
             return None;
         }
         self.in_loop = true;

@@ -568,6 +568,9 @@ impl Builder<'_> {
                     .collect();
                 fold(neg, parts)
             }
+            // A count or sum over records is compared by the range its records allow (the
+            // reference evaluator decides it): one compound predicate, encoded once.
+            K::Between { expr, .. } if crate::eval::ranged_records(self.set, expr) => self.generic(n, neg),
             K::Between { expr, low, high, low_inclusive, high_inclusive } => {
                 let (Some(lo), Some(hi)) = (const_key(low), const_key(high)) else { return self.generic(n, neg) };
                 let src = expr.canonical();
@@ -576,10 +579,9 @@ impl Builder<'_> {
                 fold(!neg, vec![Program::Lit(a, neg), Program::Lit(b, neg)])
             }
             // A comparison of a max(…) / min(…) may be decided by its known arguments
-            // alone (Kleene): the reference evaluator decides it, as a generic predicate.
-            K::Cmp { lhs, rhs, .. }
-                if crate::eval::bounded_minmax(self.set, lhs).is_some() || crate::eval::bounded_minmax(self.set, rhs).is_some() =>
-            {
+            // alone (Kleene), one of a count / sum over records by the range its records
+            // allow: the reference evaluator decides it, as a generic predicate.
+            K::Cmp { lhs, rhs, .. } if crate::eval::compared_by_range(self.set, lhs) || crate::eval::compared_by_range(self.set, rhs) => {
                 self.generic(n, neg)
             }
             _ => {

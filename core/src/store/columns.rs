@@ -45,6 +45,12 @@ impl Target {
     pub fn resolve(schema: &Schema, column: &str) -> Result<Target, StoreError> {
         let name = column.trim();
         if let Some(f) = schema.field(name) {
+            if matches!(f.ty, FieldType::Records(_)) {
+                return Err(StoreError::Input(format!(
+                    "column {column:?}: {} is a list of records, which typed columns (Arrow, Parquet) do not carry yet; load these enterprises from JSON lines or CSV (the records as a JSON array in the cell)",
+                    f.name
+                )));
+            }
             if f.per_year {
                 return Err(StoreError::Input(format!(
                     "column {column:?}: {} is per year; give one column per year, such as {}_2024",

@@ -22,7 +22,7 @@ use crate::schema::Schema;
 pub(super) const MAGIC: &[u8; 8] = b"HUIQISTR";
 /// Version written. Version 2 added compact decimal columns (value kind 7), version 3
 /// qualifications of unknown status (status byte 3); older files are still read.
-const VERSION: u32 = 3;
+const VERSION: u32 = 4;
 const OLDEST: u32 = 1;
 
 /// Why a store file cannot be read.
@@ -312,6 +312,14 @@ impl EnterpriseStore {
                         }
                     }
                 }
+                Column::Records { known, ends, fields } => {
+                    w.u8(5);
+                    w.bitmap(known);
+                    w.len(ends.len());
+                    ends.iter().for_each(|e| w.u32(*e));
+                    w.len(fields.len());
+                    fields.iter().for_each(|c| w.scalars(c));
+                }
             }
         }
         let payload = w.0;
@@ -442,6 +450,26 @@ impl EnterpriseStore {
                         out.push(&list);
                     }
                     Column::Quals { known, rows: out }
+                }
+                5 => {
+                    let known = r.bitmap(&what, rows)?;
+                    let n = r.count(&what, 4)?;
+                    if n != rows as usize {
+                        return Err(StoreFileError::Corrupt(format!("{what}: {n} rows for {rows} enterprises")));
+                    }
+                    let ends = r.array(n, &what, u32::from_le_bytes)?;
+                    if ends.windows(2).any(|w| w.first() > w.get(1)) {
+                        return Err(StoreFileError::Corrupt(format!("{what}: record offsets go backwards")));
+                    }
+                    let total = ends.last().copied().unwrap_or(0);
+                    let want =
+                        schema.fields.iter().find(|f| &f.name == field).and_then(|f| schema.record_def(f.id)).map(|d| d.fields.len());
+                    let k = r.count(&what, 5)?;
+                    if want != Some(k) {
+                        return Err(StoreFileError::Schema(format!("{what}: {k} record fields, the schema has {want:?}")));
+                    }
+                    let fields = (0..k).map(|_| r.scalars(&what, total)).collect::<Result<Vec<_>, _>>()?;
+                    Column::Records { known, ends, fields }
                 }
                 t => return Err(StoreFileError::Corrupt(format!("{what}: unknown column kind {t}"))),
             };

@@ -235,10 +235,12 @@ impl EnterpriseStore {
                             .filter(|t| t.as_str() != Some(""))
                             .collect(),
                     ),
-                    FieldType::Qualifications => match serde_json::from_str::<Json>(cell) {
+                    // Lists of objects are written in one cell as their JSON array.
+                    FieldType::Qualifications | FieldType::Records(_) => match serde_json::from_str::<Json>(cell) {
                         Ok(v) => v,
                         Err(e) => {
-                            problem = Some(format!("{}: not a JSON array of qualifications: {e}", field.name));
+                            let what = if matches!(field.ty, FieldType::Records(_)) { "records" } else { "qualifications" };
+                            problem = Some(format!("{}: not a JSON array of {what}: {e}", field.name));
                             break;
                         }
                     },

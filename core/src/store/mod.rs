@@ -170,8 +170,22 @@ pub struct Scalars {
 pub enum Column {
     Scalar(Scalars),
     Yearly(BTreeMap<i32, Scalars>),
-    Tags { known: RoaringBitmap, tags: BTreeMap<String, RoaringBitmap> },
-    Quals { known: RoaringBitmap, rows: QualRows },
+    Tags {
+        known: RoaringBitmap,
+        tags: BTreeMap<String, RoaringBitmap>,
+    },
+    Quals {
+        known: RoaringBitmap,
+        rows: QualRows,
+    },
+    /// A `records` field: the records of every enterprise numbered in row order (row `r`'s
+    /// records are `ends[r-1]..ends[r]`), one scalar column per record field over those
+    /// numbers.
+    Records {
+        known: RoaringBitmap,
+        ends: Vec<u32>,
+        fields: Vec<Scalars>,
+    },
 }
 
 impl Column {
@@ -184,6 +198,9 @@ impl Column {
                 known.serialized_size() + tags.iter().map(|(k, b)| k.len() + b.serialized_size()).sum::<usize>()
             }
             Column::Quals { known, rows } => known.serialized_size() + rows.bytes(),
+            Column::Records { known, ends, fields } => {
+                known.serialized_size() + ends.len() * 4 + fields.iter().map(Scalars::bytes).sum::<usize>()
+            }
         }
     }
 
@@ -204,8 +221,24 @@ impl Column {
                 known.contains(row).then(|| Value::Tags(tags.iter().filter(|(_, b)| b.contains(row)).map(|(t, _)| t.clone()).collect()))
             }
             Column::Quals { known, rows } => known.contains(row).then(|| Value::Qualifications(rows.row(row as usize))),
+            Column::Records { known, ends, fields } => {
+                if !known.contains(row) {
+                    return None;
+                }
+                let (start, end) = record_span(ends, row)?;
+                let records = (start..end).map(|i| crate::profile::Record(fields.iter().map(|c| c.get(i)).collect())).collect();
+                Some(Value::Records(records))
+            }
         }
     }
+}
+
+/// The numbers of row `row`'s records in a records column.
+fn record_span(ends: &[u32], row: u32) -> Option<(u32, u32)> {
+    let r = row as usize;
+    let start = if r == 0 { 0 } else { *ends.get(r - 1)? };
+    let end = *ends.get(r)?;
+    (start <= end).then_some((start, end))
 }
 
 /// Enterprises in columns.
@@ -225,7 +258,7 @@ fn empty_values(ty: &FieldType) -> Values {
         FieldType::Date => Values::Date(Vec::new()),
         FieldType::Enum(_) => Values::Enum(Vec::new()),
         FieldType::Code(_) => Values::Code { dict: Vec::new(), ids: Vec::new() },
-        FieldType::Text | FieldType::Tags | FieldType::Qualifications => Values::Text(Strings::default()),
+        FieldType::Text | FieldType::Tags | FieldType::Qualifications | FieldType::Records(_) => Values::Text(Strings::default()),
     }
 }
 
@@ -357,6 +390,8 @@ pub struct StoreBuilder<'s> {
     ids: Strings,
     columns: Vec<Column>,
     codes: Vec<rustc_hash::FxHashMap<String, u32>>,
+    /// Code dictionaries of record fields, per records field.
+    record_codes: Vec<Vec<rustc_hash::FxHashMap<String, u32>>>,
 }
 
 impl<'s> StoreBuilder<'s> {
@@ -367,11 +402,25 @@ impl<'s> StoreBuilder<'s> {
             .map(|f| match &f.ty {
                 FieldType::Tags => Column::Tags { known: RoaringBitmap::new(), tags: BTreeMap::new() },
                 FieldType::Qualifications => Column::Quals { known: RoaringBitmap::new(), rows: QualRows::default() },
+                FieldType::Records(_) => Column::Records {
+                    known: RoaringBitmap::new(),
+                    ends: Vec::new(),
+                    fields: schema.record_def(f.id).map(|d| d.fields.iter().map(|rf| Scalars::new(&rf.ty)).collect()).unwrap_or_default(),
+                },
                 _ if f.per_year => Column::Yearly(BTreeMap::new()),
                 ty => Column::Scalar(Scalars::new(ty)),
             })
             .collect();
-        StoreBuilder { schema, rows: 0, ids: Strings::default(), columns, codes: vec![Default::default(); schema.fields.len()] }
+        let record_codes =
+            schema.fields.iter().map(|f| vec![Default::default(); schema.record_def(f.id).map_or(0, |d| d.fields.len())]).collect();
+        StoreBuilder {
+            schema,
+            rows: 0,
+            ids: Strings::default(),
+            columns,
+            codes: vec![Default::default(); schema.fields.len()],
+            record_codes,
+        }
     }
 
     /// Appends one enterprise.
@@ -388,9 +437,41 @@ impl<'s> StoreBuilder<'s> {
                 quals.push((f, quals::Packed::row(list)?));
             }
         }
+        // Records are numbered across the store in a u32: checked before any column changes.
+        for (f, col) in self.columns.iter().enumerate() {
+            if let (Column::Records { ends, .. }, Some(Value::Records(list))) = (col, profile.get(f)) {
+                let used = ends.last().copied().unwrap_or(0);
+                if u32::try_from(list.len()).ok().and_then(|n| used.checked_add(n)).is_none() {
+                    return Err(StoreError::Input(format!(
+                        "more than {} records of {} in one store",
+                        u32::MAX,
+                        self.schema.fields.get(f).map_or("?", |x| x.name.as_str())
+                    )));
+                }
+            }
+        }
         for (f, field) in self.schema.fields.iter().enumerate() {
             let (Some(col), Some(codes)) = (self.columns.get_mut(f), self.codes.get_mut(f)) else { continue };
             match (col, profile.get(f)) {
+                (Column::Records { known, ends, fields }, value) => {
+                    let mut next = ends.last().copied().unwrap_or(0);
+                    ends.resize(row as usize, next);
+                    if let Some(Value::Records(list)) = value {
+                        known.insert(row);
+                        let rec_codes = self.record_codes.get_mut(f);
+                        let mut no_codes = Vec::new();
+                        let rec_codes = rec_codes.unwrap_or(&mut no_codes);
+                        for r in list {
+                            for (i, col) in fields.iter_mut().enumerate() {
+                                if let (Some(v), Some(codes)) = (r.get(i), rec_codes.get_mut(i)) {
+                                    col.push(next, v, codes);
+                                }
+                            }
+                            next += 1;
+                        }
+                    }
+                    ends.push(next);
+                }
                 (Column::Scalar(s), Some(Value::Scalar(v))) => s.push(row, v, codes),
                 (Column::Yearly(years), Some(Value::Yearly(m))) => {
                     for (y, v) in m {
@@ -430,6 +511,11 @@ impl<'s> StoreBuilder<'s> {
                 Column::Yearly(m) => m.values_mut().for_each(|s| s.pad(rows)),
                 Column::Quals { rows: r, .. } => r.pad(rows as usize),
                 Column::Tags { .. } => {}
+                Column::Records { ends, fields, .. } => {
+                    let total = ends.last().copied().unwrap_or(0);
+                    ends.resize(rows as usize, total);
+                    fields.iter_mut().for_each(|c| c.pad(total));
+                }
             }
         }
         EnterpriseStore {

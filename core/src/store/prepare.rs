@@ -227,6 +227,8 @@ fn plain_reads(set: &PolicySet, node: &Node, as_of: Date, out: &mut Vec<(FieldId
         | NodeKind::Known(_)
         | NodeKind::Has { .. }
         | NodeKind::GrantedIn { .. }
+        | NodeKind::Records { .. }
+        | NodeKind::RecordField { .. }
         | NodeKind::Eligible(_) => return None,
         _ => {}
     }

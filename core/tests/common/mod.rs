@@ -15,8 +15,9 @@ pub fn profile() -> impl Strategy<Value = Value> {
         (prop::option::of(prop::collection::vec((prop::sample::select(vec!["high_tech", "specialized_sme", "innovative_sme"]), prop::sample::select(vec!["municipal", "provincial", "national"]), 2019i32..2026, any::<bool>()), 0..3)),
          prop::option::of(prop::sample::select(vec!["软件开发", "集成电路设计", "餐饮服务", "芯片研发；软件"])), prop::option::of(prop::collection::vec(prop::sample::select(vec!["数字经济", "外贸"]), 0..2))),
         (prop::option::of(2010i32..2026), year_map(0, 5000), year_map(0, 500), year_map(0, 2000)),
+        (prop::option::of(prop::collection::vec(hire(), 0..4)), prop::option::of(prop::collection::vec(loan(), 0..4))),
     )
-        .prop_map(|((cap, emp, credit), (ind, region, legal), (quals, scope, tags), (reg, rev, rd, assets))| {
+        .prop_map(|((cap, emp, credit), (ind, region, legal), (quals, scope, tags), (reg, rev, rd, assets), (hires, loans))| {
             let mut m = Map::new();
             let mut put = |k: &str, v: Option<Value>| {
                 if let Some(v) = v {
@@ -36,6 +37,40 @@ pub fn profile() -> impl Strategy<Value = Value> {
             if !rev.is_empty() { put("operating_revenue", Some(json!(rev))); }
             if !rd.is_empty() { put("rd_expense", Some(json!(rd))); }
             if !assets.is_empty() { put("total_assets", Some(json!(assets))); }
+            put("hires", hires.map(|h| json!(h)));
+            put("loans", loans.map(|l| json!(l)));
             Value::Object(m)
         })
+}
+
+/// A record object from optional fields: an absent one is unknown.
+fn record(fields: Vec<(&str, Option<Value>)>) -> Value {
+    Value::Object(fields.into_iter().filter_map(|(k, v)| v.map(|v| (k.to_string(), v))).collect())
+}
+
+/// A random hire: group, contract and insurance months, date, each possibly unknown.
+pub fn hire() -> impl Strategy<Value = Value> {
+    (
+        prop::option::of(prop::sample::select(vec!["poverty_relief", "veteran", "college_graduate", "disabled", "other"])),
+        prop::option::of(prop::sample::select(vec![3i64, 6, 12, 24, 36])),
+        prop::option::of(prop::sample::select(vec![0i64, 3, 6, 12])),
+        prop::option::of(prop::sample::select(vec!["2019-05-01", "2024-03-01", "2025-11-15", "2026-05-20"])),
+    )
+        .prop_map(|(group, contract, insured, date)| {
+            record(vec![
+                ("group", group.map(|g| json!(g))),
+                ("contract_months", contract.map(|c| json!(c))),
+                ("insured_months", insured.map(|c| json!(c))),
+                ("hired_on", date.map(|d| json!(d))),
+            ])
+        })
+}
+
+/// A random loan: lender kind and amount (万元), each possibly unknown.
+pub fn loan() -> impl Strategy<Value = Value> {
+    (
+        prop::option::of(prop::sample::select(vec!["bank", "microcredit", "other"])),
+        prop::option::of(prop::sample::select(vec![0i64, 100, 300, 500, 800, 1200])),
+    )
+        .prop_map(|(kind, amount)| record(vec![("lender_kind", kind.map(|k| json!(k))), ("amount", amount.map(|a| json!(a)))]))
 }
