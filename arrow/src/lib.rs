@@ -266,6 +266,34 @@ pub fn store_from_batches(
                     }
                     b.qualifications(name, t.field, first, rows.iter().map(|r| r.as_deref())).map_err(|e| e.to_string())?;
                 }
+                TargetKind::Records => {
+                    let l = lists(col.as_ref())
+                        .ok_or_else(|| format!("column {name:?}: records are a list of structs, found {}", col.data_type()))?;
+                    let s = l.values.as_struct_opt().ok_or_else(|| {
+                        format!("column {name:?}: records are a list of structs, found a list of {}", l.values.data_type())
+                    })?;
+                    let keys: Vec<&str> = s.fields().iter().map(|f| f.name().as_str()).collect();
+                    let readers: Vec<Reader<'_>> = s.columns().iter().map(|c| reader(c.as_ref())).collect();
+                    let mut rows: Vec<Option<Vec<huiqi::profile::Record>>> = Vec::with_capacity(n);
+                    for i in 0..n {
+                        rows.push(match l.row(i) {
+                            None => None,
+                            Some(range) => {
+                                let mut list = Vec::with_capacity(range.len());
+                                for (k, j) in range.enumerate() {
+                                    if s.is_null(j) {
+                                        return Err(format!("column {name:?}, row {}: record {k} is null", row_of(i)));
+                                    }
+                                    let row = u32::try_from(row_of(i)).unwrap_or(u32::MAX);
+                                    let entries = keys.iter().zip(&readers).filter_map(|(key, r)| r(j).map(|c| (*key, c)));
+                                    list.push(b.record(name, t.field, row, k, entries).map_err(|e| e.to_string())?);
+                                }
+                                Some(list)
+                            }
+                        });
+                    }
+                    b.records(name, t.field, first, rows.iter().map(|r| r.as_deref())).map_err(|e| e.to_string())?;
+                }
             }
         }
     }

@@ -82,6 +82,28 @@ fn column(rows: &[Value], field: &huiqi::schema::Field, year: Option<&str>, type
             let nulls = NullBuffer::from(lists.iter().map(Option::is_some).collect::<Vec<bool>>());
             Arc::new(ListArray::new(item, offsets, structs, Some(nulls)))
         }
+        FieldType::Records(r) => {
+            // list<struct> with one child per record field, typed as the field is (dates as
+            // strings or date32, numbers as floats, the rest as strings).
+            let def = &schema_records()[*r];
+            let lists: Vec<Option<Vec<Value>>> = values.iter().map(|v| v.as_ref().and_then(Value::as_array).cloned()).collect();
+            let entries: Vec<&Value> = lists.iter().flatten().flatten().collect();
+            let mut fields = Vec::new();
+            let mut children: Vec<ArrayRef> = Vec::new();
+            for rf in def {
+                let sub: Vec<Value> =
+                    entries.iter().map(|e| serde_json::json!({"x": e.get(&rf.name).cloned().unwrap_or(Value::Null)})).collect();
+                let probe = huiqi::schema::Field { name: "x".into(), ..rf.clone() };
+                let child = column(&sub, &probe, None, typed_dates);
+                fields.push(Field::new(rf.name.clone(), child.data_type().clone(), true));
+                children.push(child);
+            }
+            let structs: ArrayRef = Arc::new(StructArray::new(Fields::from(fields), children, None));
+            let item = Arc::new(Field::new("item", structs.data_type().clone(), true));
+            let offsets = OffsetBuffer::<i32>::from_lengths(lists.iter().map(|l| l.as_ref().map_or(0, Vec::len)));
+            let nulls = NullBuffer::from(lists.iter().map(Option::is_some).collect::<Vec<bool>>());
+            Arc::new(ListArray::new(item, offsets, structs, Some(nulls)))
+        }
         _ => {
             let mut b = StringBuilder::new();
             for v in &values {
@@ -94,6 +116,11 @@ fn column(rows: &[Value], field: &huiqi::schema::Field, year: Option<&str>, type
             Arc::new(b.finish())
         }
     }
+}
+
+/// The record fields of each record type of the embedded schema.
+fn schema_records() -> Vec<Vec<huiqi::schema::Field>> {
+    Schema::embedded().unwrap().records.into_iter().map(|r| r.fields).collect()
 }
 
 /// The rows as record batches of `batch` rows: a column per field present, per-year

@@ -189,6 +189,10 @@ pub fn enterprise(rng: &mut Rng, n: usize) -> Value {
     let nt = rng.below(3);
     let tags: Vec<&str> = (0..nt).filter_map(|_| TAGS.get(rng.below(TAGS.len())).copied()).collect();
     fields.push(("tags", json!(tags)));
+    fields.push(("avg_staff", year_values(rng, staff * 0.95, 0.1, true, 0.05)));
+    for (k, v) in records(rng, staff, revenue) {
+        fields.push((k, v));
+    }
     for (k, v) in fields {
         // Each field is missing with some probability: unknowns are part of real data.
         if !rng.chance(miss) {
@@ -196,6 +200,145 @@ pub fn enterprise(rng: &mut Rng, n: usize) -> Value {
         }
     }
     Value::Object(m)
+}
+
+/// Record collections of a generated enterprise (about five records in all): purchases,
+/// hires, disabled staff, loans, quarterly sales for small-scale taxpayers and a rare
+/// violation. A record field is unknown now and then, as in real files.
+fn records(rng: &mut Rng, staff: f64, revenue: f64) -> Vec<(&'static str, Value)> {
+    fn record(rng: &mut Rng, fields: Vec<(&str, Value)>) -> Value {
+        let mut m = Map::new();
+        for (k, v) in fields {
+            if !rng.chance(0.03) {
+                m.insert(k.into(), v);
+            }
+        }
+        Value::Object(m)
+    }
+    fn date(rng: &mut Rng, from: i32, years: usize) -> String {
+        format!("{}-{:02}-{:02}", from + rng.below(years) as i32, 1 + rng.below(12), 1 + rng.below(28))
+    }
+    let pick = |rng: &mut Rng, xs: &[&'static str]| xs.get(rng.below(xs.len())).copied().unwrap_or("other");
+    let mut out = Vec::new();
+    let purchases: Vec<Value> = (0..rng.below(3))
+        .map(|_| {
+            let kind = pick(rng, &["equipment", "equipment", "equipment", "building", "software", "vehicle"]);
+            let catalog = if rng.chance(0.12) { pick(rng, &["energy_water_saving", "environmental", "safety"]) } else { "none" };
+            let d = date(rng, 2023, 4);
+            let value = (rng.log_normal(60.0, 1.5) * 100.0).round() / 100.0;
+            let (new, domestic, built) = (rng.chance(0.9), rng.chance(0.8), rng.chance(0.05));
+            record(
+                rng,
+                vec![
+                    ("purchased_on", json!(d)),
+                    ("kind", json!(kind)),
+                    ("unit_value", json!(value)),
+                    ("self_built", json!(built)),
+                    ("is_new", json!(new)),
+                    ("catalog", json!(catalog)),
+                    ("domestic", json!(domestic)),
+                ],
+            )
+        })
+        .collect();
+    out.push(("asset_purchases", Value::Array(purchases)));
+    let hires: Vec<Value> = (0..rng.below(4))
+        .map(|_| {
+            let group = pick(
+                rng,
+                &[
+                    "other",
+                    "other",
+                    "other",
+                    "college_graduate",
+                    "college_graduate",
+                    "poverty_relief",
+                    "unemployed_half_year",
+                    "young_unemployed",
+                    "veteran",
+                    "disabled",
+                ],
+            );
+            let d = date(rng, 2024, 3);
+            let contract = [6, 12, 12, 24, 36].get(rng.below(5)).copied().unwrap_or(12);
+            let insured = rng.below(18);
+            record(
+                rng,
+                vec![
+                    ("hired_on", json!(d)),
+                    ("group", json!(group)),
+                    ("contract_months", json!(contract)),
+                    ("insured_months", json!(insured)),
+                    ("unemployment_insured", json!(insured > 0)),
+                ],
+            )
+        })
+        .collect();
+    out.push(("hires", Value::Array(hires)));
+    let disabled = if staff > 30.0 && rng.chance(0.3) { 1 + rng.below(3) } else { 0 };
+    let disabled: Vec<Value> = (0..disabled)
+        .map(|_| {
+            let d = date(rng, 2015, 10);
+            let contract = [12, 24, 36, 60].get(rng.below(4)).copied().unwrap_or(12);
+            let wage = 2200 + rng.below(4000);
+            let insured = rng.chance(0.9);
+            record(
+                rng,
+                vec![
+                    ("employed_from", json!(d)),
+                    ("contract_months", json!(contract)),
+                    ("insured", json!(insured)),
+                    ("monthly_wage", json!(wage)),
+                    ("full_time", json!(true)),
+                ],
+            )
+        })
+        .collect();
+    out.push(("disabled_staff", Value::Array(disabled)));
+    let loans: Vec<Value> = (0..rng.below(3))
+        .map(|_| {
+            let d = date(rng, 2023, 4);
+            let lender = pick(rng, &["bank", "bank", "bank", "microcredit", "other"]);
+            let amount = (rng.log_normal(revenue.max(50.0) * 0.2, 1.0)).round();
+            let purpose = pick(rng, &["working_capital", "working_capital", "equipment_renewal", "tech_innovation"]);
+            record(
+                rng,
+                vec![
+                    ("contract_date", json!(d)),
+                    ("lender_kind", json!(lender)),
+                    ("amount", json!(amount)),
+                    ("purpose", json!(purpose)),
+                    ("term_months", json!(12)),
+                ],
+            )
+        })
+        .collect();
+    out.push(("loans", Value::Array(loans)));
+    if revenue <= 500.0 {
+        // Small-scale taxpayers file quarterly: the last four quarters.
+        let quarter = revenue * 10_000.0 / 4.0;
+        let periods: Vec<Value> = ["2025-07-01", "2025-10-01", "2026-01-01", "2026-04-01"]
+            .iter()
+            .map(|q| {
+                let sales = (quarter * (0.7 + rng.unit() * 0.6)).round();
+                record(
+                    rng,
+                    vec![("period_start", json!(q)), ("cycle", json!("quarter")), ("sales", json!(sales)), ("real_estate_sales", json!(0))],
+                )
+            })
+            .collect();
+        out.push(("sales_periods", Value::Array(periods)));
+    }
+    let violations: Vec<Value> = (0..usize::from(rng.chance(0.05)))
+        .map(|_| {
+            let d = date(rng, 2022, 4);
+            let kind = pick(rng, &["tax", "environmental", "safety_accident", "quality", "labour"]);
+            let severity = pick(rng, &["general", "general", "major", "serious"]);
+            record(rng, vec![("occurred_on", json!(d)), ("kind", json!(kind)), ("severity", json!(severity))])
+        })
+        .collect();
+    out.push(("violations", Value::Array(violations)));
+    out
 }
 
 fn leaf(rng: &mut Rng) -> String {

@@ -236,6 +236,31 @@ pub fn decode_qualification<'a>(
     }
 }
 
+/// Decodes one record of the `records` field `collection` from its entries (record field
+/// names or labels and their cells; absent or null entries left out), exactly as one
+/// element of that field's JSON array. `path` names the record in messages.
+pub fn decode_record<'a>(
+    schema: &Schema,
+    collection: &Field,
+    entries: impl IntoIterator<Item = (&'a str, Cell<'a>)>,
+    path: &str,
+) -> Result<(Record, Vec<ProfileWarning>), ProfileErrors> {
+    let mut d = Decoder { schema, errors: Vec::new(), warnings: Vec::new() };
+    if schema.record_def(collection.id).is_none() {
+        return Err(ProfileErrors(vec![ProfileError {
+            kind: ProfileErrorKind::WrongType,
+            path: path.to_string(),
+            message: format!("{} is not a records field", collection.name),
+        }]));
+    }
+    let r = d.record(collection, entries, &Path::text(path));
+    if d.errors.is_empty() {
+        Ok((r, d.warnings))
+    } else {
+        Err(ProfileErrors(d.errors))
+    }
+}
+
 /// A finite float as serde_json writes it (the shortest text that reads back as the same
 /// float), in `buf`, without allocating: what a JSON number of that value reads as.
 /// `None` for a non-finite float.
@@ -775,42 +800,46 @@ impl Decoder<'_> {
                 self.wrong_type(&rpath, &format!("a record object {{{}}}", names.join(", ")), r);
                 continue;
             };
-            let mut rec = Record(vec![None; def.fields.len()]);
-            for (k, val) in obj {
-                if k.starts_with('$') {
-                    continue;
-                }
-                let kpath = rpath.key(k);
-                let Some(rf) = def.field(k) else {
-                    let hint = def.suggest_field(k).map(|s| format!("; did you mean {s:?}?")).unwrap_or_default();
-                    let names: Vec<&str> = def.fields.iter().map(|f| f.name.as_str()).collect();
-                    self.err(
-                        ProfileErrorKind::UnknownField,
-                        &kpath,
-                        format!("unknown key {k:?} in a record of {}{hint} (keys: {})", field.name, names.join(", ")),
-                    );
-                    continue;
-                };
-                if val.is_null() {
-                    continue;
-                }
-                if rec.0.get(rf.id).is_some_and(Option::is_some) {
-                    self.err(
-                        ProfileErrorKind::BadRecord,
-                        &kpath,
-                        format!("record field {} is given twice (by name and by label)", rf.name),
-                    );
-                    continue;
-                }
-                if let Some(s) = self.scalar(rf, val, &kpath) {
-                    if let Some(slot) = rec.0.get_mut(rf.id) {
-                        *slot = Some(s);
-                    }
-                }
-            }
+            let mut bufs: Vec<String> = vec![String::new(); obj.len()];
+            let entries = obj.iter().zip(bufs.iter_mut()).filter_map(|((k, v), buf)| json_cell(v, buf).map(|c| (k.as_str(), c)));
+            let rec = self.record(field, entries, &rpath);
             out.push(rec);
         }
         (self.errors.len() == errors_before).then_some(out)
+    }
+
+    /// One record of `field` from its entries (null entries left out): unknown where a
+    /// record field is absent; an unknown key or a value that does not fit is an error
+    /// (the record is still returned, so every problem of a list is reported).
+    fn record<'a>(&mut self, field: &Field, entries: impl IntoIterator<Item = (&'a str, Cell<'a>)>, rpath: &Path<'_>) -> Record {
+        let Some(def) = self.schema.record_def(field.id) else { return Record::default() };
+        let mut rec = Record(vec![None; def.fields.len()]);
+        for (k, val) in entries {
+            if k.starts_with('$') {
+                continue;
+            }
+            let kpath = rpath.key(k);
+            let Some(rf) = def.field(k) else {
+                let hint = def.suggest_field(k).map(|s| format!("; did you mean {s:?}?")).unwrap_or_default();
+                let names: Vec<&str> = def.fields.iter().map(|f| f.name.as_str()).collect();
+                self.err(
+                    ProfileErrorKind::UnknownField,
+                    &kpath,
+                    format!("unknown key {k:?} in a record of {}{hint} (keys: {})", field.name, names.join(", ")),
+                );
+                continue;
+            };
+            if rec.0.get(rf.id).is_some_and(Option::is_some) {
+                self.err(ProfileErrorKind::BadRecord, &kpath, format!("record field {} is given twice (by name and by label)", rf.name));
+                continue;
+            }
+            if let Some(v) = self.cell(rf, val, &kpath) {
+                if let Some(slot) = rec.0.get_mut(rf.id) {
+                    *slot = Some(v);
+                }
+            }
+        }
+        rec
     }
 
     fn qualifications(&mut self, v: &Json, path: &Path<'_>) -> Option<Vec<Qualification>> {

@@ -261,3 +261,38 @@ fn bundled_policies_compile_cleanly() {
         assert!(!p.doc.doc_no.is_empty() && !p.doc.issuer.is_empty() && p.doc.year > 1990, "{} cites its source", p.doc.id);
     }
 }
+
+/// Quantifiers over records: names, types and units are checked inside the record's
+/// condition, with positions and did-you-mean, like anywhere else.
+#[test]
+fn record_quantifier_errors() {
+    let cases: Vec<(&str, usize, &str, &str)> = vec![
+        // A misspelt record field suggests the record's own field.
+        ("any(asset_purchases, unit_valeu > 500万)", 22, "unknown name `unit_valeu`", "did you mean `unit_value`?"),
+        // The list itself is not a value.
+        ("asset_purchases = 3", 1, "`asset_purchases` is a list of records, not a value", "any(asset_purchases, …)"),
+        // The first argument must be a records field; a near miss is suggested.
+        ("any(asset_purchase, unit_value > 5万)", 5, "`any` takes a records field first", "did you mean `asset_purchases`?"),
+        // Units inside the record: money with a bare number.
+        ("any(loans, amount > 500)", 21, "`500` has no unit, but it is compared with money", "write 500万"),
+        // A count of people is not money.
+        ("count(hires) >= 3万", 1, "a number (persons) compared with a number (money)", ""),
+        // Quantifiers do not nest.
+        ("any(hires, any(loans, amount > 1万))", 12, "cannot be nested", ""),
+        ("all_years(fy1..fy2, any(hires, contract_months >= 12月))", 21, "cannot be nested", ""),
+        // `sum` adds numbers.
+        ("sum(hires, group) >= 1", 12, "`sum` over records adds numbers", "sum(loans, amount)"),
+        // `any` needs a condition.
+        ("any(hires)", 1, "`any` takes 2 argument(s), found 1", "usage: any(equipment_purchases"),
+        // A record field outside a quantifier is not a profile field.
+        ("unit_value > 500万", 1, "unknown name `unit_value`", ""),
+    ];
+    for (cond, col, msg, hint) in cases {
+        let ps = problems(cond);
+        assert_eq!(ps.len(), 1, "{cond}: {ps:#?}");
+        let p = &ps[0];
+        assert_eq!(p.column, Some(col), "{cond}: {p:?}");
+        assert!(p.message.contains(msg), "{cond}: {p:?}");
+        assert!(p.hint.clone().unwrap_or_default().contains(hint), "{cond}: {p:?}");
+    }
+}

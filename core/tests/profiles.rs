@@ -153,3 +153,35 @@ fn not_json_is_an_error_not_a_panic() {
     assert_eq!(e.0[0].kind, ProfileErrorKind::Json);
     assert!(e.0[0].message.starts_with("not valid JSON"));
 }
+
+/// Record collections: each record decoded against its own fields, unknown where a field
+/// is absent; an empty list is known; bad records are named by their index and key.
+#[test]
+fn records_decode_and_bad_records_are_named() {
+    let s = schema();
+    let p = decode(
+        json!({"hires": [{"hired_on": "2026-03-02", "group": "高校毕业生", "contract_months": 36}, {"group": "veteran"}], "loans": []}),
+    )
+    .expect("valid");
+    let Some(Value::Records(hires)) = p.get(field(&s, "hires")) else { panic!("hires") };
+    assert_eq!(hires.len(), 2);
+    let def = s.record_def(field(&s, "hires")).expect("record type");
+    let group = def.field("group").expect("group").id;
+    let months = def.field("contract_months").expect("months").id;
+    assert!(matches!(hires[0].get(group), Some(Scalar::Enum(_))));
+    assert_eq!(hires[0].get(months), Some(&Scalar::Num(Decimal::from(36))));
+    assert_eq!(hires[1].get(months), None, "absent is unknown");
+    assert!(matches!(p.get(field(&s, "loans")), Some(Value::Records(l)) if l.is_empty()), "an empty list is known");
+
+    let (path, kind, msg) = one_error(json!({"hires": [{"group": "veteran"}, {"grup": "veteran"}]}));
+    assert_eq!((path.as_str(), kind), ("$.hires[1].grup", ProfileErrorKind::UnknownField));
+    assert!(msg.contains("did you mean \"group\"?"), "{msg}");
+    let (path, kind, _) = one_error(json!({"loans": [{"amount": "500美元"}]}));
+    assert_eq!((path.as_str(), kind), ("$.loans[0].amount", ProfileErrorKind::BadNumber));
+    let (path, kind, _) = one_error(json!({"loans": {"amount": 5}}));
+    assert_eq!((path.as_str(), kind), ("$.loans", ProfileErrorKind::WrongType));
+    let (path, kind, _) = one_error(json!({"loans": [5]}));
+    assert_eq!((path.as_str(), kind), ("$.loans[0]", ProfileErrorKind::WrongType));
+    let (path, kind, _) = one_error(json!({"hires": [{"group": "soldier"}]}));
+    assert_eq!((path.as_str(), kind), ("$.hires[0].group", ProfileErrorKind::BadEnum));
+}

@@ -29,7 +29,7 @@ const GROUPS: &[(&str, &str, &[&str])] = &[
         "注册地与功能区",
         &["registered_region", "registered_zone", "tax_region", "tax_zone", "statistics_region", "statistics_zone"],
     ),
-    ("staff", "人员", &["employees", "tech_staff", "rd_staff"]),
+    ("staff", "人员", &["employees", "avg_staff", "tech_staff", "rd_staff"]),
     (
         "finance",
         "经营与财务",
@@ -44,6 +44,13 @@ const GROUPS: &[(&str, &str, &[&str])] = &[
             "taxable_income",
             "cost_expense_total",
             "equity_financing",
+            "manufacturing_sales_share",
+            "tech_transfer_income",
+            "self_developed_software_sales",
+            "individual_business_income",
+            "profitable_since",
+            "sound_financial_system",
+            "training_accounted_separately",
         ],
     ),
     (
@@ -62,6 +69,10 @@ const GROUPS: &[(&str, &str, &[&str])] = &[
             "class1_ip",
             "niche_years",
             "niche_market_share",
+            "sme_development_score",
+            "related_to_little_giant",
+            "ic_line_width_nm",
+            "business_term_years",
         ],
     ),
     ("tax", "纳税与信用", &["tax_credit", "vat_payer_type", "tax_collection_method"]),
@@ -69,14 +80,45 @@ const GROUPS: &[(&str, &str, &[&str])] = &[
     (
         "compliance",
         "合规记录",
-        &["abnormal_operation_list", "serious_dishonesty", "major_safety_incident", "major_environmental_violation"],
+        &[
+            "abnormal_operation_list",
+            "serious_dishonesty",
+            "major_safety_incident",
+            "major_environmental_violation",
+            "restricted_industry",
+            "prohibited_industry",
+        ],
     ),
     (
         "employment",
         "就业与社保",
-        &["insured_employees", "unemployment_insurance_months", "unemployment_insurance_premium", "layoffs", "new_graduate_hires"],
+        &[
+            "insured_employees",
+            "unemployment_insurance_months",
+            "unemployment_insurance_premium",
+            "layoffs",
+            "new_graduate_hires",
+            "operator_group",
+        ],
     ),
-    ("other", "其他", &["company_restructured", "tags"]),
+    (
+        "records",
+        "一企一档明细（逐条记录）",
+        &[
+            "asset_purchases",
+            "hires",
+            "disabled_staff",
+            "sales_periods",
+            "loans",
+            "investments",
+            "incomes",
+            "donations",
+            "procurement_bids",
+            "awards",
+            "violations",
+        ],
+    ),
+    ("other", "其他", &["company_restructured", "restructured_on", "restructuring_subsidy_received", "tags"]),
 ];
 
 #[derive(Serialize)]
@@ -90,7 +132,8 @@ pub struct FieldInfo {
     pub name: String,
     pub label: String,
     pub description: String,
-    /// `bool`, `decimal`, `integer`, `date`, `enum`, `code`, `tags`, `qualifications`, `text`.
+    /// `bool`, `decimal`, `integer`, `date`, `enum`, `code`, `tags`, `qualifications`, `text`,
+    /// `records`.
     #[serde(rename = "type")]
     pub ty: &'static str,
     /// The unit a bare number is read in (`万元`, `人`, `%` …), for numeric fields.
@@ -107,6 +150,9 @@ pub struct FieldInfo {
     pub system: Option<String>,
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub allow_negative: bool,
+    /// Records fields: the fields of each record (a form adds rows of these).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub fields: Vec<FieldInfo>,
 }
 
 #[derive(Serialize)]
@@ -162,6 +208,7 @@ fn field_info(schema: &Schema, f: &huiqi::schema::Field) -> FieldInfo {
         FieldType::Tags => ("tags", None),
         FieldType::Qualifications => ("qualifications", None),
         FieldType::Text => ("text", None),
+        FieldType::Records(_) => ("records", None),
     };
     let en = match &f.ty {
         FieldType::Enum(e) => schema.enum_def(*e),
@@ -182,6 +229,14 @@ fn field_info(schema: &Schema, f: &huiqi::schema::Field) -> FieldInfo {
         values: en.map(|e| e.values.iter().map(|v| Choice { code: v.code.clone(), label: v.label.clone() }).collect()).unwrap_or_default(),
         system,
         allow_negative: f.allow_negative,
+        // By the record type the field's own type names (a record field's id is its index in
+        // the record, not a schema field id).
+        fields: match &f.ty {
+            FieldType::Records(r) => {
+                schema.records.get(*r).map(|d| d.fields.iter().map(|rf| field_info(schema, rf)).collect()).unwrap_or_default()
+            }
+            _ => Vec::new(),
+        },
     }
 }
 
@@ -253,7 +308,13 @@ mod tests {
         let n: usize = info.groups.iter().map(|g| g.fields.len()).sum();
         assert_eq!(n, schema.fields.len());
         let other = info.groups.iter().find(|g| g.id == "other").unwrap();
-        assert_eq!(other.fields.iter().map(|f| f.name.as_str()).collect::<Vec<_>>(), ["company_restructured", "tags"]);
+        assert_eq!(
+            other.fields.iter().map(|f| f.name.as_str()).collect::<Vec<_>>(),
+            ["company_restructured", "restructured_on", "restructuring_subsidy_received", "tags"]
+        );
+        let hires = info.groups.iter().flat_map(|g| &g.fields).find(|f| f.name == "hires").unwrap();
+        assert_eq!(hires.ty, "records");
+        assert!(hires.fields.iter().any(|f| f.name == "group" && f.values.len() >= 6), "record fields with their enum values");
         let capital = info.groups.iter().flat_map(|g| &g.fields).find(|f| f.name == "registered_capital").unwrap();
         assert_eq!(capital.unit.as_deref(), Some("万元"));
         assert_eq!(capital.label, "注册资本");

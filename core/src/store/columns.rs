@@ -37,6 +37,8 @@ pub enum TargetKind {
     Scalar,
     Tags,
     Qualifications,
+    /// A list of records (Arrow `list<struct>`).
+    Records,
 }
 
 impl Target {
@@ -45,12 +47,6 @@ impl Target {
     pub fn resolve(schema: &Schema, column: &str) -> Result<Target, StoreError> {
         let name = column.trim();
         if let Some(f) = schema.field(name) {
-            if matches!(f.ty, FieldType::Records(_)) {
-                return Err(StoreError::Input(format!(
-                    "column {column:?}: {} is a list of records, which typed columns (Arrow, Parquet) do not carry yet; load these enterprises from JSON lines or CSV (the records as a JSON array in the cell)",
-                    f.name
-                )));
-            }
             if f.per_year {
                 return Err(StoreError::Input(format!(
                     "column {column:?}: {} is per year; give one column per year, such as {}_2024",
@@ -90,6 +86,7 @@ impl Target {
         match schema.field_by_id(self.field).map(|f| &f.ty) {
             Some(FieldType::Tags) => TargetKind::Tags,
             Some(FieldType::Qualifications) => TargetKind::Qualifications,
+            Some(FieldType::Records(_)) => TargetKind::Records,
             _ => TargetKind::Scalar,
         }
     }
@@ -302,6 +299,61 @@ impl<'s> ColumnsBuilder<'s> {
             col.pad(row as usize);
             known.insert(row);
             col.push(&packed);
+        }
+        Ok(())
+    }
+
+    /// Decodes record `index` of row `row` of the records field `field` from its entries
+    /// (see [`crate::profile::decode_record`]).
+    pub fn record<'a>(
+        &mut self,
+        column: &str,
+        field: FieldId,
+        row: u32,
+        index: usize,
+        entries: impl IntoIterator<Item = (&'a str, Cell<'a>)>,
+    ) -> Result<crate::profile::Record, StoreError> {
+        let schema = self.b.schema;
+        let f = schema.field_by_id(field).ok_or_else(|| column_error(column, u64::from(row), "no such field"))?;
+        let path = format!("$.{}[{index}]", f.name);
+        let (r, warnings) = crate::profile::decode_record(schema, f, entries, &path).map_err(|e| {
+            // Which record and key: the path says (`$.hires[2].group`).
+            column_error(column, u64::from(row), e.0.iter().map(|x| format!("{}: {}", x.path, x.message)).collect::<Vec<_>>().join("; "))
+        })?;
+        if warnings.iter().any(|w| w.message.contains(crate::profile::UNKNOWN_CODE)) {
+            *self.report.unknown_codes.entry(f.name.clone()).or_default() += 1;
+        }
+        Ok(r)
+    }
+
+    /// Fills a records column for rows `first..`: one list per row, `None` unknown (an
+    /// empty list is known: there are none).
+    pub fn records<'q>(
+        &mut self,
+        column: &str,
+        field: FieldId,
+        first: u32,
+        rows: impl ExactSizeIterator<Item = Option<&'q [crate::profile::Record]>>,
+    ) -> Result<(), StoreError> {
+        self.check_rows(column, first, rows.len())?;
+        let rows: Vec<Option<&[crate::profile::Record]>> = rows.collect();
+        // Records are numbered across the store in a u32: checked before anything changes.
+        let total: usize = rows.iter().flatten().map(|l| l.len()).sum();
+        let codes = self.b.record_codes.get_mut(field);
+        let Some(Column::Records { known, ends, fields }) = self.b.columns.get_mut(field) else {
+            return Err(column_error(column, u64::from(first), "the field does not hold records"));
+        };
+        let used = ends.last().copied().unwrap_or(0);
+        if u32::try_from(total).ok().and_then(|n| used.checked_add(n)).is_none() {
+            return Err(column_error(column, u64::from(first), format!("more than {} records in one store", u32::MAX)));
+        }
+        if ends.len() > first as usize {
+            return Err(column_error(column, u64::from(first), "rows given out of order"));
+        }
+        let mut none = Vec::new();
+        let codes = codes.unwrap_or(&mut none);
+        for (row, list) in (first..).zip(rows) {
+            super::push_records(known, ends, fields, codes, row, list);
         }
         Ok(())
     }

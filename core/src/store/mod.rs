@@ -233,6 +233,33 @@ impl Column {
     }
 }
 
+/// Appends row `row` to a records column: its records (numbered on from the last row's),
+/// or none and unknown for `None`. Rows come in order; the caller has checked that the
+/// numbers fit in a u32.
+fn push_records(
+    known: &mut RoaringBitmap,
+    ends: &mut Vec<u32>,
+    fields: &mut [Scalars],
+    codes: &mut [rustc_hash::FxHashMap<String, u32>],
+    row: u32,
+    list: Option<&[crate::profile::Record]>,
+) {
+    let mut next = ends.last().copied().unwrap_or(0);
+    ends.resize(row as usize, next);
+    if let Some(list) = list {
+        known.insert(row);
+        for r in list {
+            for (i, col) in fields.iter_mut().enumerate() {
+                if let (Some(v), Some(codes)) = (r.get(i), codes.get_mut(i)) {
+                    col.push(next, v, codes);
+                }
+            }
+            next = next.saturating_add(1);
+        }
+    }
+    ends.push(next);
+}
+
 /// The numbers of row `row`'s records in a records column.
 fn record_span(ends: &[u32], row: u32) -> Option<(u32, u32)> {
     let r = row as usize;
@@ -454,23 +481,12 @@ impl<'s> StoreBuilder<'s> {
             let (Some(col), Some(codes)) = (self.columns.get_mut(f), self.codes.get_mut(f)) else { continue };
             match (col, profile.get(f)) {
                 (Column::Records { known, ends, fields }, value) => {
-                    let mut next = ends.last().copied().unwrap_or(0);
-                    ends.resize(row as usize, next);
-                    if let Some(Value::Records(list)) = value {
-                        known.insert(row);
-                        let rec_codes = self.record_codes.get_mut(f);
-                        let mut no_codes = Vec::new();
-                        let rec_codes = rec_codes.unwrap_or(&mut no_codes);
-                        for r in list {
-                            for (i, col) in fields.iter_mut().enumerate() {
-                                if let (Some(v), Some(codes)) = (r.get(i), rec_codes.get_mut(i)) {
-                                    col.push(next, v, codes);
-                                }
-                            }
-                            next += 1;
-                        }
-                    }
-                    ends.push(next);
+                    let list = match value {
+                        Some(Value::Records(list)) => Some(list.as_slice()),
+                        _ => None,
+                    };
+                    let mut none = Vec::new();
+                    push_records(known, ends, fields, self.record_codes.get_mut(f).unwrap_or(&mut none), row, list);
                 }
                 (Column::Scalar(s), Some(Value::Scalar(v))) => s.push(row, v, codes),
                 (Column::Yearly(years), Some(Value::Yearly(m))) => {
