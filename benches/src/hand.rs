@@ -11,12 +11,12 @@
 //! profiles (neither is timed); a developer would write both by hand. Only the kinds of
 //! leaf that the generator emits are supported; anything else is an error.
 
-use huiqi::check::{Const, Node, NodeKind};
+use huiqi::check::{Const, Node, NodeKind, RecordAgg};
 use huiqi::date::Date;
 use huiqi::eval::{Evaluator, V};
 use huiqi::lang::ast::{CmpOp, ContainsMode};
 use huiqi::policy::PolicySet;
-use huiqi::profile::Profile;
+use huiqi::profile::{Profile, Scalar, Value};
 use rust_decimal::prelude::ToPrimitive;
 
 /// A held qualification.
@@ -25,6 +25,29 @@ pub struct Qual {
     pub code: usize,
     pub granted_on: Option<Date>,
     pub expires_on: Option<Date>,
+}
+
+/// A hire (record of `hires`).
+#[derive(Clone, Debug)]
+pub struct Hire {
+    pub group: Option<u32>,
+    pub contract_months: Option<f64>,
+    pub hired_on: Option<Date>,
+}
+
+/// A loan (record of `loans`).
+#[derive(Clone, Debug)]
+pub struct Loan {
+    pub bank: Option<bool>,
+    pub amount: Option<f64>,
+}
+
+/// A fixed-asset purchase (record of `asset_purchases`).
+#[derive(Clone, Debug)]
+pub struct Purchase {
+    pub equipment: Option<bool>,
+    pub unit_value: Option<f64>,
+    pub purchased_on: Option<Date>,
 }
 
 /// One enterprise, as a developer would keep it for matching.
@@ -44,6 +67,9 @@ pub struct Enterprise {
     pub quals: Option<Vec<Qual>>,
     pub scope: Option<String>,
     pub tags: Option<Vec<String>>,
+    pub hires: Option<Vec<Hire>>,
+    pub loans: Option<Vec<Loan>>,
+    pub purchases: Option<Vec<Purchase>>,
 }
 
 /// A number an enterprise has.
@@ -92,6 +118,42 @@ pub enum Cond {
     Has(usize),
     ScopeContains(bool, Vec<String>),
     Tagged(bool, Vec<String>),
+    /// `any(hires, group in [..] and contract_months >= m)`.
+    AnyHire(Vec<u32>, f64),
+    /// `count(hires, hired_on > as_of - 1y) >= k`.
+    RecentHires(f64),
+    /// `sum(loans, amount, lender_kind = bank) >= t` (元).
+    BankLoans(f64),
+    /// `any(asset_purchases, kind = equipment and unit_value <= t and year_of(purchased_on) >= fy1)`.
+    CheapEquipment(f64),
+}
+
+/// Kleene `and` of optional truths.
+fn and3(xs: &[Option<bool>]) -> Option<bool> {
+    if xs.contains(&Some(false)) {
+        Some(false)
+    } else if xs.contains(&None) {
+        None
+    } else {
+        Some(true)
+    }
+}
+
+/// `any` over records: true if one is, false if all are false, else unknown.
+fn any3(xs: impl Iterator<Item = Option<bool>>) -> Option<bool> {
+    let mut unknown = false;
+    for x in xs {
+        match x {
+            Some(true) => return Some(true),
+            None => unknown = true,
+            Some(false) => {}
+        }
+    }
+    if unknown {
+        None
+    } else {
+        Some(false)
+    }
 }
 
 fn num(e: &Enterprise, n: Num, as_of: Date) -> Option<f64> {
@@ -193,6 +255,59 @@ pub fn eval(c: &Cond, e: &Enterprise, as_of: Date) -> Option<bool> {
             let tags = e.tags.as_ref()?;
             Some(if *all { want.iter().all(|w| tags.contains(w)) } else { want.iter().any(|w| tags.contains(w)) })
         }
+        Cond::AnyHire(groups, months) => {
+            any3(e.hires.as_ref()?.iter().map(|h| and3(&[h.group.map(|g| groups.contains(&g)), h.contract_months.map(|m| m >= *months)])))
+        }
+        Cond::RecentHires(k) => {
+            // A hire of unknown date may or may not count: decided when the range decides.
+            let cutoff = huiqi::date::Duration::Years(1).apply(as_of, true)?;
+            let (mut yes, mut maybe) = (0.0, 0.0);
+            for h in e.hires.as_ref()? {
+                match h.hired_on {
+                    Some(d) if d > cutoff => yes += 1.0,
+                    Some(_) => {}
+                    None => maybe += 1.0,
+                }
+            }
+            if yes >= *k {
+                Some(true)
+            } else if yes + maybe < *k {
+                Some(false)
+            } else {
+                None
+            }
+        }
+        Cond::BankLoans(t) => {
+            // Amounts are never negative: an unknown one leaves the sum unbounded above.
+            let (mut lo, mut hi) = (0.0, Some(0.0));
+            for l in e.loans.as_ref()? {
+                match (l.bank, l.amount) {
+                    (Some(false), _) => {}
+                    (Some(true), Some(a)) => {
+                        lo += a;
+                        hi = hi.map(|h| h + a);
+                    }
+                    (None, Some(a)) => hi = hi.map(|h| h + a),
+                    (_, None) => hi = None,
+                }
+            }
+            if lo >= *t {
+                Some(true)
+            } else if hi.is_some_and(|h| h < *t) {
+                Some(false)
+            } else {
+                None
+            }
+        }
+        Cond::CheapEquipment(max) => {
+            let fy1 = as_of.year() - 1;
+            any3(
+                e.purchases
+                    .as_ref()?
+                    .iter()
+                    .map(|p| and3(&[p.equipment, p.unit_value.map(|v| v <= *max), p.purchased_on.map(|d| d.year() >= fy1)])),
+            )
+        }
     }
 }
 
@@ -239,6 +354,26 @@ fn code_source(set: &PolicySet, n: &Node) -> Result<Code, String> {
     }
 }
 
+/// The numbers and enum values written in a record condition, in order.
+fn constants(n: &Node) -> (Vec<f64>, Vec<u32>) {
+    let (mut nums, mut enums) = (Vec::new(), Vec::new());
+    let mut stack = vec![n];
+    while let Some(x) = stack.pop() {
+        match &x.kind {
+            NodeKind::Const(Const::Num(d)) => nums.extend(d.to_f64()),
+            NodeKind::Const(Const::Enum(e)) => enums.push(*e),
+            NodeKind::InSet { items, .. } => {
+                enums.extend(items.iter().filter_map(|c| if let Const::Enum(e) = c { Some(*e) } else { None }))
+            }
+            _ => {}
+        }
+        let mut kids = x.children();
+        kids.reverse();
+        stack.extend(kids);
+    }
+    (nums, enums)
+}
+
 /// The hand-written tree of a checked condition.
 pub fn cond(set: &PolicySet, n: &Node) -> Result<Cond, String> {
     let all = |xs: &[Node]| xs.iter().map(|x| cond(set, x)).collect::<Result<Vec<_>, _>>();
@@ -247,6 +382,22 @@ pub fn cond(set: &PolicySet, n: &Node) -> Result<Cond, String> {
         NodeKind::Or(xs) => Cond::Or(all(xs)?),
         NodeKind::AtLeast(k, xs) => Cond::AtLeast(*k, all(xs)?),
         NodeKind::Not(x) => Cond::Not(Box::new(cond(set, x)?)),
+        NodeKind::Records { agg: RecordAgg::Any, cond: Some(c), collection, .. } => {
+            let (nums, enums) = constants(c);
+            match set.schema.fields.get(*collection).map(|f| f.name.as_str()) {
+                Some("hires") => Cond::AnyHire(enums, *nums.first().ok_or("no contract months")?),
+                Some("asset_purchases") => Cond::CheapEquipment(*nums.first().ok_or("no unit value")?),
+                other => return Err(format!("no hand-written quantifier over {other:?}")),
+            }
+        }
+        NodeKind::Cmp { op: CmpOp::Ge, lhs, rhs } if matches!(lhs.kind, NodeKind::Records { .. }) => {
+            let NodeKind::Const(c) = &rhs.kind else { return Err("a count compared with a non-constant".into()) };
+            match &lhs.kind {
+                NodeKind::Records { agg: RecordAgg::Count, .. } => Cond::RecentHires(number(c)?),
+                NodeKind::Records { agg: RecordAgg::Sum, .. } => Cond::BankLoans(number(c)?),
+                _ => return Err(format!("unsupported quantifier {lhs:?}")),
+            }
+        }
         NodeKind::Cmp { op, lhs, rhs } => match (&lhs.kind, &rhs.kind) {
             (_, NodeKind::Const(Const::Code(c))) if *op == CmpOp::Eq => Cond::CodeIs(code_source(set, lhs)?, c.clone()),
             (_, NodeKind::Const(c)) => Cond::Compare(num_source(set, lhs)?, *op, number(c)?),
@@ -309,6 +460,8 @@ pub fn enterprise(set: &PolicySet, p: &Profile, as_of: Date) -> Enterprise {
         _ => None,
     };
     let size = set.definitions.iter().position(|d| d.name == "size_class").and_then(|i| ev.def(i).ok());
+    let enum_value = |e: &str, v: &str| set.schema.enums.iter().find(|x| x.name == e).and_then(|x| x.index_of(v));
+    let (bank, equipment) = (enum_value("lender_kind", "bank"), enum_value("asset_kind", "equipment"));
     Enterprise {
         region: text("registered_region"),
         industry: text("industry"),
@@ -335,5 +488,64 @@ pub fn enterprise(set: &PolicySet, p: &Profile, as_of: Date) -> Enterprise {
             Some(V::Tags(t)) => Some(t.iter().cloned().collect()),
             _ => None,
         },
+        hires: records(set, p, "hires", |r| Hire {
+            group: match r.get("group") {
+                Some(Scalar::Enum(e)) => Some(*e),
+                _ => None,
+            },
+            contract_months: scalar_num(r.get("contract_months")),
+            hired_on: scalar_date(r.get("hired_on")),
+        }),
+        loans: records(set, p, "loans", |r| Loan {
+            bank: match (r.get("lender_kind"), bank) {
+                (Some(Scalar::Enum(e)), Some(b)) => Some(*e == b),
+                _ => None,
+            },
+            amount: scalar_num(r.get("amount")),
+        }),
+        purchases: records(set, p, "asset_purchases", |r| Purchase {
+            equipment: match (r.get("kind"), equipment) {
+                (Some(Scalar::Enum(e)), Some(q)) => Some(*e == q),
+                _ => None,
+            },
+            unit_value: scalar_num(r.get("unit_value")),
+            purchased_on: scalar_date(r.get("purchased_on")),
+        }),
+    }
+}
+
+fn scalar_num(s: Option<&Scalar>) -> Option<f64> {
+    match s {
+        Some(Scalar::Num(d)) => d.to_f64(),
+        _ => None,
+    }
+}
+
+fn scalar_date(s: Option<&Scalar>) -> Option<Date> {
+    match s {
+        Some(Scalar::Date(d)) => Some(*d),
+        _ => None,
+    }
+}
+
+/// The records of a records field as structs (`None`: the list is not given).
+fn records<T>(set: &PolicySet, p: &Profile, name: &str, make: impl Fn(&Getter<'_>) -> T) -> Option<Vec<T>> {
+    let f = set.schema.field(name)?;
+    let def = set.schema.record_def(f.id)?;
+    match p.get(f.id)? {
+        Value::Records(list) => Some(list.iter().map(|r| make(&Getter { def, record: r })).collect()),
+        _ => None,
+    }
+}
+
+/// One record's values by field name.
+struct Getter<'a> {
+    def: &'a huiqi::schema::RecordDef,
+    record: &'a huiqi::profile::Record,
+}
+
+impl<'a> Getter<'a> {
+    fn get(&self, k: &str) -> Option<&'a Scalar> {
+        self.def.field(k).and_then(|rf| self.record.get(rf.id))
     }
 }

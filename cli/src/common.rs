@@ -151,6 +151,26 @@ pub(crate) fn load_enterprises(
     path: &Path,
     opts: huiqi::store::LoadOptions,
 ) -> Result<(EnterpriseStore, huiqi::store::LoadReport), Fail> {
+    if path.is_dir() {
+        // A folder of profiles, one JSON file each (data/enterprises): read as JSON lines.
+        let mut files: Vec<std::path::PathBuf> = std::fs::read_dir(path)
+            .map_err(|e| Fail(format!("cannot read {}: {e}", path.display()), 2))?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|x| x.eq_ignore_ascii_case("json")))
+            .collect();
+        files.sort();
+        if files.is_empty() {
+            return Err(Fail(format!("{}: no .json profiles in the folder", path.display()), 2));
+        }
+        let mut lines = String::new();
+        for f in &files {
+            let text = std::fs::read_to_string(f).map_err(|e| Fail(format!("cannot read {}: {e}", f.display()), 2))?;
+            let v = huiqi::profile::parse_json(&text).map_err(|e| Fail(format!("{}: not valid JSON: {e}", f.display()), 2))?;
+            lines.push_str(&v.to_string());
+            lines.push('\n');
+        }
+        return Ok(EnterpriseStore::load_jsonl(schema, lines.as_bytes(), opts)?);
+    }
     if !is_parquet(path) {
         return Ok(EnterpriseStore::load_path(schema, path, opts)?);
     }

@@ -151,6 +151,9 @@ impl CodeSystem {
             sys.nodes.insert(code.clone(), CodeNode { code, name: n.name, parent });
         }
         for h in raw.historical {
+            if kind == CodeKind::Table && !sys.nodes.contains_key(&h.new) {
+                return Err(invalid(format!("historical code {} maps to {}, which the table does not list", h.old, h.new)));
+            }
             sys.historical.insert(h.old, h.new);
         }
         if kind == CodeKind::Table {
@@ -271,19 +274,21 @@ impl CodeSystem {
                 Ok(c)
             }
             CodeKind::Region => {
-                let s = input.trim();
-                if !s.bytes().all(|b| b.is_ascii_digit()) || !matches!(s.len(), 2 | 4 | 6) {
-                    return Err(self.malformed(input, "expected 6 digits (or a 2/4-digit prefix)"));
+                // A condition names a code of the table: a county that does not exist is
+                // an error with the nearest code of its prefecture.
+                let (c, known) = self.normalize_lenient(input)?;
+                if !known {
+                    return Err(self.unknown_region(input, &c));
                 }
-                let full = format!("{s:0<6}");
-                let current = self.historical.get(&full).cloned().unwrap_or(full);
-                if current.get(..2) == Some("00") {
-                    return Err(self.malformed(input, "no province 00"));
-                }
-                Ok(current)
+                Ok(c)
             }
             CodeKind::Table => {
                 let s = input.trim();
+                // A code that was replaced (济南高新区 370171 → 370176 in the 2023 statistical
+                // division codes) reads as its successor.
+                if let Some(now) = self.historical.get(s) {
+                    return Ok(now.clone());
+                }
                 if self.nodes.contains_key(s) {
                     return Ok(s.to_string());
                 }
@@ -310,8 +315,37 @@ impl CodeSystem {
                 let known = self.nodes.contains_key(&c);
                 Ok((c, known))
             }
-            _ => self.normalize(input).map(|c| (c, true)),
+            CodeKind::Region => {
+                let s = input.trim();
+                if !s.bytes().all(|b| b.is_ascii_digit()) || !matches!(s.len(), 2 | 4 | 6) {
+                    return Err(self.malformed(input, "expected 6 digits (or a 2/4-digit prefix)"));
+                }
+                let full = format!("{s:0<6}");
+                let current = self.historical.get(&full).cloned().unwrap_or(full);
+                if current.get(..2) == Some("00") {
+                    return Err(self.malformed(input, "no province 00"));
+                }
+                // The province must exist; the code itself should (a table without counties
+                // outside some provinces still knows every province and prefecture).
+                let province = format!("{}0000", current.get(..2).unwrap_or("00"));
+                if !self.nodes.is_empty() && !self.nodes.contains_key(&province) {
+                    return Err(self.unknown_region(input, &current));
+                }
+                let known = self.nodes.is_empty() || self.nodes.contains_key(&current);
+                Ok((current, known))
+            }
+            CodeKind::Table => self.normalize(input).map(|c| (c, true)),
         }
+    }
+
+    /// An unknown region code, with the nearest code under the same prefecture (or
+    /// province), and a word on the bundled table's coverage.
+    fn unknown_region(&self, input: &str, code: &str) -> CodeError {
+        let stem = |n: usize| code.get(..n).unwrap_or("");
+        let near = |prefix: &str| crate::suggest::closest(code, self.nodes.keys().map(String::as_str).filter(|k| k.starts_with(prefix)));
+        let suggestion =
+            near(stem(4)).or_else(|| near(stem(2))).or_else(|| crate::suggest::closest(code, self.nodes.keys().map(String::as_str)));
+        CodeError::Unknown { system: self.name.clone(), input: input.to_string(), suggestion }
     }
 
     /// Current codes that replaced historical codes under a historical prefix

@@ -395,26 +395,49 @@ pub struct Shape {
     pub or_share: f64,
     /// Share of leaves that are `tags contains "…"` tests.
     pub tag_share: f64,
+    /// Share of policies with a quantifier over records added (`any(hires, …)`,
+    /// `count(hires, …) >= k`, `sum(loans, amount, …) >= t`, `any(asset_purchases, …)`).
+    pub record_share: f64,
 }
 
 impl Shape {
     /// 3–8 leaves, one `or` in 20% of policies, an `at_least(1, …)` in 5%, no tag tests:
     /// about 6% of policy × enterprise pairs are eligible.
-    pub const STANDARD: Shape = Shape { name: "standard", leaves: (3, 8), or_share: 0.2, tag_share: 0.0 };
+    pub const STANDARD: Shape = Shape { name: "standard", leaves: (3, 8), or_share: 0.2, tag_share: 0.0, record_share: 0.0 };
     /// The named shapes the latency benchmark runs: `standard`; `tags` (3–6 leaves, 15%
     /// of them tag tests); `narrow` (6–10 leaves: few matches); `broad` (2–3 leaves: many
-    /// matches); `or-heavy` (an `or` in 60% of policies).
-    pub const ALL: [Shape; 5] = [
+    /// matches); `or-heavy` (an `or` in 60% of policies); `records` (the standard shape
+    /// with a quantifier over records in 10% of policies).
+    pub const ALL: [Shape; 6] = [
         Shape::STANDARD,
-        Shape { name: "tags", leaves: (3, 6), or_share: 0.2, tag_share: 0.15 },
-        Shape { name: "narrow", leaves: (6, 10), or_share: 0.2, tag_share: 0.0 },
-        Shape { name: "broad", leaves: (2, 3), or_share: 0.2, tag_share: 0.0 },
-        Shape { name: "or-heavy", leaves: (3, 8), or_share: 0.6, tag_share: 0.0 },
+        Shape { name: "tags", leaves: (3, 6), or_share: 0.2, tag_share: 0.15, record_share: 0.0 },
+        Shape { name: "narrow", leaves: (6, 10), or_share: 0.2, tag_share: 0.0, record_share: 0.0 },
+        Shape { name: "broad", leaves: (2, 3), or_share: 0.2, tag_share: 0.0, record_share: 0.0 },
+        Shape { name: "or-heavy", leaves: (3, 8), or_share: 0.6, tag_share: 0.0, record_share: 0.0 },
+        Shape { name: "records", leaves: (3, 8), or_share: 0.2, tag_share: 0.0, record_share: 0.1 },
     ];
 
     /// The shape called `name`.
     pub fn named(name: &str) -> Option<Shape> {
         Shape::ALL.iter().find(|s| s.name == name).copied()
+    }
+}
+
+/// A quantifier over the records generated enterprises carry, with round thresholds.
+fn record_leaf(rng: &mut Rng) -> String {
+    let pick = |rng: &mut Rng, xs: &[i64]| xs.get(rng.below(xs.len())).copied().unwrap_or(1);
+    match rng.below(4) {
+        0 => {
+            let groups = ["poverty_relief, unemployed_half_year", "veteran", "college_graduate, young_unemployed"];
+            let g = groups.get(rng.below(groups.len())).copied().unwrap_or("veteran");
+            format!("any(hires, group in [{g}] and contract_months >= {}月)", pick(rng, &[6, 12, 24]))
+        }
+        1 => format!("count(hires, hired_on > as_of - 1y) >= {}", pick(rng, &[1, 2, 3])),
+        2 => format!("sum(loans, amount, lender_kind = bank) >= {}万", pick(rng, &[100, 500, 1000, 5000])),
+        _ => format!(
+            "any(asset_purchases, kind = equipment and unit_value <= {}万 and year_of(purchased_on) >= fy1)",
+            pick(rng, &[50, 100, 500])
+        ),
     }
 }
 
@@ -444,6 +467,10 @@ pub fn shaped_policy(rng: &mut Rng, n: usize, shape: &Shape) -> Value {
     }
     if rng.chance(0.05) {
         leaves.push(format!("at_least(1, [{}, {}])", shaped_leaf(rng, shape), shaped_leaf(rng, shape)));
+    }
+    // The other shapes draw no extra random number here, so their output never changes.
+    if shape.record_share > 0.0 && rng.chance(shape.record_share) {
+        leaves.push(record_leaf(rng));
     }
     let amount = money_round(rng, false);
     let level = ["national", "provincial", "municipal", "district"].get(rng.below(4)).copied().unwrap_or("municipal");

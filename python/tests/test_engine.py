@@ -86,11 +86,14 @@ def test_quanzhi_software(engine: huiqi.Engine, samples: dict) -> None:
     r = engine.match(samples["01-quanzhi-software"], AS_OF)
     assert r["as_of"] == AS_OF
     assert r["enterprise"] == "济南泉智云图软件科技有限公司（91370100MA3D7K2N8B）"
-    assert r["summary"] == {"eligible": 6, "undetermined": 24, "ineligible": 14}
+    # Decided from its records (hires, purchases, lists): few policies stay undetermined.
+    assert r["summary"] == {"eligible": 11, "undetermined": 3, "ineligible": 32}
     v = verdicts(r)
     assert v["hitech-eit-15pct-rate"] == "eligible"
     assert v["rd-super-deduction-100pct"] == "eligible"
-    assert v["jinan-company-restructuring-subsidy"] == "undetermined"
+    # Two graduates hired in 2026 with three months of insurance: 1500元 each.
+    assert v["job-expansion-subsidy-2026"] == "eligible"
+    assert by_id(r, "job-expansion-subsidy-2026")["benefit"]["amount_yuan"] == "3000"
     # The 2019 高新区 trial reward ended in 2020: not matched in 2026.
     assert "jnhz-hitech-certification-reward" not in verdicts(engine.match(samples["01-quanzhi-software"], AS_OF, all=True))
     # Eligible first, then undetermined, then ineligible.
@@ -126,8 +129,9 @@ def test_expired_and_renewed_qualifications(engine: huiqi.Engine, samples: dict)
     v = verdicts(engine.match(samples["07-huadai-pharma"], AS_OF, all=True))
     assert v["hitech-eit-15pct-rate"] == "eligible"
     assert v["small-low-profit-eit"] == "ineligible"
-    # The 2022 专精特新 rules ended 2026-03-31; the 2026 version is the one matched.
-    assert "specialized-sme" not in v and v["specialized-sme-2026"] == "undetermined"
+    # The 2022 专精特新 rules ended 2026-03-31; the 2026 version is the one matched, and
+    # it needs a 科技/创新型 title the pharma sample does not hold.
+    assert "specialized-sme" not in v and v["specialized-sme-2026"] == "ineligible"
 
 
 def test_a_wrong_uscc_check_character_warns(engine: huiqi.Engine, samples: dict) -> None:
@@ -137,11 +141,13 @@ def test_a_wrong_uscc_check_character_warns(engine: huiqi.Engine, samples: dict)
 
 
 def test_restructured_company(engine: huiqi.Engine, samples: dict) -> None:
-    r = engine.match(samples["02-mingchuan-hydraulics"], AS_OF)
-    # Restructured, but when is a person's call: undetermined, with a manual review.
+    # The restructuring subsidy is matched up to 2018 only (no text of its later rounds).
+    r = engine.match(samples["02-mingchuan-hydraulics"], "2018-06-30")
+    # Restructured; whether the subsidy was already received is the field that decides.
     p = by_id(r, "jinan-company-restructuring-subsidy")
-    assert p["verdict"] == "undetermined" and p["manual_review"] and "missing_fields" not in p
-    assert verdicts(r)["hitech-eit-15pct-rate"] == "eligible"
+    assert p["verdict"] == "undetermined" and not p.get("manual_review")
+    assert [f["name"] for f in p["missing_fields"]] == ["restructuring_subsidy_received"]
+    assert "jinan-company-restructuring-subsidy" not in verdicts(engine.match(samples["02-mingchuan-hydraulics"], AS_OF, all=True))
 
 
 def test_explain_gives_the_tree(engine: huiqi.Engine, samples: dict) -> None:
@@ -149,8 +155,9 @@ def test_explain_gives_the_tree(engine: huiqi.Engine, samples: dict) -> None:
     assert r["policy"]["verdict"] == "ineligible"
     assert r["condition"] == r["explanation"]["text"]
     leaves = r["explanation"]["children"]
-    assert [c["status"] for c in leaves] == ["unmet", "met"]
-    assert leaves[0]["message_zh"] == "未持有有效的高新技术企业"
+    assert [c["status"] for c in leaves] == ["met", "unmet"]
+    # Holds no certificate, and none granted in fy3 (which would allow the expiry year).
+    assert leaves[1]["children"][0]["message_zh"] == "未持有有效的高新技术企业"
 
 
 def test_dates(engine: huiqi.Engine, samples: dict) -> None:
@@ -307,7 +314,8 @@ def test_match_many_streams(engine: huiqi.Engine, samples: dict) -> None:
 
     first = list(itertools.islice(engine.match_many(endless(), AS_OF, chunk_size=8), 20))
     assert len(first) == 20 and pulled <= 24
-    assert [r["enterprise"] for r in first[:10]] == [engine.match(p, AS_OF)["enterprise"] for p in samples.values()]
+    n = len(samples)
+    assert [r["enterprise"] for r in first[:n]] == [engine.match(p, AS_OF)["enterprise"] for p in samples.values()]
 
 
 def test_match_many_can_raise(engine: huiqi.Engine) -> None:
@@ -424,7 +432,7 @@ def test_code_tables_replace_the_bundled_ones(tmp_path: Path) -> None:
     with huiqi.Engine.from_sources({"z.json": ZONE_POLICY}, codes={"zones.json": ZONE_TABLE}) as e:
         assert verdicts(e.match(profile, as_of=AS_OF)) == {"zone-test": "eligible"}
     # Replaced zones are all the zones: the bundled policies' 高新区 test no longer checks.
-    with pytest.raises(huiqi.HuiqiError, match="370171"):
+    with pytest.raises(huiqi.HuiqiError, match="370176"):
         huiqi.Engine(codes={"zones.json": ZONE_TABLE})
     # No policies: the bundled ones, here on the full GB/T 2260 region table; same verdicts
     # as the CLI's --codes for a sample.

@@ -145,10 +145,40 @@ function qualificationRow(q = {}) {
   return row;
 }
 
+/** One record of a records field (a purchase, a hire …): an input per record field. */
+function recordRow(f, r = {}) {
+  const row = el("div", { class: "rec-row", "data-testid": `record-${f.name}` });
+  for (const rf of f.fields) {
+    const input = scalarInput(rf, rf.name);
+    input.removeAttribute("id");
+    input.removeAttribute("data-testid");
+    input.removeAttribute("data-field");
+    input.dataset.r = rf.name;
+    input.setAttribute("aria-label", rf.label);
+    input.title = rf.description;
+    if (r[rf.name] !== undefined && r[rf.name] !== null) input.value = r[rf.name] === true ? "true" : r[rf.name] === false ? "false" : String(r[rf.name]);
+    row.append(el("label", { class: "rec-cell" }, el("span", { class: "rl" }, rf.label, rf.unit ? `（${rf.unit}）` : ""), input));
+  }
+  row.append(el("button", { type: "button", class: "icon", title: "删除这一条", onclick: (e) => { e.target.closest(".rec-row").remove(); scheduleMatch(); } }, "×"));
+  return row;
+}
+
 function fieldRow(f) {
   const unit = f.unit ? el("span", { class: "unit" }, f.unit) : null;
   let control;
-  if (f.type === "qualifications") {
+  if (f.type === "records") {
+    // A list of records: rows added by hand; "已知无" says the list is known to be empty
+    // (an empty list is known, a list not given is unknown).
+    const rows = el("div", { class: "rec-rows", id: `rec-${f.name}`, "data-testid": `records-${f.name}` });
+    const none = el("input", { type: "checkbox", id: `none-${f.name}`, "data-none": f.name });
+    control = el(
+      "div",
+      { class: "records" },
+      rows,
+      el("button", { type: "button", class: "secondary small", "data-testid": `add-${f.name}`, onclick: () => { rows.append(recordRow(f)); none.checked = false; } }, "＋ 添加一条"),
+      el("label", { class: "none" }, none, "已知无此类记录"),
+    );
+  } else if (f.type === "qualifications") {
     const rows = el("div", { class: "qual-rows", id: "qualifications", "data-testid": "qualifications" });
     control = el("div", { class: "quals" }, rows, el("button", { type: "button", class: "secondary small", "data-testid": "add-qualification", onclick: () => { rows.append(qualificationRow()); } }, "＋ 添加资质"));
   } else if (f.per_year) {
@@ -200,6 +230,22 @@ function readValue(f, input) {
 function profileFromForm() {
   const p = {};
   for (const f of state.fields.values()) {
+    if (f.type === "records") {
+      const list = [...document.querySelectorAll(`#rec-${f.name} .rec-row`)]
+        .map((row) => {
+          const r = {};
+          for (const input of row.querySelectorAll("[data-r]")) {
+            const rf = f.fields.find((x) => x.name === input.dataset.r);
+            const v = rf ? readValue(rf, input) : undefined;
+            if (v !== undefined) r[input.dataset.r] = v;
+          }
+          return r;
+        })
+        .filter((r) => Object.keys(r).length);
+      if (list.length) p[f.name] = list;
+      else if (document.getElementById(`none-${f.name}`)?.checked) p[f.name] = [];
+      continue;
+    }
     if (f.type === "qualifications") {
       const quals = [...document.querySelectorAll("#qualifications .qual-row")]
         .map((row) => {
@@ -233,12 +279,17 @@ function profileFromForm() {
 function fillForm(profile) {
   $("#profile-form").reset();
   $("#qualifications").replaceChildren();
+  for (const rows of document.querySelectorAll(".rec-rows")) rows.replaceChildren();
   state.extraYears = {};
   const shown = fiscalYears().map(String);
   for (const [name, value] of Object.entries(profile)) {
     const f = state.fields.get(name);
     if (!f) continue;
-    if (f.type === "qualifications") {
+    if (f.type === "records") {
+      for (const r of value) document.getElementById(`rec-${name}`).append(recordRow(f, r));
+      const none = document.getElementById(`none-${name}`);
+      if (none) none.checked = value.length === 0;
+    } else if (f.type === "qualifications") {
       for (const q of value) $("#qualifications").append(qualificationRow(q));
     } else if (f.per_year && value && typeof value === "object") {
       for (const [year, v] of Object.entries(value)) {
