@@ -261,7 +261,7 @@ impl CodeSystem {
     }
 
     /// Canonical form of a code as people write it: `c3911` → `C3911`, `3911` → `C3911`,
-    /// `371202` → `370116`, `3701` → `370100`, `jn_hitech` → `370171`.
+    /// `371202` → `370116`, `3701` → `370100`, `jn_hitech` → `370176`.
     pub fn normalize(&self, input: &str) -> Result<String, CodeError> {
         match self.kind {
             CodeKind::Industry => {

@@ -888,6 +888,36 @@ impl PolicySet {
             }
         }
 
+        // Versions: a superseded_by chain that comes back to itself would hide every policy
+        // on it (each is superseded by one in force). Named, once per cycle.
+        let next_of: HashMap<&str, &str> =
+            docs.iter().filter_map(|(_, d)| d.superseded_by.as_deref().map(|n| (d.id.as_str(), n))).collect();
+        let mut reported: std::collections::HashSet<&str> = std::collections::HashSet::new();
+        for (origin, doc) in &docs {
+            let mut chain = vec![doc.id.as_str()];
+            let mut cur = doc.id.as_str();
+            while let Some(&n) = next_of.get(cur) {
+                if n == doc.id {
+                    if chain.iter().all(|c| reported.insert(c)) {
+                        chain.push(n);
+                        problems.plain(
+                            origin,
+                            Some(&doc.id),
+                            "superseded_by",
+                            format!("superseded_by forms a cycle: {}", chain.join(" → ")),
+                            Some("a newer version supersedes an older one, never the other way round".into()),
+                        );
+                    }
+                    break;
+                }
+                if chain.contains(&n) || chain.len() > docs.len() {
+                    break; // a cycle further on, reported from its own members
+                }
+                chain.push(n);
+                cur = n;
+            }
+        }
+
         // 5. eligible(...) and requires: dependency order, cycles named.
         let mut pg: DiGraph<String, ()> = DiGraph::new();
         let pnodes: Vec<NodeIndex> = docs.iter().map(|(_, d)| pg.add_node(d.id.clone())).collect();
@@ -1035,6 +1065,7 @@ impl PolicySet {
             }
         }
         let mut checker = Checker::new(schema, scope);
+        checker.window = Some((doc.effective_from, doc.effective_to));
         let mut condition = expr.and_then(|e| checker.check_condition(e));
         for d in &checker.diagnostics {
             problems.diag(origin, pid, "condition", &text, d);

@@ -66,9 +66,12 @@ fn region_codes_prefixes_and_history() {
 fn zones_are_a_table_with_aliases_and_parents() {
     let s = systems();
     let zone = s.get(s.id("zone").expect("zone")).expect("sys");
-    assert_eq!(zone.normalize("jn_hitech").expect("alias"), "370171");
-    assert_eq!(zone.normalize("JN_HITECH").expect("alias, any case"), "370171");
-    assert!(zone.is_under("jn_ftz_bonded", "370171"), "综保区 sits inside 高新区");
+    assert_eq!(zone.normalize("jn_hitech").expect("alias"), "370176");
+    assert_eq!(zone.normalize("JN_HITECH").expect("alias, any case"), "370176");
+    // 370171, the code before the 2023 statistical division codes, reads as 370176.
+    assert_eq!(zone.normalize("370171").expect("historical"), "370176");
+    assert_eq!(zone.historical_target("370171"), Some("370176"));
+    assert!(zone.is_under("jn_ftz_bonded", "370176"), "综保区 sits inside 高新区");
     assert!(matches!(zone.normalize("nowhere"), Err(CodeError::Unknown { .. })));
 }
 
@@ -317,4 +320,22 @@ fn for_each_ancestor_walks_ancestors() {
             assert_eq!(walked, sys.ancestors(code), "{name} {code}");
         }
     }
+}
+
+/// Region codes are checked against the table: a county that does not exist is an error in
+/// a condition (with the nearest code of its prefecture) and a warning in a profile, where
+/// it still matches conditions on its prefecture and province.
+#[test]
+fn unknown_region_codes_are_named() {
+    let schema = huiqi::schema::Schema::embedded().expect("schema");
+    let id = schema.codes.id("region").expect("region system");
+    let region = schema.codes.get(id).expect("region table");
+    let e = region.normalize("370199").expect_err("no such county");
+    assert!(e.to_string().contains("did you mean \"370100\"") || e.to_string().contains("did you mean \"3701"), "{e}");
+    assert!(region.normalize("990101").is_err(), "no province 99");
+    assert_eq!(region.normalize_lenient("370199").expect("well formed"), ("370199".to_string(), false));
+    assert!(region.normalize_lenient("990101").is_err(), "the province must exist even in a profile");
+    assert_eq!(region.normalize("3701").expect("prefix"), "370100");
+    let p = huiqi::profile::Profile::from_json(&schema, &serde_json::json!({"registered_region": "370199"})).expect("kept");
+    assert!(p.warnings.iter().any(|w| w.message.contains("not in the code table")), "{:?}", p.warnings);
 }

@@ -296,3 +296,40 @@ fn record_quantifier_errors() {
         assert!(p.hint.clone().unwrap_or_default().contains(hint), "{cond}: {p:?}");
     }
 }
+
+/// Two versions that supersede each other would both vanish from every match: the cycle
+/// is a check error naming it (it passed `check` before).
+#[test]
+fn a_superseded_by_cycle_is_an_error() {
+    let mut a = policy("ver-a", "is_legal_person");
+    a["superseded_by"] = json!("ver-b");
+    let mut b = policy("ver-b", "is_legal_person");
+    b["superseded_by"] = json!("ver-a");
+    let mut c = policy("ver-c", "is_legal_person");
+    c["superseded_by"] = json!("ver-a");
+    let ps = compile(vec![json!({"policies": [a, b, c]})]).expect_err("cycle");
+    let cycles: Vec<&PolicyProblem> = ps.iter().filter(|p| p.message.contains("superseded_by forms a cycle")).collect();
+    assert_eq!(cycles.len(), 1, "{ps:#?}");
+    assert!(cycles[0].message.contains("ver-a → ver-b → ver-a"), "{}", cycles[0].message);
+    // A chain without a cycle is fine.
+    let mut old = policy("old", "is_legal_person");
+    old["superseded_by"] = json!("new");
+    assert!(compile(vec![json!({"policies": [old, policy("new", "is_legal_person")]})]).is_ok());
+}
+
+/// `policy_from` / `policy_to` are the policy's own window: a date in its condition, an
+/// error where the policy has no such date or outside a policy's condition.
+#[test]
+fn the_policy_window_names_its_dates() {
+    let mut p = policy("w", "any(hires, hired_on >= policy_from and hired_on <= 政策截止日)");
+    p["effective_from"] = json!("2026-01-01");
+    p["effective_to"] = json!("2026-12-31");
+    assert!(compile(vec![json!({"policies": [p]})]).is_ok());
+    let mut open = policy("o", "any(hires, hired_on <= policy_to)");
+    open["effective_from"] = json!("2026-01-01");
+    let ps = compile(vec![json!({"policies": [open]})]).expect_err("no end");
+    assert!(ps.iter().any(|x| x.message.contains("this policy has no effective_to")), "{ps:#?}");
+    let ps = compile(vec![json!({"definitions": {"d": "registration_date >= policy_from"}, "policies": [policy("q", "d")]})])
+        .expect_err("definition");
+    assert!(ps.iter().any(|x| x.message.contains("only in a policy's condition")), "{ps:#?}");
+}

@@ -54,7 +54,7 @@ fn every_field_type_decodes() {
     assert_eq!(p.year(field(&s, "employees"), 2025), Some(&Scalar::Num(Decimal::from(95))));
     assert_eq!(p.year(field(&s, "debt_ratio"), 2025), Some(&Scalar::Num("0.455".parse().expect("dec"))), "45.5% stored as a fraction");
     assert_eq!(p.scalar(field(&s, "industry")), Some(&Scalar::Code("C3911".into())));
-    assert_eq!(p.scalar(field(&s, "registered_zone")), Some(&Scalar::Code("370171".into())), "zone alias → code");
+    assert_eq!(p.scalar(field(&s, "registered_zone")), Some(&Scalar::Code("370176".into())), "zone alias → code");
     assert!(matches!(p.scalar(field(&s, "vat_payer_type")), Some(Scalar::Enum(1))), "enum by Chinese label");
     assert!(matches!(p.get(field(&s, "tags")), Some(Value::Tags(t)) if t.contains("软件")), "tags trimmed");
     match p.get(field(&s, "qualifications")) {

@@ -140,6 +140,29 @@ fn csv_loads_with_per_year_columns_and_reports_bad_cells() {
     assert!(bad.to_string().contains("operating_revenue@2024"), "{bad}");
 }
 
+/// In CSV a records field is one cell holding the JSON array of its records (as
+/// qualifications are); it loads as the same records JSON lines give, and a cell that is
+/// not such an array is a bad row naming the field.
+#[test]
+fn csv_records_are_a_json_array_in_the_cell() {
+    let schema = Schema::embedded().expect("schema");
+    let csv = "name,hires,loans\n\
+               甲公司,\"[{\"\"group\"\": \"\"veteran\"\", \"\"contract_months\"\": 24}, {\"\"hired_on\"\": \"\"2026-03-01\"\"}]\",[]\n\
+               乙公司,,\"[{\"\"amount\"\": 500}]\"\n\
+               丙公司,not json,\n";
+    let (store, report) = EnterpriseStore::load_csv(&schema, csv.as_bytes(), LoadOptions::default()).expect("csv");
+    assert_eq!((report.loaded, report.skipped), (2, 1), "{:?}", report.errors);
+    assert!(report.errors[0].reason.contains("hires: not a JSON array of records"), "{}", report.errors[0].reason);
+    let json = r#"{"name": "甲公司", "hires": [{"group": "veteran", "contract_months": 24}, {"hired_on": "2026-03-01"}], "loans": []}"#;
+    let want = Profile::from_json_str(&schema, json).expect("profile");
+    let hires = schema.field("hires").expect("hires").id;
+    let loans = schema.field("loans").expect("loans").id;
+    let got = store.profile(&schema, 0);
+    assert_eq!(got.get(hires), want.get(hires));
+    assert_eq!(got.get(loans), want.get(loans), "an empty array is a known empty list");
+    assert_eq!(store.profile(&schema, 1).get(hires), None, "an empty cell is unknown");
+}
+
 #[test]
 fn truncated_and_corrupted_files_are_errors() {
     let engine = Engine::embedded().expect("engine");

@@ -2,7 +2,9 @@
 //! predicate bitmaps, one policy over all enterprises (p50/p99), and bulk (pairs/s), each
 //! against the naive path in the same run: the reference evaluator per enterprise.
 //!
-//! `cargo run --release -p huiqi-bench --bin store_bench -- ENTERPRISES POLICIES`
+//! `cargo run --release -p huiqi-bench --bin store_bench -- ENTERPRISES POLICIES [SHAPE]`
+//! (SHAPE: a workload shape of `huiqi gen`, `standard` by default; `records` puts a
+//! quantifier over records in 10% of the policies).
 
 use std::time::Instant;
 
@@ -13,8 +15,12 @@ fn main() -> Result<(), String> {
     let args: Vec<usize> = std::env::args().skip(1).filter_map(|a| a.parse().ok()).collect();
     let n = args.first().copied().unwrap_or(20_000);
     let p = args.get(1).copied().unwrap_or(1_000);
+    let shape = match std::env::args().skip(1).find(|a| a.parse::<usize>().is_err()) {
+        Some(name) => huiqi::gen::Shape::named(&name).ok_or(format!("no shape {name}"))?,
+        None => huiqi::gen::Shape::STANDARD,
+    };
     let as_of = Date::parse("2026-06-30").map_err(|e| e.to_string())?;
-    let engine = huiqi_bench::engine(p, 1)?;
+    let engine = huiqi_bench::shaped_engine(p, 1, shape)?;
     let text: String = huiqi::gen::enterprises(2, n).map(|v| v.to_string() + "\n").collect();
     let raw_bytes = text.len();
 
@@ -47,7 +53,7 @@ fn main() -> Result<(), String> {
     let mem = store.memory();
     let used = store.used_columns(&engine);
     let per = |b: usize| b as f64 / f64::from(store.len().max(1));
-    println!("## {n} enterprises × {p} policies\n");
+    println!("## {n} enterprises × {p} policies ({} shape)\n", shape.name);
     println!(
         "- loaded {} ({} skipped) from JSON lines in {load_jsonl:.2} s; from the saved store ({:.1} MB) in {load_saved:.2} s (first read after writing), {load_best:.2} s (best of 3)",
         report.loaded,

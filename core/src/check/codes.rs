@@ -37,7 +37,7 @@ impl Checker<'_> {
                 ExprKind::Number { value, unit: LitUnit::Plain } => value.clone(),
                 ExprKind::Text { value } => value.clone(),
                 _ => {
-                    self.err(c.span, "expected a code such as C39, F, 3701 or \"370171\"");
+                    self.err(c.span, "expected a code such as C39, F, 3701 or \"370176\"");
                     continue;
                 }
             };

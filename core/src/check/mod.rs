@@ -463,6 +463,9 @@ pub struct Checker<'a> {
     in_loop: bool,
     /// The `records` field whose records the enclosing quantifier visits.
     record: Option<FieldId>,
+    /// The validity window of the policy whose condition is checked (`policy_from` /
+    /// `policy_to` name its days); `None` outside a policy's condition.
+    pub window: Option<(Option<Date>, Option<Date>)>,
     qual_field: Option<FieldId>,
     registration_field: Option<FieldId>,
 }
@@ -506,7 +509,7 @@ impl<'a> Checker<'a> {
     pub fn new(schema: &'a Schema, scope: &'a Scope) -> Checker<'a> {
         let qual_field = schema.fields.iter().find(|f| f.ty == FieldType::Qualifications).map(|f| f.id);
         let registration_field = schema.field("registration_date").filter(|f| f.ty == FieldType::Date).map(|f| f.id);
-        Checker { schema, scope, diagnostics: Vec::new(), in_loop: false, record: None, qual_field, registration_field }
+        Checker { schema, scope, diagnostics: Vec::new(), in_loop: false, record: None, window: None, qual_field, registration_field }
     }
 
     fn err(&mut self, span: Span, msg: impl Into<String>) {

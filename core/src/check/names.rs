@@ -60,6 +60,32 @@ impl Checker<'_> {
         if let Some(&(idx, ty, pct)) = self.scope.defs.get(name) {
             return Some(Node::new(NodeKind::Def(idx), ty, span).pct(pct));
         }
+        // The policy's own window: `purchased_on >= policy_from` ("bought while the policy
+        // is in force"), as a date constant of the policy being checked.
+        if let Some(first) = match name {
+            "policy_from" | "政策起始日" => Some(true),
+            "policy_to" | "政策截止日" => Some(false),
+            _ => None,
+        } {
+            let which = if first { "effective_from" } else { "effective_to" };
+            return match self.window {
+                None => {
+                    self.err(span, format!("`{name}` is the {which} of a policy: it can be used only in a policy's condition"));
+                    None
+                }
+                Some(w) => match if first { w.0 } else { w.1 } {
+                    Some(d) => Some(Node::new(NodeKind::Const(Const::Date(d)), Ty::Date, span)),
+                    None => {
+                        self.err_hint(
+                            span,
+                            format!("`{name}`: this policy has no {which}"),
+                            format!("give the policy an {which}, or write the date"),
+                        );
+                        None
+                    }
+                },
+            };
+        }
         if self.scope.failed.contains(name) {
             return None; // already reported where it is defined
         }
