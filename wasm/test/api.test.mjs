@@ -166,7 +166,11 @@ test("checkPolicy checks a whole policy file against the set, replacing the poli
 test("schemaInfo: grouped fields with Chinese labels and units, code lists", () => {
   const info = JSON.parse(huiqi.schemaInfo()).result;
   const fields = info.groups.flatMap((g) => g.fields);
-  assert.equal(fields.length, 57);
+  // Every schema field, in one group each; a records field carries its record's fields.
+  assert.equal(fields.length, JSON.parse(read("data/schema/enterprise.json")).fields.length);
+  const hires = fields.find((f) => f.name === "hires");
+  assert.equal(hires.type, "records");
+  assert.ok(hires.fields.some((f) => f.name === "group" && f.values.some((v) => v.code === "veteran")));
   assert.ok(info.groups.length >= 8);
   const capital = fields.find((f) => f.name === "registered_capital");
   assert.deepEqual([capital.label, capital.unit, capital.type], ["注册资本", "万元", "decimal"]);

@@ -189,9 +189,9 @@ test("record rows can be added in the form, and the explanation names the record
   // The restaurant sample has one hire (a young unemployed person); a veteran hired on a
   // two-year contract, added as a second row, makes the veteran deduction eligible.
   await page.selectOption("[data-testid=samples]", "03-laojiefang-restaurant.json");
-  await page.waitForSelector("[data-testid=record-hires]");
-  assert.equal(await page.locator("#rec-hires .rec-row").count(), 1);
+  await page.waitForFunction(() => document.querySelector("#f-name")?.value === "济南槐荫老街坊家常菜馆有限公司");
   await reveal("[data-testid=add-hires]");
+  await page.waitForFunction(() => document.querySelectorAll("#rec-hires .rec-row").length === 1);
   await page.click("[data-testid=add-hires]");
   const row = page.locator("#rec-hires .rec-row").nth(1);
   await row.locator('[data-r="group"]').selectOption("veteran");

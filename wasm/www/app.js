@@ -180,7 +180,15 @@ function fieldRow(f) {
     );
   } else if (f.type === "qualifications") {
     const rows = el("div", { class: "qual-rows", id: "qualifications", "data-testid": "qualifications" });
-    control = el("div", { class: "quals" }, rows, el("button", { type: "button", class: "secondary small", "data-testid": "add-qualification", onclick: () => { rows.append(qualificationRow()); } }, "＋ 添加资质"));
+    // "已知无资质": the list is known to be empty (none held), not unknown.
+    const none = el("input", { type: "checkbox", id: "none-qualifications", "data-none": "qualifications" });
+    control = el(
+      "div",
+      { class: "quals" },
+      rows,
+      el("button", { type: "button", class: "secondary small", "data-testid": "add-qualification", onclick: () => { rows.append(qualificationRow()); none.checked = false; } }, "＋ 添加资质"),
+      el("label", { class: "none" }, none, "已知无任何资质"),
+    );
   } else if (f.per_year) {
     control = el("div", { class: "years" }, fiscalYears().map((y) => el("label", { class: "year" }, el("span", { class: "y" }, String(y)), scalarInput(f, `${f.name}@${y}`, y))));
   } else {
@@ -259,6 +267,7 @@ function profileFromForm() {
         })
         .filter((q) => q.code);
       if (quals.length) p[f.name] = quals;
+      else if (document.getElementById("none-qualifications")?.checked) p[f.name] = [];
     } else if (f.per_year) {
       const years = { ...(state.extraYears[f.name] ?? {}) };
       for (const input of document.querySelectorAll(`[data-field="${f.name}"][data-year]`)) {
@@ -291,6 +300,8 @@ function fillForm(profile) {
       if (none) none.checked = value.length === 0;
     } else if (f.type === "qualifications") {
       for (const q of value) $("#qualifications").append(qualificationRow(q));
+      const none = document.getElementById("none-qualifications");
+      if (none) none.checked = value.length === 0;
     } else if (f.per_year && value && typeof value === "object") {
       for (const [year, v] of Object.entries(value)) {
         const input = document.getElementById(`f-${name}-${year}`);
