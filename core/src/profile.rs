@@ -19,6 +19,9 @@ use crate::schema::{Field, FieldId, FieldType, Schema};
 use crate::units::{self, Unit};
 use crate::uscc::{self, UsccCheck};
 
+/// Most records in one records field of one profile (every quantifier visits them all).
+pub const MAX_RECORDS: usize = 10_000;
+
 /// The words of the warning for a well-formed code the code table does not list (a store
 /// load counts these per column).
 pub const UNKNOWN_CODE: &str = "is well formed but not in the code table";
@@ -791,6 +794,14 @@ impl Decoder<'_> {
             self.wrong_type(path, "an array of records (objects)", v);
             return None;
         };
+        if arr.len() > MAX_RECORDS {
+            self.err(
+                ProfileErrorKind::BadRecord,
+                path,
+                format!("{} records of {}, more than the limit of {MAX_RECORDS} (docs/limits.md)", arr.len(), field.name),
+            );
+            return None;
+        }
         let mut out = Vec::with_capacity(arr.len());
         let errors_before = self.errors.len();
         for (i, r) in arr.iter().enumerate() {

@@ -185,3 +185,13 @@ fn records_decode_and_bad_records_are_named() {
     let (path, kind, _) = one_error(json!({"hires": [{"group": "soldier"}]}));
     assert_eq!((path.as_str(), kind), ("$.hires[0].group", ProfileErrorKind::BadEnum));
 }
+
+/// A records list longer than the limit is refused by name, not decoded at any cost.
+#[test]
+fn too_many_records_are_refused() {
+    let many: Vec<serde_json::Value> = (0..=huiqi::profile::MAX_RECORDS).map(|_| json!({})).collect();
+    let (path, kind, msg) = one_error(json!({"loans": many}));
+    assert_eq!((path.as_str(), kind), ("$.loans", ProfileErrorKind::BadRecord));
+    assert!(msg.contains("more than the limit of 10000"), "{msg}");
+    assert!(decode(json!({"loans": vec![json!({}); huiqi::profile::MAX_RECORDS]})).is_ok());
+}

@@ -35,10 +35,12 @@ use crate::policy::PolicySet;
 use crate::profile::{Scalar, Value};
 use crate::schema::FieldId;
 
-/// The exact value of one field at one row, as a grouping key.
+/// The exact value of one field at one row, as a grouping key. A row without a value is
+/// [`MISSING`]: an `Int` no column produces (its integers are i32 and u32 values), not a
+/// variant of its own, whose payload bytes would be left undefined and read by the
+/// optimised comparison of keys (valgrind flagged it in `HashMap::insert`).
 #[derive(Clone, PartialEq, Eq, Hash)]
 enum Key<'a> {
-    Missing,
     Int(i64),
     /// A decimal by its exact bytes (1.0 and 1.00 are different keys).
     Dec([u8; 16]),
@@ -46,10 +48,13 @@ enum Key<'a> {
     Quals(&'a [super::quals::Packed]),
 }
 
+/// The key of a row without a value.
+const MISSING: Key<'static> = Key::Int(i64::MIN);
+
 /// The key of `row` in a scalar column.
 fn scalar_key(c: &Scalars, row: u32) -> Key<'_> {
     if !c.known.contains(row) {
-        return Key::Missing;
+        return MISSING;
     }
     let i = row as usize;
     let k = match &c.values {
@@ -60,7 +65,7 @@ fn scalar_key(c: &Scalars, row: u32) -> Key<'_> {
         Values::Code { ids, .. } => ids.get(i).map(|e| Key::Int(i64::from(*e))),
         Values::Text(v) => v.get(i).map(Key::Str),
     };
-    k.unwrap_or(Key::Missing)
+    k.unwrap_or(MISSING)
 }
 
 /// The value of `row` in a scalar column, as the evaluator would see it.
@@ -334,7 +339,7 @@ impl EnterpriseStore {
     fn field_key(&self, f: FieldId, row: u32) -> Option<Key<'_>> {
         match self.columns.get(f)? {
             Column::Scalar(c) => Some(scalar_key(c, row)),
-            Column::Quals { known, rows } => Some(if known.contains(row) { Key::Quals(rows.get(row as usize)) } else { Key::Missing }),
+            Column::Quals { known, rows } => Some(if known.contains(row) { Key::Quals(rows.get(row as usize)) } else { MISSING }),
             _ => None,
         }
     }
