@@ -30,7 +30,7 @@ use rust_decimal::Decimal;
 
 use huiqi::date::Date;
 use huiqi::engine::Engine;
-use huiqi::profile::{Cell, Qualification};
+use huiqi::profile::Cell;
 use huiqi::store::{resolve_columns, ColumnsBuilder, EnterpriseStore, LoadReport, Reach, TargetKind};
 
 /// Reads the cell of row `i` of a column (`None`: null).
@@ -161,6 +161,48 @@ fn with_parent_nulls(child: &ArrayRef, parent: Option<arrow_buffer::NullBuffer>)
     Ok(arrow_array::make_array(data))
 }
 
+/// The rows of a `list<struct>` column (qualifications, records), each item decoded from
+/// its struct's (child name, cell) entries by `decode(row, index in the list, entries)`; a
+/// null list is unknown (`None`), a null item an error naming the row.
+fn struct_lists<T>(
+    name: &str,
+    what: &str,
+    col: &dyn Array,
+    n: usize,
+    first: u32,
+    mut decode: impl FnMut(u32, usize, &[(&str, Cell<'_>)]) -> Result<T, String>,
+) -> Result<Vec<Option<Vec<T>>>, String> {
+    let l = lists(col).ok_or_else(|| format!("column {name:?}: {what}s are a list of structs, found {}", col.data_type()))?;
+    let s = l
+        .values
+        .as_struct_opt()
+        .ok_or_else(|| format!("column {name:?}: {what}s are a list of structs, found a list of {}", l.values.data_type()))?;
+    let keys: Vec<&str> = s.fields().iter().map(|f| f.name().as_str()).collect();
+    let readers: Vec<Reader<'_>> = s.columns().iter().map(|c| reader(c.as_ref())).collect();
+    let row_of = |i: usize| u64::from(first) + i as u64;
+    let mut rows: Vec<Option<Vec<T>>> = Vec::with_capacity(n);
+    let mut entries = Vec::with_capacity(keys.len());
+    for i in 0..n {
+        rows.push(match l.row(i) {
+            None => None,
+            Some(range) => {
+                let mut list = Vec::with_capacity(range.len());
+                for (k, j) in range.enumerate() {
+                    if s.is_null(j) {
+                        return Err(format!("column {name:?}, row {}: {what} {k} is null", row_of(i)));
+                    }
+                    let row = u32::try_from(row_of(i)).unwrap_or(u32::MAX);
+                    entries.clear();
+                    entries.extend(keys.iter().zip(&readers).filter_map(|(key, r)| r(j).map(|c| (*key, c))));
+                    list.push(decode(row, k, &entries)?);
+                }
+                Some(list)
+            }
+        });
+    }
+    Ok(rows)
+}
+
 /// Fills a store from a stream of record batches.
 pub fn store_from_batches(
     schema: &huiqi::schema::Schema,
@@ -239,59 +281,15 @@ pub fn store_from_batches(
                     b.tags(name, t.field, first, rows.into_iter()).map_err(|e| e.to_string())?;
                 }
                 TargetKind::Qualifications => {
-                    let l = lists(col.as_ref())
-                        .ok_or_else(|| format!("column {name:?}: qualifications are a list of structs, found {}", col.data_type()))?;
-                    let s = l.values.as_struct_opt().ok_or_else(|| {
-                        format!("column {name:?}: qualifications are a list of structs, found a list of {}", l.values.data_type())
+                    let rows = struct_lists(name, "qualification", col.as_ref(), n, first, |row, k, entries| {
+                        b.qualification(name, row, k, entries.iter().copied()).map_err(|e| e.to_string())
                     })?;
-                    let keys: Vec<&str> = s.fields().iter().map(|f| f.name().as_str()).collect();
-                    let readers: Vec<Reader<'_>> = s.columns().iter().map(|c| reader(c.as_ref())).collect();
-                    let mut rows: Vec<Option<Vec<Qualification>>> = Vec::with_capacity(n);
-                    for i in 0..n {
-                        rows.push(match l.row(i) {
-                            None => None,
-                            Some(range) => {
-                                let mut list = Vec::with_capacity(range.len());
-                                for (k, j) in range.enumerate() {
-                                    if s.is_null(j) {
-                                        return Err(format!("column {name:?}, row {}: qualification {k} is null", row_of(i)));
-                                    }
-                                    let row = u32::try_from(row_of(i)).unwrap_or(u32::MAX);
-                                    let entries = keys.iter().zip(&readers).filter_map(|(key, r)| r(j).map(|c| (*key, c)));
-                                    list.push(b.qualification(name, row, k, entries).map_err(|e| e.to_string())?);
-                                }
-                                Some(list)
-                            }
-                        });
-                    }
                     b.qualifications(name, t.field, first, rows.iter().map(|r| r.as_deref())).map_err(|e| e.to_string())?;
                 }
                 TargetKind::Records => {
-                    let l = lists(col.as_ref())
-                        .ok_or_else(|| format!("column {name:?}: records are a list of structs, found {}", col.data_type()))?;
-                    let s = l.values.as_struct_opt().ok_or_else(|| {
-                        format!("column {name:?}: records are a list of structs, found a list of {}", l.values.data_type())
+                    let rows = struct_lists(name, "record", col.as_ref(), n, first, |row, k, entries| {
+                        b.record(name, t.field, row, k, entries.iter().copied()).map_err(|e| e.to_string())
                     })?;
-                    let keys: Vec<&str> = s.fields().iter().map(|f| f.name().as_str()).collect();
-                    let readers: Vec<Reader<'_>> = s.columns().iter().map(|c| reader(c.as_ref())).collect();
-                    let mut rows: Vec<Option<Vec<huiqi::profile::Record>>> = Vec::with_capacity(n);
-                    for i in 0..n {
-                        rows.push(match l.row(i) {
-                            None => None,
-                            Some(range) => {
-                                let mut list = Vec::with_capacity(range.len());
-                                for (k, j) in range.enumerate() {
-                                    if s.is_null(j) {
-                                        return Err(format!("column {name:?}, row {}: record {k} is null", row_of(i)));
-                                    }
-                                    let row = u32::try_from(row_of(i)).unwrap_or(u32::MAX);
-                                    let entries = keys.iter().zip(&readers).filter_map(|(key, r)| r(j).map(|c| (*key, c)));
-                                    list.push(b.record(name, t.field, row, k, entries).map_err(|e| e.to_string())?);
-                                }
-                                Some(list)
-                            }
-                        });
-                    }
                     b.records(name, t.field, first, rows.iter().map(|r| r.as_deref())).map_err(|e| e.to_string())?;
                 }
             }
