@@ -65,6 +65,12 @@ impl std::fmt::Display for Finding {
     }
 }
 
+/// Distinct conjunctions compared pairwise for implication (quadratic), at most.
+const MAX_PAIRWISE: usize = 3_000;
+
+/// Findings of one kind listed, at most; the rest are counted in one more.
+const MAX_PER_KIND: usize = 200;
+
 /// Top-level conjuncts of a condition (definitions are not expanded: they are the
 /// author's named units).
 fn conjuncts(n: &Node) -> Vec<&Node> {
@@ -549,20 +555,69 @@ pub fn lint_at(engine: &Engine, reach: Option<&[(u64, u64)]>, as_of: Option<Date
         });
     }
     // Possible duplicates: a conjunction implied by another's, with the same benefit.
+    // Policies with the same literals are grouped first (one finding per group, however
+    // many copies: N copies once gave N²/2 findings); implication between distinct
+    // conjunctions is checked pairwise only while that stays small.
     let lits: Vec<Option<BTreeSet<(u32, bool)>>> = (0..set.policies.len()).map(|i| engine.index().program(i).and_then(literals)).collect();
+    let mut same: BTreeMap<&BTreeSet<(u32, bool)>, Vec<Vec<usize>>> = BTreeMap::new();
     for (i, a) in lits.iter().enumerate() {
-        for (j, b) in lits.iter().enumerate() {
-            let (Some(a), Some(b), Some(pa), Some(pb)) = (a, b, set.policies.get(i), set.policies.get(j)) else { continue };
-            if i != j && a.is_superset(b) && (a != b || i < j) && pa.doc.benefit == pb.doc.benefit {
-                l.at(
-                    Level::Warning,
-                    "possible-duplicate",
-                    i,
-                    None,
-                    format!("its condition implies that of {} and both pay the same: possibly the same item twice", pb.doc.id),
-                );
+        let (Some(a), Some(p)) = (a, set.policies.get(i)) else { continue };
+        let groups = same.entry(a).or_default();
+        match groups.iter_mut().find(|g| g.first().and_then(|&j| set.policies.get(j)).is_some_and(|q| q.doc.benefit == p.doc.benefit)) {
+            Some(g) => g.push(i),
+            None => groups.push(vec![i]),
+        }
+    }
+    let mut reps: Vec<usize> = Vec::new();
+    for groups in same.values() {
+        for g in groups {
+            let (Some(&first), true) = (g.first(), g.len() > 1) else {
+                reps.extend(g.first());
+                continue;
+            };
+            reps.push(first);
+            let others: Vec<&str> = g.iter().skip(1).take(10).filter_map(|&j| set.policies.get(j)).map(|q| q.doc.id.as_str()).collect();
+            let more = if g.len() > 11 { format!(" and {} more", g.len() - 11) } else { String::new() };
+            l.at(
+                Level::Warning,
+                "possible-duplicate",
+                first,
+                None,
+                format!("the same condition and benefit as {}{more}: possibly the same item {} times", others.join(", "), g.len()),
+            );
+        }
+    }
+    if reps.len() <= MAX_PAIRWISE {
+        for &i in &reps {
+            for &j in &reps {
+                let (Some(Some(a)), Some(Some(b)), Some(pa), Some(pb)) =
+                    (lits.get(i), lits.get(j), set.policies.get(i), set.policies.get(j))
+                else {
+                    continue;
+                };
+                if i != j && a != b && a.is_superset(b) && pa.doc.benefit == pb.doc.benefit {
+                    l.at(
+                        Level::Warning,
+                        "possible-duplicate",
+                        i,
+                        None,
+                        format!("its condition implies that of {} and both pay the same: possibly the same item twice", pb.doc.id),
+                    );
+                }
             }
         }
+    } else {
+        l.out.push(Finding {
+            level: Level::Info,
+            code: "duplicate-check-limited",
+            policy: None,
+            line: None,
+            column: None,
+            message: format!(
+                "{} distinct conjunctions: policies with the same condition and benefit were grouped, but implication between different ones was not checked (more than {MAX_PAIRWISE})",
+                reps.len()
+            ),
+        });
     }
     // 就高 groups with one member.
     let mut groups: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
@@ -652,5 +707,32 @@ pub fn lint_at(engine: &Engine, reach: Option<&[(u64, u64)]>, as_of: Option<Date
         });
     }
     l.out.sort_by(|a, b| b.level.cmp(&a.level).then(a.policy.cmp(&b.policy)).then(a.code.cmp(b.code)));
-    l.out
+    cap_per_kind(l.out)
+}
+
+/// At most [`MAX_PER_KIND`] findings of each kind, in order; the rest of a kind counted in
+/// one more finding of that kind (a set of many near-identical policies stays readable).
+fn cap_per_kind(findings: Vec<Finding>) -> Vec<Finding> {
+    let mut seen: BTreeMap<&'static str, (Level, usize)> = BTreeMap::new();
+    let mut out = Vec::with_capacity(findings.len().min(4 * MAX_PER_KIND));
+    for f in findings {
+        let n = seen.entry(f.code).or_insert((f.level, 0));
+        n.1 += 1;
+        if n.1 <= MAX_PER_KIND {
+            out.push(f);
+        }
+    }
+    for (code, (level, n)) in seen {
+        if n > MAX_PER_KIND {
+            out.push(Finding {
+                level,
+                code,
+                policy: None,
+                line: None,
+                column: None,
+                message: format!("{} more {code} findings not listed (the first {MAX_PER_KIND} are)", n - MAX_PER_KIND),
+            });
+        }
+    }
+    out
 }

@@ -19,6 +19,9 @@ use crate::schema::{Field, FieldId, FieldType, Schema};
 use crate::units::{self, Unit};
 use crate::uscc::{self, UsccCheck};
 
+/// Unknown fields of one profile named in its errors (the rest are counted in one more).
+pub const MAX_UNKNOWN_FIELDS: usize = 20;
+
 /// Most records in one records field of one profile (every quantifier visits them all).
 pub const MAX_RECORDS: usize = 10_000;
 
@@ -438,14 +441,20 @@ impl Profile {
                 message: format!("expected an object of fields, found {}", json_kind(json)),
             }]));
         };
+        let mut unknown = 0usize;
         for (key, v) in obj {
             if key.starts_with('$') {
                 continue;
             }
             let path = Path::ROOT.key(key);
             let Some(field) = schema.field(key) else {
-                let hint = schema.suggest_field(key).map(|s| format!("; did you mean {s:?}?")).unwrap_or_default();
-                d.err(ProfileErrorKind::UnknownField, &path, format!("unknown field {key:?}{hint}"));
+                // Named (with a did-you-mean) up to a limit, then counted: a file of a
+                // million stray keys gets a short answer, not megabytes of errors.
+                unknown += 1;
+                if unknown <= MAX_UNKNOWN_FIELDS {
+                    let hint = schema.suggest_field(key).map(|s| format!("; did you mean {s:?}?")).unwrap_or_default();
+                    d.err(ProfileErrorKind::UnknownField, &path, format!("unknown field {key:?}{hint}"));
+                }
                 continue;
             };
             if v.is_null() {
@@ -460,6 +469,13 @@ impl Profile {
                     *slot = Some(value);
                 }
             }
+        }
+        if unknown > MAX_UNKNOWN_FIELDS {
+            d.err(
+                ProfileErrorKind::UnknownField,
+                &Path::ROOT,
+                format!("{} more unknown fields not listed (the first {MAX_UNKNOWN_FIELDS} are)", unknown - MAX_UNKNOWN_FIELDS),
+            );
         }
         if d.errors.is_empty() {
             profile.warnings = d.warnings;

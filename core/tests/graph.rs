@@ -193,3 +193,31 @@ fn no_false_findings_on_the_bundled_policies() {
         huiqi::lint::lint(&e, None).into_iter().filter(|f| f.level == huiqi::lint::Level::Warning).map(|f| f.to_string()).collect();
     assert!(warnings.is_empty(), "{warnings:#?}");
 }
+
+/// Many copies of one policy give one duplicate finding for the group, not one per pair
+/// (2,000 copies once printed 328 MB of findings); findings of a kind are capped.
+#[test]
+fn duplicates_are_grouped_and_findings_capped() {
+    let copies: Vec<serde_json::Value> =
+        (0..2000).map(|i| policy(&format!("copy-{i:04}"), "is_legal_person and registered_capital >= 100万", "1万")).collect();
+    let e = engine(copies);
+    let t = std::time::Instant::now();
+    let findings = huiqi::lint::lint(&e, None);
+    assert!(t.elapsed().as_secs() < 20, "lint took {:?}", t.elapsed());
+    let dups: Vec<_> = findings.iter().filter(|f| f.code == "possible-duplicate").collect();
+    assert_eq!(dups.len(), 1, "{dups:#?}");
+    assert!(dups[0].message.contains("and 1989 more: possibly the same item 2000 times"), "{}", dups[0].message);
+    // 300 distinct windows closing before they open: 200 listed, the rest counted.
+    let wins: Vec<serde_json::Value> = (0..300)
+        .map(|i| {
+            let mut p = policy(&format!("w{i:03}"), &format!("registered_capital >= {}万", i + 1), "1万");
+            p["effective_from"] = json!("2025-01-01");
+            p["application_window"] = json!({"opens": "2024-01-01", "closes": "2024-06-30"});
+            p
+        })
+        .collect();
+    let findings = huiqi::lint::lint(&engine(wins), None);
+    let w: Vec<_> = findings.iter().filter(|f| f.code == "window-before-effect").collect();
+    assert_eq!(w.len(), 201);
+    assert!(w.last().is_some_and(|f| f.policy.is_none() && f.message.contains("100 more window-before-effect findings")), "{:?}", w.last());
+}

@@ -195,3 +195,21 @@ fn too_many_records_are_refused() {
     assert!(msg.contains("more than the limit of 10000"), "{msg}");
     assert!(decode(json!({"loans": vec![json!({}); huiqi::profile::MAX_RECORDS]})).is_ok());
 }
+
+/// Stray keys are named up to a limit, then counted: 50,000 unknown keys give 21 errors,
+/// not 50,000 (issue 31: 400k keys gave 30 MB of errors).
+#[test]
+fn unknown_fields_are_capped() {
+    let mut m = serde_json::Map::new();
+    for i in 0..50_000 {
+        m.insert(format!("stray_{i}"), json!(1));
+    }
+    m.insert("registered_capital".into(), json!(100));
+    let errs = decode(serde_json::Value::Object(m)).expect_err("unknown fields");
+    assert_eq!(errs.len(), huiqi::profile::MAX_UNKNOWN_FIELDS + 1);
+    assert!(errs.last().is_some_and(|(p, _, m)| p == "$" && m.contains("49980 more unknown fields not listed")), "{:?}", errs.last());
+    // At the limit, every one is named.
+    let m: serde_json::Map<String, serde_json::Value> =
+        (0..huiqi::profile::MAX_UNKNOWN_FIELDS).map(|i| (format!("x{i}"), json!(1))).collect();
+    assert_eq!(decode(serde_json::Value::Object(m)).expect_err("unknown").len(), huiqi::profile::MAX_UNKNOWN_FIELDS);
+}
