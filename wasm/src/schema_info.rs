@@ -67,6 +67,8 @@ const GROUPS: &[(&str, &str, &[&str])] = &[
             "software_copyrights",
             "ic_layout_designs",
             "class1_ip",
+            "class1_ip_grade",
+            "strategic_emerging_product",
             "niche_years",
             "niche_market_share",
             "sme_development_score",
