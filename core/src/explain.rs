@@ -1017,10 +1017,9 @@ impl<'a> Explainer<'_, 'a> {
             }
         }
         let words = |i: usize, r: &'a crate::profile::Record| {
-            // The record's own leaves, as the condition bears on it (the record decides
-            // `any` by holding and `all` by failing).
-            let inner = positive == (decided.is_none() || !all);
-            let x = self.ev.with_record(i, r, || self.explain(cond, src, inner));
+            // The record's own leaves, with the requirement the policy makes of each record
+            // (its condition holds; under `not`, it does not).
+            let x = self.ev.with_record(i, r, || self.explain(cond, src, positive));
             let leaves = x.leaves();
             let zh = leaves.iter().map(|l| l.message_zh.as_str()).collect::<Vec<_>>().join("；");
             let en = leaves.iter().map(|l| l.message_en.as_str()).collect::<Vec<_>>().join("; ");
