@@ -298,29 +298,9 @@ pub fn store_from_batches(
     Ok(b.finish())
 }
 
-/// The result shapes of a bulk run.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Shape {
-    /// `(enterprise_id, policy_id, verdict)`: one row per eligible pair (and undetermined
-    /// pair when asked), policy by policy, as `huiqi bulk` writes them.
-    Pairs,
-    /// `(enterprise_id, eligible: list<policy_id>[, undetermined: list<policy_id>])`: one
-    /// row per enterprise, in store order.
-    Lists,
-    /// `(policy_id, eligible, undetermined)`: one row per policy in force.
-    Counts,
-}
-
-impl Shape {
-    pub fn parse(s: &str) -> Option<Shape> {
-        match s {
-            "pairs" => Some(Shape::Pairs),
-            "lists" => Some(Shape::Lists),
-            "counts" => Some(Shape::Counts),
-            _ => None,
-        }
-    }
-}
+/// The result shapes of a bulk run: pairs, lists or counts (the operation layer's
+/// [`huiqi::ops::stores::BulkOutput`], so that every binding reads the same options).
+pub use huiqi::ops::stores::BulkOutput as Shape;
 
 /// Rows per result batch.
 const BATCH_ROWS: usize = 64 * 1024;

@@ -68,6 +68,30 @@ pub(crate) enum Command {
     },
     /// Explain one policy for one enterprise, condition by condition.
     Explain(ExplainArgs),
+    /// Answer any operation of the operation layer by name, with a JSON request: the same
+    /// envelope as the C ABI's huiqi_call, Python's and WASM's Engine.call
+    /// (docs/operations.md; `huiqi call --list`).
+    Call(CallArgs),
+}
+
+// `huiqi call`
+#[derive(clap::Args)]
+pub(crate) struct CallArgs {
+    /// The operation: match, explain, calendar, lint, policies, reverse … (--list names all).
+    #[arg(required_unless_present = "list")]
+    pub(crate) op: Option<String>,
+    /// The request: a JSON file, or `-` for standard input; absent: `{}`.
+    #[arg(value_name = "REQUEST")]
+    pub(crate) request: Option<PathBuf>,
+    #[command(flatten)]
+    pub(crate) set: SetArgs,
+    /// Enterprises (a store, CSV, JSON lines, Parquet or a folder of profiles) for the
+    /// operations on a store: store_info, prepare, reverse, bulk_counts, and lint's reach.
+    #[arg(long, value_name = "PATH")]
+    pub(crate) enterprises: Option<PathBuf>,
+    /// List the operations and exit.
+    #[arg(long)]
+    pub(crate) list: bool,
 }
 
 // The arguments of each command that has its own (plain comments: a doc comment here would

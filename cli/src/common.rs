@@ -1,7 +1,7 @@
 //! What several commands share: the failure type, reading files, loading a policy set, an engine or enterprises, the date.
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 
 use huiqi::date::Date;
@@ -39,55 +39,21 @@ pub(crate) fn load_schema(path: Option<&Path>) -> Result<Schema, Fail> {
 }
 
 fn policy_sources(path: &Path) -> Result<Vec<(String, String)>, Fail> {
-    if path.is_file() {
-        return Ok(vec![(path.display().to_string(), read(path)?)]);
-    }
-    let mut files: Vec<PathBuf> = std::fs::read_dir(path)
-        .map_err(|e| Fail(format!("cannot read policy folder {}: {e}", path.display()), 2))?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|x| x == "json" || x == "jsonl"))
-        .collect();
-    files.sort();
-    if files.is_empty() {
-        return Err(Fail(format!("no .json or .jsonl policy files in {}", path.display()), 2));
-    }
-    files.iter().map(|f| Ok((f.display().to_string(), read(f)?))).collect()
-}
-
-/// Whether `path` is (or was meant to be) a saved set: its header tag, even damaged or cut
-/// short, or the `.hqset` extension. Such a file is read as a saved set, which says what is
-/// wrong with it, never as policy JSON.
-fn is_saved_set(path: &Path) -> bool {
-    use huiqi::files::Tag;
-    if !path.is_file() {
-        return false;
-    }
-    let hqset = path.extension().is_some_and(|x| x.eq_ignore_ascii_case("hqset"));
-    match huiqi::files::head(path).map(|h| (huiqi::files::tag(&h, huiqi::saved::MAGIC), h.is_empty())) {
-        Ok((Tag::Exact | Tag::Damaged, _)) => true,
-        Ok((Tag::Short, empty)) => !empty || hqset,
-        _ => hqset,
-    }
+    huiqi::ops::build::read_policy_folder(path).map(huiqi::ops::Source::pairs).map_err(|e| Fail(one_line(&e), 2))
 }
 
 pub(crate) fn set_sources(args: &SetArgs) -> Result<Vec<(String, String)>, Fail> {
     Ok(match &args.policies {
         Some(p) => policy_sources(p)?,
-        None => huiqi::policy::EMBEDDED_POLICIES.iter().map(|(n, t)| (format!("(bundled) {n}"), (*t).to_string())).collect(),
+        None => huiqi::ops::build::bundled_files(),
     })
 }
 
 /// The code tables: the bundled ones, or with `--codes DIR` those of the folder replacing them.
 fn load_codes(dir: Option<&Path>) -> Result<huiqi::code::CodeSystems, Fail> {
     let Some(dir) = dir else { return Ok(huiqi::code::CodeSystems::embedded()?) };
-    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
-        .map_err(|e| Fail(format!("cannot read code-table folder {}: {e}", dir.display()), 2))?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|x| x == "json"))
-        .collect();
-    files.sort();
-    let tables = files.iter().map(|p| Ok((p.display().to_string(), read(p)?))).collect::<Result<Vec<_>, Fail>>()?;
-    huiqi::code::CodeSystems::with_tables(&tables).map_err(|e| Fail(format!("--codes: {e}"), 2))
+    let tables = huiqi::ops::build::read_code_folder(dir).map_err(|e| Fail(one_line(&e), 2))?;
+    huiqi::code::CodeSystems::with_tables(&huiqi::ops::Source::pairs(tables)).map_err(|e| Fail(format!("--codes: {e}"), 2))
 }
 
 pub(crate) fn load_set(args: &SetArgs) -> Result<Result<PolicySet, huiqi::policy::PolicySetError>, Fail> {
@@ -99,7 +65,7 @@ pub(crate) fn load_set(args: &SetArgs) -> Result<Result<PolicySet, huiqi::policy
         }
     };
     let schema = Arc::new(schema);
-    if let Some(p) = args.policies.as_deref().filter(|p| is_saved_set(p)) {
+    if let Some(p) = args.policies.as_deref().filter(|p| huiqi::ops::build::is_saved_set(p)) {
         let bytes = std::fs::read(p).map_err(|e| Fail(format!("cannot read {}: {e}", p.display()), 2))?;
         let mut saved = huiqi::saved::read(&bytes).map_err(|e| Fail(format!("{}: {e}", p.display()), 2))?;
         return Ok(saved.compile(schema).map(|(set, _)| set));
@@ -126,7 +92,7 @@ pub(crate) fn render_policy_errors(e: &huiqi::policy::PolicySetError) -> String 
     s
 }
 
-fn today() -> Date {
+pub(crate) fn today() -> Date {
     let secs = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
     Date::from_day_number(i32::try_from(secs / 86_400).unwrap_or(0))
 }
@@ -136,6 +102,11 @@ pub(crate) fn as_of(s: &Option<String>) -> Result<Date, Fail> {
         Some(s) => Date::parse(s).map_err(|e| Fail(format!("--as-of: {e}"), 2)),
         None => Ok(today()),
     }
+}
+
+/// Failure items on one line each, for stderr.
+pub(crate) fn one_line(errors: &[huiqi::ops::ErrorItem]) -> String {
+    errors.iter().map(huiqi::ops::ErrorItem::one_line).collect::<Vec<_>>().join("\n")
 }
 
 /// Whether a file is Parquet, by its name.
@@ -151,28 +122,8 @@ pub(crate) fn load_enterprises(
     path: &Path,
     opts: huiqi::store::LoadOptions,
 ) -> Result<(EnterpriseStore, huiqi::store::LoadReport), Fail> {
-    if path.is_dir() {
-        // A folder of profiles, one JSON file each (data/enterprises): read as JSON lines.
-        let mut files: Vec<std::path::PathBuf> = std::fs::read_dir(path)
-            .map_err(|e| Fail(format!("cannot read {}: {e}", path.display()), 2))?
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|p| p.extension().is_some_and(|x| x.eq_ignore_ascii_case("json")))
-            .collect();
-        files.sort();
-        if files.is_empty() {
-            return Err(Fail(format!("{}: no .json profiles in the folder", path.display()), 2));
-        }
-        let mut lines = String::new();
-        for f in &files {
-            let text = std::fs::read_to_string(f).map_err(|e| Fail(format!("cannot read {}: {e}", f.display()), 2))?;
-            let v = huiqi::profile::parse_json(&text).map_err(|e| Fail(format!("{}: not valid JSON: {e}", f.display()), 2))?;
-            lines.push_str(&v.to_string());
-            lines.push('\n');
-        }
-        return Ok(EnterpriseStore::load_jsonl(schema, lines.as_bytes(), opts)?);
-    }
     if !is_parquet(path) {
-        return Ok(EnterpriseStore::load_path(schema, path, opts)?);
+        return Ok(EnterpriseStore::load_any(schema, path, opts)?);
     }
     let file = std::fs::File::open(path).map_err(|e| Fail(format!("cannot read {}: {e}", path.display()), 2))?;
     let reader = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(file)

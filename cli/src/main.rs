@@ -27,12 +27,17 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match run(cli) {
         Ok(code) => code,
+        // `huiqi … | head`: the reader left; that is not an error to report.
+        Err(Fail(msg, _)) if msg.ends_with(BROKEN_PIPE) => ExitCode::SUCCESS,
         Err(Fail(msg, code)) => {
             let _ = writeln!(std::io::stderr(), "huiqi: {msg}");
             ExitCode::from(code)
         }
     }
 }
+
+/// How an I/O error on a closed pipe ends (EPIPE).
+const BROKEN_PIPE: &str = "(os error 32)";
 
 /// Hands the parsed command to its module.
 fn run(cli: Cli) -> Result<ExitCode, Fail> {
@@ -51,5 +56,6 @@ fn run(cli: Cli) -> Result<ExitCode, Fail> {
         Command::Bulk(args) => commands::bulk::run(out, args),
         Command::Gen { command } => commands::gen::run(out, command),
         Command::Explain(args) => commands::explain::run(out, args),
+        Command::Call(args) => commands::call::run(out, args),
     }
 }

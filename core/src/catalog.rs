@@ -40,6 +40,16 @@ pub struct ListedPolicy {
     pub source: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
+    /// The year of the policy document.
+    pub year: i32,
+    /// The file the policy was read from.
+    pub origin: String,
+    /// The condition as written in the policy file.
+    pub condition: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub effective_from: Option<Date>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub effective_to: Option<Date>,
 }
 
 fn level(l: Level) -> &'static str {
@@ -122,6 +132,11 @@ pub fn list(engine: &Engine, as_of: Option<Date>, tags: &[String]) -> Vec<Listed
                 reviewed_on: d.reviewed_on.map(|r| r.to_string()),
                 source,
                 url: d.source.url.clone(),
+                year: d.year,
+                origin: p.origin.clone(),
+                condition: p.condition_text.clone(),
+                effective_from: d.effective_from,
+                effective_to: d.effective_to,
             }
         })
         .collect()

@@ -41,9 +41,9 @@ fn run_everything(src: Vec<(String, String)>) -> Result<String, String> {
     let index = engine.verdicts(&profile, as_of);
     let reference = engine.verdicts_reference(&profile, as_of);
     assert_eq!(index, reference);
-    let envelope = huiqi::envelope::match_json(&engine, PROFILE, "2026-06-30");
+    let envelope = huiqi::ops::match_json(&engine, PROFILE, "2026-06-30");
     for p in &engine.policy_set().policies {
-        huiqi::envelope::explain_json(&engine, PROFILE, &p.doc.id, "2026-06-30");
+        huiqi::ops::explain_json(&engine, PROFILE, &p.doc.id, "2026-06-30");
     }
     let (_, bytes) = huiqi::saved::save(schema.clone(), &src).map_err(|e| e.to_string())?;
     huiqi::saved::load(schema, &bytes).map_err(|e| e.to_string())?;

@@ -41,8 +41,8 @@ fn same_answers(files: &[(String, String)]) {
     let from_saved = Engine::from_set(set);
     for p in samples() {
         for as_of in ["2025-03-31", "2026-06-30"] {
-            let a = huiqi::envelope::match_json(&from_texts, &p, as_of);
-            let b = huiqi::envelope::match_json(&from_saved, &p, as_of);
+            let a = huiqi::ops::match_json(&from_texts, &p, as_of);
+            let b = huiqi::ops::match_json(&from_saved, &p, as_of);
             assert!(a.contains("\"success\""), "{a}");
             assert_eq!(a, b);
         }

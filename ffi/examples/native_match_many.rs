@@ -1,5 +1,5 @@
 //! The native-Rust baseline of the match_many benchmark (python/bench/bench_match_many.py):
-//! `huiqi::envelope::match_lines` called directly, on the same JSON lines and engine as the C ABI
+//! `huiqi::ops::match_lines` called directly, on the same JSON lines and engine as the C ABI
 //! and Python runs.
 //!
 //! cargo run --release -p huiqi-ffi --example native_match_many -- PROFILES.jsonl AS_OF REPS [OUT]
@@ -17,12 +17,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let reps: usize = reps.parse()?;
     let text = std::fs::read_to_string(path)?;
     let profiles = text.lines().filter(|l| !l.trim().is_empty()).count();
-    let engine = huiqi_core::envelope::build_engine(None, &[]).map_err(|e| format!("{e:?}"))?;
+    let engine = huiqi_core::ops::build_engine(None, &[]).map_err(|e| format!("{e:?}"))?;
     let mut seconds = Vec::new();
     let mut out = String::new();
     for _ in 0..reps {
         let t = Instant::now();
-        out = huiqi_core::envelope::match_lines(&engine, &text, as_of);
+        out = huiqi_core::ops::match_lines(&engine, &text, as_of);
         seconds.push(t.elapsed().as_secs_f64());
     }
     if let Some(file) = rest.first() {

@@ -56,9 +56,9 @@ Codes = Union[str, "os.PathLike[str]", Mapping[str, Document], Iterable[Tuple[st
 class HuiqiError(Exception):
     """A failure envelope from the engine (or an invalid engine handle).
 
-    ``errors`` holds the envelope's error objects: ``kind`` (profile, policy, schema,
-    request, unknown_policy, store, json, internal), ``message`` and where applicable
-    ``path``, ``origin``, ``policy``, ``line``, ``column``, ``hint``.
+    ``errors`` holds the envelope's error objects: ``kind`` (one of :data:`ERROR_KINDS`),
+    ``message`` and where applicable ``path``, ``origin``, ``policy``, ``line``,
+    ``column``, ``item`` (the position in a batch) and ``hint``.
     """
 
     def __init__(self, errors: list[dict[str, Any]]):
@@ -71,13 +71,31 @@ class HuiqiError(Exception):
         return str(self.errors[0].get("kind", "")) if self.errors else ""
 
 
+#: Every error kind, as the operation layer defines them (docs/operations.md): ``request``
+#: (a bad argument), ``json``, ``profile``, ``policy``, ``unknown_policy``, ``schema``,
+#: ``codes``, ``compiled``, ``store``, ``file``, ``internal``.
+ERROR_KINDS = ("request", "json", "profile", "policy", "unknown_policy", "schema", "codes", "compiled", "store", "file", "internal")
+
+
 def _describe(e: Mapping[str, Any]) -> str:
     where = [str(e[k]) for k in ("origin", "policy", "path") if e.get(k)]
-    if e.get("line") is not None:
-        where.append(f"{e['line']}:{e.get('column', 0)}")
+    if e.get("line") is not None and e.get("column") is not None:
+        where.append(f"{e['line']}:{e['column']}")
+    elif e.get("line") is not None:
+        where.append(f"line {e['line']}")
+    if e.get("item") is not None:
+        where.append(f"item {e['item']}")
     text = f"{': '.join(where)}: {e.get('message', '')}" if where else str(e.get("message", ""))
     hint = e.get("hint")
     return f"{text} (hint: {hint})" if hint and str(hint) not in text else text
+
+
+def _names_a_path(value: object) -> bool:
+    """Whether a ``policies`` argument is a path (a PathLike, or a string naming an
+    existing file or folder that is not JSON text)."""
+    if isinstance(value, os.PathLike):
+        return True
+    return isinstance(value, str) and value.strip()[:1] not in ("{", "[") and "\n" not in value and os.path.exists(value)
 
 
 def _request_error(message: str) -> HuiqiError:
@@ -253,6 +271,17 @@ class Engine(_Handle):
         if include_bundled and policies is not None:
             self._init_from_sources([("policies.json", policies)], schema, True)
             return
+        if _names_a_path(policies):
+            raise HuiqiError(
+                [
+                    {
+                        "kind": "request",
+                        "path": "policies",
+                        "message": f"policies is the path {os.fspath(policies)!r}, not a policy document",
+                        "hint": "Engine.from_dir(path) reads a folder (or file) of policies",
+                    }
+                ]
+            )
         error = ctypes.c_void_p()
         handle = _lib.lib.huiqi_engine_new(_text(schema, "schema"), _text(policies, "policies"), ctypes.byref(error))
         self._adopt(handle, error)
@@ -337,6 +366,21 @@ class Engine(_Handle):
         if text is None:
             raise HuiqiError([{"kind": "request", "message": _lib.last_error()}])
         return text
+
+    # --- any operation ----------------------------------------------------------------
+
+    def call_json(self, op: str, request: Document | None = None, store: Store | None = None) -> str:
+        """Any operation of the operation layer by name (``match``, ``explain``,
+        ``calendar``, ``lint``, ``policies``, ``check_condition``, ``reverse`` …; see
+        docs/operations.md) with its request (a dict, or JSON text): the envelope as text,
+        byte for byte that of ``huiqi call OP``, the C ABI's ``huiqi_call`` and WASM's
+        ``Engine.call``. ``store`` is needed by the operations on a store."""
+        handle = None if store is None else _store_handle(store)
+        return self._call(_lib.lib.huiqi_call, handle, _text(op, "op"), _text(request if request is not None else {}, "request"))
+
+    def call(self, op: str, request: Document | None = None, store: Store | None = None) -> Any:
+        """:meth:`call_json`, the result parsed; a failure raises :class:`HuiqiError`."""
+        return _unwrap(self.call_json(op, request, store))
 
     # --- matching ---------------------------------------------------------------------
 

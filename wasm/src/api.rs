@@ -1,33 +1,34 @@
-//! The WASM package's operations as plain Rust over the public `huiqi` API, so they are
-//! tested natively too (`cargo test -p huiqi-wasm`). `lib.rs` only adapts them to
-//! JavaScript. Every answer is a [`huiqi::envelope`] envelope as JSON text; matching and
-//! explaining call `huiqi::envelope` itself, so the bytes equal the CLI's `--json` output.
+//! The WASM package's engine handle as plain Rust over the operation layer
+//! (`huiqi::ops`), so it is tested natively too (`cargo test -p huiqi-wasm`). `lib.rs`
+//! only adapts it to JavaScript. Every answer is an envelope built by `huiqi::ops`, so
+//! the bytes equal the CLI's `--json` output and the C ABI's.
 
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::sync::Arc;
 
-use huiqi::check::{Checker, Scope};
 use huiqi::engine::Engine;
-use huiqi::envelope::{self, Envelope, ErrorItem};
-use serde::Serialize;
+use huiqi::ops::{self, build::Source, ErrorItem};
 
 /// A policy file: its name (origin in error messages; a name ending in `.jsonl` is read as
 /// JSON lines) and its text.
 pub type PolicyFile = (String, String);
 
-/// An engine together with what it was built from, so a condition typed in the editor can
-/// be checked against the same definitions and policy ids.
+/// An engine together with what it was built from, for `serialize()`, `policyFiles()`,
+/// `codeTables()` and `schemaJson()`.
 pub struct Handle {
-    pub engine: Engine,
+    pub engine: Arc<Engine>,
     files: Vec<PolicyFile>,
     schema_json: Option<String>,
     /// Code tables replacing the bundled ones (`huiqi --codes DIR`); empty: the bundled ones.
     codes: Vec<PolicyFile>,
-    scope: Scope,
 }
 
 /// The policy files embedded in the library (the bundled real policies).
 pub fn bundled_files() -> Vec<PolicyFile> {
-    huiqi::policy::EMBEDDED_POLICIES.iter().map(|(n, t)| ((*n).to_string(), (*t).to_string())).collect()
+    ops::build::bundled_files()
+}
+
+fn sources(files: &[PolicyFile]) -> Vec<Source> {
+    files.iter().map(|(origin, text)| Source { origin: origin.clone(), text: text.clone() }).collect()
 }
 
 /// Builds an engine: the embedded schema when `schema_json` is `None`, the bundled
@@ -39,10 +40,10 @@ pub fn build(files: Vec<PolicyFile>, schema_json: Option<String>) -> Result<Hand
 /// [`build`] on code tables (file name, JSON text) replacing the bundled ones of the same
 /// system, as `huiqi --codes DIR`.
 pub fn build_on(files: Vec<PolicyFile>, schema_json: Option<String>, codes: Vec<PolicyFile>) -> Result<Handle, Vec<ErrorItem>> {
-    let engine = envelope::build_engine_on(envelope::Tables { schema_json: schema_json.as_deref(), codes: &codes }, &files)?;
+    let code_sources = sources(&codes);
+    let engine = ops::build_engine_on(ops::Tables { schema_json: schema_json.as_deref(), codes: &code_sources }, &files)?;
     let files = if files.is_empty() { bundled_files() } else { files };
-    let scope = scope_of(&engine);
-    Ok(Handle { engine, files, schema_json, codes, scope })
+    Ok(Handle { engine: Arc::new(engine), files, schema_json, codes })
 }
 
 /// Builds an engine from a saved set (`huiqi compile`, or [`Handle::save`]): no condition
@@ -53,9 +54,9 @@ pub fn build_saved(saved: &[u8], schema_json: Option<String>) -> Result<Handle, 
 
 /// [`build_saved`] on replaced code tables, as [`build_on`].
 pub fn build_saved_on(saved: &[u8], schema_json: Option<String>, codes: Vec<PolicyFile>) -> Result<Handle, Vec<ErrorItem>> {
-    let (engine, files) = envelope::build_engine_saved_on(envelope::Tables { schema_json: schema_json.as_deref(), codes: &codes }, saved)?;
-    let scope = scope_of(&engine);
-    Ok(Handle { engine, files, schema_json, codes, scope })
+    let code_sources = sources(&codes);
+    let (engine, files) = ops::build_engine_saved_on(ops::Tables { schema_json: schema_json.as_deref(), codes: &code_sources }, saved)?;
+    Ok(Handle { engine: Arc::new(engine), files, schema_json, codes })
 }
 
 /// The core crate's version this package was built with.
@@ -63,47 +64,9 @@ pub fn huiqi_version() -> String {
     env!("CARGO_PKG_VERSION").to_string()
 }
 
-/// The names a condition may use besides schema fields — definitions and derived fields
-/// (by name and label) and policy ids — exactly as `PolicySet::compile` sees them once
-/// every definition has checked.
-fn scope_of(engine: &Engine) -> Scope {
-    let set = engine.policy_set();
-    let mut defs = HashMap::new();
-    for (i, d) in set.definitions.iter().enumerate() {
-        let entry = (i, d.node.ty, d.node.percent);
-        defs.insert(d.name.clone(), entry);
-        if let Some(l) = &d.label {
-            defs.insert(l.clone(), entry);
-        }
-    }
-    let policies = set.policies.iter().enumerate().map(|(i, p)| (p.doc.id.clone(), i)).collect();
-    Scope { defs, policies, failed: HashSet::new() }
-}
-
-/// A failure envelope.
-pub fn failure(errors: Vec<ErrorItem>) -> String {
-    Envelope::<()>::Failure { errors }.to_json()
-}
-
-/// A success envelope.
-pub fn success<T: Serialize>(result: T) -> String {
-    Envelope::Success { result, warnings: Vec::new() }.to_json()
-}
-
 /// A failure envelope with one error of kind `request`.
 pub fn request_error(message: impl Into<String>) -> String {
-    failure(vec![ErrorItem::new("request", message)])
-}
-
-/// What a condition that checks uses.
-#[derive(Debug, Serialize)]
-pub struct ConditionCheck {
-    /// The condition as the engine prints it (canonical form).
-    pub canonical: String,
-    /// Schema fields, derived fields and definitions it names.
-    pub names: Vec<String>,
-    /// Other policies it depends on through `eligible(…)`.
-    pub policies: Vec<String>,
+    ops::failure(vec![ErrorItem::new(ops::ErrorKind::Request, message)])
 }
 
 impl Handle {
@@ -114,7 +77,8 @@ impl Handle {
 
     /// The set saved with its syntax trees, for [`build_saved`].
     pub fn save(&self) -> Result<Vec<u8>, Vec<ErrorItem>> {
-        envelope::save_set_on(self.tables(), &self.files)
+        let codes = sources(&self.codes);
+        ops::save_set_on(ops::Tables { schema_json: self.schema_json.as_deref(), codes: &codes }, &self.files)
     }
 
     /// The schema JSON the engine was built with (`None`: the embedded one).
@@ -127,192 +91,41 @@ impl Handle {
         &self.codes
     }
 
-    fn tables(&self) -> envelope::Tables<'_> {
-        envelope::Tables { schema_json: self.schema_json.as_deref(), codes: &self.codes }
+    /// Any operation by name, with its request as JSON text (`huiqi::ops::call`).
+    pub fn call(&self, op: &str, request: &str) -> String {
+        ops::call(&self.engine, None, op, request)
     }
 
-    /// Checks one condition text as a policy of this set would be checked: parse errors
-    /// and every name, type and unit error, each with line and column in `text` and a hint.
-    /// Success carries the canonical form and what the condition refers to.
+    /// `check_condition`.
     pub fn check_condition(&self, text: &str) -> String {
-        let expr = match huiqi::lang::parse(text) {
-            Ok(e) => e,
-            Err(d) => return failure(vec![diagnostic_item(text, &d)]),
-        };
-        let mut checker = Checker::new(self.engine.schema(), &self.scope);
-        let node = checker.check_condition(&expr);
-        if !checker.diagnostics.is_empty() || node.is_none() {
-            let mut errors: Vec<ErrorItem> = checker.diagnostics.iter().map(|d| diagnostic_item(text, d)).collect();
-            if errors.is_empty() {
-                errors.push(ErrorItem { path: Some("condition".into()), ..ErrorItem::new("policy", "the condition does not check") });
-            }
-            return failure(errors);
-        }
-        let mut names = Vec::new();
-        huiqi::check::referenced_names(&expr, &mut names);
-        let known: BTreeSet<String> =
-            names.into_iter().filter(|n| self.engine.schema().field(n).is_some() || self.scope.defs.contains_key(n)).collect();
-        let mut refs = Vec::new();
-        huiqi::check::referenced_policies(&expr, &mut refs);
-        let policies: BTreeSet<String> = refs.into_iter().map(|(id, _)| id).collect();
-        success(ConditionCheck {
-            canonical: huiqi::lang::print(&expr),
-            names: known.into_iter().collect(),
-            policies: policies.into_iter().collect(),
-        })
+        ops::respond(ops::authoring::check_condition(&self.engine, &ops::authoring::ConditionRequest { condition: text.to_string() }))
     }
 
-    /// Checks a policy file (JSON text: one policy, an array of policies, or
-    /// `{"definitions": …, "policies": […]}`) in the context of this set: it may use the
-    /// set's definitions and refer to its policies; a policy or definition of the file
-    /// replaces the set's one of the same id or name. The answer is `check_json`'s.
+    /// `check_policy`: a policy file checked in the context of this set.
     pub fn check_policy_file(&self, name: &str, text: &str) -> String {
-        let (ids, defs) = declared_in(text);
-        let mut files = vec![context_file(&self.engine, &ids, &defs)];
-        files.push((name.to_string(), text.to_string()));
-        match envelope::build_engine_on(self.tables(), &files) {
-            // The context file's stand-in policies are not the caller's: count only theirs.
-            Ok(engine) => {
-                let own: Vec<String> =
-                    engine.policy_set().policies.iter().map(|p| p.doc.id.clone()).filter(|id| ids.contains(id)).collect();
-                success(envelope::CheckSummary { policies: own.len(), definitions: defs.len(), ids: own })
-            }
-            Err(errors) => failure(errors),
-        }
+        let r = ops::authoring::PolicyFileRequest { name: name.to_string(), text: text.to_string() };
+        ops::respond(ops::authoring::check_policy(&self.engine, &r))
     }
 
-    /// Lint findings for the whole set (unreachable policies, unsatisfiable bounds …).
+    /// `lint` of the set.
     pub fn lint(&self) -> String {
-        success(huiqi::lint::lint(&self.engine, None))
+        ops::respond(ops::authoring::lint(&self.engine, None, &ops::authoring::LintRequest::default()))
     }
 
-    /// The policies of the set (every version, in set order).
+    /// `policies`: every version, in set order.
     pub fn policies(&self) -> String {
-        #[derive(Serialize)]
-        struct Item<'a> {
-            id: &'a str,
-            title: &'a str,
-            issuer: &'a str,
-            doc_no: &'a str,
-            year: i32,
-            level: huiqi::policy::Level,
-            origin: &'a str,
-            condition: &'a str,
-            #[serde(skip_serializing_if = "<[String]>::is_empty")]
-            tags: &'a [String],
-            #[serde(skip_serializing_if = "Option::is_none")]
-            effective_from: Option<huiqi::date::Date>,
-            #[serde(skip_serializing_if = "Option::is_none")]
-            effective_to: Option<huiqi::date::Date>,
-        }
-        let items: Vec<Item<'_>> = self
-            .engine
-            .policy_set()
-            .policies
-            .iter()
-            .map(|p| Item {
-                id: &p.doc.id,
-                title: &p.doc.title,
-                issuer: &p.doc.issuer,
-                doc_no: &p.doc.doc_no,
-                year: p.doc.year,
-                level: p.doc.level,
-                origin: &p.origin,
-                condition: &p.condition_text,
-                tags: &p.doc.tags,
-                effective_from: p.doc.effective_from,
-                effective_to: p.doc.effective_to,
-            })
-            .collect();
-        success(items)
+        ops::respond(ops::authoring::policies(&self.engine, &ops::authoring::PoliciesRequest::default()))
     }
 
-    /// The verdict counts of a match (policies in force), through the index only: no
-    /// explanations, benefits or next questions. For live counts over large sets.
+    /// `summary` of a profile (JSON text).
     pub fn summary(&self, profile_json: &str, as_of: &str) -> String {
-        let (profile, date) = match envelope::profile_and_date(&self.engine, profile_json, as_of) {
-            Ok(r) => r,
-            Err(errors) => return failure(errors),
-        };
-        let mut summary = huiqi::outcome::Summary::default();
-        for (i, v) in self.engine.verdicts(&profile, date).into_iter().enumerate() {
-            if self.engine.version_in_force(i, date) {
-                summary.add(v);
-            }
-        }
-        success(summary)
+        ops::summary_json(&self.engine, profile_json, as_of)
     }
 
-    /// The next questions of a match: the `next_questions` of the match envelope.
+    /// `next_questions` of a profile (JSON text).
     pub fn next_questions(&self, profile_json: &str, as_of: &str) -> String {
-        let (profile, date) = match envelope::profile_and_date(&self.engine, profile_json, as_of) {
-            Ok(r) => r,
-            Err(errors) => return failure(errors),
-        };
-        // The next questions only: no policy needs listing.
-        let opts = huiqi::engine::MatchOptions { detail: huiqi::outcome::Detail::Summary, limit: Some(0), ..Default::default() };
-        let r = self.engine.match_profile_with(&profile, date, huiqi::engine::MatchPath::Index, &opts);
-        Envelope::Success { result: r.next_questions, warnings: r.warnings }.to_json()
+        ops::next_questions_json(&self.engine, profile_json, as_of)
     }
-}
-
-/// An error item for a diagnostic in a condition text.
-fn diagnostic_item(text: &str, d: &huiqi::lang::Diagnostic) -> ErrorItem {
-    let (line, column) = d.line_col(text);
-    ErrorItem {
-        path: Some("condition".into()),
-        origin: Some("editor".into()),
-        line: Some(line),
-        column: Some(column),
-        hint: d.hint.clone(),
-        ..ErrorItem::new("policy", d.message.clone())
-    }
-}
-
-/// The policy ids and definition names a policy file declares (best effort: a file that
-/// does not parse declares nothing, and `check_json` reports why).
-fn declared_in(text: &str) -> (HashSet<String>, HashSet<String>) {
-    let mut ids = HashSet::new();
-    let mut defs = HashSet::new();
-    let Ok(v) = serde_json::from_str::<serde_json::Value>(text) else { return (ids, defs) };
-    let policies: Vec<&serde_json::Value> = match &v {
-        serde_json::Value::Array(a) => a.iter().collect(),
-        serde_json::Value::Object(o) if o.contains_key("policies") || o.contains_key("definitions") => {
-            if let Some(d) = o.get("definitions").and_then(|d| d.as_object()) {
-                defs.extend(d.keys().cloned());
-            }
-            o.get("policies").and_then(|p| p.as_array()).map(|a| a.iter().collect()).unwrap_or_default()
-        }
-        other => vec![other],
-    };
-    ids.extend(policies.iter().filter_map(|p| p.get("id").and_then(|i| i.as_str()).map(str::to_string)));
-    (ids, defs)
-}
-
-/// A policy file standing for the engine's set: its definitions (except those `defs`
-/// redefines) and, for every policy not in `ids`, a stand-in with the same id whose
-/// condition is `true`, so `eligible(…)` and `requires` resolve.
-fn context_file(engine: &Engine, ids: &HashSet<String>, defs: &HashSet<String>) -> PolicyFile {
-    let set = engine.policy_set();
-    let definitions: serde_json::Map<String, serde_json::Value> = set
-        .definitions
-        .iter()
-        .filter(|d| !d.derived && !defs.contains(&d.name))
-        .map(|d| (d.name.clone(), serde_json::Value::String(d.text.clone())))
-        .collect();
-    let policies: Vec<serde_json::Value> = set
-        .policies
-        .iter()
-        .filter(|p| !ids.contains(&p.doc.id))
-        .map(|p| {
-            serde_json::json!({
-                "id": p.doc.id, "title": p.doc.title, "issuer": "context", "doc_no": "context", "year": 2024,
-                "level": "national", "condition": "true", "benefit": {"kind": "none", "description": "context"},
-                "source": {"document": "context"}
-            })
-        })
-        .collect();
-    ("(policy set)".to_string(), serde_json::json!({"definitions": definitions, "policies": policies}).to_string())
 }
 
 #[cfg(test)]
@@ -331,10 +144,10 @@ mod tests {
         assert_eq!(a.files(), b.files());
         for f in ["01-quanzhi-software.json", "02-mingchuan-hydraulics.json", "07-huadai-pharma.json"] {
             let p = std::fs::read_to_string(format!("{}/../data/enterprises/{f}", env!("CARGO_MANIFEST_DIR"))).unwrap();
-            assert_eq!(envelope::match_json(&a.engine, &p, "2026-06-30"), envelope::match_json(&b.engine, &p, "2026-06-30"));
+            assert_eq!(ops::match_json(&a.engine, &p, "2026-06-30"), ops::match_json(&b.engine, &p, "2026-06-30"));
         }
         let bad = build_saved(b"not a set", None).err().unwrap();
-        assert_eq!(bad[0].kind, "compiled");
+        assert_eq!(bad[0].kind, ops::ErrorKind::Compiled);
         assert!(bad[0].message.contains("HUIQISET"), "{}", bad[0].message);
     }
 
@@ -364,7 +177,7 @@ mod tests {
         assert!(edited.starts_with(r#"{"type":"success""#), "{edited}");
         let bad =
             build_on(Vec::new(), None, vec![("industry.json".into(), r#"{"system": "industry", "nodes": []}"#.into())]).err().unwrap();
-        assert_eq!(bad[0].kind, "codes");
+        assert_eq!(bad[0].kind, ops::ErrorKind::Codes);
         assert!(bad[0].message.contains("industry.json"), "{}", bad[0].message);
     }
 
@@ -418,7 +231,7 @@ mod tests {
         assert!(q.starts_with(r#"{"type":"success","result":[{"field":"#), "{q}");
         assert!(h.policies().contains("hitech-eit-15pct-rate"));
         assert!(h.lint().starts_with(r#"{"type":"success""#));
-        let m: serde_json::Value = serde_json::from_str(&envelope::match_json(&h.engine, &profile, "2026-06-30")).unwrap();
+        let m: serde_json::Value = serde_json::from_str(&ops::match_json(&h.engine, &profile, "2026-06-30")).unwrap();
         let s: serde_json::Value = serde_json::from_str(&h.summary(&profile, "2026-06-30")).unwrap();
         assert_eq!(m["result"]["summary"], s["result"]);
         let bad = h.next_questions("{", "2026-06-30");

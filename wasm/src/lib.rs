@@ -1,6 +1,6 @@
 //! # huiqi-wasm: the Huiqi engine in the browser and in Node
 //!
-//! wasm-bindgen exports over the one JSON layer every binding speaks ([`huiqi::envelope`]):
+//! wasm-bindgen exports over the operation layer every binding calls ([`huiqi::ops`]):
 //! an [`Engine`] built from policy files (or the bundled real policies) and answers as
 //! the shared envelopes, as JSON text byte-identical to the CLI's `--json`, or parsed.
 //!
@@ -11,12 +11,11 @@
 //! page goes on, and engines are built again (see wasm/README.md).
 
 pub mod api;
-pub mod schema_info;
 
 use wasm_bindgen::prelude::*;
 
 use huiqi::engine::{MatchOptions, MatchPath};
-use huiqi::envelope::ErrorItem;
+use huiqi::ops::{self, ErrorItem};
 
 #[wasm_bindgen(typescript_custom_section)]
 const ENVELOPE_TYPES: &str = include_str!("../types/envelopes.d.ts");
@@ -47,7 +46,7 @@ fn huiqi_error(errors: Vec<ErrorItem>) -> JsValue {
             format!("{at}{}", e.message)
         })
         .collect();
-    let envelope = api::failure(errors);
+    let envelope = ops::failure(errors);
     let err = js_sys::Error::new(&summary.join("\n"));
     err.set_name("HuiqiError");
     let errors = js_sys::JSON::parse(&envelope).ok().and_then(|v| js_sys::Reflect::get(&v, &"errors".into()).ok());
@@ -80,7 +79,7 @@ fn policy_files(v: &JsValue) -> Result<Vec<api::PolicyFile>, Vec<ErrorItem>> {
     if let Some(text) = v.as_string() {
         return Ok(vec![(single_file_name(&text), text)]);
     }
-    let bad = || vec![ErrorItem::new("request", "policies: give a policy file's text or an array of {name, text}")];
+    let bad = || vec![ErrorItem::request("policies", "give a policy file's text or an array of {name, text}")];
     if !js_sys::Array::is_array(v) {
         return Err(bad());
     }
@@ -94,7 +93,7 @@ fn policy_files(v: &JsValue) -> Result<Vec<api::PolicyFile>, Vec<ErrorItem>> {
         }
     }
     if out.is_empty() {
-        return Err(vec![ErrorItem::new("request", "policies: the array of files is empty")]);
+        return Err(vec![ErrorItem::request("policies", "the array of files is empty")]);
     }
     Ok(out)
 }
@@ -104,7 +103,7 @@ fn code_tables(v: &JsValue) -> Result<Vec<api::PolicyFile>, Vec<ErrorItem>> {
     if v.is_undefined() || v.is_null() {
         return Ok(Vec::new());
     }
-    let bad = || vec![ErrorItem::new("request", "codes: give an array of {name, text} code-table files")];
+    let bad = || vec![ErrorItem::request("codes", "give an array of {name, text} code-table files")];
     if !js_sys::Array::is_array(v) {
         return Err(bad());
     }
@@ -204,7 +203,7 @@ impl Engine {
             Ok(o) => o,
             Err(e) => return e,
         };
-        huiqi::envelope::match_json_opts(&self.handle.engine, &text, as_of, path, &opts)
+        ops::match_json_opts(&self.handle.engine, &text, as_of, path, &opts)
     }
 
     /// `match`, parsed: an `Envelope<MatchResult>` object.
@@ -228,7 +227,7 @@ impl Engine {
         #[wasm_bindgen(js_name = asOf)] as_of: &str,
     ) -> String {
         match profile_text(&profile) {
-            Ok(t) => huiqi::envelope::explain_json(&self.handle.engine, &t, policy_id, as_of),
+            Ok(t) => ops::explain_json(&self.handle.engine, &t, policy_id, as_of),
             Err(e) => e,
         }
     }
@@ -281,7 +280,7 @@ impl Engine {
         #[wasm_bindgen(unchecked_optional_param_type = "MatchOptions | null")] options: JsValue,
     ) -> String {
         match match_options(&options) {
-            Ok((path, opts)) => huiqi::envelope::match_lines_opts(&self.handle.engine, jsonl, as_of, path, &opts),
+            Ok((path, opts)) => ops::match_lines_opts(&self.handle.engine, jsonl, as_of, path, &opts),
             Err(e) => e + "\n",
         }
     }
@@ -296,7 +295,7 @@ impl Engine {
         #[wasm_bindgen(js_name = asOf)] as_of: &str,
     ) -> String {
         match profile_text(&profile) {
-            Ok(t) => huiqi::envelope::verdicts_json(&self.handle.engine, &t, as_of),
+            Ok(t) => ops::verdicts_json(&self.handle.engine, &t, as_of),
             Err(e) => e,
         }
     }
@@ -317,13 +316,13 @@ impl Engine {
     }
 
     /// Lint findings for the set.
-    #[wasm_bindgen(unchecked_return_type = "EnvelopeJson<LintFinding[]>")]
+    #[wasm_bindgen(unchecked_return_type = "EnvelopeJson<LintResult>")]
     pub fn lint(&self) -> String {
         self.handle.lint()
     }
 
     /// The policies of the set.
-    #[wasm_bindgen(unchecked_return_type = "EnvelopeJson<PolicyInfo[]>")]
+    #[wasm_bindgen(unchecked_return_type = "EnvelopeJson<PolicyList>")]
     pub fn policies(&self) -> String {
         self.handle.policies()
     }
@@ -331,7 +330,7 @@ impl Engine {
     /// The engine's schema as a form: grouped fields with labels and units.
     #[wasm_bindgen(unchecked_return_type = "EnvelopeJson<SchemaInfo>")]
     pub fn schema(&self) -> String {
-        api::success(schema_info::schema_info(self.handle.engine.schema()))
+        ops::success(ops::authoring::schema(&self.handle.engine))
     }
 
     /// The policy files this engine was built from.
@@ -352,6 +351,28 @@ impl Engine {
         self.handle.schema_json().map(str::to_string)
     }
 
+    /// Answers any operation by name (`match`, `explain`, `calendar`, `lint`, `policies`,
+    /// `check_condition` …; docs/operations.md), with its request as JSON text or an
+    /// object: the same envelope, byte for byte, as `huiqi call OP` and the C ABI's
+    /// `huiqi_call`. The operations on stores are not in the browser build.
+    #[wasm_bindgen(unchecked_return_type = "EnvelopeJson<unknown>")]
+    pub fn call(&self, op: &str, #[wasm_bindgen(unchecked_optional_param_type = "string | object | null")] request: JsValue) -> String {
+        let text = if request.is_undefined() || request.is_null() {
+            Ok("{}".to_string())
+        } else if let Some(s) = request.as_string() {
+            Ok(s)
+        } else {
+            js_sys::JSON::stringify(&request)
+                .ok()
+                .and_then(|s| s.as_string())
+                .ok_or_else(|| api::request_error("the request is not JSON-serialisable"))
+        };
+        match text {
+            Ok(t) => self.handle.call(op, &t),
+            Err(e) => e,
+        }
+    }
+
     /// Shape of the compiled policy index.
     #[wasm_bindgen(unchecked_return_type = "Record<string, number>")]
     pub fn stats(&self) -> JsValue {
@@ -366,7 +387,7 @@ fn match_options(v: &JsValue) -> Result<(MatchPath, MatchOptions), String> {
     }
     let text =
         js_sys::JSON::stringify(v).ok().and_then(|s| s.as_string()).ok_or_else(|| api::request_error("options: not a JSON object"))?;
-    huiqi::envelope::match_options(Some(&text)).map_err(|errors| huiqi::envelope::Envelope::<()>::Failure { errors }.to_json())
+    ops::match_options(Some(&text)).map_err(ops::failure)
 }
 
 fn files_to_js(files: &[api::PolicyFile]) -> JsValue {
@@ -387,28 +408,24 @@ pub fn check(
     #[wasm_bindgen(unchecked_optional_param_type = "PolicySource | null")] policies: JsValue,
     #[wasm_bindgen(unchecked_optional_param_type = "string | null")] schema: Option<String>,
 ) -> String {
-    match policy_files(&policies) {
-        Ok(files) => huiqi::envelope::check_json(schema.as_deref(), &files),
-        Err(errors) => api::failure(errors),
-    }
+    let spec = policy_files(&policies).map(|files| ops::EngineSpec {
+        schema,
+        policies: if files.is_empty() {
+            None
+        } else {
+            Some(files.into_iter().map(|(origin, text)| ops::Source { origin, text }).collect())
+        },
+        ..ops::EngineSpec::default()
+    });
+    ops::respond(spec.and_then(|s| ops::build::check(&s)))
 }
 
 /// A schema (JSON text; the embedded one when absent) as a form: fields grouped, with
 /// Chinese labels, types, units, enum values and code lists.
 #[wasm_bindgen(js_name = schemaInfo, unchecked_return_type = "EnvelopeJson<SchemaInfo>")]
 pub fn schema_info_json(schema: Option<String>) -> String {
-    let codes = match huiqi::code::CodeSystems::embedded() {
-        Ok(c) => c,
-        Err(e) => return api::failure(vec![ErrorItem::new("schema", e.to_string())]),
-    };
-    let parsed = match &schema {
-        Some(s) => huiqi::schema::Schema::from_json(s, codes),
-        None => huiqi::schema::Schema::embedded(),
-    };
-    match parsed {
-        Ok(s) => api::success(schema_info::schema_info(&s)),
-        Err(e) => api::failure(vec![ErrorItem::new("schema", e.to_string())]),
-    }
+    let tables = ops::Tables { schema_json: schema.as_deref(), codes: &[] };
+    ops::respond(ops::build::schema_of(tables).map(|s| ops::schema_info::schema_info(&s)))
 }
 
 /// The bundled real policy files (name and JSON text).

@@ -6,7 +6,7 @@
 //! For each policy-set size it prints, per enterprise (mean over the profiles; p50 / p99
 //! where latency matters): decoding the profile JSON, the index's verdicts, the detail
 //! work of each level (`Engine::answer`), its JSON, and the whole envelope call
-//! (`huiqi::envelope::match_json_reusing`, what the C ABI, Python and WASM call); then the same
+//! (`huiqi::ops::match_json_reusing`, what the C ABI, Python and WASM call); then the same
 //! envelope through the reference evaluator, and the JSON size.
 
 use std::time::Instant;
@@ -67,7 +67,7 @@ fn main() -> Result<(), String> {
                 0
             });
             row(&format!("envelope, {} (JSON in, JSON out)", detail.as_str()), &mut |k| {
-                texts.get(k).map_or(0, |t| huiqi::envelope::match_json_reusing(&engine, &mut m, t, as_of_s, MatchPath::Index, &opts).len())
+                texts.get(k).map_or(0, |t| huiqi::ops::match_json_reusing(&engine, &mut m, t, as_of_s, MatchPath::Index, &opts).len())
             });
         }
         for detail in [Detail::Verdicts, Detail::Full] {
@@ -76,7 +76,7 @@ fn main() -> Result<(), String> {
             let mut ns = Vec::new();
             for t in texts.iter().take(few) {
                 let s = Instant::now();
-                std::hint::black_box(huiqi::envelope::match_json_reusing(&engine, &mut m, t, as_of_s, MatchPath::Reference, &opts));
+                std::hint::black_box(huiqi::ops::match_json_reusing(&engine, &mut m, t, as_of_s, MatchPath::Reference, &opts));
                 ns.push(s.elapsed().as_nanos());
             }
             let mean = ns.iter().sum::<u128>() as f64 / ns.len().max(1) as f64;

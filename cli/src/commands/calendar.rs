@@ -14,11 +14,7 @@ pub(crate) fn run(mut out: impl Write, args: CalendarArgs) -> Result<ExitCode, F
     let p = engine.profile_from_json(&text).map_err(|e| Fail(format!("{}: {e}", profile.display()), 1))?;
     let entries = engine.calendar(&p, date, months, &tags);
     if json {
-        writeln!(
-            out,
-            "{}",
-            serde_json::json!({"type": "success", "result": {"as_of": date.to_string(), "months": months, "entries": entries}})
-        )?;
+        writeln!(out, "{}", huiqi::ops::success(huiqi::ops::answers::Calendar { as_of: date, months, entries }))?;
     } else {
         print_calendar(&mut out, &entries, date, months)?;
     }

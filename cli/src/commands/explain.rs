@@ -3,7 +3,7 @@
 use std::io::Write;
 use std::process::ExitCode;
 
-use huiqi::envelope;
+use huiqi::ops as envelope;
 
 use crate::args::ExplainArgs;
 use crate::common::{as_of, engine, read, Fail};

@@ -5,7 +5,7 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use huiqi::engine::Engine;
-use huiqi::envelope;
+use huiqi::ops as envelope;
 use huiqi::outcome::{MatchOutcome, Verdict};
 use huiqi::policy::PolicySet;
 
@@ -19,7 +19,7 @@ pub(crate) fn run(mut out: impl Write, args: MatchArgs) -> Result<ExitCode, Fail
         Ok(s) => Engine::from_set(s),
         // Asked for JSON, a broken policy set is a failure envelope too.
         Err(e) if json || profiles.is_some() => {
-            writeln!(out, "{}", envelope::Envelope::<()>::Failure { errors: envelope::policy_errors(&e) }.to_json())?;
+            writeln!(out, "{}", envelope::failure(envelope::policy_errors(&e)))?;
             return Ok(ExitCode::from(2));
         }
         Err(e) => return Err(Fail(render_policy_errors(&e), 2)),
@@ -92,13 +92,13 @@ fn match_lines(
                     break;
                 }
             }
-            envelope::line_failure(line_no, "json", &format!("line longer than {MAX_LINE} bytes"))
+            envelope::line_failure(line_no, &format!("line longer than {MAX_LINE} bytes"))
         } else {
             let line = buf.strip_suffix(b"\n").unwrap_or(&buf);
             let line = line.strip_suffix(b"\r").unwrap_or(line);
             match std::str::from_utf8(line) {
                 Ok(text) => envelope::match_line(engine, &mut m, line_no, text, as_of, how, opts),
-                Err(e) => envelope::line_failure(line_no, "json", &format!("not UTF-8: {e}")),
+                Err(e) => envelope::line_failure(line_no, &format!("not UTF-8: {e}")),
             }
         };
         writeln!(out, "{answer}")?;

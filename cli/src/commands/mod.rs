@@ -2,6 +2,7 @@
 
 pub(crate) mod bulk;
 pub(crate) mod calendar;
+pub(crate) mod call;
 pub(crate) mod check;
 pub(crate) mod compile;
 pub(crate) mod explain;

@@ -9,10 +9,15 @@ use crate::common::{as_of, engine, Fail};
 pub(crate) fn run(mut out: impl Write, args: PoliciesArgs) -> Result<ExitCode, Fail> {
     let PoliciesArgs { set, tags, format, as_of: date } = args;
     let engine = engine(&set)?;
+    let request = huiqi::ops::authoring::PoliciesRequest { as_of: date.clone(), tags: tags.clone() };
     let date = match &date {
         Some(_) => Some(as_of(&date)?),
         None => None,
     };
+    if format == ListFormat::Json {
+        writeln!(out, "{}", huiqi::ops::respond(huiqi::ops::authoring::policies(&engine, &request)))?;
+        return Ok(ExitCode::SUCCESS);
+    }
     let rows = huiqi::catalog::list(&engine, date, &tags);
     match format {
         ListFormat::Md => {
@@ -21,7 +26,7 @@ pub(crate) fn run(mut out: impl Write, args: PoliciesArgs) -> Result<ExitCode, F
             write!(out, "{}", huiqi::catalog::to_markdown(&rows, &tags))?;
         }
         ListFormat::Csv => write!(out, "{}", huiqi::catalog::to_csv(&rows))?,
-        ListFormat::Json => writeln!(out, "{}", serde_json::json!({"type": "success", "result": {"policies": rows}}))?,
+        ListFormat::Json => {}
     }
     Ok(ExitCode::SUCCESS)
 }

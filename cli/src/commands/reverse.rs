@@ -3,7 +3,7 @@
 use std::io::Write;
 use std::process::ExitCode;
 
-use huiqi::envelope;
+use huiqi::ops as envelope;
 
 use crate::args::{ReverseArgs, StorePath};
 use crate::common::{as_of, b_len, engine, load_enterprises, print_load_report, reaches, Fail};
@@ -15,11 +15,7 @@ pub(crate) fn run(mut out: impl Write, args: ReverseArgs) -> Result<ExitCode, Fa
     if engine.policy_set().index_of(&policy).is_none() {
         let suggestion = engine.policy_set().suggest_policy(&policy);
         if json {
-            let item = envelope::ErrorItem {
-                hint: suggestion.map(|s| format!("did you mean {s:?}?")),
-                ..envelope::ErrorItem::new("unknown_policy", format!("unknown policy {policy:?}"))
-            };
-            writeln!(out, "{}", envelope::Envelope::<()>::Failure { errors: vec![item] }.to_json())?;
+            writeln!(out, "{}", envelope::failure(vec![envelope::error::unknown_policy(&policy, suggestion.as_deref())]))?;
             return Ok(ExitCode::from(1));
         }
         let hint = suggestion.map(|s| format!("; did you mean {s:?}?")).unwrap_or_default();
@@ -40,7 +36,9 @@ pub(crate) fn run(mut out: impl Write, args: ReverseArgs) -> Result<ExitCode, Fa
     }
     if json && path == StorePath::Store {
         // The shared envelope: byte-identical to the C ABI and Python.
-        writeln!(out, "{}", envelope::reverse_json(&engine, &store, &policy, &date.to_string(), list))?;
+        let open = envelope::OpenStore::new(store, report);
+        let request = envelope::stores::ReverseRequest { policy, as_of: date.to_string(), list };
+        writeln!(out, "{}", envelope::respond(envelope::stores::reverse(&std::sync::Arc::new(engine), &open, &request)))?;
         return Ok(ExitCode::SUCCESS);
     }
     let reach = reaches(&engine, &store, date, path, Some(&policy))?
@@ -49,16 +47,7 @@ pub(crate) fn run(mut out: impl Write, args: ReverseArgs) -> Result<ExitCode, Fa
         .unwrap_or_else(|| huiqi::store::Reach { eligible: Default::default(), undetermined: Default::default() });
     let ids = |b: &roaring::RoaringBitmap| -> Vec<String> { b.iter().take(list).filter_map(|r| store.id(r).map(str::to_string)).collect() };
     if json {
-        let r = envelope::ReverseResult {
-            policy: policy.clone(),
-            as_of: date,
-            enterprises: store.len(),
-            eligible: b_len(&reach.eligible),
-            undetermined: b_len(&reach.undetermined),
-            eligible_ids: ids(&reach.eligible),
-            undetermined_ids: ids(&reach.undetermined),
-        };
-        writeln!(out, "{}", envelope::Envelope::Success { result: r, warnings: Vec::new() }.to_json())?;
+        writeln!(out, "{}", envelope::success(envelope::stores::ReverseResult::of(&policy, date, &store, &reach, list)))?;
     } else {
         writeln!(out, "{policy} · 评估日 {date} · {} 家企业", store.len())?;
         writeln!(out, "符合 {} 家 · 待确定 {} 家", b_len(&reach.eligible), b_len(&reach.undetermined))?;

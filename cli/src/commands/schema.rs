@@ -10,12 +10,9 @@ pub(crate) fn run(mut out: impl Write, args: SchemaArgs) -> Result<ExitCode, Fai
     let SchemaArgs { json, schema } = args;
     let schema = load_schema(schema.as_deref())?;
     if json {
-        let fields: Vec<_> = schema
-                .fields
-                .iter()
-                .map(|f| serde_json::json!({"name": f.name, "label": f.label, "type": f.type_description(&schema), "per_year": f.per_year, "description": f.description}))
-                .collect();
-        writeln!(out, "{}", serde_json::to_string_pretty(&serde_json::json!({"version": schema.version, "fields": fields}))?)?;
+        // The `schema` operation's envelope: fields in groups with types, units, enum values
+        // and record fields; qualification codes; derived fields; code lists.
+        writeln!(out, "{}", huiqi::ops::success(huiqi::ops::schema_info::schema_info(&schema)))?;
     } else {
         writeln!(out, "schema {} — {} fields\n", schema.version, schema.fields.len())?;
         for f in &schema.fields {

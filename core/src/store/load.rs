@@ -287,10 +287,66 @@ impl EnterpriseStore {
             }
         }
         let file = std::fs::File::open(path)?;
-        if path.extension().is_some_and(|x| x.eq_ignore_ascii_case("csv")) {
-            EnterpriseStore::load_csv(schema, std::io::BufReader::new(file), opts)
+        let (store, report) = if path.extension().is_some_and(|x| x.eq_ignore_ascii_case("csv")) {
+            EnterpriseStore::load_csv(schema, std::io::BufReader::new(file), opts)?
         } else {
-            EnterpriseStore::load_jsonl(schema, std::io::BufReader::new(file), opts)
+            EnterpriseStore::load_jsonl(schema, std::io::BufReader::new(file), opts)?
+        };
+        report.kept_enough(&path.display().to_string(), head.first() == Some(&b'{'))?;
+        Ok((store, report))
+    }
+
+    /// Loads enterprises from a path: a folder of profiles (one JSON document per `.json`
+    /// file, in name order, as `data/enterprises`), or a file as [`EnterpriseStore::load_path`].
+    pub fn load_any(schema: &Schema, path: &std::path::Path, opts: LoadOptions) -> Result<(EnterpriseStore, LoadReport), StoreError> {
+        if !path.is_dir() {
+            return EnterpriseStore::load_path(schema, path, opts);
         }
+        let read_err = |p: &std::path::Path, e: std::io::Error| StoreError::Input(format!("cannot read {}: {e}", p.display()));
+        let mut files: Vec<std::path::PathBuf> = std::fs::read_dir(path)
+            .map_err(|e| read_err(path, e))?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.is_file() && p.extension().is_some_and(|x| x.eq_ignore_ascii_case("json")))
+            .collect();
+        files.sort();
+        if files.is_empty() {
+            return Err(StoreError::Input(format!("{}: no .json profiles in the folder", path.display())));
+        }
+        let mut lines = String::new();
+        for f in &files {
+            let text = crate::files::read_text(f).map_err(|e| read_err(f, e))?;
+            let v = crate::profile::parse_json(&text).map_err(|e| StoreError::Input(format!("{}: not valid JSON: {e}", f.display())))?;
+            lines.push_str(&v.to_string());
+            lines.push('\n');
+        }
+        let (store, report) = EnterpriseStore::load_jsonl(schema, lines.as_bytes(), opts)?;
+        report.kept_enough(&path.display().to_string(), false)?;
+        Ok((store, report))
+    }
+}
+
+impl LoadReport {
+    /// An error when a load kept no row, or skipped more rows than it kept: such a file is
+    /// not what the caller meant (a pretty-printed profile read as JSON lines, the wrong
+    /// CSV), and answering from the few rows left would be silently wrong. `json_object`:
+    /// the file starts with `{` (then a one-document file is the likely mistake).
+    pub fn kept_enough(&self, what: &str, json_object: bool) -> Result<(), StoreError> {
+        if self.loaded > 0 && self.skipped <= self.loaded {
+            return Ok(());
+        }
+        let first = self.errors.first().map(|e| format!("; line {}: {}", e.line, e.reason)).unwrap_or_default();
+        let hint = if json_object && self.loaded == 0 {
+            " (JSON lines hold one profile per line: a profile spread over several lines is one document; give it with \
+             `--profile`, or a folder of profiles)"
+        } else {
+            ""
+        };
+        Err(StoreError::Input(if self.loaded == 0 && self.skipped == 0 {
+            format!("{what}: no enterprises in the file")
+        } else if self.loaded == 0 {
+            format!("{what}: kept no enterprise: all {} row(s) are bad{first}{hint}", self.skipped)
+        } else {
+            format!("{what}: skipped {} bad row(s) and kept only {}: more than half the rows are bad{first}", self.skipped, self.loaded)
+        }))
     }
 }

@@ -36,7 +36,7 @@ fn run() -> Result<(), String> {
         let name = std::path::Path::new(policies).file_name().map_or("policies.jsonl".into(), |n| n.to_string_lossy().to_string());
         vec![(name, text)]
     };
-    let errors = |e: Vec<huiqi::envelope::ErrorItem>| e.into_iter().map(|x| x.message).collect::<Vec<_>>().join("; ");
+    let errors = |e: Vec<huiqi::ops::ErrorItem>| e.into_iter().map(|x| x.message).collect::<Vec<_>>().join("; ");
 
     let startup_text = best(repeat, || {
         let t = Instant::now();
@@ -58,12 +58,12 @@ fn run() -> Result<(), String> {
     let mut bytes = 0usize;
     let match_ms = best(repeat, || {
         let t = Instant::now();
-        bytes = profiles.iter().map(|p| huiqi::envelope::match_json(&h.engine, p, as_of).len()).sum();
+        bytes = profiles.iter().map(|p| huiqi::ops::match_json(&h.engine, p, as_of).len()).sum();
         ms(t) / n
     });
     let verdicts_ms = best(repeat, || {
         let t = Instant::now();
-        let _ = profiles.iter().map(|p| huiqi::envelope::verdicts_json(&h.engine, p, as_of).len()).sum::<usize>();
+        let _ = profiles.iter().map(|p| huiqi::ops::verdicts_json(&h.engine, p, as_of).len()).sum::<usize>();
         ms(t) / n
     });
     let summary_ms = best(repeat, || {

@@ -2,7 +2,7 @@
 //! values, qualification vocabulary and code lists. The groups are presentation only; a
 //! field of a custom schema that no group names lands in 其他.
 
-use huiqi::schema::{FieldType, Schema};
+use crate::schema::{FieldType, Schema};
 use serde::Serialize;
 
 /// The form groups: id, label, fields in order.
@@ -123,13 +123,13 @@ const GROUPS: &[(&str, &str, &[&str])] = &[
     ("other", "其他", &["company_restructured", "restructured_on", "restructuring_subsidy_received", "tags"]),
 ];
 
-#[derive(Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Choice {
     pub code: String,
     pub label: String,
 }
 
-#[derive(Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct FieldInfo {
     pub name: String,
     pub label: String,
@@ -157,14 +157,14 @@ pub struct FieldInfo {
     pub fields: Vec<FieldInfo>,
 }
 
-#[derive(Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Group {
     pub id: String,
     pub label: String,
     pub fields: Vec<FieldInfo>,
 }
 
-#[derive(Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Qualification {
     pub code: String,
     pub label: String,
@@ -174,21 +174,21 @@ pub struct Qualification {
     pub validity_years: Option<u32>,
 }
 
-#[derive(Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct CodeList {
     pub system: String,
     pub standard: String,
     pub codes: Vec<Choice>,
 }
 
-#[derive(Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Derived {
     pub name: String,
     pub label: String,
     pub description: String,
 }
 
-#[derive(Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct SchemaInfo {
     pub version: String,
     pub description: String,
@@ -199,7 +199,7 @@ pub struct SchemaInfo {
     pub codes: Vec<CodeList>,
 }
 
-fn field_info(schema: &Schema, f: &huiqi::schema::Field) -> FieldInfo {
+fn field_info(schema: &Schema, f: &crate::schema::Field) -> FieldInfo {
     let (ty, unit) = match &f.ty {
         FieldType::Bool => ("bool", None),
         FieldType::Decimal(u) => ("decimal", Some(u.to_string())),
@@ -301,6 +301,7 @@ pub fn schema_info(schema: &Schema) -> SchemaInfo {
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing, reason = "tests assert by panicking")]
     use super::*;
 
     #[test]

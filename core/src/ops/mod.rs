@@ -1,0 +1,189 @@
+//! # Operations: the one layer every binding calls
+//!
+//! Every question a binding can ask is an operation here: a request type (deserialised
+//! from JSON, unknown keys refused), a function, and a response type (serialised into the
+//! envelope). The envelope is built here and nowhere else, so the CLI's `--json`, the C
+//! ABI, Python, WASM and the HTTP service give byte-identical answers to the same request:
+//!
+//! ```json
+//! {"type": "success", "result": { … }, "warnings": ["…"]}
+//! {"type": "failure", "errors": [{"kind": "profile", "message": "…", "path": "$.employees.2024"}]}
+//! ```
+//!
+//! Errors are values of one [`ErrorKind`], with a message and where (a request argument,
+//! a JSON path, file / policy / line:column in a policy text, the item of a batch).
+//! Nothing here panics on bad input.
+//!
+//! A binding either calls the typed functions (`answers::explain(&engine, &request)`) or
+//! hands an operation's name and request text to [`call`], which is what a new binding
+//! needs: one entry point, every operation, the same bytes. [`OPERATIONS`] lists them.
+//!
+//! The modules, one area each: [`error`] (kinds, items, the envelope), [`build`] (the
+//! schema, code tables and policy files an engine is built from), [`answers`] (one
+//! enterprise, or many), [`authoring`] (what officers ask of a set), [`stores`] (many
+//! enterprises at once), [`schema_info`] (the schema as a form needs it).
+
+pub mod answers;
+pub mod authoring;
+pub mod build;
+pub mod error;
+pub mod schema_info;
+pub mod stores;
+
+use std::sync::Arc;
+
+use serde::de::DeserializeOwned;
+
+pub use answers::{
+    explain_json, line_failure, match_json, match_json_opts, match_json_reusing, match_line, match_lines, match_lines_opts,
+    match_lines_threads, match_options, match_request_json, next_questions_json, profile_and_date, summary_json, verdicts_json,
+    MatchOptionsJson,
+};
+pub use build::{build_engine, build_engine_on, build_engine_saved_on, save_set_on, CheckSummary, EngineSpec, PolicyFiles, Source, Tables};
+pub use error::{
+    engine_errors, failure, policy_errors, profile_errors, respond, store_errors, success, Envelope, ErrorItem, ErrorKind, Errors,
+};
+pub use stores::{OpenStore, StoreSummary};
+
+use crate::engine::Engine;
+
+/// One operation of [`call`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Operation {
+    /// The name a binding passes (`match`, `reverse`).
+    pub name: &'static str,
+    /// Whether it needs a store beside the engine (`store`), may use one (`optional`) or
+    /// takes none.
+    pub store: StoreUse,
+    /// What it answers, in a line.
+    pub summary: &'static str,
+}
+
+/// Whether an operation asks a store.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StoreUse {
+    None,
+    Optional,
+    Required,
+}
+
+/// Every operation [`call`] answers, by name.
+pub const OPERATIONS: &[Operation] = &[
+    Operation { name: "match", store: StoreUse::None, summary: "one enterprise against every policy in force, at a detail level" },
+    Operation { name: "verdicts", store: StoreUse::None, summary: "the counts, ids and verdicts of a match, at the index's speed" },
+    Operation { name: "summary", store: StoreUse::None, summary: "the verdict counts of a match" },
+    Operation { name: "next_questions", store: StoreUse::None, summary: "the fields that would decide the most undetermined policies" },
+    Operation { name: "explain", store: StoreUse::None, summary: "one policy for one enterprise, in words" },
+    Operation { name: "calendar", store: StoreUse::None, summary: "application windows and end dates ahead (政策日历)" },
+    Operation { name: "match_many", store: StoreUse::None, summary: "many enterprises, one envelope each" },
+    Operation { name: "check_condition", store: StoreUse::None, summary: "a condition text checked in the set's context" },
+    Operation { name: "check_policy", store: StoreUse::None, summary: "a policy file checked in the set's context" },
+    Operation { name: "lint", store: StoreUse::Optional, summary: "findings on the set; with a store, each policy's reach" },
+    Operation { name: "policies", store: StoreUse::None, summary: "the published policy list (政策精准公开)" },
+    Operation { name: "schema", store: StoreUse::None, summary: "the schema as a form needs it" },
+    Operation { name: "fields_read", store: StoreUse::None, summary: "the fields the policies read" },
+    Operation { name: "store_info", store: StoreUse::Required, summary: "the enterprises of a store and its load report" },
+    Operation { name: "prepare", store: StoreUse::Required, summary: "the store's predicate sets for a date, kept for the next question" },
+    Operation { name: "reverse", store: StoreUse::Required, summary: "which enterprises qualify for one policy (免申即享)" },
+    Operation { name: "bulk_counts", store: StoreUse::Required, summary: "every enterprise against every policy in force, counted" },
+];
+
+/// Reads a request: strict JSON (a key given twice is an error, as in a profile), then
+/// the operation's type. Empty text or `null` is `{}`.
+pub fn request<R: DeserializeOwned>(op: &str, text: &str) -> Result<R, Errors> {
+    let text = text.trim();
+    let value = if text.is_empty() || text == "null" {
+        serde_json::Value::Object(serde_json::Map::new())
+    } else {
+        crate::profile::parse_json(text)
+            .map_err(|e| vec![ErrorItem::new(ErrorKind::Json, format!("the {op} request is not valid JSON: {e}"))])?
+    };
+    serde_json::from_value(value).map_err(|e| vec![ErrorItem::request("request", format!("{op} request: {e}"))])
+}
+
+/// Answers operation `op` with `request` (JSON text) on `engine`, and on `store` when the
+/// operation asks one: the envelope as JSON text. An unknown operation, a bad request or
+/// a missing store is a failure envelope of kind `request`.
+pub fn call(engine: &Arc<Engine>, store: Option<&OpenStore>, op: &str, request_json: &str) -> String {
+    fn run<R: DeserializeOwned, T: serde::Serialize>(op: &str, text: &str, f: impl FnOnce(R) -> Result<T, Errors>) -> String {
+        respond(request::<R>(op, text).and_then(f))
+    }
+    let needs_store = || -> Result<&OpenStore, Errors> {
+        store.ok_or_else(|| vec![ErrorItem::request("store", format!("{op} asks a store of enterprises: open one and pass it"))])
+    };
+    match op {
+        "match" => match request::<answers::MatchRequest>(op, request_json) {
+            Ok(r) => answers::match_profile(engine, &mut engine.matcher(), &r),
+            Err(e) => failure(e),
+        },
+        "verdicts" => match request::<answers::ProfileRequest>(op, request_json) {
+            Ok(r) => answers::verdicts(engine, &mut engine.matcher(), &r),
+            Err(e) => failure(e),
+        },
+        "summary" => run(op, request_json, |r| answers::summary(engine, &r)),
+        "next_questions" => answers::next_questions_envelope(request(op, request_json).and_then(|r| answers::next_questions(engine, &r))),
+        "explain" => run(op, request_json, |r| answers::explain(engine, &r)),
+        "calendar" => run(op, request_json, |r| answers::calendar(engine, &r)),
+        "match_many" => run(op, request_json, |r| answers::match_many(engine, &mut engine.matcher(), &r)),
+        "check_condition" => run(op, request_json, |r| authoring::check_condition(engine, &r)),
+        "check_policy" => run(op, request_json, |r| authoring::check_policy(engine, &r)),
+        "lint" => run(op, request_json, |r| authoring::lint(engine, store, &r)),
+        "policies" => run(op, request_json, |r| authoring::policies(engine, &r)),
+        "schema" => run(op, request_json, |_: Empty| Ok(authoring::schema(engine))),
+        "fields_read" => run(op, request_json, |_: Empty| Ok(authoring::fields_read(engine))),
+        "store_info" => run(op, request_json, |_: Empty| needs_store().map(OpenStore::info)),
+        "prepare" => run(op, request_json, |r| stores::prepare(engine, needs_store()?, &r)),
+        "reverse" => run(op, request_json, |r| stores::reverse(engine, needs_store()?, &r)),
+        "bulk_counts" => run(op, request_json, |r| stores::bulk_counts(engine, needs_store()?, &r)),
+        _ => failure(vec![ErrorItem {
+            hint: crate::suggest::closest(op, OPERATIONS.iter().map(|o| o.name)).map(|s| format!("did you mean {s:?}?")),
+            ..ErrorItem::request("op", format!("unknown operation {op:?}"))
+        }]),
+    }
+}
+
+/// The request of an operation that takes no arguments: `{}`.
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Empty {}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing, reason = "tests assert by panicking")]
+    use super::*;
+
+    fn engine() -> Arc<Engine> {
+        Arc::new(Engine::embedded().unwrap())
+    }
+
+    #[test]
+    fn every_listed_operation_is_answered() {
+        let e = engine();
+        for op in OPERATIONS {
+            let got = call(&e, None, op.name, "{}");
+            assert!(!got.contains("unknown operation"), "{}: {got}", op.name);
+        }
+    }
+
+    #[test]
+    fn unknown_operations_and_keys_are_request_errors() {
+        let e = engine();
+        let got = call(&e, None, "mach", "{}");
+        assert!(got.contains(r#""kind":"request""#) && got.contains(r#"did you mean \"match\"?"#), "{got}");
+        let got = call(&e, None, "summary", r#"{"profile": {}, "as_of": "2026-06-30", "asof": 1}"#);
+        assert!(got.contains("unknown field `asof`"), "{got}");
+        let got = call(&e, None, "summary", r#"{"profile": {"name": "a", "name": "b"}, "as_of": "2026-06-30"}"#);
+        assert!(got.contains(r#""kind":"json""#) && got.contains("appears twice"), "{got}");
+        let got = call(&e, None, "reverse", r#"{"policy": "x", "as_of": "2026-06-30"}"#);
+        assert!(got.contains(r#""path":"store""#), "{got}");
+    }
+
+    #[test]
+    fn the_typed_match_is_the_text_match() {
+        let e = engine();
+        let profile = include_str!("../../../data/enterprises/01-quanzhi-software.json");
+        let request = format!(r#"{{"profile": {profile}, "as_of": "2026-06-30", "options": {{"detail": "summary"}}}}"#);
+        let want = match_request_json(&e, profile, "2026-06-30", Some(r#"{"detail": "summary"}"#));
+        assert_eq!(call(&e, None, "match", &request), want);
+    }
+}

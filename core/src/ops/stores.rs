@@ -1,0 +1,211 @@
+//! Questions about many enterprises at once: a store opened beside an engine, its load
+//! report, its predicate sets prepared for a date, reverse (which enterprises qualify for
+//! a policy) and bulk counts.
+
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+
+use super::error::{parse_date, store_errors, ErrorItem, ErrorKind, Errors};
+use crate::date::Date;
+use crate::engine::Engine;
+use crate::store::{EnterpriseStore, LoadOptions, LoadReport, Prepared, PreparedCache, StoreError};
+
+/// An enterprise store as a binding holds it: the enterprises, the report of their
+/// loading, and the predicate sets of the last engine and date asked (reused by the next
+/// question on that engine and date).
+#[derive(Debug)]
+pub struct OpenStore {
+    pub store: EnterpriseStore,
+    pub report: LoadReport,
+    prepared: PreparedCache,
+}
+
+impl OpenStore {
+    pub fn new(store: EnterpriseStore, report: LoadReport) -> OpenStore {
+        OpenStore { store, report, prepared: PreparedCache::default() }
+    }
+
+    /// Loads enterprises with the engine's schema: a saved store, CSV (`.csv`), JSON lines,
+    /// or a folder of profiles. Bad rows are skipped and reported; a load that keeps no row
+    /// or skips more than it keeps is an error.
+    pub fn load(engine: &Engine, path: &str) -> Result<OpenStore, Errors> {
+        EnterpriseStore::load_any(engine.schema(), std::path::Path::new(path), LoadOptions::default())
+            .map(|(store, report)| OpenStore::new(store, report))
+            .map_err(|e| vec![ErrorItem { path: Some(path.to_string()), ..ErrorItem::new(ErrorKind::Store, e.to_string()) }])
+    }
+
+    /// The store's sets for `engine` on `date`: the kept ones, or prepared now and kept.
+    pub fn prepared(&self, engine: &Arc<Engine>, date: Date) -> Result<Arc<Prepared>, StoreError> {
+        self.prepared.get(&self.store, engine, date)
+    }
+
+    /// `store_info`.
+    pub fn info(&self) -> StoreSummary {
+        StoreSummary { enterprises: self.store.len(), report: self.report.clone() }
+    }
+}
+
+/// Summary of a loaded enterprise file or store.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct StoreSummary {
+    pub enterprises: u32,
+    pub report: LoadReport,
+}
+
+/// A question on one date: `prepare`, `bulk_counts`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DateRequest {
+    pub as_of: String,
+}
+
+/// The answer of `prepare`.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct PrepareResult {
+    pub enterprises: u32,
+    pub as_of: Date,
+    /// The time the call took: next to nothing when the sets were kept already.
+    pub seconds: f64,
+}
+
+/// `prepare`: computes and keeps the predicate sets of every enterprise for the engine's
+/// questions on a date.
+pub fn prepare(engine: &Arc<Engine>, open: &OpenStore, r: &DateRequest) -> Result<PrepareResult, Errors> {
+    let date = parse_date("as_of", &r.as_of)?;
+    let t = std::time::Instant::now();
+    open.prepared(engine, date).map_err(|e| store_errors(&e))?;
+    Ok(PrepareResult { enterprises: open.store.len(), as_of: date, seconds: t.elapsed().as_secs_f64() })
+}
+
+/// `reverse`: which enterprises qualify for one policy (免申即享 / 精准推送).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReverseRequest {
+    pub policy: String,
+    pub as_of: String,
+    /// List the ids of at most this many enterprises per verdict (default 20).
+    #[serde(default = "twenty")]
+    pub list: usize,
+}
+
+fn twenty() -> usize {
+    20
+}
+
+/// The reach of one policy over a store.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ReverseResult {
+    pub policy: String,
+    pub as_of: Date,
+    pub enterprises: u32,
+    pub eligible: u64,
+    pub undetermined: u64,
+    pub eligible_ids: Vec<String>,
+    pub undetermined_ids: Vec<String>,
+}
+
+impl ReverseResult {
+    /// The result of a reach, listing up to `list` ids per verdict.
+    pub fn of(policy: &str, as_of: Date, store: &EnterpriseStore, reach: &crate::store::Reach, list: usize) -> ReverseResult {
+        let ids =
+            |b: &roaring::RoaringBitmap| -> Vec<String> { b.iter().take(list).filter_map(|r| store.id(r).map(str::to_string)).collect() };
+        ReverseResult {
+            policy: policy.to_string(),
+            as_of,
+            enterprises: store.len(),
+            eligible: reach.eligible.len(),
+            undetermined: reach.undetermined.len(),
+            eligible_ids: ids(&reach.eligible),
+            undetermined_ids: ids(&reach.undetermined),
+        }
+    }
+}
+
+/// `reverse`. A policy that is not in force on the date is evaluated all the same, by its
+/// condition alone; `bulk_counts` lists only the versions in force.
+pub fn reverse(engine: &Arc<Engine>, open: &OpenStore, r: &ReverseRequest) -> Result<ReverseResult, Errors> {
+    let date = parse_date("as_of", &r.as_of)?;
+    let reach = open.prepared(engine, date).and_then(|p| p.reverse(engine, &r.policy)).map_err(|e| store_errors(&e))?;
+    Ok(ReverseResult::of(&r.policy, date, &open.store, &reach, r.list))
+}
+
+/// Per-policy counts of one bulk run.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct PolicyCount {
+    pub policy: String,
+    pub eligible: u64,
+    pub undetermined: u64,
+}
+
+/// `bulk_counts`: every enterprise against every policy version in force, counted per
+/// policy in the set's order.
+pub fn bulk_counts(engine: &Arc<Engine>, open: &OpenStore, r: &DateRequest) -> Result<Vec<PolicyCount>, Errors> {
+    let date = parse_date("as_of", &r.as_of)?;
+    let prepared = open.prepared(engine, date).map_err(|e| store_errors(&e))?;
+    Ok(counts_in_force(engine, &prepared, date))
+}
+
+/// The counts of a prepared store, for the versions in force on `date`.
+pub fn counts_in_force(engine: &Engine, prepared: &Prepared, date: Date) -> Vec<PolicyCount> {
+    let all = prepared.bulk_counts(engine);
+    engine
+        .policy_set()
+        .policies
+        .iter()
+        .zip(&all)
+        .enumerate()
+        .filter(|(i, _)| engine.version_in_force(*i, date))
+        .map(|(_, (p, (eligible, undetermined)))| PolicyCount {
+            policy: p.doc.id.clone(),
+            eligible: *eligible,
+            undetermined: *undetermined,
+        })
+        .collect()
+}
+
+/// The shape of a bulk answer in columns (Arrow, Parquet, Spark).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BulkOutput {
+    /// One row per eligible (and, when asked, undetermined) pair.
+    #[default]
+    Pairs,
+    /// One row per enterprise with the list of its eligible policies.
+    Lists,
+    /// One row per policy with its counts.
+    Counts,
+}
+
+/// The options of a bulk run in columns: `{"output": "pairs" | "lists" | "counts",
+/// "undetermined": bool, "missing": bool}`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BulkOptions {
+    #[serde(default)]
+    pub output: BulkOutput,
+    /// Also the undetermined pairs (or lists).
+    #[serde(default)]
+    pub undetermined: bool,
+    /// With `undetermined` pairs: the fields each lacks (slow: matches those enterprises
+    /// one by one).
+    #[serde(default)]
+    pub missing: bool,
+}
+
+impl BulkOptions {
+    /// Reads the options (JSON text; `None`, empty or `null`: the defaults).
+    pub fn from_json(text: Option<&str>) -> Result<BulkOptions, Errors> {
+        match text.map(str::trim).filter(|t| !t.is_empty() && *t != "null") {
+            None => Ok(BulkOptions::default()),
+            Some(t) => serde_json::from_str(t).map_err(|e| vec![ErrorItem::request("options", format!("bulk options: {e}"))]),
+        }
+    }
+}
+
+/// What a bulk run in columns answers besides its batches.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct BulkWritten {
+    pub output: BulkOutput,
+    pub undetermined: bool,
+}
