@@ -492,7 +492,7 @@ int main(int argc, char **argv) {
     huiqi_string_free(r);
 
     r = huiqi_match(engine, "{\"name\": ", AS_OF);
-    CHECK(HAS(r, "\"type\":\"failure\"", "\"kind\":\"profile\""), "bad JSON profile: %s", show(r));
+    CHECK(HAS(r, "\"type\":\"failure\"", "\"kind\":\"json\""), "bad JSON profile: %s", show(r));
     huiqi_string_free(r);
 
     r = huiqi_match(engine, "{\"registered_capital\": \"lots\"}", AS_OF);
@@ -555,7 +555,7 @@ int main(int argc, char **argv) {
     huiqi_string_free(r);
 
     r = huiqi_explain(engine, "[1, 2", "hitech-eit-15pct-rate", AS_OF);
-    CHECK(HAS(r, "\"type\":\"failure\"", "\"kind\":\"profile\""), "explain bad JSON: %s", show(r));
+    CHECK(HAS(r, "\"type\":\"failure\"", "\"kind\":\"json\""), "explain bad JSON: %s", show(r));
     huiqi_string_free(r);
 
     r = huiqi_explain(engine, profile, "hitech-eit-15pct-rate", "yesterday");
@@ -576,7 +576,7 @@ int main(int argc, char **argv) {
         r = huiqi_match_many(engine, jsonl, AS_OF);
         CHECK(count_lines(r) == 4, "one line per input line: %d", count_lines(r));
         CHECK(matched && strcmp(line_of(r, 0, line, sizeof line), matched) == 0, "line 1 equals huiqi_match");
-        CHECK(HAS(line_of(r, 1, line, sizeof line), "{\"type\":\"failure\"", "\"kind\":\"profile\"", "\"line\":2"), "line 2 is an error: %s", line);
+        CHECK(HAS(line_of(r, 1, line, sizeof line), "{\"type\":\"failure\"", "\"kind\":\"json\"", "\"line\":2"), "line 2 is an error: %s", line);
         CHECK(HAS(line_of(r, 2, line, sizeof line), "{\"type\":\"failure\"", "empty line", "\"line\":3"), "line 3 (blank) is an error: %s", line);
         CHECK(HAS(line_of(r, 3, line, sizeof line), "{\"type\":\"success\"", "老街坊"), "line 4 goes on: %.200s", line);
         huiqi_string_free(r);

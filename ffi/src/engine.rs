@@ -19,12 +19,18 @@ fn sources(text: &str, name: &str) -> Result<Vec<Source>, Errors> {
     let mut out = Vec::new();
     let mut problems = Vec::new();
     for (i, item) in items.iter().enumerate() {
-        match serde_json::from_value::<Source>(item.clone()) {
-            Ok(s) => out.push(s),
-            Err(e) => problems.push(ErrorItem::request(
-                &format!("{name}[{i}]"),
-                format!("each source is {{\"origin\": \"name.json\", \"text\": the file's content}}: {e}"),
-            )),
+        let origin = item.get("origin").and_then(serde_json::Value::as_str);
+        let text = match item.get("text") {
+            Some(serde_json::Value::String(s)) => Some(s.clone()),
+            Some(v) => Some(v.to_string()),
+            None => None,
+        };
+        match (origin, text) {
+            (Some(o), Some(t)) => out.push(Source { origin: o.to_string(), text: t }),
+            (None, _) => problems.push(ErrorItem::request(&format!("{name}[{i}].origin"), "each source needs an \"origin\" string")),
+            (_, None) => {
+                problems.push(ErrorItem::request(&format!("{name}[{i}].text"), "each source needs a \"text\" (the file's content)"))
+            }
         }
     }
     if problems.is_empty() {

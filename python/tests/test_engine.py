@@ -172,7 +172,7 @@ def test_dates(engine: huiqi.Engine, samples: dict) -> None:
 def test_bad_json_profile(engine: huiqi.Engine) -> None:
     with pytest.raises(huiqi.HuiqiError, match="not valid JSON") as e:
         engine.match("{not json", AS_OF)
-    assert e.value.kind == "profile"
+    assert e.value.kind == "json"
     assert e.value.errors[0]["path"] == "$"
 
 
@@ -265,7 +265,7 @@ def test_own_policies_with_and_without_the_bundled_set(samples: dict) -> None:
 def test_missing_policy_folder() -> None:
     with pytest.raises(huiqi.HuiqiError, match="cannot read policy folder /nonexistent") as e:
         huiqi.Engine.from_dir("/nonexistent")
-    assert e.value.kind == "request"
+    assert e.value.kind == "file"
 
 
 def test_closed_engine(samples: dict) -> None:

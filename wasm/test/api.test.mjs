@@ -202,7 +202,7 @@ test("serialize / fromSerialized: same answers, format checked", () => {
 
 test("lint, policies, stats, version, policyFiles", () => {
   assert.equal(JSON.parse(engine.lint()).type, "success");
-  const policies = JSON.parse(engine.policies()).result;
+  const policies = JSON.parse(engine.policies()).result.policies;
   assert.ok(policies.length >= 10 && policies.every((p) => p.id && p.title && p.condition));
   assert.ok(engine.stats().predicates > 0);
   assert.match(huiqi.version(), /^\d+\.\d+\.\d+/);

@@ -3,8 +3,8 @@
 // envelopes.d.ts, appended to them) describe every export and answer.
 import init, * as web from "../pkg/huiqi/web/huiqi_wasm.js";
 import type {
-  CheckSummary, ConditionCheck, Envelope, EnvelopeJson, ErrorItem, ExplainResult, Explanation, HuiqiError, LintFinding,
-  MatchOptions, MatchResult, NextQuestion, PolicyFile, PolicyInfo, PolicyOutcome, SchemaInfo, Verdict,
+  CheckSummary, ConditionCheck, Envelope, EnvelopeJson, ErrorItem, ExplainResult, Explanation, HuiqiError, LintResult,
+  MatchOptions, MatchResult, NextQuestion, PolicyFile, PolicyList, PolicyOutcome, SchemaInfo, Verdict,
 } from "../pkg/huiqi/web/huiqi_wasm.js";
 import * as node from "../pkg/huiqi/node/huiqi_wasm.js";
 
@@ -51,8 +51,8 @@ export async function demo(wasm: Uint8Array): Promise<string[]> {
   const cond: Envelope<ConditionCheck> = parse(engine.checkCondition("注册资本 >= 500万"));
   if (cond.type === "success") out.push(cond.result.canonical, ...cond.result.names, ...cond.result.policies);
   const pol: Envelope<CheckSummary> = parse(engine.checkPolicy(files[0]?.text ?? "{}", "edited.json"));
-  const lint: Envelope<LintFinding[]> = parse(engine.lint());
-  const policies: Envelope<PolicyInfo[]> = parse(engine.policies());
+  const lint: Envelope<LintResult> = parse(engine.lint());
+  const policies: Envelope<PolicyList> = parse(engine.policies());
   const schema: Envelope<SchemaInfo> = parse(engine.schema());
   if (schema.type === "success") {
     for (const g of schema.result.groups) out.push(g.label, ...g.fields.map((f) => `${f.label}${f.unit ? `（${f.unit}）` : ""}`));

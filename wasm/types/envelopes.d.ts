@@ -10,8 +10,7 @@ export type DecimalString = string;
 
 /** One error of a failure envelope. */
 export interface ErrorItem {
-  /** `profile`, `policy`, `request`, `unknown_policy`, `json`, `schema`, `compiled`, `internal`. */
-  kind: string;
+  kind: ErrorKind;
   message: string;
   /** JSON path (`$.employees.2024`), or the part of a policy (`condition`, `benefit.amount`, `file`). */
   path?: string;
@@ -21,8 +20,15 @@ export interface ErrorItem {
   /** 1-based line and column (in characters) inside the condition or file text. */
   line?: number;
   column?: number;
+  /** 0-based position of the item in a request's array (`match_many`'s `profiles`). */
+  item?: number;
   hint?: string;
 }
+
+/** The kinds of error, the same in every binding (core/src/ops/error.rs, docs/operations.md). */
+export type ErrorKind =
+  | "request" | "json" | "profile" | "policy" | "unknown_policy" | "schema" | "codes" | "compiled" | "store" | "file"
+  | "internal";
 
 export interface Success<T> {
   type: "success";
@@ -195,17 +201,41 @@ export interface LintFinding {
   message: string;
 }
 
-/** `policies`: one policy of the engine's set. */
-export interface PolicyInfo {
+/** `lint`: the findings (with a store, natively, also each policy's reach). */
+export interface LintResult {
+  findings: LintFinding[];
+  reach?: { policy: string; eligible: number; undetermined: number; examples: string[] }[];
+  manual_only_undetermined?: { enterprise: string; policies: string[] }[];
+}
+
+/** `policies`: the published list (政策精准公开). */
+export interface PolicyList {
+  policies: ListedPolicy[];
+}
+
+/** One policy as published, with its condition text. */
+export interface ListedPolicy {
   id: string;
   title: string;
   issuer: string;
   doc_no: string;
+  /** 国家, 省, 市, 区县. */
+  level: string;
+  /** `2023-01-01 – 2027-12-31`, `2018-01-01 起长期` … */
+  validity: string;
+  window?: string;
+  /** 免申即享 or 申报. */
+  mode: string;
+  benefit: string;
+  tags: string[];
+  verified?: boolean;
+  unverified?: string;
+  reviewed_on?: IsoDate;
+  source: string;
+  url?: string;
   year: number;
-  level: "national" | "provincial" | "municipal" | "district";
   origin: string;
   condition: string;
-  tags?: string[];
   effective_from?: IsoDate;
   effective_to?: IsoDate;
 }

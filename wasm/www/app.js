@@ -452,7 +452,7 @@ function showExplanation(id) {
 // The policy-text editor: live diagnostics; "apply" rebuilds the engine with the edit.
 function policyInfo() {
   const env = JSON.parse(call((e) => e.policies()));
-  return env.type === "success" ? env.result : [];
+  return env.type === "success" ? env.result.policies : [];
 }
 
 function fillEditorPolicies() {

@@ -71,7 +71,7 @@ impl EngineSpec {
         Ok(match &self.policies {
             None => bundled().collect(),
             Some(p) if p.is_empty() && !self.include_bundled => {
-                return Err(vec![ErrorItem::request("policies", "no policy files (set include_bundled for the bundled policies)")])
+                return Err(vec![ErrorItem::request("policies", "no policy sources (set include_bundled for the bundled policies)")])
             }
             Some(p) => {
                 let given = p.iter().map(|s| (s.origin.clone(), s.text.clone()));
