@@ -19,6 +19,6 @@ fuzz_target!(|data: &[u8]| {
     if let Ok((_, bytes)) = huiqi::saved::save(schema().clone(), &sources) {
         let set = huiqi::saved::load(schema().clone(), &bytes).expect("a set that compiles also loads");
         let engine = huiqi::engine::Engine::from_set(set);
-        let _ = huiqi::envelope::match_json(&engine, "{\"registered_capital\": \"500万\"}", "2026-06-30");
+        let _ = huiqi::ops::match_json(&engine, "{\"registered_capital\": \"500万\"}", "2026-06-30");
     }
 });

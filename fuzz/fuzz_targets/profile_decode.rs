@@ -12,5 +12,5 @@ fn engine() -> &'static huiqi::engine::Engine {
 
 fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else { return };
-    let _ = huiqi::envelope::match_json(engine(), text, "2026-06-30");
+    let _ = huiqi::ops::match_json(engine(), text, "2026-06-30");
 });

@@ -24,6 +24,6 @@ fuzz_target!(|data: &[u8]| {
     }
     if let Ok(set) = huiqi::saved::load(schema().clone(), &bytes) {
         let engine = huiqi::engine::Engine::from_set(set);
-        let _ = huiqi::envelope::match_json(&engine, "{}", "2026-06-30");
+        let _ = huiqi::ops::match_json(&engine, "{}", "2026-06-30");
     }
 });

@@ -21,6 +21,6 @@ fuzz_target!(|data: &[u8]| {
     let policy = serde_json::json!({"policies": [{"id": "f", "title": "f", "issuer": "f", "doc_no": "f", "year": 2024, "level": "national",
         "condition": value, "benefit": {"kind": "none", "description": "f"}, "source": {"document": "f"}}]});
     if let Ok(engine) = huiqi::engine::Engine::from_sources(schema().clone(), &[("f.json".into(), policy.to_string())]) {
-        let _ = huiqi::envelope::match_json(&engine, "{}", "2026-06-30");
+        let _ = huiqi::ops::match_json(&engine, "{}", "2026-06-30");
     }
 });

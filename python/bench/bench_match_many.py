@@ -6,7 +6,7 @@ engine (the bundled policies), same evaluation date, one thread, in one run.
 
 The profiles come from `huiqi gen enterprises --count N --seed S`. The three runs:
 
-- native: `huiqi::envelope::match_lines` called from Rust (ffi/examples/native_match_many.rs);
+- native: `huiqi::ops::match_lines` called from Rust (ffi/examples/native_match_many.rs);
 - C ABI:  `huiqi_match_many` on the whole batch from C (examples/c/bench.c, static library);
 - Python: `Engine.match_many_json` (JSON lines in, envelope strings out) and
           `Engine.match_many` (dicts in, dicts out: json.dumps and json.loads included),
