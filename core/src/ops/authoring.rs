@@ -10,7 +10,6 @@ use super::build::{CheckSummary, Source};
 use super::error::{parse_date, policy_errors, ErrorItem, ErrorKind, Errors};
 use super::stores::OpenStore;
 use crate::check::{Checker, Scope};
-use crate::date::Date;
 use crate::engine::Engine;
 use crate::policy::PolicySet;
 
@@ -218,13 +217,16 @@ pub const MAX_PER_ENTERPRISE: u32 = 1000;
 /// `lint`.
 pub fn lint(engine: &std::sync::Arc<Engine>, store: Option<&OpenStore>, r: &LintRequest) -> Result<LintResult, Errors> {
     let date = r.as_of.as_deref().map(|d| parse_date("as_of", d)).transpose()?;
-    let (reach, manual) = match store {
+    let (reach, manual): (Option<Vec<PolicyReach>>, Option<Vec<ManualOnly>>) = match store {
         None => (None, None),
+        #[cfg(feature = "stores")]
         Some(open) => {
             let date = date.ok_or_else(|| vec![ErrorItem::request("as_of", "give as_of: the reach over a store is counted on a date")])?;
             let (reach, manual) = whom(engine, open, date)?;
             (Some(reach), manual)
         }
+        #[cfg(not(feature = "stores"))]
+        Some(_) => return Err(vec![ErrorItem::request("store", "the reach over a store is not in this build")]),
     };
     let counts: Option<Vec<(u64, u64)>> = reach.as_ref().map(|r| r.iter().map(|p| (p.eligible, p.undetermined)).collect());
     let findings = crate::lint::lint_at(engine, counts.as_deref(), date);
@@ -233,7 +235,12 @@ pub fn lint(engine: &std::sync::Arc<Engine>, store: Option<&OpenStore>, r: &Lint
 
 /// Whom each policy in force reaches in a store, and (small stores) which policies each
 /// enterprise can only get through manual review.
-fn whom(engine: &std::sync::Arc<Engine>, open: &OpenStore, date: Date) -> Result<(Vec<PolicyReach>, Option<Vec<ManualOnly>>), Errors> {
+#[cfg(feature = "stores")]
+fn whom(
+    engine: &std::sync::Arc<Engine>,
+    open: &OpenStore,
+    date: crate::date::Date,
+) -> Result<(Vec<PolicyReach>, Option<Vec<ManualOnly>>), Errors> {
     let set = engine.policy_set();
     let store = &open.store;
     let prepared = open.prepared(engine, date).map_err(|e| super::store_errors(&e))?;

@@ -131,10 +131,22 @@ pub fn call(engine: &Arc<Engine>, store: Option<&OpenStore>, op: &str, request_j
         "policies" => run(op, request_json, |r| authoring::policies(engine, &r)),
         "schema" => run(op, request_json, |_: Empty| Ok(authoring::schema(engine))),
         "fields_read" => run(op, request_json, |_: Empty| Ok(authoring::fields_read(engine))),
+        #[cfg(feature = "stores")]
         "store_info" => run(op, request_json, |_: Empty| needs_store().map(OpenStore::info)),
+        #[cfg(feature = "stores")]
         "prepare" => run(op, request_json, |r| stores::prepare(engine, needs_store()?, &r)),
+        #[cfg(feature = "stores")]
         "reverse" => run(op, request_json, |r| stores::reverse(engine, needs_store()?, &r)),
+        #[cfg(feature = "stores")]
         "bulk_counts" => run(op, request_json, |r| stores::bulk_counts(engine, needs_store()?, &r)),
+        #[cfg(not(feature = "stores"))]
+        "store_info" | "prepare" | "reverse" | "bulk_counts" => {
+            let _ = needs_store;
+            failure(vec![ErrorItem::request(
+                "op",
+                format!("{op} is an operation on a store: not in this build (the WASM package has no stores)"),
+            )])
+        }
         _ => failure(vec![ErrorItem {
             hint: crate::suggest::closest(op, OPERATIONS.iter().map(|o| o.name)).map(|s| format!("did you mean {s:?}?")),
             ..ErrorItem::request("op", format!("unknown operation {op:?}"))
