@@ -51,14 +51,14 @@ test("detail levels, limit and the verdicts-only call", () => {
 
 test("bad input is a failure envelope, never an exception", () => {
   const cases = [
-    [() => engine.match("{", AS_OF), "profile"],
+    [() => engine.match("{", AS_OF), "json"],
     [() => engine.match("[]", AS_OF), "profile"],
     [() => engine.match(sample, "2026-02-30"), "request"],
     [() => engine.match(null, AS_OF), "request"],
     [() => engine.match(sample, AS_OF, { engine: "fast" }), "request"],
     [() => engine.explain(sample, "no-such-policy", AS_OF), "unknown_policy"],
     [() => engine.explain("{\"registered_capital\": \"lots\"}", "hitech-certification", AS_OF), "profile"],
-    [() => engine.nextQuestions("{", AS_OF), "profile"],
+    [() => engine.nextQuestions("{", AS_OF), "json"],
     [() => huiqi.check("{"), "policy"],
     [() => huiqi.check([{ nope: 1 }]), "request"],
     [() => huiqi.schemaInfo("{}"), "schema"],
