@@ -5,8 +5,8 @@ use std::ffi::c_char;
 
 use huiqi_core::ops;
 
-use crate::boundary::{must, opt, read_all, req, string_call};
-use crate::handles::{live, HuiqiEngine, HuiqiStore};
+use super::boundary::{must, opt, read_all, req, string_call};
+use super::handles::{live, HuiqiEngine, HuiqiStore};
 
 /// Matches one enterprise profile (JSON text) against every policy in force on `as_of`
 /// (`YYYY-MM-DD`): the envelope of `huiqi match --json`.
@@ -21,7 +21,7 @@ use crate::handles::{live, HuiqiEngine, HuiqiStore};
 pub unsafe extern "C" fn huiqi_match(engine: *const HuiqiEngine, profile_json: *const c_char, as_of: *const c_char) -> *mut c_char {
     // SAFETY: forwarded from the caller.
     unsafe {
-        crate::boundary::on_engine("huiqi_match", engine, [req(profile_json, "profile_json"), req(as_of, "as_of")], |e, [p, d]| {
+        super::boundary::on_engine("huiqi_match", engine, [req(profile_json, "profile_json"), req(as_of, "as_of")], |e, [p, d]| {
             ops::match_json(e, must(p), must(d))
         })
     }
@@ -57,7 +57,7 @@ pub unsafe extern "C" fn huiqi_match_opts(
 ) -> *mut c_char {
     let args = [req(profile_json, "profile_json"), req(as_of, "as_of"), opt(options_json, "options_json")];
     // SAFETY: forwarded from the caller.
-    unsafe { crate::boundary::on_engine("huiqi_match_opts", engine, args, |e, [p, d, o]| ops::match_request_json(e, must(p), must(d), o)) }
+    unsafe { super::boundary::on_engine("huiqi_match_opts", engine, args, |e, [p, d, o]| ops::match_request_json(e, must(p), must(d), o)) }
 }
 
 /// The verdicts-only match: the counts of every policy in force, and the ids and verdicts
@@ -73,7 +73,7 @@ pub unsafe extern "C" fn huiqi_match_opts(
 pub unsafe extern "C" fn huiqi_verdicts(engine: *const HuiqiEngine, profile_json: *const c_char, as_of: *const c_char) -> *mut c_char {
     // SAFETY: forwarded from the caller.
     unsafe {
-        crate::boundary::on_engine("huiqi_verdicts", engine, [req(profile_json, "profile_json"), req(as_of, "as_of")], |e, [p, d]| {
+        super::boundary::on_engine("huiqi_verdicts", engine, [req(profile_json, "profile_json"), req(as_of, "as_of")], |e, [p, d]| {
             ops::verdicts_json(e, must(p), must(d))
         })
     }
@@ -157,7 +157,7 @@ pub unsafe extern "C" fn huiqi_explain(
 ) -> *mut c_char {
     let args = [req(profile_json, "profile_json"), req(policy_id, "policy_id"), req(as_of, "as_of")];
     // SAFETY: forwarded from the caller.
-    unsafe { crate::boundary::on_engine("huiqi_explain", engine, args, |e, [p, i, d]| ops::explain_json(e, must(p), must(i), must(d))) }
+    unsafe { super::boundary::on_engine("huiqi_explain", engine, args, |e, [p, i, d]| ops::explain_json(e, must(p), must(i), must(d))) }
 }
 
 /// The schema fields the engine's policies read (conditions and benefits, through
@@ -175,7 +175,7 @@ pub unsafe extern "C" fn huiqi_explain(
 #[no_mangle]
 pub unsafe extern "C" fn huiqi_fields_read(engine: *const HuiqiEngine) -> *mut c_char {
     // SAFETY: no string arguments.
-    unsafe { crate::boundary::on_engine("huiqi_fields_read", engine, [], |e, []| ops::call(e, None, "fields_read", "{}")) }
+    unsafe { super::boundary::on_engine("huiqi_fields_read", engine, [], |e, []| ops::call(e, None, "fields_read", "{}")) }
 }
 
 /// Answers any operation by name, with its request as JSON text: the one entry point

@@ -11,7 +11,7 @@ use std::sync::Arc;
 use huiqi_core::engine::Engine;
 use huiqi_core::ops::{failure, ErrorItem, ErrorKind, Errors, OpenStore};
 
-use crate::handles::{live, HuiqiEngine, HuiqiStore};
+use super::handles::{live, HuiqiEngine, HuiqiStore};
 
 thread_local! {
     static LAST_ERROR: RefCell<Option<CString>> = const { RefCell::new(None) };

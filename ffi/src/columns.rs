@@ -6,8 +6,8 @@ use huiqi_arrow as arrow;
 use huiqi_core::ops::stores::{BulkOptions, BulkWritten};
 use huiqi_core::ops::{self, ErrorItem, ErrorKind, OpenStore};
 
-use crate::boundary::{must, on_store, opt, req};
-use crate::handles::{build, deliver, live, HuiqiEngine, HuiqiStore};
+use super::boundary::{must, on_store, opt, req};
+use super::handles::{build, deliver, live, HuiqiEngine, HuiqiStore};
 
 /// Opens a store from an Arrow C stream of record batches (the Arrow C stream interface,
 /// `struct ArrowArrayStream`), with the engine's schema: no file and no JSON on the way.

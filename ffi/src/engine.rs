@@ -6,8 +6,8 @@ use std::path::Path;
 use huiqi_core::ops::build::{read_policy_folder, EngineSpec, Source};
 use huiqi_core::ops::{self, ErrorItem, Errors};
 
-use crate::boundary::{must, opt, read_all, req, string_call};
-use crate::handles::{build, deliver, free_handle, HuiqiEngine};
+use super::boundary::{must, opt, read_all, req, string_call};
+use super::handles::{build, deliver, free_handle, HuiqiEngine};
 
 /// Policy sources given as a JSON array of `{"origin": "name.json", "text": …}` where the
 /// text is the file's content as a string, or the JSON document itself; `name` is the

@@ -10,7 +10,7 @@ use std::sync::{Arc, LazyLock, PoisonError, RwLock};
 use huiqi_core::engine::Engine;
 use huiqi_core::ops::{failure, Errors, OpenStore};
 
-use crate::boundary::{clear_last_error, internal, into_c, panic_message, set_last_error};
+use super::boundary::{clear_last_error, internal, into_c, panic_message, set_last_error};
 
 /// An engine: a schema and a compiled policy set, immutable once built.
 ///

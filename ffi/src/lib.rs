@@ -24,6 +24,8 @@
 //! [`handles`] (the registry), `engine` (building, checking), `answers` (matching,
 //! explaining, `huiqi_call`), `store` (stores and their questions), `columns` (Arrow).
 #![allow(unsafe_code, reason = "this crate is the C ABI: raw pointers cross the boundary here and nowhere else")]
+// Submodules name each other through `super::`, not `crate::`, so the fuzz harness can
+// compile this source as a module (fuzz/fuzz_targets/c_abi.rs).
 
 pub mod answers;
 pub mod boundary;

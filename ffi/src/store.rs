@@ -5,8 +5,8 @@ use std::ffi::c_char;
 use huiqi_core::ops::stores::{self, DateRequest, ReverseRequest};
 use huiqi_core::ops::{self, ErrorItem, OpenStore};
 
-use crate::boundary::{must, on_store, read_all, req, string_call};
-use crate::handles::{build, deliver, free_handle, live, HuiqiEngine, HuiqiStore};
+use super::boundary::{must, on_store, read_all, req, string_call};
+use super::handles::{build, deliver, free_handle, live, HuiqiEngine, HuiqiStore};
 
 /// Opens an enterprise store for `huiqi_reverse` and `huiqi_bulk_counts`: a store file
 /// saved by `huiqi store build`, enterprises as CSV (a `.csv` name) or JSON lines (any

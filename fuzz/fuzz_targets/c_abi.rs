@@ -7,7 +7,7 @@
 
 extern crate huiqi as huiqi_core;
 
-#[allow(dead_code, clippy::all, reason = "the ffi crate's source, compiled into this harness")]
+#[allow(dead_code, unused_imports, clippy::all, reason = "the ffi crate's source, compiled into this harness")]
 #[path = "../../ffi/src/lib.rs"]
 mod abi;
 
@@ -29,7 +29,7 @@ fn bundled() -> usize {
     *E.get_or_init(|| {
         let mut err: *mut c_char = ptr::null_mut();
         // SAFETY: null arguments mean the bundled schema and policies.
-        let e = unsafe { abi::huiqi_engine_new(ptr::null(), ptr::null(), &mut err) };
+        let e = unsafe { abi::engine::huiqi_engine_new(ptr::null(), ptr::null(), &mut err) };
         take(err);
         assert!(!e.is_null(), "bundled engine");
         e as usize
@@ -44,24 +44,24 @@ fuzz_target!(|data: &[u8]| {
     // returned string and handle is released once.
     unsafe {
         match op % 4 {
-            0 => take(abi::huiqi_check(arg(0), arg(1))),
+            0 => take(abi::engine::huiqi_check(arg(0), arg(1))),
             1 => {
                 let mut err: *mut c_char = ptr::null_mut();
                 let schema = if op & 4 == 0 { ptr::null() } else { arg(2) };
-                let engine = abi::huiqi_engine_new(schema, arg(0), &mut err);
+                let engine = abi::engine::huiqi_engine_new(schema, arg(0), &mut err);
                 take(err);
                 if !engine.is_null() {
-                    take(abi::huiqi_match(engine, arg(1), c"2026-06-30".as_ptr()));
-                    take(abi::huiqi_match_many(engine, arg(1), arg(3)));
-                    abi::huiqi_engine_free(engine);
+                    take(abi::answers::huiqi_match(engine, arg(1), c"2026-06-30".as_ptr()));
+                    take(abi::answers::huiqi_match_many(engine, arg(1), arg(3)));
+                    abi::engine::huiqi_engine_free(engine);
                 }
             }
             _ => {
                 // The bundled engine (built once), fuzzed profiles, dates and policy ids.
                 let engine = bundled() as *const abi::HuiqiEngine;
-                take(abi::huiqi_match(engine, arg(0), arg(1)));
-                take(abi::huiqi_explain(engine, arg(0), arg(2), arg(1)));
-                take(abi::huiqi_match_many(engine, arg(3), arg(1)));
+                take(abi::answers::huiqi_match(engine, arg(0), arg(1)));
+                take(abi::answers::huiqi_explain(engine, arg(0), arg(2), arg(1)));
+                take(abi::answers::huiqi_match_many(engine, arg(3), arg(1)));
             }
         }
     }
