@@ -78,7 +78,7 @@ pub(crate) enum Command {
 #[derive(clap::Args)]
 pub(crate) struct CallArgs {
     /// The operation: match, explain, calendar, lint, policies, reverse … (--list names all).
-    #[arg(required_unless_present = "list")]
+    #[arg(required_unless_present_any = ["list", "schema"])]
     pub(crate) op: Option<String>,
     /// The request: a JSON file, or `-` for standard input; absent: `{}`.
     #[arg(value_name = "REQUEST")]
@@ -92,6 +92,10 @@ pub(crate) struct CallArgs {
     /// List the operations and exit.
     #[arg(long)]
     pub(crate) list: bool,
+    /// Print the JSON Schema of every operation's request and envelope (what
+    /// docs/operations.schema.json holds) and exit.
+    #[arg(long, conflicts_with_all = ["op", "list"])]
+    pub(crate) schema: bool,
 }
 
 // The arguments of each command that has its own (plain comments: a doc comment here would

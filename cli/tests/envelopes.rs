@@ -85,3 +85,32 @@ fn a_closed_pipe_is_not_an_error() {
     let out = child.wait_with_output().unwrap();
     assert!(out.stderr.is_empty(), "{}", String::from_utf8_lossy(&out.stderr));
 }
+
+/// `huiqi call --schema` is docs/operations.schema.json: the checked-in schema is the one
+/// generated from the Rust types (`HUIQI_BLESS=1` writes it anew). Every operation of
+/// `huiqi call --list` has a request and a response in it.
+#[test]
+fn the_checked_in_operation_schema_is_generated() {
+    let (out, code) = huiqi(&["call", "--schema"], None);
+    assert_eq!(code, 0, "{out}");
+    let path = root().join("docs/operations.schema.json");
+    if std::env::var_os("HUIQI_BLESS").is_some() {
+        std::fs::write(&path, &out).unwrap();
+    }
+    let doc: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let (list, _) = huiqi(&["call", "--list"], None);
+    for line in list.lines() {
+        let op = line.split_whitespace().next().unwrap();
+        for part in ["request", "response"] {
+            let r = doc["operations"][op][part]["$ref"].as_str().unwrap_or_else(|| panic!("{op}.{part} is not a $ref"));
+            let name = r.trim_start_matches("#/$defs/");
+            assert!(doc["$defs"][name].is_object(), "{op}.{part}: {name} is not defined");
+        }
+    }
+    let checked_in = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        checked_in == out,
+        "docs/operations.schema.json differs from `huiqi call --schema`: the Rust types changed; \
+         HUIQI_BLESS=1 cargo test -p huiqi-cli --test envelopes records it, and scripts/test-wasm regenerates the TypeScript types"
+    );
+}

@@ -14,6 +14,7 @@ use crate::policy::{BenefitSpec, Level, Mode, PolicyDoc};
 
 /// One policy as published.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 pub struct ListedPolicy {
     pub id: String,
     pub title: String,

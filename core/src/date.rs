@@ -184,6 +184,17 @@ impl Serialize for Date {
     }
 }
 
+#[cfg(feature = "json-schema")]
+impl schemars::JsonSchema for Date {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "IsoDate".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({"type": "string", "format": "date", "description": "A calendar date, `YYYY-MM-DD`."})
+    }
+}
+
 impl<'de> Deserialize<'de> for Date {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Date, D::Error> {
         let s = String::deserialize(d)?;

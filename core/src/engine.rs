@@ -78,6 +78,7 @@ pub struct MatchOptions {
 
 /// The answer to a match at the requested detail level.
 #[derive(Clone, Debug, Serialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 #[serde(untagged)]
 pub enum Answer<'a> {
     Verdicts(VerdictsOutcome<'a>),
@@ -104,6 +105,7 @@ struct Candidate {
 
 /// One date in an enterprise's policy calendar (政策日历).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 pub struct CalendarEntry {
     pub date: Date,
     /// `application_opens`, `application_closes` or `policy_ends`.
@@ -125,6 +127,7 @@ pub enum MatchPath {
 
 /// The explanation of one policy for one enterprise.
 #[derive(Clone, Debug, Serialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 pub struct ExplainOutcome {
     pub as_of: Date,
     pub policy: PolicyOutcome,

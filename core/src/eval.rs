@@ -24,7 +24,7 @@ use crate::schema::{FieldId, FieldType};
 
 /// A runtime value.
 #[derive(Clone, Debug, PartialEq)]
-pub enum V<'a> {
+pub enum Datum<'a> {
     Bool(bool),
     Num(Decimal),
     Date(Date),
@@ -61,8 +61,25 @@ impl Unknown {
     }
 }
 
+impl<'a> Datum<'a> {
+    /// The value of a constant, a year given relative to the evaluation date resolved by
+    /// `year`: the one conversion the evaluator, the explanation and the index use.
+    pub fn of_const(c: &'a Const, year: impl FnOnce(YearRef) -> i32) -> Datum<'a> {
+        match c {
+            Const::Bool(b) => Datum::Bool(*b),
+            Const::Num(d) => Datum::Num(*d),
+            Const::Date(d) => Datum::Date(*d),
+            Const::Duration(d) => Datum::Dur(*d),
+            Const::Enum(e) => Datum::Enum(*e),
+            Const::Code(s) => Datum::Code(s),
+            Const::Text(s) => Datum::Text(s),
+            Const::Year(y) => Datum::Year(year(*y)),
+        }
+    }
+}
+
 /// Result of evaluating a node.
-pub type Ev<'a> = Result<V<'a>, Unknown>;
+pub type Evaluated<'a> = Result<Datum<'a>, Unknown>;
 
 /// Three-valued truth.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -73,9 +90,32 @@ pub enum Tri {
 }
 
 impl Tri {
-    pub fn from_ev(e: &Ev<'_>) -> Tri {
+    /// `at_least(k, …)` in Kleene logic, from how many of its parts are true and how many
+    /// unknown: true once `k` are true, false once even every unknown part turning true
+    /// could not reach `k`, unknown between. The one rule every path uses (the evaluator,
+    /// the explanation, the index's programs and their interpreter).
+    pub fn at_least(k: u32, true_parts: u32, unknown_parts: u32) -> Tri {
+        if true_parts >= k {
+            Tri::True
+        } else if true_parts.saturating_add(unknown_parts) < k {
+            Tri::False
+        } else {
+            Tri::Unknown
+        }
+    }
+
+    /// Counts one more part of an `at_least`: `(true, unknown)`.
+    pub fn tally(self, (t, u): (u32, u32)) -> (u32, u32) {
+        match self {
+            Tri::True => (t + 1, u),
+            Tri::Unknown => (t, u + 1),
+            Tri::False => (t, u),
+        }
+    }
+
+    pub fn from_ev(e: &Evaluated<'_>) -> Tri {
         match e {
-            Ok(V::Bool(true)) => Tri::True,
+            Ok(Datum::Bool(true)) => Tri::True,
             Ok(_) => Tri::False,
             Err(_) => Tri::Unknown,
         }
@@ -158,7 +198,7 @@ pub fn bounded_minmax<'a>(set: &'a PolicySet, n: &'a Node) -> Option<(bool, &'a 
     None
 }
 
-fn merge2<'a>(a: Ev<'a>, b: Ev<'a>) -> Result<(V<'a>, V<'a>), Unknown> {
+fn merge2<'a>(a: Evaluated<'a>, b: Evaluated<'a>) -> Result<(Datum<'a>, Datum<'a>), Unknown> {
     match (a, b) {
         (Ok(x), Ok(y)) => Ok((x, y)),
         (Err(mut e), Err(f)) => {
@@ -177,7 +217,7 @@ pub struct Evaluator<'a> {
     loop_year: Cell<Option<i32>>,
     /// The record a quantifier over records is visiting, and its index.
     loop_record: Cell<Option<(usize, &'a Record)>>,
-    defs: RefCell<Vec<Option<Ev<'a>>>>,
+    defs: RefCell<Vec<Option<Evaluated<'a>>>>,
     policies: RefCell<Vec<Option<Result<bool, Unknown>>>>,
     qual_field: Option<FieldId>,
     reg_field: Option<FieldId>,
@@ -257,16 +297,16 @@ impl<'a> Evaluator<'a> {
     /// `any` (`all` false) or `all` over records: true (false) as soon as one record's
     /// condition is; otherwise unknown when some record's is; otherwise false (true). An
     /// empty list is known: `any` of none is false, `all` of none is true.
-    fn records_bool(&self, all: bool, collection: FieldId, cond: &'a Node) -> Ev<'a> {
+    fn records_bool(&self, all: bool, collection: FieldId, cond: &'a Node) -> Evaluated<'a> {
         let mut unknown: Option<Unknown> = None;
         for (i, r) in self.records_of(collection)?.iter().enumerate() {
             match self.with_record(i, r, || self.eval(cond)) {
-                Ok(V::Bool(b)) if b != all => return Ok(V::Bool(b)),
+                Ok(Datum::Bool(b)) if b != all => return Ok(Datum::Bool(b)),
                 Ok(_) => {}
                 Err(u) => unknown.get_or_insert_with(Unknown::default).merge(u),
             }
         }
-        unknown.map_or(Ok(V::Bool(all)), Err)
+        unknown.map_or(Ok(Datum::Bool(all)), Err)
     }
 
     /// `count` (no value) or `sum` of `value` over the records whose condition holds: the
@@ -294,7 +334,7 @@ impl<'a> Evaluator<'a> {
                 let holds = match cond {
                     None => Ok(true),
                     Some(c) => match self.eval(c) {
-                        Ok(V::Bool(b)) => Ok(b),
+                        Ok(Datum::Bool(b)) => Ok(b),
                         Ok(_) => Err(Unknown::undefined()),
                         Err(u) => Err(u),
                     },
@@ -363,7 +403,7 @@ impl<'a> Evaluator<'a> {
         }
         let r = match self.set.policies.get(i) {
             Some(p) => match self.eval(&p.condition) {
-                Ok(V::Bool(b)) => Ok(b),
+                Ok(Datum::Bool(b)) => Ok(b),
                 Ok(_) => Err(Unknown::undefined()),
                 Err(u) => Err(u),
             },
@@ -380,7 +420,7 @@ impl<'a> Evaluator<'a> {
     }
 
     /// A definition's value.
-    pub fn def(&self, i: usize) -> Ev<'a> {
+    pub fn def(&self, i: usize) -> Evaluated<'a> {
         if let Some(Some(r)) = self.defs.borrow().get(i) {
             return r.clone();
         }
@@ -398,26 +438,26 @@ impl<'a> Evaluator<'a> {
         r
     }
 
-    fn scalar(s: &'a Scalar) -> V<'a> {
+    fn scalar(s: &'a Scalar) -> Datum<'a> {
         match s {
-            Scalar::Bool(b) => V::Bool(*b),
-            Scalar::Num(n) => V::Num(*n),
-            Scalar::Date(d) => V::Date(*d),
-            Scalar::Enum(e) => V::Enum(*e),
-            Scalar::Code(c) => V::Code(c),
-            Scalar::Text(t) => V::Text(t),
+            Scalar::Bool(b) => Datum::Bool(*b),
+            Scalar::Num(n) => Datum::Num(*n),
+            Scalar::Date(d) => Datum::Date(*d),
+            Scalar::Enum(e) => Datum::Enum(*e),
+            Scalar::Code(c) => Datum::Code(c),
+            Scalar::Text(t) => Datum::Text(t),
         }
     }
 
     /// Value of a field (at a year, for per-year fields).
-    pub fn field(&self, field: FieldId, year: Option<YearRef>) -> Ev<'a> {
+    pub fn field(&self, field: FieldId, year: Option<YearRef>) -> Evaluated<'a> {
         let profile: &'a Profile = self.profile;
         match (profile.get(field), year) {
             (None, _) => Err(Unknown::field(field)),
             (Some(Value::Yearly(m)), Some(y)) => m.get(&self.year(y)).map(Self::scalar).ok_or_else(|| Unknown::field(field)),
             (Some(Value::Scalar(s)), _) => Ok(Self::scalar(s)),
-            (Some(Value::Tags(t)), _) => Ok(V::Tags(t)),
-            (Some(Value::Qualifications(q)), _) => Ok(V::Quals(q)),
+            (Some(Value::Tags(t)), _) => Ok(Datum::Tags(t)),
+            (Some(Value::Qualifications(q)), _) => Ok(Datum::Quals(q)),
             (Some(Value::Yearly(_)), None) => Err(Unknown::field(field)),
             // Read only through the quantifiers (the checker refuses a plain read).
             (Some(Value::Records(_)), _) => Err(Unknown::undefined()),
@@ -426,7 +466,7 @@ impl<'a> Evaluator<'a> {
 
     fn num(&self, n: &'a Node) -> Result<Decimal, Unknown> {
         match self.eval(n)? {
-            V::Num(d) => Ok(d),
+            Datum::Num(d) => Ok(d),
             _ => Err(Unknown::undefined()),
         }
     }
@@ -460,46 +500,46 @@ impl<'a> Evaluator<'a> {
     }
 
     /// Evaluates a node.
-    pub fn eval(&self, n: &'a Node) -> Ev<'a> {
+    pub fn eval(&self, n: &'a Node) -> Evaluated<'a> {
         use NodeKind as K;
         match &n.kind {
             K::Const(c) => Ok(self.constant(c)),
-            K::AsOf => Ok(V::Date(self.as_of)),
+            K::AsOf => Ok(Datum::Date(self.as_of)),
             K::Field { field, year } => self.field(*field, *year),
             K::Def(i) => self.def(*i),
-            K::Eligible(i) => self.policy(*i).map(V::Bool),
+            K::Eligible(i) => self.policy(*i).map(Datum::Bool),
             K::Not(x) => match self.eval(x)? {
-                V::Bool(b) => Ok(V::Bool(!b)),
+                Datum::Bool(b) => Ok(Datum::Bool(!b)),
                 _ => Err(Unknown::undefined()),
             },
             K::And(xs) => {
                 let mut unknown: Option<Unknown> = None;
                 for x in xs {
                     match self.eval(x) {
-                        Ok(V::Bool(false)) => return Ok(V::Bool(false)),
+                        Ok(Datum::Bool(false)) => return Ok(Datum::Bool(false)),
                         Ok(_) => {}
                         Err(u) => unknown.get_or_insert_with(Unknown::default).merge(u),
                     }
                 }
-                unknown.map_or(Ok(V::Bool(true)), Err)
+                unknown.map_or(Ok(Datum::Bool(true)), Err)
             }
             K::Or(xs) => {
                 let mut unknown: Option<Unknown> = None;
                 for x in xs {
                     match self.eval(x) {
-                        Ok(V::Bool(true)) => return Ok(V::Bool(true)),
+                        Ok(Datum::Bool(true)) => return Ok(Datum::Bool(true)),
                         Ok(_) => {}
                         Err(u) => unknown.get_or_insert_with(Unknown::default).merge(u),
                     }
                 }
-                unknown.map_or(Ok(V::Bool(false)), Err)
+                unknown.map_or(Ok(Datum::Bool(false)), Err)
             }
             K::AtLeast(k, xs) => {
                 let (mut t, mut u) = (0u32, 0u32);
                 let mut unknown = Unknown::default();
                 for x in xs {
                     match self.eval(x) {
-                        Ok(V::Bool(true)) => t += 1,
+                        Ok(Datum::Bool(true)) => t += 1,
                         Ok(_) => {}
                         Err(e) => {
                             u += 1;
@@ -507,12 +547,10 @@ impl<'a> Evaluator<'a> {
                         }
                     }
                 }
-                if t >= *k {
-                    Ok(V::Bool(true))
-                } else if t + u < *k {
-                    Ok(V::Bool(false))
-                } else {
-                    Err(unknown)
+                match Tri::at_least(*k, t, u) {
+                    Tri::True => Ok(Datum::Bool(true)),
+                    Tri::False => Ok(Datum::Bool(false)),
+                    Tri::Unknown => Err(unknown),
                 }
             }
             K::Cmp { op, lhs, rhs } => {
@@ -521,33 +559,33 @@ impl<'a> Evaluator<'a> {
                 // arguments known is bounded below (above), which may decide the
                 // comparison in Kleene logic. See docs/language.md (Three-valued logic).
                 match (&l, &r) {
-                    (Err(_), Ok(V::Num(c))) => {
+                    (Err(_), Ok(Datum::Num(c))) => {
                         if let Some(b) = self.bounded(lhs).and_then(|b| b.decides(*op, *c)) {
-                            return Ok(V::Bool(b));
+                            return Ok(Datum::Bool(b));
                         }
                     }
-                    (Ok(V::Num(c)), Err(_)) => {
+                    (Ok(Datum::Num(c)), Err(_)) => {
                         if let Some(b) = self.bounded(rhs).and_then(|b| b.decides(op.flip(), *c)) {
-                            return Ok(V::Bool(b));
+                            return Ok(Datum::Bool(b));
                         }
                     }
                     _ => {}
                 }
                 let (a, b) = merge2(l, r)?;
                 let ord = compare(&a, &b).ok_or_else(Unknown::undefined)?;
-                Ok(V::Bool(op.holds(ord)))
+                Ok(Datum::Bool(op.holds(ord)))
             }
             K::Between { expr, low, high, low_inclusive, high_inclusive } => {
                 let (x, lo, hi) = (self.eval(expr), self.eval(low), self.eval(high));
                 // A count or sum over records known only as a range: decided when the
                 // range lies inside the bounds, or outside them.
-                if let (Err(_), Ok(V::Num(a)), Ok(V::Num(b))) = (&x, &lo, &hi) {
+                if let (Err(_), Ok(Datum::Num(a)), Ok(Datum::Num(b))) = (&x, &lo, &hi) {
                     if let Some(r) = self.bounded(expr).filter(|_| ranged_records(self.set, expr)) {
                         let lower = r.decides(if *low_inclusive { CmpOp::Ge } else { CmpOp::Gt }, *a);
                         let upper = r.decides(if *high_inclusive { CmpOp::Le } else { CmpOp::Lt }, *b);
                         match (lower, upper) {
-                            (Some(false), _) | (_, Some(false)) => return Ok(V::Bool(false)),
-                            (Some(true), Some(true)) => return Ok(V::Bool(true)),
+                            (Some(false), _) | (_, Some(false)) => return Ok(Datum::Bool(false)),
+                            (Some(true), Some(true)) => return Ok(Datum::Bool(true)),
                             _ => {}
                         }
                     }
@@ -564,18 +602,18 @@ impl<'a> Evaluator<'a> {
                 let b = compare(&x, &hi).ok_or_else(Unknown::undefined)?;
                 let lo_ok = if *low_inclusive { a != Ordering::Less } else { a == Ordering::Greater };
                 let hi_ok = if *high_inclusive { b != Ordering::Greater } else { b == Ordering::Less };
-                Ok(V::Bool(lo_ok && hi_ok))
+                Ok(Datum::Bool(lo_ok && hi_ok))
             }
             K::InSet { expr, items, negated } => {
                 let x = self.eval(expr)?;
                 let found = items.iter().any(|c| compare(&x, &self.constant(c)) == Some(Ordering::Equal));
-                Ok(V::Bool(found != *negated))
+                Ok(Datum::Bool(found != *negated))
             }
             K::Under { expr, system, codes } => {
-                let V::Code(c) = self.eval(expr)? else { return Err(Unknown::undefined()) };
+                let Datum::Code(c) = self.eval(expr)? else { return Err(Unknown::undefined()) };
                 let sys = self.set.schema.codes.get(*system).ok_or_else(Unknown::undefined)?;
                 if codes.iter().any(|a| sys.is_under(c, a)) {
-                    return Ok(V::Bool(true));
+                    return Ok(Datum::Bool(true));
                 }
                 // A coarser code than the ones asked for (C for C39) cannot decide: unknown,
                 // and the field that needs more detail is the one to ask for.
@@ -584,31 +622,31 @@ impl<'a> Evaluator<'a> {
                     expr.fields(&mut fields);
                     return Err(Unknown { fields: fields.into_iter().collect(), ..Unknown::default() });
                 }
-                Ok(V::Bool(false))
+                Ok(Datum::Bool(false))
             }
             K::TagContains { expr, mode, items } => {
-                let V::Tags(t) = self.eval(expr)? else { return Err(Unknown::undefined()) };
+                let Datum::Tags(t) = self.eval(expr)? else { return Err(Unknown::undefined()) };
                 let hit = |s: &String| t.contains(s);
-                Ok(V::Bool(match mode {
+                Ok(Datum::Bool(match mode {
                     ContainsMode::All => items.iter().all(hit),
                     _ => items.iter().any(hit),
                 }))
             }
             K::TextContains { expr, mode, items } => {
-                let V::Text(t) = self.eval(expr)? else { return Err(Unknown::undefined()) };
+                let Datum::Text(t) = self.eval(expr)? else { return Err(Unknown::undefined()) };
                 let hit = |s: &String| t.contains(s.as_str());
-                Ok(V::Bool(match mode {
+                Ok(Datum::Bool(match mode {
                     ContainsMode::All => items.iter().all(hit),
                     _ => items.iter().any(hit),
                 }))
             }
             K::Matches { expr, pattern } => {
-                let V::Text(t) = self.eval(expr)? else { return Err(Unknown::undefined()) };
-                Ok(V::Bool(pattern.regex.is_match(t)))
+                let Datum::Text(t) = self.eval(expr)? else { return Err(Unknown::undefined()) };
+                Ok(Datum::Bool(pattern.regex.is_match(t)))
             }
             K::Arith { op, lhs, rhs } => {
                 let (a, b) = merge2(self.eval(lhs), self.eval(rhs))?;
-                let (V::Num(a), V::Num(b)) = (a, b) else { return Err(Unknown::undefined()) };
+                let (Datum::Num(a), Datum::Num(b)) = (a, b) else { return Err(Unknown::undefined()) };
                 let r = match op {
                     ArithOp::Add => a.checked_add(b),
                     ArithOp::Sub => a.checked_sub(b),
@@ -621,10 +659,10 @@ impl<'a> Evaluator<'a> {
                         }
                     }
                 };
-                r.map(V::Num).ok_or_else(Unknown::undefined)
+                r.map(Datum::Num).ok_or_else(Unknown::undefined)
             }
             K::Neg(x) => match self.eval(x)? {
-                V::Num(d) => Ok(V::Num(-d)),
+                Datum::Num(d) => Ok(Datum::Num(-d)),
                 _ => Err(Unknown::undefined()),
             },
             K::MinMax { max, args } => {
@@ -638,12 +676,12 @@ impl<'a> Evaluator<'a> {
                 }
                 match (unknown, best) {
                     (Some(u), _) => Err(u),
-                    (None, Some(b)) => Ok(V::Num(b)),
+                    (None, Some(b)) => Ok(Datum::Num(b)),
                     (None, None) => Err(Unknown::undefined()),
                 }
             }
             K::If { cond, then, otherwise } => match self.eval(cond)? {
-                V::Bool(true) => self.eval(then),
+                Datum::Bool(true) => self.eval(then),
                 _ => self.eval(otherwise),
             },
             K::Band { expr, rows, otherwise } => {
@@ -657,7 +695,7 @@ impl<'a> Evaluator<'a> {
                 }
                 match otherwise {
                     Some(o) => self.eval(o),
-                    None => Ok(V::Num(Decimal::ZERO)),
+                    None => Ok(Datum::Num(Decimal::ZERO)),
                 }
             }
             K::YearAgg { agg, field, from, to, actual } => self.year_agg(*agg, *field, *from, *to, *actual),
@@ -668,7 +706,7 @@ impl<'a> Evaluator<'a> {
                 for y in self.years(*from, *to) {
                     self.loop_year.set(Some(y));
                     match self.eval(body) {
-                        Ok(V::Bool(b)) if b != *all => {
+                        Ok(Datum::Bool(b)) if b != *all => {
                             decided = Some(b);
                             break;
                         }
@@ -678,15 +716,15 @@ impl<'a> Evaluator<'a> {
                 }
                 self.loop_year.set(saved);
                 match (decided, unknown) {
-                    (Some(b), _) => Ok(V::Bool(b)),
+                    (Some(b), _) => Ok(Datum::Bool(b)),
                     (None, Some(u)) => Err(u),
-                    (None, None) => Ok(V::Bool(*all)),
+                    (None, None) => Ok(Datum::Bool(*all)),
                 }
             }
             K::Growth { field, year } => {
                 let y = self.year(*year);
                 let (a, b) = merge_num(self.yearly_num(*field, y), self.yearly_num(*field, y - 1))?;
-                growth(a, b).map(V::Num).ok_or_else(Unknown::undefined)
+                growth(a, b).map(Datum::Num).ok_or_else(Unknown::undefined)
             }
             K::AvgGrowth { field, from, to } => {
                 let years = self.years(*from, *to);
@@ -711,7 +749,7 @@ impl<'a> Evaluator<'a> {
                 if n == 0 {
                     return Err(Unknown::undefined());
                 }
-                sum.checked_div(Decimal::from(n)).map(V::Num).ok_or_else(Unknown::undefined)
+                sum.checked_div(Decimal::from(n)).map(Datum::Num).ok_or_else(Unknown::undefined)
             }
             K::CagrCmp { op, field, from, to, rate } => {
                 let years = self.years(*from, *to);
@@ -728,14 +766,14 @@ impl<'a> Evaluator<'a> {
                     factor = factor.checked_mul(base).ok_or_else(Unknown::undefined)?;
                 }
                 let target = start.checked_mul(factor).ok_or_else(Unknown::undefined)?;
-                Ok(V::Bool(op.holds(end.cmp(&target))))
+                Ok(Datum::Bool(op.holds(end.cmp(&target))))
             }
             K::DateShift { date, duration, negate } => match self.eval(date)? {
-                V::Date(d) => duration.apply(d, *negate).map(V::Date).ok_or_else(Unknown::undefined),
+                Datum::Date(d) => duration.apply(d, *negate).map(Datum::Date).ok_or_else(Unknown::undefined),
                 _ => Err(Unknown::undefined()),
             },
             K::Since { date, unit } => match self.eval(date)? {
-                V::Date(d) => Ok(V::Num(Decimal::from(match unit {
+                Datum::Date(d) => Ok(Datum::Num(Decimal::from(match unit {
                     SinceUnit::Years => d.full_years_until(self.as_of),
                     SinceUnit::Months => d.full_months_until(self.as_of),
                     SinceUnit::Days => d.days_until(self.as_of),
@@ -743,12 +781,12 @@ impl<'a> Evaluator<'a> {
                 _ => Err(Unknown::undefined()),
             },
             K::YearOf(x) => match self.eval(x)? {
-                V::Date(d) => Ok(V::Year(d.year())),
+                Datum::Date(d) => Ok(Datum::Year(d.year())),
                 _ => Err(Unknown::undefined()),
             },
-            K::Has { qual, level } => self.has(*qual, *level).map(V::Bool),
-            K::GrantedIn { qual, year, kind } => self.granted_in(*qual, self.year(*year), *kind).map(V::Bool),
-            K::Known(f) => Ok(V::Bool(self.profile.get(*f).is_some())),
+            K::Has { qual, level } => self.has(*qual, *level).map(Datum::Bool),
+            K::GrantedIn { qual, year, kind } => self.granted_in(*qual, self.year(*year), *kind).map(Datum::Bool),
+            K::Known(f) => Ok(Datum::Bool(self.profile.get(*f).is_some())),
             K::ManualReview(_) => Err(Unknown { manual: true, ..Unknown::default() }),
             K::RecordField { collection, field } => match self.loop_record.get() {
                 Some((_, r)) => r.get(*field).map(Self::scalar).ok_or_else(|| Unknown::field(*collection)),
@@ -759,34 +797,25 @@ impl<'a> Evaluator<'a> {
                 None => Err(Unknown::undefined()),
             },
             K::Records { collection, value, cond, .. } => match self.records_range(*collection, value.as_deref(), cond.as_deref())? {
-                (Range { lo: Some(lo), .. }, None) => Ok(V::Num(lo)),
+                (Range { lo: Some(lo), .. }, None) => Ok(Datum::Num(lo)),
                 (_, Some(u)) => Err(u),
                 (_, None) => Err(Unknown::undefined()),
             },
         }
     }
 
-    fn constant(&self, c: &'a Const) -> V<'a> {
-        match c {
-            Const::Bool(b) => V::Bool(*b),
-            Const::Num(d) => V::Num(*d),
-            Const::Date(d) => V::Date(*d),
-            Const::Duration(d) => V::Dur(*d),
-            Const::Enum(e) => V::Enum(*e),
-            Const::Code(s) => V::Code(s),
-            Const::Text(s) => V::Text(s),
-            Const::Year(y) => V::Year(self.year(*y)),
-        }
+    fn constant(&self, c: &'a Const) -> Datum<'a> {
+        Datum::of_const(c, |y| self.year(y))
     }
 
-    fn year_agg(&self, agg: Agg, field: FieldId, from: YearRef, to: YearRef, actual: bool) -> Ev<'a> {
+    fn year_agg(&self, agg: Agg, field: FieldId, from: YearRef, to: YearRef, actual: bool) -> Evaluated<'a> {
         let mut years = self.years(from, to);
         if actual {
             // Only years since registration count (成立不足 n 年的按实际经营年限). Which years
             // those are depends on the registration date, so without it the value is unknown.
             let reg = self.reg_field.ok_or_else(Unknown::undefined)?;
             match self.field(reg, None) {
-                Ok(V::Date(d)) => years.retain(|y| *y >= d.year()),
+                Ok(Datum::Date(d)) => years.retain(|y| *y >= d.year()),
                 Ok(_) => return Err(Unknown::undefined()),
                 Err(mut u) => {
                     for y in &years {
@@ -816,13 +845,13 @@ impl<'a> Evaluator<'a> {
             Agg::Min => vals.iter().copied().min(),
             Agg::Max => vals.iter().copied().max(),
         };
-        r.map(V::Num).ok_or_else(Unknown::undefined)
+        r.map(Datum::Num).ok_or_else(Unknown::undefined)
     }
 
     fn quals(&self) -> Result<&'a [Qualification], Unknown> {
         let f = self.qual_field.ok_or_else(Unknown::undefined)?;
         match self.field(f, None)? {
-            V::Quals(q) => Ok(q),
+            Datum::Quals(q) => Ok(q),
             _ => Err(Unknown::undefined()),
         }
     }
@@ -910,15 +939,15 @@ fn growth(cur: Decimal, prev: Decimal) -> Option<Decimal> {
 }
 
 /// Orders two values of the same type; `None` for values that do not compare.
-pub fn compare(a: &V<'_>, b: &V<'_>) -> Option<Ordering> {
+pub fn compare(a: &Datum<'_>, b: &Datum<'_>) -> Option<Ordering> {
     Some(match (a, b) {
-        (V::Bool(x), V::Bool(y)) => x.cmp(y),
-        (V::Num(x), V::Num(y)) => x.cmp(y),
-        (V::Date(x), V::Date(y)) => x.cmp(y),
-        (V::Enum(x), V::Enum(y)) => x.cmp(y),
-        (V::Code(x), V::Code(y)) => x.cmp(y),
-        (V::Text(x), V::Text(y)) => x.cmp(y),
-        (V::Year(x), V::Year(y)) => x.cmp(y),
+        (Datum::Bool(x), Datum::Bool(y)) => x.cmp(y),
+        (Datum::Num(x), Datum::Num(y)) => x.cmp(y),
+        (Datum::Date(x), Datum::Date(y)) => x.cmp(y),
+        (Datum::Enum(x), Datum::Enum(y)) => x.cmp(y),
+        (Datum::Code(x), Datum::Code(y)) => x.cmp(y),
+        (Datum::Text(x), Datum::Text(y)) => x.cmp(y),
+        (Datum::Year(x), Datum::Year(y)) => x.cmp(y),
         _ => return None,
     })
 }

@@ -23,10 +23,11 @@ use crate::engine::Engine;
 use crate::index::Program;
 use crate::lang::ast::CmpOp;
 use crate::lang::diag::line_col;
-use crate::policy::{Benefit, Mode, PolicySet};
+use crate::policy::{Mode, PolicySet};
 
 /// How serious a finding is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Level {
     Info,
@@ -35,6 +36,7 @@ pub enum Level {
 
 /// One lint finding.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 pub struct Finding {
     pub level: Level,
     /// Stable code, e.g. `unsatisfiable-bounds`.
@@ -442,99 +444,110 @@ pub fn lint_at(engine: &Engine, reach: Option<&[(u64, u64)]>, as_of: Option<Date
         currency(engine, d, &mut l);
     }
     for (i, p) in set.policies.iter().enumerate() {
-        l.condition(i, &p.condition);
-        match engine.index().program(i) {
-            Some(Program::Const(crate::eval::Tri::False)) => {
-                l.at(Level::Warning, "constant-condition", i, None, "the condition is always false".into())
-            }
-            Some(Program::Const(crate::eval::Tri::True)) => {
-                l.at(Level::Warning, "constant-condition", i, None, "the condition is always true: every enterprise is eligible".into())
-            }
-            _ => {}
+        policy_findings(engine, &mut l, i, p, reach);
+    }
+    manual_only_share(engine, &mut l, as_of);
+    possible_duplicates(engine, &mut l);
+    lonely_groups(&mut l);
+    unused(&mut l);
+    l.out.sort_by(|a, b| b.level.cmp(&a.level).then(a.policy.cmp(&b.policy)).then(a.code.cmp(b.code)));
+    cap_per_kind(l.out)
+}
+
+/// The findings on one policy: its condition (contradictions, constants), its window
+/// against its validity, one-way exclusions, 免申即享 with manual review, manual-only, and
+/// (with a store) no reach.
+fn policy_findings(engine: &Engine, l: &mut Linter<'_>, i: usize, p: &crate::policy::Policy, reach: Option<&[(u64, u64)]>) {
+    let set = l.set;
+    l.condition(i, &p.condition);
+    match engine.index().program(i) {
+        Some(Program::Const(crate::eval::Tri::False)) => {
+            l.at(Level::Warning, "constant-condition", i, None, "the condition is always false".into())
         }
-        // Windows against validity.
-        if let Some(w) = &p.doc.application_window {
-            if let (Some(c), Some(f)) = (w.closes, p.doc.effective_from) {
-                if c < f {
-                    l.at(
-                        Level::Warning,
-                        "window-before-effect",
-                        i,
-                        None,
-                        format!("the application window closes {c}, before the policy takes effect {f}"),
-                    );
-                }
-            }
-            if let (Some(o), Some(t)) = (w.opens, p.doc.effective_to) {
-                if o > t {
-                    l.at(
-                        Level::Warning,
-                        "window-after-end",
-                        i,
-                        None,
-                        format!("the application window opens {o}, after the policy ends {t}"),
-                    );
-                }
-            }
+        Some(Program::Const(crate::eval::Tri::True)) => {
+            l.at(Level::Warning, "constant-condition", i, None, "the condition is always true: every enterprise is eligible".into())
         }
-        // Exclusions declared one way only.
-        for x in &p.doc.excludes {
-            if let Some(q) = set.policy(x) {
-                if !q.doc.excludes.contains(&p.doc.id) {
-                    l.at(
-                        Level::Info,
-                        "one-way-exclusion",
-                        i,
-                        None,
-                        format!(
-                            "excludes {x}, but {x} does not exclude {} (treated as symmetric; declare both sides to make it explicit)",
-                            p.doc.id
-                        ),
-                    );
-                }
-            }
-            if p.doc.requires.contains(x) {
-                l.at(Level::Warning, "requires-excluded", i, None, format!("requires {x} and excludes it: the two can never be combined"));
-            }
-        }
-        // 免申即享 needs data-decidable conditions.
-        if p.doc.mode == Mode::Automatic {
-            let mut manual = false;
-            fn has_manual(n: &Node, out: &mut bool) {
-                if matches!(n.kind, NodeKind::ManualReview(_)) {
-                    *out = true;
-                }
-                n.children().into_iter().for_each(|c| has_manual(c, out));
-            }
-            has_manual(&p.condition, &mut manual);
-            if manual {
+        _ => {}
+    }
+    // Windows against validity.
+    if let Some(w) = &p.doc.application_window {
+        if let (Some(c), Some(f)) = (w.closes, p.doc.effective_from) {
+            if c < f {
                 l.at(
                     Level::Warning,
-                    "automatic-needs-review",
+                    "window-before-effect",
                     i,
                     None,
-                    "marked 免申即享 (automatic), but its condition needs manual review, so it can never be paid without a person".into(),
+                    format!("the application window closes {c}, before the policy takes effect {f}"),
                 );
             }
         }
-        if crate::manual_only::manual_only(set, i) {
-            l.at(
-                Level::Info,
-                "manual-only",
-                i,
-                None,
-                "every path to eligible passes through manual_review: only a person can make it eligible, whatever the profile holds"
-                    .into(),
-            );
-        }
-        if let Some((e, u)) = reach.and_then(|r| r.get(i)) {
-            if *e == 0 && *u == 0 {
-                l.at(Level::Warning, "no-reach", i, None, "reaches no enterprise of the store (0 eligible, 0 undetermined)".into());
+        if let (Some(o), Some(t)) = (w.opens, p.doc.effective_to) {
+            if o > t {
+                l.at(Level::Warning, "window-after-end", i, None, format!("the application window opens {o}, after the policy ends {t}"));
             }
         }
     }
-    // The share of the set (of the policies in force, on a date) that only a person can
-    // make eligible.
+    // Exclusions declared one way only.
+    for x in &p.doc.excludes {
+        if let Some(q) = set.policy(x) {
+            if !q.doc.excludes.contains(&p.doc.id) {
+                l.at(
+                    Level::Info,
+                    "one-way-exclusion",
+                    i,
+                    None,
+                    format!(
+                        "excludes {x}, but {x} does not exclude {} (treated as symmetric; declare both sides to make it explicit)",
+                        p.doc.id
+                    ),
+                );
+            }
+        }
+        if p.doc.requires.contains(x) {
+            l.at(Level::Warning, "requires-excluded", i, None, format!("requires {x} and excludes it: the two can never be combined"));
+        }
+    }
+    // 免申即享 needs data-decidable conditions.
+    if p.doc.mode == Mode::Automatic {
+        let mut manual = false;
+        fn has_manual(n: &Node, out: &mut bool) {
+            if matches!(n.kind, NodeKind::ManualReview(_)) {
+                *out = true;
+            }
+            n.children().into_iter().for_each(|c| has_manual(c, out));
+        }
+        has_manual(&p.condition, &mut manual);
+        if manual {
+            l.at(
+                Level::Warning,
+                "automatic-needs-review",
+                i,
+                None,
+                "marked 免申即享 (automatic), but its condition needs manual review, so it can never be paid without a person".into(),
+            );
+        }
+    }
+    if crate::manual_only::manual_only(set, i) {
+        l.at(
+            Level::Info,
+            "manual-only",
+            i,
+            None,
+            "every path to eligible passes through manual_review: only a person can make it eligible, whatever the profile holds".into(),
+        );
+    }
+    if let Some((e, u)) = reach.and_then(|r| r.get(i)) {
+        if *e == 0 && *u == 0 {
+            l.at(Level::Warning, "no-reach", i, None, "reaches no enterprise of the store (0 eligible, 0 undetermined)".into());
+        }
+    }
+}
+
+/// The share of the set (of the policies in force, on a date) that only a person can make
+/// eligible.
+fn manual_only_share(engine: &Engine, l: &mut Linter<'_>, as_of: Option<Date>) {
+    let set = l.set;
     let in_force: Vec<usize> = (0..set.policies.len()).filter(|&i| as_of.is_none_or(|d| engine.version_in_force(i, d))).collect();
     let manual = in_force.iter().filter(|&&i| crate::manual_only::manual_only(set, i)).count();
     if !in_force.is_empty() {
@@ -554,10 +567,14 @@ pub fn lint_at(engine: &Engine, reach: Option<&[(u64, u64)]>, as_of: Option<Date
             ),
         });
     }
-    // Possible duplicates: a conjunction implied by another's, with the same benefit.
-    // Policies with the same literals are grouped first (one finding per group, however
-    // many copies: N copies once gave N²/2 findings); implication between distinct
-    // conjunctions is checked pairwise only while that stays small.
+}
+
+/// Possible duplicates: a conjunction implied by another's, with the same benefit.
+/// Policies with the same literals are grouped first (one finding per group, however many
+/// copies: N copies once gave N²/2 findings); implication between distinct conjunctions is
+/// checked pairwise only while that stays small.
+fn possible_duplicates(engine: &Engine, l: &mut Linter<'_>) {
+    let set = l.set;
     let lits: Vec<Option<BTreeSet<(u32, bool)>>> = (0..set.policies.len()).map(|i| engine.index().program(i).and_then(literals)).collect();
     let mut same: BTreeMap<&BTreeSet<(u32, bool)>, Vec<Vec<usize>>> = BTreeMap::new();
     for (i, a) in lits.iter().enumerate() {
@@ -619,7 +636,11 @@ pub fn lint_at(engine: &Engine, reach: Option<&[(u64, u64)]>, as_of: Option<Date
             ),
         });
     }
-    // 就高 groups with one member.
+}
+
+/// 就高 groups with one member.
+fn lonely_groups(l: &mut Linter<'_>) {
+    let set = l.set;
     let mut groups: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
     for (i, p) in set.policies.iter().enumerate() {
         if let Some(g) = &p.doc.exclusive_group {
@@ -637,48 +658,15 @@ pub fn lint_at(engine: &Engine, reach: Option<&[(u64, u64)]>, as_of: Option<Date
             );
         }
     }
-    // Unused definitions and fields.
-    let mut used_defs = BTreeSet::new();
-    let mut used_fields = BTreeSet::new();
-    fn refs(n: &Node, defs: &mut BTreeSet<usize>, fields: &mut BTreeSet<usize>, set: &PolicySet, depth: usize) {
-        if depth > 64 {
-            return;
-        }
-        match &n.kind {
-            NodeKind::Def(d) if defs.insert(*d) => {
-                if let Some(def) = set.definitions.get(*d) {
-                    refs(&def.node, defs, fields, set, depth + 1);
-                }
-            }
-            NodeKind::Has { .. } | NodeKind::GrantedIn { .. } => {
-                if let Some(f) = set.schema.fields.iter().find(|f| f.ty == crate::schema::FieldType::Qualifications) {
-                    fields.insert(f.id);
-                }
-            }
-            _ => {}
-        }
-        let mut fs = Vec::new();
-        n.fields(&mut fs);
-        fields.extend(fs);
-        n.children().into_iter().for_each(|c| refs(c, defs, fields, set, depth + 1));
-    }
-    for p in &set.policies {
-        refs(&p.condition, &mut used_defs, &mut used_fields, set, 0);
-        // Benefits use definitions and fields too (a rate that depends on the size class,
-        // the premium a refund is a share of).
-        let benefit: Vec<&Node> = match &p.benefit {
-            Benefit::Fixed { amount } => vec![amount],
-            Benefit::PerUnit { amount, count, cap } => [Some(amount), Some(count), cap.as_ref()].into_iter().flatten().collect(),
-            Benefit::Rate { rate, base, cap } => [Some(rate), Some(base), cap.as_ref()].into_iter().flatten().collect(),
-            Benefit::Tiers { tiers } => tiers.iter().flat_map(|(w, a)| [w, a]).collect(),
-            Benefit::None => Vec::new(),
-        };
-        for n in benefit {
-            refs(n, &mut used_defs, &mut used_fields, set, 0);
-        }
-    }
+}
+
+/// Definitions and schema fields no policy uses (conditions and benefits: a rate that
+/// depends on the size class, the premium a refund is a share of).
+fn unused(l: &mut Linter<'_>) {
+    let set = l.set;
+    let reads = set.reads(set.policies.iter().flat_map(crate::policy::Policy::expressions));
     for (k, d) in set.definitions.iter().enumerate() {
-        if !d.derived && !used_defs.contains(&k) {
+        if !d.derived && !reads.definitions.get(k).copied().unwrap_or(false) {
             l.out.push(Finding {
                 level: Level::Info,
                 code: "unused-definition",
@@ -693,7 +681,7 @@ pub fn lint_at(engine: &Engine, reach: Option<&[(u64, u64)]>, as_of: Option<Date
         .schema
         .fields
         .iter()
-        .filter(|f| !used_fields.contains(&f.id) && f.name != "uscc" && f.name != "name")
+        .filter(|f| reads.fields.binary_search(&f.id).is_err() && f.name != "uscc" && f.name != "name")
         .map(|f| f.name.as_str())
         .collect();
     if !unused.is_empty() {
@@ -706,8 +694,6 @@ pub fn lint_at(engine: &Engine, reach: Option<&[(u64, u64)]>, as_of: Option<Date
             message: format!("{} schema fields are used by no policy: {}", unused.len(), unused.join(", ")),
         });
     }
-    l.out.sort_by(|a, b| b.level.cmp(&a.level).then(a.policy.cmp(&b.policy)).then(a.code.cmp(b.code)));
-    cap_per_kind(l.out)
 }
 
 /// At most [`MAX_PER_KIND`] findings of each kind, in order; the rest of a kind counted in

@@ -8,13 +8,14 @@ use serde::Serialize;
 
 use crate::check::Node;
 use crate::date::Date;
-use crate::eval::{Evaluator, Tri, Unknown, V};
+use crate::eval::{Datum, Evaluator, Tri, Unknown};
 use crate::explain::{Explainer, FieldRef, Trace};
 use crate::policy::{Benefit, BenefitSpec, Policy};
 use crate::units::{self, Dim};
 
 /// A policy's verdict for one enterprise.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Verdict {
     Eligible,
@@ -50,6 +51,7 @@ impl Verdict {
 
 /// An estimate of what a policy pays this enterprise.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 pub struct BenefitEstimate {
     /// Estimated amount in 元 (exact decimal as a string), when it can be computed.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -84,6 +86,7 @@ impl BenefitEstimate {
 
 /// One unmet or undetermined condition, for people.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 pub struct ConditionNote {
     pub condition: String,
     pub message_zh: String,
@@ -92,12 +95,14 @@ pub struct ConditionNote {
 
 /// One policy in a match result.
 #[derive(Clone, Debug, Serialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 pub struct PolicyOutcome {
     pub id: String,
     pub title: String,
     pub doc_no: String,
     pub verdict: Verdict,
     /// Share of leaf conditions met, 0.00–1.00.
+    #[cfg_attr(feature = "json-schema", schemars(with = "String"))]
     pub score: Decimal,
     pub benefit: BenefitEstimate,
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -127,6 +132,7 @@ pub struct PolicyOutcome {
 
 /// A field worth asking for next.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 pub struct NextQuestion {
     pub field: String,
     pub label: String,
@@ -139,6 +145,7 @@ pub struct NextQuestion {
 
 /// Verdict counts.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 pub struct Summary {
     pub eligible: usize,
     pub undetermined: usize,
@@ -158,6 +165,7 @@ impl Summary {
 
 /// The answer to "which policies does this enterprise qualify for".
 #[derive(Clone, Debug, Serialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 pub struct MatchOutcome {
     pub as_of: Date,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -174,7 +182,7 @@ pub struct MatchOutcome {
 
 fn amount<'a>(ev: &Evaluator<'a>, n: &'a Node) -> Option<Decimal> {
     match ev.eval(n) {
-        Ok(V::Num(d)) => Some(d),
+        Ok(Datum::Num(d)) => Some(d),
         _ => None,
     }
 }
@@ -292,6 +300,7 @@ impl Detail {
 /// One listed policy at the `verdicts` level (its id borrowed from the policy set: the
 /// level exists to be cheap).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 pub struct PolicyVerdict<'a> {
     pub id: &'a str,
     pub verdict: Verdict,
@@ -299,6 +308,7 @@ pub struct PolicyVerdict<'a> {
 
 /// The answer at the `verdicts` level: counts and the listed policies' verdicts.
 #[derive(Clone, Debug, Serialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 pub struct VerdictsOutcome<'a> {
     pub as_of: Date,
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -126,6 +126,7 @@ pub struct ProfileError {
 
 /// A non-fatal finding.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 pub struct ProfileWarning {
     pub path: String,
     pub message: String,

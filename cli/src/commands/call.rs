@@ -9,7 +9,13 @@ use crate::args::CallArgs;
 use crate::common::{engine, load_enterprises, read, Fail};
 
 pub(crate) fn run(mut out: impl Write, args: CallArgs) -> Result<ExitCode, Fail> {
-    let CallArgs { op, request, set, enterprises, list } = args;
+    let CallArgs { op, request, set, enterprises, list, schema } = args;
+    if schema {
+        let doc = huiqi::ops::schemas::document().map_err(|e| Fail(e.to_string(), 1))?;
+        let text = serde_json::to_string_pretty(&doc).map_err(|e| Fail(e.to_string(), 1))?;
+        writeln!(out, "{text}")?;
+        return Ok(ExitCode::SUCCESS);
+    }
     if list {
         for o in huiqi::ops::OPERATIONS {
             let store = match o.store {

@@ -1,14 +1,14 @@
 //! Function calls: [`Checker::call`] has one arm per built-in function; the functions of a
 //! concern of their own (years, qualifications, policies) are checked in its sub-module.
 
-use super::{Agg, Checker, GrantKind, Node, NodeKind, RecordAgg, SinceUnit, Ty, YearRef, C, FUNCTIONS};
+use super::{Agg, Checked, Checker, GrantKind, Node, NodeKind, RecordAgg, SinceUnit, Ty, YearRef, FUNCTIONS};
 use crate::lang::ast::{Expr, ExprKind, LitUnit};
 use crate::lang::Span;
 use crate::schema::FieldType;
 use crate::units::Dim;
 
 impl Checker<'_> {
-    pub(super) fn call(&mut self, function: &str, args: &[Expr], expected: Option<Ty>, span: Span) -> C<Node> {
+    pub(super) fn call(&mut self, function: &str, args: &[Expr], expected: Option<Ty>, span: Span) -> Checked<Node> {
         let first = args.first();
         match function {
             "at_least" => {
@@ -233,7 +233,7 @@ impl Checker<'_> {
         range: std::ops::RangeInclusive<usize>,
         span: Span,
         usage: &str,
-    ) -> C<()> {
+    ) -> Checked<()> {
         if range.contains(&args.len()) {
             Some(())
         } else {
@@ -250,7 +250,7 @@ impl Checker<'_> {
         }
     }
 
-    fn bool_list(&mut self, e: &Expr) -> C<Vec<Node>> {
+    fn bool_list(&mut self, e: &Expr) -> Checked<Vec<Node>> {
         let ExprKind::List { items } = &e.kind else {
             self.err_hint(e.span, "expected a list of conditions", "e.g. [a, b, c]");
             return None;

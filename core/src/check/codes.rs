@@ -1,12 +1,12 @@
 //! Code lists: code literals normalized in their code system, and `x under [codes]`.
 
-use super::{Checker, Const, Node, NodeKind, Ty, C};
+use super::{Checked, Checker, Const, Node, NodeKind, Ty};
 use crate::code::SystemId;
 use crate::lang::ast::{Expr, ExprKind, LitUnit};
 use crate::lang::Span;
 
 impl Checker<'_> {
-    pub(super) fn code_literal(&mut self, sys: SystemId, s: &str, span: Span) -> C<Node> {
+    pub(super) fn code_literal(&mut self, sys: SystemId, s: &str, span: Span) -> Checked<Node> {
         let system = self.schema.codes.get(sys)?;
         match system.normalize(s) {
             Ok(c) => Some(Node::new(NodeKind::Const(Const::Code(c)), Ty::Code(sys), span)),
@@ -19,7 +19,7 @@ impl Checker<'_> {
 
     /// `x under [codes]`: each code normalized in the field's code system; a historical
     /// region code whose area has been split is refused with the current codes.
-    pub(super) fn under(&mut self, expr: &Expr, codes: &[Expr], span: Span) -> C<Node> {
+    pub(super) fn under(&mut self, expr: &Expr, codes: &[Expr], span: Span) -> Checked<Node> {
         let x = self.check(expr, None)?;
         let Ty::Code(sys) = x.ty else {
             let t = self.ty_name(x.ty);

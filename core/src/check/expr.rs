@@ -4,13 +4,13 @@
 
 use std::sync::Arc;
 
-use super::{Checker, Const, Node, NodeKind, Pattern, Ty, YearRef, C, REGEX_SIZE_LIMIT};
+use super::{Checked, Checker, Const, Node, NodeKind, Pattern, Ty, YearRef, REGEX_SIZE_LIMIT};
 use crate::lang::ast::{BinOp, CmpOp, Expr, ExprKind, LitUnit};
 use crate::schema::FieldType;
 use crate::units::Dim;
 
 impl Checker<'_> {
-    pub(super) fn expect_bool(&mut self, e: &Expr) -> C<Node> {
+    pub(super) fn expect_bool(&mut self, e: &Expr) -> Checked<Node> {
         let n = self.check(e, Some(Ty::Bool))?;
         if n.ty != Ty::Bool {
             let t = self.ty_name(n.ty);
@@ -28,7 +28,7 @@ impl Checker<'_> {
         }
     }
 
-    pub(super) fn check(&mut self, e: &Expr, expected: Option<Ty>) -> C<Node> {
+    pub(super) fn check(&mut self, e: &Expr, expected: Option<Ty>) -> Checked<Node> {
         let span = e.span;
         match &e.kind {
             ExprKind::Bool { value } => Some(Node::new(NodeKind::Const(Const::Bool(*value)), Ty::Bool, span)),

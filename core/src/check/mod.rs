@@ -503,7 +503,9 @@ const FUNCTIONS: &[&str] = &[
     "count",
 ];
 
-type C<T> = Option<T>;
+/// What checking a part gives: its checked node (or other result), or `None` when it
+/// failed and the problem is in the diagnostics.
+type Checked<T> = Option<T>;
 
 impl<'a> Checker<'a> {
     pub fn new(schema: &'a Schema, scope: &'a Scope) -> Checker<'a> {
@@ -521,7 +523,7 @@ impl<'a> Checker<'a> {
     }
 
     /// Checks a condition: the result must be boolean.
-    pub fn check_condition(&mut self, e: &Expr) -> C<Node> {
+    pub fn check_condition(&mut self, e: &Expr) -> Checked<Node> {
         let n = self.check(e, Some(Ty::Bool))?;
         if n.ty != Ty::Bool {
             let t = self.ty_name(n.ty);
@@ -536,12 +538,12 @@ impl<'a> Checker<'a> {
     }
 
     /// Checks a value expression of any type.
-    pub fn check_value(&mut self, e: &Expr) -> C<Node> {
+    pub fn check_value(&mut self, e: &Expr) -> Checked<Node> {
         self.check(e, None)
     }
 
     /// Checks a value expression whose type is declared (literals take it).
-    pub fn check_typed(&mut self, e: &Expr, ty: Ty) -> C<Node> {
+    pub fn check_typed(&mut self, e: &Expr, ty: Ty) -> Checked<Node> {
         let n = self.check(e, Some(ty))?;
         if n.ty != ty {
             let (a, b) = (self.ty_name(ty), self.ty_name(n.ty));

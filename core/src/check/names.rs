@@ -2,7 +2,7 @@
 //! derived field, or — where the other operand says so — an enum value or a code; unknown
 //! names get a did-you-mean.
 
-use super::{Checker, Const, Node, NodeKind, Ty, YearRef, C, FUNCTIONS};
+use super::{Checked, Checker, Const, Node, NodeKind, Ty, YearRef, FUNCTIONS};
 use crate::lang::Span;
 use crate::schema::{EnumId, FieldType};
 
@@ -27,7 +27,7 @@ impl Checker<'_> {
         }
     }
 
-    pub(super) fn name(&mut self, name: &str, expected: Option<Ty>, span: Span) -> C<Node> {
+    pub(super) fn name(&mut self, name: &str, expected: Option<Ty>, span: Span) -> Checked<Node> {
         // Inside a record quantifier, the record's own fields come first.
         if let Some(n) = self.record_field(name, span) {
             return Some(n);
@@ -98,7 +98,7 @@ impl Checker<'_> {
         None
     }
 
-    pub(super) fn enum_literal(&mut self, e: EnumId, s: &str, span: Span) -> C<Node> {
+    pub(super) fn enum_literal(&mut self, e: EnumId, s: &str, span: Span) -> Checked<Node> {
         let def = self.schema.enum_def(e)?;
         match def.index_of(s) {
             Some(i) => Some(Node::new(NodeKind::Const(Const::Enum(i)), Ty::Enum(e), span)),

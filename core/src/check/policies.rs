@@ -1,13 +1,13 @@
 //! References to other texts of the set: `eligible(policy-id)`, and the names and policy
 //! ids a syntax tree refers to (for the dependency graphs of definitions and policies).
 
-use super::{Checker, Node, NodeKind, Ty, C};
+use super::{Checked, Checker, Node, NodeKind, Ty};
 use crate::lang::ast::{Expr, ExprKind};
 use crate::lang::Span;
 
 impl Checker<'_> {
     /// `eligible(policy-id)`: another policy of the set, by id (with a did-you-mean).
-    pub(super) fn eligible(&mut self, function: &str, args: &[Expr], span: Span) -> C<Node> {
+    pub(super) fn eligible(&mut self, function: &str, args: &[Expr], span: Span) -> Checked<Node> {
         let first = args.first();
         self.arg_count(function, args, 1..=1, span, "eligible(policy-id)")?;
         let Some(ExprKind::Name { name }) = first.map(|e| &e.kind) else {

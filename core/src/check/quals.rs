@@ -1,12 +1,12 @@
 //! Qualifications: names of qualifications (did-you-mean), `has(…)` with an optional level,
 //! and `first_grant(…)` / `renewal(…)` tested against a year.
 
-use super::{Checker, GrantKind, Node, NodeKind, Ty, C};
+use super::{Checked, Checker, GrantKind, Node, NodeKind, Ty};
 use crate::lang::ast::{CmpOp, Expr, ExprKind};
 use crate::lang::Span;
 
 impl Checker<'_> {
-    pub(super) fn qualification(&mut self, e: &Expr) -> C<usize> {
+    pub(super) fn qualification(&mut self, e: &Expr) -> Checked<usize> {
         let name = match &e.kind {
             ExprKind::Name { name } | ExprKind::Text { value: name } => name.clone(),
             _ => {
@@ -34,7 +34,7 @@ impl Checker<'_> {
     }
 
     /// `has(qualification)` or `has(qualification, level >= provincial)`.
-    pub(super) fn has(&mut self, function: &str, args: &[Expr], span: Span) -> C<Node> {
+    pub(super) fn has(&mut self, function: &str, args: &[Expr], span: Span) -> Checked<Node> {
         let first = args.first();
         self.arg_count(function, args, 1..=2, span, "has(高新技术企业) or has(专精特新中小企业, level >= provincial)")?;
         let q = self.qualification(first?)?;
@@ -70,7 +70,7 @@ impl Checker<'_> {
         Some(Node::new(NodeKind::Has { qual: q, level }, Ty::Bool, span))
     }
 
-    pub(super) fn grant_test(&mut self, function: &str, args: &[Expr], items: &[Expr], op: CmpOp, span: Span) -> C<Node> {
+    pub(super) fn grant_test(&mut self, function: &str, args: &[Expr], items: &[Expr], op: CmpOp, span: Span) -> Checked<Node> {
         self.arg_count(function, args, 1..=1, span, "first_grant(高新技术企业) in fy1")?;
         let q = self.qualification(args.first()?)?;
         if op != CmpOp::Eq || items.len() != 1 {

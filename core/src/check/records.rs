@@ -5,7 +5,7 @@
 //! profile field. Quantifiers over records do not nest, and do not go inside
 //! `all_years` / `any_years` (nor those inside them): one loop variable at a time.
 
-use super::{Checker, Node, NodeKind, RecordAgg, Ty, C};
+use super::{Checked, Checker, Node, NodeKind, RecordAgg, Ty};
 use crate::lang::ast::{Expr, ExprKind};
 use crate::lang::Span;
 use crate::schema::{FieldId, FieldType};
@@ -31,7 +31,7 @@ impl Checker<'_> {
     }
 
     /// `any` / `all` / `count` / `sum` over a `records` field.
-    pub(super) fn record_quantifier(&mut self, agg: RecordAgg, args: &[Expr], span: Span) -> C<Node> {
+    pub(super) fn record_quantifier(&mut self, agg: RecordAgg, args: &[Expr], span: Span) -> Checked<Node> {
         let function = agg.name();
         let (range, usage) = match agg {
             RecordAgg::Any | RecordAgg::All => (2..=2, format!("{function}(equipment_purchases, unit_value > 500万)")),
@@ -82,7 +82,7 @@ impl Checker<'_> {
     }
 
     /// The value and condition of a quantifier, checked with the record in scope.
-    fn record_parts(&mut self, agg: RecordAgg, args: &[Expr]) -> C<(Option<Node>, Option<Node>)> {
+    fn record_parts(&mut self, agg: RecordAgg, args: &[Expr]) -> Checked<(Option<Node>, Option<Node>)> {
         match agg {
             RecordAgg::Any | RecordAgg::All => Some((None, Some(self.expect_bool(args.get(1)?)?))),
             RecordAgg::Count => match args.get(1) {

@@ -1,7 +1,7 @@
 //! Types and units: number literals and their units, comparisons (`comparable`, `compare`),
 //! `in` lists and arithmetic, with the hints that explain a unit or type mismatch.
 
-use super::{ArithOp, Checker, Const, Node, NodeKind, Ty, YearRef, C};
+use super::{ArithOp, Checked, Checker, Const, Node, NodeKind, Ty, YearRef};
 use crate::lang::ast::{BinOp, CmpOp, Expr, ExprKind, LitUnit};
 use crate::lang::Span;
 use crate::schema::FieldType;
@@ -38,7 +38,7 @@ impl Checker<'_> {
         }
     }
 
-    pub(super) fn number(&mut self, digits: &str, unit: LitUnit, expected: Option<Ty>, span: Span) -> C<Node> {
+    pub(super) fn number(&mut self, digits: &str, unit: LitUnit, expected: Option<Ty>, span: Span) -> Checked<Node> {
         match expected {
             Some(Ty::Code(sys)) if unit == LitUnit::Plain => return self.code_literal(sys, digits, span),
             Some(Ty::Year) if matches!(unit, LitUnit::Plain | LitUnit::Year) && digits.len() == 4 => {
@@ -75,7 +75,7 @@ impl Checker<'_> {
     }
 
     /// Checks that `a op b` is meaningful.
-    pub(super) fn comparable(&mut self, op: CmpOp, a: &Node, b: &Node, span: Span) -> C<()> {
+    pub(super) fn comparable(&mut self, op: CmpOp, a: &Node, b: &Node, span: Span) -> Checked<()> {
         if a.ty != b.ty {
             let (x, y) = (self.ty_name(a.ty), self.ty_name(b.ty));
             let hint = match (a.ty, b.ty) {
@@ -119,7 +119,7 @@ impl Checker<'_> {
         Some(())
     }
 
-    pub(super) fn compare(&mut self, op: CmpOp, lhs: &Expr, rhs: &Expr, span: Span) -> C<Node> {
+    pub(super) fn compare(&mut self, op: CmpOp, lhs: &Expr, rhs: &Expr, span: Span) -> Checked<Node> {
         // cagr(...) is comparison-only so that it stays exact.
         if let ExprKind::Call { function, args } = &lhs.kind {
             if function == "cagr" {
@@ -163,7 +163,7 @@ impl Checker<'_> {
         Some(Node::new(NodeKind::Cmp { op, lhs: Box::new(l), rhs: Box::new(r) }, Ty::Bool, span).pct(p))
     }
 
-    pub(super) fn in_set(&mut self, expr: &Expr, items: &[Expr], negated: bool, span: Span) -> C<Node> {
+    pub(super) fn in_set(&mut self, expr: &Expr, items: &[Expr], negated: bool, span: Span) -> Checked<Node> {
         if let ExprKind::Call { function, args } = &expr.kind {
             if (function == "first_grant" || function == "renewal") && !negated {
                 return self.grant_test(function, args, items, CmpOp::Eq, span);
@@ -202,7 +202,7 @@ impl Checker<'_> {
         Some(Node::new(NodeKind::InSet { expr: Box::new(x), items: consts, negated }, Ty::Bool, span).pct(p))
     }
 
-    pub(super) fn arith(&mut self, op: BinOp, lhs: &Expr, rhs: &Expr, expected: Option<Ty>, span: Span) -> C<Node> {
+    pub(super) fn arith(&mut self, op: BinOp, lhs: &Expr, rhs: &Expr, expected: Option<Ty>, span: Span) -> Checked<Node> {
         let aop = match op {
             BinOp::Add => ArithOp::Add,
             BinOp::Sub => ArithOp::Sub,

@@ -1,14 +1,14 @@
 //! Year references: per-year fields at a year (`x@fy1`) or over a range (`x@fy1..fy3`),
 //! single years, the quantifiers `all_years` / `any_years`, and `cagr`.
 
-use super::{Checker, Node, NodeKind, Ty, YearRef, C};
+use super::{Checked, Checker, Node, NodeKind, Ty, YearRef};
 use crate::lang::ast::{CmpOp, Expr, ExprKind, LitUnit};
 use crate::lang::Span;
 use crate::schema::FieldId;
 use crate::units::Dim;
 
 impl Checker<'_> {
-    pub(super) fn yearly_field(&mut self, e: &Expr) -> C<FieldId> {
+    pub(super) fn yearly_field(&mut self, e: &Expr) -> Checked<FieldId> {
         let ExprKind::Name { name } = &e.kind else {
             self.err_hint(e.span, "`@` applies to a per-year field", "e.g. operating_revenue@fy1");
             return None;
@@ -27,7 +27,7 @@ impl Checker<'_> {
         }
     }
 
-    pub(super) fn numeric_yearly_field(&mut self, e: &Expr) -> C<FieldId> {
+    pub(super) fn numeric_yearly_field(&mut self, e: &Expr) -> Checked<FieldId> {
         let f = self.yearly_field(e)?;
         let field = self.schema.field_by_id(f)?;
         if field.ty.dim().is_none() {
@@ -38,7 +38,7 @@ impl Checker<'_> {
         Some(f)
     }
 
-    pub(super) fn year_of(&mut self, e: &Expr) -> C<YearRef> {
+    pub(super) fn year_of(&mut self, e: &Expr) -> Checked<YearRef> {
         match &e.kind {
             ExprKind::FiscalYear { k } => Some(YearRef::Fy(*k)),
             ExprKind::Number { value, unit: LitUnit::Plain | LitUnit::Year } if value.len() == 4 => value.parse().ok().map(YearRef::Abs),
@@ -49,7 +49,7 @@ impl Checker<'_> {
         }
     }
 
-    pub(super) fn range_of(&mut self, e: &Expr) -> C<(FieldId, YearRef, YearRef)> {
+    pub(super) fn range_of(&mut self, e: &Expr) -> Checked<(FieldId, YearRef, YearRef)> {
         match &e.kind {
             ExprKind::At { expr, period, to: Some(to) } => {
                 let f = self.numeric_yearly_field(expr)?;
@@ -64,7 +64,7 @@ impl Checker<'_> {
 
     /// `all_years(fy1..fy3, …)` / `any_years(…)`: the body is checked with per-year fields
     /// read at the loop year; quantifiers do not nest.
-    pub(super) fn quantified(&mut self, function: &str, args: &[Expr], span: Span) -> C<Node> {
+    pub(super) fn quantified(&mut self, function: &str, args: &[Expr], span: Span) -> Checked<Node> {
         let first = args.first();
         self.arg_count(function, args, 2..=2, span, &format!("{function}(fy1..fy2, rd_expense / operating_revenue >= 3%)"))?;
         let (from, to) = match first.map(|e| &e.kind) {
@@ -84,7 +84,7 @@ impl Checker<'_> {
         Some(Node::new(NodeKind::Quantified { all: function == "all_years", from, to, body: Box::new(body?) }, Ty::Bool, span))
     }
 
-    pub(super) fn cagr(&mut self, op: CmpOp, args: &[Expr], rhs: &Expr, span: Span, call_span: Span) -> C<Node> {
+    pub(super) fn cagr(&mut self, op: CmpOp, args: &[Expr], rhs: &Expr, span: Span, call_span: Span) -> Checked<Node> {
         self.arg_count("cagr", args, 1..=1, call_span, "cagr(operating_revenue@fy1..fy4) >= 20%")?;
         let (field, from, to) = self.range_of(args.first()?)?;
         let rate = self.check(rhs, Some(Ty::Num(Dim::Number)))?;

@@ -46,7 +46,7 @@ use rustc_hash::FxHashMap;
 use crate::check::{Const, Node, NodeKind, Ty, YearRef};
 use crate::code::SystemId;
 use crate::date::Date;
-use crate::eval::{Evaluator, Tri, Unknown, V};
+use crate::eval::{Datum, Evaluator, Tri, Unknown};
 use crate::lang::ast::{CmpOp, ContainsMode};
 use crate::policy::PolicySet;
 use crate::profile::Profile;
@@ -184,23 +184,13 @@ fn exec(code: &[Instr], i: usize, known: &Bits, truth: &Bits, results: &[Tri]) -
             }
         }
         Instr::AtLeast { k, n, .. } => {
-            let (mut t, mut u) = (0u32, 0u32);
+            let mut counts = (0, 0);
             let mut j = i + 1;
             for _ in 0..n {
-                match exec(code, j, known, truth, results) {
-                    Tri::True => t += 1,
-                    Tri::Unknown => u += 1,
-                    Tri::False => {}
-                }
+                counts = exec(code, j, known, truth, results).tally(counts);
                 j += code.get(j).map_or(1, |o| o.size());
             }
-            if t >= k {
-                Tri::True
-            } else if t + u < k {
-                Tri::False
-            } else {
-                Tri::Unknown
-            }
+            Tri::at_least(k, counts.0, counts.1)
         }
     }
 }
@@ -355,40 +345,35 @@ impl Leaf {
     }
 }
 
-fn order_key(v: &V<'_>) -> Option<Key> {
+fn order_key(v: &Datum<'_>) -> Option<Key> {
     match v {
-        V::Num(d) => Some(Key::D(*d)),
-        V::Date(d) => Some(Key::I(i64::from(d.day_number()))),
-        V::Year(y) => Some(Key::I(i64::from(*y))),
-        V::Enum(e) => Some(Key::I(i64::from(*e))),
+        Datum::Num(d) => Some(Key::D(*d)),
+        Datum::Date(d) => Some(Key::I(i64::from(d.day_number()))),
+        Datum::Year(y) => Some(Key::I(i64::from(*y))),
+        Datum::Enum(e) => Some(Key::I(i64::from(*e))),
         _ => None,
     }
 }
 
-fn eq_key(v: &V<'_>) -> Option<EqKey> {
+fn eq_key(v: &Datum<'_>) -> Option<EqKey> {
     match v {
-        V::Num(d) => Some(EqKey::D(d.normalize())),
-        V::Date(d) => Some(EqKey::I(i64::from(d.day_number()))),
-        V::Year(y) => Some(EqKey::I(i64::from(*y))),
-        V::Enum(e) => Some(EqKey::I(i64::from(*e))),
-        V::Code(s) | V::Text(s) => Some(EqKey::S((*s).to_string())),
-        V::Bool(b) => Some(EqKey::B(*b)),
+        Datum::Num(d) => Some(EqKey::D(d.normalize())),
+        Datum::Date(d) => Some(EqKey::I(i64::from(d.day_number()))),
+        Datum::Year(y) => Some(EqKey::I(i64::from(*y))),
+        Datum::Enum(e) => Some(EqKey::I(i64::from(*e))),
+        Datum::Code(s) | Datum::Text(s) => Some(EqKey::S((*s).to_string())),
+        Datum::Bool(b) => Some(EqKey::B(*b)),
         _ => None,
     }
 }
 
 /// The runtime value of a constant that does not depend on the evaluation date.
-fn const_value(c: &Const) -> Option<V<'_>> {
-    Some(match c {
-        Const::Bool(b) => V::Bool(*b),
-        Const::Num(d) => V::Num(*d),
-        Const::Date(d) => V::Date(*d),
-        Const::Enum(e) => V::Enum(*e),
-        Const::Code(s) => V::Code(s),
-        Const::Text(s) => V::Text(s),
-        Const::Year(YearRef::Abs(y)) => V::Year(*y),
-        Const::Year(_) | Const::Duration(_) => return None,
-    })
+fn const_value(c: &Const) -> Option<Datum<'_>> {
+    match c {
+        Const::Year(YearRef::Abs(y)) => Some(Datum::Year(*y)),
+        Const::Year(_) | Const::Duration(_) => None,
+        _ => Some(Datum::of_const(c, |_| 0)), // no year reaches the closure
+    }
 }
 
 struct Run {
@@ -1254,7 +1239,7 @@ impl PolicyIndex {
             if !generic(*id) {
                 continue;
             }
-            if let Ok(V::Bool(b)) = ev.eval(node) {
+            if let Ok(Datum::Bool(b)) = ev.eval(node) {
                 m.known.set(*id);
                 if b {
                     m.truth.set(*id);
@@ -1293,7 +1278,7 @@ impl PolicyIndex {
 
     /// Sets the bits of source `s` for a known value `v` (clears the matcher first):
     /// exactly what [`PolicyIndex::encode`] does for that source.
-    pub fn encode_source_value(&self, s: usize, v: &V<'_>, set: &PolicySet, m: &mut Matcher) {
+    pub fn encode_source_value(&self, s: usize, v: &Datum<'_>, set: &PolicySet, m: &mut Matcher) {
         m.known.clear();
         m.truth.clear();
         if let Some(src) = self.sources.get(s) {
@@ -1301,7 +1286,7 @@ impl PolicyIndex {
         }
     }
 
-    fn encode_value(src: &Source, v: &V<'_>, set: &PolicySet, m: &mut Matcher) {
+    fn encode_value(src: &Source, v: &Datum<'_>, set: &PolicySet, m: &mut Matcher) {
         m.known.set_range(src.first, src.end);
         if !src.runs.is_empty() {
             if let Some(k) = order_key(v) {
@@ -1317,7 +1302,7 @@ impl PolicyIndex {
                 }
             }
         }
-        if let (false, V::Code(s) | V::Text(s)) = (src.member_texts.is_empty(), v) {
+        if let (false, Datum::Code(s) | Datum::Text(s)) = (src.member_texts.is_empty(), v) {
             if let Some(ps) = src.member_texts.get(*s) {
                 for p in ps {
                     m.truth.set(*p);
@@ -1330,7 +1315,7 @@ impl PolicyIndex {
                 }
             }
         }
-        if let (Some(sys), V::Code(code)) = (src.under_system, v) {
+        if let (Some(sys), Datum::Code(code)) = (src.under_system, v) {
             if let Some(system) = set.schema.codes.get(sys) {
                 system.for_each_ancestor(code, |a| {
                     if let Some(mask) = src.unders.get(a) {
@@ -1342,7 +1327,7 @@ impl PolicyIndex {
                 }
             }
         }
-        if let (Some(t), V::Text(text)) = (&src.text, v) {
+        if let (Some(t), Datum::Text(text)) = (&src.text, v) {
             let mut hit = std::mem::take(&mut m.text_hits);
             hit.clear();
             hit.resize(t.count, false);
@@ -1363,7 +1348,7 @@ impl PolicyIndex {
             }
             m.text_hits = hit;
         }
-        if let V::Tags(tags) = v {
+        if let Datum::Tags(tags) = v {
             if !src.tags_any.is_empty() {
                 for t in tags.iter() {
                     for p in src.tags_any.get(t).into_iter().flatten() {
@@ -1377,7 +1362,7 @@ impl PolicyIndex {
                 }
             }
         }
-        if let (Some(p), V::Bool(true)) = (src.boolean, v) {
+        if let (Some(p), Datum::Bool(true)) = (src.boolean, v) {
             m.truth.set(p);
         }
     }
@@ -1458,21 +1443,8 @@ fn program_tri(p: &Program, m: &Matcher) -> Tri {
             }
         }
         Program::AtLeast(k, xs) => {
-            let (mut t, mut u) = (0u32, 0u32);
-            for x in xs {
-                match program_tri(x, m) {
-                    Tri::True => t += 1,
-                    Tri::Unknown => u += 1,
-                    Tri::False => {}
-                }
-            }
-            if t >= *k {
-                Tri::True
-            } else if t + u < *k {
-                Tri::False
-            } else {
-                Tri::Unknown
-            }
+            let (t, u) = xs.iter().fold((0, 0), |n, x| program_tri(x, m).tally(n));
+            Tri::at_least(*k, t, u)
         }
     }
 }

@@ -22,6 +22,7 @@ use serde_json::Value as Json;
 /// The defaults: `full` detail for the eligible and undetermined policies, with the
 /// counts of all; every tag; no limit; the index.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct MatchOptionsJson {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -79,6 +80,7 @@ pub fn match_options(options_json: Option<&str>) -> Result<(MatchPath, MatchOpti
 
 /// One enterprise on one date: what `summary`, `next_questions` and `verdicts` take.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ProfileRequest {
     /// The enterprise profile (a JSON object; docs/profile.md).
@@ -89,6 +91,7 @@ pub struct ProfileRequest {
 
 /// `match`: one enterprise against every policy in force.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct MatchRequest {
     pub profile: Json,
@@ -99,6 +102,7 @@ pub struct MatchRequest {
 
 /// `match_many`: many enterprises, each answered on its own (a bad one fails alone).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct MatchManyRequest {
     pub profiles: Vec<Json>,
@@ -109,6 +113,7 @@ pub struct MatchManyRequest {
 
 /// `explain`: one policy for one enterprise, in words.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ExplainRequest {
     pub profile: Json,
@@ -119,6 +124,7 @@ pub struct ExplainRequest {
 /// `calendar`: application windows opening or closing, and policies ending, within
 /// `months` of `as_of`, for the policies the enterprise is eligible or nearly eligible for.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct CalendarRequest {
     pub profile: Json,
@@ -136,6 +142,7 @@ fn three() -> i64 {
 
 /// The calendar of [`CalendarRequest`].
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 pub struct Calendar {
     pub as_of: Date,
     pub months: i64,

@@ -15,6 +15,7 @@ use crate::policy::PolicySet;
 
 /// `check_condition`: one condition text, checked as a condition of this set would be.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ConditionRequest {
     pub condition: String,
@@ -22,6 +23,7 @@ pub struct ConditionRequest {
 
 /// What a condition that checks uses.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 pub struct ConditionCheck {
     /// The condition as the engine prints it (canonical form).
     pub canonical: String,
@@ -93,6 +95,7 @@ pub fn check_condition(engine: &Engine, r: &ConditionRequest) -> Result<Conditio
 /// definitions and refer to its policies; a policy or definition of the file replaces the
 /// set's one of the same id or name.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct PolicyFileRequest {
     /// The file's name, used as the origin of errors (default `edited.json`).
@@ -165,6 +168,7 @@ fn context_file(engine: &Engine, ids: &HashSet<String>, defs: &HashSet<String>) 
 /// `lint`: findings for the whole set; with `as_of`, also whether it is current on that
 /// date; with a store, the reach of every policy in force over its enterprises.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct LintRequest {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -173,6 +177,7 @@ pub struct LintRequest {
 
 /// The answer of `lint`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 pub struct LintResult {
     pub findings: Vec<crate::lint::Finding>,
     /// With a store: whom each policy in force reaches.
@@ -193,6 +198,7 @@ impl LintResult {
 
 /// Whom one policy reaches in a store.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 pub struct PolicyReach {
     pub policy: String,
     pub eligible: u64,
@@ -203,6 +209,7 @@ pub struct PolicyReach {
 
 /// The policies one enterprise can only get through manual review.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 pub struct ManualOnly {
     pub enterprise: String,
     /// Policies in force undetermined for this enterprise with no field missing: only a
@@ -276,6 +283,7 @@ fn whom(
 /// `policies`: the published list (政策精准公开), every version or those in force on a
 /// date, optionally only the 政策包 of some tags.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct PoliciesRequest {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -286,6 +294,7 @@ pub struct PoliciesRequest {
 
 /// The answer of `policies`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 pub struct PolicyList {
     pub policies: Vec<crate::catalog::ListedPolicy>,
 }
@@ -298,6 +307,7 @@ pub fn policies(engine: &Engine, r: &PoliciesRequest) -> Result<PolicyList, Erro
 
 /// A schema field the policies read.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 pub struct FieldRead {
     pub name: String,
     pub label: String,
@@ -307,6 +317,7 @@ pub struct FieldRead {
 
 /// The answer of `fields_read`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 pub struct FieldsRead {
     pub fields: Vec<FieldRead>,
     /// The fields that name an enterprise (`uscc`, `name`).

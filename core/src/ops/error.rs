@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 /// The kinds are stable: a binding may branch on them (Python raises a subclass per
 /// kind, the HTTP service maps them to status codes). The message says the rest.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ErrorKind {
     /// A request argument is missing, of the wrong type or out of range; `path` names it
@@ -81,6 +82,7 @@ impl std::fmt::Display for ErrorKind {
 
 /// One error in a failure envelope: a kind, a message, and where.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 pub struct ErrorItem {
     pub kind: ErrorKind,
     pub message: String,
@@ -160,6 +162,7 @@ pub type Errors = Vec<ErrorItem>;
 /// A tagged result envelope: `{"type": "success", "result": …}` or
 /// `{"type": "failure", "errors": […]}`.
 #[derive(Clone, Debug, Serialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Envelope<T> {
     Success {

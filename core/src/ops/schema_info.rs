@@ -124,12 +124,14 @@ const GROUPS: &[(&str, &str, &[&str])] = &[
 ];
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 pub struct Choice {
     pub code: String,
     pub label: String,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 pub struct FieldInfo {
     pub name: String,
     pub label: String,
@@ -158,6 +160,7 @@ pub struct FieldInfo {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 pub struct Group {
     pub id: String,
     pub label: String,
@@ -165,6 +168,7 @@ pub struct Group {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 pub struct Qualification {
     pub code: String,
     pub label: String,
@@ -175,6 +179,7 @@ pub struct Qualification {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 pub struct CodeList {
     pub system: String,
     pub standard: String,
@@ -182,6 +187,7 @@ pub struct CodeList {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 pub struct Derived {
     pub name: String,
     pub label: String,
@@ -189,6 +195,7 @@ pub struct Derived {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 pub struct SchemaInfo {
     pub version: String,
     pub description: String,

@@ -42,9 +42,9 @@ pub enum StoreFileError {
     Schema(String),
 }
 
-struct W(Vec<u8>);
+struct Writer(Vec<u8>);
 
-impl W {
+impl Writer {
     fn u8(&mut self, v: u8) {
         self.0.push(v);
     }
@@ -122,12 +122,12 @@ impl W {
     }
 }
 
-struct R<'a> {
+struct Reader<'a> {
     buf: &'a [u8],
     pos: usize,
 }
 
-impl<'a> R<'a> {
+impl<'a> Reader<'a> {
     fn take(&mut self, n: usize, what: &str) -> Result<&'a [u8], StoreFileError> {
         let end = self.pos.checked_add(n).ok_or_else(|| StoreFileError::Corrupt(format!("{what}: length overflow")))?;
         let s = self.buf.get(self.pos..end).ok_or_else(|| StoreFileError::Truncated(format!("{what} ends past the end of the data")))?;
@@ -244,7 +244,7 @@ impl<'a> R<'a> {
     }
 }
 
-fn opt_date(w: &mut W, d: Option<Date>) {
+fn opt_date(w: &mut Writer, d: Option<Date>) {
     match d {
         Some(d) => {
             w.u8(1);
@@ -257,7 +257,7 @@ fn opt_date(w: &mut W, d: Option<Date>) {
 impl EnterpriseStore {
     /// Serialises the store.
     pub fn to_bytes(&self) -> Vec<u8> {
-        let mut w = W(Vec::new());
+        let mut w = Writer(Vec::new());
         w.str(&self.schema_version);
         w.len(self.fields.len());
         self.fields.iter().for_each(|f| w.str(f));
@@ -349,7 +349,7 @@ impl EnterpriseStore {
 
     /// Deserialises a store, checking header, checksum, lengths and schema.
     pub fn from_bytes(bytes: &[u8], schema: &Schema) -> Result<EnterpriseStore, StoreFileError> {
-        let mut h = R { buf: bytes, pos: 0 };
+        let mut h = Reader { buf: bytes, pos: 0 };
         match crate::files::tag(bytes.get(..8).unwrap_or(bytes), MAGIC) {
             crate::files::Tag::Exact => h.pos = 8,
             crate::files::Tag::Damaged => return Err(StoreFileError::Corrupt("the header tag is damaged (not HUIQISTR)".into())),
@@ -376,7 +376,7 @@ impl EnterpriseStore {
         if computed != expected {
             return Err(StoreFileError::Checksum { expected, computed });
         }
-        let mut r = R { buf: payload, pos: 0 };
+        let mut r = Reader { buf: payload, pos: 0 };
         let schema_version = r.str("schema version")?;
         let nf = r.count("fields", 4)?;
         let fields: Vec<String> = (0..nf).map(|_| r.str("field name")).collect::<Result<_, _>>()?;

@@ -27,6 +27,7 @@ pub struct LoadOptions {
 
 /// A row that did not load.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 pub struct RowError {
     pub line: usize,
     pub reason: String,
@@ -34,6 +35,7 @@ pub struct RowError {
 
 /// Summary of a load.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 pub struct LoadReport {
     pub loaded: usize,
     pub skipped: usize,

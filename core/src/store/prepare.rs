@@ -29,7 +29,7 @@ use super::{Column, EnterpriseStore, Prepared, Scalars, StoreError, Values};
 use crate::check::{Node, NodeKind, YearRef};
 use crate::date::Date;
 use crate::engine::Engine;
-use crate::eval::{Evaluator, V};
+use crate::eval::{Datum, Evaluator};
 use crate::index::{Matcher, PolicyIndex, PredicateId, Program};
 use crate::policy::PolicySet;
 use crate::profile::{Scalar, Value};
@@ -69,18 +69,18 @@ fn scalar_key(c: &Scalars, row: u32) -> Key<'_> {
 }
 
 /// The value of `row` in a scalar column, as the evaluator would see it.
-fn scalar_value(c: &Scalars, row: u32) -> Option<V<'_>> {
+fn scalar_value(c: &Scalars, row: u32) -> Option<Datum<'_>> {
     if !c.known.contains(row) {
         return None;
     }
     let i = row as usize;
     match &c.values {
-        Values::Bool(t) => Some(V::Bool(t.contains(row))),
-        Values::Num(v) => v.get(i).map(V::Num),
-        Values::Date(v) => v.get(i).map(|d| V::Date(Date::from_day_number(*d))),
-        Values::Enum(v) => v.get(i).map(|e| V::Enum(*e)),
-        Values::Code { dict, ids } => ids.get(i).and_then(|id| dict.get(*id as usize)).map(|c| V::Code(c)),
-        Values::Text(v) => v.get(i).map(V::Text),
+        Values::Bool(t) => Some(Datum::Bool(t.contains(row))),
+        Values::Num(v) => v.get(i).map(Datum::Num),
+        Values::Date(v) => v.get(i).map(|d| Datum::Date(Date::from_day_number(*d))),
+        Values::Enum(v) => v.get(i).map(|e| Datum::Enum(*e)),
+        Values::Code { dict, ids } => ids.get(i).and_then(|id| dict.get(*id as usize)).map(|c| Datum::Code(c)),
+        Values::Text(v) => v.get(i).map(Datum::Text),
     }
 }
 
@@ -243,43 +243,11 @@ fn plain_reads(set: &PolicySet, node: &Node, as_of: Date, out: &mut Vec<(FieldId
     Some(())
 }
 
-/// Fields the evaluator reads for a node: directly, through definitions, the
-/// qualifications for `has`/`granted` tests and the registration date for aggregates
-/// over actual years. `None` when the node refers to a policy's verdict (it may read
-/// anything).
+/// Fields the evaluator reads for a node ([`PolicySet::reads`]); `None` when the node
+/// refers to a policy's verdict (it may read anything).
 fn fields_read(set: &PolicySet, node: &Node) -> Option<Vec<FieldId>> {
-    let schema = &set.schema;
-    let qual = schema.fields.iter().find(|f| f.ty == crate::schema::FieldType::Qualifications).map(|f| f.id);
-    let reg = schema.field("registration_date").map(|f| f.id);
-    let mut out = Vec::new();
-    let mut seen_defs = vec![false; set.definitions.len()];
-    // Roots: the node and the definitions it uses; `fields` covers a root's subtree.
-    let mut roots = vec![node];
-    while let Some(root) = roots.pop() {
-        root.fields(&mut out);
-        let mut walk = vec![root];
-        while let Some(x) = walk.pop() {
-            match &x.kind {
-                NodeKind::Def(i) => match (seen_defs.get_mut(*i), set.definitions.get(*i)) {
-                    (Some(seen), Some(d)) => {
-                        if !*seen {
-                            *seen = true;
-                            roots.push(&d.node);
-                        }
-                    }
-                    _ => return None,
-                },
-                NodeKind::Eligible(_) => return None,
-                NodeKind::Has { .. } | NodeKind::GrantedIn { .. } => out.extend(qual),
-                NodeKind::YearAgg { actual: true, .. } => out.extend(reg),
-                _ => {}
-            }
-            walk.extend(x.children());
-        }
-    }
-    out.sort_unstable();
-    out.dedup();
-    Some(out)
+    let reads = set.reads([node]);
+    (!reads.eligible).then_some(reads.fields)
 }
 
 /// Bytes of the columns an engine's predicates read (approximate heap bytes, as
