@@ -13,7 +13,7 @@
 
 use huiqi::check::{Const, Node, NodeKind, RecordAgg};
 use huiqi::date::Date;
-use huiqi::eval::{Evaluator, V};
+use huiqi::eval::{Datum, Evaluator};
 use huiqi::lang::ast::{CmpOp, ContainsMode};
 use huiqi::policy::PolicySet;
 use huiqi::profile::{Profile, Scalar, Value};
@@ -444,19 +444,19 @@ pub fn enterprise(set: &PolicySet, p: &Profile, as_of: Date) -> Enterprise {
     let fy1 = Some(huiqi::check::YearRef::Fy(1));
     let field = |name: &str, year| set.schema.fields.iter().position(|f| f.name == name).and_then(|i| ev.field(i, year).ok());
     let num = |name: &str, year| match field(name, year) {
-        Some(V::Num(d)) => d.to_f64(),
+        Some(Datum::Num(d)) => d.to_f64(),
         _ => None,
     };
     let text = |name: &str| match field(name, None) {
-        Some(V::Code(s) | V::Text(s)) => Some(s.to_string()),
+        Some(Datum::Code(s) | Datum::Text(s)) => Some(s.to_string()),
         _ => None,
     };
-    let choice = |v: Option<V<'_>>| match v {
-        Some(V::Enum(e)) => Some(e),
+    let choice = |v: Option<Datum<'_>>| match v {
+        Some(Datum::Enum(e)) => Some(e),
         _ => None,
     };
     let flag = |name: &str| match field(name, None) {
-        Some(V::Bool(b)) => Some(b),
+        Some(Datum::Bool(b)) => Some(b),
         _ => None,
     };
     let size = set.definitions.iter().position(|d| d.name == "size_class").and_then(|i| ev.def(i).ok());
@@ -470,7 +470,7 @@ pub fn enterprise(set: &PolicySet, p: &Profile, as_of: Date) -> Enterprise {
         employees: num("employees", fy1),
         rd_expense: num("rd_expense", fy1),
         registered_on: match field("registration_date", None) {
-            Some(V::Date(d)) => Some(d),
+            Some(Datum::Date(d)) => Some(d),
             _ => None,
         },
         tax_credit: choice(field("tax_credit", fy1)),
@@ -478,14 +478,14 @@ pub fn enterprise(set: &PolicySet, p: &Profile, as_of: Date) -> Enterprise {
         abnormal: flag("abnormal_operation_list"),
         dishonest: flag("serious_dishonesty"),
         quals: match field("qualifications", None) {
-            Some(V::Quals(qs)) => {
+            Some(Datum::Quals(qs)) => {
                 Some(qs.iter().map(|q| Qual { code: q.qual, granted_on: q.granted_on, expires_on: q.expires_on }).collect())
             }
             _ => None,
         },
         scope: text("business_scope"),
         tags: match field("tags", None) {
-            Some(V::Tags(t)) => Some(t.iter().cloned().collect()),
+            Some(Datum::Tags(t)) => Some(t.iter().cloned().collect()),
             _ => None,
         },
         hires: records(set, p, "hires", |r| Hire {

@@ -78,7 +78,7 @@ pub(crate) enum Command {
 #[derive(clap::Args)]
 pub(crate) struct CallArgs {
     /// The operation: match, explain, calendar, lint, policies, reverse … (--list names all).
-    #[arg(required_unless_present_any = ["list", "schema"])]
+    #[arg(required_unless_present_any = ["list", "json_schema"])]
     pub(crate) op: Option<String>,
     /// The request: a JSON file, or `-` for standard input; absent: `{}`.
     #[arg(value_name = "REQUEST")]
@@ -95,7 +95,7 @@ pub(crate) struct CallArgs {
     /// Print the JSON Schema of every operation's request and envelope (what
     /// docs/operations.schema.json holds) and exit.
     #[arg(long, conflicts_with_all = ["op", "list"])]
-    pub(crate) schema: bool,
+    pub(crate) json_schema: bool,
 }
 
 // The arguments of each command that has its own (plain comments: a doc comment here would

@@ -86,12 +86,12 @@ fn a_closed_pipe_is_not_an_error() {
     assert!(out.stderr.is_empty(), "{}", String::from_utf8_lossy(&out.stderr));
 }
 
-/// `huiqi call --schema` is docs/operations.schema.json: the checked-in schema is the one
+/// `huiqi call --json-schema` is docs/operations.schema.json: the checked-in schema is the one
 /// generated from the Rust types (`HUIQI_BLESS=1` writes it anew). Every operation of
 /// `huiqi call --list` has a request and a response in it.
 #[test]
 fn the_checked_in_operation_schema_is_generated() {
-    let (out, code) = huiqi(&["call", "--schema"], None);
+    let (out, code) = huiqi(&["call", "--json-schema"], None);
     assert_eq!(code, 0, "{out}");
     let path = root().join("docs/operations.schema.json");
     if std::env::var_os("HUIQI_BLESS").is_some() {
@@ -110,7 +110,7 @@ fn the_checked_in_operation_schema_is_generated() {
     let checked_in = std::fs::read_to_string(&path).unwrap_or_default();
     assert!(
         checked_in == out,
-        "docs/operations.schema.json differs from `huiqi call --schema`: the Rust types changed; \
+        "docs/operations.schema.json differs from `huiqi call --json-schema`: the Rust types changed; \
          HUIQI_BLESS=1 cargo test -p huiqi-cli --test envelopes records it, and scripts/test-wasm regenerates the TypeScript types"
     );
 }

@@ -78,7 +78,7 @@ pub struct MatchOptions {
 
 /// The answer to a match at the requested detail level.
 #[derive(Clone, Debug, Serialize)]
-#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema), schemars(rename = "MatchAnswer"))]
 #[serde(untagged)]
 pub enum Answer<'a> {
     Verdicts(VerdictsOutcome<'a>),
@@ -127,7 +127,7 @@ pub enum MatchPath {
 
 /// The explanation of one policy for one enterprise.
 #[derive(Clone, Debug, Serialize)]
-#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema), schemars(rename = "ExplainResult"))]
 pub struct ExplainOutcome {
     pub as_of: Date,
     pub policy: PolicyOutcome,

@@ -27,7 +27,7 @@ use crate::policy::{Mode, PolicySet};
 
 /// How serious a finding is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
-#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema), schemars(rename = "FindingLevel"))]
 #[serde(rename_all = "snake_case")]
 pub enum Level {
     Info,
@@ -36,7 +36,7 @@ pub enum Level {
 
 /// One lint finding.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema), schemars(rename = "LintFinding"))]
 pub struct Finding {
     pub level: Level,
     /// Stable code, e.g. `unsatisfiable-bounds`.

@@ -165,7 +165,7 @@ impl Summary {
 
 /// The answer to "which policies does this enterprise qualify for".
 #[derive(Clone, Debug, Serialize)]
-#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema), schemars(rename = "MatchResult"))]
 pub struct MatchOutcome {
     pub as_of: Date,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -308,7 +308,7 @@ pub struct PolicyVerdict<'a> {
 
 /// The answer at the `verdicts` level: counts and the listed policies' verdicts.
 #[derive(Clone, Debug, Serialize)]
-#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema), schemars(rename = "VerdictsResult"))]
 pub struct VerdictsOutcome<'a> {
     pub as_of: Date,
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -20,6 +20,10 @@ use huiqi::ops::{self, ErrorItem};
 #[wasm_bindgen(typescript_custom_section)]
 const ENVELOPE_TYPES: &str = include_str!("../types/envelopes.d.ts");
 
+/// The request and result types, generated from the Rust types (wasm/tools/gen-types.mjs).
+#[wasm_bindgen(typescript_custom_section)]
+const OPERATION_TYPES: &str = include_str!("../types/operations.d.ts");
+
 /// Installs the panic hook when the module is instantiated.
 #[wasm_bindgen(start)]
 pub fn start() {

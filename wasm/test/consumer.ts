@@ -32,7 +32,7 @@ export async function demo(wasm: Uint8Array): Promise<string[]> {
     return err.errors.map((x) => `${x.origin ?? ""}:${x.line ?? 0}:${x.column ?? 0} ${x.message}`);
   }
   const profile = { name: "某公司", registered_capital: 800, employees: { "2025": 12 } };
-  const options: MatchOptions = { engine: "reference", tags: ["科创"], recommendUndetermined: true };
+  const options: MatchOptions = { engine: "reference", tags: ["科创"], recommend_undetermined: true };
   const m: Envelope<MatchResult> = parse(engine.match(profile, "2026-06-30", options));
   if (m.type === "success") {
     const { eligible, undetermined, ineligible } = m.result.summary;

@@ -9,8 +9,8 @@ use crate::args::CallArgs;
 use crate::common::{engine, load_enterprises, read, Fail};
 
 pub(crate) fn run(mut out: impl Write, args: CallArgs) -> Result<ExitCode, Fail> {
-    let CallArgs { op, request, set, enterprises, list, schema } = args;
-    if schema {
+    let CallArgs { op, request, set, enterprises, list, json_schema } = args;
+    if json_schema {
         let doc = huiqi::ops::schemas::document().map_err(|e| Fail(e.to_string(), 1))?;
         let text = serde_json::to_string_pretty(&doc).map_err(|e| Fail(e.to_string(), 1))?;
         writeln!(out, "{text}")?;

@@ -19,7 +19,7 @@ mod words;
 
 /// Status of a node as it bears on the policy (polarity applied).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema), schemars(rename = "ExplanationStatus"))]
 #[serde(rename_all = "snake_case")]
 pub enum Status {
     Met,

@@ -22,7 +22,7 @@ use serde_json::Value as Json;
 /// The defaults: `full` detail for the eligible and undetermined policies, with the
 /// counts of all; every tag; no limit; the index.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema), schemars(rename = "MatchOptions"))]
 #[serde(deny_unknown_fields)]
 pub struct MatchOptionsJson {
     #[serde(default, skip_serializing_if = "Option::is_none")]

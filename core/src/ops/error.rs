@@ -162,7 +162,7 @@ pub type Errors = Vec<ErrorItem>;
 /// A tagged result envelope: `{"type": "success", "result": …}` or
 /// `{"type": "failure", "errors": […]}`.
 #[derive(Clone, Debug, Serialize)]
-#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema), schemars(rename = "Envelope_{T}"))]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Envelope<T> {
     Success {

@@ -160,7 +160,7 @@ pub struct FieldInfo {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema), schemars(rename = "FieldGroup"))]
 pub struct Group {
     pub id: String,
     pub label: String,
@@ -168,7 +168,7 @@ pub struct Group {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema), schemars(rename = "QualificationInfo"))]
 pub struct Qualification {
     pub code: String,
     pub label: String,

@@ -4,14 +4,15 @@
 //!
 //! [`document`] is one JSON Schema 2020-12 document: `operations.<name>.request` and
 //! `operations.<name>.response` point into `$defs`, where every type is defined once. It
-//! is checked in as `docs/operations.schema.json` (`huiqi call --schema` prints it; the
+//! is checked in as `docs/operations.schema.json` (`huiqi call --json-schema` prints it; the
 //! CLI's tests fail when it differs), the npm package's TypeScript types are generated
 //! from it (`wasm/types/operations.d.ts`), the recorded envelopes of the conformance
 //! cases are validated against it, and the HTTP service's OpenAPI description reuses it.
 //!
 //! Requests are described as they are read (the `deserialize` contract: a key with a
-//! default is optional) and responses as they are written (the `serialize` contract: a key
-//! left out when empty is optional). The two sets of definitions are merged; a type that
+//! default is optional; unknown keys are refused) and responses as they are written (the
+//! `serialize` contract: a key left out when empty is optional; no key beyond those
+//! described). The two sets of definitions are merged; a type that
 //! would read differently in the two is named once per contract (`…Request` types are
 //! read only, so this does not happen today, and the merge refuses it if it ever does).
 
@@ -90,11 +91,12 @@ pub fn document() -> Result<Value, SchemaError> {
         return Err(SchemaError("a schema is described for an operation that call() does not answer".into()));
     }
     let mut defs = d.read.take_definitions(true);
-    for (name, schema) in d.written.take_definitions(true) {
+    for (name, mut schema) in d.written.take_definitions(true) {
         match defs.get(&name) {
             Some(same) if *same == schema => {}
             Some(_) => return Err(SchemaError(format!("{name} reads differently from how it is written; name the two apart"))),
             None => {
+                closed(&mut schema);
                 defs.insert(name, schema);
             }
         }
@@ -113,8 +115,24 @@ pub fn document() -> Result<Value, SchemaError> {
     Ok(json!({
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "title": "Huiqi operations",
-        "description": "Every operation of huiqi::ops::call: its request (read) and its envelope (written). Generated from the Rust types by `huiqi call --schema`; do not edit.",
+        "description": "Every operation of huiqi::ops::call: its request (read) and its envelope (written). Generated from the Rust types by `huiqi call --json-schema`; do not edit.",
         "operations": operations,
         "$defs": defs,
     }))
+}
+
+/// Marks every object schema with properties in `v` as closed (`additionalProperties:
+/// false`): what the engine writes has exactly the keys described, so a key added without
+/// a type (or a type whose keys the engine does not write) fails the conformance check.
+fn closed(v: &mut Value) {
+    match v {
+        Value::Object(m) => {
+            if m.contains_key("properties") && !m.contains_key("additionalProperties") {
+                m.insert("additionalProperties".into(), Value::Bool(false));
+            }
+            m.values_mut().for_each(closed);
+        }
+        Value::Array(xs) => xs.iter_mut().for_each(closed),
+        _ => {}
+    }
 }
