@@ -130,9 +130,31 @@ pub enum MatchPath {
 #[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema), schemars(rename = "ExplainResult"))]
 pub struct ExplainOutcome {
     pub as_of: Date,
+    /// Set when the policy is not matched on `as_of` (not yet in force, ended, or
+    /// superseded): its verdict below is what its condition gives, but a match leaves it out.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub not_in_force: Option<NotInForce>,
     pub policy: PolicyOutcome,
     pub condition: String,
     pub explanation: Explanation,
+}
+
+/// Why a policy is not matched on a date.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
+pub struct NotInForce {
+    /// `not_yet` (before `effective_from`), `ended` (after `effective_to`) or
+    /// `superseded` (a newer version has taken effect).
+    pub reason: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub effective_from: Option<Date>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub effective_to: Option<Date>,
+    /// The newer version in force, when superseded.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub superseded_by: Option<String>,
+    pub message_zh: String,
+    pub message_en: String,
 }
 
 impl Engine {
@@ -217,24 +239,60 @@ impl Engine {
         if !(v.from.is_none_or(|f| f <= as_of) && v.to.is_none_or(|t| as_of <= t)) {
             return false;
         }
-        if !v.superseded {
-            return true;
-        }
-        let Some(p) = self.set.policies.get(i) else { return false };
+        !v.superseded || self.superseding(i, as_of).is_none()
+    }
+
+    /// Why policy `i` is not matched on `as_of`, or `None` when it is the version in force.
+    pub fn not_in_force(&self, i: usize, as_of: Date) -> Option<NotInForce> {
+        let p = self.set.policies.get(i)?;
+        let (from, to) = (p.doc.effective_from, p.doc.effective_to);
+        let (window, window_en) = match (from, to) {
+            (Some(f), Some(t)) => (format!("{f} 至 {t}"), format!("{f} to {t}")),
+            (Some(f), None) => (format!("{f} 起"), format!("from {f}")),
+            (None, Some(t)) => (format!("至 {t}"), format!("until {t}")),
+            (None, None) => ("未载明".to_string(), "not stated".to_string()),
+        };
+        let (reason, superseded_by, message_zh, message_en) = if from.is_some_and(|f| as_of < f) {
+            (
+                "not_yet",
+                None,
+                format!("评估日 {as_of} 本政策尚未施行（有效期 {window}）"),
+                format!("not yet in force on {as_of} (in force {window_en})"),
+            )
+        } else if to.is_some_and(|t| t < as_of) {
+            (
+                "ended",
+                None,
+                format!("评估日 {as_of} 本政策已失效（有效期 {window}）"),
+                format!("no longer in force on {as_of} (in force {window_en})"),
+            )
+        } else {
+            let newer = self.superseding(i, as_of)?;
+            let zh = format!("评估日 {as_of} 本政策已被新版本 {newer} 取代（有效期 {window}）");
+            let en = format!("superseded on {as_of} by the newer version {newer} (in force {window_en})");
+            ("superseded", Some(newer.to_string()), zh, en)
+        };
+        Some(NotInForce { reason, effective_from: from, effective_to: to, superseded_by, message_zh, message_en })
+    }
+
+    /// The newer version of policy `i` (its `superseded_by`, followed) that has taken
+    /// effect by `as_of`, if any.
+    fn superseding(&self, i: usize, as_of: Date) -> Option<&str> {
+        let p = self.set.policies.get(i)?;
         let mut next = p.doc.superseded_by.as_deref();
         let mut hops = 0;
         while let Some(id) = next {
             hops += 1;
-            let Some(q) = self.set.policy(id) else { break };
+            let q = self.set.policy(id)?;
             if hops > self.set.policies.len() {
-                break;
+                return None;
             }
             if q.doc.effective_from.is_none_or(|f| f <= as_of) {
-                return false;
+                return Some(q.doc.id.as_str());
             }
             next = q.doc.superseded_by.as_deref();
         }
-        true
+        None
     }
 
     /// Verdicts of every policy by the reference evaluator, in policy-set order. This is
@@ -370,7 +428,11 @@ impl Engine {
         let mut summary = Summary::default();
         let mut listed: Vec<(usize, Verdict)> = Vec::new();
         for (i, v) in verdicts.iter().copied().enumerate() {
-            if !self.version_in_force(i, as_of) || !tagged(i) {
+            if !tagged(i) {
+                continue;
+            }
+            if !self.version_in_force(i, as_of) {
+                summary.not_in_force += 1;
                 continue;
             }
             summary.add(v);
@@ -452,7 +514,7 @@ impl Engine {
         let explanation = ex.render(&trace);
         let mut policy = outcome::outcome(&ev, p, verdict, trace.score(), why.as_ref(), None);
         outcome::put_into_words(&mut policy, &ex, &trace);
-        Ok(ExplainOutcome { as_of, policy, condition: p.condition_text.clone(), explanation })
+        Ok(ExplainOutcome { as_of, not_in_force: self.not_in_force(i, as_of), policy, condition: p.condition_text.clone(), explanation })
     }
 
     fn enterprise_name(&self, profile: &Profile) -> Option<String> {

@@ -150,6 +150,9 @@ pub struct Summary {
     pub eligible: usize,
     pub undetermined: usize,
     pub ineligible: usize,
+    /// Policies of the set (with the tags asked) that are not matched on the date: not
+    /// yet in force, ended, or superseded by a newer version (`explain` says which).
+    pub not_in_force: usize,
 }
 
 impl Summary {

@@ -254,3 +254,32 @@ fn every_bundled_policy_has_cases() {
     let missing: Vec<&str> = e.policy_set().policies.iter().map(|p| p.doc.id.as_str()).filter(|id| !named.contains(*id)).collect();
     assert!(missing.is_empty(), "bundled policies without a case in data/cases: {missing:?}");
 }
+
+/// A policy not matched on the date is counted in the summary's `not_in_force`, and
+/// `explain` says why: not yet in force, ended, or superseded by the version in force.
+#[test]
+fn policies_out_of_force_are_counted_and_explained() {
+    let mut old = policy("old");
+    old["effective_to"] = json!("2025-12-31");
+    old["superseded_by"] = json!("new");
+    let mut new = policy("new");
+    new["effective_from"] = json!("2026-01-01");
+    let mut later = policy("later");
+    later["effective_from"] = json!("2027-01-01");
+    let mut replaced = policy("replaced");
+    replaced["superseded_by"] = json!("new"); // still within its own window
+    let e = compile(vec![policy("now"), old, new, later, replaced]).unwrap();
+    let profile = e.profile_from_json(r#"{"is_legal_person": true}"#).unwrap();
+    let s = huiqi::ops::answers::summary_of(&e, &profile, d("2026-06-30"));
+    assert_eq!((s.eligible, s.ineligible, s.not_in_force), (2, 0, 3), "{s:?}");
+    let reason = |id: &str| e.explain(&profile, id, d("2026-06-30")).unwrap().not_in_force.map(|n| (n.reason, n.superseded_by));
+    assert_eq!(reason("now"), None);
+    assert_eq!(reason("new"), None);
+    assert_eq!(reason("old"), Some(("ended", None)));
+    assert_eq!(reason("later"), Some(("not_yet", None)));
+    assert_eq!(reason("replaced"), Some(("superseded", Some("new".to_string()))));
+    // Before the new version takes effect, the one it replaces is in force.
+    assert_eq!(e.explain(&profile, "replaced", d("2025-06-30")).unwrap().not_in_force, None);
+    let matched = huiqi::ops::match_json(&e, r#"{"is_legal_person": true}"#, "2026-06-30");
+    assert!(matched.contains(r#""not_in_force":3"#), "{matched}");
+}

@@ -87,7 +87,7 @@ def test_quanzhi_software(engine: huiqi.Engine, samples: dict) -> None:
     assert r["as_of"] == AS_OF
     assert r["enterprise"] == "济南泉智云图软件科技有限公司（91370100MA3D7K2N8B）"
     # Decided from its records (hires, purchases, lists): few policies stay undetermined.
-    assert r["summary"] == {"eligible": 11, "undetermined": 3, "ineligible": 32}
+    assert r["summary"] == {"eligible": 11, "undetermined": 3, "ineligible": 32, "not_in_force": 16}
     v = verdicts(r)
     assert v["hitech-eit-15pct-rate"] == "eligible"
     assert v["rd-super-deduction-100pct"] == "eligible"

@@ -232,6 +232,11 @@ export interface ExplainResult {
   as_of: IsoDate;
   condition: string;
   explanation: Explanation;
+  /**
+   * Set when the policy is not matched on `as_of` (not yet in force, ended, or
+   * superseded): its verdict below is what its condition gives, but a match leaves it out.
+   */
+  not_in_force?: NotInForce | null;
   policy: PolicyOutcome;
 }
 /**
@@ -260,6 +265,24 @@ export interface Explanation {
 export interface FieldRef {
   label: string;
   name: string;
+}
+/**
+ * Why a policy is not matched on a date.
+ */
+export interface NotInForce {
+  effective_from?: IsoDate | null;
+  effective_to?: IsoDate | null;
+  message_en: string;
+  message_zh: string;
+  /**
+   * `not_yet` (before `effective_from`), `ended` (after `effective_to`) or
+   * `superseded` (a newer version has taken effect).
+   */
+  reason: string;
+  /**
+   * The newer version in force, when superseded.
+   */
+  superseded_by?: string | null;
 }
 /**
  * One policy in a match result.
@@ -511,6 +534,11 @@ export interface PolicyVerdict {
 export interface Summary {
   eligible: number;
   ineligible: number;
+  /**
+   * Policies of the set (with the tags asked) that are not matched on the date: not
+   * yet in force, ended, or superseded by a newer version (`explain` says which).
+   */
+  not_in_force: number;
   undetermined: number;
 }
 /**

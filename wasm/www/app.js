@@ -16,6 +16,9 @@ const el = (tag, attrs = {}, ...children) => {
   return e;
 };
 
+/** The nodes given, without the null of a condition not met (`replaceChildren(null)` would show "null"). */
+const present = (...nodes) => nodes.filter((n) => n !== null && n !== undefined);
+
 const VERDICT = {
   eligible: { zh: "符合", icon: "✔", cls: "eligible" },
   undetermined: { zh: "待确定", icon: "?", cls: "undetermined" },
@@ -362,9 +365,14 @@ function runMatch() {
 function renderResults(r) {
   const s = r.summary;
   $("#summary").replaceChildren(
+    ...present(
     el("div", { class: "count eligible", "data-testid": "count-eligible" }, el("b", {}, String(s.eligible)), "符合"),
     el("div", { class: "count undetermined", "data-testid": "count-undetermined" }, el("b", {}, String(s.undetermined)), "待确定"),
     el("div", { class: "count ineligible", "data-testid": "count-ineligible" }, el("b", {}, String(s.ineligible)), "不符合"),
+    s.not_in_force
+      ? el("div", { class: "count not-in-force", "data-testid": "count-not-in-force", title: "评估日不在有效期（未施行、已失效或已被新版本取代），未参与匹配" }, el("b", {}, String(s.not_in_force)), "不在有效期")
+      : null,
+    ),
   );
   const rec = r.recommended;
   $("#recommended").replaceChildren(
@@ -437,12 +445,15 @@ function showExplanation(id) {
   const r = env.result;
   const v = VERDICT[r.policy.verdict];
   pane.replaceChildren(
+    ...present(
     el("h2", {}, "判定解释"),
     el("h3", { "data-testid": "explain-title" }, r.policy.title),
     el("p", {}, el("span", { class: `badge ${v.cls}`, "data-testid": "explain-verdict" }, `${v.icon} ${v.zh}`), ` ${r.policy.doc_no} · 满足率 ${Math.round(Number(r.policy.score) * 100)}%`),
+    r.not_in_force ? el("p", { class: "hint", "data-testid": "explain-not-in-force" }, `注意：${r.not_in_force.message_zh}，匹配时不列入。`) : null,
     r.policy.benefit.display ? el("p", { class: "benefit" }, "政策支持：", el("b", {}, r.policy.benefit.display)) : null,
     el("details", {}, el("summary", {}, "政策条件原文"), el("pre", { class: "condition" }, r.condition)),
     el("ul", { class: "tree", "data-testid": "explain-tree" }, explanationNode(r.explanation)),
+    ),
   );
   document.querySelectorAll("article.policy.selected").forEach((a) => a.classList.remove("selected"));
   document.querySelector(`article.policy[data-policy="${id}"]`)?.classList.add("selected");

@@ -30,6 +30,9 @@ pub(crate) fn run(mut out: impl Write, args: ExplainArgs) -> Result<ExitCode, Fa
         r.policy.verdict.as_str(),
         (r.policy.score * huiqi::Decimal::from(100)).normalize()
     )?;
+    if let Some(n) = &r.not_in_force {
+        writeln!(out, "注意：{}，匹配时不列入；以下为按条件判定的结果", n.message_zh)?;
+    }
     if !r.policy.benefit.display.is_empty() {
         writeln!(out, "政策红利：{}", r.policy.benefit.display)?;
     }

@@ -109,12 +109,21 @@ fn match_lines(
 
 fn print_verdicts(out: &mut impl Write, r: &huiqi::outcome::VerdictsOutcome<'_>, set: &PolicySet) -> std::io::Result<()> {
     writeln!(out, "惠企政策匹配 · {} · 评估日 {}", r.enterprise.as_deref().unwrap_or("(未命名企业)"), r.as_of)?;
-    writeln!(out, "符合 {} · 待确定 {} · 不符合 {}\n", r.summary.eligible, r.summary.undetermined, r.summary.ineligible)?;
+    writeln!(out, "{}\n", counts_line(&r.summary))?;
     for p in &r.policies {
         let title = set.policy(p.id).map_or("", |x| x.doc.title.as_str());
         writeln!(out, "{} {title} [{}]", verdict_mark(p.verdict), p.id)?;
     }
     Ok(())
+}
+
+/// `符合 11 · 待确定 3 · 不符合 32`, and the policies left out for their dates.
+fn counts_line(s: &huiqi::outcome::Summary) -> String {
+    let mut line = format!("符合 {} · 待确定 {} · 不符合 {}", s.eligible, s.undetermined, s.ineligible);
+    if s.not_in_force > 0 {
+        line.push_str(&format!(" · 评估日不在有效期 {}（未参与匹配；explain 可查看原因）", s.not_in_force));
+    }
+    line
 }
 
 fn verdict_mark(v: Verdict) -> &'static str {
@@ -127,7 +136,7 @@ fn verdict_mark(v: Verdict) -> &'static str {
 
 fn print_match(out: &mut impl Write, r: &MatchOutcome, all: bool) -> std::io::Result<()> {
     writeln!(out, "惠企政策匹配 · {} · 评估日 {}", r.enterprise.as_deref().unwrap_or("(未命名企业)"), r.as_of)?;
-    writeln!(out, "符合 {} · 待确定 {} · 不符合 {}\n", r.summary.eligible, r.summary.undetermined, r.summary.ineligible)?;
+    writeln!(out, "{}\n", counts_line(&r.summary))?;
     for p in &r.policies {
         if p.verdict == Verdict::Ineligible && !all {
             continue;

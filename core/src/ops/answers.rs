@@ -197,6 +197,8 @@ pub fn summary_of(engine: &Engine, profile: &Profile, date: Date) -> Summary {
     for (i, v) in engine.verdicts(profile, date).into_iter().enumerate() {
         if engine.version_in_force(i, date) {
             summary.add(v);
+        } else {
+            summary.not_in_force += 1;
         }
     }
     summary
