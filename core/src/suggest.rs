@@ -1,6 +1,7 @@
 //! "Did you mean" suggestions for misspelt names.
 
-/// The candidate closest to `input` by edit distance, if it is close enough to be a
+/// The candidate closest to `input` by edit distance (optimal string alignment:
+/// insertions, deletions, substitutions and swaps of neighbours), if it is close enough to be a
 /// plausible typo (at most a third of the input's length, and at least one edit allowed).
 pub fn closest<'a>(input: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<String> {
     // ASCII case only: the names are Latin identifiers and Chinese labels (no case).
@@ -11,7 +12,8 @@ pub fn closest<'a>(input: &str, candidates: impl IntoIterator<Item = &'a str>) -
     let mut best: Option<(usize, &str)> = None;
     let seen: Vec<&str> = candidates.into_iter().collect();
     for &c in &seen {
-        let d = strsim::levenshtein(&lower, &c.to_ascii_lowercase());
+        // A swap of two neighbours (`titel`) is one edit, as people make it.
+        let d = strsim::osa_distance(&lower, &c.to_ascii_lowercase());
         if d <= limit && best.is_none_or(|(bd, _)| d < bd) {
             best = Some((d, c));
         }

@@ -32,7 +32,8 @@ fn one(condition: &str) -> (usize, usize, String, String) {
     let ps = problems(condition);
     assert_eq!(ps.len(), 1, "{condition}: {ps:#?}");
     let p = &ps[0];
-    (p.line.unwrap_or(0), p.column.unwrap_or(0), p.message.clone(), p.hint.clone().unwrap_or_default())
+    let (line, column) = p.in_text.unwrap_or_default();
+    (line, column, p.message.clone(), p.hint.clone().unwrap_or_default())
 }
 
 #[test]
@@ -183,7 +184,7 @@ fn bad_condition_texts() {
 fn several_errors_in_one_text_are_all_reported() {
     let ps = problems("registered_captial >= 500万 and tax_credit@fy1 >= B and has(高新企业)");
     assert_eq!(ps.len(), 3, "{ps:#?}");
-    let cols: Vec<usize> = ps.iter().filter_map(|p| p.column).collect();
+    let cols: Vec<usize> = ps.iter().filter_map(|p| p.in_text.map(|(_, c)| c)).collect();
     assert_eq!(cols, vec![1, 32, 60]);
 }
 
@@ -199,7 +200,12 @@ fn errors_render_with_a_caret_under_the_mistake() {
 #[test]
 fn multi_line_conditions_report_the_line() {
     let ps = problems("is_legal_person\nand registered_capital >= 5OO万");
-    assert_eq!((ps[0].line, ps[0].column), (Some(2), Some(28)), "{ps:#?}");
+    assert_eq!(ps[0].in_text, Some((2, 28)), "{ps:#?}");
+    // In the file (one line, as json! writes it), the column counts from the line's start:
+    // past `"condition":"is_legal_person\nand registered_capital >= ` (the \n is two characters).
+    let file = json!({"policies": [policy("p", "is_legal_person\nand registered_capital >= 5OO万")]}).to_string();
+    let before = file.find("OO万").unwrap(); // the error is at `OO万`, after the digit
+    assert_eq!((ps[0].line, ps[0].column), (Some(1), Some(file[..before].chars().count() + 1)), "{ps:#?}");
 }
 
 #[test]
@@ -250,7 +256,8 @@ fn not_json_and_unknown_keys() {
     let mut p = policy("p", "true");
     p["conditon"] = json!("x");
     let e = PolicySet::compile(schema, &[("x.json".into(), json!({"policies": [p]}).to_string())]).expect_err("unknown key");
-    assert!(e.0[0].message.contains("unknown field `conditon`"), "{}", e.0[0].message);
+    assert_eq!(e.0[0].message, "unknown key \"conditon\"");
+    assert_eq!(e.0[0].hint.as_deref(), Some("did you mean \"condition\"?"));
 }
 
 #[test]
@@ -291,7 +298,7 @@ fn record_quantifier_errors() {
         let ps = problems(cond);
         assert_eq!(ps.len(), 1, "{cond}: {ps:#?}");
         let p = &ps[0];
-        assert_eq!(p.column, Some(col), "{cond}: {p:?}");
+        assert_eq!(p.in_text.map(|(_, c)| c), Some(col), "{cond}: {p:?}");
         assert!(p.message.contains(msg), "{cond}: {p:?}");
         assert!(p.hint.clone().unwrap_or_default().contains(hint), "{cond}: {p:?}");
     }
@@ -332,4 +339,29 @@ fn the_policy_window_names_its_dates() {
     let ps = compile(vec![json!({"definitions": {"d": "registration_date >= policy_from"}, "policies": [policy("q", "d")]})])
         .expect_err("definition");
     assert!(ps.iter().any(|x| x.message.contains("only in a policy's condition")), "{ps:#?}");
+}
+
+/// Every misspelt key of a policy file is named (not only serde's first), with the
+/// nearest key and the line it is on; nested `source` keys too.
+#[test]
+fn every_misspelt_key_is_named_with_the_nearest() {
+    let mut p = policy("p", "is_legal_person");
+    p["titel"] = json!("x");
+    p["efective_from"] = json!("2024-01-01");
+    p["source"]["artcle"] = json!("第一条");
+    let text = serde_json::to_string_pretty(&json!({"policies": [p]})).unwrap();
+    let schema = Arc::new(Schema::embedded().unwrap());
+    let ps = PolicySet::compile(schema, &[("f.json".into(), text.clone())]).unwrap_err().0;
+    let got: Vec<(String, String, Option<usize>)> =
+        ps.iter().map(|p| (p.location.clone(), p.hint.clone().unwrap_or_default(), p.line)).collect();
+    let line_of = |key: &str| text.lines().position(|l| l.contains(&format!("\"{key}\""))).map(|i| i + 1);
+    assert_eq!(
+        got,
+        vec![
+            ("efective_from".to_string(), "did you mean \"effective_from\"?".to_string(), line_of("efective_from")),
+            ("titel".to_string(), "did you mean \"title\"?".to_string(), line_of("titel")),
+            ("source.artcle".to_string(), "did you mean \"article\"?".to_string(), line_of("artcle")),
+        ]
+    );
+    assert!(ps.iter().all(|p| p.policy.as_deref() == Some("p") && p.message.starts_with("unknown key")), "{ps:#?}");
 }

@@ -137,6 +137,13 @@ pub fn lex(src: &str) -> Result<Vec<Token>, Diagnostic> {
                 i += 2;
                 continue;
             }
+            '=' if matches!(next, Some('>' | '<')) => {
+                // `=>` / `=<`: the comparison written the other way round (and `=>` reads as
+                // an arrow in many languages). Named, not read as `=` followed by `>`.
+                let (op, want) = if next == Some('>') { ("=>", ">=") } else { ("=<", "<=") };
+                return Err(Diagnostic::new(format!("`{op}` is not an operator"), Span::new(start, end_of(i + 2)))
+                    .with_hint(format!("write `{want}` (or {})", if want == ">=" { "≥" } else { "≤" })));
+            }
             '=' => {
                 // `=` and `==` are both equality.
                 let len = if next == Some('=') { 2 } else { 1 };
@@ -415,6 +422,16 @@ mod tests {
                 Tok::Eof
             ]
         );
+    }
+
+    #[test]
+    fn reversed_comparisons_are_named_with_the_fix() {
+        let e = lex("注册资本 => 500万").unwrap_err();
+        assert_eq!(e.message, "`=>` is not an operator");
+        assert_eq!(e.hint.as_deref(), Some("write `>=` (or ≥)"));
+        assert_eq!((e.span.start, e.span.end), ("注册资本 ".len() as u32, "注册资本 =>".len() as u32));
+        assert_eq!(lex("x =< 3").unwrap_err().hint.as_deref(), Some("write `<=` (or ≤)"));
+        assert_eq!(toks("x == 3")[1], Tok::Cmp(CmpOp::Eq));
     }
 
     #[test]

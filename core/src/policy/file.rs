@@ -3,9 +3,11 @@
 
 use std::collections::BTreeMap;
 
+use serde::de::DeserializeOwned;
 use serde::Deserialize;
+use serde_json::Value as Json;
 
-use super::{PolicyDoc, PolicyProblem};
+use super::{PolicyDoc, PolicyProblem, RawBenefit, SourceRef, Window};
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -64,6 +66,7 @@ pub(super) fn read_policy_file(origin: &str, text: &str, problems: &mut Vec<Poli
             location: "file".into(),
             line: Some(line),
             column: Some(e.column()),
+            in_text: None,
             message,
             hint,
             rendered: None,
@@ -71,6 +74,13 @@ pub(super) fn read_policy_file(origin: &str, text: &str, problems: &mut Vec<Poli
     };
     match read(text) {
         Ok(f) => vec![f],
+        // A misspelt key: serde names the first; name every one, each with the nearest key.
+        Err(e) if is_unknown_field(&e) && !unknown_keys(origin, text, problems) => {
+            let line = e.line();
+            problems.push(problem(e, line));
+            Vec::new()
+        }
+        Err(e) if is_unknown_field(&e) => Vec::new(),
         // JSON lines: one policy per line (what `huiqi gen policies` writes).
         Err(e) if e.is_syntax() && origin.ends_with(".jsonl") => {
             let mut docs = Vec::new();
@@ -88,4 +98,84 @@ pub(super) fn read_policy_file(origin: &str, text: &str, problems: &mut Vec<Poli
             Vec::new()
         }
     }
+}
+
+fn is_unknown_field(e: &serde_json::Error) -> bool {
+    e.is_data() && e.to_string().starts_with("unknown field `")
+}
+
+/// The keys a struct accepts, as serde lists them when it refuses an unknown one (the
+/// struct is the one source of its keys; no second list to keep in step).
+fn accepted_keys<T: DeserializeOwned>() -> Vec<String> {
+    let message = match serde_json::from_str::<T>(r#"{"\u0000": 0}"#) {
+        Err(e) => e.to_string(),
+        Ok(_) => return Vec::new(),
+    };
+    let list = message.split_once("expected one of ").map(|(_, l)| l).or_else(|| message.split_once("expected ").map(|(_, l)| l));
+    let list = list.map(|l| l.split(" at line").next().unwrap_or(l)).unwrap_or_default();
+    list.split(", ").map(|k| k.trim_matches('`').to_string()).filter(|k| !k.is_empty()).collect()
+}
+
+/// Reports every key of every policy (and of its `source`, `application_window` and
+/// `benefit`) that the policy format does not have, each with the nearest key and the
+/// line of its first occurrence. Whether any was found (when none, the caller reports
+/// serde's error as it is).
+fn unknown_keys(origin: &str, text: &str, problems: &mut Vec<PolicyProblem>) -> bool {
+    let Ok(value) = serde_json::from_str::<Json>(text) else { return false };
+    let policies: Vec<&Json> = match &value {
+        Json::Array(a) => a.iter().collect(),
+        Json::Object(o) => match o.get("policies") {
+            Some(Json::Array(a)) => a.iter().collect(),
+            Some(_) => Vec::new(),
+            None if o.contains_key("definitions") => Vec::new(),
+            None => vec![&value],
+        },
+        _ => Vec::new(),
+    };
+    let policy_keys = accepted_keys::<PolicyDoc>();
+    let nested = [
+        ("source", accepted_keys::<SourceRef>()),
+        ("application_window", accepted_keys::<Window>()),
+        ("benefit", accepted_keys::<RawBenefit>()),
+    ];
+    let before = problems.len();
+    for p in policies {
+        let Json::Object(o) = p else { continue };
+        let id = o.get("id").and_then(Json::as_str).map(str::to_string);
+        let mut report = |location: String, key: &str, accepted: &[String]| {
+            let near = crate::suggest::closest(key, accepted.iter().map(String::as_str));
+            let (line, column) = line_col_of(text, &format!("{key:?}"));
+            problems.push(PolicyProblem {
+                origin: origin.to_string(),
+                policy: id.clone(),
+                location,
+                line,
+                column,
+                in_text: None,
+                message: format!("unknown key {key:?}"),
+                hint: Some(near.map_or_else(|| format!("the keys are {}", accepted.join(", ")), |n| format!("did you mean {n:?}?"))),
+                rendered: None,
+            });
+        };
+        for key in o.keys().filter(|k| !policy_keys.contains(k)) {
+            report(key.clone(), key, &policy_keys);
+        }
+        for (part, keys) in &nested {
+            if let Some(Json::Object(inner)) = o.get(*part) {
+                for key in inner.keys().filter(|k| !keys.contains(k)) {
+                    report(format!("{part}.{key}"), key, keys);
+                }
+            }
+        }
+    }
+    problems.len() > before
+}
+
+/// 1-based line and column (in characters) of the first occurrence of `needle`.
+fn line_col_of(text: &str, needle: &str) -> (Option<usize>, Option<usize>) {
+    let Some(at) = text.find(needle) else { return (None, None) };
+    let before = text.get(..at).unwrap_or_default();
+    let line = before.matches('\n').count() + 1;
+    let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    (Some(line), Some(column))
 }

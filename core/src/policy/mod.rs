@@ -265,10 +265,17 @@ pub struct PolicyProblem {
     pub policy: Option<String>,
     /// Which part: `condition`, `benefit.amount`, `definitions.good_credit`, `requires` …
     pub location: String,
+    /// 1-based line and column (in characters) in the file: where an editor goes. For a
+    /// problem inside a condition or definition whose text could not be placed in its file
+    /// (an origin that is not a file, an unusual escape), the position in the text.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub line: Option<usize>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub column: Option<usize>,
+    /// Line and column inside the condition or definition text itself, for a problem
+    /// there (what the excerpt of `rendered` shows).
+    #[serde(skip)]
+    pub in_text: Option<(usize, usize)>,
     pub message: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub hint: Option<String>,
@@ -400,6 +407,7 @@ impl PolicySet {
                 location: "schema".into(),
                 line: None,
                 column: None,
+                in_text: None,
                 message: e.to_string(),
                 hint: None,
                 rendered: None,
