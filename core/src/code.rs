@@ -68,6 +68,9 @@ pub struct CodeSystem {
     historical: HashMap<String, String>,
     /// Industry only: section letter per 2-digit division number.
     sections: Vec<(char, u32, u32)>,
+    /// Whether a code's digits may start with 0 (industry `0141`): then a code given as a
+    /// number has lost that zero, and is refused rather than read as another code.
+    leading_zeros: bool,
 }
 
 #[derive(Deserialize)]
@@ -125,6 +128,7 @@ impl CodeSystem {
             aliases: HashMap::new(),
             historical: HashMap::new(),
             sections: Vec::new(),
+            leading_zeros: false,
         };
         for s in raw.sections {
             let letter = single_letter(&s.code).ok_or_else(|| invalid(format!("bad section code {:?}", s.code)))?;
@@ -156,6 +160,8 @@ impl CodeSystem {
             }
             sys.historical.insert(h.old, h.new);
         }
+        sys.leading_zeros =
+            sys.nodes.keys().chain(sys.aliases.keys()).any(|c| c.trim_start_matches(|x: char| x.is_ascii_alphabetic()).starts_with('0'));
         if kind == CodeKind::Table {
             for n in sys.nodes.values() {
                 if let Some(p) = &n.parent {
@@ -166,6 +172,12 @@ impl CodeSystem {
             }
         }
         Ok(sys)
+    }
+
+    /// Whether a code's digits may start with 0, so that a code written as a number (not
+    /// text) may have lost a digit.
+    pub fn has_leading_zeros(&self) -> bool {
+        self.leading_zeros
     }
 
     /// The system's name (`industry`, `region`, `zone`).

@@ -605,7 +605,9 @@ impl Decoder<'_> {
                     map.insert(year, s);
                 }
             }
-            Some(Value::Yearly(map))
+            // No year given (`{}`, or every year null) is no value: the field is unknown,
+            // as a store or a table with no cell for it reads it.
+            (!map.is_empty()).then_some(Value::Yearly(map))
         } else {
             self.scalar(field, v, path).map(Value::Scalar)
         }
@@ -666,10 +668,25 @@ impl Decoder<'_> {
             }
             FieldType::Code(sys) => {
                 let system = self.schema.codes.get(*sys)?;
+                let number = match v {
+                    Cell::Number(n) if !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()) => Some(n.to_string()),
+                    Cell::Int(n) if n >= 0 => Some(n.to_string()),
+                    _ => None,
+                };
+                if let (Some(n), true) = (&number, system.has_leading_zeros()) {
+                    self.err(
+                        ProfileErrorKind::BadCode,
+                        path,
+                        format!(
+                            "{} codes are written as text: the number {n} may have lost a leading zero (\"0{n}\" and \"{n}\" are different codes)",
+                            system.name()
+                        ),
+                    );
+                    return None;
+                }
                 let raw = match v {
                     Cell::Str(s) => s.to_string(),
-                    Cell::Number(n) if !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()) => n.to_string(),
-                    Cell::Int(n) if n >= 0 => n.to_string(),
+                    _ if number.is_some() => number.unwrap_or_default(),
                     _ => {
                         self.wrong_kind(path, &format!("a {} code string", system.name()), v.kind());
                         return None;
@@ -788,11 +805,17 @@ impl Decoder<'_> {
             );
             return None;
         }
+        if written_unit == Unit::Percent && unit != Unit::Percent {
+            // `50%` is 0.5 only where the field is a percentage; in a count, a rank or a
+            // width it is a unit mix-up, not a number.
+            self.err(ProfileErrorKind::UnitMismatch, path, format!("{} is a plain number, not a percentage; found {value}%", field.name));
+            return None;
+        }
         let Some(base) = written_unit.to_base(value) else {
             self.err(ProfileErrorKind::BadNumber, path, "number is out of range".into());
             return None;
         };
-        if integer && !value.fract().is_zero() {
+        if integer && !base.fract().is_zero() {
             self.err(ProfileErrorKind::NotAnInteger, path, format!("{} is a whole number, found {value}", field.name));
             return None;
         }

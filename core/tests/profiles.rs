@@ -213,3 +213,30 @@ fn unknown_fields_are_capped() {
         (0..huiqi::profile::MAX_UNKNOWN_FIELDS).map(|i| (format!("x{i}"), json!(1))).collect();
     assert_eq!(decode(serde_json::Value::Object(m)).expect_err("unknown").len(), huiqi::profile::MAX_UNKNOWN_FIELDS);
 }
+
+/// Values that once read differently on different paths, or as something else than
+/// written: a per-year object with no year is the field unknown (as a store reads it); a
+/// percentage in a field that is not one is refused (a rank of `50%` is not 0.5); an
+/// industry code given as a number is refused (`141` would be C141, not A0141), while a
+/// region, whose codes never start with 0, may be a number.
+#[test]
+fn values_mean_one_thing_on_every_path() {
+    let s = schema();
+    for empty in [json!({}), json!({"2025": null})] {
+        let p = decode(json!({"employees": empty})).unwrap();
+        assert!(p.get(field(&s, "employees")).is_none(), "{empty}");
+    }
+    let (path, kind, msg) = one_error(json!({"ic_line_width_nm": "28%"}));
+    assert_eq!((path.as_str(), kind), ("$.ic_line_width_nm", ProfileErrorKind::UnitMismatch));
+    assert_eq!(msg, "ic_line_width_nm is a plain number, not a percentage; found 28%");
+    let (path, _, _) = one_error(json!({"awards": [{"kind": "science_award", "rank": "50%"}]}));
+    assert_eq!(path, "$.awards[0].rank");
+    let (path, kind, msg) = one_error(json!({"industry": 141}));
+    assert_eq!((path.as_str(), kind), ("$.industry", ProfileErrorKind::BadCode));
+    assert!(msg.contains("\"0141\" and \"141\" are different codes"), "{msg}");
+    let p = decode(json!({"industry": "0141", "registered_region": 370102, "debt_ratio": {"2025": "38.4%"}})).unwrap();
+    assert_eq!(p.scalar(field(&s, "industry")), Some(&Scalar::Code("A0141".into())));
+    assert_eq!(p.scalar(field(&s, "registered_region")), Some(&Scalar::Code("370102".into())));
+    // A whole number written with a unit that scales it stays whole where it is one.
+    assert!(decode(json!({"employees": {"2025": 56}})).is_ok());
+}
