@@ -72,7 +72,8 @@ def main() -> int:
     for size in a.sizes.split(","):
         if size == "bundled":
             pol_args: list[str] = []
-            label = "16 (bundled)"
+            count = len(json.loads(run([str(HUIQI), "call", "policies"], stdout=subprocess.PIPE, text=True).stdout)["result"]["policies"])
+            label = f"{count} (bundled)"
             pol_file = None
         else:
             pol_file = tmp / f"p{size}.jsonl"
