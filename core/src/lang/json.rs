@@ -7,7 +7,7 @@
 //! about 100 KB of WebAssembly for one tree type. Reading by hand also gives better errors:
 //! the path of the bad node (`$.lhs.items[2]`), unknown fields are refused rather than
 //! ignored, and an unknown kind gets a "did you mean". The round trip through the
-//! serializer is tested (proptest, core/tests/lang.rs).
+//! serializer is tested (proptest, core/tests/oracle/props.rs).
 
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer};

@@ -14,7 +14,7 @@ use huiqi::schema::Schema;
 use proptest::prelude::*;
 use serde_json::{json, Value};
 
-mod common;
+use crate::common;
 use common::profile;
 
 // ---------- syntax trees ----------

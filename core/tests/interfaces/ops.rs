@@ -2,7 +2,7 @@
 //! through `huiqi::ops::call`, against the envelopes recorded in data/cases/ops/expected/.
 //! The CLI (`huiqi call`), C and Python (`huiqi_call`, `Engine.call_json`) and WASM
 //! (`Engine.call`) run the same cases against the same files, so the five give the same
-//! bytes. `HUIQI_BLESS=1 cargo test -p huiqi --test ops` records the envelopes anew
+//! bytes. `HUIQI_BLESS=1 cargo test -p huiqi --test interfaces ops::` records the envelopes anew
 //! (review the diff: it is the change every binding will show).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing, reason = "tests assert by panicking")]
 

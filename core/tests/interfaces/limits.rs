@@ -11,7 +11,7 @@ use huiqi::schema::Schema;
 use serde_json::json;
 
 /// The documented stack is 256 KB for a release build (what the bindings ship); the
-/// release run (`cargo test --release -p huiqi --test limits`) checks that half of it is
+/// release run (`cargo test --release -p huiqi --test interfaces limits::`) checks that half of it is
 /// enough. A debug build's frames are many times larger (the checker's alone is ~20 KB),
 /// so a debug run gets 4 MB.
 const SMALL_STACK: usize = if cfg!(debug_assertions) { 4 << 20 } else { 128 << 10 };

@@ -13,7 +13,7 @@ use huiqi::store::{resolve_columns, ColumnsBuilder, EnterpriseStore, LoadOptions
 use proptest::prelude::*;
 use serde_json::{json, Value};
 
-mod common;
+use crate::common;
 use common::profile;
 
 fn engine_for(conds: &[&str]) -> Engine {

@@ -12,7 +12,7 @@ use huiqi::store::{EnterpriseStore, LoadOptions, OnError, StoreError, StoreFileE
 use proptest::prelude::*;
 use serde_json::json;
 
-mod common;
+use crate::common;
 use common::profile;
 
 fn engine_for(conds: &[String]) -> Engine {

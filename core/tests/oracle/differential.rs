@@ -13,7 +13,7 @@ use huiqi::schema::Schema;
 use proptest::prelude::*;
 use serde_json::json;
 
-mod common;
+use crate::common;
 use common::profile;
 
 fn leaf(max_policy: usize) -> BoxedStrategy<String> {
