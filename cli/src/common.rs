@@ -117,6 +117,16 @@ pub(crate) fn is_parquet(path: &Path) -> bool {
 /// Loads enterprises: Parquet (a `.parquet` name) through Arrow record batches (columns as
 /// in docs/arrow.md; a value that does not fit stops the load, naming its column and row),
 /// anything else as [`EnterpriseStore::load_path`] (a saved store, CSV or JSON lines).
+/// The store of `--enterprises`, when given, opened for the operation layer.
+pub(crate) fn open_store(schema: &Schema, enterprises: Option<&Path>) -> Result<Option<huiqi::ops::OpenStore>, Fail> {
+    enterprises
+        .map(|path| {
+            let (store, report) = load_enterprises(schema, path, huiqi::store::LoadOptions::default())?;
+            Ok(huiqi::ops::OpenStore::new(store, report))
+        })
+        .transpose()
+}
+
 pub(crate) fn load_enterprises(
     schema: &Schema,
     path: &Path,

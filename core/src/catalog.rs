@@ -13,8 +13,8 @@ use crate::engine::Engine;
 use crate::policy::{BenefitSpec, Level, Mode, PolicyDoc};
 
 /// One policy as published.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
+#[serde_with::skip_serializing_none]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct ListedPolicy {
     pub id: String,
     pub title: String,
@@ -24,7 +24,6 @@ pub struct ListedPolicy {
     /// `2023-01-01 – 2027-12-31`, `2018-01-01 起长期`, `截止日期未知` …
     pub validity: String,
     /// The application window, when the policy has one.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub window: Option<String>,
     /// `免申即享` or `申报`.
     pub mode: &'static str,
@@ -32,14 +31,10 @@ pub struct ListedPolicy {
     pub benefit: String,
     pub tags: Vec<String>,
     /// `true`, `false`, or absent when the policy does not say.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub verified: Option<bool>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub unverified: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub reviewed_on: Option<String>,
     pub source: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
     /// The year of the policy document.
     pub year: i32,
@@ -47,9 +42,7 @@ pub struct ListedPolicy {
     pub origin: String,
     /// The condition as written in the policy file.
     pub condition: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub effective_from: Option<Date>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub effective_to: Option<Date>,
 }
 

@@ -184,7 +184,6 @@ impl Serialize for Date {
     }
 }
 
-#[cfg(feature = "json-schema")]
 impl schemars::JsonSchema for Date {
     fn schema_name() -> std::borrow::Cow<'static, str> {
         "IsoDate".into()

@@ -77,8 +77,8 @@ pub struct MatchOptions {
 }
 
 /// The answer to a match at the requested detail level.
-#[derive(Clone, Debug, Serialize)]
-#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema), schemars(rename = "MatchAnswer"))]
+#[derive(Clone, Debug, Serialize, schemars::JsonSchema)]
+#[schemars(rename = "MatchAnswer")]
 #[serde(untagged)]
 pub enum Answer<'a> {
     Verdicts(VerdictsOutcome<'a>),
@@ -104,8 +104,7 @@ struct Candidate {
 }
 
 /// One date in an enterprise's policy calendar (政策日历).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct CalendarEntry {
     pub date: Date,
     /// `application_opens`, `application_closes` or `policy_ends`.
@@ -126,8 +125,8 @@ pub enum MatchPath {
 }
 
 /// The explanation of one policy for one enterprise.
-#[derive(Clone, Debug, Serialize)]
-#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema), schemars(rename = "ExplainResult"))]
+#[derive(Clone, Debug, Serialize, schemars::JsonSchema)]
+#[schemars(rename = "ExplainResult")]
 pub struct ExplainOutcome {
     pub as_of: Date,
     /// Set when the policy is not matched on `as_of` (not yet in force, ended, or
@@ -140,18 +139,15 @@ pub struct ExplainOutcome {
 }
 
 /// Why a policy is not matched on a date.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
+#[serde_with::skip_serializing_none]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct NotInForce {
     /// `not_yet` (before `effective_from`), `ended` (after `effective_to`) or
     /// `superseded` (a newer version has taken effect).
     pub reason: &'static str,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub effective_from: Option<Date>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub effective_to: Option<Date>,
     /// The newer version in force, when superseded.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub superseded_by: Option<String>,
     pub message_zh: String,
     pub message_en: String,

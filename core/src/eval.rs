@@ -198,7 +198,9 @@ pub fn bounded_minmax<'a>(set: &'a PolicySet, n: &'a Node) -> Option<(bool, &'a 
     None
 }
 
-fn merge2<'a>(a: Evaluated<'a>, b: Evaluated<'a>) -> Result<(Datum<'a>, Datum<'a>), Unknown> {
+/// Both values, or the unknown of either (both merged when both are unknown, so the
+/// fields that would decide the pair are all named).
+fn both<A, B>(a: Result<A, Unknown>, b: Result<B, Unknown>) -> Result<(A, B), Unknown> {
     match (a, b) {
         (Ok(x), Ok(y)) => Ok((x, y)),
         (Err(mut e), Err(f)) => {
@@ -512,28 +514,10 @@ impl<'a> Evaluator<'a> {
                 Datum::Bool(b) => Ok(Datum::Bool(!b)),
                 _ => Err(Unknown::undefined()),
             },
-            K::And(xs) => {
-                let mut unknown: Option<Unknown> = None;
-                for x in xs {
-                    match self.eval(x) {
-                        Ok(Datum::Bool(false)) => return Ok(Datum::Bool(false)),
-                        Ok(_) => {}
-                        Err(u) => unknown.get_or_insert_with(Unknown::default).merge(u),
-                    }
-                }
-                unknown.map_or(Ok(Datum::Bool(true)), Err)
-            }
-            K::Or(xs) => {
-                let mut unknown: Option<Unknown> = None;
-                for x in xs {
-                    match self.eval(x) {
-                        Ok(Datum::Bool(true)) => return Ok(Datum::Bool(true)),
-                        Ok(_) => {}
-                        Err(u) => unknown.get_or_insert_with(Unknown::default).merge(u),
-                    }
-                }
-                unknown.map_or(Ok(Datum::Bool(false)), Err)
-            }
+            // Kleene `and` / `or`: a false (true) part decides; else any unknown part leaves
+            // it unknown, with the fields that would decide it.
+            K::And(xs) => self.connective(xs, false),
+            K::Or(xs) => self.connective(xs, true),
             K::AtLeast(k, xs) => {
                 let (mut t, mut u) = (0u32, 0u32);
                 let mut unknown = Unknown::default();
@@ -571,7 +555,7 @@ impl<'a> Evaluator<'a> {
                     }
                     _ => {}
                 }
-                let (a, b) = merge2(l, r)?;
+                let (a, b) = both(l, r)?;
                 let ord = compare(&a, &b).ok_or_else(Unknown::undefined)?;
                 Ok(Datum::Bool(op.holds(ord)))
             }
@@ -590,7 +574,7 @@ impl<'a> Evaluator<'a> {
                         }
                     }
                 }
-                let (x, lo, hi) = match (merge2(x, lo), hi) {
+                let (x, lo, hi) = match (both(x, lo), hi) {
                     (Ok((x, lo)), Ok(hi)) => (x, lo, hi),
                     (Err(mut u), Err(v)) => {
                         u.merge(v);
@@ -645,7 +629,7 @@ impl<'a> Evaluator<'a> {
                 Ok(Datum::Bool(pattern.regex.is_match(t)))
             }
             K::Arith { op, lhs, rhs } => {
-                let (a, b) = merge2(self.eval(lhs), self.eval(rhs))?;
+                let (a, b) = both(self.eval(lhs), self.eval(rhs))?;
                 let (Datum::Num(a), Datum::Num(b)) = (a, b) else { return Err(Unknown::undefined()) };
                 let r = match op {
                     ArithOp::Add => a.checked_add(b),
@@ -723,7 +707,7 @@ impl<'a> Evaluator<'a> {
             }
             K::Growth { field, year } => {
                 let y = self.year(*year);
-                let (a, b) = merge_num(self.yearly_num(*field, y), self.yearly_num(*field, y - 1))?;
+                let (a, b) = both(self.yearly_num(*field, y), self.yearly_num(*field, y - 1))?;
                 growth(a, b).map(Datum::Num).ok_or_else(Unknown::undefined)
             }
             K::AvgGrowth { field, from, to } => {
@@ -754,7 +738,7 @@ impl<'a> Evaluator<'a> {
             K::CagrCmp { op, field, from, to, rate } => {
                 let years = self.years(*from, *to);
                 let (Some(first), Some(last)) = (years.first(), years.last()) else { return Err(Unknown::undefined()) };
-                let (start, end) = merge_num(self.yearly_num(*field, *first), self.yearly_num(*field, *last))?;
+                let (start, end) = both(self.yearly_num(*field, *first), self.yearly_num(*field, *last))?;
                 let r = self.num(rate)?;
                 if start <= Decimal::ZERO {
                     return Err(Unknown::undefined());
@@ -802,6 +786,19 @@ impl<'a> Evaluator<'a> {
                 (_, None) => Err(Unknown::undefined()),
             },
         }
+    }
+
+    /// `and` (`decides` = false) or `or` (`decides` = true) of `xs`, three-valued.
+    fn connective(&self, xs: &'a [Node], decides: bool) -> Evaluated<'a> {
+        let mut unknown: Option<Unknown> = None;
+        for x in xs {
+            match self.eval(x) {
+                Ok(Datum::Bool(b)) if b == decides => return Ok(Datum::Bool(decides)),
+                Ok(_) => {}
+                Err(u) => unknown.get_or_insert_with(Unknown::default).merge(u),
+            }
+        }
+        unknown.map_or(Ok(Datum::Bool(!decides)), Err)
     }
 
     fn constant(&self, c: &'a Const) -> Datum<'a> {
@@ -916,17 +913,6 @@ impl<'a> Evaluator<'a> {
         } else {
             Ok(false)
         }
-    }
-}
-
-fn merge_num(a: Result<Decimal, Unknown>, b: Result<Decimal, Unknown>) -> Result<(Decimal, Decimal), Unknown> {
-    match (a, b) {
-        (Ok(x), Ok(y)) => Ok((x, y)),
-        (Err(mut e), Err(f)) => {
-            e.merge(f);
-            Err(e)
-        }
-        (Err(e), _) | (_, Err(e)) => Err(e),
     }
 }
 

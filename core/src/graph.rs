@@ -90,8 +90,7 @@ impl ConflictGraph {
 }
 
 /// A policy left out of the recommendation, and why.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct LeftOut {
     pub id: String,
     pub because_of: String,
@@ -100,8 +99,7 @@ pub struct LeftOut {
 }
 
 /// The set of policies to apply for.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
-#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Combination {
     pub policies: Vec<String>,
     /// Sum of the estimated benefits of the chosen policies, in 元.
@@ -281,8 +279,7 @@ fn best_combination_of(set: &PolicySet, graph: &ConflictGraph, candidates: &[(us
 }
 
 /// Where an application window stands on a date.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum WindowStatus {
     Upcoming,

@@ -26,8 +26,8 @@ use crate::lang::diag::line_col;
 use crate::policy::{Mode, PolicySet};
 
 /// How serious a finding is.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
-#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema), schemars(rename = "FindingLevel"))]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, schemars::JsonSchema)]
+#[schemars(rename = "FindingLevel")]
 #[serde(rename_all = "snake_case")]
 pub enum Level {
     Info,
@@ -35,17 +35,15 @@ pub enum Level {
 }
 
 /// One lint finding.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema), schemars(rename = "LintFinding"))]
+#[serde_with::skip_serializing_none]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+#[schemars(rename = "LintFinding")]
 pub struct Finding {
     pub level: Level,
     /// Stable code, e.g. `unsatisfiable-bounds`.
     pub code: &'static str,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub policy: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub line: Option<usize>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub column: Option<usize>,
     pub message: String,
 }

@@ -14,8 +14,7 @@ use crate::policy::{Benefit, BenefitSpec, Policy};
 use crate::units::{self, Dim};
 
 /// A policy's verdict for one enterprise.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, serde::Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Verdict {
     Eligible,
@@ -50,14 +49,12 @@ impl Verdict {
 }
 
 /// An estimate of what a policy pays this enterprise.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
+#[serde_with::skip_serializing_none]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct BenefitEstimate {
     /// Estimated amount in 元 (exact decimal as a string), when it can be computed.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub amount_yuan: Option<String>,
     /// Upper bound in 元, when known (caps, highest tier).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub max_yuan: Option<String>,
     /// For people: `20万元`, `1500元 × 12人 = 1.8万元`, `企业所得税减按15%税率征收`.
     pub display: String,
@@ -85,8 +82,7 @@ impl BenefitEstimate {
 }
 
 /// One unmet or undetermined condition, for people.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct ConditionNote {
     pub condition: String,
     pub message_zh: String,
@@ -94,15 +90,15 @@ pub struct ConditionNote {
 }
 
 /// One policy in a match result.
-#[derive(Clone, Debug, Serialize)]
-#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
+#[serde_with::skip_serializing_none]
+#[derive(Clone, Debug, Serialize, schemars::JsonSchema)]
 pub struct PolicyOutcome {
     pub id: String,
     pub title: String,
     pub doc_no: String,
     pub verdict: Verdict,
     /// Share of leaf conditions met, 0.00–1.00.
-    #[cfg_attr(feature = "json-schema", schemars(with = "String"))]
+    #[schemars(with = "String")]
     pub score: Decimal,
     pub benefit: BenefitEstimate,
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -120,19 +116,15 @@ pub struct PolicyOutcome {
     pub mode: crate::policy::Mode,
     /// Application window and where it stands on the evaluation date.
     pub window: crate::graph::WindowStatus,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub closes: Option<Date>,
     /// Whether the policy's encoding was confirmed against its official text (absent when
     /// the policy does not say); `false` comes with what could not be confirmed.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub verified: Option<bool>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub unverified: Option<String>,
 }
 
 /// A field worth asking for next.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct NextQuestion {
     pub field: String,
     pub label: String,
@@ -144,8 +136,7 @@ pub struct NextQuestion {
 }
 
 /// Verdict counts.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
-#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Summary {
     pub eligible: usize,
     pub undetermined: usize,
@@ -167,8 +158,8 @@ impl Summary {
 }
 
 /// The answer to "which policies does this enterprise qualify for".
-#[derive(Clone, Debug, Serialize)]
-#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema), schemars(rename = "MatchResult"))]
+#[derive(Clone, Debug, Serialize, schemars::JsonSchema)]
+#[schemars(rename = "MatchResult")]
 pub struct MatchOutcome {
     pub as_of: Date,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -302,16 +293,15 @@ impl Detail {
 
 /// One listed policy at the `verdicts` level (its id borrowed from the policy set: the
 /// level exists to be cheap).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct PolicyVerdict<'a> {
     pub id: &'a str,
     pub verdict: Verdict,
 }
 
 /// The answer at the `verdicts` level: counts and the listed policies' verdicts.
-#[derive(Clone, Debug, Serialize)]
-#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema), schemars(rename = "VerdictsResult"))]
+#[derive(Clone, Debug, Serialize, schemars::JsonSchema)]
+#[schemars(rename = "VerdictsResult")]
 pub struct VerdictsOutcome<'a> {
     pub as_of: Date,
     #[serde(skip_serializing_if = "Option::is_none")]

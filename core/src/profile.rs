@@ -125,8 +125,7 @@ pub struct ProfileError {
 }
 
 /// A non-fatal finding.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct ProfileWarning {
     pub path: String,
     pub message: String,

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use crate::args::CallArgs;
-use crate::common::{engine, load_enterprises, read, Fail};
+use crate::common::{engine, open_store, read, Fail};
 
 pub(crate) fn run(mut out: impl Write, args: CallArgs) -> Result<ExitCode, Fail> {
     let CallArgs { op, request, set, enterprises, list, json_schema } = args;
@@ -41,13 +41,7 @@ pub(crate) fn run(mut out: impl Write, args: CallArgs) -> Result<ExitCode, Fail>
         Some(p) => read(p)?,
     };
     let engine = Arc::new(engine(&set)?);
-    let store = match &enterprises {
-        Some(path) => {
-            let (store, report) = load_enterprises(engine.schema(), path, huiqi::store::LoadOptions::default())?;
-            Some(huiqi::ops::OpenStore::new(store, report))
-        }
-        None => None,
-    };
+    let store = open_store(engine.schema(), enterprises.as_deref())?;
     let envelope = huiqi::ops::call(&engine, store.as_ref(), &op, &text);
     let failed = envelope.starts_with("{\"type\":\"failure\"");
     writeln!(out, "{envelope}")?;

@@ -7,18 +7,12 @@ use std::sync::Arc;
 use huiqi::ops::authoring::{lint, LintRequest};
 
 use crate::args::LintArgs;
-use crate::common::{engine, load_enterprises, Fail};
+use crate::common::{engine, open_store, Fail};
 
 pub(crate) fn run(mut out: impl Write, args: LintArgs) -> Result<ExitCode, Fail> {
     let LintArgs { set, enterprises, as_of: date, json } = args;
     let engine = Arc::new(engine(&set)?);
-    let store = match &enterprises {
-        Some(path) => {
-            let (store, report) = load_enterprises(engine.schema(), path, huiqi::store::LoadOptions::default())?;
-            Some(huiqi::ops::OpenStore::new(store, report))
-        }
-        None => None,
-    };
+    let store = open_store(engine.schema(), enterprises.as_deref())?;
     // The reach over enterprises is counted on a date: today's unless given. With
     // --as-of, also whether the set is current on that date (reviews, end dates, closed
     // windows, superseded versions).

@@ -18,8 +18,8 @@ use crate::units::{self, Dim};
 mod words;
 
 /// Status of a node as it bears on the policy (polarity applied).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema), schemars(rename = "ExplanationStatus"))]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+#[schemars(rename = "ExplanationStatus")]
 #[serde(rename_all = "snake_case")]
 pub enum Status {
     Met,
@@ -38,16 +38,15 @@ impl Status {
 }
 
 /// A field named in an explanation.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct FieldRef {
     pub name: String,
     pub label: String,
 }
 
 /// One node of an explanation tree.
-#[derive(Clone, Debug, Serialize)]
-#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
+#[serde_with::skip_serializing_none]
+#[derive(Clone, Debug, Serialize, schemars::JsonSchema)]
 pub struct Explanation {
     pub status: Status,
     /// `all`, `any`, `not`, `at_least`, `definition`, `policy`, `leaf`, `manual_review`.
@@ -56,9 +55,7 @@ pub struct Explanation {
     pub text: String,
     pub message_zh: String,
     pub message_en: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub seen: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub required: Option<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub missing: Vec<FieldRef>,

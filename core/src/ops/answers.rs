@@ -21,21 +21,22 @@ use serde_json::Value as Json;
 ///
 /// The defaults: `full` detail for the eligible and undetermined policies, with the
 /// counts of all; every tag; no limit; the index.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema), schemars(rename = "MatchOptions"))]
+#[serde_with::skip_serializing_none]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[schemars(rename = "MatchOptions")]
 #[serde(deny_unknown_fields)]
 pub struct MatchOptionsJson {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub detail: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub all: Option<bool>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub tags: Option<Vec<String>>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub limit: Option<usize>,
-    #[serde(default, alias = "recommendUndetermined", skip_serializing_if = "Option::is_none")]
+    #[serde(default, alias = "recommendUndetermined")]
     pub recommend_undetermined: Option<bool>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub engine: Option<String>,
 }
 
@@ -79,8 +80,7 @@ pub fn match_options(options_json: Option<&str>) -> Result<(MatchPath, MatchOpti
 }
 
 /// One enterprise on one date: what `summary`, `next_questions` and `verdicts` take.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ProfileRequest {
     /// The enterprise profile (a JSON object; docs/profile.md).
@@ -90,8 +90,7 @@ pub struct ProfileRequest {
 }
 
 /// `match`: one enterprise against every policy in force.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MatchRequest {
     pub profile: Json,
@@ -101,8 +100,7 @@ pub struct MatchRequest {
 }
 
 /// `match_many`: many enterprises, each answered on its own (a bad one fails alone).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MatchManyRequest {
     pub profiles: Vec<Json>,
@@ -112,8 +110,7 @@ pub struct MatchManyRequest {
 }
 
 /// `explain`: one policy for one enterprise, in words.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ExplainRequest {
     pub profile: Json,
@@ -123,8 +120,7 @@ pub struct ExplainRequest {
 
 /// `calendar`: application windows opening or closing, and policies ending, within
 /// `months` of `as_of`, for the policies the enterprise is eligible or nearly eligible for.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CalendarRequest {
     pub profile: Json,
@@ -141,8 +137,7 @@ fn three() -> i64 {
 }
 
 /// The calendar of [`CalendarRequest`].
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Calendar {
     pub as_of: Date,
     pub months: i64,

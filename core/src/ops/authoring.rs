@@ -14,16 +14,14 @@ use crate::engine::Engine;
 use crate::policy::PolicySet;
 
 /// `check_condition`: one condition text, checked as a condition of this set would be.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ConditionRequest {
     pub condition: String,
 }
 
 /// What a condition that checks uses.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct ConditionCheck {
     /// The condition as the engine prints it (canonical form).
     pub canonical: String,
@@ -94,8 +92,7 @@ pub fn check_condition(engine: &Engine, r: &ConditionRequest) -> Result<Conditio
 /// "policies": […]}`) checked in the context of this set: it may use the set's
 /// definitions and refer to its policies; a policy or definition of the file replaces the
 /// set's one of the same id or name.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PolicyFileRequest {
     /// The file's name, used as the origin of errors (default `edited.json`).
@@ -167,8 +164,7 @@ fn context_file(engine: &Engine, ids: &HashSet<String>, defs: &HashSet<String>) 
 
 /// `lint`: findings for the whole set; with `as_of`, also whether it is current on that
 /// date; with a store, the reach of every policy in force over its enterprises.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LintRequest {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -176,16 +172,14 @@ pub struct LintRequest {
 }
 
 /// The answer of `lint`.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
+#[serde_with::skip_serializing_none]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct LintResult {
     pub findings: Vec<crate::lint::Finding>,
     /// With a store: whom each policy in force reaches.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub reach: Option<Vec<PolicyReach>>,
     /// With a store of at most [`MAX_PER_ENTERPRISE`] enterprises: per enterprise, the
     /// policies only a person can make eligible.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub manual_only_undetermined: Option<Vec<ManualOnly>>,
 }
 
@@ -197,8 +191,7 @@ impl LintResult {
 }
 
 /// Whom one policy reaches in a store.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct PolicyReach {
     pub policy: String,
     pub eligible: u64,
@@ -208,8 +201,7 @@ pub struct PolicyReach {
 }
 
 /// The policies one enterprise can only get through manual review.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct ManualOnly {
     pub enterprise: String,
     /// Policies in force undetermined for this enterprise with no field missing: only a
@@ -282,8 +274,7 @@ fn whom(
 
 /// `policies`: the published list (政策精准公开), every version or those in force on a
 /// date, optionally only the 政策包 of some tags.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PoliciesRequest {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -293,8 +284,7 @@ pub struct PoliciesRequest {
 }
 
 /// The answer of `policies`.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct PolicyList {
     pub policies: Vec<crate::catalog::ListedPolicy>,
 }
@@ -306,8 +296,7 @@ pub fn policies(engine: &Engine, r: &PoliciesRequest) -> Result<PolicyList, Erro
 }
 
 /// A schema field the policies read.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct FieldRead {
     pub name: String,
     pub label: String,
@@ -316,8 +305,7 @@ pub struct FieldRead {
 }
 
 /// The answer of `fields_read`.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct FieldsRead {
     pub fields: Vec<FieldRead>,
     /// The fields that name an enterprise (`uscc`, `name`).

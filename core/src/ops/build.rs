@@ -162,8 +162,7 @@ pub fn build_engine_saved_on(tables: Tables<'_>, saved: &[u8]) -> Result<(Engine
 }
 
 /// What a policy set that checks holds.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct CheckSummary {
     pub policies: usize,
     pub definitions: usize,

@@ -6,8 +6,7 @@ use serde::{Deserialize, Serialize};
 ///
 /// The kinds are stable: a binding may branch on them (Python raises a subclass per
 /// kind, the HTTP service maps them to status codes). The message says the rest.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ErrorKind {
     /// A request argument is missing, of the wrong type or out of range; `path` names it
@@ -81,30 +80,30 @@ impl std::fmt::Display for ErrorKind {
 }
 
 /// One error in a failure envelope: a kind, a message, and where.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
+#[serde_with::skip_serializing_none]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ErrorItem {
     pub kind: ErrorKind,
     pub message: String,
     /// A request argument (`as_of`), or a JSON path inside a profile (`$.employees.2024`),
     /// or the part of a policy (`condition`, `benefit.amount`, `file`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub path: Option<String>,
     /// The file (or other origin) of a policy text.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub origin: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub policy: Option<String>,
     /// 1-based line (in a policy text, or of a JSON-lines batch) and column (in characters).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub line: Option<usize>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub column: Option<usize>,
     /// 0-based position of the item in a request's array (`match_many`'s `profiles`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub item: Option<usize>,
     /// What was probably meant (`did you mean "registered_capital"?`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub hint: Option<String>,
 }
 
@@ -161,8 +160,8 @@ pub type Errors = Vec<ErrorItem>;
 
 /// A tagged result envelope: `{"type": "success", "result": …}` or
 /// `{"type": "failure", "errors": […]}`.
-#[derive(Clone, Debug, Serialize)]
-#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema), schemars(rename = "Envelope_{T}"))]
+#[derive(Clone, Debug, Serialize, schemars::JsonSchema)]
+#[schemars(rename = "Envelope_{T}")]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Envelope<T> {
     Success {

@@ -28,7 +28,6 @@ pub mod authoring;
 pub mod build;
 pub mod error;
 pub mod schema_info;
-#[cfg(feature = "json-schema")]
 pub mod schemas;
 pub mod stores;
 
@@ -157,8 +156,7 @@ pub fn call(engine: &Arc<Engine>, store: Option<&OpenStore>, op: &str, request_j
 }
 
 /// The request of an operation that takes no arguments: `{}`.
-#[derive(serde::Deserialize)]
-#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
+#[derive(serde::Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct Empty {}
 

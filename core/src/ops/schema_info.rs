@@ -123,15 +123,14 @@ const GROUPS: &[(&str, &str, &[&str])] = &[
     ("other", "其他", &["company_restructured", "restructured_on", "restructuring_subsidy_received", "tags"]),
 ];
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Choice {
     pub code: String,
     pub label: String,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
+#[serde_with::skip_serializing_none]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct FieldInfo {
     pub name: String,
     pub label: String,
@@ -141,16 +140,13 @@ pub struct FieldInfo {
     #[serde(rename = "type")]
     pub ty: &'static str,
     /// The unit a bare number is read in (`万元`, `人`, `%` …), for numeric fields.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub unit: Option<String>,
     pub per_year: bool,
     /// Enum fields: whether the values are ordered, and the values.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub ordered: Option<bool>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub values: Vec<Choice>,
     /// Code fields: the code system (`industry`, `region`, `zone`), listed under `codes`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub system: Option<String>,
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub allow_negative: bool,
@@ -159,43 +155,39 @@ pub struct FieldInfo {
     pub fields: Vec<FieldInfo>,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema), schemars(rename = "FieldGroup"))]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+#[schemars(rename = "FieldGroup")]
 pub struct Group {
     pub id: String,
     pub label: String,
     pub fields: Vec<FieldInfo>,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema), schemars(rename = "QualificationInfo"))]
+#[serde_with::skip_serializing_none]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+#[schemars(rename = "QualificationInfo")]
 pub struct Qualification {
     pub code: String,
     pub label: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub issuer: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub validity_years: Option<u32>,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct CodeList {
     pub system: String,
     pub standard: String,
     pub codes: Vec<Choice>,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Derived {
     pub name: String,
     pub label: String,
     pub description: String,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct SchemaInfo {
     pub version: String,
     pub description: String,

@@ -47,24 +47,21 @@ impl OpenStore {
 }
 
 /// Summary of a loaded enterprise file or store.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct StoreSummary {
     pub enterprises: u32,
     pub report: LoadReport,
 }
 
 /// A question on one date: `prepare`, `bulk_counts`.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DateRequest {
     pub as_of: String,
 }
 
 /// The answer of `prepare`.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
+#[derive(Clone, Debug, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct PrepareResult {
     pub enterprises: u32,
     pub as_of: Date,
@@ -82,8 +79,7 @@ pub fn prepare(engine: &Arc<Engine>, open: &OpenStore, r: &DateRequest) -> Resul
 }
 
 /// `reverse`: which enterprises qualify for one policy (免申即享 / 精准推送).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ReverseRequest {
     pub policy: String,
@@ -98,8 +94,7 @@ fn twenty() -> usize {
 }
 
 /// The reach of one policy over a store.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct ReverseResult {
     pub policy: String,
     pub as_of: Date,
@@ -136,8 +131,7 @@ pub fn reverse(engine: &Arc<Engine>, open: &OpenStore, r: &ReverseRequest) -> Re
 }
 
 /// Per-policy counts of one bulk run.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct PolicyCount {
     pub policy: String,
     pub eligible: u64,

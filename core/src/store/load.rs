@@ -26,16 +26,14 @@ pub struct LoadOptions {
 }
 
 /// A row that did not load.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct RowError {
     pub line: usize,
     pub reason: String,
 }
 
 /// Summary of a load.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
-#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct LoadReport {
     pub loaded: usize,
     pub skipped: usize,

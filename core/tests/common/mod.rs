@@ -74,3 +74,67 @@ pub fn loan() -> impl Strategy<Value = Value> {
     )
         .prop_map(|(kind, amount)| record(vec![("lender_kind", kind.map(|k| json!(k))), ("amount", amount.map(|a| json!(a)))]))
 }
+
+/// A test policy with a condition (a fixed 10万 benefit, a cited test source).
+pub fn policy(id: &str, condition: &str) -> Value {
+    json!({"id": id, "title": "测试政策", "issuer": "测试", "doc_no": "测〔2024〕1号", "year": 2024, "level": "municipal",
+           "condition": condition, "benefit": {"kind": "fixed", "amount": "10万"}, "source": {"document": "测试文件"}})
+}
+
+/// Conditions covering the kinds of leaf and connective the fast paths handle, for the
+/// tests that compare them with the reference evaluator (`p0`, `p1` name policies).
+pub const CONDS: &[&str] = &[
+    "registered_capital >= 500万 and employees@fy1 < 100",
+    "tax_credit@fy1 in [A, B] or industry under [C39, I65]",
+    "not (registered_region under 3701) or has(高新技术企业)",
+    "at_least(2, [registered_capital between [100万, 1000万), is_legal_person, business_scope contains_any [\"软件\", \"芯片\"]])",
+    "size_class <= small and full_years_since(registration_date) >= 3",
+    "eligible(p0) and not eligible(p1)",
+    "rd_expense@fy1 / operating_revenue@fy1 >= 3% or manual_review(\"专家\")",
+    "sum(rd_expense@fy1..fy3, actual) >= 300万 and tags contains \"数字经济\"",
+    "at_least(1, [first_grant(高新技术企业) in fy1, registration_date <= as_of - 10y])",
+    "operating_revenue@fy1 - operating_revenue@fy2 >= 100万 or total_assets@fy2 / registered_capital < 2",
+];
+
+/// Conditions over record collections: a quantifier, a count and a sum by their ranges,
+/// with unknown fields.
+pub const RECORD_CONDS: &[&str] = &[
+    "any(hires, group = poverty_relief and contract_months >= 12) or count(hires, hired_on >= as_of - 1y) >= 2",
+    "sum(loans, amount, lender_kind = bank) >= 500万 and not all(hires, insured_months >= 6)",
+];
+
+/// An engine of one policy per condition, `p0`, `p1`, … (no benefit; a test source).
+pub fn engine_for<S: AsRef<str>>(conds: &[S]) -> huiqi::engine::Engine {
+    let policies: Vec<Value> = conds
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            json!({"id": format!("p{i}"), "title": "t", "issuer": "t", "doc_no": "t", "year": 2024, "level": "national",
+            "condition": c.as_ref(), "benefit": {"kind": "none", "description": "t"}, "source": {"document": "t"}})
+        })
+        .collect();
+    let schema = std::sync::Arc::new(huiqi::schema::Schema::embedded().expect("schema"));
+    huiqi::engine::Engine::from_sources(schema, &[("t.json".into(), json!({"policies": policies}).to_string())])
+        .unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// Each profile's verdicts on every path — reference, index, and the store's sets for
+/// `prepared` (rows in the order of `cases`) — are the expected ones; `conditions` name the
+/// policies `p0`, `p1`, … in messages.
+pub fn assert_on_every_path<const N: usize>(
+    engine: &huiqi::engine::Engine,
+    prepared: &huiqi::store::Prepared,
+    as_of: huiqi::date::Date,
+    cases: &[(Value, [huiqi::outcome::Verdict; N])],
+    conditions: &[&str],
+) {
+    for (row, (profile, want)) in cases.iter().enumerate() {
+        let p = engine.profile_from_json(&profile.to_string()).expect("profile");
+        assert_eq!(engine.verdicts_reference(&p, as_of), want.to_vec(), "reference, {profile}");
+        assert_eq!(engine.verdicts(&p, as_of), want.to_vec(), "index, {profile}");
+        for (i, w) in want.iter().enumerate() {
+            let reach = prepared.reverse(engine, &format!("p{i}")).expect("reverse");
+            assert_eq!(reach.verdict(row as u32), *w, "store, {profile}, {}", conditions[i]);
+        }
+    }
+}

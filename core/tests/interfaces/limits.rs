@@ -20,10 +20,7 @@ fn on_small_stack<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> 
     std::thread::Builder::new().stack_size(SMALL_STACK).spawn(f).expect("spawn").join().expect("no stack overflow")
 }
 
-fn policy(id: &str, condition: &str) -> serde_json::Value {
-    json!({"id": id, "title": "测试政策", "issuer": "测试", "doc_no": "测〔2024〕1号", "year": 2024, "level": "municipal",
-           "condition": condition, "benefit": {"kind": "fixed", "amount": "10万"}, "source": {"document": "测试文件"}})
-}
+use crate::common::policy;
 
 fn sources(defs: serde_json::Value, policies: Vec<serde_json::Value>) -> Vec<(String, String)> {
     vec![("t.json".to_string(), json!({"definitions": defs, "policies": policies}).to_string())]

@@ -3,6 +3,9 @@
 //! files and limits. One test binary.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing, reason = "tests assert by panicking")]
 
+#[path = "../common/mod.rs"]
+mod common;
+
 mod codes;
 mod currency;
 mod files;

@@ -13,10 +13,7 @@ fn compile(files: Vec<serde_json::Value>) -> Result<PolicySet, Vec<PolicyProblem
     PolicySet::compile(schema, &sources).map_err(|e| e.0)
 }
 
-fn policy(id: &str, condition: &str) -> serde_json::Value {
-    json!({"id": id, "title": "测试政策", "issuer": "测试", "doc_no": "测〔2024〕1号", "year": 2024, "level": "municipal",
-           "condition": condition, "benefit": {"kind": "fixed", "amount": "10万"}, "source": {"document": "测试文件"}})
-}
+use crate::common::policy;
 
 /// Problems of one policy compiled together with the bundled set (so `eligible(…)` can
 /// refer to real policies).

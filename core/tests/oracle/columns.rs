@@ -11,36 +11,12 @@ use huiqi::profile::{Cell, Qualification};
 use huiqi::schema::{FieldType, Schema};
 use huiqi::store::{resolve_columns, ColumnsBuilder, EnterpriseStore, LoadOptions, OnError, StoreError, Target, TargetKind};
 use proptest::prelude::*;
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use crate::common;
 use common::profile;
 
-fn engine_for(conds: &[&str]) -> Engine {
-    let policies: Vec<_> = conds
-        .iter()
-        .enumerate()
-        .map(|(i, c)| {
-            json!({"id": format!("p{i}"), "title": "t", "issuer": "t", "doc_no": "t", "year": 2024, "level": "national",
-            "condition": c, "benefit": {"kind": "none", "description": "t"}, "source": {"document": "t"}})
-        })
-        .collect();
-    let schema = Arc::new(Schema::embedded().expect("schema"));
-    Engine::from_sources(schema, &[("t.json".into(), json!({"policies": policies}).to_string())]).unwrap_or_else(|e| panic!("{e}"))
-}
-
-const CONDS: &[&str] = &[
-    "registered_capital >= 500万 and employees@fy1 < 100",
-    "tax_credit@fy1 in [A, B] or industry under [C39, I65]",
-    "not (registered_region under 3701) or has(高新技术企业)",
-    "at_least(2, [registered_capital between [100万, 1000万), is_legal_person, business_scope contains_any [\"软件\", \"芯片\"]])",
-    "size_class <= small and full_years_since(registration_date) >= 3",
-    "eligible(p0) and not eligible(p1)",
-    "rd_expense@fy1 / operating_revenue@fy1 >= 3% or manual_review(\"专家\")",
-    "sum(rd_expense@fy1..fy3, actual) >= 300万 and tags contains \"数字经济\"",
-    "at_least(1, [first_grant(高新技术企业) in fy1, registration_date <= as_of - 10y])",
-    "operating_revenue@fy1 - operating_revenue@fy2 >= 100万 or total_assets@fy2 / registered_capital < 2",
-];
+use crate::common::engine_for;
 
 /// How the test hands values in: as JSON would (numbers as text, dates as strings), or
 /// typed (integers, floats, decimals, dates).
@@ -188,7 +164,7 @@ proptest! {
 
     #[test]
     fn columns_fill_the_store_json_lines_fill(rows in prop::collection::vec(profile(), 1..80), typed in any::<bool>(), batch in 1usize..40, as_of in prop::sample::select(vec!["2026-06-30", "2024-12-31"])) {
-        let engine = engine_for(CONDS);
+        let engine = engine_for(common::CONDS);
         let schema = engine.schema();
         let (from_json, _) = EnterpriseStore::load_jsonl(schema, jsonl(&rows).as_bytes(), LoadOptions { on_error: OnError::Reject }).expect("load");
         let from_columns = columns_store(schema, &rows, Typed(typed), batch).expect("columns");
@@ -199,7 +175,7 @@ proptest! {
         let (bulk_a, bulk_b) = (a.bulk(&engine, &|| {}), b.bulk(&engine, &|| {}));
         prop_assert_eq!(&bulk_a, &bulk_b);
         prop_assert_eq!(a.bulk_counts(&engine), b.bulk_counts(&engine));
-        for i in 0..CONDS.len() {
+        for i in 0..common::CONDS.len() {
             prop_assert_eq!(a.reverse(&engine, &format!("p{i}")).expect("reverse"), b.reverse(&engine, &format!("p{i}")).expect("reverse"));
         }
     }
@@ -293,7 +269,7 @@ proptest! {
     /// gets the same answer (verdicts, missing fields, benefits) from the reference.
     #[test]
     fn fields_read_are_all_an_answer_reads(row in common::profile()) {
-        let engine = engine_for(CONDS);
+        let engine = engine_for(common::CONDS);
         same_outcome_without_unread_fields(&engine, &row)?;
         let bundled = Engine::embedded().expect("bundled");
         same_outcome_without_unread_fields(&bundled, &row)?;

@@ -10,10 +10,7 @@ use huiqi::schema::Schema;
 use huiqi::store::{EnterpriseStore, LoadOptions};
 use serde_json::json;
 
-fn policy(id: &str, condition: &str) -> serde_json::Value {
-    json!({"id": id, "title": "测试政策", "issuer": "测试", "doc_no": "测〔2024〕1号", "year": 2024, "level": "municipal",
-           "condition": condition, "benefit": {"kind": "fixed", "amount": "10万"}, "source": {"document": "测试文件"}})
-}
+use crate::common::policy;
 
 #[test]
 fn a_known_argument_can_decide_a_max_or_min_comparison() {
@@ -42,13 +39,5 @@ fn a_known_argument_can_decide_a_max_or_min_comparison() {
     let lines: String = cases.iter().map(|(p, _)| format!("{p}\n")).collect();
     let (store, _) = EnterpriseStore::load_jsonl(engine.schema(), lines.as_bytes(), LoadOptions::default()).expect("store");
     let prepared = store.prepare(&engine, as_of).expect("prepare");
-    for (row, (profile, want)) in cases.iter().enumerate() {
-        let p = engine.profile_from_json(&profile.to_string()).expect("profile");
-        assert_eq!(engine.verdicts_reference(&p, as_of), want.to_vec(), "reference, {profile}");
-        assert_eq!(engine.verdicts(&p, as_of), want.to_vec(), "index, {profile}");
-        for (i, w) in want.iter().enumerate() {
-            let reach = prepared.reverse(&engine, &format!("p{i}")).expect("reverse");
-            assert_eq!(reach.verdict(row as u32), *w, "store, {profile}, {}", conditions[i]);
-        }
-    }
+    crate::common::assert_on_every_path(&engine, &prepared, as_of, &cases, &conditions);
 }

@@ -15,46 +15,23 @@ use serde_json::json;
 use crate::common;
 use common::profile;
 
-fn engine_for(conds: &[String]) -> Engine {
-    let policies: Vec<_> = conds
-        .iter()
-        .enumerate()
-        .map(|(i, c)| {
-            json!({"id": format!("p{i}"), "title": "t", "issuer": "t", "doc_no": "t", "year": 2024, "level": "national",
-            "condition": c, "benefit": {"kind": "none", "description": "t"}, "source": {"document": "t"}})
-        })
-        .collect();
-    let schema = Arc::new(Schema::embedded().expect("schema"));
-    Engine::from_sources(schema, &[("t.json".into(), json!({"policies": policies}).to_string())]).unwrap_or_else(|e| panic!("{e}"))
-}
+use crate::common::engine_for;
 
 fn jsonl(rows: &[serde_json::Value]) -> String {
     rows.iter().map(|r| r.to_string()).collect::<Vec<_>>().join("\n")
 }
 
-const CONDS: &[&str] = &[
-    "registered_capital >= 500万 and employees@fy1 < 100",
-    "tax_credit@fy1 in [A, B] or industry under [C39, I65]",
-    "not (registered_region under 3701) or has(高新技术企业)",
-    "at_least(2, [registered_capital between [100万, 1000万), is_legal_person, business_scope contains_any [\"软件\", \"芯片\"]])",
-    "size_class <= small and full_years_since(registration_date) >= 3",
-    "eligible(p0) and not eligible(p1)",
-    "rd_expense@fy1 / operating_revenue@fy1 >= 3% or manual_review(\"专家\")",
-    "sum(rd_expense@fy1..fy3, actual) >= 300万 and tags contains \"数字经济\"",
-    "at_least(1, [first_grant(高新技术企业) in fy1, registration_date <= as_of - 10y])",
-    // Two years of one field in one expression (the row path fills both years).
-    "operating_revenue@fy1 - operating_revenue@fy2 >= 100万 or total_assets@fy2 / registered_capital < 2",
-    // Records: a quantifier, a count and a sum by their ranges, with unknown fields.
-    "any(hires, group = poverty_relief and contract_months >= 12) or count(hires, hired_on >= as_of - 1y) >= 2",
-    "sum(loans, amount, lender_kind = bank) >= 500万 and not all(hires, insured_months >= 6)",
-];
+/// The shared conditions and two over records.
+fn conds_all() -> Vec<&'static str> {
+    common::CONDS.iter().chain(common::RECORD_CONDS).copied().collect()
+}
 
 proptest! {
     #![proptest_config(ProptestConfig { cases: 60, ..ProptestConfig::default() })]
 
     #[test]
-    fn reverse_and_bulk_equal_the_reference(rows in prop::collection::vec(profile(), 1..60), pick in prop::collection::vec(0..CONDS.len(), 1..6), as_of in prop::sample::select(vec!["2026-06-30", "2024-12-31"])) {
-        let conds: Vec<String> = CONDS.iter().map(|s| s.to_string()).chain(pick.iter().map(|&i| format!("not ({})", CONDS[i]))).collect();
+    fn reverse_and_bulk_equal_the_reference(rows in prop::collection::vec(profile(), 1..60), pick in prop::collection::vec(0..conds_all().len(), 1..6), as_of in prop::sample::select(vec!["2026-06-30", "2024-12-31"])) {
+        let conds: Vec<String> = conds_all().iter().map(|s| s.to_string()).chain(pick.iter().map(|&i| format!("not ({})", conds_all()[i]))).collect();
         let engine = engine_for(&conds);
         let date = Date::parse(as_of).expect("date");
         let (store, report) = EnterpriseStore::load_jsonl(engine.schema(), jsonl(&rows).as_bytes(), LoadOptions::default()).expect("load");
@@ -219,7 +196,7 @@ fn unknown_policy_in_reverse_suggests() {
 /// generated policy set (many thresholds per source: dense, sparse, full and empty blocks).
 #[test]
 fn several_blocks_equal_the_reference() {
-    let conds: Vec<String> = CONDS.iter().map(|s| s.to_string()).chain(CONDS.iter().map(|s| format!("not ({s})"))).collect();
+    let conds: Vec<String> = conds_all().iter().map(|s| s.to_string()).chain(conds_all().iter().map(|s| format!("not ({s})"))).collect();
     let policies: Vec<serde_json::Value> = huiqi::gen::policies(1, 60).collect();
     let generated = Engine::from_sources(
         Arc::new(Schema::embedded().expect("schema")),
