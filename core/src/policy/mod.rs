@@ -25,9 +25,11 @@ use crate::schema::{FieldId, Schema};
 
 mod compile;
 mod file;
+mod problems;
 
 pub(crate) use compile::Trees;
-pub use compile::{MAX_EXPANDED_DEPTH, MAX_PROBLEMS_PER_FILE};
+pub use compile::MAX_EXPANDED_DEPTH;
+pub use problems::MAX_PROBLEMS_PER_FILE;
 
 /// Administrative level of the issuing body.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
