@@ -217,7 +217,8 @@ mod tests {
         let ok = h.check_policy_file("edited.json", p);
         assert_eq!(ok, r#"{"type":"success","result":{"policies":1,"definitions":0,"ids":["hitech-certification"]}}"#);
         let bad = h.check_policy_file("edited.json", &p.replace("registered_capital", "registered_captial"));
-        assert!(bad.contains(r#""origin":"edited.json""#) && bad.contains(r#""line":1,"column":1"#), "{bad}");
+        // Placed in the file: line 2, where `"condition"` is, at the misspelt name.
+        assert!(bad.contains(r#""origin":"edited.json""#) && bad.contains(r#""line":2,"column":35"#), "{bad}");
         let not_json = h.check_policy_file("edited.json", "{");
         assert!(not_json.contains("not valid JSON"), "{not_json}");
     }
