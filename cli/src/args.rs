@@ -68,6 +68,20 @@ pub(crate) enum Command {
     },
     /// Explain one policy for one enterprise, condition by condition.
     Explain(ExplainArgs),
+    /// The decision service over HTTP (runs `huiqi-serve serve`, built beside `huiqi`;
+    /// `huiqi serve --help` lists its options; docs/serve.md).
+    #[command(disable_help_flag = true)]
+    Serve {
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<std::ffi::OsString>,
+    },
+    /// Recompute every decision of the service's decision log and report those that
+    /// differ (runs `huiqi-serve replay`).
+    #[command(disable_help_flag = true)]
+    Replay {
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<std::ffi::OsString>,
+    },
     /// Answer any operation of the operation layer by name, with a JSON request: the same
     /// envelope as the C ABI's huiqi_call, Python's and WASM's Engine.call
     /// (docs/operations.md; `huiqi call --list`).

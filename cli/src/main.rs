@@ -57,5 +57,31 @@ fn run(cli: Cli) -> Result<ExitCode, Fail> {
         Command::Gen { command } => commands::gen::run(out, command),
         Command::Explain(args) => commands::explain::run(out, args),
         Command::Call(args) => commands::call::run(out, args),
+        Command::Serve { args } => service("serve", args),
+        Command::Replay { args } => service("replay", args),
+    }
+}
+
+/// `huiqi serve` and `huiqi replay`: the service is its own binary (its HTTP stack stays
+/// out of the CLI), `huiqi-serve` beside this one, which takes over this process.
+fn service(command: &str, args: Vec<std::ffi::OsString>) -> Result<ExitCode, Fail> {
+    let exe = std::env::current_exe().map_err(|e| Fail(format!("cannot find huiqi-serve: {e}"), 2))?;
+    let serve = exe.with_file_name(format!("huiqi-serve{}", std::env::consts::EXE_SUFFIX));
+    if !serve.is_file() {
+        return Err(Fail(format!("huiqi {command} runs {}, which is not built: cargo build --release -p huiqi-serve", serve.display()), 2));
+    }
+    let mut cmd = std::process::Command::new(&serve);
+    cmd.arg(command).args(args);
+    #[cfg(unix)]
+    {
+        // Signals (SIGHUP reload, SIGTERM shutdown) then reach the service itself.
+        use std::os::unix::process::CommandExt;
+        let e = cmd.exec();
+        Err(Fail(format!("cannot run {}: {e}", serve.display()), 2))
+    }
+    #[cfg(not(unix))]
+    {
+        let status = cmd.status().map_err(|e| Fail(format!("cannot run {}: {e}", serve.display()), 2))?;
+        Ok(ExitCode::from(u8::try_from(status.code().unwrap_or(1)).unwrap_or(1)))
     }
 }

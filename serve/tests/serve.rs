@@ -1,0 +1,346 @@
+//! The real `huiqi-serve` binary on a free loopback port: every operation case answered
+//! byte for byte as the CLI, C, Python and WASM answer it (data/cases/ops/expected/); the
+//! endpoints, limits and failures; reload under a watched folder (a broken file keeps the
+//! previous revision serving); SIGTERM; the decision log and its replay. Every server is
+//! killed when its test ends; every request has a deadline.
+#![cfg(unix)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing, reason = "tests assert by panicking")]
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+struct Server {
+    child: Child,
+    addr: String,
+}
+
+struct Reply {
+    status: u16,
+    headers: Vec<(String, String)>,
+    body: String,
+}
+
+impl Reply {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+    }
+
+    fn json(&self) -> Value {
+        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("{e}: {}", self.body))
+    }
+}
+
+impl Server {
+    fn start(args: &[&str]) -> Server {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_huiqi-serve"))
+            .arg("serve")
+            .args(["--addr", "127.0.0.1:0"])
+            .args(args)
+            .current_dir(root())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+        let addr = line.trim().rsplit("http://").next().unwrap().to_string();
+        assert!(addr.starts_with("127.0.0.1:"), "{line}");
+        let s = Server { child, addr };
+        s.wait_for(|s| s.get("/health/ready").status == 200, "ready");
+        s
+    }
+
+    fn pid(&self) -> String {
+        self.child.id().to_string()
+    }
+
+    fn wait_for(&self, ok: impl Fn(&Server) -> bool, what: &str) {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while !ok(self) {
+            assert!(Instant::now() < deadline, "not {what} within 30 s");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    fn get(&self, path: &str) -> Reply {
+        self.request("GET", path, &[], "")
+    }
+
+    fn post(&self, path: &str, body: &str) -> Reply {
+        self.request("POST", path, &[("Content-Type", "application/json")], body)
+    }
+
+    fn request(&self, method: &str, path: &str, headers: &[(&str, &str)], body: &str) -> Reply {
+        let mut stream = TcpStream::connect(&self.addr).unwrap();
+        stream.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+        let mut head =
+            format!("{method} {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\nContent-Length: {}\r\n", self.addr, body.len());
+        for (k, v) in headers {
+            head.push_str(&format!("{k}: {v}\r\n"));
+        }
+        head.push_str("\r\n");
+        stream.write_all(head.as_bytes()).unwrap();
+        stream.write_all(body.as_bytes()).unwrap();
+        let mut raw = Vec::new();
+        stream.read_to_end(&mut raw).unwrap();
+        let text = String::from_utf8(raw).unwrap();
+        let (head, body) = text.split_once("\r\n\r\n").unwrap();
+        let mut lines = head.split("\r\n");
+        let status = lines.next().unwrap().split(' ').nth(1).unwrap().parse().unwrap();
+        let headers: Vec<(String, String)> =
+            lines.filter_map(|l| l.split_once(": ")).map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let chunked = headers.iter().any(|(k, v)| k.eq_ignore_ascii_case("transfer-encoding") && v == "chunked");
+        let body = if chunked { dechunk(body) } else { body.to_string() };
+        Reply { status, headers, body }
+    }
+
+    /// Sends a signal and waits for the process to exit; its status.
+    fn signal_and_wait(&mut self, signal: &str) -> std::process::ExitStatus {
+        Command::new("kill").args([signal, &self.pid()]).status().unwrap();
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status;
+            }
+            assert!(Instant::now() < deadline, "no exit within 30 s of {signal}");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn dechunk(mut s: &str) -> String {
+    let mut out = String::new();
+    while let Some((size, rest)) = s.split_once("\r\n") {
+        let n = usize::from_str_radix(size.trim(), 16).unwrap();
+        if n == 0 {
+            break;
+        }
+        out.push_str(&rest[..n]);
+        s = &rest[n + 2..];
+    }
+    out
+}
+
+#[derive(serde::Deserialize)]
+struct Case {
+    name: String,
+    op: String,
+    #[serde(default)]
+    store: bool,
+    request: Value,
+}
+
+fn cases() -> Vec<Case> {
+    serde_json::from_str(&std::fs::read_to_string(root().join("data/cases/ops/cases.json")).unwrap()).unwrap()
+}
+
+fn expected(name: &str) -> String {
+    std::fs::read_to_string(root().join(format!("data/cases/ops/expected/{name}.json"))).unwrap().trim_end().to_string()
+}
+
+#[test]
+fn every_operation_answers_as_the_other_bindings() {
+    // The store's cases on a service with the store, the others on one without (lint
+    // reports each policy's reach when there is a store), as the CLI runs them.
+    let with_store = Server::start(&["--enterprises", "data/enterprises"]);
+    let without = Server::start(&[]);
+    let revision = without.get("/v1/ruleset").json()["result"]["revision"].as_str().unwrap().to_string();
+    for c in cases() {
+        let s = if c.store { &with_store } else { &without };
+        let r = s.post(&format!("/v1/call/{}", c.op), &c.request.to_string());
+        assert_eq!(r.body, expected(&c.name), "POST /v1/call/{} ({})", c.op, c.name);
+        let success = r.body.starts_with(r#"{"type":"success""#);
+        assert_eq!(r.status == 200, success, "{}: status {}", c.name, r.status);
+        if c.op == "match" {
+            assert_eq!(s.post("/v1/match", &c.request.to_string()).body, r.body, "/v1/match ({})", c.name);
+        }
+        if c.store && c.op == "reverse" && success {
+            let policy = c.request["policy"].as_str().unwrap();
+            let mut rest = c.request.clone();
+            rest.as_object_mut().unwrap().remove("policy");
+            assert_eq!(s.post(&format!("/v1/policies/{policy}/reach"), &rest.to_string()).body, r.body, "reach ({})", c.name);
+        }
+        if !c.store {
+            assert_eq!(r.header("huiqi-revision"), Some(revision.as_str()), "{}", c.name);
+        }
+    }
+}
+
+#[test]
+fn endpoints_limits_and_failures() {
+    let dir = tempdir("limits");
+    std::fs::write(dir.join("token"), "s3cret\n").unwrap();
+    let token = dir.join("token").display().to_string();
+    let s = Server::start(&["--token-file", &token, "--max-body-bytes", "20000"]);
+    let auth = [("Content-Type", "application/json"), ("Authorization", "Bearer s3cret")];
+    let profile = std::fs::read_to_string(root().join("data/enterprises/01-quanzhi-software.json")).unwrap();
+    let request = format!(r#"{{"profile": {profile}, "as_of": "2026-06-30", "options": {{"detail": "verdicts"}}}}"#);
+
+    // Health and metrics need no token; /v1 does.
+    assert_eq!(s.get("/health/live").status, 200);
+    assert_eq!(s.post("/v1/match", &request).status, 401);
+    let wrong = s.request("POST", "/v1/match", &[("Content-Type", "application/json"), ("Authorization", "Bearer s3creT")], &request);
+    assert_eq!((wrong.status, wrong.json()["errors"][0]["kind"].as_str()), (401, Some("request")));
+    let ok = s.request("POST", "/v1/match", &auth, &request);
+    assert_eq!(ok.status, 200, "{}", ok.body);
+    assert!(ok.header("huiqi-revision").is_some_and(|r| r.starts_with("sha256:")));
+
+    // Bad input: each a failure envelope with its status, and the service still answers.
+    let bad_json = s.request("POST", "/v1/match", &auth, "{\"profile\": ");
+    assert_eq!((bad_json.status, bad_json.json()["errors"][0]["kind"].as_str()), (400, Some("json")));
+    let bad_profile = s.request("POST", "/v1/match", &auth, r#"{"profile": {"employees": "many"}, "as_of": "2026-06-30"}"#);
+    assert_eq!((bad_profile.status, bad_profile.json()["errors"][0]["kind"].as_str()), (422, Some("profile")));
+    let text_type = s.request("POST", "/v1/match", &[("Content-Type", "text/plain"), ("Authorization", "Bearer s3cret")], &request);
+    assert_eq!(text_type.status, 415);
+    let big = format!(r#"{{"profile": {{"name": "{}"}}, "as_of": "2026-06-30"}}"#, "x".repeat(30_000));
+    let too_big = s.request("POST", "/v1/match", &auth, &big);
+    assert_eq!((too_big.status, too_big.json()["type"].as_str()), (413, Some("failure")));
+    let no_store = s.request("POST", "/v1/policies/hitech-certification/reach", &auth, r#"{"as_of": "2026-06-30"}"#);
+    assert_eq!((no_store.status, no_store.json()["errors"][0]["path"].as_str()), (400, Some("store")), "{}", no_store.body);
+    assert_eq!(s.request("GET", "/v2/nothing", &auth, "").status, 404);
+    assert_eq!(s.request("POST", "/v1/match", &auth, &request).body, ok.body, "still answering");
+
+    // JSON lines: one envelope line per line, a bad line failing alone.
+    let line = serde_json::to_string(&serde_json::from_str::<Value>(&profile).unwrap()).unwrap();
+    let batch = s.request(
+        "POST",
+        "/v1/match/batch?as_of=2026-06-30&detail=verdicts",
+        &[("Content-Type", "application/x-ndjson"), ("Authorization", "Bearer s3cret")],
+        &format!("{line}\n{{\n{line}\n"),
+    );
+    let lines: Vec<&str> = batch.body.lines().collect();
+    assert_eq!(lines.len(), 3, "{}", batch.body);
+    assert_eq!(lines[0], ok.body);
+    assert_eq!(lines[2], ok.body);
+    assert!(lines[1].contains(r#""type":"failure""#) && lines[1].contains(r#""line":2"#), "{}", lines[1]);
+
+    // The catalog, the ruleset, the metrics, the OpenAPI description.
+    let policies = s.request("GET", "/v1/policies", &auth, "").json();
+    assert_eq!(policies["result"]["policies"].as_array().unwrap().len(), 62);
+    let rs = s.request("GET", "/v1/ruleset", &auth, "").json();
+    assert_eq!(rs["result"]["policies"], json!(62));
+    assert_eq!(rs["result"]["revision"].as_str(), ok.header("huiqi-revision"));
+    let metrics = s.get("/metrics").body;
+    assert!(metrics.contains(r#"huiqi_requests_total{endpoint="/v1/match",status="200"} 2"#), "{metrics}");
+    assert!(metrics.contains(r#"huiqi_requests_total{endpoint="/v1/match",status="401"} 2"#), "{metrics}");
+    assert!(metrics.contains("huiqi_decisions_total{verdict=\"eligible\"} 22"), "{metrics}");
+    let api = s.request("GET", "/openapi.json", &auth, "").json();
+    assert_eq!(api["openapi"], json!("3.1.0"));
+    for path in ["/v1/match", "/v1/match/batch", "/v1/policies/{id}/reach", "/v1/check", "/v1/ruleset", "/health/ready"] {
+        assert!(api["paths"][path].is_object(), "{path}");
+    }
+    let match_ref = api["paths"]["/v1/match"]["post"]["requestBody"]["content"]["application/json"]["schema"]["$ref"].as_str().unwrap();
+    assert_eq!(match_ref, "#/components/schemas/MatchRequest");
+    assert!(api["components"]["schemas"]["MatchRequest"].is_object());
+}
+
+fn tempdir(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("huiqi-serve-test-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+fn revision(s: &Server) -> (String, Value) {
+    let v = s.get("/v1/ruleset").json();
+    (v["result"]["revision"].as_str().unwrap_or_default().to_string(), v["result"]["last_reload_error"].clone())
+}
+
+#[test]
+fn reload_swaps_a_good_set_and_keeps_serving_through_a_broken_one() {
+    let dir = tempdir("reload");
+    let policies = dir.join("policies");
+    std::fs::create_dir_all(&policies).unwrap();
+    for f in std::fs::read_dir(root().join("data/policies")).unwrap() {
+        let f = f.unwrap().path();
+        if f.extension().is_some_and(|x| x == "json") {
+            std::fs::copy(&f, policies.join(f.file_name().unwrap())).unwrap();
+        }
+    }
+    let mut s = Server::start(&["--policies", &policies.display().to_string()]);
+    let (first, _) = revision(&s);
+    let count = |s: &Server| s.get("/v1/policies").json()["result"]["policies"].as_array().map_or(0, Vec::len);
+    let before = count(&s);
+
+    // A new file (a synthetic test policy): watched, loaded, swapped in.
+    let extra = json!({"policies": [{"id": "reload-test", "title": "测试政策（合成）", "issuer": "测试", "doc_no": "测〔2026〕1号",
+        "year": 2026, "level": "municipal", "condition": "is_legal_person", "benefit": {"kind": "fixed", "amount": "1万"},
+        "source": {"document": "synthetic test policy"}}]});
+    std::fs::write(policies.join("zz-extra.json"), extra.to_string()).unwrap();
+    s.wait_for(|s| revision(s).0 != first, "reloaded");
+    let (second, error) = revision(&s);
+    assert!(error.is_null());
+    assert_eq!(count(&s), before + 1);
+
+    // A broken file: the load fails, the second revision keeps answering, and says why.
+    std::fs::write(policies.join("broken.json"), r#"{"policies": [{"id": "x", "condition": "registered_capital >="}]}"#).unwrap();
+    s.wait_for(|s| !revision(s).1.is_null(), "a reload error reported");
+    assert_eq!(revision(&s).0, second);
+    assert!(s.get("/metrics").body.contains("huiqi_reload_failures_total 1"));
+    let r = s.post("/v1/match", r#"{"profile": {}, "as_of": "2026-06-30", "options": {"detail": "verdicts"}}"#);
+    assert_eq!((r.status, r.header("huiqi-revision")), (200, Some(second.as_str())));
+
+    // Fixed, and a SIGHUP: loaded again, the error cleared.
+    std::fs::remove_file(policies.join("broken.json")).unwrap();
+    Command::new("kill").args(["-HUP", &s.pid()]).status().unwrap();
+    s.wait_for(|s| revision(s).1.is_null(), "the error cleared");
+    assert_eq!(revision(&s).0, second, "the same files: the same revision");
+
+    // SIGTERM: a clean stop.
+    assert!(s.signal_and_wait("-TERM").success());
+}
+
+#[test]
+fn the_decision_log_replays_and_a_changed_decision_is_found() {
+    let dir = tempdir("log");
+    let log = dir.join("log");
+    let mut s = Server::start(&["--decision-log", &log.display().to_string(), "--log-profiles"]);
+    for f in ["01-quanzhi-software.json", "02-mingchuan-hydraulics.json"] {
+        let profile = std::fs::read_to_string(root().join("data/enterprises").join(f)).unwrap();
+        let r = s.post("/v1/match", &format!(r#"{{"profile": {profile}, "as_of": "2026-06-30"}}"#));
+        assert_eq!(r.status, 200);
+    }
+    assert!(s.signal_and_wait("-TERM").success());
+    let file = log.join("decisions.jsonl");
+    let text = std::fs::read_to_string(&file).unwrap();
+    let entries: Vec<Value> = text.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(entries.len(), 2);
+    for e in &entries {
+        assert!(e["revision"].as_str().unwrap().starts_with("sha256:"));
+        assert_eq!(e["profile_sha256"].as_str().unwrap().len(), 64);
+        assert!(e["profile"].get("uscc").is_none(), "masked: {e}");
+        assert!(e["masked"]["uscc"].as_str().unwrap().contains('…'));
+        assert!(!e["eligible"].as_array().unwrap().is_empty());
+    }
+    let replay =
+        |path: &Path| Command::new(env!("CARGO_BIN_EXE_huiqi-serve")).arg("replay").arg(path).current_dir(root()).output().unwrap();
+    let out = replay(&file);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stdout));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("replayed 2 decision(s)"));
+
+    // A decision whose logged verdicts are not what the ruleset gives is reported.
+    let mut changed = entries[0].clone();
+    changed["eligible"] = json!(["no-such-policy"]);
+    let tampered = dir.join("tampered.jsonl");
+    std::fs::write(&tampered, format!("{changed}\n{}\n", entries[1])).unwrap();
+    let out = replay(&tampered);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(stdout.contains("differs") && stdout.contains("1 differ"), "{stdout}");
+}
