@@ -188,6 +188,43 @@ export interface Derived {
  */
 export interface Empty {}
 /**
+ * What an engine is built from. Every part is optional: the bundled schema, code tables
+ * and real policies stand in for what is not given.
+ */
+export interface EngineSpec {
+  /**
+   * Code tables, each replacing the bundled table of the same system (`industry`,
+   * `region`, `zone`) and validated as the bundled ones are (`huiqi --codes DIR`).
+   */
+  codes?: Source[];
+  /**
+   * With `policies`: compile them after the bundled policies, whose definitions and
+   * policies they may then use.
+   */
+  include_bundled?: boolean;
+  /**
+   * Policy files (absent: the bundled real policies).
+   */
+  policies?: Source[] | null;
+  /**
+   * The enterprise schema as JSON text (absent: the bundled schema).
+   */
+  schema?: string | null;
+}
+/**
+ * A policy file or code table in memory: its name (the origin in error messages; a
+ * policy file whose name ends in `.jsonl` is read as one policy per line) and its text.
+ */
+export interface Source {
+  origin: string;
+  /**
+   * The file's content: a JSON string holding the text, or the JSON document itself.
+   */
+  text: {
+    [k: string]: unknown;
+  };
+}
+/**
  * One error in a failure envelope: a kind, a message, and where.
  */
 export interface ErrorItem {
@@ -721,6 +758,7 @@ export interface StoreSummary {
 export interface Operations {
   "bulk_counts": { request: DateRequest; response: Envelope<PolicyCount[]> };
   "calendar": { request: CalendarRequest; response: Envelope<Calendar> };
+  "check": { request: EngineSpec; response: Envelope<CheckSummary> };
   "check_condition": { request: ConditionRequest; response: Envelope<ConditionCheck> };
   "check_policy": { request: PolicyFileRequest; response: Envelope<CheckSummary> };
   "explain": { request: ExplainRequest; response: Envelope<ExplainResult> };

@@ -12,11 +12,12 @@ use crate::schema::Schema;
 
 /// A policy file or code table in memory: its name (the origin in error messages; a
 /// policy file whose name ends in `.jsonl` is read as one policy per line) and its text.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Source {
     pub origin: String,
     /// The file's content: a JSON string holding the text, or the JSON document itself.
     #[serde(deserialize_with = "text_or_document")]
+    #[schemars(with = "serde_json::Value")]
     pub text: String,
 }
 
@@ -36,7 +37,7 @@ impl Source {
 
 /// What an engine is built from. Every part is optional: the bundled schema, code tables
 /// and real policies stand in for what is not given.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EngineSpec {
     /// The enterprise schema as JSON text (absent: the bundled schema).

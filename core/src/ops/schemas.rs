@@ -24,7 +24,7 @@ use super::answers::{Calendar, CalendarRequest, ExplainRequest, MatchManyRequest
 use super::authoring::{
     ConditionCheck, ConditionRequest, FieldsRead, LintRequest, LintResult, PoliciesRequest, PolicyFileRequest, PolicyList,
 };
-use super::build::CheckSummary;
+use super::build::{CheckSummary, EngineSpec};
 use super::error::Envelope;
 use super::schema_info::SchemaInfo;
 use super::stores::{DateRequest, PolicyCount, PrepareResult, ReverseRequest, ReverseResult, StoreSummary};
@@ -74,6 +74,7 @@ pub fn document() -> Result<Value, SchemaError> {
     d.op::<MatchManyRequest, Vec<Envelope<Answer<'static>>>>("match_many");
     d.op::<ConditionRequest, ConditionCheck>("check_condition");
     d.op::<PolicyFileRequest, CheckSummary>("check_policy");
+    d.op::<EngineSpec, CheckSummary>("check");
     d.op::<LintRequest, LintResult>("lint");
     d.op::<PoliciesRequest, PolicyList>("policies");
     d.op::<Empty, SchemaInfo>("schema");
