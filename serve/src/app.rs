@@ -117,7 +117,8 @@ async fn text(s: &AppState, body: Body) -> Result<String, Response> {
     let bytes: Bytes = axum::body::to_bytes(body, s.max_body).await.map_err(|_| {
         failure(StatusCode::PAYLOAD_TOO_LARGE, ErrorKind::Request, &format!("the request body is over {} bytes", s.max_body))
     })?;
-    String::from_utf8(bytes.to_vec()).map_err(|e| failure(StatusCode::BAD_REQUEST, ErrorKind::Json, &format!("the body is not UTF-8: {e}")))
+    String::from_utf8(Vec::from(bytes))
+        .map_err(|e| failure(StatusCode::BAD_REQUEST, ErrorKind::Json, &format!("the body is not UTF-8: {e}")))
 }
 
 /// Runs blocking work (matching, compiling) off the async threads.
@@ -169,35 +170,43 @@ async fn match_one(State(s): State<Shared>, body: Body) -> Response {
         Ok(r) => r,
         Err(r) => return r,
     };
-    let request = match text(&s, body).await {
-        Ok(t) => t,
-        Err(r) => return r,
-    };
-    let st = s.clone();
-    let out = blocking(move || {
-        let envelope = ops::call(&rs.engine, None, "match", &request);
-        if envelope.starts_with(r#"{"type":"success""#) {
-            record(&st, &rs, &request);
-        }
-        (envelope, rs)
-    })
-    .await;
-    match out {
-        Ok((envelope, rs)) => answer(envelope, &rs),
+    match text(&s, body).await {
+        // One enterprise is a fraction of a millisecond: answered on the async worker, which
+        // costs less than handing it to a blocking thread and back.
+        Ok(request) => answer(decide(&s, &rs, "match", &request), &rs),
         Err(r) => r,
     }
 }
 
+/// Answers an operation and, for a match, counts its verdicts and logs the decision.
+fn decide(s: &AppState, rs: &Ruleset, op: &str, request: &str) -> String {
+    let envelope = ops::call(&rs.engine, rs.store.as_ref(), op, request);
+    if op == "match" && envelope.starts_with(r#"{"type":"success""#) {
+        record(s, rs, request, &envelope);
+    }
+    envelope
+}
+
+/// The `summary` counts of a match envelope, read without parsing the whole answer.
+fn summary_of(envelope: &str) -> Option<Value> {
+    let at = envelope.find(r#""summary":{"#)? + r#""summary":"#.len();
+    let rest = envelope.get(at..)?;
+    let end = rest.find('}')? + 1;
+    serde_json::from_str(rest.get(..end)?).ok()
+}
+
 /// Counts a match's verdicts and logs the decision (when a log is kept).
-fn record(s: &AppState, rs: &Ruleset, request: &str) {
-    let Ok(req) = serde_json::from_str::<Value>(request) else { return };
-    let (Some(profile), Some(as_of)) = (req.get("profile"), req.get("as_of").and_then(Value::as_str)) else { return };
-    let verdicts_request = json!({"profile": profile, "as_of": as_of}).to_string();
-    let env: Value = serde_json::from_str(&ops::call(&rs.engine, None, "verdicts", &verdicts_request)).unwrap_or(Value::Null);
-    let Some((eligible, undetermined, summary)) = decisions::verdicts_of(&env) else { return };
+fn record(s: &AppState, rs: &Ruleset, request: &str, envelope: &str) {
+    let Some(summary) = summary_of(envelope) else { return };
     let n = |k: &str| summary.get(k).and_then(Value::as_u64).unwrap_or(0);
     s.metrics.decisions(n("eligible"), n("undetermined"), n("ineligible"));
     let Some(log) = &s.log else { return };
+    let Ok(req) = serde_json::from_str::<Value>(request) else { return };
+    let (Some(profile), Some(as_of)) = (req.get("profile"), req.get("as_of").and_then(Value::as_str)) else { return };
+    // The verdicts of every policy in force, whatever the detail and limit asked.
+    let verdicts_request = json!({"profile": profile, "as_of": as_of}).to_string();
+    let env: Value = serde_json::from_str(&ops::call(&rs.engine, None, "verdicts", &verdicts_request)).unwrap_or(Value::Null);
+    let Some((eligible, undetermined, summary)) = decisions::verdicts_of(&env) else { return };
     let seq = s.decisions.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let time_ms = crate::now_ms();
     let (profile_kept, masked) = decisions::kept_profile(profile, log.profiles);
@@ -297,23 +306,22 @@ async fn call(State(s): State<Shared>, Path(op): Path<String>, body: Body) -> Re
     }
 }
 
-/// Any operation of the layer, on the loaded ruleset and its store.
+/// The operations about one enterprise: quick enough for the async worker.
+const QUICK: &[&str] = &["match", "verdicts", "summary", "next_questions", "explain", "calendar", "check_condition", "fields_read"];
+
+/// Any operation of the layer, on the loaded ruleset and its store; the slow ones (many
+/// enterprises, whole sets, stores) on a blocking thread.
 async fn run_op(s: Shared, op: &str, request: String) -> Response {
     let rs = match loaded(&s) {
         Ok(r) => r,
         Err(r) => return r,
     };
+    if QUICK.contains(&op) {
+        return answer(decide(&s, &rs, op, &request), &rs);
+    }
     let op = op.to_string();
     let st = s.clone();
-    match blocking(move || {
-        let envelope = ops::call(&rs.engine, rs.store.as_ref(), &op, &request);
-        if op == "match" && envelope.starts_with(r#"{"type":"success""#) {
-            record(&st, &rs, &request);
-        }
-        (envelope, rs)
-    })
-    .await
-    {
+    match blocking(move || (decide(&st, &rs, &op, &request), rs)).await {
         Ok((envelope, rs)) => answer(envelope, &rs),
         Err(r) => r,
     }
