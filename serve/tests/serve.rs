@@ -80,27 +80,7 @@ impl Server {
     }
 
     fn request(&self, method: &str, path: &str, headers: &[(&str, &str)], body: &str) -> Reply {
-        let mut stream = TcpStream::connect(&self.addr).unwrap();
-        stream.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
-        let mut head =
-            format!("{method} {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\nContent-Length: {}\r\n", self.addr, body.len());
-        for (k, v) in headers {
-            head.push_str(&format!("{k}: {v}\r\n"));
-        }
-        head.push_str("\r\n");
-        stream.write_all(head.as_bytes()).unwrap();
-        stream.write_all(body.as_bytes()).unwrap();
-        let mut raw = Vec::new();
-        stream.read_to_end(&mut raw).unwrap();
-        let text = String::from_utf8(raw).unwrap();
-        let (head, body) = text.split_once("\r\n\r\n").unwrap();
-        let mut lines = head.split("\r\n");
-        let status = lines.next().unwrap().split(' ').nth(1).unwrap().parse().unwrap();
-        let headers: Vec<(String, String)> =
-            lines.filter_map(|l| l.split_once(": ")).map(|(k, v)| (k.to_string(), v.to_string())).collect();
-        let chunked = headers.iter().any(|(k, v)| k.eq_ignore_ascii_case("transfer-encoding") && v == "chunked");
-        let body = if chunked { dechunk(body) } else { body.to_string() };
-        Reply { status, headers, body }
+        http(&self.addr, method, path, headers, body)
     }
 
     /// Sends a signal and waits for the process to exit; its status.
@@ -122,6 +102,29 @@ impl Drop for Server {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// One HTTP/1.1 request on its own connection, with a 30 s read deadline.
+fn http(addr: &str, method: &str, path: &str, headers: &[(&str, &str)], body: &str) -> Reply {
+    let mut stream = TcpStream::connect(addr).unwrap();
+    stream.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    let mut head = format!("{method} {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\nContent-Length: {}\r\n", addr, body.len());
+    for (k, v) in headers {
+        head.push_str(&format!("{k}: {v}\r\n"));
+    }
+    head.push_str("\r\n");
+    stream.write_all(head.as_bytes()).unwrap();
+    stream.write_all(body.as_bytes()).unwrap();
+    let mut raw = Vec::new();
+    stream.read_to_end(&mut raw).unwrap();
+    let text = String::from_utf8(raw).unwrap();
+    let (head, body) = text.split_once("\r\n\r\n").unwrap();
+    let mut lines = head.split("\r\n");
+    let status = lines.next().unwrap().split(' ').nth(1).unwrap().parse().unwrap();
+    let headers: Vec<(String, String)> = lines.filter_map(|l| l.split_once(": ")).map(|(k, v)| (k.to_string(), v.to_string())).collect();
+    let chunked = headers.iter().any(|(k, v)| k.eq_ignore_ascii_case("transfer-encoding") && v == "chunked");
+    let body = if chunked { dechunk(body) } else { body.to_string() };
+    Reply { status, headers, body }
 }
 
 fn dechunk(mut s: &str) -> String {
@@ -343,4 +346,116 @@ fn the_decision_log_replays_and_a_changed_decision_is_found() {
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(1), "{stdout}");
     assert!(stdout.contains("differs") && stdout.contains("1 differ"), "{stdout}");
+}
+
+/// Requests from `threads` threads until `stop`; each reply's (status, revision).
+fn load(addr: &str, threads: usize, body: &str, stop: &std::sync::atomic::AtomicBool) -> Vec<(u16, String)> {
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..threads)
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut seen = Vec::new();
+                    while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                        let r = http(addr, "POST", "/v1/match", &[("Content-Type", "application/json")], body);
+                        seen.push((r.status, r.header("huiqi-revision").unwrap_or_default().to_string()));
+                    }
+                    seen
+                })
+            })
+            .collect();
+        handles.into_iter().flat_map(|h| h.join().unwrap()).collect()
+    })
+}
+
+#[test]
+fn reloads_under_load_fail_no_request_and_each_answer_names_one_revision() {
+    let dir = tempdir("reload-load");
+    let policies = dir.join("p.json");
+    let policy = |amount: &str| {
+        json!({"policies": [{"id": "p1", "title": "测试政策（合成）", "issuer": "测试", "doc_no": "测〔2026〕1号", "year": 2026,
+            "level": "municipal", "condition": "is_legal_person", "benefit": {"kind": "fixed", "amount": amount},
+            "source": {"document": "synthetic test policy"}}]})
+        .to_string()
+    };
+    std::fs::write(&policies, policy("1万")).unwrap();
+    let s = Server::start(&["--policies", &policies.display().to_string(), "--no-watch"]);
+    let (first, _) = revision(&s);
+    let body = r#"{"profile": {"is_legal_person": true}, "as_of": "2026-06-30"}"#;
+    let stop = std::sync::atomic::AtomicBool::new(false);
+    let mut revisions = vec![first];
+    let seen = std::thread::scope(|scope| {
+        let loader = scope.spawn(|| load(&s.addr, 4, body, &stop));
+        // Ten reloads, alternating two versions, each waited for.
+        for k in 0..10 {
+            std::fs::write(&policies, policy(if k % 2 == 0 { "2万" } else { "1万" })).unwrap();
+            Command::new("kill").args(["-HUP", &s.pid()]).status().unwrap();
+            let before = revision(&s).0;
+            s.wait_for(|s| revision(s).0 != before, "reloaded");
+            revisions.push(revision(&s).0);
+        }
+        stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        loader.join().unwrap()
+    });
+    assert!(seen.len() > 20, "{} requests", seen.len());
+    assert!(seen.iter().all(|(status, _)| *status == 200), "a request failed during reloads");
+    assert!(seen.iter().all(|(_, r)| revisions.contains(r)), "an answer named an unknown revision");
+    assert_eq!(revisions.iter().collect::<std::collections::BTreeSet<_>>().len(), 2, "two versions, two revisions: {revisions:?}");
+    assert!(s.get("/metrics").body.contains("huiqi_reloads_total 10"));
+}
+
+#[test]
+fn sigterm_lets_in_flight_requests_finish() {
+    let mut s = Server::start(&[]);
+    let profile = std::fs::read_to_string(root().join("data/enterprises/01-quanzhi-software.json")).unwrap();
+    let line = serde_json::to_string(&serde_json::from_str::<Value>(&profile).unwrap()).unwrap();
+    // Batches long enough to be in flight when the signal comes.
+    let batch: String = std::iter::repeat_n(format!("{line}\n"), 400).collect();
+    let addr = s.addr.clone();
+    let in_flight: Vec<_> = (0..3)
+        .map(|_| {
+            let (addr, batch) = (addr.clone(), batch.clone());
+            std::thread::spawn(move || {
+                http(&addr, "POST", "/v1/match/batch?as_of=2026-06-30", &[("Content-Type", "application/x-ndjson")], &batch)
+            })
+        })
+        .collect();
+    std::thread::sleep(Duration::from_millis(150));
+    assert!(s.signal_and_wait("-TERM").success());
+    for t in in_flight {
+        let r = t.join().unwrap();
+        assert_eq!(r.status, 200);
+        assert_eq!(r.body.lines().count(), 400);
+        assert!(r.body.lines().all(|l| l.starts_with(r#"{"type":"success""#)));
+    }
+}
+
+#[test]
+fn a_truncated_store_fails_its_reload_and_the_loaded_one_keeps_answering() {
+    let dir = tempdir("store");
+    let lines: String = std::fs::read_dir(root().join("data/enterprises"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "json"))
+        .map(|p| serde_json::to_string(&serde_json::from_str::<Value>(&std::fs::read_to_string(p).unwrap()).unwrap()).unwrap() + "\n")
+        .collect();
+    // A saved store (what `huiqi store build` writes), made with the library.
+    let schema = huiqi::schema::Schema::embedded().unwrap();
+    let (store, _) = huiqi::store::EnterpriseStore::load_jsonl(&schema, lines.as_bytes(), huiqi::store::LoadOptions::default()).unwrap();
+    let bytes = store.to_bytes();
+    let file = dir.join("e.hqs");
+    std::fs::write(&file, &bytes).unwrap();
+    let mut s = Server::start(&["--enterprises", &file.display().to_string(), "--no-watch"]);
+    let (first, _) = revision(&s);
+    let enterprises = |s: &Server| s.post("/v1/call/store_info", "{}").json()["result"]["enterprises"].as_u64().unwrap();
+    let before = enterprises(&s);
+    assert!(before > 3);
+    // Cut short: the reload fails, names the file, and the store loaded before answers.
+    std::fs::write(&file, &bytes[..bytes.len() / 2]).unwrap();
+    Command::new("kill").args(["-HUP", &s.pid()]).status().unwrap();
+    s.wait_for(|s| !revision(s).1.is_null(), "the reload error");
+    let (now, error) = revision(&s);
+    assert_eq!(now, first);
+    assert!(error.to_string().contains("e.hqs"), "{error}");
+    assert_eq!(enterprises(&s), before);
+    assert!(s.signal_and_wait("-TERM").success());
 }
