@@ -54,6 +54,7 @@ pub fn router(state: Shared, timeout: Duration) -> Router {
         .route("/v1/match/batch", post(match_batch))
         .route("/v1/policies/{id}/reach", post(reach))
         .route("/v1/check", post(check))
+        .route("/v1/what-if", post(what_if))
         .route("/v1/policies", get(policies))
         .route("/v1/ruleset", get(ruleset))
         .route("/v1/call/{op}", post(call))
@@ -291,6 +292,14 @@ async fn reach(State(s): State<Shared>, Path(id): Path<String>, body: Body) -> R
 async fn check(State(s): State<Shared>, body: Body) -> Response {
     match text(&s, body).await {
         Ok(request) => run_op(s, "check_policy", request).await,
+        Err(r) => r,
+    }
+}
+
+/// `POST /v1/what-if`: a draft of one policy, its reach against the current version's.
+async fn what_if(State(s): State<Shared>, body: Body) -> Response {
+    match text(&s, body).await {
+        Ok(request) => run_op(s, "what_if", request).await,
         Err(r) => r,
     }
 }

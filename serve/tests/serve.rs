@@ -179,6 +179,9 @@ fn every_operation_answers_as_the_other_bindings() {
             rest.as_object_mut().unwrap().remove("policy");
             assert_eq!(s.post(&format!("/v1/policies/{policy}/reach"), &rest.to_string()).body, r.body, "reach ({})", c.name);
         }
+        if c.op == "what_if" {
+            assert_eq!(s.post("/v1/what-if", &c.request.to_string()).body, r.body, "/v1/what-if ({})", c.name);
+        }
         if !c.store {
             assert_eq!(r.header("huiqi-revision"), Some(revision.as_str()), "{}", c.name);
         }

@@ -715,6 +715,13 @@ export interface QualificationInfo {
   validity_years?: number | null;
 }
 /**
+ * Eligible and undetermined counts of one version of a policy over the store.
+ */
+export interface ReachCounts {
+  eligible: number;
+  undetermined: number;
+}
+/**
  * `reverse`: which enterprises qualify for one policy (免申即享 / 精准推送).
  */
 export interface ReverseRequest {
@@ -753,6 +760,47 @@ export interface StoreSummary {
   enterprises: number;
   report: LoadReport;
 }
+/**
+ * `what_if`: a draft of one policy (a policy file's text holding it: a new policy, or a new
+ * version of one in the set, by its id), checked in the context of the set, with its reach
+ * over the store on `as_of` compared with the current version's.
+ */
+export interface WhatIfRequest {
+  as_of: string;
+  /**
+   * List the ids of at most this many enterprises gained and lost (default 20).
+   */
+  list?: number;
+  /**
+   * The draft: a policy file holding one policy, as text or as the JSON document itself.
+   */
+  text: {
+    [k: string]: unknown;
+  };
+}
+/**
+ * The draft's reach against the current version's.
+ */
+export interface WhatIfResult {
+  as_of: IsoDate;
+  /**
+   * The version in the set now; absent for a new policy.
+   */
+  current?: ReachCounts | null;
+  draft: ReachCounts;
+  enterprises: number;
+  /**
+   * Enterprises eligible under the draft and not under the current version.
+   */
+  gained: number;
+  gained_ids: string[];
+  /**
+   * Enterprises eligible under the current version and not under the draft.
+   */
+  lost: number;
+  lost_ids: string[];
+  policy: string;
+}
 
 /** Every operation of `Engine.call` (and `huiqi call`, C's `huiqi_call`, Python's `Engine.call`): its request and its envelope. */
 export interface Operations {
@@ -774,4 +822,5 @@ export interface Operations {
   "store_info": { request: Empty; response: Envelope<StoreSummary> };
   "summary": { request: ProfileRequest; response: Envelope<Summary> };
   "verdicts": { request: ProfileRequest; response: Envelope<MatchAnswer> };
+  "what_if": { request: WhatIfRequest; response: Envelope<WhatIfResult> };
 }

@@ -118,7 +118,7 @@ pub fn check_policy(engine: &Engine, r: &PolicyFileRequest) -> Result<CheckSumma
 
 /// The policy ids and definition names a policy file declares (best effort: a file that
 /// does not parse declares nothing, and the check reports why).
-fn declared_in(text: &str) -> (HashSet<String>, HashSet<String>) {
+pub(super) fn declared_in(text: &str) -> (HashSet<String>, HashSet<String>) {
     let mut ids = HashSet::new();
     let mut defs = HashSet::new();
     let Ok(v) = serde_json::from_str::<serde_json::Value>(text) else { return (ids, defs) };

@@ -21,7 +21,7 @@ pub struct Source {
     pub text: String,
 }
 
-fn text_or_document<'de, D: serde::Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+pub(super) fn text_or_document<'de, D: serde::Deserializer<'de>>(d: D) -> Result<String, D::Error> {
     Ok(match serde_json::Value::deserialize(d)? {
         serde_json::Value::String(s) => s,
         other => other.to_string(),

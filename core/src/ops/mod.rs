@@ -92,6 +92,7 @@ pub const OPERATIONS: &[Operation] = &[
     Operation { name: "prepare", store: StoreUse::Required, summary: "the store's predicate sets for a date, kept for the next question" },
     Operation { name: "reverse", store: StoreUse::Required, summary: "which enterprises qualify for one policy (免申即享)" },
     Operation { name: "bulk_counts", store: StoreUse::Required, summary: "every enterprise against every policy in force, counted" },
+    Operation { name: "what_if", store: StoreUse::Required, summary: "a draft of one policy: its reach against the current version's" },
 ];
 
 /// Reads a request: strict JSON (a key given twice is an error, as in a profile), then
@@ -146,8 +147,10 @@ pub fn call(engine: &Arc<Engine>, store: Option<&OpenStore>, op: &str, request_j
         "reverse" => run(op, request_json, |r| stores::reverse(engine, needs_store()?, &r)),
         #[cfg(feature = "stores")]
         "bulk_counts" => run(op, request_json, |r| stores::bulk_counts(engine, needs_store()?, &r)),
+        #[cfg(feature = "stores")]
+        "what_if" => run(op, request_json, |r| stores::what_if(engine, needs_store()?, &r)),
         #[cfg(not(feature = "stores"))]
-        "store_info" | "prepare" | "reverse" | "bulk_counts" => {
+        "store_info" | "prepare" | "reverse" | "bulk_counts" | "what_if" => {
             let _ = needs_store;
             failure(vec![ErrorItem::request(
                 "op",

@@ -27,7 +27,7 @@ use super::authoring::{
 use super::build::{CheckSummary, EngineSpec};
 use super::error::Envelope;
 use super::schema_info::SchemaInfo;
-use super::stores::{DateRequest, PolicyCount, PrepareResult, ReverseRequest, ReverseResult, StoreSummary};
+use super::stores::{DateRequest, PolicyCount, PrepareResult, ReverseRequest, ReverseResult, StoreSummary, WhatIfRequest, WhatIfResult};
 use super::{Empty, OPERATIONS};
 use crate::engine::{Answer, ExplainOutcome};
 use crate::outcome::{NextQuestion, Summary};
@@ -83,6 +83,7 @@ pub fn document() -> Result<Value, SchemaError> {
     d.op::<DateRequest, PrepareResult>("prepare");
     d.op::<ReverseRequest, ReverseResult>("reverse");
     d.op::<DateRequest, Vec<PolicyCount>>("bulk_counts");
+    d.op::<WhatIfRequest, WhatIfResult>("what_if");
     for o in OPERATIONS {
         if !d.operations.contains_key(o.name) {
             return Err(SchemaError(format!("operation {:?} has no schema", o.name)));

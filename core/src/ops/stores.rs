@@ -209,3 +209,99 @@ pub struct BulkWritten {
     pub output: BulkOutput,
     pub undetermined: bool,
 }
+
+/// `what_if`: a draft of one policy (a policy file's text holding it: a new policy, or a new
+/// version of one in the set, by its id), checked in the context of the set, with its reach
+/// over the store on `as_of` compared with the current version's.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct WhatIfRequest {
+    /// The draft: a policy file holding one policy, as text or as the JSON document itself.
+    #[serde(deserialize_with = "super::build::text_or_document")]
+    #[schemars(with = "serde_json::Value")]
+    pub text: String,
+    pub as_of: String,
+    /// List the ids of at most this many enterprises gained and lost (default 20).
+    #[serde(default = "twenty")]
+    pub list: usize,
+}
+
+/// Eligible and undetermined counts of one version of a policy over the store.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+pub struct ReachCounts {
+    pub eligible: u64,
+    pub undetermined: u64,
+}
+
+/// The draft's reach against the current version's.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+pub struct WhatIfResult {
+    pub policy: String,
+    pub as_of: Date,
+    pub enterprises: u32,
+    /// The version in the set now; absent for a new policy.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub current: Option<ReachCounts>,
+    pub draft: ReachCounts,
+    /// Enterprises eligible under the draft and not under the current version.
+    pub gained: u64,
+    /// Enterprises eligible under the current version and not under the draft.
+    pub lost: u64,
+    pub gained_ids: Vec<String>,
+    pub lost_ids: Vec<String>,
+}
+
+/// The engine of the set with `draft` (a policy file holding one policy) in place of the
+/// policy of the same id, or beside the others; and that id.
+fn with_draft(engine: &Engine, draft: &str) -> Result<(Engine, String), Errors> {
+    let (ids, defs) = super::authoring::declared_in(draft);
+    let mut ids = ids.into_iter();
+    let (Some(id), None) = (ids.next(), ids.next()) else {
+        return Err(vec![ErrorItem::request("text", "the draft holds one policy (a policy file with exactly one)")]);
+    };
+    let set = engine.policy_set();
+    let definitions: serde_json::Map<String, serde_json::Value> = set
+        .definitions
+        .iter()
+        .filter(|d| !d.derived && !defs.contains(&d.name))
+        .map(|d| (d.name.clone(), serde_json::Value::String(d.text.clone())))
+        .collect();
+    let mut policies = Vec::with_capacity(set.policies.len());
+    for p in set.policies.iter().filter(|p| p.doc.id != id) {
+        policies.push(serde_json::to_value(&p.doc).map_err(|e| vec![ErrorItem::new(ErrorKind::Internal, e.to_string())])?);
+    }
+    let context = serde_json::json!({"definitions": definitions, "policies": policies}).to_string();
+    let files = vec![("current set".to_string(), context), ("draft.json".to_string(), draft.to_string())];
+    let set = crate::policy::PolicySet::compile(Arc::clone(&set.schema), &files).map_err(|e| super::policy_errors(&e))?;
+    Ok((Engine::from_set(set), id))
+}
+
+/// `what_if` (see [`WhatIfRequest`]).
+pub fn what_if(engine: &Arc<Engine>, open: &OpenStore, r: &WhatIfRequest) -> Result<WhatIfResult, Errors> {
+    let date = parse_date("as_of", &r.as_of)?;
+    let (draft_engine, id) = with_draft(engine, &r.text)?;
+    let draft = open.store.prepare(&draft_engine, date).and_then(|p| p.reverse(&draft_engine, &id)).map_err(|e| store_errors(&e))?;
+    let current = match engine.policy_set().index_of(&id) {
+        Some(_) => Some(open.prepared(engine, date).and_then(|p| p.reverse(engine, &id)).map_err(|e| store_errors(&e))?),
+        None => None,
+    };
+    let empty = roaring::RoaringBitmap::new();
+    let before = current.as_ref().map_or(&empty, |c| &c.eligible);
+    let gained = &draft.eligible - before;
+    let lost = before - &draft.eligible;
+    let ids = |b: &roaring::RoaringBitmap| -> Vec<String> {
+        b.iter().take(r.list).filter_map(|row| open.store.id(row).map(str::to_string)).collect()
+    };
+    let counts = |reach: &crate::store::Reach| ReachCounts { eligible: reach.eligible.len(), undetermined: reach.undetermined.len() };
+    Ok(WhatIfResult {
+        policy: id,
+        as_of: date,
+        enterprises: open.store.len(),
+        current: current.as_ref().map(counts),
+        draft: counts(&draft),
+        gained: gained.len(),
+        lost: lost.len(),
+        gained_ids: ids(&gained),
+        lost_ids: ids(&lost),
+    })
+}
