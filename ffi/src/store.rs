@@ -131,7 +131,11 @@ pub unsafe extern "C" fn huiqi_reverse(
     // SAFETY: forwarded from the caller.
     unsafe {
         on_store("huiqi_reverse", engine, store, [req(policy_id, "policy_id"), req(as_of, "as_of")], |e, s, [p, d]| {
-            ops::respond(stores::reverse(e, s, &ReverseRequest { policy: must(p).to_string(), as_of: must(d).to_string(), list }))
+            ops::respond(stores::reverse(
+                e,
+                s,
+                &ReverseRequest { policy: must(p).to_string(), as_of: must(d).to_string(), list, offset: 0, missing: false },
+            ))
         })
     }
 }

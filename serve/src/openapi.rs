@@ -59,7 +59,7 @@ pub fn document() -> Result<Value, String> {
         json!({"post": {
             "summary": "which enterprises of the loaded store qualify for a policy (免申即享)",
             "parameters": [{"name": "id", "in": "path", "required": true, "schema": {"type": "string"}}],
-            "requestBody": body(&json!({"type": "object", "properties": {"as_of": {"type": "string", "format": "date"}, "list": {"type": "integer", "minimum": 0}}, "required": ["as_of"]})),
+            "requestBody": body(&json!({"type": "object", "properties": {"as_of": {"type": "string", "format": "date"}, "list": {"type": "integer", "minimum": 0}, "offset": {"type": "integer", "minimum": 0}, "missing": {"type": "boolean"}}, "required": ["as_of"]})),
             "responses": answers(&op("reverse", "response"))
         }}),
     );

@@ -645,6 +645,20 @@ export interface MatchRequest {
   profile: unknown;
 }
 /**
+ * The fields whose values would decide one undetermined enterprise.
+ */
+export interface MissingFields {
+  /**
+   * Field names, in schema order.
+   */
+  fields: string[];
+  id: string;
+  /**
+   * A part needs a person's judgement (`manual_review`).
+   */
+  manual_review?: boolean;
+}
+/**
  * `policies`: the published list (政策精准公开), every version or those in force on a
  * date, optionally only the 政策包 of some tags.
  */
@@ -730,6 +744,15 @@ export interface ReverseRequest {
    * List the ids of at most this many enterprises per verdict (default 20).
    */
   list?: number;
+  /**
+   * Also name, for each undetermined enterprise listed, the fields whose values would
+   * decide it (`undetermined_missing`; the reference evaluator on each listed row).
+   */
+  missing?: boolean;
+  /**
+   * Skip this many of each verdict's ids first: the page after `offset` (default 0).
+   */
+  offset?: number;
   policy: string;
 }
 /**
@@ -743,6 +766,10 @@ export interface ReverseResult {
   policy: string;
   undetermined: number;
   undetermined_ids: string[];
+  /**
+   * With `missing`: per listed undetermined enterprise, the fields that would decide it.
+   */
+  undetermined_missing?: MissingFields[];
 }
 export interface SchemaInfo {
   codes: CodeList[];

@@ -37,7 +37,7 @@ pub(crate) fn run(mut out: impl Write, args: ReverseArgs) -> Result<ExitCode, Fa
     if json && path == StorePath::Store {
         // The shared envelope: byte-identical to the C ABI and Python.
         let open = envelope::OpenStore::new(store, report);
-        let request = envelope::stores::ReverseRequest { policy, as_of: date.to_string(), list };
+        let request = envelope::stores::ReverseRequest { policy, as_of: date.to_string(), list, offset: 0, missing: false };
         writeln!(out, "{}", envelope::respond(envelope::stores::reverse(&std::sync::Arc::new(engine), &open, &request)))?;
         return Ok(ExitCode::SUCCESS);
     }

@@ -87,6 +87,13 @@ pub struct ReverseRequest {
     /// List the ids of at most this many enterprises per verdict (default 20).
     #[serde(default = "twenty")]
     pub list: usize,
+    /// Skip this many of each verdict's ids first: the page after `offset` (default 0).
+    #[serde(default)]
+    pub offset: usize,
+    /// Also name, for each undetermined enterprise listed, the fields whose values would
+    /// decide it (`undetermined_missing`; the reference evaluator on each listed row).
+    #[serde(default)]
+    pub missing: bool,
 }
 
 fn twenty() -> usize {
@@ -103,6 +110,20 @@ pub struct ReverseResult {
     pub undetermined: u64,
     pub eligible_ids: Vec<String>,
     pub undetermined_ids: Vec<String>,
+    /// With `missing`: per listed undetermined enterprise, the fields that would decide it.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub undetermined_missing: Vec<MissingFields>,
+}
+
+/// The fields whose values would decide one undetermined enterprise.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+pub struct MissingFields {
+    pub id: String,
+    /// Field names, in schema order.
+    pub fields: Vec<String>,
+    /// A part needs a person's judgement (`manual_review`).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub manual_review: bool,
 }
 
 impl ReverseResult {
@@ -118,6 +139,7 @@ impl ReverseResult {
             undetermined: reach.undetermined.len(),
             eligible_ids: ids(&reach.eligible),
             undetermined_ids: ids(&reach.undetermined),
+            undetermined_missing: Vec::new(),
         }
     }
 }
@@ -127,7 +149,30 @@ impl ReverseResult {
 pub fn reverse(engine: &Arc<Engine>, open: &OpenStore, r: &ReverseRequest) -> Result<ReverseResult, Errors> {
     let date = parse_date("as_of", &r.as_of)?;
     let reach = open.prepared(engine, date).and_then(|p| p.reverse(engine, &r.policy)).map_err(|e| store_errors(&e))?;
-    Ok(ReverseResult::of(&r.policy, date, &open.store, &reach, r.list))
+    let page = |b: &roaring::RoaringBitmap| -> roaring::RoaringBitmap { b.iter().skip(r.offset).take(r.list).collect() };
+    let listed = crate::store::Reach { eligible: page(&reach.eligible), undetermined: page(&reach.undetermined) };
+    let mut out = ReverseResult::of(&r.policy, date, &open.store, &listed, r.list);
+    (out.eligible, out.undetermined) = (reach.eligible.len(), reach.undetermined.len());
+    if r.missing {
+        out.undetermined_missing = missing_of(engine, &open.store, &r.policy, date, &listed.undetermined);
+    }
+    Ok(out)
+}
+
+/// For each row, the fields whose values would decide `policy` (the reference evaluator on
+/// the row's profile, rebuilt from the store).
+fn missing_of(engine: &Engine, store: &EnterpriseStore, policy: &str, date: Date, rows: &roaring::RoaringBitmap) -> Vec<MissingFields> {
+    let set = engine.policy_set();
+    let Some(i) = set.index_of(policy) else { return Vec::new() };
+    rows.iter()
+        .filter_map(|row| {
+            let profile = store.profile(&set.schema, row);
+            let ev = crate::eval::Evaluator::new(set, &profile, date);
+            let unknown = ev.policy(i).err()?;
+            let fields = unknown.fields.iter().filter_map(|f| set.schema.field_by_id(*f).map(|f| f.name.clone())).collect();
+            Some(MissingFields { id: store.id(row)?.to_string(), fields, manual_review: unknown.manual })
+        })
+        .collect()
 }
 
 /// Per-policy counts of one bulk run.
