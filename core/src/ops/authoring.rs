@@ -136,17 +136,22 @@ pub(super) fn declared_in(text: &str) -> (HashSet<String>, HashSet<String>) {
     (ids, defs)
 }
 
+/// The set's own definitions (not the schema's derived fields), as a policy file writes
+/// them, except those a file being checked redefines.
+pub(super) fn definitions_except(set: &PolicySet, defs: &HashSet<String>) -> serde_json::Map<String, serde_json::Value> {
+    set.definitions
+        .iter()
+        .filter(|d| !d.derived && !defs.contains(&d.name))
+        .map(|d| (d.name.clone(), serde_json::Value::String(d.text.clone())))
+        .collect()
+}
+
 /// A policy file standing for the engine's set: its definitions (except those `defs`
 /// redefines) and, for every policy not in `ids`, a stand-in with the same id whose
 /// condition is `true`, so `eligible(…)` and `requires` resolve.
 fn context_file(engine: &Engine, ids: &HashSet<String>, defs: &HashSet<String>) -> (String, String) {
     let set = engine.policy_set();
-    let definitions: serde_json::Map<String, serde_json::Value> = set
-        .definitions
-        .iter()
-        .filter(|d| !d.derived && !defs.contains(&d.name))
-        .map(|d| (d.name.clone(), serde_json::Value::String(d.text.clone())))
-        .collect();
+    let definitions = definitions_except(set, defs);
     let policies: Vec<serde_json::Value> = set
         .policies
         .iter()

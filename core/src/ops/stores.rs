@@ -305,12 +305,7 @@ fn with_draft(engine: &Engine, draft: &str) -> Result<(Engine, String), Errors> 
         return Err(vec![ErrorItem::request("text", "the draft holds one policy (a policy file with exactly one)")]);
     };
     let set = engine.policy_set();
-    let definitions: serde_json::Map<String, serde_json::Value> = set
-        .definitions
-        .iter()
-        .filter(|d| !d.derived && !defs.contains(&d.name))
-        .map(|d| (d.name.clone(), serde_json::Value::String(d.text.clone())))
-        .collect();
+    let definitions = super::authoring::definitions_except(set, &defs);
     let mut policies = Vec::with_capacity(set.policies.len());
     for p in set.policies.iter().filter(|p| p.doc.id != id) {
         policies.push(serde_json::to_value(&p.doc).map_err(|e| vec![ErrorItem::new(ErrorKind::Internal, e.to_string())])?);
