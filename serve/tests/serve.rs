@@ -412,7 +412,7 @@ fn sigterm_lets_in_flight_requests_finish() {
     let profile = std::fs::read_to_string(root().join("data/enterprises/01-quanzhi-software.json")).unwrap();
     let line = serde_json::to_string(&serde_json::from_str::<Value>(&profile).unwrap()).unwrap();
     // Batches long enough to be in flight when the signal comes.
-    let batch: String = std::iter::repeat_n(format!("{line}\n"), 400).collect();
+    let batch: String = std::iter::repeat_n(format!("{line}\n"), 1000).collect();
     let addr = s.addr.clone();
     let in_flight: Vec<_> = (0..3)
         .map(|_| {
@@ -422,12 +422,13 @@ fn sigterm_lets_in_flight_requests_finish() {
             })
         })
         .collect();
-    std::thread::sleep(Duration::from_millis(150));
+    // Accepted and being answered by now (a batch takes about a second).
+    std::thread::sleep(Duration::from_millis(300));
     assert!(s.signal_and_wait("-TERM").success());
     for t in in_flight {
         let r = t.join().unwrap();
         assert_eq!(r.status, 200);
-        assert_eq!(r.body.lines().count(), 400);
+        assert_eq!(r.body.lines().count(), 1000);
         assert!(r.body.lines().all(|l| l.starts_with(r#"{"type":"success""#)));
     }
 }
@@ -461,4 +462,38 @@ fn a_truncated_store_fails_its_reload_and_the_loaded_one_keeps_answering() {
     assert!(error.to_string().contains("e.hqs"), "{error}");
     assert_eq!(enterprises(&s), before);
     assert!(s.signal_and_wait("-TERM").success());
+}
+
+#[test]
+fn killed_during_a_reload_it_restarts_on_the_same_files() {
+    let dir = tempdir("kill9");
+    let policies = dir.join("p.json");
+    let policy = json!({"policies": [{"id": "p1", "title": "测试政策（合成）", "issuer": "测试", "doc_no": "测〔2026〕1号", "year": 2026,
+        "level": "municipal", "condition": "is_legal_person", "benefit": {"kind": "fixed", "amount": "1万"},
+        "source": {"document": "synthetic test policy"}}]});
+    std::fs::write(&policies, policy.to_string()).unwrap();
+    let args = ["--policies", &policies.display().to_string(), "--no-watch"].map(str::to_string);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let mut s = Server::start(&args);
+    let (first, _) = revision(&s);
+    Command::new("kill").args(["-HUP", &s.pid()]).status().unwrap();
+    let status = s.signal_and_wait("-KILL");
+    assert!(!status.success());
+    let again = Server::start(&args);
+    assert_eq!(revision(&again).0, first, "the same files, the same revision after a restart");
+}
+
+#[test]
+fn idle_connections_and_a_slow_sender_do_not_stop_the_others() {
+    let s = Server::start(&[]);
+    // Connections that never send a byte, and one that sends half a request and stalls.
+    let idle: Vec<TcpStream> = (0..300).map(|_| TcpStream::connect(&s.addr).unwrap()).collect();
+    let mut slow = TcpStream::connect(&s.addr).unwrap();
+    slow.write_all(b"POST /v1/match HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n{\"profile\": ").unwrap();
+    let r = s.post("/v1/match", r#"{"profile": {}, "as_of": "2026-06-30", "options": {"detail": "verdicts"}}"#);
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(s.get("/health/ready").status, 200);
+    drop(idle);
+    drop(slow);
+    assert_eq!(s.get("/health/live").status, 200);
 }
