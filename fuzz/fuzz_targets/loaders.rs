@@ -15,11 +15,8 @@ fuzz_target!(|data: &[u8]| {
     use huiqi::store::{EnterpriseStore, LoadOptions, OnError};
     let Some((&mode, rest)) = data.split_first() else { return };
     let opts = LoadOptions { on_error: if mode & 2 == 0 { OnError::Skip } else { OnError::Reject } };
-    let loaded = if mode % 2 == 0 {
-        EnterpriseStore::load_jsonl(schema(), rest, opts)
-    } else {
-        EnterpriseStore::load_csv(schema(), rest, opts)
-    };
+    let loaded =
+        if mode % 2 == 0 { EnterpriseStore::load_jsonl(schema(), rest, opts) } else { EnterpriseStore::load_csv(schema(), rest, opts) };
     if let Ok((store, _)) = loaded {
         // What is built also reads back.
         let back = EnterpriseStore::from_bytes(&store.to_bytes(), schema()).expect("a built store reads back");

@@ -1,14 +1,10 @@
 //! Parser + checker + evaluator on arbitrary condition text: must never panic.
 #![no_main]
 
-use std::sync::{Arc, OnceLock};
-
 use libfuzzer_sys::fuzz_target;
 
-fn schema() -> &'static Arc<huiqi::schema::Schema> {
-    static S: OnceLock<Arc<huiqi::schema::Schema>> = OnceLock::new();
-    S.get_or_init(|| Arc::new(huiqi::schema::Schema::embedded().expect("embedded schema")))
-}
+mod shared;
+use shared::schema;
 
 fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else { return };

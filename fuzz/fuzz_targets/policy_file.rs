@@ -2,14 +2,10 @@
 //! bundled schema, then saved and loaded as a set. Must never panic.
 #![no_main]
 
-use std::sync::{Arc, OnceLock};
-
 use libfuzzer_sys::fuzz_target;
 
-fn schema() -> &'static Arc<huiqi::schema::Schema> {
-    static S: OnceLock<Arc<huiqi::schema::Schema>> = OnceLock::new();
-    S.get_or_init(|| Arc::new(huiqi::schema::Schema::embedded().expect("embedded schema")))
-}
+mod shared;
+use shared::schema;
 
 fuzz_target!(|data: &[u8]| {
     let Some((&kind, rest)) = data.split_first() else { return };

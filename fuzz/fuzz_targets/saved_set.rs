@@ -2,14 +2,10 @@
 //! the inputs), the files and trees, then compiling it. Must never panic.
 #![no_main]
 
-use std::sync::{Arc, OnceLock};
-
 use libfuzzer_sys::fuzz_target;
 
-fn schema() -> &'static Arc<huiqi::schema::Schema> {
-    static S: OnceLock<Arc<huiqi::schema::Schema>> = OnceLock::new();
-    S.get_or_init(|| Arc::new(huiqi::schema::Schema::embedded().expect("embedded schema")))
-}
+mod shared;
+use shared::schema;
 
 fuzz_target!(|data: &[u8]| {
     let Some((&fix, rest)) = data.split_first() else { return };

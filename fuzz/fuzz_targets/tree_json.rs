@@ -2,14 +2,10 @@
 //! depth limit, printing, and a policy set compiled from it. Must never panic.
 #![no_main]
 
-use std::sync::{Arc, OnceLock};
-
 use libfuzzer_sys::fuzz_target;
 
-fn schema() -> &'static Arc<huiqi::schema::Schema> {
-    static S: OnceLock<Arc<huiqi::schema::Schema>> = OnceLock::new();
-    S.get_or_init(|| Arc::new(huiqi::schema::Schema::embedded().expect("embedded schema")))
-}
+mod shared;
+use shared::schema;
 
 fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else { return };

@@ -31,6 +31,15 @@ def samples() -> dict[str, dict]:
     return {p.stem: json.loads(p.read_text(encoding="utf-8")) for p in SAMPLES}
 
 
+def run_ok(*args: str) -> str:
+    """Stdout of a CLI command that must succeed (exit status 0)."""
+    if not CLI.is_file():
+        pytest.fail(f"{CLI} is missing: cargo build --release -p huiqi-cli")
+    done = subprocess.run([str(CLI), *args], cwd=ROOT, capture_output=True, text=True, encoding="utf-8")
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
 def cli(*args: str) -> str:
     """Stdout of the CLI (exit status 0 or 1 = an answer), without the final newline."""
     if not CLI.is_file():

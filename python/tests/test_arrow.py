@@ -14,19 +14,14 @@ from typing import Any
 import pytest
 
 import huiqi
-from conftest import AS_OF, CLI, ROOT
+from conftest import run_ok, AS_OF, CLI, ROOT
 
 pa = pytest.importorskip("pyarrow")
 
 COUNT = 400
 
 
-def run(*args: str) -> str:
-    if not CLI.is_file():
-        pytest.fail(f"{CLI} is missing: cargo build --release -p huiqi-cli")
-    done = subprocess.run([str(CLI), *args], cwd=ROOT, capture_output=True, text=True, encoding="utf-8")
-    assert done.returncode == 0, done.stderr
-    return done.stdout
+run = run_ok
 
 
 def flatten(row: dict[str, Any]) -> dict[str, Any]:

@@ -17,19 +17,13 @@ from typing import Iterator
 import pytest
 
 import huiqi
-from conftest import AS_OF, CLI, ROOT, cli
+from conftest import run_ok, AS_OF, CLI, ROOT, cli
 
 COUNT = 500
 POLICY = "six-taxes-two-fees-halved"  # one with both eligible and undetermined enterprises here
 
 
-def run(*args: str) -> str:
-    """Stdout of a CLI command that must succeed."""
-    if not CLI.is_file():
-        pytest.fail(f"{CLI} is missing: cargo build --release -p huiqi-cli")
-    done = subprocess.run([str(CLI), *args], cwd=ROOT, capture_output=True, text=True, encoding="utf-8")
-    assert done.returncode == 0, done.stderr
-    return done.stdout
+run = run_ok
 
 
 class Files:

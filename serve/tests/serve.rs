@@ -140,17 +140,12 @@ fn dechunk(mut s: &str) -> String {
     out
 }
 
-#[derive(serde::Deserialize)]
-struct Case {
-    name: String,
-    op: String,
-    #[serde(default)]
-    store: bool,
-    request: Value,
-}
-
-fn cases() -> Vec<Case> {
-    serde_json::from_str(&std::fs::read_to_string(root().join("data/cases/ops/cases.json")).unwrap()).unwrap()
+/// The recorded cases (data/cases/ops/cases.json): name, operation, whether it asks a
+/// store, request.
+fn cases() -> Vec<(String, String, bool, Value)> {
+    let all: Vec<Value> = serde_json::from_str(&std::fs::read_to_string(root().join("data/cases/ops/cases.json")).unwrap()).unwrap();
+    let text = |c: &Value, k: &str| c[k].as_str().unwrap().to_string();
+    all.iter().map(|c| (text(c, "name"), text(c, "op"), c["store"].as_bool().unwrap_or(false), c["request"].clone())).collect()
 }
 
 fn expected(name: &str) -> String {
@@ -164,26 +159,26 @@ fn every_operation_answers_as_the_other_bindings() {
     let with_store = Server::start(&["--enterprises", "data/enterprises"]);
     let without = Server::start(&[]);
     let revision = without.get("/v1/ruleset").json()["result"]["revision"].as_str().unwrap().to_string();
-    for c in cases() {
-        let s = if c.store { &with_store } else { &without };
-        let r = s.post(&format!("/v1/call/{}", c.op), &c.request.to_string());
-        assert_eq!(r.body, expected(&c.name), "POST /v1/call/{} ({})", c.op, c.name);
+    for (name, op, store, request) in cases() {
+        let s = if store { &with_store } else { &without };
+        let r = s.post(&format!("/v1/call/{}", op), &request.to_string());
+        assert_eq!(r.body, expected(&name), "POST /v1/call/{} ({})", op, name);
         let success = r.body.starts_with(r#"{"type":"success""#);
-        assert_eq!(r.status == 200, success, "{}: status {}", c.name, r.status);
-        if c.op == "match" {
-            assert_eq!(s.post("/v1/match", &c.request.to_string()).body, r.body, "/v1/match ({})", c.name);
+        assert_eq!(r.status == 200, success, "{}: status {}", name, r.status);
+        if op == "match" {
+            assert_eq!(s.post("/v1/match", &request.to_string()).body, r.body, "/v1/match ({})", name);
         }
-        if c.store && c.op == "reverse" && success {
-            let policy = c.request["policy"].as_str().unwrap();
-            let mut rest = c.request.clone();
+        if store && op == "reverse" && success {
+            let policy = request["policy"].as_str().unwrap();
+            let mut rest = request.clone();
             rest.as_object_mut().unwrap().remove("policy");
-            assert_eq!(s.post(&format!("/v1/policies/{policy}/reach"), &rest.to_string()).body, r.body, "reach ({})", c.name);
+            assert_eq!(s.post(&format!("/v1/policies/{policy}/reach"), &rest.to_string()).body, r.body, "reach ({})", name);
         }
-        if c.op == "what_if" {
-            assert_eq!(s.post("/v1/what-if", &c.request.to_string()).body, r.body, "/v1/what-if ({})", c.name);
+        if op == "what_if" {
+            assert_eq!(s.post("/v1/what-if", &request.to_string()).body, r.body, "/v1/what-if ({})", name);
         }
-        if !c.store {
-            assert_eq!(r.header("huiqi-revision"), Some(revision.as_str()), "{}", c.name);
+        if !store {
+            assert_eq!(r.header("huiqi-revision"), Some(revision.as_str()), "{}", name);
         }
     }
 }
