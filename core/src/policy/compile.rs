@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use petgraph::graph::{DiGraph, NodeIndex};
 
+use super::expansion::{chain_words, count_words, Expansion, Used, MAX_EXPANDED_DEPTH, MAX_EXPANDED_NODES, MAX_SET_EXPANSION};
 use super::file::read_policy_file;
 use super::problems::Problems;
 use super::{Benefit, BenefitSpec, ConditionSpec, Definition, Policy, PolicyDoc, PolicyProblem, PolicySet, PolicySetError, Window};
@@ -13,30 +14,6 @@ use crate::check::{referenced_names, referenced_policies, Checker, Node, Scope, 
 use crate::lang::{self, Diagnostic, Expr, Span};
 use crate::schema::Schema;
 use crate::units::Dim;
-
-/// Most levels a condition may nest once the definitions and `eligible(…)` policies it uses
-/// are expanded in place: what the evaluator and the explanation recurse through. Twice
-/// the depth of one tree ([`crate::lang::ast::MAX_TREE_DEPTH`]); see docs/limits.md.
-pub const MAX_EXPANDED_DEPTH: usize = 2 * crate::lang::ast::MAX_TREE_DEPTH;
-
-/// How deep `n` nests with every definition and `eligible(…)` it uses expanded, given the
-/// expanded depths of those already computed (`defs`, `policies`; 0 when unknown).
-/// Iterative: safe on any tree.
-fn expanded_depth(n: &Node, defs: &[usize], policies: &[usize]) -> usize {
-    use crate::check::NodeKind;
-    let mut deepest = 0;
-    let mut stack = vec![(n, 1usize)];
-    while let Some((x, d)) = stack.pop() {
-        let below = match x.kind {
-            NodeKind::Def(i) => defs.get(i).copied().unwrap_or(0),
-            NodeKind::Eligible(i) => policies.get(i).copied().unwrap_or(0),
-            _ => 0,
-        };
-        deepest = deepest.max(d + below);
-        stack.extend(x.children().into_iter().map(|c| (c, d + 1)));
-    }
-    deepest
-}
 
 fn is_policy_id(s: &str) -> bool {
     !s.is_empty() && s.len() <= 128 && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-') && !s.starts_with('-')
@@ -122,11 +99,11 @@ struct Read {
     declared: HashMap<String, Ty>,
 }
 
-/// What phase 3 gives: each definition checked (`None` where it failed), its expanded
-/// depth, and the scope the policies are checked in.
+/// What phase 3 gives: each definition checked (`None` where it failed), its measure with
+/// the definitions it uses expanded, and the scope the policies are checked in.
 struct Definitions {
     checked: Vec<Option<Definition>>,
-    depth: Vec<usize>,
+    measured: Vec<Expansion>,
     scope: Scope,
 }
 
@@ -167,7 +144,7 @@ impl PolicySet {
                 rendered: None,
             }]));
         }
-        check_policy_depths(&policies, &order, &defs.depth, &mut problems);
+        let order = check_expansion(&definitions, &policies, &order, &mut problems);
         if !problems.is_empty() {
             return Err(PolicySetError(problems.into_list()));
         }
@@ -235,7 +212,7 @@ fn compile_definitions(
     let raw = &read.defs;
     let mut out = Definitions {
         checked: vec![None; raw.len()],
-        depth: vec![0usize; raw.len()],
+        measured: vec![Expansion::default(); raw.len()],
         scope: Scope { defs: HashMap::new(), policies: by_id.clone(), failed: Default::default() },
     };
     let mut parsed: Vec<Option<Expr>> = Vec::with_capacity(raw.len());
@@ -347,10 +324,14 @@ fn check_definition(
         }
         return;
     };
-    let depth = expanded_depth(&node, &out.depth, &[]);
-    if let Some(slot) = out.depth.get_mut(i) {
-        *slot = depth;
+    let measured = Expansion::of(&[&node], |u| match u {
+        Used::Def(j) => out.measured.get(j).copied().unwrap_or_default(),
+        Used::Policy(_) => Expansion::default(),
+    });
+    if let Some(slot) = out.measured.get_mut(i) {
+        *slot = measured;
     }
+    let depth = measured.depth;
     if depth > MAX_EXPANDED_DEPTH {
         problems.plain(
             &d.origin,
@@ -361,6 +342,30 @@ fn check_definition(
                 d.name
             ),
             Some("a chain of definitions that each use the next is too long (docs/limits.md); shorten it".into()),
+        );
+        out.scope.failed.insert(d.name.clone());
+        return;
+    }
+    if measured.nodes > MAX_EXPANDED_NODES {
+        let of = |u| match u {
+            Used::Def(j) => out.measured.get(j).copied().unwrap_or_default(),
+            Used::Policy(_) => Expansion::default(),
+        };
+        let name = |u| match u {
+            Used::Def(j) => read.defs.get(j).map_or_else(String::new, |x| x.name.clone()),
+            Used::Policy(j) => format!("eligible({})", read.docs.get(j).map_or("", |x| x.doc.id.as_str())),
+        };
+        problems.plain(
+            &d.origin,
+            None,
+            &at,
+            format!(
+                "with the definitions it uses expanded, {:?} has {} nodes, more than the limit of {MAX_EXPANDED_NODES}: {}",
+                d.name,
+                count_words(measured.nodes),
+                chain_words(Used::Def(i), &d.name, of, name)
+            ),
+            Some(EXPANSION_HINT.into()),
         );
         out.scope.failed.insert(d.name.clone());
         return;
@@ -506,26 +511,172 @@ fn dependency_order(
     order
 }
 
-/// Phase 7: no condition nests deeper than the limit with its definitions and
-/// `eligible(…)` policies expanded (computed in dependency order).
-fn check_policy_depths(policies: &[Policy], order: &[usize], def_depth: &[usize], problems: &mut Problems) {
-    let mut policy_depth = vec![0usize; policies.len()];
-    for &i in order {
-        let Some(p) = policies.get(i) else { continue };
-        let depth = p.expressions().into_iter().map(|n| expanded_depth(n, def_depth, &policy_depth)).max().unwrap_or(0);
-        if let Some(slot) = policy_depth.get_mut(i) {
-            *slot = depth;
-        }
-        if depth > MAX_EXPANDED_DEPTH {
-            problems.plain(
-                &p.origin,
-                Some(&p.doc.id),
-                "condition",
-                format!("with the definitions and eligible(…) policies it uses expanded, this condition nests {depth} levels, more than the limit of {MAX_EXPANDED_DEPTH}"),
-                Some("a chain of policies (or definitions) that each use the next is too long (docs/limits.md); shorten it".into()),
-            );
+const EXPANSION_HINT: &str =
+    "a definition or policy used several times by one that is itself used several times multiplies at each level (docs/limits.md); use it once, or name the shared part in one definition used once";
+
+/// The definitions and policies a tree uses by name, each once, in the order first used.
+fn uses_of(trees: &[&Node]) -> Vec<Used> {
+    use crate::check::NodeKind;
+    let mut out = Vec::new();
+    for tree in trees {
+        let mut stack = vec![*tree];
+        while let Some(x) = stack.pop() {
+            let used = match x.kind {
+                NodeKind::Def(i) => Some(Used::Def(i)),
+                NodeKind::Eligible(i) => Some(Used::Policy(i)),
+                _ => None,
+            };
+            if let Some(u) = used.filter(|u| !out.contains(u)) {
+                out.push(u);
+            }
+            stack.extend(x.children());
         }
     }
+    out
+}
+
+/// Phase 7: every definition and policy measured with what it uses expanded, each after
+/// what it uses. A cycle that runs through a definition (a definition using `eligible(p)`
+/// in the condition of `p`) is named here; a condition too deep or too large, or a set
+/// whose expansion is too large, is refused with the chain that multiplies. Returns the
+/// policies' evaluation order: `order` where it already puts each policy after those it
+/// needs, moved only where a definition adds a dependency.
+fn check_expansion(definitions: &[Definition], policies: &[Policy], order: &[usize], problems: &mut Problems) -> Vec<usize> {
+    let d = definitions.len();
+    let slot = |u: Used| match u {
+        Used::Def(i) => i,
+        Used::Policy(i) => d + i,
+    };
+    let trees: Vec<Vec<&Node>> = definitions.iter().map(|x| vec![&x.node]).chain(policies.iter().map(|p| p.expressions())).collect();
+    let mut g: DiGraph<Used, ()> = DiGraph::new();
+    let nodes: Vec<NodeIndex> = (0..d).map(Used::Def).chain((0..policies.len()).map(Used::Policy)).map(|u| g.add_node(u)).collect();
+    for (user, t) in trees.iter().enumerate() {
+        for u in uses_of(t) {
+            if let (Some(&a), Some(&b)) = (nodes.get(slot(u)), nodes.get(user)) {
+                g.add_edge(a, b, ());
+            }
+        }
+    }
+    let name = |u: Used| match u {
+        Used::Def(i) => definitions.get(i).map_or_else(String::new, |x| x.name.clone()),
+        Used::Policy(i) => format!("eligible({})", policies.get(i).map_or("", |p| p.doc.id.as_str())),
+    };
+    let origin_of = |u: Used| match u {
+        Used::Def(i) => definitions.get(i).map_or("", |_| "definitions"),
+        Used::Policy(i) => policies.get(i).map_or("", |p| p.origin.as_str()),
+    };
+    // Kahn's algorithm, taking first whatever comes first in the preferred order
+    // (definitions, then the policies in `order`): iterative, and `order` is kept where it
+    // is already valid.
+    let mut rank = vec![usize::MAX; nodes.len()];
+    for (r, s) in (0..d).chain(order.iter().map(|&i| d + i)).enumerate() {
+        if let Some(x) = rank.get_mut(s) {
+            *x = r;
+        }
+    }
+    let mut waiting: Vec<usize> = nodes.iter().map(|&n| g.neighbors_directed(n, petgraph::Direction::Incoming).count()).collect();
+    let mut ready: std::collections::BinaryHeap<std::cmp::Reverse<(usize, usize)>> = waiting
+        .iter()
+        .enumerate()
+        .filter(|(_, w)| **w == 0)
+        .map(|(s, _)| std::cmp::Reverse((rank.get(s).copied().unwrap_or(usize::MAX), s)))
+        .collect();
+    let mut measured = vec![Expansion::default(); nodes.len()];
+    let mut done = 0;
+    let mut policy_order = Vec::with_capacity(policies.len());
+    let mut added_total: u64 = 0;
+    let mut largest: Option<(u64, Used)> = None;
+    let mut refused = vec![false; nodes.len()];
+    while let Some(std::cmp::Reverse((_, s))) = ready.pop() {
+        done += 1;
+        let (Some(&n), Some(t)) = (nodes.get(s), trees.get(s)) else { continue };
+        let Some(&this) = g.node_weight(n) else { continue };
+        let m = Expansion::of(t, |u| measured.get(slot(u)).copied().unwrap_or_default());
+        if let Some(x) = measured.get_mut(s) {
+            *x = m;
+        }
+        // Something over a limit only because what it uses is over it is not reported again.
+        let inherited = uses_of(t).into_iter().any(|u| refused.get(slot(u)).copied().unwrap_or(false));
+        let over = m.depth > MAX_EXPANDED_DEPTH || m.nodes > MAX_EXPANDED_NODES;
+        if let Some(r) = refused.get_mut(s) {
+            *r = inherited || (over && matches!(this, Used::Policy(_)));
+        }
+        if let Used::Policy(i) = this {
+            policy_order.push(i);
+            added_total = added_total.saturating_add(m.added());
+            if largest.is_none_or(|(a, _)| m.added() > a) {
+                largest = Some((m.added(), this));
+            }
+            let id = policies.get(i).map(|p| p.doc.id.as_str());
+            if !inherited && m.depth > MAX_EXPANDED_DEPTH {
+                problems.plain(
+                    origin_of(this),
+                    id,
+                    "condition",
+                    format!("with the definitions and eligible(…) policies it uses expanded, this condition nests {} levels, more than the limit of {MAX_EXPANDED_DEPTH}", m.depth),
+                    Some("a chain of policies (or definitions) that each use the next is too long (docs/limits.md); shorten it".into()),
+                );
+            } else if !inherited && m.nodes > MAX_EXPANDED_NODES {
+                let chain = chain_words(this, id.unwrap_or(""), |u| measured.get(slot(u)).copied().unwrap_or_default(), name);
+                problems.plain(
+                    origin_of(this),
+                    id,
+                    "condition",
+                    format!(
+                        "with the definitions and eligible(…) policies it uses expanded, this policy has {} nodes, more than the limit of {MAX_EXPANDED_NODES}: {chain}",
+                        count_words(m.nodes)
+                    ),
+                    Some(EXPANSION_HINT.into()),
+                );
+            }
+        }
+        for next in g.neighbors_directed(n, petgraph::Direction::Outgoing) {
+            let k = next.index();
+            if let Some(w) = waiting.get_mut(k) {
+                *w = w.saturating_sub(1);
+                if *w == 0 {
+                    ready.push(std::cmp::Reverse((rank.get(k).copied().unwrap_or(usize::MAX), k)));
+                }
+            }
+        }
+    }
+    if done < nodes.len() {
+        // What is left is on a cycle or after one; the cycles are the SCCs among them.
+        for scc in petgraph::algo::kosaraju_scc(&g) {
+            if is_cycle(&g, &scc) {
+                let mut path: Vec<String> = cycle_path(&g, &scc).into_iter().map(name).collect();
+                path.reverse();
+                let first = scc.iter().filter_map(|&n| g.node_weight(n).copied()).find(|u| matches!(u, Used::Policy(_)));
+                let id = first.and_then(|u| match u {
+                    Used::Policy(i) => policies.get(i).map(|p| p.doc.id.as_str()),
+                    Used::Def(_) => None,
+                });
+                problems.plain(
+                    first.map_or("policy set", origin_of),
+                    id,
+                    "condition",
+                    format!("definitions and policies use each other in a cycle: {}", path.join(" → ")),
+                    Some("a definition that uses eligible(…) cannot be used by that policy, directly or through others".into()),
+                );
+            }
+        }
+    } else if added_total > MAX_SET_EXPANSION && !refused.contains(&true) {
+        let (origin, id) = match largest {
+            Some((_, u @ Used::Policy(i))) => (origin_of(u), policies.get(i).map(|p| p.doc.id.as_str())),
+            _ => ("policy set", None),
+        };
+        problems.plain(
+            origin,
+            id,
+            "condition",
+            format!(
+                "expanding the definitions and eligible(…) policies that the policies use adds {} nodes over the set, more than the limit of {MAX_SET_EXPANSION}; this policy adds the most",
+                count_words(added_total)
+            ),
+            Some(EXPANSION_HINT.into()),
+        );
+    }
+    policy_order
 }
 
 impl PolicySet {

@@ -24,11 +24,12 @@ use crate::lang::{self, Expr};
 use crate::schema::{FieldId, Schema};
 
 mod compile;
+mod expansion;
 mod file;
 mod problems;
 
 pub(crate) use compile::Trees;
-pub use compile::MAX_EXPANDED_DEPTH;
+pub use expansion::{MAX_EXPANDED_DEPTH, MAX_EXPANDED_NODES, MAX_SET_EXPANSION};
 pub use problems::MAX_PROBLEMS_PER_FILE;
 
 /// Administrative level of the issuing body.

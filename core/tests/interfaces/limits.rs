@@ -11,13 +11,20 @@ use huiqi::schema::Schema;
 use serde_json::json;
 
 /// The documented stack is 256 KB for a release build (what the bindings ship); the
-/// release run (`cargo test --release -p huiqi --test interfaces limits::`) checks that half of it is
-/// enough. A debug build's frames are many times larger (the checker's alone is ~20 KB),
-/// so a debug run gets 4 MB.
-const SMALL_STACK: usize = if cfg!(debug_assertions) { 4 << 20 } else { 128 << 10 };
+/// release run (`cargo test --release -p huiqi --test interfaces limits::`, part of
+/// `scripts/test`) checks that three quarters of it is enough. The deepest accepted inputs
+/// need about 140 KB (a chain of 48 definitions: 1.1 KB for each evaluator frame, two per
+/// level); `HUIQI_TEST_STACK=BYTES` runs them on another size, to find that figure again. A
+/// debug build's frames are many times larger (the checker's alone is ~20 KB), so a debug
+/// run gets 4 MB.
+const SMALL_STACK: usize = if cfg!(debug_assertions) { 4 << 20 } else { 192 << 10 };
+
+fn small_stack() -> usize {
+    std::env::var("HUIQI_TEST_STACK").ok().and_then(|s| s.parse().ok()).unwrap_or(SMALL_STACK)
+}
 
 fn on_small_stack<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
-    std::thread::Builder::new().stack_size(SMALL_STACK).spawn(f).expect("spawn").join().expect("no stack overflow")
+    std::thread::Builder::new().stack_size(small_stack()).spawn(f).expect("spawn").join().expect("no stack overflow")
 }
 
 use crate::common::policy;
@@ -186,4 +193,95 @@ fn many_errors_in_one_long_line_cost_linear_time_and_memory() {
     let list = (0..10_001).map(|i| format!("\"Z{i:05}\"")).collect::<Vec<_>>().join(", ");
     let err = run_everything(sources(json!({}), vec![policy("p", &format!("industry in [{list}]"))])).expect_err("too long");
     assert!(err.contains("a list of more than 10000 items"), "{}", short(&err));
+}
+
+/// `levels` definitions (or policies, or both in turn), each using the one below `fan`
+/// times: `fan^levels` nodes expanded from a file of a few hundred bytes.
+fn bomb(levels: usize, fan: usize, kind: &str) -> Vec<(String, String)> {
+    let uses = |what: String| vec![what; fan].join(" or ");
+    let mut defs = serde_json::Map::new();
+    let mut ps = vec![policy("p0", "registered_capital >= 1万")];
+    defs.insert("d0".into(), json!("registered_capital >= 1万"));
+    for i in 1..=levels {
+        let def = |j: usize| format!("d{j}");
+        let elig = |j: usize| format!("eligible(p{j})");
+        let (d, p) = match kind {
+            "definitions" => (uses(def(i - 1)), def(i)),
+            "policies" => ("registered_capital >= 1万".to_string(), uses(elig(i - 1))),
+            // A definition uses the policy below, the policy uses its definition.
+            _ => (uses(elig(i - 1)), uses(def(i))),
+        };
+        defs.insert(format!("d{i}"), json!(d));
+        ps.push(policy(&format!("p{i}"), &p));
+    }
+    sources(serde_json::Value::Object(defs), ps)
+}
+
+#[test]
+fn expansion_bombs_are_refused_naming_the_chain() {
+    let schema = Arc::new(Schema::embedded().expect("schema"));
+    for kind in ["definitions", "policies", "alternating"] {
+        // Ten levels of ten: 10^10 nodes; this used to pass `check` and exhaust memory in `match`.
+        let err = huiqi::policy::PolicySet::compile(schema.clone(), &bomb(10, 10, kind)).expect_err(kind).to_string();
+        assert!(err.contains(&format!("more than the limit of {}", huiqi::policy::MAX_EXPANDED_NODES)), "{kind}: {}", short(&err));
+        let chain = match kind {
+            "definitions" => "d6 uses d5 10 times, d5 uses d4 10 times",
+            "policies" => "p6 uses eligible(p5) 10 times, eligible(p5) uses eligible(p4) 10 times",
+            _ => "p3 uses d3 10 times, d3 uses eligible(p2) 10 times",
+        };
+        assert!(err.contains(chain), "{kind}: {}", short(&err));
+        // Reported once, where the limit is first passed, not again for every user above it.
+        assert_eq!(err.matches("more than the limit").count(), 1, "{kind}: {}", short(&err));
+        // 10^4 nodes per use are accepted and run everywhere (alternating squares each level).
+        let levels = if kind == "alternating" { 2 } else { 4 };
+        let r = on_small_stack(move || run_everything(bomb(levels, 10, kind)));
+        assert!(r.is_ok(), "{kind}: {r:?}");
+    }
+}
+
+#[test]
+fn the_whole_sets_expansion_is_bounded() {
+    // p7 expands to about 450,000 nodes (under the per-policy limit); 30 policies using it
+    // once each add about 13.5 million, over the set's limit.
+    let mut src = bomb(7, 5, "policies");
+    let mut set: serde_json::Value = serde_json::from_str(&src[0].1).unwrap();
+    let ps = set["policies"].as_array_mut().unwrap();
+    ps.truncate(8);
+    for k in 0..30 {
+        ps.push(policy(&format!("q{k}"), &format!("eligible(p7) and registered_capital >= {k}万")));
+    }
+    src[0].1 = set.to_string();
+    let schema = Arc::new(Schema::embedded().expect("schema"));
+    let err = huiqi::policy::PolicySet::compile(schema.clone(), &src).expect_err("too much").to_string();
+    assert!(err.contains(&format!("over the set, more than the limit of {}", huiqi::policy::MAX_SET_EXPANSION)), "{}", short(&err));
+    // With fifteen users it is accepted.
+    set["policies"].as_array_mut().unwrap().truncate(8 + 15);
+    src[0].1 = set.to_string();
+    assert!(huiqi::policy::PolicySet::compile(schema, &src).is_ok());
+}
+
+#[test]
+fn a_definition_that_uses_eligible_orders_and_cycles_like_the_policy_itself() {
+    let schema = Arc::new(Schema::embedded().expect("schema"));
+    // A cycle through a definition: `check` used to accept it and `match` overflowed the stack.
+    let cycle = sources(json!({"dd": "eligible(p1) or registered_capital > 1万"}), vec![policy("p1", "dd")]);
+    let err = huiqi::policy::PolicySet::compile(schema.clone(), &cycle).expect_err("cycle").to_string();
+    assert!(err.contains("definitions and policies use each other in a cycle: dd → eligible(p1) → dd"), "{err}");
+    // q comes first in the file but needs p through dd: evaluated after p, on every path.
+    let src = sources(
+        json!({"dd": "eligible(p) and employees@fy1 >= 10人"}),
+        vec![policy("q", "dd"), policy("p", "registered_capital >= 100万")],
+    );
+    let engine = Engine::from_sources(schema, &src).expect("engine");
+    let order: Vec<&str> = engine.policy_set().order.iter().map(|&i| engine.policy_set().policies[i].doc.id.as_str()).collect();
+    assert_eq!(order, ["p", "q"]);
+    let as_of = huiqi::date::Date::parse("2026-06-30").expect("date");
+    for (capital, expect) in [("600万", "eligible"), ("50万", "ineligible")] {
+        let profile =
+            engine.profile_from_json(&format!(r#"{{"registered_capital": "{capital}", "employees": {{"2025": 40}}}}"#)).expect("p");
+        let index = engine.verdicts(&profile, as_of);
+        assert_eq!(index, engine.verdicts_reference(&profile, as_of));
+        let q = engine.policy_set().index_of("q").expect("q");
+        assert_eq!(format!("{:?}", index[q]).to_lowercase(), expect, "{capital}");
+    }
 }
