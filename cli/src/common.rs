@@ -135,11 +135,11 @@ pub(crate) fn load_enterprises(
     if !is_parquet(path) {
         return Ok(EnterpriseStore::load_any(schema, path, opts)?);
     }
-    let file = std::fs::File::open(path).map_err(|e| Fail(format!("cannot read {}: {e}", path.display()), 2))?;
-    let reader = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(file)
-        .and_then(|b| b.build())
-        .map_err(|e| Fail(format!("{}: not a readable Parquet file: {e}", path.display()), 2))?;
-    huiqi_arrow::store_from_batches(schema, reader).map_err(|e| Fail(format!("{}: {e}", path.display()), 2))
+    let (reader, failure) = crate::parquet_in::Batches::open(path).map_err(|e| Fail(e, 2))?;
+    huiqi_arrow::store_from_batches(schema, reader).map_err(|e| {
+        let words = failure.borrow_mut().take().unwrap_or(e);
+        Fail(format!("{}: {words}", path.display()), 2)
+    })
 }
 
 pub(crate) fn b_len(b: &roaring::RoaringBitmap) -> u64 {

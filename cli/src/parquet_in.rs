@@ -1,0 +1,164 @@
+//! Reading Parquet from files that may be corrupt.
+//!
+//! The `parquet` crate returns errors for most damage, but not all: a changed byte in a
+//! page can make its RLE decoder or an allocation size panic. A bad file must be an error
+//! naming the file and the row group, never a crash, so every call into the reader runs
+//! under `catch_unwind`, with a panic hook that stays quiet while it does (the message is
+//! kept for the error instead of being printed with a backtrace). Sizes are checked
+//! against the file before anything is read: a row group or column chunk that claims more
+//! bytes than the file has is refused up front.
+
+use std::cell::RefCell;
+use std::fs::File;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::path::Path;
+use std::sync::Once;
+
+use arrow_array::{RecordBatch, RecordBatchReader};
+use arrow_schema::{ArrowError, SchemaRef};
+use parquet::arrow::arrow_reader::{ParquetRecordBatchReader, ParquetRecordBatchReaderBuilder};
+
+thread_local! {
+    /// While set, a panic on this thread is recorded here instead of being printed.
+    static QUIET: RefCell<Option<String>> = const { RefCell::new(None) };
+}
+
+static HOOK: Once = Once::new();
+
+/// Runs `f`, turning a panic into `Err` with its message. Nothing is printed for it.
+fn guarded<T>(f: impl FnOnce() -> T) -> Result<T, String> {
+    HOOK.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            let quiet = QUIET.with(|q| {
+                let mut q = q.borrow_mut();
+                match q.as_mut() {
+                    Some(slot) => {
+                        let payload = info.payload();
+                        *slot = payload
+                            .downcast_ref::<&str>()
+                            .map(|s| (*s).to_string())
+                            .or_else(|| payload.downcast_ref::<String>().cloned())
+                            .unwrap_or_else(|| "a panic without a message".into());
+                        true
+                    }
+                    None => false,
+                }
+            });
+            if !quiet {
+                previous(info);
+            }
+        }));
+    });
+    QUIET.with(|q| *q.borrow_mut() = Some(String::new()));
+    let r = catch_unwind(AssertUnwindSafe(f));
+    let message = QUIET.with(|q| q.borrow_mut().take()).unwrap_or_default();
+    r.map_err(|_| message)
+}
+
+/// The record batches of a Parquet file, each read under [`guarded`]; the first failure
+/// names the row group and ends the stream.
+pub(crate) struct Batches {
+    reader: Option<ParquetRecordBatchReader>,
+    schema: SchemaRef,
+    /// Rows in each row group, to say which one a failure is in.
+    group_rows: Vec<i64>,
+    rows_read: i64,
+    /// The failure that ended the stream, in words, for the caller's message (the
+    /// consumer of the stream sees it wrapped in its own words).
+    failure: std::rc::Rc<RefCell<Option<String>>>,
+}
+
+/// Where [`Batches`] leaves the failure that ended it.
+pub(crate) type Failure = std::rc::Rc<RefCell<Option<String>>>;
+
+impl Batches {
+    /// Opens `path`, refusing a footer that does not parse or sizes past the end of the file.
+    pub(crate) fn open(path: &Path) -> Result<(Batches, Failure), String> {
+        let shown = path.display().to_string();
+        let file = File::open(path).map_err(|e| format!("cannot read {shown}: {e}"))?;
+        let file_len = file.metadata().map_err(|e| format!("cannot read {shown}: {e}"))?.len();
+        let not_parquet = |e: &dyn std::fmt::Display| format!("{shown}: not a readable Parquet file: {e}");
+        let builder = guarded(|| ParquetRecordBatchReaderBuilder::try_new(file))
+            .map_err(|m| not_parquet(&format!("its footer is corrupt ({m})")))?
+            .map_err(|e| not_parquet(&e))?;
+        let meta = builder.metadata().clone();
+        let mut group_rows = Vec::with_capacity(meta.num_row_groups());
+        for (g, group) in meta.row_groups().iter().enumerate() {
+            if group.num_rows() < 0 {
+                return Err(not_parquet(&format!("row group {g} claims {} rows", group.num_rows())));
+            }
+            for c in group.columns() {
+                let (start, len) = c.byte_range();
+                if start.checked_add(len).is_none_or(|end| end > file_len) {
+                    return Err(not_parquet(&format!(
+                        "row group {g}, column {:?}: its data claims bytes {start}..{} of a file of {file_len} bytes",
+                        c.column_path().string(),
+                        start.saturating_add(len)
+                    )));
+                }
+                if c.num_values() < 0 {
+                    return Err(not_parquet(&format!("row group {g}, column {:?} claims {} values", c.column_path().string(), c.num_values())));
+                }
+            }
+            group_rows.push(group.num_rows());
+        }
+        let reader = guarded(|| builder.build())
+            .map_err(|m| not_parquet(&format!("its metadata is corrupt ({m})")))?
+            .map_err(|e| not_parquet(&e))?;
+        let schema = reader.schema();
+        let failure = Failure::default();
+        Ok((Batches { reader: Some(reader), schema, group_rows, rows_read: 0, failure: failure.clone() }, failure))
+    }
+
+    /// The row group that row `row` (counted from 0 over the file) is in.
+    fn group_of(&self, row: i64) -> usize {
+        let mut end = 0i64;
+        for (g, n) in self.group_rows.iter().enumerate() {
+            end = end.saturating_add(*n);
+            if row < end {
+                return g;
+            }
+        }
+        self.group_rows.len().saturating_sub(1)
+    }
+}
+
+impl Iterator for Batches {
+    type Item = Result<RecordBatch, ArrowError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let reader = self.reader.as_mut()?;
+        let failure = match guarded(|| reader.next()) {
+            Ok(Some(Ok(batch))) => {
+                // A batch is checked before it is used: the decoder builds arrays without
+                // validating every offset when the data claims to be well formed.
+                let checked = batch.columns().iter().try_for_each(|c| c.to_data().validate_full());
+                match checked {
+                    Ok(()) => {
+                        self.rows_read = self.rows_read.saturating_add(i64::try_from(batch.num_rows()).unwrap_or(i64::MAX));
+                        return Some(Ok(batch));
+                    }
+                    Err(e) => e.to_string(),
+                }
+            }
+            Ok(None) => {
+                self.reader = None;
+                return None;
+            }
+            Ok(Some(Err(e))) => e.to_string(),
+            Err(panic) => format!("the Parquet decoder failed ({panic}); the file is corrupt"),
+        };
+        self.reader = None;
+        let group = self.group_of(self.rows_read);
+        let words = format!("row group {group} (rows from {}): {failure}", self.rows_read + 1);
+        *self.failure.borrow_mut() = Some(words.clone());
+        Some(Err(ArrowError::ParseError(words)))
+    }
+}
+
+impl RecordBatchReader for Batches {
+    fn schema(&self) -> SchemaRef {
+        self.schema.clone()
+    }
+}
