@@ -3,57 +3,22 @@
 //! The `parquet` crate returns errors for most damage, but not all: a changed byte in a
 //! page can make its RLE decoder or an allocation size panic. A bad file must be an error
 //! naming the file and the row group, never a crash, so every call into the reader runs
-//! under `catch_unwind`, with a panic hook that stays quiet while it does (the message is
-//! kept for the error instead of being printed with a backtrace). Sizes are checked
+//! under [`huiqi::guard::quietly`] (the message is kept for the error instead of being
+//! printed with a backtrace). Sizes are checked
 //! against the file before anything is read: a row group or column chunk that claims more
 //! bytes than the file has is refused up front.
 
 use std::cell::RefCell;
 use std::fs::File;
-use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::Path;
-use std::sync::Once;
 
 use arrow_array::{RecordBatch, RecordBatchReader};
 use arrow_schema::{ArrowError, SchemaRef};
 use parquet::arrow::arrow_reader::{ParquetRecordBatchReader, ParquetRecordBatchReaderBuilder};
 
-thread_local! {
-    /// While set, a panic on this thread is recorded here instead of being printed.
-    static QUIET: RefCell<Option<String>> = const { RefCell::new(None) };
-}
-
-static HOOK: Once = Once::new();
-
-/// Runs `f`, turning a panic into `Err` with its message. Nothing is printed for it.
+/// Runs `f`, turning a panic into `Err` with its message; nothing is printed for it.
 fn guarded<T>(f: impl FnOnce() -> T) -> Result<T, String> {
-    HOOK.call_once(|| {
-        let previous = std::panic::take_hook();
-        std::panic::set_hook(Box::new(move |info| {
-            let quiet = QUIET.with(|q| {
-                let mut q = q.borrow_mut();
-                match q.as_mut() {
-                    Some(slot) => {
-                        let payload = info.payload();
-                        *slot = payload
-                            .downcast_ref::<&str>()
-                            .map(|s| (*s).to_string())
-                            .or_else(|| payload.downcast_ref::<String>().cloned())
-                            .unwrap_or_else(|| "a panic without a message".into());
-                        true
-                    }
-                    None => false,
-                }
-            });
-            if !quiet {
-                previous(info);
-            }
-        }));
-    });
-    QUIET.with(|q| *q.borrow_mut() = Some(String::new()));
-    let r = catch_unwind(AssertUnwindSafe(f));
-    let message = QUIET.with(|q| q.borrow_mut().take()).unwrap_or_default();
-    r.map_err(|_| message)
+    huiqi::guard::quietly(f).map_err(|p| huiqi::guard::panic_message(&*p))
 }
 
 /// The record batches of a Parquet file, each read under [`guarded`]; the first failure
@@ -98,7 +63,11 @@ impl Batches {
                     )));
                 }
                 if c.num_values() < 0 {
-                    return Err(not_parquet(&format!("row group {g}, column {:?} claims {} values", c.column_path().string(), c.num_values())));
+                    return Err(not_parquet(&format!(
+                        "row group {g}, column {:?} claims {} values",
+                        c.column_path().string(),
+                        c.num_values()
+                    )));
                 }
             }
             group_rows.push(group.num_rows());

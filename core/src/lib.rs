@@ -39,6 +39,7 @@ pub mod eval;
 pub mod explain;
 pub mod files;
 pub mod gen;
+pub mod guard;
 pub mod graph;
 pub mod index;
 pub mod lang;

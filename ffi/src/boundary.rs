@@ -4,7 +4,6 @@
 use std::any::Any;
 use std::cell::RefCell;
 use std::ffi::{c_char, CStr, CString};
-use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::ptr;
 use std::sync::Arc;
 
@@ -123,7 +122,7 @@ pub(crate) unsafe fn read_all<'a, const N: usize>(args: [Arg; N]) -> Result<[Opt
 /// handle is invalid. A panic becomes an `internal` failure envelope.
 pub(crate) fn string_call(name: &str, f: impl FnOnce() -> Result<String, String>) -> *mut c_char {
     clear_last_error();
-    match catch_unwind(AssertUnwindSafe(f)) {
+    match huiqi_core::guard::quietly(f) {
         Ok(Ok(s)) => into_c(s),
         Ok(Err(message)) => {
             set_last_error(&format!("{name}: {message}"));

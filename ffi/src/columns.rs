@@ -37,9 +37,9 @@ pub unsafe extern "C" fn huiqi_store_from_arrow(
         let reader = if stream.is_null() {
             Err(ErrorItem::request("stream", "stream is a null pointer"))
         } else {
-            // SAFETY: the caller hands over a valid ArrowArrayStream; `from_raw` moves it out
-            // and leaves a released (empty) stream in its place.
-            unsafe { arrow_array::ffi_stream::ArrowArrayStreamReader::from_raw(stream.cast()) }
+            // SAFETY: the caller hands over an ArrowArrayStream; `from_raw` moves it out and
+            // leaves a released (empty) stream in its place, then checks what it reads.
+            unsafe { super::arrow_in::Imported::from_raw(stream) }
                 .map_err(|e| ErrorItem::request("stream", format!("not a readable Arrow stream: {e}")))
         };
         let engine = live(engine).map_err(|message| ErrorItem::request("engine", message));

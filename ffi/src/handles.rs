@@ -3,7 +3,6 @@
 
 use std::collections::HashMap;
 use std::ffi::{c_char, CString};
-use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::ptr;
 use std::sync::{Arc, LazyLock, PoisonError, RwLock};
 
@@ -146,7 +145,7 @@ pub(crate) fn live<H: Handle>(handle: *const H) -> Result<Arc<H::Inner>, String>
 /// Runs a constructor's work (engine or store), catching a panic.
 pub(crate) fn build<H>(name: &str, f: impl FnOnce() -> Result<H, Errors>) -> Result<H, Errors> {
     clear_last_error();
-    catch_unwind(AssertUnwindSafe(f)).unwrap_or_else(|payload| Err(vec![internal(name, &*payload)]))
+    huiqi_core::guard::quietly(f).unwrap_or_else(|payload| Err(vec![internal(name, &*payload)]))
 }
 
 /// Finishes a constructor: registers the engine or store and returns its handle, or writes
@@ -156,7 +155,7 @@ pub(crate) fn build<H>(name: &str, f: impl FnOnce() -> Result<H, Errors>) -> Res
 /// # Safety
 /// `error_out` is NULL or points to writable storage for one `char *`.
 pub(crate) unsafe fn deliver<H: Handle>(name: &str, error_out: *mut *mut c_char, result: Result<H, Errors>) -> *mut H {
-    let outcome = catch_unwind(AssertUnwindSafe(|| match result {
+    let outcome = huiqi_core::guard::quietly(|| match result {
         Ok(handle) => {
             let raw = Box::into_raw(Box::new(handle));
             LIVE.write().unwrap_or_else(PoisonError::into_inner).insert(raw.addr(), H::KIND);
@@ -168,7 +167,7 @@ pub(crate) unsafe fn deliver<H: Handle>(name: &str, error_out: *mut *mut c_char,
             set_last_error(&if more > 0 { format!("{name}: {first} (and {more} more problem(s))") } else { format!("{name}: {first}") });
             (ptr::null_mut(), into_c(failure(errors)))
         }
-    }));
+    });
     let (handle, error) = outcome.unwrap_or_else(|payload| {
         let item = internal(name, &*payload);
         set_last_error(&item.message);
@@ -193,7 +192,7 @@ pub(crate) fn free_handle<H: Handle>(name: &str, handle: *mut H) {
     if handle.is_null() {
         return;
     }
-    let outcome = catch_unwind(AssertUnwindSafe(|| {
+    let outcome = huiqi_core::guard::quietly(|| {
         let mut registry = LIVE.write().unwrap_or_else(PoisonError::into_inner);
         match registry.get(&handle.addr()) {
             None => return Err(format!("{name}: not a live {} handle: it was freed already, or was not made by {}", H::NAME, H::MADE_BY)),
@@ -217,7 +216,7 @@ pub(crate) fn free_handle<H: Handle>(name: &str, handle: *mut H) {
         boxed.clear_magic();
         drop(boxed);
         Ok(())
-    }));
+    });
     match outcome {
         Ok(Ok(())) => {}
         Ok(Err(message)) => set_last_error(&message),

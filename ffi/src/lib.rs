@@ -18,16 +18,20 @@
 //!   store given where an engine is expected (and the reverse), is reported, not
 //!   dereferenced. Each handle also carries a magic number of its kind, cleared on free,
 //!   as a second check.
-//! - No panic crosses the boundary: every entry point runs under `catch_unwind`.
+//! - No panic crosses the boundary: every entry point runs under `catch_unwind`, quietly
+//!   (`huiqi::guard::quietly`: nothing is printed on the host's stderr).
+//! - An Arrow C stream is checked before arrow-rs imports it ([`arrow_in`]).
 //!
 //! One file per area: [`boundary`] (strings, the last error, the shared entry body),
 //! [`handles`] (the registry), `engine` (building, checking), `answers` (matching,
-//! explaining, `huiqi_call`), `store` (stores and their questions), `columns` (Arrow).
+//! explaining, `huiqi_call`), `store` (stores and their questions), `columns` (Arrow),
+//! [`arrow_in`] (reading an Arrow C stream from a stranger).
 #![allow(unsafe_code, reason = "this crate is the C ABI: raw pointers cross the boundary here and nowhere else")]
 // Submodules name each other through `super::`, not `crate::`, so the fuzz harness can
 // compile this source as a module (fuzz/fuzz_targets/c_abi.rs).
 
 pub mod answers;
+pub mod arrow_in;
 pub mod boundary;
 pub mod columns;
 pub mod engine;

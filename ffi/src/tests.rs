@@ -404,3 +404,64 @@ fn arrow_in_and_out() {
     unsafe { huiqi_store_free(store) };
     unsafe { huiqi_engine_free(engine) };
 }
+
+#[path = "../../fuzz/fuzz_targets/shared/arrow_producer.rs"]
+mod producer;
+
+/// `huiqi_store_from_arrow` on a stream with `attack`: the failure envelope, or "ok" when
+/// a store was made.
+fn import_with(engine: *const HuiqiEngine, attack: producer::Attack) -> String {
+    let mut stream = producer::stream(vec![producer::sample_batch(5), producer::sample_batch(3)], attack);
+    let mut error: *mut c_char = ptr::null_mut();
+    let store = unsafe { huiqi_store_from_arrow(engine, ptr::from_mut(&mut stream).cast(), &mut error) };
+    assert!(stream.release.is_none(), "the stream is consumed, also on failure");
+    if store.is_null() {
+        take(error)
+    } else {
+        assert!(error.is_null());
+        let n: serde_json::Value = serde_json::from_str(&take(unsafe { huiqi_store_info(store) })).unwrap();
+        unsafe { huiqi_store_free(store) };
+        format!("ok {}", n["result"]["enterprises"])
+    }
+}
+
+#[test]
+fn a_hostile_arrow_stream_is_a_failure_naming_the_column_never_a_crash() {
+    use producer::Attack as A;
+    let engine = unsafe { huiqi_engine_new(ptr::null(), ptr::null(), ptr::null_mut()) };
+    assert_eq!(import_with(engine, A::None), "ok 8");
+    // (attack, words the failure must contain). Before the stream was checked, the first
+    // two segfaulted, the metadata one aborted on allocation, the NULL message panicked,
+    // and the rest came back as "internal: … panicked" with a trace on stderr.
+    let cases: Vec<(A, &str)> = vec![
+        (A::OffsetValue(1, 2, 1_000_000), "column \\\"registered_capital\\\""),
+        (A::OffsetValue(0, 1, -5), "column \\\"name\\\""),
+        (A::ChildLength(2, 1), "column \\\"tags\\\""),
+        (A::Metadata(None, producer::metadata(i32::MAX, &[])), "claims 2147483647 keys"),
+        (A::Metadata(Some(1), [1i32, -4].iter().flat_map(|v| v.to_ne_bytes()).collect()), "column \\\"registered_capital\\\""),
+        (A::NextFails(None), "the producer gave no error message"),
+        (A::NextFails(Some("disk on fire".into())), "disk on fire"),
+        (A::SchemaFails(None), "get_schema failed"),
+        (A::SchemaChildren(1_000_000_000), "children"),
+        (A::NullSchemaChild(2), "child 2 is NULL"),
+        (A::NullFormat, "format string is NULL"),
+        (A::Length(3, -1), "column \\\"employees_2025\\\""),
+        (A::Length(3, 2), "column \\\"employees_2025\\\""),
+        (A::Offset(0, -3), "column \\\"name\\\""),
+        (A::NullCount(3, 99), "null count 99"),
+        (A::Buffers(1, 1), "column \\\"registered_capital\\\": 1 buffers"),
+        (A::Children(2, 0), "column \\\"tags\\\": 0 children"),
+        (A::NullBuffer(1, 2), "buffer 2 is NULL"),
+        (A::BatchChildren(2), "2 children"),
+        (A::BatchLength(-7), "must not be negative"),
+        (A::NoGetNext, "get_next callback is NULL"),
+    ];
+    for (attack, words) in cases {
+        let shown = format!("{attack:?}");
+        let env = import_with(engine, attack);
+        assert!(env.starts_with(r#"{"type":"failure""#), "{shown}: {env}");
+        assert!(!env.contains("internal") && !env.contains("panicked"), "{shown}: {env}");
+        assert!(env.contains(words), "{shown}: wanted {words:?} in {env}");
+    }
+    unsafe { huiqi_engine_free(engine) };
+}
