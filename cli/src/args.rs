@@ -21,7 +21,9 @@ pub(crate) struct SetArgs {
     #[arg(long, value_name = "FILE")]
     pub(crate) schema: Option<PathBuf>,
     /// Folder of code tables (industry, region, zone JSON files, each optional) replacing
-    /// the bundled ones of the same system; see data/codes/PROVENANCE.md.
+    /// the bundled ones of the same system, checked when read (docs/limits.md, "Code
+    /// tables"); see data/codes/PROVENANCE.md. A saved set does not carry them: load a set
+    /// compiled with `--codes DIR` with the same `--codes DIR`.
     #[arg(long, value_name = "DIR")]
     pub(crate) codes: Option<PathBuf>,
 }

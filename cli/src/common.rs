@@ -56,15 +56,21 @@ fn load_codes(dir: Option<&Path>) -> Result<huiqi::code::CodeSystems, Fail> {
     huiqi::code::CodeSystems::with_tables(&huiqi::ops::Source::pairs(tables)).map_err(|e| Fail(format!("--codes: {e}"), 2))
 }
 
-pub(crate) fn load_set(args: &SetArgs) -> Result<Result<PolicySet, huiqi::policy::PolicySetError>, Fail> {
-    let schema = match (&args.codes, &args.schema) {
+/// The schema a policy set is checked against: `--schema` (or the bundled one) over the
+/// code tables of `--codes` (or the bundled ones). `check`, `compile` and every command that
+/// loads a set use this, so they accept the same sets.
+pub(crate) fn set_schema(args: &SetArgs) -> Result<Schema, Fail> {
+    Ok(match (&args.codes, &args.schema) {
         (None, _) => load_schema(args.schema.as_deref())?,
         (Some(dir), None) => Schema::embedded_with_codes(load_codes(Some(dir))?)?,
         (Some(dir), Some(p)) => {
             Schema::from_json(&read(p)?, load_codes(Some(dir))?).map_err(|e| Fail(format!("{}: {e}", p.display()), 2))?
         }
-    };
-    let schema = Arc::new(schema);
+    })
+}
+
+pub(crate) fn load_set(args: &SetArgs) -> Result<Result<PolicySet, huiqi::policy::PolicySetError>, Fail> {
+    let schema = Arc::new(set_schema(args)?);
     if let Some(p) = args.policies.as_deref().filter(|p| huiqi::ops::build::is_saved_set(p)) {
         let bytes = std::fs::read(p).map_err(|e| Fail(format!("cannot read {}: {e}", p.display()), 2))?;
         let mut saved = huiqi::saved::read(&bytes).map_err(|e| Fail(format!("{}: {e}", p.display()), 2))?;
@@ -132,7 +138,10 @@ pub(crate) fn load_enterprises(
     path: &Path,
     opts: huiqi::store::LoadOptions,
 ) -> Result<(EnterpriseStore, huiqi::store::LoadReport), Fail> {
-    if !is_parquet(path) {
+    // Parquet by its name or by its first bytes (`PAR1`), whatever it is called.
+    let parquet_content =
+        || path.is_file() && huiqi::files::head(path).is_ok_and(|h| huiqi::files::sniff(&h) == huiqi::files::Sniffed::Parquet);
+    if !is_parquet(path) && !parquet_content() {
         return Ok(EnterpriseStore::load_any(schema, path, opts)?);
     }
     let (reader, failure) = crate::parquet_in::Batches::open(path).map_err(|e| Fail(e, 2))?;

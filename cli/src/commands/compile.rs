@@ -5,11 +5,15 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use crate::args::CompileArgs;
-use crate::common::{load_schema, render_policy_errors, set_sources, Fail};
+use crate::common::{render_policy_errors, set_schema, set_sources, Fail};
 
+/// The set is checked against `--schema` and `--codes` exactly as `huiqi check` checks it.
+/// A saved set holds the policy files and their trees, not the schema or the code tables:
+/// it is checked again against those it is loaded with, so a set saved with `--codes DIR`
+/// is loaded with the same `--codes DIR`.
 pub(crate) fn run(mut out: impl Write, args: CompileArgs) -> Result<ExitCode, Fail> {
     let CompileArgs { set, out: path } = args;
-    let schema = Arc::new(load_schema(set.schema.as_deref())?);
+    let schema = Arc::new(set_schema(&set)?);
     match huiqi::saved::save(schema, &set_sources(&set)?) {
         Ok((s, bytes)) => {
             huiqi::files::write_atomic(&path, &bytes).map_err(|e| Fail(format!("cannot write {}: {e}", path.display()), 2))?;
@@ -21,6 +25,14 @@ pub(crate) fn run(mut out: impl Write, args: CompileArgs) -> Result<ExitCode, Fa
                 path.display(),
                 bytes.len()
             )?;
+            if let Some(dir) = &set.codes {
+                writeln!(
+                    out,
+                    "checked against the code tables of {}; a saved set does not carry code tables: load it with --codes {}",
+                    dir.display(),
+                    dir.display()
+                )?;
+            }
             Ok(ExitCode::SUCCESS)
         }
         Err(e) => {

@@ -339,3 +339,271 @@ fn unknown_region_codes_are_named() {
     let p = huiqi::profile::Profile::from_json(&schema, &serde_json::json!({"registered_region": "370199"})).expect("kept");
     assert!(p.warnings.iter().any(|w| w.message.contains("not in the code table")), "{:?}", p.warnings);
 }
+
+// --- Hostile code tables (issue 31, item 5): a table is checked as strictly as a policy. ---
+
+use huiqi::code::{CodeSystem, CodeTableError, MAX_CODE_DEPTH};
+
+/// The error of a table that must be refused, as shown.
+fn refused(file: &str, text: &str) -> String {
+    let e = CodeSystem::from_json(file, text).expect_err("the table must be refused");
+    let shown = e.to_string();
+    assert!(shown.contains(file), "the error names the file: {shown}");
+    // `with_tables` (what --codes, the bindings and the service use) refuses it the same way.
+    let again = CodeSystems::with_tables(&[(file.to_string(), text.to_string())]).expect_err("with_tables refuses it too");
+    assert_eq!(again.to_string(), shown);
+    shown
+}
+
+/// A zone table from (code, parent) pairs.
+fn zones(nodes: &[(&str, Option<&str>)]) -> String {
+    let nodes: Vec<serde_json::Value> =
+        nodes.iter().map(|(c, p)| serde_json::json!({"code": c, "name": format!("zone {c}"), "parent": p})).collect();
+    serde_json::json!({"system": "zone", "standard": "test zones (synthetic)", "nodes": nodes}).to_string()
+}
+
+/// A chain of `levels` zones, z0 at the top.
+fn chain(levels: usize) -> String {
+    let names: Vec<String> = (0..levels).map(|i| format!("z{i}")).collect();
+    let pairs: Vec<(&str, Option<&str>)> =
+        names.iter().enumerate().map(|(i, c)| (c.as_str(), i.checked_sub(1).and_then(|p| names.get(p)).map(String::as_str))).collect();
+    zones(&pairs)
+}
+
+fn region_table() -> serde_json::Value {
+    serde_json::from_str(&std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../data/codes/region.json")).unwrap()).unwrap()
+}
+
+/// Before: a chain deeper than 64 loaded, and `under` silently stopped after 64 parents
+/// (`z99 under z0` was false). Now it is refused, and a chain at the limit works in full.
+#[test]
+fn a_zone_chain_deeper_than_the_limit_is_refused() {
+    let e = refused("deep.json", &chain(100));
+    assert!(e.contains(&format!("more than {MAX_CODE_DEPTH} levels deep")) && e.contains("z0"), "{e}");
+    assert!(e.contains(&format!("\"z{MAX_CODE_DEPTH}\"")), "names the first code past the limit: {e}");
+    assert!(CodeSystem::from_json("deep.json", &chain(MAX_CODE_DEPTH + 1)).is_err(), "one level more than the limit");
+    // At the limit: loaded, and every walk goes all the way up.
+    let at = CodeSystem::from_json("deep.json", &chain(MAX_CODE_DEPTH)).expect("a chain of MAX_CODE_DEPTH levels loads");
+    let leaf = format!("z{}", MAX_CODE_DEPTH - 1);
+    assert_eq!(at.ancestors(&leaf).len(), MAX_CODE_DEPTH);
+    assert_eq!(at.ancestors(&leaf).last().map(String::as_str), Some("z0"));
+    assert!(at.is_under(&leaf, "z0") && at.is_under(&leaf, "z1") && !at.is_under("z0", &leaf));
+    let mut walked = Vec::new();
+    at.for_each_ancestor(&leaf, |a| walked.push(a.to_string()));
+    assert_eq!(walked, at.ancestors(&leaf));
+    assert_eq!(at.describe("nowhere"), "nowhere");
+}
+
+/// Before: a cycle of parents loaded (walks stopped at a guard of 64 steps).
+#[test]
+fn a_cycle_of_parents_is_refused() {
+    let e = refused("cycle.json", &zones(&[("a", Some("c")), ("b", Some("a")), ("c", Some("b")), ("d", Some("a")), ("top", None)]));
+    assert!(e.contains("its chain of parents is a cycle of 3 codes: a → c → b → a"), "{e}");
+    assert!(e.matches("is a cycle").count() == 1, "one cycle, reported once: {e}");
+    // A long cycle is named by its ends; the check is iterative, so a huge one is no risk.
+    let n = 50_000;
+    let names: Vec<String> = (0..n).map(|i| format!("c{i}")).collect();
+    let pairs: Vec<(&str, Option<&str>)> =
+        names.iter().enumerate().map(|(i, c)| (c.as_str(), names.get((i + 1) % n).map(String::as_str))).collect();
+    let e = refused("big-cycle.json", &zones(&pairs));
+    assert!(e.contains("cycle") && e.contains("a cycle of 50000 codes: c0 → c1 → c2 → c3 → … → c49998 → c49999 → c0"), "{e}");
+}
+
+/// Before: a zone that is its own parent loaded.
+#[test]
+fn a_self_parent_is_refused() {
+    let e = refused("self.json", &zones(&[("a", Some("a")), ("b", None)]));
+    assert!(e.contains("code \"a\": is its own parent"), "{e}");
+}
+
+/// Before: the second of two nodes with one code silently replaced the first.
+#[test]
+fn a_code_listed_twice_is_refused() {
+    let e = refused("twice.json", &zones(&[("a", None), ("b", Some("a")), ("b", None)]));
+    assert!(e.contains("code \"b\": is listed twice"), "{e}");
+    let mut region = region_table();
+    let nodes = region["nodes"].as_array_mut().unwrap();
+    nodes.push(serde_json::json!({"code": "370102", "name": "历下区（又一次）"}));
+    let e = refused("region.json", &region.to_string());
+    assert!(e.contains("code \"370102\": is listed twice"), "{e}");
+    // Industry codes are compared in their canonical form: 0111 is A0111.
+    let mut industry: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../data/codes/industry.json")).unwrap())
+            .unwrap();
+    industry["nodes"].as_array_mut().unwrap().push(serde_json::json!({"code": "A0111", "name": "稻谷种植"}));
+    let e = refused("industry.json", &industry.to_string());
+    assert!(e.contains("code \"A0111\": is listed twice"), "{e}");
+}
+
+/// Before: an alias that is also a code, an alias given twice or to two codes, an alias
+/// that is a historical code, and aliases in a table that does not read them all loaded.
+#[test]
+fn bad_aliases_are_refused() {
+    let table = |nodes: serde_json::Value, historical: serde_json::Value| {
+        serde_json::json!({"system": "zone", "nodes": nodes, "historical": historical}).to_string()
+    };
+    let e = refused(
+        "aliases.json",
+        &table(
+            serde_json::json!([
+                {"code": "a", "name": "A", "aliases": ["B", "x", "x", "old"]},
+                {"code": "b", "name": "B", "aliases": ["X", "bad alias"]},
+            ]),
+            serde_json::json!([{"old": "old", "new": "a"}]),
+        ),
+    );
+    assert!(e.contains("has 5 problems"), "{e}");
+    assert!(e.contains("alias \"B\" is also the code \"b\""), "{e}");
+    assert!(e.contains("alias \"x\" is listed twice"), "{e}");
+    assert!(e.contains("alias \"X\" is also an alias of \"a\""), "{e}");
+    assert!(e.contains("alias \"bad alias\" is malformed"), "{e}");
+    assert!(e.contains("code \"old\": is a historical code (mapped to a) and also an alias"), "{e}");
+    // Only a zone table reads aliases: elsewhere they would be silently unused.
+    let mut region = region_table();
+    region["nodes"][1]["aliases"] = serde_json::json!(["beijing"]);
+    let e = refused("region.json", &region.to_string());
+    assert!(e.contains("code \"110000\": has aliases, which only a zone table reads"), "{e}");
+}
+
+/// Before: a region table mapping a historical code to a code it does not list loaded, and
+/// the profile that wrote the historical code matched another prefecture's policies.
+#[test]
+fn a_historical_code_mapped_to_an_unknown_code_is_refused() {
+    let mut region = region_table();
+    let hist = region["historical"].as_array_mut().unwrap();
+    let laicheng = hist.iter_mut().find(|h| h["old"] == "371202").unwrap();
+    laicheng["new"] = serde_json::json!("379902");
+    let e = refused("region.json", &region.to_string());
+    assert!(e.contains("code \"371202\": historical code maps to 379902, which the table does not list"), "{e}");
+    // A historical code that is still a current code would shadow it.
+    let mut region = region_table();
+    region["historical"].as_array_mut().unwrap().push(serde_json::json!({"old": "370102", "new": "370103"}));
+    let e = refused("region.json", &region.to_string());
+    assert!(e.contains("code \"370102\": is a historical code (mapped to 370103) and also a current code"), "{e}");
+    // Zones, as before, and a historical code given twice.
+    let zone = serde_json::json!({"system": "zone", "nodes": [{"code": "a", "name": "A"}],
+        "historical": [{"old": "o", "new": "nowhere"}, {"old": "p", "new": "a"}, {"old": "p", "new": "a"}]});
+    let e = refused("zone.json", &zone.to_string());
+    assert!(e.contains("maps to nowhere") && e.contains("code \"p\": historical code is listed twice"), "{e}");
+    // An industry table has no historical codes: they would be silently unused.
+    let mut industry: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../data/codes/industry.json")).unwrap())
+            .unwrap();
+    industry["historical"] = serde_json::json!([{"old": "C3999", "new": "C3911"}]);
+    assert!(refused("industry.json", &industry.to_string()).contains("\"historical\" is read only in region and zone tables"));
+}
+
+/// Before: any string was a region code of a table (`3701`, `37010x`, `001234`), and such
+/// a code could never be written in a condition or a profile.
+#[test]
+fn malformed_codes_are_refused() {
+    let mut region = region_table();
+    let nodes = region["nodes"].as_array_mut().unwrap();
+    for code in ["3799", "37990", "37990x", "001234", " 370199"] {
+        nodes.push(serde_json::json!({"code": code, "name": "bad"}));
+    }
+    // Well formed, but its province is not in the table: no condition could name it.
+    nodes.push(serde_json::json!({"code": "990101", "name": "no province"}));
+    let e = refused("region.json", &region.to_string());
+    assert!(e.contains("has 6 problems"), "{e}");
+    assert!(e.contains("code \"3799\": is malformed: a region code in a table is 6 digits (GB/T 2260) (write it in full: 379900)"), "{e}");
+    assert!(e.contains("code \"37990x\": is malformed") && e.contains("code \" 370199\": is malformed"), "{e}");
+    assert!(e.contains("code \"001234\": is malformed: there is no province 00"), "{e}");
+    assert!(e.contains("code \"990101\": its province 990000 is not in the table"), "{e}");
+    // Industry: a section letter and 2 to 4 digits, in a listed division.
+    let mut industry: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../data/codes/industry.json")).unwrap())
+            .unwrap();
+    let nodes = industry["nodes"].as_array_mut().unwrap();
+    nodes.push(serde_json::json!({"code": "C391a", "name": "bad"}));
+    nodes.push(serde_json::json!({"code": "A0611", "name": "wrong section"}));
+    let e = refused("industry.json", &industry.to_string());
+    assert!(e.contains("has 2 problems"), "{e}");
+    assert!(e.contains("code \"C391a\": is malformed: expected a section letter A–T and/or 2 to 4 digits"), "{e}");
+    assert!(e.contains("code \"A0611\": is malformed: division 06 is in section B, not A"), "{e}");
+    // Zones: ASCII letters, digits, `_` and `-`.
+    let e = refused("zone.json", &zones(&[("济南高新区", None), ("", None), ("a b", None)]));
+    assert!(e.contains("has 3 problems") && e.contains("code \"\": is empty"), "{e}");
+}
+
+/// Before: a table whose `"system"` was empty or misspelt was loaded as a new system that no
+/// field uses, so `--codes` silently kept the bundled table.
+#[test]
+fn an_unknown_or_empty_system_name_is_refused() {
+    let text = |system: &str| serde_json::json!({"system": system, "nodes": [{"code": "test_zone", "name": "t"}]}).to_string();
+    let e = refused("zones.json", &text("zones"));
+    assert!(e.contains("\"system\" is \"zones\", not a code system the schema knows (industry, region, zone)"), "{e}");
+    assert!(e.contains("did you mean \"zone\"?"), "{e}");
+    let e = refused("zones.json", &text(""));
+    assert!(e.contains("\"system\" is empty"), "{e}");
+    assert!(refused("zones.json", &text("Zone")).contains("did you mean \"zone\"?"));
+}
+
+/// Before: a byte-order mark at the start of a table was a JSON syntax error; it is skipped
+/// as in policy files, profiles and schemas.
+#[test]
+fn a_byte_order_mark_is_skipped() {
+    let text = format!("\u{feff}{}", zones(&[("test_zone", None)]));
+    let zone = CodeSystem::from_json("zones.json", &text).expect("a table with a BOM loads");
+    assert_eq!(zone.normalize("test_zone").unwrap(), "test_zone");
+    let s = CodeSystems::with_tables(&[("zones.json".into(), text)]).expect("and replaces the bundled zones");
+    assert!(s.get(s.id("zone").unwrap()).unwrap().normalize("test_zone").is_ok());
+}
+
+/// The table format is closed, as a policy file's is: a misspelt key (`parnet`) is an error
+/// naming it, not a zone silently without a parent; the keys kept for people are accepted.
+#[test]
+fn a_misspelt_key_is_refused() {
+    let text = r#"{"system": "zone", "nodes": [{"code": "a", "name": "A"}, {"code": "b", "name": "B", "parnet": "a"}]}"#;
+    let e = CodeSystem::from_json("zone.json", text).unwrap_err();
+    assert!(matches!(e, CodeTableError::Json { .. }), "{e:?}");
+    assert!(e.to_string().contains("unknown field `parnet`"), "{e}");
+    let kept = r#"{"system": "zone", "source": "s", "$comment": "c", "nodes": [{"code": "a", "name": "A", "note": "n", "districts": ["370102"]}],
+                   "historical": [{"old": "o", "new": "a", "old_name": "O", "note": "n"}]}"#;
+    assert!(CodeSystem::from_json("zone.json", kept).is_ok());
+    // Sections and counts belong to an industry table; an empty table is refused.
+    let e =
+        refused("zone.json", r#"{"system": "zone", "counts": {}, "sections": [{"code": "A", "name": "a", "first": "01", "last": "05"}]}"#);
+    assert!(e.contains("lists no codes") && e.contains("\"sections\" is read only") && e.contains("\"counts\" is read only"), "{e}");
+}
+
+/// Industry sections: letters and ranges must not overlap (the first match silently won).
+#[test]
+fn overlapping_industry_sections_are_refused() {
+    let mut industry: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../data/codes/industry.json")).unwrap())
+            .unwrap();
+    industry["sections"][1]["first"] = serde_json::json!("05");
+    let e = refused("industry.json", &industry.to_string());
+    assert!(e.contains("code \"B\": section range 05–12 overlaps section A (01–05)"), "{e}");
+    industry["sections"][1]["first"] = serde_json::json!("06");
+    industry["counts"]["classes"] = serde_json::json!(1382);
+    let e = refused("industry.json", &industry.to_string());
+    assert!(e.contains("\"counts\" says 1382 classes, the table lists 1381"), "{e}");
+}
+
+/// Every problem of a table is reported at once, up to the per-file limit, with the count.
+#[test]
+fn every_problem_of_a_table_is_reported_at_once() {
+    let names: Vec<String> = (0..150).map(|i| format!("z{i}")).collect();
+    let pairs: Vec<(&str, Option<&str>)> = names.iter().map(|c| (c.as_str(), Some(c.as_str()))).collect();
+    let e = CodeSystem::from_json("many.json", &zones(&pairs)).unwrap_err();
+    match &e {
+        CodeTableError::Problems { problems, total, .. } => {
+            assert_eq!((problems.len(), *total), (huiqi::policy::MAX_PROBLEMS_PER_FILE, 150))
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(e.to_string().contains("has 150 problems") && e.to_string().contains("50 more problems not shown"), "{e}");
+}
+
+/// The bundled tables, and the full region table, follow every rule.
+#[test]
+fn the_bundled_tables_follow_the_rules() {
+    for name in ["industry.json", "region.json", "region-full.json", "zone.json"] {
+        let text = std::fs::read_to_string(format!("{}/../data/codes/{name}", env!("CARGO_MANIFEST_DIR"))).unwrap();
+        if let Err(e) = CodeSystem::from_json(name, &text) {
+            panic!("{e}");
+        }
+    }
+}
