@@ -18,7 +18,8 @@ if [ ${#targets[@]} -eq 0 ]; then
   mapfile -t targets < <(RUSTC_BOOTSTRAP=1 cargo fuzz list)
 fi
 declare -A max_len=([parse_check]=2048 [tree_json]=4096 [profile_decode]=4096 [policy_file]=16384
-                    [store_file]=65536 [saved_set]=65536 [loaders]=8192 [c_abi]=8192)
+                    [store_file]=65536 [saved_set]=65536 [loaders]=8192 [c_abi]=8192
+                    [arrow_stream]=512 [parquet_read]=16384 [code_tables]=16384)
 failed=0
 for t in "${targets[@]}"; do
   mkdir -p "corpus/$t"

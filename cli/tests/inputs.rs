@@ -99,3 +99,32 @@ fn a_failure_inside_the_data_names_the_row_group() {
     assert_eq!(code, 2, "{stderr}");
     assert!(stderr.contains("row group "), "{stderr}");
 }
+
+#[test]
+fn parquet_is_known_by_its_bytes_and_jsonl_is_not_written_as_parquet() {
+    let good = tmp("named-otherwise.parquet");
+    parquet_file(&good);
+    let plain = tmp("enterprises.dat");
+    std::fs::copy(&good, &plain).unwrap();
+    let out = tmp("sniffed.store");
+    // Before, a Parquet file not named .parquet was read as JSON lines ("kept no enterprise").
+    let (code, stdout, stderr) = huiqi(&["store", "build", "--enterprises", plain.to_str().unwrap(), "--out", out.to_str().unwrap()]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains("loaded 2000 enterprises"), "{stdout}");
+    // `--format jsonl` to a .parquet file was silently written as pairs.
+    let target = tmp("pairs.parquet");
+    let (code, _, stderr) = huiqi(&[
+        "bulk",
+        "--enterprises",
+        out.to_str().unwrap(),
+        "--out",
+        target.to_str().unwrap(),
+        "--format",
+        "jsonl",
+        "--as-of",
+        "2026-06-30",
+    ]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("--format jsonl cannot be written to"), "{stderr}");
+    assert!(!target.exists());
+}

@@ -50,6 +50,48 @@ pub fn head(path: &Path) -> std::io::Result<Vec<u8>> {
     Ok(buf)
 }
 
+/// The first (up to) `n` bytes of a file.
+pub fn head_n(path: &Path, n: u64) -> std::io::Result<Vec<u8>> {
+    let mut f = std::fs::File::open(path)?;
+    let mut buf = Vec::new();
+    Read::by_ref(&mut f).take(n).read_to_end(&mut buf)?;
+    Ok(buf)
+}
+
+/// What a file of enterprises holds, judged by its first bytes rather than its name.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Sniffed {
+    /// Starts with `PAR1`: Apache Parquet.
+    Parquet,
+    /// A NUL byte, or bytes that are not UTF-8: not a text format.
+    Binary,
+    /// Text whose first non-blank character is `{`.
+    JsonLines,
+    /// Other text (CSV when named `.csv` or when its first line has a comma).
+    Text,
+}
+
+/// Sniffs `head` (the first bytes of a file; a UTF-8 character cut at its end is allowed).
+pub fn sniff(head: &[u8]) -> Sniffed {
+    if head.starts_with(b"PAR1") {
+        return Sniffed::Parquet;
+    }
+    let text = match std::str::from_utf8(head) {
+        Ok(t) => t,
+        // A character cut by the end of the sample is still text.
+        Err(e) if e.error_len().is_none() => std::str::from_utf8(head.get(..e.valid_up_to()).unwrap_or_default()).unwrap_or_default(),
+        Err(_) => return Sniffed::Binary,
+    };
+    if text.contains('\0') {
+        return Sniffed::Binary;
+    }
+    if text.trim_start_matches('\u{feff}').trim_start().starts_with('{') {
+        Sniffed::JsonLines
+    } else {
+        Sniffed::Text
+    }
+}
+
 /// Largest text file (policy file, schema, profile) read whole, in bytes.
 pub const MAX_TEXT_FILE_BYTES: u64 = 64 << 20;
 

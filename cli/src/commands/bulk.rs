@@ -21,6 +21,15 @@ pub(crate) fn run(mut out: impl Write, args: BulkArgs) -> Result<ExitCode, Fail>
     let mut w = huiqi::files::AtomicFile::create(&file).map_err(|e| Fail(format!("cannot write {}: {e}", file.display()), 2))?;
     let mut pairs: u64 = 0;
     if is_parquet(&file) {
+        if format == BulkFormat::Jsonl {
+            return Err(Fail(
+                format!(
+                    "--format jsonl cannot be written to {}: a .parquet file holds the pairs shape (the default, as the CSV) or, with --format counts, the counts",
+                    file.display()
+                ),
+                2,
+            ));
+        }
         if path != StorePath::Store {
             return Err(Fail("Parquet output is written from the store path (--engine store)".into(), 2));
         }

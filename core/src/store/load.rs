@@ -81,6 +81,25 @@ impl<'s> Loader<'s> {
         Ok(())
     }
 
+    /// A bad row that took `lines` lines of the file (each counted as skipped: a stray
+    /// quote's row stands for every row it swallowed).
+    fn bad_lines(&mut self, line: usize, lines: usize, reason: String) -> Result<(), StoreError> {
+        self.bad(line, reason)?;
+        self.swallowed(line, lines);
+        Ok(())
+    }
+
+    /// The bad row just reported took `lines` lines: each is counted as skipped, and its
+    /// reason says so.
+    fn swallowed(&mut self, line: usize, lines: usize) {
+        self.report.skipped = self.report.skipped.saturating_add(lines.saturating_sub(1));
+        if let Some(e) = self.report.errors.last_mut().filter(|e| e.line == line) {
+            e.reason.push_str(&format!(
+                " (the row runs over {lines} lines: if a quote on line {line} is not closed where it should be, the rows on those lines are lost, and each is counted as skipped)"
+            ));
+        }
+    }
+
     fn row(&mut self, line: usize, json: &Json) -> Result<(), StoreError> {
         match Profile::from_json(self.schema, json) {
             Ok(p) => {
@@ -112,23 +131,71 @@ impl<'s> Loader<'s> {
 /// Longest line (one enterprise) a loader reads, in bytes.
 pub const MAX_LINE_BYTES: usize = 1 << 20;
 
-/// Passes bytes through, failing once a line runs past [`MAX_LINE_BYTES`] (the CSV reader
-/// would otherwise buffer a file without line breaks whole).
-struct LineLimit<R> {
+/// Passes CSV bytes through, failing once one record runs past [`MAX_LINE_BYTES`]. A record
+/// ends at a line break outside quotes (a doubled quote inside a quoted cell toggles twice,
+/// so counting quotes is enough), so a stray quote, which would make the CSV reader buffer
+/// the rest of the file as one record, is stopped at the limit and named by the line where
+/// its record started.
+struct RecordLimit<R> {
     inner: R,
-    since_newline: usize,
+    in_record: usize,
+    quoted: bool,
+    line: usize,
+    record_line: usize,
+    /// The last byte read ended a line.
+    line_start: bool,
 }
 
-impl<R: Read> Read for LineLimit<R> {
+impl<R> RecordLimit<R> {
+    fn new(inner: R) -> RecordLimit<R> {
+        RecordLimit { inner, in_record: 0, quoted: false, line: 1, record_line: 1, line_start: true }
+    }
+}
+
+impl<R: Read> Read for RecordLimit<R> {
     fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
         let n = self.inner.read(out)?;
+        if n == 0 && self.quoted && !out.is_empty() {
+            // The CSV reader would take the rest of the file as one cell.
+            self.quoted = false;
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                format!(
+                    "a quote in the record that starts on line {} is never closed: lines {} to {} would be read as one cell",
+                    self.record_line,
+                    self.record_line,
+                    if self.line_start { self.line.saturating_sub(1) } else { self.line }
+                ),
+            ));
+        }
         for b in out.get(..n).unwrap_or_default() {
-            self.since_newline = if *b == b'\n' { 0 } else { self.since_newline + 1 };
-            if self.since_newline > MAX_LINE_BYTES {
-                return Err(std::io::Error::new(
-                    std::io::ErrorKind::InvalidData,
-                    format!("a line is longer than {MAX_LINE_BYTES} bytes, the limit for one enterprise (docs/limits.md)"),
-                ));
+            self.line_start = *b == b'\n';
+            match b {
+                b'"' => self.quoted = !self.quoted,
+                b'\n' => {
+                    self.line += 1;
+                    if !self.quoted {
+                        self.in_record = 0;
+                        self.record_line = self.line;
+                        continue;
+                    }
+                }
+                _ => {}
+            }
+            self.in_record += 1;
+            if self.in_record > MAX_LINE_BYTES {
+                let why = if self.quoted && self.line > self.record_line {
+                    format!(
+                        "the CSV record that starts on line {} runs past line {} inside a quoted cell and is longer than {MAX_LINE_BYTES} bytes, the limit for one enterprise (docs/limits.md): is a quote on line {} not closed?",
+                        self.record_line, self.line, self.record_line
+                    )
+                } else {
+                    format!(
+                        "line {} is longer than {MAX_LINE_BYTES} bytes, the limit for one enterprise (docs/limits.md)",
+                        self.record_line
+                    )
+                };
+                return Err(std::io::Error::new(std::io::ErrorKind::InvalidData, why));
             }
         }
         Ok(n)
@@ -180,7 +247,7 @@ impl EnterpriseStore {
     /// Chinese labels; per-year columns as `operating_revenue@2024`). Empty cells are
     /// unknown; tags are separated by `;`; qualifications are a JSON array in the cell.
     pub fn load_csv(schema: &Schema, reader: impl Read, opts: LoadOptions) -> Result<(EnterpriseStore, LoadReport), StoreError> {
-        let mut rdr = csv::ReaderBuilder::new().flexible(false).from_reader(LineLimit { inner: reader, since_newline: 0 });
+        let mut rdr = csv::ReaderBuilder::new().flexible(false).from_reader(RecordLimit::new(reader));
         let headers = rdr.headers().map_err(|e| StoreError::Input(format!("CSV header: {e}")))?.clone();
         let mut cols: Vec<(usize, Option<String>)> = Vec::new();
         for h in headers.iter() {
@@ -203,15 +270,23 @@ impl EnterpriseStore {
             cols.push((f.id, year));
         }
         let mut l = Loader::new(schema, opts);
-        for (i, rec) in rdr.records().enumerate() {
-            let line = i + 2;
-            let rec = match rec {
-                Ok(r) => r,
+        let mut rec = csv::StringRecord::new();
+        loop {
+            let start = rdr.position().line();
+            let read = rdr.read_record(&mut rec);
+            let line = usize::try_from(start).unwrap_or(usize::MAX);
+            // Lines the record took: more than one for a quoted cell with line breaks, or
+            // for a stray quote that swallowed the lines after it.
+            let span = usize::try_from(rdr.position().line().saturating_sub(start)).unwrap_or(usize::MAX).max(1);
+            match read {
+                Ok(true) => {}
+                Ok(false) => break,
+                Err(e) if matches!(e.kind(), csv::ErrorKind::Io(_)) => return Err(StoreError::Input(format!("CSV: {e}"))),
                 Err(e) => {
-                    l.bad(line, format!("bad CSV row: {e}"))?;
+                    l.bad_lines(line, span, format!("bad CSV row: {e}"))?;
                     continue;
                 }
-            };
+            }
             let mut obj = Map::new();
             let mut problem = None;
             for ((f, year), cell) in cols.iter().zip(rec.iter()) {
@@ -258,16 +333,22 @@ impl EnterpriseStore {
                     }
                 }
             }
+            let skipped = l.report.skipped;
             match problem {
                 Some(p) => l.bad(line, p)?,
                 None => l.row(line, &Json::Object(obj))?,
+            }
+            if span > 1 && l.report.skipped > skipped {
+                l.swallowed(line, span);
             }
         }
         Ok(l.finish())
     }
 
-    /// Loads a file by its kind: a saved store (by its magic bytes), CSV (`.csv`), or JSON
-    /// lines (anything else).
+    /// Loads a file by its kind, judged by its content: a saved store (by its magic bytes),
+    /// JSON lines (text starting with `{`), CSV (other text, named `.csv` or with a comma or
+    /// tab on its first line). A Parquet file, a binary file or other text is refused by
+    /// name, whatever the file is called.
     pub fn load_path(schema: &Schema, path: &std::path::Path, opts: LoadOptions) -> Result<(EnterpriseStore, LoadReport), StoreError> {
         let head = crate::files::head(path).map_err(|e| StoreError::Input(format!("cannot read {}: {e}", path.display())))?;
         match crate::files::tag(&head, super::file::MAGIC) {
@@ -286,8 +367,36 @@ impl EnterpriseStore {
                 return Ok((store, report));
             }
         }
+        let sample = crate::files::head_n(path, 4096).map_err(|e| StoreError::Input(format!("cannot read {}: {e}", path.display())))?;
+        let named_csv = path.extension().is_some_and(|x| x.eq_ignore_ascii_case("csv"));
+        let first_line = sample.split(|b| *b == b'\n').next().unwrap_or_default();
+        let csv = match crate::files::sniff(&sample) {
+            crate::files::Sniffed::Parquet => {
+                return Err(StoreError::Input(format!(
+                    "{} is a Parquet file: read it with `huiqi store build --enterprises FILE` (the CLI reads Parquet) or through Arrow (huiqi_store_from_arrow, engine.store_from_arrow); this call reads store files, JSON lines and CSV",
+                    path.display()
+                )))
+            }
+            crate::files::Sniffed::Binary => {
+                return Err(StoreError::Input(format!(
+                    "{} is not a store file, JSON lines or CSV: its first bytes are binary (not UTF-8 text)",
+                    path.display()
+                )))
+            }
+            crate::files::Sniffed::JsonLines => false,
+            crate::files::Sniffed::Text => {
+                if named_csv || first_line.contains(&b',') {
+                    true
+                } else {
+                    return Err(StoreError::Input(format!(
+                        "{} is not a store file, JSON lines or CSV: it is text that starts with neither `{{` (a JSON profile per line) nor a CSV header line",
+                        path.display()
+                    )));
+                }
+            }
+        };
         let file = std::fs::File::open(path)?;
-        let (store, report) = if path.extension().is_some_and(|x| x.eq_ignore_ascii_case("csv")) {
+        let (store, report) = if csv {
             EnterpriseStore::load_csv(schema, std::io::BufReader::new(file), opts)?
         } else {
             EnterpriseStore::load_jsonl(schema, std::io::BufReader::new(file), opts)?

@@ -72,3 +72,76 @@ fn year_one_is_out_of_range_not_no_such_day() {
     let err = Profile::from_json_str(&schema(), r#"{"registration_date": "0001-01-01"}"#).expect_err("year 1");
     assert!(err.to_string().contains("year out of range"), "{err}");
 }
+
+fn load_file(name: &str, bytes: &[u8]) -> Result<(EnterpriseStore, huiqi::store::LoadReport), String> {
+    let dir = std::env::temp_dir().join(format!("huiqi-inputs-{}-{name}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(name);
+    std::fs::write(&path, bytes).unwrap();
+    let r = EnterpriseStore::load_path(&schema(), &path, LoadOptions::default()).map_err(|e| e.to_string());
+    std::fs::remove_dir_all(&dir).unwrap();
+    r
+}
+
+#[test]
+fn a_file_is_read_by_what_it_holds_not_its_name() {
+    // Parquet without its name: named, not read as "0 enterprises, skipped N".
+    let err = load_file("e.jsonl", b"PAR1\x15\x04\x15\x80\x01\x00\x00PAR1").expect_err("parquet");
+    assert!(err.contains("is a Parquet file"), "{err}");
+    // A binary file.
+    let err = load_file("e.jsonl", b"\x7fELF\x02\x01\x01\x00\x00\x00\x00").expect_err("binary");
+    assert!(err.contains("its first bytes are binary"), "{err}");
+    // Text that is neither JSON lines nor CSV.
+    let err = load_file("e.txt", b"enterprises of 2025\nnone yet\n").expect_err("prose");
+    assert!(err.contains("starts with neither"), "{err}");
+    // CSV without the .csv name is read as CSV (a header with commas), and JSON lines named
+    // .csv as JSON lines.
+    let (store, report) = load_file("e.txt", "name,registered_capital\nA,100万元\nB,200万元\n".as_bytes()).expect("csv by content");
+    assert_eq!((store.len(), report.skipped), (2, 0));
+    let (store, _) = load_file("e.csv", "{\"name\": \"A\"}\n{\"name\": \"B\"}\n".as_bytes()).expect("json lines by content");
+    assert_eq!(store.len(), 2);
+    // A pretty-printed profile (one document over several lines) is refused with the hint.
+    let err = load_file("e.jsonl", b"{\n  \"name\": \"A\",\n  \"registered_capital\": \"100\"\n}\n").expect_err("pretty");
+    assert!(err.contains("a profile spread over several lines"), "{err}");
+}
+
+#[test]
+fn a_stray_quote_in_csv_counts_the_rows_it_swallowed() {
+    let rows = |from: usize, to: usize| (from..to).map(|i| format!("C{i},{i}万元\n")).collect::<String>();
+    // A quote never closed: before, this loaded 1 enterprise and "skipped 1 bad rows", with
+    // success, the other 5,000 rows read as one cell.
+    let csv = format!("name,registered_capital\nA,100万元\nB,\"200万元\n{}", rows(0, 5_000));
+    let err = load_file("e.csv", csv.as_bytes()).expect_err("never closed");
+    assert!(err.contains("record that starts on line 3 is never closed: lines 3 to 5003"), "{}", &err[..err.len().min(400)]);
+    // A quote closed 998 lines later by another stray one: the lines in between are lost
+    // and counted as skipped, so the load says so (and fails when they are most rows).
+    let csv = format!("name,registered_capital\nA,100万元\nB,\"200万元\n{}C,\"1万元\n{}", rows(0, 997), rows(0, 4_000));
+    let (store, report) = load_file("e.csv", csv.as_bytes()).expect("most rows kept");
+    assert_eq!(
+        (store.len(), report.skipped),
+        (4_001, 999),
+        "{:?}",
+        report.errors.first().map(|e| e.reason.chars().take(200).collect::<String>())
+    );
+    assert!(report.errors[0].reason.ends_with("each is counted as skipped)"));
+    let csv = format!("name,registered_capital\nA,100万元\nB,\"200万元\n{}C,\"1万元\n{}", rows(0, 5_000), rows(0, 10));
+    let err = load_file("e.csv", csv.as_bytes()).expect_err("most rows lost");
+    assert!(err.contains("kept only 11"), "{}", &err[..err.len().min(400)]);
+    // Quoted cells with line breaks are fine.
+    let (store, report) =
+        load_file("ok.csv", "name,business_scope\nA,\"软件开发\n信息技术咨询\"\nB,x\n".as_bytes()).expect("multi-line cell");
+    assert_eq!((store.len(), report.skipped), (2, 0));
+}
+
+#[test]
+fn a_stray_quote_before_a_long_tail_stops_at_the_record_limit() {
+    // Before, the CSV reader buffered everything after the quote as one record (2 GB of
+    // tail took 2.1 GB of memory); now the record stops at the limit, naming its line.
+    let mut csv = String::from("name,registered_capital\nA,100万元\nB,\"200万元\n");
+    let row = "C,1万元\n";
+    while csv.len() < huiqi::store::MAX_LINE_BYTES + 4096 {
+        csv.push_str(row);
+    }
+    let err = load_file("tail.csv", csv.as_bytes()).expect_err("record limit");
+    assert!(err.contains("the CSV record that starts on line 3") && err.contains("not closed"), "{}", &err[..err.len().min(400)]);
+}
