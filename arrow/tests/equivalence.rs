@@ -210,3 +210,20 @@ fn missing_fields_follow_match() {
     assert!(missing.null_count() > 0 && missing.null_count() < missing.len());
     assert!(bulk_batches(&engine, &store, date, Shape::Lists, true, true).is_err());
 }
+
+#[test]
+fn a_dictionary_with_no_values_is_all_unknown() {
+    // Valid Arrow: every key null, no values. arrow's `normalized_keys` asserts on it, which
+    // the arrow_stream fuzz target reached through the C import.
+    use arrow_array::{DictionaryArray, Int32Array, StringArray};
+    let keys = Int32Array::from(vec![None, None, None]);
+    let dict = DictionaryArray::try_new(keys, Arc::new(StringArray::from(Vec::<&str>::new())) as ArrayRef).unwrap();
+    let names: ArrayRef = Arc::new(StringArray::from(vec!["a", "b", "c"]));
+    let batch = RecordBatch::try_from_iter([("name", names), ("industry", Arc::new(dict) as ArrayRef)]).unwrap();
+    let schema = Schema::embedded().unwrap();
+    let reader = RecordBatchIterator::new(vec![Ok(batch.clone())], batch.schema());
+    let (store, report) = store_from_batches(&schema, reader).unwrap();
+    assert_eq!((store.len(), report.skipped), (3, 0));
+    let industry = schema.field("industry").unwrap().id;
+    assert!((0..3).all(|row| store.profile(&schema, row).text(industry).is_none()));
+}

@@ -54,20 +54,18 @@ impl Batches {
                 return Err(not_parquet(&format!("row group {g} claims {} rows", group.num_rows())));
             }
             for c in group.columns() {
-                let (start, len) = c.byte_range();
-                if start.checked_add(len).is_none_or(|end| end > file_len) {
+                // Read as stored (`byte_range` asserts on negative values).
+                let start = c.dictionary_page_offset().unwrap_or_else(|| c.data_page_offset());
+                let len = c.compressed_size();
+                let column = c.column_path().string();
+                if start < 0 || len < 0 || start.checked_add(len).is_none_or(|end| u64::try_from(end).map_or(true, |end| end > file_len)) {
                     return Err(not_parquet(&format!(
-                        "row group {g}, column {:?}: its data claims bytes {start}..{} of a file of {file_len} bytes",
-                        c.column_path().string(),
+                        "row group {g}, column {column:?}: its data claims bytes {start}..{} of a file of {file_len} bytes",
                         start.saturating_add(len)
                     )));
                 }
                 if c.num_values() < 0 {
-                    return Err(not_parquet(&format!(
-                        "row group {g}, column {:?} claims {} values",
-                        c.column_path().string(),
-                        c.num_values()
-                    )));
+                    return Err(not_parquet(&format!("row group {g}, column {column:?} claims {} values", c.num_values())));
                 }
             }
             group_rows.push(group.num_rows());

@@ -15,6 +15,8 @@ use std::sync::Once;
 thread_local! {
     /// How many `quietly` calls are running on this thread.
     static QUIET: Cell<u32> = const { Cell::new(0) };
+    /// Where the last quiet panic on this thread happened (`file:line`).
+    static WHERE: std::cell::RefCell<Option<String>> = const { std::cell::RefCell::new(None) };
 }
 
 static HOOK: Once = Once::new();
@@ -27,6 +29,9 @@ pub fn quietly<T>(f: impl FnOnce() -> T) -> std::thread::Result<T> {
         std::panic::set_hook(Box::new(move |info| {
             if QUIET.with(Cell::get) == 0 {
                 previous(info);
+            } else {
+                let at = info.location().map(|l| format!("{}:{}", l.file(), l.line()));
+                WHERE.with(|w| *w.borrow_mut() = at);
             }
         }));
     });
@@ -34,6 +39,12 @@ pub fn quietly<T>(f: impl FnOnce() -> T) -> std::thread::Result<T> {
     let r = catch_unwind(AssertUnwindSafe(f));
     QUIET.with(|q| q.set(q.get().saturating_sub(1)));
     r
+}
+
+/// Where the last panic caught by [`quietly`] on this thread happened (`file:line`), for
+/// a bug report.
+pub fn last_location() -> Option<String> {
+    WHERE.with(|w| w.borrow().clone())
 }
 
 /// The message of a panic payload (`panic!("…")` gives a `&str` or a `String`).

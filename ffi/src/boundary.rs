@@ -50,7 +50,8 @@ pub(crate) fn panic_message(payload: &(dyn Any + Send)) -> String {
 
 /// The failure of a panic caught in entry point `name`.
 pub(crate) fn internal(name: &str, payload: &(dyn Any + Send)) -> ErrorItem {
-    ErrorItem::new(ErrorKind::Internal, format!("{name} panicked: {}", panic_message(payload)))
+    let at = huiqi_core::guard::last_location().map(|l| format!(" (at {l})")).unwrap_or_default();
+    ErrorItem::new(ErrorKind::Internal, format!("{name} panicked: {}{at}", panic_message(payload)))
 }
 
 /// A Rust string handed to C. JSON text never contains a NUL byte (serde escapes it), but

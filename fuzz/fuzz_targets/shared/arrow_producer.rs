@@ -179,7 +179,9 @@ unsafe extern "C" fn get_schema(s: *mut FFI_ArrowArrayStream, out: *mut FFI_Arro
                 Some(_) => {}
             }
         }
-        Attack::SchemaChildren(n) => top.n_children = n,
+        // More children than the pointer array holds is a memory lie unless past the
+        // bound the consumer refuses before reading (100,000).
+        Attack::SchemaChildren(n) => top.n_children = if (0..=100_000).contains(&n) { n.min(top.n_children) } else { n },
         Attack::NullSchemaChild(c) if c < held.child_pointers.len() => held.child_pointers[c] = std::ptr::null_mut(),
         Attack::NullFormat => top.format = std::ptr::null(),
         _ => {}
@@ -226,8 +228,19 @@ unsafe extern "C" fn get_next(s: *mut FFI_ArrowArrayStream, out: *mut FFI_ArrowA
         held.child_copies.push(copy);
     };
     match attack {
-        Attack::Length(c, v) => change(&mut held, c, &mut |a, _| a.length = v),
-        Attack::Offset(c, v) => change(&mut held, c, &mut |a, _| a.offset = v),
+        // Lengths and offsets only ever move inside the memory the arrays really have: a
+        // producer that claims more rows than its buffers hold cannot be caught by any
+        // consumer of the interface (docs/arrow.md), so that is not what is tested.
+        Attack::Length(c, v) => change(&mut held, c, &mut |a, _| a.length = if v < 0 { v } else { v.min(a.length) }),
+        Attack::Offset(c, v) => change(&mut held, c, &mut |a, _| {
+            let end = a.offset + a.length;
+            if v < 0 {
+                a.offset = v;
+            } else {
+                a.offset = v.min(end);
+                a.length = end - a.offset;
+            }
+        }),
         Attack::NullCount(c, v) => change(&mut held, c, &mut |a, _| a.null_count = v),
         Attack::Buffers(c, v) => change(&mut held, c, &mut |a, _| a.n_buffers = v.min(a.n_buffers)),
         Attack::Children(c, v) => change(&mut held, c, &mut |a, _| a.n_children = v.min(a.n_children)),
@@ -239,25 +252,36 @@ unsafe extern "C" fn get_next(s: *mut FFI_ArrowArrayStream, out: *mut FFI_ArrowA
             }
             a.buffers = h.buffer_pointers.as_mut_ptr();
         }),
-        Attack::OffsetValue(c, i, v) => change(&mut held, c, &mut |a, h| {
-            let n = usize::try_from(a.n_buffers).unwrap_or(0);
-            let rows = usize::try_from(a.length + a.offset + 1).unwrap_or(0);
-            if n < 2 || i >= rows {
-                return;
-            }
-            h.buffer_pointers = (0..n).map(|k| unsafe { *a.buffers.add(k) }).collect();
-            let old = h.buffer_pointers[1].cast::<i32>();
-            h.offsets = (0..rows).map(|k| unsafe { std::ptr::read_unaligned(old.add(k)) }).collect();
-            h.offsets[i] = v;
-            h.buffer_pointers[1] = h.offsets.as_ptr().cast();
-            a.buffers = h.buffer_pointers.as_mut_ptr();
-        }),
+        // Only where buffer 1 holds i32 offsets.
+        Attack::OffsetValue(c, i, v)
+            if p.schema.fields().get(c).is_some_and(|f| {
+                matches!(f.data_type(), arrow_schema::DataType::Utf8 | arrow_schema::DataType::Binary | arrow_schema::DataType::List(_))
+            }) =>
+        {
+            change(&mut held, c, &mut |a, h| {
+                let n = usize::try_from(a.n_buffers).unwrap_or(0);
+                let rows = usize::try_from(a.length + a.offset + 1).unwrap_or(0);
+                if n < 2 || i >= rows {
+                    return;
+                }
+                h.buffer_pointers = (0..n).map(|k| unsafe { *a.buffers.add(k) }).collect();
+                let old = h.buffer_pointers[1].cast::<i32>();
+                h.offsets = (0..rows).map(|k| unsafe { std::ptr::read_unaligned(old.add(k)) }).collect();
+                // The last offset is the length of the data: past the real data it is a memory
+                // lie no consumer can catch, so it only moves down.
+                h.offsets[i] = if i + 1 == rows { v.min(h.offsets[i]) } else { v };
+                h.buffer_pointers[1] = h.offsets.as_ptr().cast();
+                a.buffers = h.buffer_pointers.as_mut_ptr();
+            })
+        }
         Attack::ChildLength(c, v) => change(&mut held, c, &mut |a, h| {
             if a.n_children < 1 || a.children.is_null() {
                 return;
             }
             let mut inner = unsafe { copy_of(*a.children) };
-            unsafe { (*inner.as_mut_ptr().cast::<RawArray>()).length = v };
+            // Only shorter than it is (a longer child is a memory lie; see Length).
+            let child = unsafe { &mut *inner.as_mut_ptr().cast::<RawArray>() };
+            child.length = if v < 0 { v } else { v.min(child.length) };
             h.bytes = Vec::new();
             // One child: a pointer array of one, kept with the copies.
             let mut ptrs: Box<[u8]> = vec![0u8; size_of::<*mut c_void>()].into_boxed_slice();
