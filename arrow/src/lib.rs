@@ -252,7 +252,19 @@ pub fn store_from_batches(
             };
             let name = name.as_str();
             let row_of = |i: usize| u64::from(first) + i as u64;
+            // A Null-typed column (what a writer makes of a column with no value at all) is
+            // unknown in every row, for lists as for scalars.
+            let all_null = col.data_type() == &DataType::Null;
             match t.kind(schema) {
+                TargetKind::Tags if all_null => {
+                    b.tags::<Vec<Option<&str>>>(name, t.field, first, (0..n).map(|_| None)).map_err(|e| e.to_string())?;
+                }
+                TargetKind::Qualifications if all_null => {
+                    b.qualifications(name, t.field, first, (0..n).map(|_| None)).map_err(|e| e.to_string())?;
+                }
+                TargetKind::Records if all_null => {
+                    b.records(name, t.field, first, (0..n).map(|_| None)).map_err(|e| e.to_string())?;
+                }
                 TargetKind::Scalar => {
                     let r = reader(col.as_ref());
                     b.scalars(name, *t, first, (0..n).map(&r)).map_err(|e| e.to_string())?;

@@ -227,3 +227,22 @@ fn a_dictionary_with_no_values_is_all_unknown() {
     let industry = schema.field("industry").unwrap().id;
     assert!((0..3).all(|row| store.profile(&schema, row).text(industry).is_none()));
 }
+
+#[test]
+fn a_null_typed_list_column_is_unknown_like_a_null_typed_scalar() {
+    // Before, a Null-typed qualifications (or tags, or records) column was refused, while a
+    // Null-typed scalar column was read as unknown.
+    use arrow_array::{NullArray, StringArray};
+    let schema = Schema::embedded().unwrap();
+    for column in ["qualifications", "tags", "hires", "registered_capital"] {
+        let names: ArrayRef = Arc::new(StringArray::from(vec!["a", "b"]));
+        let batch = RecordBatch::try_from_iter([("name", names), (column, Arc::new(NullArray::new(2)) as ArrayRef)]).unwrap();
+        let reader = RecordBatchIterator::new(vec![Ok(batch.clone())], batch.schema());
+        let (store, report) = store_from_batches(&schema, reader).unwrap_or_else(|e| panic!("{column}: {e}"));
+        assert_eq!((store.len(), report.skipped), (2, 0), "{column}");
+        // Unknown, as in a profile without the key: the same store as from JSON lines.
+        let (from_json, _) =
+            EnterpriseStore::load_jsonl(&schema, "{\"name\": \"a\"}\n{\"name\": \"b\"}\n".as_bytes(), LoadOptions::default()).unwrap();
+        assert_eq!(store.to_bytes(), from_json.to_bytes(), "{column}");
+    }
+}

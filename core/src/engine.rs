@@ -344,7 +344,8 @@ impl Engine {
             MatchPath::Reference => (0..self.set.policies.len()).map(|i| reference_verdict(&ev, i)).collect(),
         };
         let (summary, mut listed) = self.listing(&verdicts, as_of, opts);
-        let warnings: Vec<String> = profile.warnings.iter().map(|w| format!("{}: {}", w.path, w.message)).collect();
+        let mut warnings: Vec<String> = profile.warnings.iter().map(|w| format!("{}: {}", w.path, w.message)).collect();
+        warnings.extend(self.unknown_tags(&opts.tags));
         let enterprise = self.enterprise_name(profile);
         if opts.detail == Detail::Verdicts {
             listed.truncate(opts.limit.unwrap_or(usize::MAX));
@@ -413,6 +414,24 @@ impl Engine {
             })
             .collect();
         Answer::Detailed(MatchOutcome { as_of, enterprise, summary, policies, next_questions, recommended, warnings })
+    }
+
+    /// A warning for each tag asked for that no policy of the set carries (a filter that
+    /// matches nothing would otherwise answer 0/0/0 in silence), with the nearest tag.
+    pub fn unknown_tags(&self, tags: &[String]) -> Vec<String> {
+        let known: std::collections::BTreeSet<&str> =
+            self.set.policies.iter().flat_map(|p| p.doc.tags.iter().map(String::as_str)).collect();
+        tags.iter()
+            .filter(|t| !known.contains(t.as_str()))
+            .map(|t| {
+                let hint = crate::suggest::closest(t, known.iter().copied()).map(|c| format!("; did you mean {c:?}?")).unwrap_or_default();
+                let mut all = known.iter().take(30).copied().collect::<Vec<_>>().join(", ");
+                if known.len() > 30 {
+                    all.push_str(", …");
+                }
+                format!("options.tags: no policy has the tag {t:?}{hint} (the tags: {all})")
+            })
+            .collect()
     }
 
     /// The counts of the policies in scope (in force on `as_of`, with one of the tags) and

@@ -116,6 +116,30 @@ pub fn read_text(path: &Path) -> std::io::Result<String> {
     })
 }
 
+/// Removes the temporary files of earlier writes of `name` in `dir` whose process is gone
+/// (killed with -9 while writing: `.NAME.PID.N.tmp`). Liveness is read from `/proc`, so
+/// this happens where there is one (Linux); elsewhere such files stay until removed by hand.
+/// A process on another machine writing to a shared folder looks gone: do not share an
+/// output folder between machines.
+fn remove_stale(dir: &Path, name: &str) {
+    let proc = Path::new("/proc");
+    if !proc.join("self").exists() {
+        return;
+    }
+    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    let prefix = format!(".{name}.");
+    let own = std::process::id();
+    for e in entries.flatten() {
+        let file = e.file_name();
+        let Some(rest) = file.to_str().and_then(|f| f.strip_prefix(&prefix)).and_then(|r| r.strip_suffix(".tmp")) else { continue };
+        let Some((pid, n)) = rest.split_once('.') else { continue };
+        let (Ok(pid), true) = (pid.parse::<u32>(), n.bytes().all(|b| b.is_ascii_digit()) && !n.is_empty()) else { continue };
+        if pid != own && !proc.join(pid.to_string()).exists() {
+            let _ = std::fs::remove_file(e.path());
+        }
+    }
+}
+
 /// A file being written: a temporary file next to the target, renamed over it by
 /// [`AtomicFile::commit`]. Dropped without a commit, the temporary file is removed and the
 /// target is untouched.
@@ -135,6 +159,7 @@ impl AtomicFile {
             _ => PathBuf::from("."),
         };
         let name = target.file_name().map_or_else(|| "out".into(), |n| n.to_string_lossy().into_owned());
+        remove_stale(&dir, &name);
         loop {
             let n = NEXT.fetch_add(1, Ordering::Relaxed);
             let tmp = dir.join(format!(".{name}.{}.{n}.tmp", std::process::id()));
@@ -203,6 +228,26 @@ mod tests {
         assert_eq!(tag(b"{\"id\": ", m), Tag::Other);
         assert_eq!(tag(b"{\"id\": \"x\"}", m), Tag::Other);
         assert_eq!(tag(b"id,regis", m), Tag::Other);
+    }
+
+    #[test]
+    fn a_killed_writers_temporary_file_is_removed_by_the_next_write() {
+        let dir = std::env::temp_dir().join(format!("huiqi-stale-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let target = dir.join("out.csv");
+        // A pid no process has (above Linux's pid_max of 2^22), one of this process (a
+        // write in progress), and a file of another target.
+        let dead = dir.join(".out.csv.4294967290.0.tmp");
+        let live = dir.join(format!(".out.csv.{}.77.tmp", std::process::id()));
+        let other = dir.join(".other.csv.4294967290.0.tmp");
+        for f in [&dead, &live, &other] {
+            std::fs::write(f, "partial").unwrap();
+        }
+        write_atomic(&target, b"done").unwrap();
+        assert_eq!(std::fs::read(&target).unwrap(), b"done");
+        assert_eq!(!dead.exists(), Path::new("/proc/self").exists(), "removed where /proc tells liveness");
+        assert!(live.exists() && other.exists());
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]

@@ -114,6 +114,9 @@ fn print_verdicts(out: &mut impl Write, r: &huiqi::outcome::VerdictsOutcome<'_>,
         let title = set.policy(p.id).map_or("", |x| x.doc.title.as_str());
         writeln!(out, "{} {title} [{}]", verdict_mark(p.verdict), p.id)?;
     }
+    for w in &r.warnings {
+        writeln!(out, "warning: {w}")?;
+    }
     Ok(())
 }
 

@@ -345,3 +345,14 @@ pub fn what_if(engine: &Arc<Engine>, open: &OpenStore, r: &WhatIfRequest) -> Res
         lost_ids: ids(&lost),
     })
 }
+
+#[cfg(test)]
+mod bulk_options_tests {
+    use super::*;
+
+    #[test]
+    fn a_key_given_twice_is_refused() {
+        let e = BulkOptions::from_json(Some(r#"{"output": "pairs", "output": "counts"}"#)).err().map(|e| format!("{e:?}"));
+        assert!(e.as_deref().is_some_and(|e| e.contains("duplicate field `output`")), "{e:?}");
+    }
+}
