@@ -38,6 +38,8 @@ pub struct AppState {
     pub token: Option<String>,
     pub limit: Arc<tokio::sync::Semaphore>,
     pub max_body: usize,
+    /// Longest wait for the next part of a streamed batch's body (the request timeout).
+    pub idle: Duration,
     /// Numbers the decisions of this process.
     pub decisions: std::sync::atomic::AtomicU64,
 }
@@ -72,11 +74,11 @@ pub fn router(state: Shared, timeout: Duration) -> Router {
 }
 
 /// A failure envelope with a status.
-fn failure(status: StatusCode, kind: ErrorKind, message: &str) -> Response {
+pub(crate) fn failure(status: StatusCode, kind: ErrorKind, message: &str) -> Response {
     envelope_response(status, ops::failure(vec![ErrorItem::new(kind, message)]), None)
 }
 
-fn envelope_response(status: StatusCode, body: String, revision: Option<&str>) -> Response {
+pub(crate) fn envelope_response(status: StatusCode, body: String, revision: Option<&str>) -> Response {
     let mut r = (status, [(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))], body).into_response();
     if let Some(v) = revision.and_then(|r| HeaderValue::from_str(r).ok()) {
         r.headers_mut().insert(REVISION, v);
@@ -123,7 +125,7 @@ async fn text(s: &AppState, body: Body) -> Result<String, Response> {
 }
 
 /// Runs blocking work (matching, compiling) off the async threads.
-async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> Result<T, Response> {
+pub(crate) async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> Result<T, Response> {
     tokio::task::spawn_blocking(f).await.map_err(|_| {
         failure(StatusCode::INTERNAL_SERVER_ERROR, ErrorKind::Internal, "the request failed inside the service; it keeps serving")
     })
@@ -149,6 +151,17 @@ async fn around(State(s): State<Shared>, req: Request, next: Next) -> Response {
     };
     let start = Instant::now();
     let mut response = next.run(req).await;
+    if endpoint == "/v1/match/batch" && response.status() == StatusCode::OK {
+        // A streamed answer holds its slot until its last byte is sent, not only until
+        // its head is.
+        let (parts, body) = response.into_parts();
+        let permit = _permit;
+        let stream = futures_util::StreamExt::map(body.into_data_stream(), move |x| {
+            let _slot = &permit;
+            x
+        });
+        response = Response::from_parts(parts, Body::from_stream(stream));
+    }
     if !response.headers().contains_key(REVISION) {
         if let Some(v) = s.current.load().as_ref().and_then(|r| HeaderValue::from_str(&r.revision).ok()) {
             response.headers_mut().insert(REVISION, v);
@@ -198,12 +211,34 @@ fn summary_of(envelope: &str) -> Option<Value> {
 
 /// Counts a match's verdicts and logs the decision (when a log is kept).
 fn record(s: &AppState, rs: &Ruleset, request: &str, envelope: &str) {
-    let Some(summary) = summary_of(envelope) else { return };
-    let n = |k: &str| summary.get(k).and_then(Value::as_u64).unwrap_or(0);
-    s.metrics.decisions(n("eligible"), n("undetermined"), n("ineligible"));
-    let Some(log) = &s.log else { return };
     let Ok(req) = serde_json::from_str::<Value>(request) else { return };
     let (Some(profile), Some(as_of)) = (req.get("profile"), req.get("as_of").and_then(Value::as_str)) else { return };
+    record_profile(s, rs, profile, as_of, envelope);
+}
+
+/// [`record`] for one line of a batch: the profile's JSON text and the batch's date.
+pub(crate) fn record_line(s: &AppState, rs: &Ruleset, profile: &str, as_of: &str, envelope: &str) {
+    if s.log.is_none() {
+        count_verdicts(s, envelope);
+        return;
+    }
+    let Ok(profile) = serde_json::from_str::<Value>(profile) else { return };
+    record_profile(s, rs, &profile, as_of, envelope);
+}
+
+/// Counts the verdicts of a match envelope in the metrics.
+fn count_verdicts(s: &AppState, envelope: &str) -> bool {
+    let Some(summary) = summary_of(envelope) else { return false };
+    let n = |k: &str| summary.get(k).and_then(Value::as_u64).unwrap_or(0);
+    s.metrics.decisions(n("eligible"), n("undetermined"), n("ineligible"));
+    true
+}
+
+fn record_profile(s: &AppState, rs: &Ruleset, profile: &Value, as_of: &str, envelope: &str) {
+    if !count_verdicts(s, envelope) {
+        return;
+    }
+    let Some(log) = &s.log else { return };
     // The verdicts of every policy in force, whatever the detail and limit asked.
     let verdicts_request = json!({"profile": profile, "as_of": as_of}).to_string();
     let env: Value = serde_json::from_str(&ops::call(&rs.engine, None, "verdicts", &verdicts_request)).unwrap_or(Value::Null);
@@ -226,16 +261,21 @@ fn record(s: &AppState, rs: &Ruleset, request: &str, envelope: &str) {
     });
 }
 
-/// `POST /v1/match/batch?as_of=…&detail=…`: JSON lines in, one envelope line per line out.
+/// `POST /v1/match/batch?as_of=…`: JSON lines in and out, streamed (`detail`, `all`,
+/// `limit`), or an Arrow IPC stream in and out (`output`, `undetermined`, `missing`); see
+/// [`crate::batch`].
 #[derive(Deserialize)]
 struct BatchQuery {
     as_of: Option<String>,
     detail: Option<String>,
     all: Option<bool>,
     limit: Option<usize>,
+    output: Option<String>,
+    undetermined: Option<bool>,
+    missing: Option<bool>,
 }
 
-async fn match_batch(State(s): State<Shared>, Query(q): Query<BatchQuery>, body: Body) -> Response {
+async fn match_batch(State(s): State<Shared>, Query(q): Query<BatchQuery>, headers: HeaderMap, body: Body) -> Response {
     let rs = match loaded(&s) {
         Ok(r) => r,
         Err(r) => return r,
@@ -243,6 +283,14 @@ async fn match_batch(State(s): State<Shared>, Query(q): Query<BatchQuery>, body:
     let Some(as_of) = q.as_of else {
         return failure(StatusCode::BAD_REQUEST, ErrorKind::Request, "as_of is required: /v1/match/batch?as_of=YYYY-MM-DD");
     };
+    let arrow = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.split(';').next().is_some_and(|t| t.trim().eq_ignore_ascii_case(crate::batch::ARROW_STREAM)));
+    if arrow {
+        let o = crate::batch::ArrowOptions { output: q.output, undetermined: q.undetermined, missing: q.missing };
+        return crate::batch::arrow(s, rs, body, as_of, o).await;
+    }
     let options = json!({"detail": q.detail, "all": q.all, "limit": q.limit});
     let options: serde_json::Map<String, Value> = options
         .as_object()
@@ -252,21 +300,10 @@ async fn match_batch(State(s): State<Shared>, Query(q): Query<BatchQuery>, body:
         Ok(o) => o,
         Err(e) => return envelope_response(StatusCode::BAD_REQUEST, ops::failure(e), Some(&rs.revision)),
     };
-    let lines = match text(&s, body).await {
-        Ok(t) => t,
-        Err(r) => return r,
-    };
-    let out = blocking(move || (ops::match_lines_threads(&rs.engine, &lines, &as_of, path, &opts, 1, 1), rs)).await;
-    match out {
-        Ok((body, rs)) => {
-            let mut r = (StatusCode::OK, [(header::CONTENT_TYPE, "application/x-ndjson")], body).into_response();
-            if let Ok(v) = HeaderValue::from_str(&rs.revision) {
-                r.headers_mut().insert(REVISION, v);
-            }
-            r
-        }
-        Err(r) => r,
+    if let Err(e) = huiqi::date::Date::parse(&as_of) {
+        return failure(StatusCode::BAD_REQUEST, ErrorKind::Request, &format!("as_of: {e}"));
     }
+    crate::batch::json_lines(s, rs, body, as_of, path, opts)
 }
 
 /// `POST /v1/policies/{id}/reach` with `{"as_of": …, "list": 20}`: the reverse query.

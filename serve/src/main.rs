@@ -10,6 +10,7 @@
 //! lets in-flight requests finish.
 
 mod app;
+mod batch;
 mod decisions;
 mod metrics;
 mod openapi;
@@ -168,6 +169,7 @@ fn serve(args: ServeArgs) -> Result<ExitCode, String> {
         token,
         limit: Arc::new(tokio::sync::Semaphore::new(args.concurrency.max(1))),
         max_body: args.max_body_bytes,
+        idle: std::time::Duration::from_secs(args.timeout_secs.max(1)),
         decisions: std::sync::atomic::AtomicU64::new(0),
     });
     let sources = Sources { policies: args.policies.clone(), codes: args.codes.clone(), enterprises: args.enterprises.clone() };

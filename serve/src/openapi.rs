@@ -43,15 +43,24 @@ pub fn document() -> Result<Value, String> {
     paths.insert(
         "/v1/match/batch".into(),
         json!({"post": {
-            "summary": "JSON lines of profiles in, one envelope line per line out",
+            "summary": "JSON lines of profiles in, one envelope line per line out, streamed; or an Arrow IPC stream of enterprises in and the bulk results out",
             "parameters": [
                 {"name": "as_of", "in": "query", "required": true, "schema": {"type": "string", "format": "date"}},
-                {"name": "detail", "in": "query", "schema": {"enum": ["verdicts", "summary", "full"]}},
-                {"name": "all", "in": "query", "schema": {"type": "boolean"}},
-                {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 0}}
+                {"name": "detail", "in": "query", "description": "JSON lines", "schema": {"enum": ["verdicts", "summary", "full"]}},
+                {"name": "all", "in": "query", "description": "JSON lines", "schema": {"type": "boolean"}},
+                {"name": "limit", "in": "query", "description": "JSON lines", "schema": {"type": "integer", "minimum": 0}},
+                {"name": "output", "in": "query", "description": "Arrow: the shape of the results (as bulk_arrow)", "schema": {"enum": ["pairs", "lists", "counts"]}},
+                {"name": "undetermined", "in": "query", "description": "Arrow: also the undetermined pairs or lists", "schema": {"type": "boolean"}},
+                {"name": "missing", "in": "query", "description": "Arrow: the fields each undetermined pair lacks", "schema": {"type": "boolean"}}
             ],
-            "requestBody": {"required": true, "content": {"application/x-ndjson": {"schema": {"type": "string"}}}},
-            "responses": {"200": {"description": "one envelope per input line", "content": {"application/x-ndjson": {"schema": {"type": "string"}}}}}
+            "requestBody": {"required": true, "content": {
+                "application/x-ndjson": {"schema": {"type": "string"}},
+                "application/vnd.apache.arrow.stream": {"schema": {"type": "string", "format": "binary"}}
+            }},
+            "responses": {"200": {"description": "one envelope per input line (JSON lines), or the results as an Arrow IPC stream", "content": {
+                "application/x-ndjson": {"schema": {"type": "string"}},
+                "application/vnd.apache.arrow.stream": {"schema": {"type": "string", "format": "binary"}}
+            }}}
         }}),
     );
     paths.insert(

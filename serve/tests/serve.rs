@@ -240,7 +240,8 @@ fn endpoints_limits_and_failures() {
     let metrics = s.get("/metrics").body;
     assert!(metrics.contains(r#"huiqi_requests_total{endpoint="/v1/match",status="200"} 2"#), "{metrics}");
     assert!(metrics.contains(r#"huiqi_requests_total{endpoint="/v1/match",status="401"} 2"#), "{metrics}");
-    assert!(metrics.contains("huiqi_decisions_total{verdict=\"eligible\"} 22"), "{metrics}");
+    // 11 eligible each: two single matches and the batch's two good lines.
+    assert!(metrics.contains("huiqi_decisions_total{verdict=\"eligible\"} 44"), "{metrics}");
     let api = s.request("GET", "/openapi.json", &auth, "").json();
     assert_eq!(api["openapi"], json!("3.1.0"));
     for path in ["/v1/match", "/v1/match/batch", "/v1/policies/{id}/reach", "/v1/check", "/v1/ruleset", "/health/ready"] {
@@ -491,4 +492,147 @@ fn idle_connections_and_a_slow_sender_do_not_stop_the_others() {
     drop(idle);
     drop(slow);
     assert_eq!(s.get("/health/live").status, 200);
+}
+
+/// Reads an HTTP/1.1 response's head and (de-chunked) body from `stream`, as bytes.
+fn read_reply(stream: &mut TcpStream, already: Vec<u8>) -> (u16, Vec<(String, String)>, Vec<u8>) {
+    let mut raw = already;
+    stream.read_to_end(&mut raw).unwrap();
+    let split = raw.windows(4).position(|w| w == b"\r\n\r\n").unwrap();
+    let head = String::from_utf8(raw[..split].to_vec()).unwrap();
+    let mut body = raw[split + 4..].to_vec();
+    let mut lines = head.split("\r\n");
+    let status = lines.next().unwrap().split(' ').nth(1).unwrap().parse().unwrap();
+    let headers: Vec<(String, String)> = lines.filter_map(|l| l.split_once(": ")).map(|(k, v)| (k.to_string(), v.to_string())).collect();
+    if headers.iter().any(|(k, v)| k.eq_ignore_ascii_case("transfer-encoding") && v == "chunked") {
+        let mut out = Vec::new();
+        let mut rest = &body[..];
+        while let Some(i) = rest.windows(2).position(|w| w == b"\r\n") {
+            let n = usize::from_str_radix(std::str::from_utf8(&rest[..i]).unwrap().trim(), 16).unwrap();
+            if n == 0 {
+                break;
+            }
+            out.extend_from_slice(&rest[i + 2..i + 2 + n]);
+            rest = &rest[i + 2 + n + 2..];
+        }
+        body = out;
+    }
+    (status, headers, body)
+}
+
+#[test]
+fn a_json_lines_batch_streams_and_an_arrow_batch_goes_both_ways() {
+    let s = Server::start(&[]);
+    let samples: Vec<String> = std::fs::read_dir(root().join("data/enterprises"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "json"))
+        .map(|p| serde_json::to_string(&serde_json::from_str::<Value>(&std::fs::read_to_string(p).unwrap()).unwrap()).unwrap())
+        .collect();
+    // 700 lines: the samples over and over, with a blank line, one not UTF-8 and one not JSON.
+    let mut lines: Vec<Vec<u8>> = (0..700).map(|i| samples[i % samples.len()].clone().into_bytes()).collect();
+    lines[10] = Vec::new();
+    lines[300] = b"{\"name\": \"\xff\xfe\"}".to_vec();
+    lines[650] = b"{".to_vec();
+    let body: Vec<u8> = lines.iter().flat_map(|l| l.iter().copied().chain([b'\n'])).collect();
+    let first_part = lines[..400].iter().map(|l| l.len() + 1).sum::<usize>();
+
+    let mut stream = TcpStream::connect(&s.addr).unwrap();
+    stream.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    let head = format!(
+        "POST /v1/match/batch?as_of=2026-06-30&detail=verdicts HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Type: application/x-ndjson\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    );
+    stream.write_all(head.as_bytes()).unwrap();
+    stream.write_all(&body[..first_part]).unwrap();
+    // Streamed: answers come back before the last line is sent.
+    let mut early = vec![0u8; 64 * 1024];
+    let n = stream.read(&mut early).unwrap();
+    early.truncate(n);
+    assert!(early.starts_with(b"HTTP/1.1 200"), "{}", String::from_utf8_lossy(&early));
+    stream.write_all(&body[first_part..]).unwrap();
+    let (status, headers, out) = read_reply(&mut stream, early);
+    assert_eq!(status, 200);
+    assert!(headers.iter().any(|(k, _)| k.eq_ignore_ascii_case("huiqi-revision")));
+    let out = String::from_utf8(out).unwrap();
+    let answers: Vec<&str> = out.lines().collect();
+    assert_eq!(answers.len(), 700, "one answer per line");
+    // Each answer is the single match's, byte for byte; the bad lines fail alone, by number.
+    let mut single = std::collections::HashMap::new();
+    for (i, a) in answers.iter().enumerate() {
+        match i {
+            10 => assert!(a.contains(r#""line":11"#) && a.contains("empty line"), "{a}"),
+            300 => assert!(a.contains(r#""line":301"#) && a.contains("not UTF-8"), "{a}"),
+            650 => assert!(a.contains(r#""line":651"#) && a.contains(r#""kind":"json""#), "{a}"),
+            _ => {
+                let profile = &samples[i % samples.len()];
+                let want = single.entry(profile.clone()).or_insert_with(|| {
+                    let request = format!(r#"{{"profile": {profile}, "as_of": "2026-06-30", "options": {{"detail": "verdicts"}}}}"#);
+                    s.post("/v1/match", &request).body
+                });
+                assert_eq!(a, want, "line {}", i + 1);
+            }
+        }
+    }
+
+    // Arrow IPC in and out: three enterprises as columns, the counts shape back.
+    use arrow_array::{ArrayRef, RecordBatch, StringArray};
+    let cols: Vec<(&str, ArrayRef)> = vec![
+        ("name", std::sync::Arc::new(StringArray::from(vec!["甲", "乙", "丙"]))),
+        ("registered_capital", std::sync::Arc::new(StringArray::from(vec!["100万元", "5000万元", "30万元"]))),
+        ("industry", std::sync::Arc::new(StringArray::from(vec!["I6513", "C3911", "F5211"]))),
+    ];
+    let batch = RecordBatch::try_from_iter(cols).unwrap();
+    let mut ipc = Vec::new();
+    {
+        let mut w = arrow_ipc::writer::StreamWriter::try_new(&mut ipc, &batch.schema()).unwrap();
+        w.write(&batch).unwrap();
+        w.finish().unwrap();
+    }
+    let mut stream = TcpStream::connect(&s.addr).unwrap();
+    stream.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    let head = format!(
+        "POST /v1/match/batch?as_of=2026-06-30&output=counts&undetermined=true HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Type: application/vnd.apache.arrow.stream\r\nContent-Length: {}\r\n\r\n",
+        ipc.len()
+    );
+    stream.write_all(head.as_bytes()).unwrap();
+    stream.write_all(&ipc).unwrap();
+    let (status, headers, out) = read_reply(&mut stream, Vec::new());
+    assert_eq!(status, 200, "{}", String::from_utf8_lossy(&out));
+    assert!(headers.iter().any(|(k, v)| k.eq_ignore_ascii_case("content-type") && v == "application/vnd.apache.arrow.stream"));
+    let reader = arrow_ipc::reader::StreamReader::try_new(std::io::Cursor::new(out), None).unwrap();
+    let mut counts: std::collections::BTreeMap<String, (u64, u64)> = Default::default();
+    for b in reader {
+        let b = b.unwrap();
+        use arrow_array::cast::AsArray;
+        let ids = b.column(0).as_string::<i32>();
+        let e = b.column(1).as_primitive::<arrow_array::types::UInt64Type>();
+        let u = b.column(2).as_primitive::<arrow_array::types::UInt64Type>();
+        for i in 0..b.num_rows() {
+            counts.insert(ids.value(i).to_string(), (e.value(i), u.value(i)));
+        }
+    }
+    // The same three through /v1/match, counted by hand.
+    let mut want: std::collections::BTreeMap<String, (u64, u64)> = Default::default();
+    for (name, capital, industry) in [("甲", "100万元", "I6513"), ("乙", "5000万元", "C3911"), ("丙", "30万元", "F5211")] {
+        let request = json!({"profile": {"name": name, "registered_capital": capital, "industry": industry}, "as_of": "2026-06-30", "options": {"detail": "verdicts", "all": true}});
+        for p in s.post("/v1/match", &request.to_string()).json()["result"]["policies"].as_array().unwrap() {
+            let entry = want.entry(p["id"].as_str().unwrap().to_string()).or_default();
+            match p["verdict"].as_str().unwrap() {
+                "eligible" => entry.0 += 1,
+                "undetermined" => entry.1 += 1,
+                _ => {}
+            }
+        }
+    }
+    want.retain(|id, _| counts.contains_key(id));
+    let nonzero: std::collections::BTreeMap<_, _> = counts.iter().filter(|(_, c)| **c != (0, 0)).collect();
+    let want_nonzero: std::collections::BTreeMap<_, _> = want.iter().filter(|(_, c)| **c != (0, 0)).collect();
+    assert_eq!(nonzero, want_nonzero);
+    assert!(!nonzero.is_empty());
+    // Not Arrow: a failure envelope naming it.
+    let bad =
+        http(&s.addr, "POST", "/v1/match/batch?as_of=2026-06-30", &[("Content-Type", "application/vnd.apache.arrow.stream")], "not arrow");
+    assert_eq!(bad.status, 400, "{}", bad.body);
+    assert!(bad.body.contains("not an Arrow IPC stream"), "{}", bad.body);
 }
