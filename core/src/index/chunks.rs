@@ -8,10 +8,11 @@
 //! that share it, and ORs its mask into the chunk's *false* or *unknown* set: no branch
 //! on the values, no interpreter, one pass over a flat array.
 //!
-//! A literal's value is ranked true = 0 < unknown = 1 < false = 2. A clause (an `or`) is
-//! the minimum of its literals' ranks and a conjunction the maximum of its clauses':
-//! Kleene's three-valued `and` / `or`. The ranks of all literals are expanded from the
-//! known / true bitsets once per profile, eight predicates per step ([`ranks`]).
+//! A literal's value is ranked true = 0 < unknown = 1 < false = 2 ([`kleene::rank`]). A
+//! clause (an `or`) is the minimum of its literals' ranks and a conjunction the maximum of
+//! its clauses': Kleene's three-valued `and` / `or` ([`Junction::ranks`]). The ranks of
+//! all literals are expanded from the known / true bitsets once per profile, eight
+//! predicates per step ([`ranks`]).
 //!
 //! Trade-off: a chunk's clauses are all evaluated even when few members are alive, so the
 //! guard that files a policy (its least likely literal) matters as much as before. A
@@ -22,7 +23,9 @@
 //! (`at_least(k, …)` with k > 1, nested alternatives, `eligible(…)`) stay on the
 //! interpreter.
 
-use super::{Bits, PredicateId, Program, Tri};
+use super::kleene::{self, Junction, RANK_VALUE};
+use super::{Bits, PredicateId, Program};
+use crate::eval::Tri;
 
 /// A literal in the rank table: the predicate, plus the table's stride when negated.
 type Slot = u32;
@@ -75,7 +78,7 @@ pub(super) fn clause_form(p: &Program) -> Option<Vec<Vec<Lit>>> {
             Program::Or(xs) | Program::AtLeast(1, xs) if !xs.is_empty() => {
                 xs.iter().map(|x| if let Program::Lit(id, neg) = x { Some((*id, *neg)) } else { None }).collect::<Option<Vec<_>>>()?
             }
-            _ => return None,
+            Program::Const(_) | Program::Policy(..) | Program::And(_) | Program::Or(_) | Program::AtLeast(..) => return None,
         };
         lits.sort_unstable();
         lits.dedup();
@@ -84,7 +87,7 @@ pub(super) fn clause_form(p: &Program) -> Option<Vec<Vec<Lit>>> {
     let clauses = match p {
         Program::And(xs) if !xs.is_empty() => xs.iter().map(clause).collect::<Option<Vec<_>>>()?,
         Program::And(_) => return None,
-        other => vec![clause(other)?],
+        Program::Const(_) | Program::Lit(..) | Program::Policy(..) | Program::Or(_) | Program::AtLeast(..) => vec![clause(p)?],
     };
     Some(clauses)
 }
@@ -187,30 +190,33 @@ impl Chunks {
     #[inline]
     pub(super) fn run(&self, range: (u32, u32), guard: u8, ranks: &[u8], results: &mut [Tri]) -> usize {
         let rank = |s: Slot| ranks.get(s as usize).copied().unwrap_or(1);
+        let or = |a: u8, b: u8| Junction::Or.ranks(a, b);
+        let unknown = kleene::rank(Tri::Unknown);
         let mut evaluated = 0;
         for c in self.chunks.get(range.0 as usize..range.1 as usize).unwrap_or(&[]) {
             evaluated += c.members.count_ones() as usize;
             let mut f = 0u64;
-            let mut u = if guard == 1 { c.members } else { 0 };
+            let mut u = if guard == unknown { c.members } else { 0 };
             let units = self.units.get(c.units.0 as usize..c.units.1 as usize).unwrap_or(&[]);
-            // Every clause, without stopping early: a test per block for "all members
-            // false" cost more in mispredicted branches than the units it saved.
+            // The `and` of the clauses, as the union of their false masks (rank bit 1) and
+            // of their unknown masks (rank bit 0): a member both false and unknown is false
+            // (`RANK_VALUE[3]`). Every clause, without stopping early: a test per block for
+            // "all members false" cost more in mispredicted branches than the units it saved.
             for &(s, mask) in units {
                 let r = rank(s);
                 f |= mask & 0u64.wrapping_sub(u64::from(r >> 1));
                 u |= mask & 0u64.wrapping_sub(u64::from(r & 1));
             }
             for &([a, b, x, y], mask) in self.clauses.get(c.clauses.0 as usize..c.clauses.1 as usize).unwrap_or(&[]) {
-                let r = rank(a).min(rank(b)).min(rank(x).min(rank(y)));
+                let r = or(or(rank(a), rank(b)), or(rank(x), rank(y)));
                 f |= mask & 0u64.wrapping_sub(u64::from(r >> 1));
                 u |= mask & 0u64.wrapping_sub(u64::from(r & 1));
             }
-            const VERDICT: [Tri; 4] = [Tri::True, Tri::Unknown, Tri::False, Tri::False];
             let n = c.members.count_ones() as usize;
             let members = self.policies.get(c.first as usize..c.first as usize + n).unwrap_or(&[]);
             for (bit, p) in members.iter().enumerate() {
                 let v = ((f >> bit) & 1) << 1 | ((u >> bit) & 1);
-                if let (Some(slot), Some(verdict)) = (results.get_mut(*p as usize), VERDICT.get(v as usize)) {
+                if let (Some(slot), Some(verdict)) = (results.get_mut(*p as usize), RANK_VALUE.get(v as usize)) {
                     *slot = *verdict;
                 }
             }
@@ -289,22 +295,13 @@ mod tests {
         chunks.ranks(&known, &truth, &mut out);
         let stride = chunks.stride as usize;
         for p in 0..130usize {
-            let k = known.get(p as u32);
-            let t = truth.get(p as u32);
-            let want_pos = if !k {
-                1
-            } else if t {
-                0
-            } else {
-                2
-            };
-            let want_neg = if !k {
-                1
-            } else if t {
-                2
-            } else {
-                0
-            };
+            let (k, t) = (known.get(p as u32), truth.get(p as u32));
+            let want_pos = kleene::rank(kleene::literal(k, t, false));
+            let want_neg = kleene::rank(kleene::literal(k, t, true));
+            // The positive literal of a known false predicate (0) ranks false (2).
+            if p == 0 {
+                assert_eq!((want_pos, want_neg), (2, 0));
+            }
             assert_eq!(out.get(p).copied(), Some(want_pos), "positive {p}");
             assert_eq!(out.get(stride + p).copied(), Some(want_neg), "negated {p}");
         }

@@ -10,16 +10,18 @@
 //! memory.
 //!
 //! A policy's program is evaluated for one block at a time on (true, false) pairs of word
-//! arrays with Kleene algebra: `and` intersects the true words and unites the false words,
-//! `or` the opposite, `at_least` counts with a small dynamic programme over word arrays. A
-//! literal under `and`/`or` is folded straight into the accumulator (no intermediate is
-//! materialised). Only the result of each policy is turned into roaring bitmaps.
+//! arrays with Kleene algebra (`index::kleene`'s word pairs): `and` intersects the true
+//! words and unites the false words, `or` the opposite, `at_least` counts with a small
+//! dynamic programme over word arrays. A literal under `and`/`or` is folded straight into
+//! the accumulator (no intermediate is materialised). Only the result of each policy is
+//! turned into roaring bitmaps.
 
 use std::sync::Arc;
 
 use roaring::RoaringBitmap;
 
 use crate::eval::Tri;
+use crate::index::kleene::{self, Junction};
 use crate::index::Program;
 
 /// Rows per block: one roaring container.
@@ -174,12 +176,11 @@ impl BlockSource<'_> {
     }
 }
 
-/// How a literal combines into an accumulator.
+/// How a literal combines into an accumulator: it replaces it, or joins it.
 #[derive(Clone, Copy, PartialEq)]
 enum Fold {
     Set,
-    And,
-    Or,
+    Join(Junction),
 }
 
 fn fold_lit(src: &BlockSource<'_>, p: u32, neg: bool, out: &mut Pair, how: Fold, pool: &mut Pool) {
@@ -189,66 +190,54 @@ fn fold_lit(src: &BlockSource<'_>, p: u32, neg: bool, out: &mut Pair, how: Fold,
     let u = ub.view(s2);
     let n = src.words;
     let (ot, of) = (out.t.get_mut(..n).unwrap_or_default(), out.f.get_mut(..n).unwrap_or_default());
-    // Literal: true words `lt`, false words `lf`.
+    // One loop per (fold, negation), each with both fixed, so that the Kleene words of
+    // the literal and of the junction are straight-line bit operations in the loop.
     macro_rules! go {
-        ($lt:expr, $lf:expr) => {
+        ($neg:expr) => {
             match how {
                 Fold::Set => {
                     for (((a, b), x), y) in ot.iter_mut().zip(of.iter_mut()).zip(t.iter()).zip(u.iter()) {
-                        let (x, y) = (*x, *y);
-                        *a = $lt(x, y);
-                        *b = $lf(x, y);
+                        (*a, *b) = kleene::literal_words(*x, *y, $neg);
                     }
                 }
-                Fold::And => {
+                Fold::Join(Junction::And) => {
                     for (((a, b), x), y) in ot.iter_mut().zip(of.iter_mut()).zip(t.iter()).zip(u.iter()) {
-                        let (x, y) = (*x, *y);
-                        *a &= $lt(x, y);
-                        *b |= $lf(x, y);
+                        (*a, *b) = Junction::And.words((*a, *b), kleene::literal_words(*x, *y, $neg));
                     }
                 }
-                Fold::Or => {
+                Fold::Join(Junction::Or) => {
                     for (((a, b), x), y) in ot.iter_mut().zip(of.iter_mut()).zip(t.iter()).zip(u.iter()) {
-                        let (x, y) = (*x, *y);
-                        *a |= $lt(x, y);
-                        *b &= $lf(x, y);
+                        (*a, *b) = Junction::Or.words((*a, *b), kleene::literal_words(*x, *y, $neg));
                     }
                 }
             }
         };
     }
     if neg {
-        go!(|x: u64, y: u64| !(x | y), |x: u64, _y: u64| x);
+        go!(true);
     } else {
-        go!(|x: u64, _y: u64| x, |x: u64, y: u64| !(x | y));
+        go!(false);
     }
 }
 
-fn fold_pair(acc: &mut Pair, x: &Pair, is_and: bool, n: usize) {
+fn fold_pair(acc: &mut Pair, x: &Pair, junction: Junction, n: usize) {
     let (t, f) = (acc.t.get_mut(..n).unwrap_or_default(), acc.f.get_mut(..n).unwrap_or_default());
-    if is_and {
-        for (a, b) in t.iter_mut().zip(x.t.iter()) {
-            *a &= *b;
-        }
-        for (a, b) in f.iter_mut().zip(x.f.iter()) {
-            *a |= *b;
-        }
-    } else {
-        for (a, b) in t.iter_mut().zip(x.t.iter()) {
-            *a |= *b;
-        }
-        for (a, b) in f.iter_mut().zip(x.f.iter()) {
-            *a &= *b;
-        }
+    // As in `fold_lit`: the junction fixed per loop.
+    macro_rules! go {
+        ($j:expr) => {
+            for (((a, b), xt), xf) in t.iter_mut().zip(f.iter_mut()).zip(x.t.iter()).zip(x.f.iter()) {
+                (*a, *b) = $j.words((*a, *b), (*xt, *xf));
+            }
+        };
+    }
+    match junction {
+        Junction::And => go!(Junction::And),
+        Junction::Or => go!(Junction::Or),
     }
 }
 
 fn set_const(out: &mut Pair, t: Tri) {
-    let (tv, fv) = match t {
-        Tri::True => (!0, 0),
-        Tri::False => (0, !0),
-        Tri::Unknown => (0, 0),
-    };
+    let (tv, fv) = kleene::words(t);
     out.t.fill(tv);
     out.f.fill(fv);
 }
@@ -268,12 +257,12 @@ pub fn eval(p: &Program, src: &BlockSource<'_>, results: &[Option<Pair>], out: &
             None => set_const(out, Tri::Unknown),
         },
         Program::And(xs) | Program::Or(xs) => {
-            let is_and = matches!(p, Program::And(_));
+            let junction = Junction::of(matches!(p, Program::And(_)));
             if xs.is_empty() {
-                set_const(out, if is_and { Tri::True } else { Tri::False });
+                set_const(out, junction.neutral());
                 return;
             }
-            let how = if is_and { Fold::And } else { Fold::Or };
+            let how = Fold::Join(junction);
             let mut first = true;
             for x in xs {
                 if first {
@@ -283,10 +272,10 @@ pub fn eval(p: &Program, src: &BlockSource<'_>, results: &[Option<Pair>], out: &
                 }
                 match x {
                     Program::Lit(i, neg) => fold_lit(src, *i, *neg, out, how, pool),
-                    _ => {
+                    Program::Const(_) | Program::Policy(..) | Program::And(_) | Program::Or(_) | Program::AtLeast(..) => {
                         let mut tmp = pool.take();
                         eval(x, src, results, &mut tmp, pool);
-                        fold_pair(out, &tmp, is_and, src.words);
+                        fold_pair(out, &tmp, junction, src.words);
                         pool.give(tmp);
                     }
                 }
