@@ -33,13 +33,13 @@ use arrow_schema::{ArrowError, DataType, Schema, SchemaRef};
 use huiqi_core::guard::{panic_message, quietly};
 
 /// Deepest nesting of types accepted (a list of structs of lists … counts one per level).
-pub const MAX_DEPTH: usize = 64;
+pub(crate) const MAX_DEPTH: usize = 64;
 /// Most children of one type (columns of the top-level struct included).
-pub const MAX_CHILDREN: i64 = 100_000;
+pub(crate) const MAX_CHILDREN: i64 = 100_000;
 /// Most metadata keys of one field.
-pub const MAX_METADATA_KEYS: i32 = 4_096;
+pub(crate) const MAX_METADATA_KEYS: i32 = 4_096;
 /// Longest metadata key or value, and all of one field's metadata together.
-pub const MAX_METADATA_BYTES: i64 = 16 << 20;
+pub(crate) const MAX_METADATA_BYTES: i64 = 16 << 20;
 
 /// `struct ArrowSchema`, as the C data interface lays it out (the fields arrow-rs keeps
 /// private), to check before arrow-rs reads it.
