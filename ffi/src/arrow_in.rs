@@ -386,15 +386,25 @@ unsafe fn check_array(a: &RawArray, t: &DataType, what: &str, depth: usize) -> R
     if n_buffers > 0 && a.buffers.is_null() {
         return Err(format!("{what}: {n_buffers} buffers but the buffers pointer is NULL"));
     }
-    // Every buffer but the validity bitmap is needed once there are rows.
+    // A buffer may be NULL only where it holds no bytes: fixed-width values, bitmaps,
+    // offsets and views always do once there are rows; the data of text and the variadic
+    // buffers of views only when their offsets or lengths say so (`check_offsets`,
+    // `check_variadic`).
     let first_needed = usize::from(layout.can_contain_null_mask);
     if a.length > 0 && !matches!(t, DataType::Null) {
-        for i in first_needed..n_buffers {
-            // SAFETY: `buffers` holds `n_buffers` pointers (checked non-NULL above).
-            if unsafe { *a.buffers.add(i) }.is_null() {
+        for (k, spec) in layout.buffers.iter().enumerate() {
+            let i = first_needed + k;
+            let needed = matches!(spec, arrow_data::BufferSpec::FixedWidth { .. } | arrow_data::BufferSpec::BitMap);
+            // SAFETY: `buffers` holds `n_buffers` pointers (checked non-NULL above), and
+            // `i < fixed <= n_buffers`.
+            if needed && i < n_buffers && unsafe { *a.buffers.add(i) }.is_null() {
                 return Err(format!("{what}: buffer {i} is NULL though the array has {} rows", a.length));
             }
         }
+    }
+    if layout.variadic {
+        // SAFETY: forwarded; `n_buffers > fixed` was checked for variadic layouts.
+        unsafe { check_variadic(a, fixed, n_buffers, what) }?;
     }
     if a.null_count != 0 && a.length > 0 && layout.can_contain_null_mask && !matches!(t, DataType::Null) {
         // SAFETY: as above; buffer 0 is the validity bitmap.
@@ -433,6 +443,35 @@ unsafe fn check_array(a: &RawArray, t: &DataType, what: &str, depth: usize) -> R
         (_, false) => Err(format!("{what}: a dictionary given for type {t}")),
         (_, true) => Ok(()),
     }
+}
+
+/// The data buffers of a view array (after the fixed buffers, before the last, which holds
+/// their lengths as i64): NULL only where the length is 0.
+///
+/// # Safety
+/// As [`check_array`], with `fixed < n_buffers` checked.
+unsafe fn check_variadic(a: &RawArray, fixed: usize, n_buffers: usize, what: &str) -> Result<(), String> {
+    let data = n_buffers.saturating_sub(fixed + 1);
+    if data == 0 {
+        return Ok(());
+    }
+    // SAFETY: `buffers` holds `n_buffers` pointers; the last is the lengths buffer.
+    let lengths = unsafe { *a.buffers.add(n_buffers - 1) }.cast::<i64>();
+    if lengths.is_null() {
+        return Err(format!("{what}: {data} data buffers but the buffer of their lengths is NULL"));
+    }
+    for k in 0..data {
+        // SAFETY: the lengths buffer holds one i64 per data buffer (the interface).
+        let len = unsafe { std::ptr::read_unaligned(lengths.add(k)) };
+        if len < 0 {
+            return Err(format!("{what}: data buffer {k} claims {len} bytes"));
+        }
+        // SAFETY: `fixed + k < n_buffers - 1`.
+        if len > 0 && unsafe { *a.buffers.add(fixed + k) }.is_null() {
+            return Err(format!("{what}: data buffer {k} is NULL though it holds {len} bytes"));
+        }
+    }
+    Ok(())
 }
 
 /// The offsets of text, binary and list arrays: non-decreasing from a non-negative first,
@@ -476,6 +515,12 @@ unsafe fn check_offsets(a: &RawArray, t: &DataType, what: &str) -> Result<(), St
             return Err(format!("{what}: offsets decrease at row {} ({prev} then {o})", i - from - 1));
         }
         prev = o;
+    }
+    // Text and binary: the data buffer may be NULL only when the rows hold no bytes.
+    let text = matches!(t, D::Utf8 | D::Binary | D::LargeUtf8 | D::LargeBinary);
+    // SAFETY: these types have buffers [validity, offsets, data] (count checked).
+    if text && prev > at(from) && unsafe { *a.buffers.add(2) }.is_null() {
+        return Err(format!("{what}: the data buffer is NULL though the offsets say it holds {} bytes", prev - at(from)));
     }
     Ok(())
 }
