@@ -14,6 +14,9 @@
 //!   `status`);
 //! - null is unknown; columns named `$…` are ignored, as such keys of a profile are.
 
+#[cfg(feature = "parquet")]
+pub mod parquet_in;
+
 use std::sync::Arc;
 
 use arrow_array::builder::{ListBuilder, StringBuilder, UInt64Builder};

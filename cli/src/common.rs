@@ -139,16 +139,10 @@ pub(crate) fn load_enterprises(
     opts: huiqi::store::LoadOptions,
 ) -> Result<(EnterpriseStore, huiqi::store::LoadReport), Fail> {
     // Parquet by its name or by its first bytes (`PAR1`), whatever it is called.
-    let parquet_content =
-        || path.is_file() && huiqi::files::head(path).is_ok_and(|h| huiqi::files::sniff(&h) == huiqi::files::Sniffed::Parquet);
-    if !is_parquet(path) && !parquet_content() {
+    if !huiqi_arrow::parquet_in::is_parquet(path) {
         return Ok(EnterpriseStore::load_any(schema, path, opts)?);
     }
-    let (reader, failure) = crate::parquet_in::Batches::open(path).map_err(|e| Fail(e, 2))?;
-    huiqi_arrow::store_from_batches(schema, reader).map_err(|e| {
-        let words = failure.borrow_mut().take().unwrap_or(e);
-        Fail(format!("{}: {words}", path.display()), 2)
-    })
+    huiqi_arrow::parquet_in::load_store(schema, path).map_err(|e| Fail(e, 2))
 }
 
 pub(crate) fn b_len(b: &roaring::RoaringBitmap) -> u64 {

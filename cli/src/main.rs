@@ -14,7 +14,6 @@
 mod args;
 mod commands;
 mod common;
-mod parquet_in;
 
 use std::io::Write;
 use std::process::ExitCode;

@@ -23,7 +23,7 @@ fn guarded<T>(f: impl FnOnce() -> T) -> Result<T, String> {
 
 /// The record batches of a Parquet file, each read under [`guarded`]; the first failure
 /// names the row group and ends the stream.
-pub(crate) struct Batches {
+pub struct Batches {
     reader: Option<ParquetRecordBatchReader>,
     schema: SchemaRef,
     /// Rows in each row group, to say which one a failure is in.
@@ -35,11 +35,11 @@ pub(crate) struct Batches {
 }
 
 /// Where [`Batches`] leaves the failure that ended it.
-pub(crate) type Failure = std::rc::Rc<RefCell<Option<String>>>;
+pub type Failure = std::rc::Rc<RefCell<Option<String>>>;
 
 impl Batches {
     /// Opens `path`, refusing a footer that does not parse or sizes past the end of the file.
-    pub(crate) fn open(path: &Path) -> Result<(Batches, Failure), String> {
+    pub fn open(path: &Path) -> Result<(Batches, Failure), String> {
         let shown = path.display().to_string();
         let file = File::open(path).map_err(|e| format!("cannot read {shown}: {e}"))?;
         let file_len = file.metadata().map_err(|e| format!("cannot read {shown}: {e}"))?.len();
@@ -128,4 +128,24 @@ impl RecordBatchReader for Batches {
     fn schema(&self) -> SchemaRef {
         self.schema.clone()
     }
+}
+
+/// Whether `path` is Parquet: by its name (`.parquet`) or by its first bytes (`PAR1`),
+/// whatever it is called.
+pub fn is_parquet(path: &Path) -> bool {
+    path.extension().is_some_and(|x| x.eq_ignore_ascii_case("parquet"))
+        || (path.is_file() && huiqi::files::head(path).is_ok_and(|h| huiqi::files::sniff(&h) == huiqi::files::Sniffed::Parquet))
+}
+
+/// Loads enterprises from a Parquet file with `schema`'s columns (docs/arrow.md): every
+/// read guarded, a failure naming the file and the row group.
+pub fn load_store(
+    schema: &huiqi::schema::Schema,
+    path: &Path,
+) -> Result<(huiqi::store::EnterpriseStore, huiqi::store::LoadReport), String> {
+    let (reader, failure) = Batches::open(path)?;
+    crate::store_from_batches(schema, reader).map_err(|e| {
+        let words = failure.borrow_mut().take().unwrap_or(e);
+        format!("{}: {words}", path.display())
+    })
 }

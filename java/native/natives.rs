@@ -1,0 +1,239 @@
+//! The natives of `io.huiqi.Native`, one per question. Each reads its `byte[]` arguments,
+//! looks its handles up and asks the operation layer; see `Native.java` for the Java side.
+
+#![expect(unsafe_code, reason = "the JVM finds natives by their exported names (`#[no_mangle]`); no other unsafe code here")]
+
+use std::path::Path;
+
+use jni::objects::{JByteArray, JClass, JObject};
+use jni::sys::{jint, jlong};
+use jni::EnvUnowned;
+
+use huiqi::ops::build::{is_saved_set, read_code_folder, read_policy_folder, EngineSpec};
+use huiqi::ops::{self, ErrorItem, ErrorKind, Errors, OpenStore};
+use huiqi::store::{EnterpriseStore, LoadOptions};
+
+use super::boundary::{bytes, required, run, text, Failure};
+use super::handles;
+
+/// `byte[] version()`: the library's version, to check against the jar's.
+#[no_mangle]
+pub extern "system" fn Java_io_huiqi_Native_version<'l>(mut env: EnvUnowned<'l>, _class: JClass<'l>) -> JByteArray<'l> {
+    run(&mut env, "version", |env| bytes(env, env!("CARGO_PKG_VERSION")))
+}
+
+/// `long engineBuild(byte[] spec, byte[] policiesPath, byte[] codesPath)`: an engine from a
+/// spec (`EngineSpec` as JSON; null: the bundled schema, tables and policies), its policies
+/// read from a folder, file or saved set (`.hqset`) when a path is given, its code tables
+/// from a folder when one is given.
+#[no_mangle]
+pub extern "system" fn Java_io_huiqi_Native_engineBuild<'l>(
+    mut env: EnvUnowned<'l>,
+    _class: JClass<'l>,
+    spec: JByteArray<'l>,
+    policies_path: JByteArray<'l>,
+    codes_path: JByteArray<'l>,
+) -> jlong {
+    run(&mut env, "engineBuild", |env| {
+        let spec = text(env, &spec, "spec")?;
+        let policies = text(env, &policies_path, "policies")?;
+        let codes = text(env, &codes_path, "codes")?;
+        Ok(handles::add_engine(build(spec.as_deref(), policies.as_deref(), codes.as_deref())?))
+    })
+}
+
+fn build(spec: Option<&str>, policies: Option<&str>, codes: Option<&str>) -> Result<huiqi::engine::Engine, Errors> {
+    let mut spec = EngineSpec::from_json(spec)?;
+    if let Some(dir) = codes {
+        spec.codes = read_code_folder(Path::new(dir))?;
+    }
+    if let Some(path) = policies.map(Path::new) {
+        if is_saved_set(path) {
+            let saved = std::fs::read(path).map_err(|e| {
+                vec![ErrorItem {
+                    path: Some(path.display().to_string()),
+                    ..ErrorItem::new(ErrorKind::File, format!("cannot read {}: {e}", path.display()))
+                }]
+            })?;
+            return ops::build_engine_saved_on(spec.tables(), &saved).map(|(engine, _)| engine);
+        }
+        spec.policies = Some(read_policy_folder(path)?);
+    }
+    spec.build()
+}
+
+/// `void engineFree(long engine)`: forgets the handle; a second call does nothing.
+#[no_mangle]
+pub extern "system" fn Java_io_huiqi_Native_engineFree<'l>(mut env: EnvUnowned<'l>, _class: JClass<'l>, engine: jlong) {
+    run(&mut env, "engineFree", |_| {
+        handles::free_engine(engine);
+        Ok(())
+    })
+}
+
+/// `void storeFree(long store)`.
+#[no_mangle]
+pub extern "system" fn Java_io_huiqi_Native_storeFree<'l>(mut env: EnvUnowned<'l>, _class: JClass<'l>, store: jlong) {
+    run(&mut env, "storeFree", |_| {
+        handles::free_store(store);
+        Ok(())
+    })
+}
+
+/// `byte[] call(long engine, long store, byte[] op, byte[] request)`: any operation by
+/// name (`ops::call`); `store` 0 for none. The envelope, success or failure.
+#[no_mangle]
+pub extern "system" fn Java_io_huiqi_Native_call<'l>(
+    mut env: EnvUnowned<'l>,
+    _class: JClass<'l>,
+    _keep: JObject<'l>,
+    engine: jlong,
+    store: jlong,
+    op: JByteArray<'l>,
+    request: JByteArray<'l>,
+) -> JByteArray<'l> {
+    run(&mut env, "call", |env| {
+        let engine = handles::engine(engine)?;
+        let store = handles::store(store)?;
+        let op = required(env, &op, "op")?;
+        let request = text(env, &request, "request")?;
+        let envelope = ops::call(&engine, store.as_deref(), &op, request.as_deref().unwrap_or("{}"));
+        bytes(env, &envelope)
+    })
+}
+
+/// `byte[] match(long engine, byte[] profile, byte[] asOf, byte[] options)`: the envelope
+/// of `huiqi_match_opts`.
+#[no_mangle]
+pub extern "system" fn Java_io_huiqi_Native_match<'l>(
+    mut env: EnvUnowned<'l>,
+    _class: JClass<'l>,
+    _keep: JObject<'l>,
+    engine: jlong,
+    profile: JByteArray<'l>,
+    as_of: JByteArray<'l>,
+    options: JByteArray<'l>,
+) -> JByteArray<'l> {
+    run(&mut env, "match", |env| {
+        let engine = handles::engine(engine)?;
+        let (profile, as_of) = (required(env, &profile, "profile")?, required(env, &as_of, "asOf")?);
+        let options = text(env, &options, "options")?;
+        let envelope = ops::match_request_json(&engine, &profile, &as_of, options.as_deref());
+        bytes(env, &envelope)
+    })
+}
+
+/// `byte[] verdicts(long engine, byte[] profile, byte[] asOf)`.
+#[no_mangle]
+pub extern "system" fn Java_io_huiqi_Native_verdicts<'l>(
+    mut env: EnvUnowned<'l>,
+    _class: JClass<'l>,
+    _keep: JObject<'l>,
+    engine: jlong,
+    profile: JByteArray<'l>,
+    as_of: JByteArray<'l>,
+) -> JByteArray<'l> {
+    run(&mut env, "verdicts", |env| {
+        let engine = handles::engine(engine)?;
+        let (profile, as_of) = (required(env, &profile, "profile")?, required(env, &as_of, "asOf")?);
+        let envelope = ops::verdicts_json(&engine, &profile, &as_of);
+        bytes(env, &envelope)
+    })
+}
+
+/// `byte[] explain(long engine, byte[] profile, byte[] policy, byte[] asOf)`.
+#[no_mangle]
+pub extern "system" fn Java_io_huiqi_Native_explain<'l>(
+    mut env: EnvUnowned<'l>,
+    _class: JClass<'l>,
+    _keep: JObject<'l>,
+    engine: jlong,
+    profile: JByteArray<'l>,
+    policy: JByteArray<'l>,
+    as_of: JByteArray<'l>,
+) -> JByteArray<'l> {
+    run(&mut env, "explain", |env| {
+        let engine = handles::engine(engine)?;
+        let profile = required(env, &profile, "profile")?;
+        let policy = required(env, &policy, "policyId")?;
+        let as_of = required(env, &as_of, "asOf")?;
+        let envelope = ops::explain_json(&engine, &profile, &policy, &as_of);
+        bytes(env, &envelope)
+    })
+}
+
+/// `byte[] matchMany(long engine, byte[] jsonl, byte[] asOf, byte[] options, long firstLine,
+/// int threads)`: one envelope line per profile line, in order, on up to `threads` threads
+/// (0: every core).
+#[no_mangle]
+pub extern "system" fn Java_io_huiqi_Native_matchMany<'l>(
+    mut env: EnvUnowned<'l>,
+    _class: JClass<'l>,
+    _keep: JObject<'l>,
+    engine: jlong,
+    jsonl: JByteArray<'l>,
+    as_of: JByteArray<'l>,
+    options: JByteArray<'l>,
+    first_line: jlong,
+    threads: jint,
+) -> JByteArray<'l> {
+    run(&mut env, "matchMany", |env| {
+        let engine = handles::engine(engine)?;
+        let (lines, as_of) = (required(env, &jsonl, "profiles")?, required(env, &as_of, "asOf")?);
+        let options = text(env, &options, "options")?;
+        let (path, opts) = ops::match_options(options.as_deref())?;
+        let first = usize::try_from(first_line).unwrap_or(1);
+        let threads = usize::try_from(threads).unwrap_or(0);
+        let out = ops::match_lines_threads(&engine, &lines, &as_of, path, &opts, first, threads);
+        bytes(env, &out)
+    })
+}
+
+/// `long storeOpen(long engine, byte[] path)`: a store of enterprises with the engine's
+/// schema from a file or folder: a saved store, CSV, JSON lines, a folder of profiles, or
+/// Parquet (by name or content), as `huiqi bulk --enterprises PATH` reads it.
+#[no_mangle]
+pub extern "system" fn Java_io_huiqi_Native_storeOpen<'l>(
+    mut env: EnvUnowned<'l>,
+    _class: JClass<'l>,
+    _keep: JObject<'l>,
+    engine: jlong,
+    path: JByteArray<'l>,
+) -> jlong {
+    run(&mut env, "storeOpen", |env| {
+        let engine = handles::engine(engine)?;
+        let path = required(env, &path, "path")?;
+        let open = if huiqi_arrow::parquet_in::is_parquet(Path::new(&path)) {
+            let (store, report) = huiqi_arrow::parquet_in::load_store(engine.schema(), Path::new(&path))
+                .map_err(|e| ErrorItem { path: Some(path.clone()), ..ErrorItem::new(ErrorKind::Store, e) })?;
+            OpenStore::new(store, report)
+        } else {
+            OpenStore::load(&engine, &path)?
+        };
+        Ok(handles::add_store(open))
+    })
+}
+
+/// `long storeFromJsonLines(long engine, byte[] jsonl)`: a store from JSON lines in
+/// memory. Bad rows are skipped and reported (`store_info`); a load that keeps no row, or
+/// skips more than it keeps, is an error.
+#[no_mangle]
+pub extern "system" fn Java_io_huiqi_Native_storeFromJsonLines<'l>(
+    mut env: EnvUnowned<'l>,
+    _class: JClass<'l>,
+    _keep: JObject<'l>,
+    engine: jlong,
+    jsonl: JByteArray<'l>,
+) -> jlong {
+    run(&mut env, "storeFromJsonLines", |env| {
+        let engine = handles::engine(engine)?;
+        let lines = required(env, &jsonl, "jsonLines")?;
+        let store_error = |e: huiqi::store::StoreError| -> Failure {
+            ErrorItem { path: Some("jsonLines".into()), ..ErrorItem::new(ErrorKind::Store, e.to_string()) }.into()
+        };
+        let (store, report) =
+            EnterpriseStore::load_jsonl(engine.schema(), lines.as_bytes(), LoadOptions::default()).map_err(store_error)?;
+        report.kept_enough("the JSON lines", lines.trim_start().starts_with('{')).map_err(store_error)?;
+        Ok(handles::add_store(OpenStore::new(store, report)))
+    })
+}
