@@ -27,6 +27,7 @@ use arrow_array::types::{
     UInt8Type,
 };
 use arrow_array::{Array, ArrayRef, RecordBatch, RecordBatchReader};
+pub use arrow_schema;
 use arrow_schema::{ArrowError, DataType, Field, Schema, SchemaRef, TimeUnit};
 use roaring::RoaringBitmap;
 use rust_decimal::Decimal;
@@ -208,16 +209,11 @@ fn struct_lists<T>(
     Ok(rows)
 }
 
-/// Fills a store from a stream of record batches.
-pub fn store_from_batches(
-    schema: &huiqi::schema::Schema,
-    batches: impl RecordBatchReader,
-) -> Result<(EnterpriseStore, LoadReport), String> {
-    let arrow_schema = batches.schema();
-    // The columns read: (name in messages, name resolved, column, child of a struct column).
-    // Columns named `$…` are ignored, as keys of a profile are (`$comment`); a struct
-    // column of a per-year field whose children are named by year (what Spark makes of a
-    // profile's `{"2024": …}`) is read as one column per year.
+/// The columns a store reads of `arrow_schema`: (name in messages, name resolved, column,
+/// child of a struct column). Columns named `$…` are ignored, as keys of a profile are
+/// (`$comment`); a struct column of a per-year field whose children are named by year
+/// (what Spark makes of a profile's `{"2024": …}`) is read as one column per year.
+fn kept_columns(schema: &huiqi::schema::Schema, arrow_schema: &Schema) -> Vec<(String, String, usize, Option<usize>)> {
     let mut kept: Vec<(String, String, usize, Option<usize>)> = Vec::new();
     for (i, f) in arrow_schema.fields().iter().enumerate() {
         let name = f.name();
@@ -235,6 +231,52 @@ pub fn store_from_batches(
         }
         kept.push((name.clone(), name.clone(), i, None));
     }
+    kept
+}
+
+/// The top-level columns of `arrow_schema` (indices, in order) that a bulk run of `engine`
+/// reads: the columns of the fields its policies read ([`huiqi::ops::authoring::fields_read`]),
+/// by name or label, a per-year field's year columns (`name_YYYY`, `name@YYYY`,
+/// `name.YYYY`, or the struct column keyed by year), and the id columns (`uscc`, `name`).
+/// The others change no answer, so a Parquet reader may skip them. Every column name is
+/// checked first as a store load checks it: a name that is not a schema field (nor `$…`)
+/// is an error, so a misspelt column is not silently dropped.
+pub fn columns_read(engine: &Engine, arrow_schema: &Schema) -> Result<Vec<usize>, String> {
+    let schema = engine.schema();
+    let kept = kept_columns(schema, arrow_schema);
+    resolve_columns(schema, kept.iter().map(|(_, r, _, _)| r.as_str())).map_err(|e| e.to_string())?;
+    let read = huiqi::ops::authoring::fields_read(engine);
+    let mut plain: std::collections::HashSet<&str> = read.ids.iter().map(String::as_str).collect();
+    let mut yearly: std::collections::HashSet<&str> = std::collections::HashSet::new();
+    for f in &read.fields {
+        for n in [f.name.as_str(), f.label.as_str()] {
+            // A per-year field's name is also a struct column keyed by year.
+            plain.insert(n);
+            if f.per_year {
+                yearly.insert(n);
+            }
+        }
+    }
+    let wanted = |column: &str| {
+        let name = column.trim();
+        if plain.contains(name) {
+            return true;
+        }
+        let Some(cut) = name.len().checked_sub(5).filter(|c| name.is_char_boundary(*c)) else { return false };
+        let (base, tail) = name.split_at(cut);
+        let mut chars = tail.chars();
+        matches!(chars.next(), Some('_' | '@' | '.')) && chars.all(|c| c.is_ascii_digit()) && yearly.contains(base)
+    };
+    Ok(arrow_schema.fields().iter().enumerate().filter(|(_, f)| !f.name().starts_with('$') && wanted(f.name())).map(|(i, _)| i).collect())
+}
+
+/// Fills a store from a stream of record batches.
+pub fn store_from_batches(
+    schema: &huiqi::schema::Schema,
+    batches: impl RecordBatchReader,
+) -> Result<(EnterpriseStore, LoadReport), String> {
+    let arrow_schema = batches.schema();
+    let kept = kept_columns(schema, &arrow_schema);
     let targets = resolve_columns(schema, kept.iter().map(|(_, r, _, _)| r.as_str())).map_err(|e| e.to_string())?;
     let mut b = ColumnsBuilder::new(schema);
     for batch in batches {

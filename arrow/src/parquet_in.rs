@@ -34,12 +34,27 @@ pub struct Batches {
     failure: std::rc::Rc<RefCell<Option<String>>>,
 }
 
+/// Which part of a Parquet file to read: some row groups (by index; `None`: all) and the
+/// top-level columns a function picks from the file's Arrow schema (`None`: all), such as
+/// [`crate::columns_read`].
+#[derive(Default)]
+pub struct Selection<'a> {
+    pub row_groups: Option<Vec<usize>>,
+    #[allow(clippy::type_complexity, reason = "a borrowed picker, named once here")]
+    pub columns: Option<&'a dyn Fn(&arrow_schema::Schema) -> Result<Vec<usize>, String>>,
+}
+
 /// Where [`Batches`] leaves the failure that ended it.
 pub type Failure = std::rc::Rc<RefCell<Option<String>>>;
 
 impl Batches {
     /// Opens `path`, refusing a footer that does not parse or sizes past the end of the file.
     pub fn open(path: &Path) -> Result<(Batches, Failure), String> {
+        Batches::open_selected(path, &Selection::default())
+    }
+
+    /// [`Batches::open`] reading only the row groups and columns of `selection`.
+    pub fn open_selected(path: &Path, selection: &Selection<'_>) -> Result<(Batches, Failure), String> {
         let shown = path.display().to_string();
         let file = File::open(path).map_err(|e| format!("cannot read {shown}: {e}"))?;
         let file_len = file.metadata().map_err(|e| format!("cannot read {shown}: {e}"))?.len();
@@ -69,6 +84,20 @@ impl Batches {
                 }
             }
             group_rows.push(group.num_rows());
+        }
+        let mut builder = builder;
+        if let Some(groups) = &selection.row_groups {
+            let total = group_rows.len();
+            if let Some(bad) = groups.iter().find(|g| **g >= total) {
+                return Err(format!("{shown}: there is no row group {bad}: the file has {total} (0 to {})", total.saturating_sub(1)));
+            }
+            group_rows = groups.iter().filter_map(|g| group_rows.get(*g).copied()).collect();
+            builder = builder.with_row_groups(groups.clone());
+        }
+        if let Some(columns) = selection.columns {
+            let roots = columns(builder.schema())?;
+            let mask = parquet::arrow::ProjectionMask::roots(builder.parquet_schema(), roots);
+            builder = builder.with_projection(mask);
         }
         let reader = guarded(|| builder.build())
             .map_err(|m| not_parquet(&format!("its metadata is corrupt ({m})")))?
@@ -143,9 +172,24 @@ pub fn load_store(
     schema: &huiqi::schema::Schema,
     path: &Path,
 ) -> Result<(huiqi::store::EnterpriseStore, huiqi::store::LoadReport), String> {
-    let (reader, failure) = Batches::open(path)?;
+    load_store_selected(schema, path, &Selection::default())
+}
+
+/// [`load_store`] of the row groups and columns of `selection`.
+pub fn load_store_selected(
+    schema: &huiqi::schema::Schema,
+    path: &Path,
+    selection: &Selection<'_>,
+) -> Result<(huiqi::store::EnterpriseStore, huiqi::store::LoadReport), String> {
+    let (reader, failure) = Batches::open_selected(path, selection)?;
     crate::store_from_batches(schema, reader).map_err(|e| {
         let words = failure.borrow_mut().take().unwrap_or(e);
         format!("{}: {words}", path.display())
     })
+}
+
+/// The rows of each row group of a Parquet file, from its footer (checked as
+/// [`Batches::open`] checks it), to cut a file into units of work.
+pub fn row_group_rows(path: &Path) -> Result<Vec<i64>, String> {
+    Batches::open(path).map(|(b, _)| b.group_rows)
 }

@@ -237,3 +237,50 @@ pub extern "system" fn Java_io_huiqi_Native_storeFromJsonLines<'l>(
         Ok(handles::add_store(OpenStore::new(store, report)))
     })
 }
+
+/// `byte[] parquetRowGroups(byte[] path)`: the rows of each row group of a Parquet file, as
+/// a JSON array, to cut files into units of work (the Spark job's driver).
+#[no_mangle]
+pub extern "system" fn Java_io_huiqi_Native_parquetRowGroups<'l>(mut env: EnvUnowned<'l>, _class: JClass<'l>, path: JByteArray<'l>) -> JByteArray<'l> {
+    run(&mut env, "parquetRowGroups", |env| {
+        let path = required(env, &path, "path")?;
+        let rows = huiqi_arrow::parquet_in::row_group_rows(Path::new(&path))
+            .map_err(|e| ErrorItem { path: Some(path.clone()), ..ErrorItem::new(ErrorKind::Store, e) })?;
+        bytes(env, &serde_json::to_string(&rows).unwrap_or_default())
+    })
+}
+
+/// `long storeOpenParquet(Object keep, long engine, byte[] path, byte[] rowGroups, boolean
+/// allColumns)`: a store from some row groups of a Parquet file (`rowGroups`: a JSON array
+/// of indices; null: all), reading only the columns the engine's policies read unless
+/// `allColumns` (every column name is checked either way).
+#[no_mangle]
+pub extern "system" fn Java_io_huiqi_Native_storeOpenParquet<'l>(
+    mut env: EnvUnowned<'l>,
+    _class: JClass<'l>,
+    _keep: JObject<'l>,
+    engine: jlong,
+    path: JByteArray<'l>,
+    row_groups: JByteArray<'l>,
+    all_columns: jni::sys::jboolean,
+) -> jlong {
+    run(&mut env, "storeOpenParquet", |env| {
+        let engine = handles::engine(engine)?;
+        let path = required(env, &path, "path")?;
+        let groups = match text(env, &row_groups, "rowGroups")? {
+            None => None,
+            Some(t) => Some(
+                serde_json::from_str::<Vec<usize>>(&t)
+                    .map_err(|e| ErrorItem::request("rowGroups", format!("rowGroups must be a list of row-group numbers: {e}")))?,
+            ),
+        };
+        let pick = |s: &huiqi_arrow::arrow_schema::Schema| huiqi_arrow::columns_read(&engine, s);
+        let selection = huiqi_arrow::parquet_in::Selection {
+            row_groups: groups,
+            columns: if all_columns { None } else { Some(&pick) },
+        };
+        let (store, report) = huiqi_arrow::parquet_in::load_store_selected(engine.schema(), Path::new(&path), &selection)
+            .map_err(|e| ErrorItem { path: Some(path.clone()), ..ErrorItem::new(ErrorKind::Store, e) })?;
+        Ok(handles::add_store(OpenStore::new(store, report)))
+    })
+}

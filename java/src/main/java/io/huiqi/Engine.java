@@ -372,6 +372,30 @@ public final class Engine implements AutoCloseable {
         return new Store(this, Native.storeOpen(this, id(), p));
     }
 
+    /**
+     * A store from some row groups of a Parquet file ({@code rowGroups}: their numbers, from
+     * 0; null: all), reading only the columns this engine's policies read (see
+     * {@code fields_read}) unless {@code allColumns}. Every column name is checked either
+     * way: one that is not a schema field (nor {@code $…}) is an error, not dropped. For a
+     * job that cuts files into units of row groups ({@link Huiqi#parquetRowGroups}), as the
+     * Spark example does.
+     */
+    public Store openParquet(Path path, int[] rowGroups, boolean allColumns) {
+        byte[] p = required(path == null ? null : path.toString(), "path");
+        String groups = null;
+        if (rowGroups != null) {
+            StringBuilder sb = new StringBuilder("[");
+            for (int i = 0; i < rowGroups.length; i++) {
+                if (rowGroups[i] < 0) {
+                    throw HuiqiException.request("rowGroups", "row group numbers are 0 or more, not " + rowGroups[i]);
+                }
+                sb.append(i == 0 ? "" : ",").append(rowGroups[i]);
+            }
+            groups = sb.append(']').toString();
+        }
+        return new Store(this, Native.storeOpenParquet(this, id(), p, utf8(groups), allColumns));
+    }
+
     /** A store from JSON lines in memory (one profile per line). */
     public Store storeFromJsonLines(String jsonLines) {
         byte[] l = required(jsonLines, "jsonLines");

@@ -30,6 +30,21 @@ public final class Huiqi {
         return Bundled.ENGINE.callObject("check", requestJson, null);
     }
 
+    /** The rows of each row group of a Parquet file, from its footer: to cut files into units of work. */
+    public static long[] parquetRowGroups(java.nio.file.Path path) {
+        if (path == null) {
+            throw HuiqiException.request("path", "path is null");
+        }
+        NativeLibrary.load();
+        Object rows = Json.parse(Engine.text(Native.parquetRowGroups(Engine.utf8(path.toString()))));
+        java.util.List<?> list = (java.util.List<?>) rows;
+        long[] out = new long[list.size()];
+        for (int i = 0; i < out.length; i++) {
+            out[i] = (Long) list.get(i);
+        }
+        return out;
+    }
+
     /** The bundled engine, made on first use and kept (for checks, which read no policy of it). */
     private static final class Bundled {
         static final Engine ENGINE = Engine.bundled();

@@ -32,4 +32,8 @@ final class Native {
     static native long storeOpen(Object keep, long engine, byte[] path);
 
     static native long storeFromJsonLines(Object keep, long engine, byte[] jsonl);
+
+    static native byte[] parquetRowGroups(byte[] path);
+
+    static native long storeOpenParquet(Object keep, long engine, byte[] path, byte[] rowGroups, boolean allColumns);
 }
