@@ -3,7 +3,8 @@
 #
 # What the tests install, and where:
 #   - Debian packages (apt, as root or through sudo): build-essential, valgrind,
-#     openjdk-17-jre-headless and -jdk-headless (the Java client example), chromium, fonts-wqy-microhei, nodejs and npm when missing;
+#     openjdk-17-jre-headless and -jdk-headless (the Java binding and client example), junit5
+#     (the Java binding's tests), chromium, fonts-wqy-microhei, nodejs and npm when missing;
 #     rustc-web, cargo-web, rust-web-src and lld only when rustup cannot add the wasm target;
 #     python3-venv when the interpreter has no venv module.
 #   - Cargo tools, into target/tools (this checkout): cbindgen and wasm-bindgen-cli at the

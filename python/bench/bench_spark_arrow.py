@@ -76,6 +76,48 @@ def stages(spark: object, parquet: Path, policies: list[tuple[str, str]], as_of:
     timed("+ bulk counts (prepare, bulk)", counted)
 
 
+def java_job(args: argparse.Namespace, tmp: Path, policies: Path, mode: str, pairs_n: int) -> bool:
+    """The Java job (counts) through spark-submit on the same master and Parquet, each run
+    ``--repeat`` times in one session, as the Python jobs; its counts checked against the
+    Python job's. True when they agree."""
+    import pyspark
+
+    spark_home = Path(pyspark.__file__).parent
+    jar = subprocess.run([str(ROOT / "scripts" / "build-java")], check=True, capture_output=True, text=True).stdout.strip()
+    classes = ROOT / "target" / "java" / "spark"
+    classes.mkdir(parents=True, exist_ok=True)
+    subprocess.run(["javac", "--release", "17", "-encoding", "UTF-8", "-cp", f"{jar}:{spark_home}/jars/*", "-d", str(classes), str(ROOT / "examples" / "spark" / "JavaBulkJob.java")], check=True)
+    job = ROOT / "target" / "java" / "spark-job.jar"
+    subprocess.run(["jar", "--create", "--file", str(job), "-C", str(classes), "."], check=True)
+    folder = tmp / "java-policies"
+    folder.mkdir(exist_ok=True)
+    (folder / "p.jsonl").write_text(policies.read_text(encoding="utf-8"), encoding="utf-8")
+    out = tmp / f"out-java-{mode}.parquet"
+    cmd = [str(spark_home / "bin" / "spark-submit"), "--master", args.master, "--conf", "spark.ui.enabled=false",
+           "--conf", "spark.executor.memory=2500m", "--class", "JavaBulkJob", "--jars", jar, str(job),
+           "--input", str(tmp / "in.parquet"), "--as-of", args.as_of, "--policies", str(folder), "--mode", mode,
+           "--output", str(out), "--counts", str(tmp / f"java-{mode}.csv"), "--repeat", str(args.repeat), "--pairs-per-run", str(pairs_n)]
+    run = subprocess.run(cmd, capture_output=True, text=True)
+    runs = [line for line in run.stdout.splitlines() if line.startswith("java ")]
+    for line in runs:
+        print(f"Spark Java {line}")
+    if run.returncode != 0 or not runs:
+        print(run.stderr[-3000:], file=sys.stderr)
+        return False
+    python_counts = tmp / "out-parquet-counts.parquet"
+    if not python_counts.exists():
+        return True
+    import pyarrow.parquet as pq
+
+    want = sorted(tuple(r.values()) for r in pq.read_table(python_counts).to_pylist())
+    got = sorted((p, int(e), int(u)) for p, e, u in (line.split(",") for line in (tmp / f"java-{mode}.csv").read_text().splitlines()[1:]))
+    if want != got:
+        print(f"the Java job ({mode}) counts differ from the Python job's", file=sys.stderr)
+        return False
+    print(f"Spark Java {mode}: counts equal the Python bulk_parquet job's ({len(got)} policies)")
+    return True
+
+
 class Standalone:
     """A Spark standalone cluster on 127.0.0.1, as scripts/test-spark starts it: a master
     and ``workers`` workers of one core each, each its own JVM, stopped on exit."""
@@ -126,6 +168,7 @@ def main() -> int:
     ap.add_argument("--stages", action="store_true", help="also time the job cut short after each stage (scan, to Python, import, bulk counts)")
     ap.add_argument("--repeat", type=int, default=2, help="run each job this many times (the first is reported; later runs reuse the Python workers)")
     ap.add_argument("--skip-cli", action="store_true", help="do not run huiqi bulk")
+    ap.add_argument("--java", default="", help="also run the Java job (examples/spark/JavaBulkJob.java, counts) these ways, comma-separated: files, dataframe; on the same cluster, after the Python session stops")
     args = ap.parse_args()
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     from pyspark.sql import SparkSession
@@ -183,6 +226,9 @@ def main() -> int:
     if args.stages:
         stages(spark, tmp / "in.parquet", policies, args.as_of)
     spark.stop()
+    java_ok = True
+    for mode in [m for m in args.java.split(",") if m]:
+        java_ok &= java_job(args, tmp, pol, mode, pairs_n)
     if cluster is not None:
         cluster.stop()
     lanes = args.lane.split(",")
@@ -190,7 +236,7 @@ def main() -> int:
     if not same:
         print("the lanes wrote different row counts", file=sys.stderr)
     pairs_ok = args.skip_cli or all(n == written for (_, o), n in rows.items() if o == "pairs")
-    return 0 if same and pairs_ok else 1
+    return 0 if same and pairs_ok and java_ok else 1
 
 
 if __name__ == "__main__":
