@@ -91,6 +91,13 @@ impl Batches {
             if let Some(bad) = groups.iter().find(|g| **g >= total) {
                 return Err(format!("{shown}: there is no row group {bad}: the file has {total} (0 to {})", total.saturating_sub(1)));
             }
+            if groups.is_empty() {
+                return Err(format!("{shown}: no row group asked (give their numbers, or none for all)"));
+            }
+            let mut seen = std::collections::HashSet::new();
+            if let Some(twice) = groups.iter().find(|g| !seen.insert(**g)) {
+                return Err(format!("{shown}: row group {twice} is asked twice (its rows would be counted twice)"));
+            }
             group_rows = groups.iter().filter_map(|g| group_rows.get(*g).copied()).collect();
             builder = builder.with_row_groups(groups.clone());
         }

@@ -35,7 +35,7 @@ import org.apache.spark.sql.types.StructType;
  *   spark-submit --master spark://127.0.0.1:7077 --class JavaBulkJob \
  *       --jars target/java/huiqi.jar target/java/spark-job.jar \
  *       --input enterprises.parquet --as-of 2026-06-30 [--policies DIR] [--mode files|dataframe] \
- *       [--output counts.parquet] [--counts counts.csv] [--tasks N] [--repeat N] [--pairs-per-run N]
+ *       [--output counts.parquet] [--counts counts.csv] [--tasks N] [--chunk-rows N] [--repeat N] [--pairs-per-run N]
  * </pre>
  *
  * Two ways in, as the Python jobs have them:
@@ -47,8 +47,8 @@ import org.apache.spark.sql.types.StructType;
  *       pass through Spark's row format. The paths must be readable by the executors
  *       (a local or mounted file system).</li>
  *   <li>{@code --mode dataframe}: Spark reads the data (any source); each partition's rows
- *       go to a store as JSON lines ({@code Dataset.toJSON}, a struct column keyed by year
- *       read as a per-year field).</li>
+ *       go to stores as JSON lines, {@code --chunk-rows} (20,000) at a time
+ *       ({@code Dataset.toJSON}, a struct column keyed by year read as a per-year field).</li>
  * </ul>
  * Each executor JVM builds one engine and keeps it for every task. The counts of the tasks
  * are summed by Spark and written to Parquet ({@code --output}); {@code --counts} also
@@ -169,20 +169,41 @@ public final class JavaBulkJob {
         return summed(partial);
     }
 
-    /** Spark reads the data; each partition's rows become a store through JSON lines. */
-    static Dataset<Row> dataframeJob(SparkSession spark, String input, String policies, String asOf) {
+    /**
+     * Spark reads the data; each partition's rows become stores through JSON lines, at most
+     * {@code chunk} rows at a time (a partition of Spark's may hold millions), the counts
+     * of its stores summed per policy.
+     */
+    static Dataset<Row> dataframeJob(SparkSession spark, String input, String policies, String asOf, int chunk) {
         MapPartitionsFunction<String, Row> run = (Iterator<String> it) -> {
+            Engine engine = engine(policies);
+            Map<String, long[]> sums = new java.util.LinkedHashMap<>();
             StringBuilder lines = new StringBuilder();
-            while (it.hasNext()) {
-                lines.append(it.next()).append('\n');
+            int rows = 0;
+            while (true) {
+                boolean more = it.hasNext();
+                if (more) {
+                    lines.append(it.next()).append('\n');
+                    rows++;
+                }
+                if (rows > 0 && (rows >= chunk || !more)) {
+                    try (Store store = engine.storeFromJsonLines(lines.toString())) {
+                        for (Map<String, Object> c : engine.bulkCounts(store, asOf)) {
+                            long[] sum = sums.computeIfAbsent((String) c.get("policy"), k -> new long[2]);
+                            sum[0] += (Long) c.get("eligible");
+                            sum[1] += (Long) c.get("undetermined");
+                        }
+                    }
+                    lines.setLength(0);
+                    rows = 0;
+                }
+                if (!more) {
+                    break;
+                }
             }
             List<Row> out = new ArrayList<>();
-            if (lines.length() == 0) {
-                return out.iterator();
-            }
-            Engine engine = engine(policies);
-            try (Store store = engine.storeFromJsonLines(lines.toString())) {
-                counts(engine, store, asOf, out);
+            for (Map.Entry<String, long[]> e : sums.entrySet()) {
+                out.add(RowFactory.create(e.getKey(), e.getValue()[0], e.getValue()[1]));
             }
             return out.iterator();
         };
@@ -204,7 +225,7 @@ public final class JavaBulkJob {
         }
         if (args.length % 2 != 0 || !a.containsKey("input") || !a.containsKey("as-of")) {
             System.err.println("usage: JavaBulkJob --input PARQUET --as-of YYYY-MM-DD [--policies DIR] [--mode files|dataframe] "
-                    + "[--output OUT.parquet] [--counts OUT.csv] [--tasks N] [--repeat N] [--pairs-per-run N]");
+                    + "[--output OUT.parquet] [--counts OUT.csv] [--tasks N] [--chunk-rows N] [--repeat N] [--pairs-per-run N]");
             System.exit(2);
         }
         String input = a.get("input");
@@ -222,7 +243,7 @@ public final class JavaBulkJob {
             if ("files".equals(mode)) {
                 counts = filesJob(spark, units(files(Paths.get(input)), tasks), policies, asOf);
             } else if ("dataframe".equals(mode)) {
-                counts = dataframeJob(spark, input, policies, asOf);
+                counts = dataframeJob(spark, input, policies, asOf, Integer.parseInt(a.getOrDefault("chunk-rows", "20000")));
             } else {
                 throw new IllegalArgumentException("--mode is files or dataframe, not " + mode);
             }

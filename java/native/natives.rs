@@ -241,7 +241,11 @@ pub extern "system" fn Java_io_huiqi_Native_storeFromJsonLines<'l>(
 /// `byte[] parquetRowGroups(byte[] path)`: the rows of each row group of a Parquet file, as
 /// a JSON array, to cut files into units of work (the Spark job's driver).
 #[no_mangle]
-pub extern "system" fn Java_io_huiqi_Native_parquetRowGroups<'l>(mut env: EnvUnowned<'l>, _class: JClass<'l>, path: JByteArray<'l>) -> JByteArray<'l> {
+pub extern "system" fn Java_io_huiqi_Native_parquetRowGroups<'l>(
+    mut env: EnvUnowned<'l>,
+    _class: JClass<'l>,
+    path: JByteArray<'l>,
+) -> JByteArray<'l> {
     run(&mut env, "parquetRowGroups", |env| {
         let path = required(env, &path, "path")?;
         let rows = huiqi_arrow::parquet_in::row_group_rows(Path::new(&path))
@@ -275,12 +279,24 @@ pub extern "system" fn Java_io_huiqi_Native_storeOpenParquet<'l>(
             ),
         };
         let pick = |s: &huiqi_arrow::arrow_schema::Schema| huiqi_arrow::columns_read(&engine, s);
-        let selection = huiqi_arrow::parquet_in::Selection {
-            row_groups: groups,
-            columns: if all_columns { None } else { Some(&pick) },
-        };
+        let selection = huiqi_arrow::parquet_in::Selection { row_groups: groups, columns: if all_columns { None } else { Some(&pick) } };
         let (store, report) = huiqi_arrow::parquet_in::load_store_selected(engine.schema(), Path::new(&path), &selection)
             .map_err(|e| ErrorItem { path: Some(path.clone()), ..ErrorItem::new(ErrorKind::Store, e) })?;
         Ok(handles::add_store(OpenStore::new(store, report)))
+    })
+}
+
+/// `byte[] storeInfo(Object keep, long store)`: the store's enterprises and load report
+/// (`store_info`), asked of the store alone, so that it answers after its engine is closed.
+#[no_mangle]
+pub extern "system" fn Java_io_huiqi_Native_storeInfo<'l>(
+    mut env: EnvUnowned<'l>,
+    _class: JClass<'l>,
+    _keep: JObject<'l>,
+    store: jlong,
+) -> JByteArray<'l> {
+    run(&mut env, "storeInfo", |env| {
+        let open = handles::store(store)?.ok_or_else(|| vec![ErrorItem::request("store", "this store is closed")])?;
+        bytes(env, &ops::respond(Ok::<_, Errors>(open.info())))
     })
 }

@@ -40,7 +40,7 @@ fn main() {
             huiqi::ops::build::EngineSpec { policies: Some(files), ..Default::default() }.build().expect("engine")
         }
     };
-    let first = huiqi::ops::match_request_json(&engine, &profiles[0], &as_of, None);
+    let first = huiqi::ops::match_request_json(&engine, profiles.first().expect("a profile"), &as_of, None);
     assert!(first.starts_with(r#"{"type":"success""#), "{first}");
     let (matched, match_bytes) = timed(seconds, &profiles, |p| huiqi::ops::match_request_json(&engine, p, &as_of, None).len());
     let (verdicts, verdict_bytes) = timed(seconds, &profiles, |p| huiqi::ops::verdicts_json(&engine, p, &as_of).len());

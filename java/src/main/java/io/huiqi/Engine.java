@@ -300,6 +300,7 @@ public final class Engine implements AutoCloseable {
         }
         byte[] d = required(asOf, "asOf");
         byte[] o = utf8(options == null ? null : options.toJson());
+        id(); // a closed engine is an error even when no profile reaches the library
         List<String> out = new ArrayList<>(profiles.size());
         StringBuilder chunk = new StringBuilder();
         int inChunk = 0;
@@ -315,7 +316,7 @@ public final class Engine implements AutoCloseable {
                 first = number + 1;
                 out.add(p == null
                         ? "{\"type\":\"failure\",\"errors\":[{\"kind\":\"request\",\"message\":\"profile is null\",\"line\":" + number + "}]}"
-                        : text(Native.match(this, id(), utf8(p), d, o)));
+                        : atLine(text(Native.match(this, id(), utf8(p), d, o)), number));
                 continue;
             }
             chunk.append(p).append('\n');
@@ -323,6 +324,44 @@ public final class Engine implements AutoCloseable {
         }
         flush(out, chunk, inChunk, d, o, first, threads);
         return out;
+    }
+
+    /** The keys of an error in an envelope, in the order the engine writes them. */
+    private static final String[] ERROR_KEYS = {"kind", "message", "path", "origin", "policy", "line", "column", "item", "hint"};
+
+    /**
+     * A failure envelope of one profile matched on its own, with its position in the batch
+     * as {@code line} (as the library writes it for the profiles it matched as lines); a
+     * success as it is.
+     */
+    static String atLine(String envelope, long number) {
+        if (succeeded(envelope)) {
+            return envelope;
+        }
+        Map<String, Object> parsed = Json.parseObject(envelope);
+        Object errors = parsed.get("errors");
+        if (!(errors instanceof List)) {
+            return envelope;
+        }
+        List<Object> rewritten = new ArrayList<>();
+        for (Object e : (List<?>) errors) {
+            if (!(e instanceof Map)) {
+                return envelope;
+            }
+            Map<?, ?> old = (Map<?, ?>) e;
+            Map<String, Object> item = new LinkedHashMap<>();
+            for (String k : ERROR_KEYS) {
+                Object v = "line".equals(k) && old.get(k) == null ? Long.valueOf(number) : old.get(k);
+                if (v != null) {
+                    item.put(k, v);
+                }
+            }
+            rewritten.add(item);
+        }
+        Map<String, Object> out = new LinkedHashMap<>();
+        out.put("type", "failure");
+        out.put("errors", rewritten);
+        return Json.write(out);
     }
 
     private void flush(List<String> out, StringBuilder chunk, int count, byte[] asOf, byte[] options, long first, int threads) {
@@ -403,6 +442,7 @@ public final class Engine implements AutoCloseable {
     }
 
     private static Map<String, Object> dateRequest(String asOf) {
+        required(asOf, "asOf");
         Map<String, Object> r = new LinkedHashMap<>();
         r.put("as_of", asOf);
         return r;
@@ -410,6 +450,8 @@ public final class Engine implements AutoCloseable {
 
     /** Which enterprises of {@code store} qualify for one policy on {@code asOf} (免申即享), listing up to {@code list} of each: the envelope. */
     public String reverseJson(Store store, String policyId, String asOf, int list) {
+        required(policyId, "policyId");
+        required(asOf, "asOf");
         Map<String, Object> r = new LinkedHashMap<>();
         r.put("policy", policyId);
         r.put("as_of", asOf);

@@ -56,7 +56,7 @@ public final class Json {
     }
 
     private HuiqiException error(String what) {
-        return new HuiqiException(ErrorKind.JSON, "not valid JSON at character " + (at + 1) + ": " + what, "json");
+        return new HuiqiException(ErrorKind.JSON, "not valid JSON at character " + (at + 1) + ": " + what, (String) null);
     }
 
     private void space() {
@@ -84,7 +84,7 @@ public final class Json {
     }
 
     private Object value(int depth) {
-        if (depth > MAX_DEPTH) {
+        if (depth >= MAX_DEPTH) {
             throw error("nested deeper than " + MAX_DEPTH + " levels");
         }
         char c = peek();
@@ -270,7 +270,12 @@ public final class Json {
         }
         String s = text.substring(start, at);
         if (fraction) {
-            return Double.valueOf(s);
+            Double d = Double.valueOf(s);
+            if (d.isInfinite()) {
+                at = start;
+                throw error("the number " + s + " is too large for a double");
+            }
+            return d;
         }
         if (s.length() < 19) {
             return Long.valueOf(s);
@@ -300,7 +305,7 @@ public final class Json {
     }
 
     private static void write(StringBuilder sb, Object value, int depth) {
-        if (depth > MAX_DEPTH) {
+        if (depth >= MAX_DEPTH) {
             throw HuiqiException.request("json", "a value nested deeper than " + MAX_DEPTH + " levels (a cycle?)");
         }
         if (value == null) {

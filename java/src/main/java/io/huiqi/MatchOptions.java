@@ -64,6 +64,9 @@ public final class MatchOptions {
 
     /** Only policies with one of these tags. */
     public MatchOptions tags(String... tags) {
+        if (tags == null) {
+            throw HuiqiException.request("options.tags", "tags is null");
+        }
         List<String> list = new ArrayList<>();
         for (String t : tags) {
             if (t == null) {
@@ -76,6 +79,9 @@ public final class MatchOptions {
 
     /** Only policies with one of these tags. */
     public MatchOptions tags(Collection<String> tags) {
+        if (tags == null) {
+            throw HuiqiException.request("options.tags", "tags is null");
+        }
         return tags(tags.toArray(new String[0]));
     }
 

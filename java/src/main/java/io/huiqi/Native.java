@@ -33,6 +33,8 @@ final class Native {
 
     static native long storeFromJsonLines(Object keep, long engine, byte[] jsonl);
 
+    static native byte[] storeInfo(Object keep, long store);
+
     static native byte[] parquetRowGroups(byte[] path);
 
     static native long storeOpenParquet(Object keep, long engine, byte[] path, byte[] rowGroups, boolean allColumns);

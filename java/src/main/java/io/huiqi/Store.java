@@ -26,9 +26,14 @@ public final class Store implements AutoCloseable {
         return engine;
     }
 
-    /** The number of enterprises and the load report (rows skipped, and why). */
+    /** The number of enterprises and the load report (rows skipped, and why); the envelope of {@code store_info}. */
+    public String infoJson() {
+        return Engine.text(Native.storeInfo(this, id()));
+    }
+
+    /** The number of enterprises and the load report (rows skipped, and why). Answers after its engine is closed. */
     public Map<String, Object> info() {
-        return engine.callObject("store_info", null, this);
+        return Engine.unwrapObject(infoJson());
     }
 
     /** The number of enterprises. */

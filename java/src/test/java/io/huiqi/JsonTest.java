@@ -16,6 +16,7 @@ import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 
 import org.junit.jupiter.api.Test;
@@ -37,8 +38,8 @@ class JsonTest {
     private static HuiqiException refused(String text, String what) {
         HuiqiException e = assertThrows(HuiqiException.class, () -> Json.parse(text), text);
         assertEquals(ErrorKind.JSON, e.kind(), e.getMessage());
-        assertEquals("json", e.path());
-        assertTrue(e.getMessage().contains("not valid JSON at character "), e.getMessage());
+        assertNull(e.path(), "a JSON text has no path to name");
+        assertTrue(e.getMessage().startsWith("json: not valid JSON at character "), e.getMessage());
         assertTrue(e.getMessage().contains(what), "wanted \"" + what + "\" in: " + e.getMessage());
         assertNull(e.envelope(), "raised in Java: no envelope");
         return e;
@@ -242,6 +243,17 @@ class JsonTest {
     }
 
     @Test
+    void nesting513LevelsIsRefused() {
+        refused(nested(513), "nested deeper than 512 levels");
+    }
+
+    @Test
+    void aNumberBeyondTheRangeOfADoubleIsRefused() {
+        refused("1e400", "");
+        refused("[-1e400]", "");
+    }
+
+    @Test
     void theWriterRefusesACycleInsteadOfOverflowing() {
         List<Object> cycle = new ArrayList<>();
         cycle.add(cycle);
@@ -330,7 +342,8 @@ class JsonTest {
 
     @Test
     void anErrorWithAPathAndNoLineNamesThePath() {
-        HuiqiException e = new HuiqiException("{\"type\":\"failure\",\"errors\":[{\"kind\":\"profile\",\"message\":\"not a number\",\"path\":\"$.registered_capital\"}]}");
+        HuiqiException e = new HuiqiException(
+                "{\"type\":\"failure\",\"errors\":[{\"kind\":\"profile\",\"message\":\"not a number\",\"path\":\"$.registered_capital\"}]}");
         assertEquals(ErrorKind.PROFILE, e.kind());
         assertEquals("$.registered_capital", e.path());
         assertNull(e.line());
@@ -368,7 +381,7 @@ class JsonTest {
     void everyKindIsReadFromItsWireName() {
         for (ErrorKind k : ErrorKind.values()) {
             assertSame(k, ErrorKind.of(k.wire()));
-            assertEquals(k.name().toLowerCase(java.util.Locale.ROOT), k.wire());
+            assertEquals(k.name().toLowerCase(Locale.ROOT), k.wire());
         }
         assertSame(ErrorKind.INTERNAL, ErrorKind.of("no_such_kind"));
         assertSame(ErrorKind.INTERNAL, ErrorKind.of(null));

@@ -1,7 +1,9 @@
 package io.huiqi;
 
+import java.io.File;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.net.URISyntaxException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
@@ -154,6 +156,46 @@ final class Support {
             Thread.currentThread().interrupt();
             throw new AssertionError("interrupted", e);
         }
+    }
+
+    /** Where a class was loaded from: the jar (for {@link Huiqi}) or the test classes' folder. */
+    static Path codeSource(Class<?> c) {
+        try {
+            return Paths.get(c.getProtectionDomain().getCodeSource().getLocation().toURI());
+        } catch (URISyntaxException e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    /**
+     * A child JVM (this one's java) running {@code main} of the test classes, with the jar and
+     * the test classes on its class path unless {@code classPath} is given, and no
+     * HUIQI_LIBRARY_PATH in its environment.
+     */
+    static ProcessBuilder childJava(String classPath, List<String> jvmOptions, Class<?> main, String... args) {
+        List<String> cmd = new ArrayList<>();
+        cmd.add(Paths.get(System.getProperty("java.home"), "bin", "java").toString());
+        cmd.addAll(jvmOptions);
+        cmd.add("-cp");
+        cmd.add(classPath != null ? classPath : codeSource(Huiqi.class) + File.pathSeparator + codeSource(Support.class));
+        cmd.add(main.getName());
+        Collections.addAll(cmd, args);
+        ProcessBuilder pb = new ProcessBuilder(cmd);
+        pb.environment().remove("HUIQI_LIBRARY_PATH");
+        pb.environment().put("HUIQI_ROOT", ROOT.toString());
+        return pb;
+    }
+
+    /** The lines {@code key value} of a child's output, as a map. */
+    static Map<String, String> keyed(String out) {
+        Map<String, String> m = new LinkedHashMap<>();
+        for (String line : out.split("\n")) {
+            int sp = line.indexOf(' ');
+            if (sp > 0) {
+                m.put(line.substring(0, sp), line.substring(sp + 1));
+            }
+        }
+        return m;
     }
 
     /** The CLI's stdout without its final newline; the exit status must be 0 or 1 (an answer). */
