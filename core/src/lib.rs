@@ -34,6 +34,7 @@ pub mod catalog;
 pub mod check;
 pub mod code;
 pub mod date;
+pub mod diff;
 pub mod engine;
 pub mod eval;
 pub mod explain;

@@ -563,6 +563,30 @@ impl Prepared {
         Ok(if i < all.len() { all.swap_remove(i) } else { Reach { eligible: RoaringBitmap::new(), undetermined: RoaringBitmap::new() } })
     }
 
+    /// The reach of the policies marked in `wanted` (indices of the engine's set), in
+    /// policy-set order, over all cores; the others are empty. What [`Self::reverse`] is for
+    /// one policy and [`Self::bulk`] for all: the policies a wanted one refers to
+    /// (`eligible(…)`) are computed too, the rest not at all.
+    pub fn reach_of(&self, engine: &Engine, wanted: &[bool]) -> Vec<Reach> {
+        let set = engine.policy_set();
+        let mut needed = vec![false; set.policies.len()];
+        let mut stack: Vec<usize> = wanted.iter().enumerate().filter(|(_, w)| **w).map(|(i, _)| i).collect();
+        while let Some(j) = stack.pop() {
+            match needed.get_mut(j) {
+                Some(n) if !*n => *n = true,
+                _ => continue,
+            }
+            if let Some(p) = self.index.program(j) {
+                let mut refs = vec![false; set.policies.len()];
+                mark_policies(p, &mut refs);
+                stack.extend(refs.iter().enumerate().filter(|(_, r)| **r).map(|(k, _)| k));
+            }
+        }
+        let order: Vec<usize> = set.order.iter().copied().filter(|j| needed.get(*j).copied().unwrap_or(false)).collect();
+        let want: Vec<bool> = (0..set.policies.len()).map(|i| wanted.get(i).copied().unwrap_or(false)).collect();
+        self.run(&order, &want, true)
+    }
+
     /// Every policy's number of eligible and undetermined enterprises, in policy-set order:
     /// [`Self::bulk`] without building the sets — the result words of each block are
     /// counted where they are computed (about a third of bulk's time is building sets).
