@@ -142,7 +142,9 @@ pub struct DiffOptions {
     pub page_size: usize,
     /// The page (from 0).
     pub page: usize,
-    /// Above this many changed enterprises for one policy, benefits are not estimated.
+    /// How many enterprise benefits the whole diff estimates at most (each is one
+    /// evaluation of one policy for one enterprise); a policy whose changed enterprises
+    /// would pass it is not estimated, and says so.
     pub estimate_limit: u64,
 }
 
@@ -172,7 +174,7 @@ pub fn diff(old: &Engine, new: &Engine, reach_on: Option<ReachOn<'_>>, opts: Dif
     let old_by: HashMap<&str, &ListedPolicy> = old_list.iter().map(|p| (p.id.as_str(), p)).collect();
     let new_by: HashMap<&str, &ListedPolicy> = new_list.iter().map(|p| (p.id.as_str(), p)).collect();
     let definitions = definition_changes(old, new);
-    let affected = affected_definitions(new, &definitions);
+    let affected: Vec<String> = definitions.iter().filter_map(|c| c.name.clone()).collect();
     let mut policies = Vec::new();
     let mut unchanged = 0;
     let (mut added, mut removed, mut changed) = (0, 0, 0);
@@ -255,6 +257,7 @@ fn fill_reach(old: &Engine, new: &Engine, on: &ReachOn<'_>, opts: DiffOptions, p
     let old_reach = on.store.prepare(old, on.as_of)?.reach_of(old, &wanted(old));
     let new_reach = on.store.prepare(new, on.as_of)?.reach_of(new, &wanted(new));
     let empty = Reach { eligible: Default::default(), undetermined: Default::default() };
+    let mut budget = opts.estimate_limit;
     for p in policies.iter_mut() {
         let pick =
             |engine: &Engine, reach: &'_ [Reach]| -> Option<usize> { engine.policy_set().index_of(&p.id).filter(|i| *i < reach.len()) };
@@ -276,9 +279,14 @@ fn fill_reach(old: &Engine, new: &Engine, on: &ReachOn<'_>, opts: DiffOptions, p
         let to_estimate = gained.len() + lost.len() + both.len();
         let (benefit, benefit_note) = if to_estimate == 0 {
             (None, None)
-        } else if to_estimate > opts.estimate_limit {
-            (None, Some(format!("not estimated: {to_estimate} enterprises changed, more than the limit of {}", opts.estimate_limit)))
+        } else if to_estimate > budget {
+            let note = format!(
+                "not estimated: {to_estimate} enterprises to estimate, more than the {budget} left of the diff's limit of {} (--estimate-limit)",
+                opts.estimate_limit
+            );
+            (None, Some(note))
         } else {
+            budget -= to_estimate;
             (Some(estimate(old, new, on, &p.id, &gained, &lost, &both)), None)
         };
         p.reach = Some(ReachChange {
@@ -298,11 +306,36 @@ fn fill_reach(old: &Engine, new: &Engine, on: &ReachOn<'_>, opts: DiffOptions, p
     Ok(())
 }
 
-/// The benefit estimate of policy `id` for one enterprise of the store under `engine`.
-fn amount(engine: &Engine, on: &ReachOn<'_>, id: &str, row: u32) -> Option<Decimal> {
-    let profile = on.store.profile(engine.schema(), row);
-    let out = engine.explain(&profile, id, on.as_of).ok()?;
-    out.policy.benefit.amount_yuan.and_then(|a| a.parse::<Decimal>().ok())
+/// The benefit estimate of policy `id` under `engine` for enterprises of the store, one row
+/// at a time: the policy's benefit evaluated on the fields it reads.
+struct Amounts<'e> {
+    engine: &'e Engine,
+    policy: Option<&'e crate::policy::Policy>,
+    only: Vec<bool>,
+}
+
+impl<'e> Amounts<'e> {
+    fn new(engine: &'e Engine, id: &str) -> Amounts<'e> {
+        let set = engine.policy_set();
+        let policy = set.index_of(id).and_then(|i| set.policies.get(i));
+        let mut only = vec![false; set.schema.fields.len()];
+        if let Some(p) = policy {
+            for f in set.reads(p.expressions()).fields {
+                if let Some(slot) = only.get_mut(f) {
+                    *slot = true;
+                }
+            }
+        }
+        Amounts { engine, policy, only }
+    }
+
+    fn of(&self, on: &ReachOn<'_>, row: u32) -> Option<Decimal> {
+        let p = self.policy?;
+        let set = self.engine.policy_set();
+        let profile = on.store.profile_of(&set.schema, row, Some(&self.only));
+        let ev = crate::eval::Evaluator::new(set, &profile, on.as_of);
+        crate::outcome::estimate(&ev, p).amount_yuan.and_then(|a| a.parse::<Decimal>().ok())
+    }
 }
 
 fn estimate(
@@ -314,22 +347,23 @@ fn estimate(
     lost: &roaring::RoaringBitmap,
     both: &roaring::RoaringBitmap,
 ) -> BenefitChange {
+    let (before, after) = (Amounts::new(old, id), Amounts::new(new, id));
     let mut unestimated = 0u64;
-    let mut sum = |engine: &Engine, rows: &roaring::RoaringBitmap| -> Decimal {
+    let mut sum = |amounts: &Amounts<'_>, rows: &roaring::RoaringBitmap| -> Decimal {
         let mut total = Decimal::ZERO;
         for row in rows {
-            match amount(engine, on, id, row) {
+            match amounts.of(on, row) {
                 Some(a) => total = total.saturating_add(a),
                 None => unestimated += 1,
             }
         }
         total
     };
-    let gained_yuan = sum(new, gained);
-    let lost_yuan = sum(old, lost);
+    let gained_yuan = sum(&after, gained);
+    let lost_yuan = sum(&before, lost);
     let mut changed = Decimal::ZERO;
     for row in both {
-        match (amount(old, on, id, row), amount(new, on, id, row)) {
+        match (before.of(on, row), after.of(on, row)) {
             (Some(a), Some(b)) => changed = changed.saturating_add(b.saturating_sub(a)),
             _ => unestimated += 1,
         }
@@ -502,41 +536,13 @@ fn strip_bound(printed: &str, bound: &str) -> String {
     printed.strip_suffix(bound).map(str::trim_end).unwrap_or(printed).to_string()
 }
 
-/// Whether `word` occurs in `text` as a name: not inside a longer ASCII identifier.
-fn mentions(text: &str, word: &str) -> bool {
-    let ident = |c: char| c.is_ascii_alphanumeric() || c == '_';
-    text.match_indices(word).any(|(at, _)| {
-        let before = text.get(..at).and_then(|t| t.chars().next_back());
-        let after = text.get(at + word.len()..).and_then(|t| t.chars().next());
-        !before.is_some_and(ident) && !after.is_some_and(ident)
-    })
-}
-
-/// The names (and labels) of the changed definitions and of every definition that uses
-/// one, transitively, in `engine`'s set.
-fn affected_definitions(engine: &Engine, changed: &[PartChange]) -> Vec<String> {
-    let defs = &engine.policy_set().definitions;
-    let mut names: Vec<String> = changed.iter().filter_map(|c| c.name.clone()).collect();
-    loop {
-        let before = names.len();
-        for d in defs {
-            if !names.contains(&d.name) && names.iter().any(|n| mentions(&d.text, n)) {
-                names.push(d.name.clone());
-                names.extend(d.label.clone());
-            }
-        }
-        if names.len() == before {
-            return names;
-        }
-    }
-}
-
-/// Whether policy `id` of `engine`'s set names one of `defs` in its condition or benefit.
+/// Whether policy `id` of `engine`'s set uses one of the definitions named in `defs`, in
+/// its condition or its benefit, directly or through another definition.
 fn uses_any(engine: &Engine, id: &str, defs: &[String]) -> bool {
     let set = engine.policy_set();
     let Some(p) = set.index_of(id).and_then(|i| set.policies.get(i)) else { return false };
-    let benefit = format!("{:?}", p.doc.benefit);
-    defs.iter().any(|d| mentions(&p.condition_text, d) || mentions(&benefit, d))
+    let used = set.reads(p.expressions()).definitions;
+    set.definitions.iter().zip(used).any(|(d, u)| u && defs.contains(&d.name))
 }
 
 /// Definitions added, removed or changed between the sets, by name.
@@ -702,6 +708,15 @@ mod tests {
             moved += r.gained + r.lost + r.became_undetermined;
         }
         assert!(fixed_checked > 0, "no fixed benefit was estimated");
+        // With no estimate budget, every policy whose enterprises changed says why it has no total.
+        let none = DiffOptions { estimate_limit: 0, ..opts };
+        let d0 = diff(&old, &new, Some(ReachOn { store: &store, as_of: date }), none).unwrap();
+        for (a, b) in d.policies.iter().zip(&d0.policies) {
+            let (ra, rb) = (a.reach.as_ref().unwrap(), b.reach.as_ref().unwrap());
+            assert_eq!((ra.gained, ra.lost), (rb.gained, rb.lost));
+            assert!(rb.benefit.is_none());
+            assert_eq!(rb.benefit_note.is_some(), ra.benefit.is_some(), "{}", a.id);
+        }
         assert!(moved > 0, "the changes moved no enterprise: the test would prove nothing");
     }
 }

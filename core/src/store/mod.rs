@@ -320,7 +320,7 @@ impl EnterpriseStore {
     }
 
     /// Rebuilds one enterprise's profile, only the fields marked in `only` when given.
-    fn profile_of(&self, schema: &Schema, row: u32, only: Option<&[bool]>) -> Profile {
+    pub fn profile_of(&self, schema: &Schema, row: u32, only: Option<&[bool]>) -> Profile {
         let mut p = Profile::empty(schema);
         for (f, col) in self.columns.iter().enumerate() {
             if only.is_some_and(|o| !o.get(f).copied().unwrap_or(false)) {
