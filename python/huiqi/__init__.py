@@ -166,6 +166,20 @@ def _options(detail: str, all: bool, tags: Iterable[str] | None, limit: int | No
     return _text(options, "options") if options else None
 
 
+_ERROR_KEYS = ("kind", "message", "path", "origin", "policy", "line", "column", "item", "hint")
+
+
+def _at_line(envelope: str, number: int) -> str:
+    """A failure envelope of one profile matched on its own, with its position in the batch
+    as ``line`` (as the library writes it for the profiles it matched as lines, and keys in
+    the library's order); a success as it is."""
+    if envelope.startswith('{"type":"success"'):
+        return envelope
+    value = json.loads(envelope)
+    errors = [{k: (number if k == "line" and e.get(k) is None else e.get(k)) for k in _ERROR_KEYS if k == "line" or e.get(k) is not None} for e in value.get("errors", [])]
+    return json.dumps({"type": "failure", "errors": errors}, ensure_ascii=False, separators=(",", ":"))
+
+
 def _unwrap(envelope: str) -> Any:  # the envelope's result: a dict, or a list for bulk counts
     value = json.loads(envelope)
     if value.get("type") == "success":
@@ -486,7 +500,7 @@ class Engine(_Handle):
                 # its own (the envelope of match()).
                 yield from self._flush(chunk, date, options, first, threads)
                 chunk, first = [], number + 1
-                yield self._call(_lib.lib.huiqi_match_opts, data, date, options)
+                yield _at_line(self._call(_lib.lib.huiqi_match_opts, data, date, options), number)
                 continue
             chunk.append(data)
             if len(chunk) >= chunk_size:

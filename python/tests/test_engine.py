@@ -303,6 +303,19 @@ def test_match_many_accepts_pretty_printed_text(engine: huiqi.Engine) -> None:
     assert out == [engine.match_json(text, AS_OF)] * 2
 
 
+def test_a_bad_pretty_printed_profile_in_a_batch_names_its_line(engine: huiqi.Engine) -> None:
+    bad = '{\n  "registered_capital": "lots"\n}'
+    one = json.loads(engine.match_json(bad, AS_OF))
+    assert one["type"] == "failure" and "line" not in one["errors"][0]
+    out = list(engine.match_many_json(['{"name": "a"}', bad], AS_OF))
+    got = json.loads(out[1])
+    assert got["errors"][0]["line"] == 2
+    assert {k: v for k, v in got["errors"][0].items() if k != "line"} == one["errors"][0]
+    # The keys in the library's order: line after path, as in the lines it matches itself.
+    keys = list(got["errors"][0])
+    assert keys.index("line") > keys.index("message")
+
+
 def test_match_many_streams(engine: huiqi.Engine, samples: dict) -> None:
     pulled = 0
 
