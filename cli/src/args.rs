@@ -84,6 +84,12 @@ pub(crate) enum Command {
         #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
         args: Vec<std::ffi::OsString>,
     },
+    /// Run the test cases kept beside each policy (its `tests`): pass or fail per case; for
+    /// a failure, what differed and the explanation. Exit status 1 when a case fails.
+    Test(crate::commands::test::TestArgs),
+    /// Compare two versions of a policy set (or of one policy file): policies added, removed
+    /// and changed, in words; with --enterprises, who gains and who loses.
+    Diff(crate::commands::diff::DiffArgs),
     /// Answer any operation of the operation layer by name, with a JSON request: the same
     /// envelope as the C ABI's huiqi_call, Python's and WASM's Engine.call
     /// (docs/operations.md; `huiqi call --list`).

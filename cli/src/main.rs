@@ -4,6 +4,7 @@
 //! huiqi match --profile data/enterprises/01-quanzhi-software.json
 //! huiqi explain --profile FILE --policy hitech-certification
 //! huiqi check [--policies DIR]
+//! huiqi test [--policies DIR] [--policy ID]
 //! huiqi profile check FILE...
 //! huiqi schema [--json]
 //! ```
@@ -57,6 +58,8 @@ fn run(cli: Cli) -> Result<ExitCode, Fail> {
         Command::Gen { command } => commands::gen::run(out, command),
         Command::Explain(args) => commands::explain::run(out, args),
         Command::Call(args) => commands::call::run(out, args),
+        Command::Test(args) => commands::test::run(out, args),
+        Command::Diff(args) => commands::diff::run(out, args),
         Command::Serve { args } => service("serve", args),
         Command::Replay { args } => service("replay", args),
     }

@@ -431,9 +431,12 @@ fn part_changes(old: &Engine, new: &Engine, o: &ListedPolicy, n: &ListedPolicy) 
     out
 }
 
+/// A part of a condition, printed; for a comparison also its left side, operator and bound.
+type Part = (String, Option<(String, String, String)>);
+
 /// The parts of a condition: the operands of a top-level `and`, each printed canonically;
 /// the whole condition when it is not an `and` (or does not parse).
-fn conjuncts(text: &str) -> Vec<(String, Option<(String, String, String)>)> {
+fn conjuncts(text: &str) -> Vec<Part> {
     fn flatten<'e>(e: &'e Expr, out: &mut Vec<&'e Expr>) {
         match &e.kind {
             ExprKind::Binary { op: BinOp::And, lhs, rhs } => {
@@ -469,8 +472,8 @@ fn condition_changes(old: &str, new: &str) -> Vec<PartChange> {
     let b = conjuncts(new);
     let a_texts: Vec<&str> = a.iter().map(|(t, _)| t.as_str()).collect();
     let b_texts: Vec<&str> = b.iter().map(|(t, _)| t.as_str()).collect();
-    let removed: Vec<&(String, Option<(String, String, String)>)> = a.iter().filter(|(t, _)| !b_texts.contains(&t.as_str())).collect();
-    let added: Vec<&(String, Option<(String, String, String)>)> = b.iter().filter(|(t, _)| !a_texts.contains(&t.as_str())).collect();
+    let removed: Vec<&Part> = a.iter().filter(|(t, _)| !b_texts.contains(&t.as_str())).collect();
+    let added: Vec<&Part> = b.iter().filter(|(t, _)| !a_texts.contains(&t.as_str())).collect();
     let mut out = Vec::new();
     // A bound that moved: the same left side and operator on both sides.
     let (mut paired_removed, mut paired_added) = (BTreeSet::new(), BTreeSet::new());

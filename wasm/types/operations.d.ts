@@ -11,6 +11,18 @@ export type IsoDate = string;
  */
 export type Verdict = "eligible" | "ineligible" | "undetermined";
 /**
+ * Status of a node as it bears on the policy (polarity applied).
+ */
+export type ExplanationStatus = "met" | "unmet" | "unknown";
+/**
+ * How a case came out.
+ */
+export type CaseStatus = "passed" | "failed" | "known_issue";
+/**
+ * What became of a policy.
+ */
+export type Change = ("added" | "removed" | "changed" | "superseded") | "definition";
+/**
  * What went wrong, as one word every binding reports the same way.
  *
  * The kinds are stable: a binding may branch on them (Python raises a subclass per
@@ -29,10 +41,6 @@ export type ErrorKind =
   | "file"
   | "internal";
 /**
- * Status of a node as it bears on the policy (polarity applied).
- */
-export type ExplanationStatus = "met" | "unmet" | "unknown";
-/**
  * How the benefit reaches the enterprise.
  */
 export type Mode = "apply" | "automatic";
@@ -49,6 +57,32 @@ export type FindingLevel = "info" | "warning";
  */
 export type MatchAnswer = VerdictsResult | MatchResult;
 
+/**
+ * The estimated benefit totals that move, in 元 (exact decimals as strings).
+ */
+export interface BenefitChange {
+  /**
+   * For enterprises eligible under both, new minus old (when the benefit changed).
+   */
+  changed_yuan: string;
+  /**
+   * What the enterprises that gain eligibility receive under the new version.
+   */
+  gained_yuan: string;
+  /**
+   * What the enterprises that lose it received under the old version.
+   */
+  lost_yuan: string;
+  /**
+   * gained − lost + changed.
+   */
+  net_yuan: string;
+  /**
+   * Enterprises whose amount could not be estimated (a field it needs is missing, or the
+   * benefit has no amount): left out of the sums above.
+   */
+  unestimated: number;
+}
 /**
  * An estimate of what a policy pays this enterprise.
  */
@@ -99,6 +133,108 @@ export interface CalendarRequest {
   months?: number;
   profile: unknown;
   tags?: string[];
+}
+/**
+ * What a case states.
+ */
+export interface CaseExpected {
+  benefit_yuan?: string | null;
+  in_force?: boolean | null;
+  messages?: string[];
+  missing?: string[] | null;
+  score?: string | null;
+  verdict: Verdict;
+}
+/**
+ * What came out for a case.
+ */
+export interface CaseGot {
+  benefit_yuan?: string | null;
+  /**
+   * Whether the policy is the version in force (matched) on the date.
+   */
+  in_force: boolean;
+  /**
+   * The compiled index's verdict, when it is not the explanation's.
+   */
+  index_verdict?: Verdict | null;
+  /**
+   * The expected message fragments that no message of the explanation contains.
+   */
+  messages_not_found?: string[];
+  /**
+   * The missing fields, sorted.
+   */
+  missing: string[];
+  /**
+   * Why it is not in force, in Chinese, when it is not.
+   */
+  not_in_force?: string | null;
+  score: string;
+  verdict: Verdict;
+}
+/**
+ * One case's result.
+ */
+export interface CaseResult {
+  /**
+   * The date it was evaluated on (absent when it has none).
+   */
+  as_of?: IsoDate | null;
+  /**
+   * What differs: `verdict`, `in_force`, `missing`, `benefit_yuan`, `score`,
+   * `messages`, `index` (the compiled index gives another verdict than the
+   * explanation).
+   */
+  differs?: string[];
+  /**
+   * Why the case could not run: its profile cannot be read or does not fit the schema,
+   * it has no date.
+   */
+  error?: string | null;
+  expected: CaseExpected;
+  /**
+   * For a case that does not pass: the explanation, condition by condition, with its
+   * messages in Chinese and English.
+   */
+  explanation?: Explanation | null;
+  /**
+   * What came out (absent when the case could not run).
+   */
+  got?: CaseGot | null;
+  /**
+   * The case's `known_issue` mark.
+   */
+  known_issue?: string | null;
+  name: string;
+  status: CaseStatus;
+}
+/**
+ * One node of an explanation tree.
+ */
+export interface Explanation {
+  children?: Explanation[];
+  /**
+   * `all`, `any`, `not`, `at_least`, `definition`, `policy`, `leaf`, `manual_review`.
+   */
+  kind: string;
+  message_en: string;
+  message_zh: string;
+  missing?: FieldRef[];
+  required?: string | null;
+  seen?: string | null;
+  status: ExplanationStatus;
+  /**
+   * The condition text this node stands for.
+   */
+  text: string;
+}
+/**
+ * A field named in an explanation.
+ */
+export interface FieldRef {
+  label: string;
+  name: string;
 }
 /**
  * What a policy set that checks holds.
@@ -173,6 +309,13 @@ export interface ConditionRequest {
   condition: string;
 }
 /**
+ * Eligible and undetermined counts of one version over the store.
+ */
+export interface Counts {
+  eligible: number;
+  undetermined: number;
+}
+/**
  * A question on one date: `prepare`, `bulk_counts`.
  */
 export interface DateRequest {
@@ -182,6 +325,48 @@ export interface Derived {
   description: string;
   label: string;
   name: string;
+}
+/**
+ * The request of `diff`: exactly one of `draft` and `policies`.
+ */
+export interface DiffRequest {
+  /**
+   * The date of the reach over the store (needed with a store).
+   */
+  as_of?: string | null;
+  /**
+   * A draft of one policy (a policy file holding one policy, as text or as the document
+   * itself), in place of the set's policy of the same id, or beside the others.
+   */
+  draft?: {
+    [k: string]: unknown;
+  };
+  /**
+   * How many enterprise benefits the diff estimates at most (default 100,000).
+   */
+  estimate_limit?: number;
+  page?: number;
+  /**
+   * Enterprise ids listed per page (default 20), and the page (from 0).
+   */
+  page_size?: number;
+  /**
+   * A whole new set: policy files, compiled on the engine's schema and code tables.
+   */
+  policies?: Source[] | null;
+}
+/**
+ * A policy file or code table in memory: its name (the origin in error messages; a
+ * policy file whose name ends in `.jsonl` is read as one policy per line) and its text.
+ */
+export interface Source {
+  origin: string;
+  /**
+   * The file's content: a JSON string holding the text, or the JSON document itself.
+   */
+  text: {
+    [k: string]: unknown;
+  };
 }
 /**
  * The request of an operation that takes no arguments: `{}`.
@@ -210,19 +395,6 @@ export interface EngineSpec {
    * The enterprise schema as JSON text (absent: the bundled schema).
    */
   schema?: string | null;
-}
-/**
- * A policy file or code table in memory: its name (the origin in error messages; a
- * policy file whose name ends in `.jsonl` is read as one policy per line) and its text.
- */
-export interface Source {
-  origin: string;
-  /**
-   * The file's content: a JSON string holding the text, or the JSON document itself.
-   */
-  text: {
-    [k: string]: unknown;
-  };
 }
 /**
  * One error in a failure envelope: a kind, a message, and where.
@@ -275,33 +447,6 @@ export interface ExplainResult {
    */
   not_in_force?: NotInForce | null;
   policy: PolicyOutcome;
-}
-/**
- * One node of an explanation tree.
- */
-export interface Explanation {
-  children?: Explanation[];
-  /**
-   * `all`, `any`, `not`, `at_least`, `definition`, `policy`, `leaf`, `manual_review`.
-   */
-  kind: string;
-  message_en: string;
-  message_zh: string;
-  missing?: FieldRef[];
-  required?: string | null;
-  seen?: string | null;
-  status: ExplanationStatus;
-  /**
-   * The condition text this node stands for.
-   */
-  text: string;
-}
-/**
- * A field named in an explanation.
- */
-export interface FieldRef {
-  label: string;
-  name: string;
 }
 /**
  * Why a policy is not matched on a date.
@@ -659,6 +804,24 @@ export interface MissingFields {
   manual_review?: boolean;
 }
 /**
+ * One part of a policy that changed, in words.
+ */
+export interface PartChange {
+  en: string;
+  /**
+   * The definition's name, for a change of `definition`.
+   */
+  name?: string | null;
+  new?: string | null;
+  old?: string | null;
+  /**
+   * `condition`, `benefit`, `validity`, `window`, `mode`, `title`, `issuer`, `doc_no`,
+   * `level`, `tags`, `verified`, `superseded_by`, or `definition` (of the set).
+   */
+  part: string;
+  zh: string;
+}
+/**
  * `policies`: the published list (政策精准公开), every version or those in force on a
  * date, optionally only the 政策包 of some tags.
  */
@@ -673,6 +836,53 @@ export interface PolicyCount {
   eligible: number;
   policy: string;
   undetermined: number;
+}
+/**
+ * One policy that differs.
+ */
+export interface PolicyDiff {
+  change: Change;
+  changes: PartChange[];
+  id: string;
+  reach?: ReachChange | null;
+  title: string;
+}
+/**
+ * Whom a change reaches.
+ */
+export interface ReachChange {
+  /**
+   * Undetermined under the new version and not under the old.
+   */
+  became_undetermined: number;
+  became_undetermined_ids: string[];
+  /**
+   * Absent when more enterprises changed than the estimate limit, or nothing changed.
+   */
+  benefit?: BenefitChange | null;
+  /**
+   * Why `benefit` is absent when enterprises changed.
+   */
+  benefit_note?: string | null;
+  /**
+   * Eligible under the new version and not under the old.
+   */
+  gained: number;
+  /**
+   * The ids of one page of each (`page`, `page_size`).
+   */
+  gained_ids: string[];
+  /**
+   * Eligible under the old version and not under the new.
+   */
+  lost: number;
+  lost_ids: string[];
+  new: Counts;
+  /**
+   * Undetermined under the old version and not under the new.
+   */
+  no_longer_undetermined: number;
+  old: Counts;
 }
 /**
  * `check_policy`: a policy file (one policy, an array, or `{"definitions": …,
@@ -695,6 +905,22 @@ export interface PolicyFileRequest {
  */
 export interface PolicyList {
   policies: ListedPolicy[];
+}
+/**
+ * The cases of one policy.
+ */
+export interface PolicyTests {
+  cases: number;
+  failed: number;
+  known_issues: number;
+  /**
+   * The file the policy was read from.
+   */
+  origin: string;
+  passed: number;
+  policy: string;
+  results: CaseResult[];
+  title: string;
 }
 /**
  * The answer of `prepare`.
@@ -781,11 +1007,69 @@ export interface SchemaInfo {
   version: string;
 }
 /**
+ * The answer of [`diff`].
+ */
+export interface SetDiff {
+  added: number;
+  as_of?: IsoDate | null;
+  changed: number;
+  /**
+   * Definitions added, removed or changed, by name.
+   */
+  definitions: PartChange[];
+  enterprises?: number | null;
+  new_policies: number;
+  old_policies: number;
+  policies: PolicyDiff[];
+  removed: number;
+  unchanged: number;
+}
+/**
  * Summary of a loaded enterprise file or store.
  */
 export interface StoreSummary {
   enterprises: number;
   report: LoadReport;
+}
+/**
+ * The answer of `test`.
+ */
+export interface TestReport {
+  /**
+   * Cases run.
+   */
+  cases: number;
+  /**
+   * Cases that did not pass and are not marked as a known issue: what fails a CI run.
+   */
+  failed: number;
+  /**
+   * Cases marked `known_issue` that do not pass, as the mark says.
+   */
+  known_issues: number;
+  /**
+   * Cases marked `known_issue` that pass: the mark no longer holds.
+   */
+  known_issues_passing: number;
+  passed: number;
+  /**
+   * Per policy, in the order of the set (policies without cases included).
+   */
+  policies: PolicyTests[];
+}
+/**
+ * `test`: the cases of every policy of the set, or of one.
+ */
+export interface TestRequest {
+  /**
+   * The evaluation date of the cases that give none (`YYYY-MM-DD`). A case with no
+   * date of its own, run without one, does not pass.
+   */
+  as_of?: string | null;
+  /**
+   * Only the cases of this policy.
+   */
+  policy?: string | null;
 }
 /**
  * `what_if`: a draft of one policy (a policy file's text holding it: a new policy, or a new
@@ -836,6 +1120,7 @@ export interface Operations {
   "check": { request: EngineSpec; response: Envelope<CheckSummary> };
   "check_condition": { request: ConditionRequest; response: Envelope<ConditionCheck> };
   "check_policy": { request: PolicyFileRequest; response: Envelope<CheckSummary> };
+  "diff": { request: DiffRequest; response: Envelope<SetDiff> };
   "explain": { request: ExplainRequest; response: Envelope<ExplainResult> };
   "fields_read": { request: Empty; response: Envelope<FieldsRead> };
   "lint": { request: LintRequest; response: Envelope<LintResult> };
@@ -848,6 +1133,7 @@ export interface Operations {
   "schema": { request: Empty; response: Envelope<SchemaInfo> };
   "store_info": { request: Empty; response: Envelope<StoreSummary> };
   "summary": { request: ProfileRequest; response: Envelope<Summary> };
+  "test": { request: TestRequest; response: Envelope<TestReport> };
   "verdicts": { request: ProfileRequest; response: Envelope<MatchAnswer> };
   "what_if": { request: WhatIfRequest; response: Envelope<WhatIfResult> };
 }

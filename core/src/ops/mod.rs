@@ -21,15 +21,18 @@
 //! The modules, one area each: [`error`] (kinds, items, the envelope), [`build`] (the
 //! schema, code tables and policy files an engine is built from), [`answers`] (one
 //! enterprise, or many), [`authoring`] (what officers ask of a set), [`stores`] (many
-//! enterprises at once), [`schema_info`] (the schema as a form needs it).
+//! enterprises at once), [`schema_info`] (the schema as a form needs it), [`testing`] (the
+//! test cases kept beside each policy).
 
 pub mod answers;
 pub mod authoring;
 pub mod build;
+pub mod diff;
 pub mod error;
 pub mod schema_info;
 pub mod schemas;
 pub mod stores;
+pub mod testing;
 
 use std::sync::Arc;
 
@@ -93,6 +96,12 @@ pub const OPERATIONS: &[Operation] = &[
     Operation { name: "reverse", store: StoreUse::Required, summary: "which enterprises qualify for one policy (免申即享)" },
     Operation { name: "bulk_counts", store: StoreUse::Required, summary: "every enterprise against every policy in force, counted" },
     Operation { name: "what_if", store: StoreUse::Required, summary: "a draft of one policy: its reach against the current version's" },
+    Operation { name: "test", store: StoreUse::None, summary: "the test cases kept beside each policy, run: pass or fail, and why" },
+    Operation {
+        name: "diff",
+        store: StoreUse::Optional,
+        summary: "the set against a draft of one policy or a new set: what changed, in words; with a store, who gains and who loses",
+    },
 ];
 
 /// Reads a request: strict JSON (a key given twice is an error, as in a profile), then
@@ -139,6 +148,8 @@ pub fn call(engine: &Arc<Engine>, store: Option<&OpenStore>, op: &str, request_j
         "policies" => run(op, request_json, |r| authoring::policies(engine, &r)),
         "schema" => run(op, request_json, |_: Empty| Ok(authoring::schema(engine))),
         "fields_read" => run(op, request_json, |_: Empty| Ok(authoring::fields_read(engine))),
+        "test" => run(op, request_json, |r| testing::test(engine, &r)),
+        "diff" => run(op, request_json, |r| diff::diff(engine, store, &r)),
         #[cfg(feature = "stores")]
         "store_info" => run(op, request_json, |_: Empty| needs_store().map(OpenStore::info)),
         #[cfg(feature = "stores")]

@@ -25,9 +25,11 @@ use super::authoring::{
     ConditionCheck, ConditionRequest, FieldsRead, LintRequest, LintResult, PoliciesRequest, PolicyFileRequest, PolicyList,
 };
 use super::build::{CheckSummary, EngineSpec};
+use super::diff::DiffRequest;
 use super::error::Envelope;
 use super::schema_info::SchemaInfo;
 use super::stores::{DateRequest, PolicyCount, PrepareResult, ReverseRequest, ReverseResult, StoreSummary, WhatIfRequest, WhatIfResult};
+use super::testing::{TestReport, TestRequest};
 use super::{Empty, OPERATIONS};
 use crate::engine::{Answer, ExplainOutcome};
 use crate::outcome::{NextQuestion, Summary};
@@ -84,6 +86,8 @@ pub fn document() -> Result<Value, SchemaError> {
     d.op::<ReverseRequest, ReverseResult>("reverse");
     d.op::<DateRequest, Vec<PolicyCount>>("bulk_counts");
     d.op::<WhatIfRequest, WhatIfResult>("what_if");
+    d.op::<TestRequest, TestReport>("test");
+    d.op::<DiffRequest, crate::diff::SetDiff>("diff");
     for o in OPERATIONS {
         if !d.operations.contains_key(o.name) {
             return Err(SchemaError(format!("operation {:?} has no schema", o.name)));

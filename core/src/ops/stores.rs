@@ -298,7 +298,7 @@ pub struct WhatIfResult {
 
 /// The engine of the set with `draft` (a policy file holding one policy) in place of the
 /// policy of the same id, or beside the others; and that id.
-fn with_draft(engine: &Engine, draft: &str) -> Result<(Engine, String), Errors> {
+pub(super) fn with_draft(engine: &Engine, draft: &str) -> Result<(Engine, String), Errors> {
     let (ids, defs) = super::authoring::declared_in(draft);
     let mut ids = ids.into_iter();
     let (Some(id), None) = (ids.next(), ids.next()) else {

@@ -412,6 +412,7 @@ fn compile_policies(
         }
         out.depends.push(refs);
         check_relations(origin, doc, by_id, problems);
+        super::cases::check_cases(origin, doc, problems);
     }
     out
 }

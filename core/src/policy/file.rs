@@ -7,7 +7,7 @@ use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use serde_json::Value as Json;
 
-use super::{PolicyDoc, PolicyProblem, RawBenefit, SourceRef, Window};
+use super::{PolicyDoc, PolicyProblem, RawBenefit, SourceRef, TestCase, Window};
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -116,8 +116,8 @@ fn accepted_keys<T: DeserializeOwned>() -> Vec<String> {
     list.split(", ").map(|k| k.trim_matches('`').to_string()).filter(|k| !k.is_empty()).collect()
 }
 
-/// Reports every key of every policy (and of its `source`, `application_window` and
-/// `benefit`) that the policy format does not have, each with the nearest key and the
+/// Reports every key of every policy (and of its `source`, `application_window`,
+/// `benefit` and each of its `tests`) that the policy format does not have, each with the nearest key and the
 /// line of its first occurrence. Whether any was found (when none, the caller reports
 /// serde's error as it is).
 fn unknown_keys(origin: &str, text: &str, problems: &mut Vec<PolicyProblem>) -> bool {
@@ -138,6 +138,7 @@ fn unknown_keys(origin: &str, text: &str, problems: &mut Vec<PolicyProblem>) -> 
         ("application_window", accepted_keys::<Window>()),
         ("benefit", accepted_keys::<RawBenefit>()),
     ];
+    let case_keys = accepted_keys::<TestCase>();
     let before = problems.len();
     for p in policies {
         let Json::Object(o) = p else { continue };
@@ -164,6 +165,15 @@ fn unknown_keys(origin: &str, text: &str, problems: &mut Vec<PolicyProblem>) -> 
             if let Some(Json::Object(inner)) = o.get(*part) {
                 for key in inner.keys().filter(|k| !keys.contains(k)) {
                     report(format!("{part}.{key}"), key, keys);
+                }
+            }
+        }
+        if let Some(Json::Array(cases)) = o.get("tests") {
+            for (i, case) in cases.iter().enumerate() {
+                if let Json::Object(inner) = case {
+                    for key in inner.keys().filter(|k| !case_keys.contains(k)) {
+                        report(format!("tests[{i}].{key}"), key, &case_keys);
+                    }
                 }
             }
         }

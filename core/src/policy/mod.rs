@@ -23,11 +23,13 @@ use crate::date::Date;
 use crate::lang::{self, Expr};
 use crate::schema::{FieldId, Schema};
 
+mod cases;
 mod compile;
 mod expansion;
 mod file;
 mod problems;
 
+pub use cases::TestCase;
 pub(crate) use compile::Trees;
 pub use expansion::{MAX_EXPANDED_DEPTH, MAX_EXPANDED_NODES, MAX_SET_EXPANSION};
 pub use problems::MAX_PROBLEMS_PER_FILE;
@@ -254,6 +256,10 @@ pub struct PolicyDoc {
     pub notes: Option<String>,
     #[serde(default, rename = "$comment", skip_serializing_if = "Option::is_none")]
     pub comment: Option<String>,
+    /// Test cases kept beside the policy ([`TestCase`]): run by `huiqi test`, never by a
+    /// match.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tests: Vec<TestCase>,
 }
 
 /// One problem in a policy set.
@@ -395,6 +401,34 @@ pub static EMBEDDED_POLICIES: &[(&str, &str)] = &[
     ("more-tax-procurement.json", include_str!("../../../data/policies/more-tax-procurement.json")),
     ("projects-ic-self-employment.json", include_str!("../../../data/policies/projects-ic-self-employment.json")),
     ("vat-preferences.json", include_str!("../../../data/policies/vat-preferences.json")),
+];
+
+/// Where the embedded policy files are in the source tree: a test case's `profile_file`
+/// of a bundled policy is read against it.
+pub const EMBEDDED_FOLDER: &str = "data/policies";
+
+/// Where the embedded sample enterprises are in the source tree.
+pub const EMBEDDED_SAMPLES_FOLDER: &str = "data/enterprises";
+
+/// The synthetic sample enterprises (data/enterprises at build time), which the test
+/// cases of the bundled policies name as `../enterprises/NAME.json`: the bundled set's
+/// tests run wherever the bundled set does (a binding in memory, the browser).
+pub static EMBEDDED_SAMPLES: &[(&str, &str)] = &[
+    ("01-quanzhi-software.json", include_str!("../../../data/enterprises/01-quanzhi-software.json")),
+    ("02-mingchuan-hydraulics.json", include_str!("../../../data/enterprises/02-mingchuan-hydraulics.json")),
+    ("03-laojiefang-restaurant.json", include_str!("../../../data/enterprises/03-laojiefang-restaurant.json")),
+    ("04-quanqing-computing.json", include_str!("../../../data/enterprises/04-quanqing-computing.json")),
+    ("05-xincheng-hardware.json", include_str!("../../../data/enterprises/05-xincheng-hardware.json")),
+    ("06-jiahe-supermarket.json", include_str!("../../../data/enterprises/06-jiahe-supermarket.json")),
+    ("07-huadai-pharma.json", include_str!("../../../data/enterprises/07-huadai-pharma.json")),
+    ("08-hengzhu-construction.json", include_str!("../../../data/enterprises/08-hengzhu-construction.json")),
+    ("09-meicheng-realestate.json", include_str!("../../../data/enterprises/09-meicheng-realestate.json")),
+    ("10-tongdashun-logistics.json", include_str!("../../../data/enterprises/10-tongdashun-logistics.json")),
+    ("11-laobing-autorepair.json", include_str!("../../../data/enterprises/11-laobing-autorepair.json")),
+    ("12-xinwei-icdesign.json", include_str!("../../../data/enterprises/12-xinwei-icdesign.json")),
+    ("13-huangtu-agri.json", include_str!("../../../data/enterprises/13-huangtu-agri.json")),
+    ("14-xiaomei-ads.json", include_str!("../../../data/enterprises/14-xiaomei-ads.json")),
+    ("15-jiyuan-icfab.json", include_str!("../../../data/enterprises/15-jiyuan-icfab.json")),
 ];
 
 impl PolicySet {

@@ -236,23 +236,12 @@ fn the_published_list_shows_versions_in_force_and_verified_status() {
 
 #[test]
 fn every_bundled_policy_has_cases() {
-    // The conformance cases (data/cases/*.toml, run by cases.rs and every binding) name each
-    // bundled policy at least once, so CI runs every policy's boundary cases.
-    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../data/cases");
-    let mut named = std::collections::BTreeSet::new();
-    for entry in std::fs::read_dir(dir).unwrap() {
-        let path = entry.unwrap().path();
-        if path.extension().is_some_and(|x| x == "toml") {
-            for line in std::fs::read_to_string(&path).unwrap().lines() {
-                if let Some(id) = line.strip_prefix("policy = \"").and_then(|r| r.strip_suffix('"')) {
-                    named.insert(id.to_string());
-                }
-            }
-        }
-    }
+    // Each bundled policy carries its boundary cases (its `tests`, run by `huiqi test`, the
+    // `test` operation and every binding's suite; core/tests/oracle/cases.rs checks what
+    // they cover), so CI runs every policy's cases.
     let e = Engine::embedded().unwrap();
-    let missing: Vec<&str> = e.policy_set().policies.iter().map(|p| p.doc.id.as_str()).filter(|id| !named.contains(*id)).collect();
-    assert!(missing.is_empty(), "bundled policies without a case in data/cases: {missing:?}");
+    let missing: Vec<&str> = e.policy_set().policies.iter().filter(|p| p.doc.tests.is_empty()).map(|p| p.doc.id.as_str()).collect();
+    assert!(missing.is_empty(), "bundled policies without test cases: {missing:?}");
 }
 
 /// A policy not matched on the date is counted in the summary's `not_in_force`, and

@@ -1,8 +1,12 @@
-//! Runs the shared conformance cases in data/cases/*.toml through the native engine.
+//! Runs the shared conformance cases in data/cases/*.toml through the native engine, and
+//! the test cases kept beside each bundled policy (its `tests`) through the `test`
+//! operation.
 //!
 //! A case gives a profile, a policy (bundled, by id) or an inline condition, an evaluation
 //! date, and what must come out: the verdict, message fragments that must appear in the
-//! explanation (Chinese or English), the missing fields, and optionally the benefit.
+//! explanation (Chinese or English), the missing fields, and optionally the benefit. The
+//! cases of one bundled policy live in its `tests` (data/policies/*.json); those left here
+//! test the condition language with inline conditions.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing, reason = "tests assert by panicking")]
 
 use std::collections::BTreeMap;
@@ -12,8 +16,16 @@ use std::sync::Arc;
 use huiqi::date::Date;
 use huiqi::engine::Engine;
 use huiqi::explain::Explanation;
+use huiqi::outcome::Verdict;
 use huiqi::schema::Schema;
 use serde::Deserialize;
+
+/// The cases of data/cases/*.toml (the condition language's), at least: a case that
+/// disappears fails the run. Python, Java and WASM assert the same counts.
+const MIN_TOML_CASES: usize = 295;
+
+/// The test cases of the bundled policies (data/policies/*.json `tests`), at least.
+const MIN_POLICY_CASES: usize = 267;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -167,6 +179,67 @@ fn data_cases() {
         }
     }
     assert!(failures.is_empty(), "{} of {count} cases failed:\n  {}", failures.len(), failures.join("\n  "));
-    assert!(filter.is_some() || count >= 60, "expected at least 60 cases, found {count}");
+    assert!(filter.is_some() || count >= MIN_TOML_CASES, "expected at least {MIN_TOML_CASES} cases, found {count}");
     eprintln!("{count} data cases passed");
+}
+
+/// Every test case of every bundled policy passes through the `test` operation (a case
+/// marked `known_issue` is a known disagreement between the policy text and its encoding,
+/// counted apart), and none has disappeared.
+#[test]
+fn bundled_policy_tests() {
+    let engine = Arc::new(Engine::embedded().unwrap());
+    let envelope: serde_json::Value = serde_json::from_str(&huiqi::ops::call(&engine, None, "test", "{}")).unwrap();
+    assert_eq!(envelope["type"], "success", "{envelope}");
+    let r = &envelope["result"];
+    let mut failures = Vec::new();
+    for p in r["policies"].as_array().unwrap() {
+        for c in p["results"].as_array().unwrap() {
+            if c["status"] == "failed" {
+                failures.push(format!("{} :: {}\n    {}", p["policy"], c["name"], c));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{} bundled policy test case(s) failed:\n  {}", failures.len(), failures.join("\n  "));
+    let cases = r["cases"].as_u64().unwrap() as usize;
+    assert!(cases >= MIN_POLICY_CASES, "expected at least {MIN_POLICY_CASES} policy test cases, found {cases}");
+    assert_eq!(r["known_issues_passing"], 0, "a case marked known_issue passes: remove its mark");
+    eprintln!("{cases} policy test cases: {} passed, {} known issue(s)", r["passed"], r["known_issues"]);
+}
+
+/// Every bundled policy carries its tests: a case that expects it eligible (for a policy
+/// only a person can make eligible, one where only the manual review is left), and one
+/// that does not; a policy not in force on 2026-06-30, cases inside its window and one
+/// outside it. Every case names its date, so the bundled tests do not depend on the day
+/// they run.
+#[test]
+fn every_bundled_policy_carries_its_tests() {
+    let engine = Engine::embedded().unwrap();
+    let set = engine.policy_set();
+    let day = Date::parse("2026-06-30").unwrap();
+    let mut gaps = Vec::new();
+    for (i, p) in set.policies.iter().enumerate() {
+        let inside = |d: Date| Engine::in_force(p, d);
+        let cases = &p.doc.tests;
+        if let Some(c) = cases.iter().find(|c| c.as_of.is_none()) {
+            gaps.push(format!("{}: case {:?} gives no as_of", p.doc.id, c.name));
+        }
+        let dated = |c: &&huiqi::policy::TestCase| c.as_of.is_some_and(inside);
+        let positive = cases.iter().filter(dated).any(|c| {
+            c.verdict == Verdict::Eligible
+                || (huiqi::manual_only::manual_only(set, i)
+                    && c.verdict == Verdict::Undetermined
+                    && c.missing.as_ref().is_some_and(Vec::is_empty))
+        });
+        if !positive {
+            gaps.push(format!("{}: no case inside its window expects it eligible", p.doc.id));
+        }
+        if !cases.iter().filter(dated).any(|c| c.verdict != Verdict::Eligible) {
+            gaps.push(format!("{}: no case inside its window expects it not eligible", p.doc.id));
+        }
+        if !engine.version_in_force(i, day) && !cases.iter().any(|c| c.in_force == Some(false)) {
+            gaps.push(format!("{}: not in force on {day}, and no case outside its window (in_force: false)", p.doc.id));
+        }
+    }
+    assert!(gaps.is_empty(), "bundled policies without the tests they need:\n  {}", gaps.join("\n  "));
 }
