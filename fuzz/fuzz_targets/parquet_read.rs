@@ -1,13 +1,12 @@
 //! The Parquet reader path of `huiqi store build --enterprises X.parquet` and `huiqi bulk`:
-//! cli/src/parquet_in.rs (compiled into the harness) and `huiqi_arrow::store_from_batches`.
+//! `huiqi_arrow::parquet_in` (the guarded reader the CLI and Java use) and
+//! `huiqi_arrow::store_from_batches`.
 //! The first byte picks the input: the fuzzed bytes as a whole file, or a valid file of
 //! enterprises (written once, Snappy, dictionaries, three row groups) with bytes changed
 //! at fuzzed places. Must never panic or abort: a bad file is an error.
 #![no_main]
 
-#[allow(dead_code, clippy::all, reason = "the CLI's reader, compiled into this harness")]
-#[path = "../../cli/src/parquet_in.rs"]
-mod parquet_in;
+use huiqi_arrow::parquet_in;
 
 #[path = "shared/mod.rs"]
 mod shared;
