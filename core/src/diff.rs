@@ -23,6 +23,7 @@
 
 use std::collections::{BTreeSet, HashMap};
 
+#[cfg(feature = "stores")]
 use rust_decimal::Decimal;
 use serde::Serialize;
 
@@ -30,7 +31,9 @@ use crate::catalog::ListedPolicy;
 use crate::date::Date;
 use crate::engine::Engine;
 use crate::lang::ast::{BinOp, Expr, ExprKind};
-use crate::store::{EnterpriseStore, Reach, StoreError};
+#[cfg(feature = "stores")]
+use crate::store::Reach;
+use crate::store::{EnterpriseStore, StoreError};
 
 /// What became of a policy.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema)]
@@ -165,6 +168,9 @@ pub struct ReachOn<'a> {
 pub enum DiffError {
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// A build without stores (the WASM package) compares texts only.
+    #[error("this build has no stores: the reach of a diff is not available (the WASM package compares the texts only)")]
+    NoStores,
 }
 
 /// Compares `old` with `new` (see the module doc).
@@ -225,7 +231,13 @@ pub fn diff(old: &Engine, new: &Engine, reach_on: Option<ReachOn<'_>>, opts: Dif
     };
     if let Some(on) = reach_on {
         // Each side's prepare checks that the store was built with its schema.
+        #[cfg(feature = "stores")]
         fill_reach(old, new, &on, opts, &mut policies)?;
+        #[cfg(not(feature = "stores"))]
+        {
+            let _ = (on, opts);
+            return Err(DiffError::NoStores);
+        }
     }
     Ok(SetDiff {
         old_policies: old_list.len(),
@@ -241,6 +253,7 @@ pub fn diff(old: &Engine, new: &Engine, reach_on: Option<ReachOn<'_>>, opts: Dif
     })
 }
 
+#[cfg(feature = "stores")]
 fn fill_reach(old: &Engine, new: &Engine, on: &ReachOn<'_>, opts: DiffOptions, policies: &mut [PolicyDiff]) -> Result<(), DiffError> {
     let wanted = |engine: &Engine| -> Vec<bool> {
         let set = engine.policy_set();
@@ -308,12 +321,14 @@ fn fill_reach(old: &Engine, new: &Engine, on: &ReachOn<'_>, opts: DiffOptions, p
 
 /// The benefit estimate of policy `id` under `engine` for enterprises of the store, one row
 /// at a time: the policy's benefit evaluated on the fields it reads.
+#[cfg(feature = "stores")]
 struct Amounts<'e> {
     engine: &'e Engine,
     policy: Option<&'e crate::policy::Policy>,
     only: Vec<bool>,
 }
 
+#[cfg(feature = "stores")]
 impl<'e> Amounts<'e> {
     fn new(engine: &'e Engine, id: &str) -> Amounts<'e> {
         let set = engine.policy_set();
@@ -338,6 +353,7 @@ impl<'e> Amounts<'e> {
     }
 }
 
+#[cfg(feature = "stores")]
 fn estimate(
     old: &Engine,
     new: &Engine,
@@ -582,7 +598,6 @@ mod tests {
     use std::sync::Arc;
 
     use super::*;
-    use crate::outcome::Verdict;
     use crate::schema::Schema;
 
     #[test]
@@ -637,8 +652,10 @@ mod tests {
 
     /// The reach of a diff against the reference evaluator run on every enterprise, for
     /// both versions: gained, lost and become undetermined, their counts and their first ids.
+    #[cfg(feature = "stores")]
     #[test]
     fn the_reach_of_a_diff_is_what_the_reference_gives_on_every_enterprise() {
+        use crate::outcome::Verdict;
         let mut ps: Vec<serde_json::Value> = crate::gen::policies(9, 120).collect();
         let old = Engine::from_sources(schema(), &[("p.jsonl".into(), lines(&ps))]).unwrap();
         // Every fourth policy: a bound moved (numbers halved), one part dropped or added.

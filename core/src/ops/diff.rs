@@ -71,5 +71,6 @@ pub fn diff(engine: &Arc<Engine>, store: Option<&OpenStore>, r: &DiffRequest) ->
     let opts = DiffOptions { page_size: r.page_size, page: r.page, estimate_limit: r.estimate_limit };
     crate::diff::diff(engine, &new, on, opts).map_err(|e| match e {
         DiffError::Store(e) => store_errors(&e),
+        DiffError::NoStores => vec![ErrorItem::request("store", e.to_string())],
     })
 }
