@@ -38,18 +38,34 @@ echo "==> wasm-bindgen ($("$WASM_BINDGEN" --version)): nodejs and web"
 "$WASM_BINDGEN" --target web --out-dir "$PKG/web" "$RAW"
 node "$WASM/tools/patch-glue.mjs" "$PKG/node/huiqi_wasm.js" "$PKG/web/huiqi_wasm.js"
 
+# -O1, not -Oz: -Oz and -O2 and above make the module smaller raw but 8 % larger gzipped
+# (641,649 against 595,575 bytes on 2026-12-07) at about the same speed (wasm/README.md, Size).
+WASM_OPT_FLAGS=${WASM_OPT_FLAGS:--O1}
 if [ "${WASM_OPT:-1}" != 0 ]; then
-  echo "==> wasm-opt -Oz ($("$WASM/node_modules/.bin/wasm-opt" --version))"
+  echo "==> wasm-opt $WASM_OPT_FLAGS ($("$WASM/node_modules/.bin/wasm-opt" --version))"
   features=(--enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext --enable-mutable-globals)
-  "$WASM/node_modules/.bin/wasm-opt" -Oz "${features[@]}" "$PKG/node/huiqi_wasm_bg.wasm" -o "$PKG/node/huiqi_wasm_bg.opt.wasm"
+  "$WASM/node_modules/.bin/wasm-opt" $WASM_OPT_FLAGS "${features[@]}" "$PKG/node/huiqi_wasm_bg.wasm" -o "$PKG/node/huiqi_wasm_bg.opt.wasm"
   # Both targets usually get the same module: optimise it once.
   if cmp -s "$PKG/node/huiqi_wasm_bg.wasm" "$PKG/web/huiqi_wasm_bg.wasm"; then
     cp "$PKG/node/huiqi_wasm_bg.opt.wasm" "$PKG/web/huiqi_wasm_bg.wasm"
   else
-    "$WASM/node_modules/.bin/wasm-opt" -Oz "${features[@]}" "$PKG/web/huiqi_wasm_bg.wasm" -o "$PKG/web/huiqi_wasm_bg.wasm"
+    "$WASM/node_modules/.bin/wasm-opt" $WASM_OPT_FLAGS "${features[@]}" "$PKG/web/huiqi_wasm_bg.wasm" -o "$PKG/web/huiqi_wasm_bg.wasm"
   fi
   mv "$PKG/node/huiqi_wasm_bg.opt.wasm" "$PKG/node/huiqi_wasm_bg.wasm"
 fi
+
+# The studio's module: the same crate with stores (feature `stores`: Store, callStore for
+# what_if, reverse, diff with reach), web target only. The calculator's module stays without.
+echo "==> the studio's module: cargo build --features stores, wasm-bindgen (web), wasm-opt $WASM_OPT_FLAGS"
+(cd "$ROOT" && env "${WASM_CARGO_ENV[@]}" CARGO_TARGET_DIR="$WASM_TARGET_DIR" \
+  "$WASM_CARGO" build --release --lib -p huiqi-wasm --features stores --target wasm32-unknown-unknown "${WASM_CARGO_ARGS[@]}")
+"$WASM_BINDGEN" --target web --out-dir "$PKG/studio" "$RAW"
+node "$WASM/tools/patch-glue.mjs" "$PKG/studio/huiqi_wasm.js"
+if [ "${WASM_OPT:-1}" != 0 ]; then
+  "$WASM/node_modules/.bin/wasm-opt" $WASM_OPT_FLAGS "${features[@]}" "$PKG/studio/huiqi_wasm_bg.wasm" -o "$PKG/studio/huiqi_wasm_bg.opt.wasm"
+  mv "$PKG/studio/huiqi_wasm_bg.opt.wasm" "$PKG/studio/huiqi_wasm_bg.wasm"
+fi
+echo '{"type": "module"}' > "$PKG/studio/package.json"
 
 # The web build is ES modules; the node build CommonJS (the package's default).
 echo '{"type": "module"}' > "$PKG/web/package.json"
@@ -58,26 +74,53 @@ version=$(sed -n 's/^version = "\(.*\)"$/\1/p' "$ROOT/Cargo.toml" | head -1)
 sed "s/\"version\": \"0.0.0\"/\"version\": \"$version\"/" "$WASM/npm/package.json" > "$PKG/package.json"
 cp "$WASM/npm/README.md" "$PKG/README.md"
 
-# The demo page serves the web build from www/pkg.
-mkdir -p "$WASM/www"
-rm -rf "$WASM/www/pkg"
-cp -r "$PKG/web" "$WASM/www/pkg"
-# … the bundled policies saved natively with their syntax trees (the page starts from it) …
-echo "==> huiqi compile: the bundled set saved for the page (www/policies.hqset)"
+# The loaders of the bundled data, which the module does not carry: Node's entry installs
+# it from ../data when the package is loaded; a page calls web/bundled.js's loadBundled().
+cp "$WASM/js/node-index.cjs" "$PKG/node/index.js"
+cp "$WASM/js/node-index.d.ts" "$PKG/node/index.d.ts"
+cp "$WASM/js/web-bundled.js" "$PKG/web/bundled.js"
+cp "$WASM/js/web-bundled.d.ts" "$PKG/web/bundled.d.ts"
+cp "$WASM/js/web-bundled.js" "$PKG/studio/bundled.js"
+cp "$WASM/js/web-bundled.d.ts" "$PKG/studio/bundled.d.ts"
+
+# The bundled data beside the module: the bundled set saved natively with its syntax trees
+# (no condition text is parsed in the page), the schema, the code tables the library embeds
+# natively, and the synthetic sample enterprises, with an index of them.
+echo "==> pkg/huiqi/data: the bundled set (huiqi compile), schema, code tables, sample enterprises"
 (cd "$ROOT" && cargo build --release -q -p huiqi-cli)
-"$ROOT/target/release/huiqi" compile --out "$WASM/www/policies.hqset"
-# … and the synthetic sample enterprises from data/enterprises.
-rm -rf "$WASM/www/samples"
-mkdir -p "$WASM/www/samples"
-cp "$ROOT"/data/enterprises/*.json "$WASM/www/samples/"
+DATA=$PKG/data
+mkdir -p "$DATA/schema" "$DATA/codes" "$DATA/enterprises"
+"$ROOT/target/release/huiqi" compile --out "$DATA/policies.hqset"
+cp "$ROOT/data/schema/enterprise.json" "$DATA/schema/"
+cp "$ROOT"/data/codes/{industry,region,zone}.json "$DATA/codes/"
+cp "$ROOT"/data/enterprises/*.json "$DATA/enterprises/"
 node -e '
   const fs = require("fs"), dir = process.argv[1];
-  const list = fs.readdirSync(dir).filter((f) => f.endsWith(".json")).sort()
-    .map((file) => ({ file, name: JSON.parse(fs.readFileSync(dir + "/" + file, "utf8")).name ?? file }));
-  fs.writeFileSync(dir + "/index.json", JSON.stringify(list, null, 1));
-' "$WASM/www/samples"
+  const json = (f) => f.endsWith(".json");
+  const enterprises = fs.readdirSync(dir + "/enterprises").filter(json).sort()
+    .map((file) => ({ file, name: JSON.parse(fs.readFileSync(dir + "/enterprises/" + file, "utf8")).name ?? file }));
+  const index = { set: "policies.hqset", schema: "schema/enterprise.json",
+    codes: fs.readdirSync(dir + "/codes").filter(json).sort(), enterprises };
+  fs.writeFileSync(dir + "/index.json", JSON.stringify(index, null, 1));
+' "$DATA"
+
+# The pages serve the web build from www/pkg and the data from www/data.
+mkdir -p "$WASM/www"
+rm -rf "$WASM/www/pkg" "$WASM/www/data" "$WASM/www/samples" "$WASM/www/policies.hqset"
+cp -r "$PKG/web" "$WASM/www/pkg"
+cp -r "$DATA" "$WASM/www/data"
+rm -rf "$WASM/www/studio-pkg"
+cp -r "$PKG/studio" "$WASM/www/studio-pkg"
+# The studio page's script: CodeMirror 6 (npm) and the page's modules in one file.
+echo "==> esbuild: www/studio/main.js -> www/studio.js"
+"$WASM/node_modules/.bin/esbuild" "$WASM/www/studio/main.js" --bundle --format=esm --minify --sourcemap \
+  --target=es2020 --external:./studio-pkg/* --outfile="$WASM/www/studio.js" --log-level=warning
 
 bytes=$(stat -c %s "$PKG/web/huiqi_wasm_bg.wasm")
 gz=$(gzip -9 -c "$PKG/web/huiqi_wasm_bg.wasm" | wc -c)
-printf '{"wasm_bytes": %d, "wasm_gzip_bytes": %d}\n' "$bytes" "$gz" > "$WASM/pkg/size.json"
-echo "==> $PKG: huiqi_wasm_bg.wasm $((bytes / 1024)) KiB, gzipped $((gz / 1024)) KiB"
+sbytes=$(stat -c %s "$PKG/studio/huiqi_wasm_bg.wasm")
+sgz=$(gzip -9 -c "$PKG/studio/huiqi_wasm_bg.wasm" | wc -c)
+dgz=$(tar -C "$PKG" -cf - data | gzip -9 | wc -c)
+printf '{"wasm_bytes": %d, "wasm_gzip_bytes": %d, "studio_wasm_bytes": %d, "studio_wasm_gzip_bytes": %d, "data_gzip_bytes": %d}\n' \
+  "$bytes" "$gz" "$sbytes" "$sgz" "$dgz" > "$WASM/pkg/size.json"
+echo "==> $PKG: huiqi_wasm_bg.wasm $((bytes / 1024)) KiB, gzipped $((gz / 1024)) KiB; studio/ $((sbytes / 1024)) KiB, gzipped $((sgz / 1024)) KiB; data/ gzipped $((dgz / 1024)) KiB"

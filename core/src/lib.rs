@@ -30,6 +30,7 @@
 //! against it. Core never depends on a binding.
 #![forbid(unsafe_code)]
 
+pub mod bundled;
 pub mod catalog;
 pub mod check;
 pub mod code;

@@ -282,9 +282,11 @@ impl Schema {
 
     /// The embedded schema over other code tables (see [`CodeSystems::with_tables`]).
     pub fn embedded_with_codes(codes: CodeSystems) -> Result<Schema, SchemaError> {
-        Schema::from_json(include_str!("../../data/schema/enterprise.json"), codes)
+        match crate::bundled::schema_text() {
+            Some(text) => Schema::from_json(&text, codes),
+            None => Err(SchemaError::Invalid(format!("{} (the schema's JSON text)", crate::bundled::NOT_BUNDLED))),
+        }
     }
-
     /// Loads a schema from JSON text, binding code fields to `codes`.
     pub fn from_json(text: &str, codes: CodeSystems) -> Result<Schema, SchemaError> {
         let raw: RawSchema = serde_json::from_str(text.strip_prefix('\u{feff}').unwrap_or(text))?;

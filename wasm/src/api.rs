@@ -59,6 +59,19 @@ pub fn build_saved_on(saved: &[u8], schema_json: Option<String>, codes: Vec<Poli
     Ok(Handle { engine: Arc::new(engine), files, schema_json, codes })
 }
 
+/// Installs the bundled data the package ships beside the module ([`huiqi::bundled`]):
+/// the policy files of the saved bundled set, the schema, the code tables and the sample
+/// enterprises. The schema is checked on the tables first: a bad file is an error naming
+/// it, and nothing is installed.
+pub fn install_bundled(saved: &[u8], schema: String, codes: Vec<PolicyFile>, samples: Vec<PolicyFile>) -> Result<usize, Vec<ErrorItem>> {
+    let read = huiqi::saved::read(saved).map_err(|e| vec![ErrorItem::new(ops::ErrorKind::Compiled, e.to_string())])?;
+    let code_sources = sources(&codes);
+    ops::build::schema_of(ops::Tables { schema_json: Some(&schema), codes: &code_sources })?;
+    let policies = read.files.len();
+    huiqi::bundled::install(huiqi::bundled::BundledData { policies: read.files, samples, schema: Some(schema), codes });
+    Ok(policies)
+}
+
 /// The core crate's version this package was built with.
 pub fn huiqi_version() -> String {
     env!("CARGO_PKG_VERSION").to_string()
@@ -132,8 +145,51 @@ impl Handle {
 mod tests {
     use super::*;
 
+    fn data_files(dir: &str) -> Vec<PolicyFile> {
+        let dir = format!("{}/../data/{dir}", env!("CARGO_MANIFEST_DIR"));
+        let mut names: Vec<String> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|n| n.ends_with(".json") && n != "region-full.json")
+            .collect();
+        names.sort();
+        names.into_iter().map(|n| (n.clone(), std::fs::read_to_string(format!("{dir}/{n}")).unwrap())).collect()
+    }
+
+    /// Installs the bundled data as the package's loaders do, from the files beside the
+    /// module (here: data/ in the source tree), once per test process.
+    fn install_from_disk() {
+        static ONCE: std::sync::Once = std::sync::Once::new();
+        ONCE.call_once(|| {
+            let schema = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../data/schema/enterprise.json")).unwrap();
+            let codes = data_files("codes");
+            let code_sources = sources(&codes);
+            let saved =
+                ops::build::save_set_on(ops::Tables { schema_json: Some(&schema), codes: &code_sources }, &data_files("policies")).unwrap();
+            let n = install_bundled(&saved, schema, codes, data_files("enterprises")).unwrap();
+            assert_eq!(n, data_files("policies").len());
+        });
+    }
+
     fn bundled() -> Handle {
+        install_from_disk();
         build(Vec::new(), None).unwrap()
+    }
+
+    #[test]
+    fn installing_bad_bundled_data_says_which_and_installs_nothing() {
+        install_from_disk();
+        let schema = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../data/schema/enterprise.json")).unwrap();
+        let bad = install_bundled(b"not a set", schema.clone(), Vec::new(), Vec::new()).unwrap_err();
+        assert_eq!(bad[0].kind, ops::ErrorKind::Compiled);
+        let saved = bundled().save().unwrap();
+        let bad = install_bundled(&saved, "{".into(), data_files("codes"), Vec::new()).unwrap_err();
+        assert_eq!(bad[0].kind, ops::ErrorKind::Schema);
+        // Still the data installed first: the bundled engine and its tests' sample files.
+        let h = build(Vec::new(), None).unwrap();
+        assert_eq!(h.files().len(), data_files("policies").len());
+        let report = ops::call(&h.engine, None, "test", "{}");
+        assert!(report.contains(r#""failed":0"#), "{}", &report[..report.len().min(400)]);
     }
 
     #[test]
@@ -155,6 +211,7 @@ mod tests {
     /// engine: the saved set and a policy file checked in context use them too.
     #[test]
     fn code_tables_replace_the_bundled_ones() {
+        install_from_disk();
         let policy = r#"{"id": "zone-test", "title": "t", "issuer": "i", "doc_no": "d", "year": 2024, "level": "district",
                          "condition": "registered_zone under test_zone", "benefit": {"kind": "none", "description": "t"},
                          "source": {"document": "d"}}"#;

@@ -11,6 +11,8 @@
 //! page goes on, and engines are built again (see wasm/README.md).
 
 pub mod api;
+#[cfg(feature = "stores")]
+pub mod store;
 
 use wasm_bindgen::prelude::*;
 
@@ -128,6 +130,20 @@ fn single_file_name(text: &str) -> String {
         "policies.jsonl".into()
     } else {
         "policies.json".into()
+    }
+}
+
+/// A request given as JSON text or an object (stringified); `undefined` / `null`: `{}`.
+fn request_text(request: &JsValue) -> Result<String, String> {
+    if request.is_undefined() || request.is_null() {
+        Ok("{}".to_string())
+    } else if let Some(s) = request.as_string() {
+        Ok(s)
+    } else {
+        js_sys::JSON::stringify(request)
+            .ok()
+            .and_then(|s| s.as_string())
+            .ok_or_else(|| api::request_error("the request is not JSON-serialisable"))
     }
 }
 
@@ -361,17 +377,7 @@ impl Engine {
     /// `huiqi_call`. The operations on stores are not in the browser build.
     #[wasm_bindgen(unchecked_return_type = "EnvelopeJson<unknown>")]
     pub fn call(&self, op: &str, #[wasm_bindgen(unchecked_optional_param_type = "string | object | null")] request: JsValue) -> String {
-        let text = if request.is_undefined() || request.is_null() {
-            Ok("{}".to_string())
-        } else if let Some(s) = request.as_string() {
-            Ok(s)
-        } else {
-            js_sys::JSON::stringify(&request)
-                .ok()
-                .and_then(|s| s.as_string())
-                .ok_or_else(|| api::request_error("the request is not JSON-serialisable"))
-        };
-        match text {
+        match request_text(&request) {
             Ok(t) => self.handle.call(op, &t),
             Err(e) => e,
         }
@@ -432,7 +438,26 @@ pub fn schema_info_json(schema: Option<String>) -> String {
     ops::respond(ops::build::schema_of(tables).map(|s| ops::schema_info::schema_info(&s)))
 }
 
-/// The bundled real policy files (name and JSON text).
+/// Installs the bundled data that ships beside the module (the package's loaders call
+/// it: `loadBundled()`): the saved bundled set (`data/policies.hqset`), the schema
+/// (`data/schema/enterprise.json`), the code tables (`data/codes/*.json`) and the sample
+/// enterprises that the bundled test cases name (`data/enterprises/*.json`). From then
+/// on the bundled defaults (an engine of no policy files, the schema and tables when none
+/// are given) are these. Throws a `HuiqiError` for a file that does not load, and
+/// installs nothing then. Returns the number of bundled policy files.
+#[wasm_bindgen(js_name = installBundled)]
+pub fn install_bundled(
+    saved: &[u8],
+    schema: String,
+    #[wasm_bindgen(unchecked_param_type = "PolicyFile[]")] codes: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "PolicyFile[]")] samples: JsValue,
+) -> Result<usize, JsValue> {
+    let codes = code_tables(&codes).map_err(huiqi_error)?;
+    let samples = code_tables(&samples).map_err(huiqi_error)?;
+    api::install_bundled(saved, schema, codes, samples).map_err(huiqi_error)
+}
+
+/// The bundled real policy files (name and JSON text): none before `installBundled`.
 #[wasm_bindgen(js_name = bundledPolicies, unchecked_return_type = "PolicyFile[]")]
 pub fn bundled_policies() -> JsValue {
     files_to_js(&api::bundled_files())

@@ -194,7 +194,7 @@ test("serialize / fromSerialized: same answers, format checked", () => {
   flipped[s.length - 3] ^= 1;
   assert.throws(() => huiqi.Engine.fromSerialized(flipped), (e) => /checksum/.test(e.message));
   // The set saved natively by the CLI (`huiqi compile`; what the page loads) gives the same answers.
-  const native = fs.readFileSync(new URL("../www/policies.hqset", import.meta.url));
+  const native = fs.readFileSync(path.join(PKG, "data", "policies.hqset"));
   const fromNative = huiqi.Engine.fromSerialized(native);
   for (const f of enterprises()) {
     assert.equal(again.match(read(f), AS_OF), engine.match(read(f), AS_OF));
@@ -217,9 +217,33 @@ test("lint, policies, stats, version, policyFiles", () => {
 test("the web build loads in Node and gives the same bytes", async () => {
   const web = await import(path.join(PKG, "web", "huiqi_wasm.js"));
   await web.default({ module_or_path: fs.readFileSync(path.join(PKG, "web", "huiqi_wasm_bg.wasm")) });
+  // The module carries no bundled data: until it is installed, the bundled defaults say so.
+  assert.throws(() => new web.Engine(), (e) => e.errors[0].kind === "schema" && /no bundled data/.test(e.message));
+  // With a schema given, the missing policies are named (the tables given are all there are).
+  const schemaText = fs.readFileSync(path.join(PKG, "data", "schema", "enterprise.json"), "utf8");
+  const allCodes = ["industry.json", "region.json", "zone.json"].map((name) => ({ name, text: fs.readFileSync(path.join(PKG, "data", "codes", name), "utf8") }));
+  assert.throws(() => new web.Engine(null, schemaText, allCodes), (e) => e.errors[0].kind === "request" && /no bundled data/.test(e.message));
+  assert.match(web.schemaInfo(), /no bundled data/);
+  // What web/bundled.js's loadBundled() does with the files it fetches from data/.
+  const data = path.join(PKG, "data");
+  const index = JSON.parse(fs.readFileSync(path.join(data, "index.json"), "utf8"));
+  const files = (sub, names) => names.map((name) => ({ name, text: fs.readFileSync(path.join(data, sub, name), "utf8") }));
+  const n = web.installBundled(
+    fs.readFileSync(path.join(data, index.set)),
+    fs.readFileSync(path.join(data, index.schema), "utf8"),
+    files("codes", index.codes),
+    files("enterprises", index.enterprises.map((x) => x.file)),
+  );
+  assert.equal(n, huiqi.bundledPolicies().length);
+  assert.throws(() => web.installBundled(new Uint8Array([1, 2]), "{}", [], []), (e) => e.errors[0].kind === "compiled");
   const e = new web.Engine();
   assert.equal(e.match(sample, AS_OF), engine.match(sample, AS_OF));
   e.free();
+});
+
+test("loadBundled: a missing data folder is an error naming the file", () => {
+  assert.throws(() => huiqi.loadBundled("/nonexistent-huiqi-data"), /\/nonexistent-huiqi-data\/index\.json/);
+  assert.ok(huiqi.loadBundled() >= 10, "the package's own data/ loads");
 });
 
 test("a panic is logged, throws only to its caller, and the module goes on", () => {
@@ -240,8 +264,11 @@ test("a panic is logged, throws only to its caller, and the module goes on", () 
   // new ones work.
   assert.throws(() => engine.match(sample, AS_OF), /stale object|previous Wasm instance/);
   engine.free(); // forgets the stale pointer; frees nothing in the new instance
+  // The fresh instance has the bundled data again (node/index.js installs it on each one).
   const fresh = new huiqi.Engine();
   const other = new huiqi.Engine();
+  assert.equal(fresh.policyFiles().length, huiqi.bundledPolicies().length);
+  assert.ok(huiqi.bundledPolicies().length >= 10);
   assert.equal(JSON.parse(fresh.match(sample, AS_OF)).type, "success");
   assert.equal(fresh.match(sample, AS_OF), other.match(sample, AS_OF));
   fresh.free();

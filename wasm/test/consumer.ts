@@ -6,7 +6,8 @@ import type {
   CheckSummary, ConditionCheck, Envelope, EnvelopeJson, ErrorItem, ExplainResult, Explanation, HuiqiError, LintResult,
   MatchOptions, MatchResult, NextQuestion, PolicyFile, PolicyList, PolicyOutcome, SchemaInfo, Verdict,
 } from "../pkg/huiqi/web/huiqi_wasm.js";
-import * as node from "../pkg/huiqi/node/huiqi_wasm.js";
+import * as node from "../pkg/huiqi/node/index.js";
+import { loadBundled, type Bundled } from "../pkg/huiqi/web/bundled.js";
 
 function parse<T>(json: EnvelopeJson<T>): Envelope<T> {
   return JSON.parse(json) as Envelope<T>;
@@ -22,7 +23,8 @@ function walk(e: Explanation, depth = 0): string[] {
 
 export async function demo(wasm: Uint8Array): Promise<string[]> {
   await init({ module_or_path: wasm });
-  const out: string[] = [web.version()];
+  const bundled: Bundled = await loadBundled("/data/");
+  const out: string[] = [web.version(), String(bundled.policies), String(node.loadBundled())];
   const files: PolicyFile[] = web.bundledPolicies();
   let engine: web.Engine;
   try {

@@ -11,8 +11,9 @@ export const PKG = path.join(WASM_DIR, "pkg", "huiqi");
 export const CLI = process.env.HUIQI_CLI ?? path.join(ROOT, "target", "release", "huiqi");
 export const AS_OF = "2026-06-30";
 
-/** The nodejs build of the package (CommonJS), as `require("huiqi-wasm")` gives it in Node. */
-export const huiqi = createRequire(import.meta.url)(path.join(PKG, "node", "huiqi_wasm.js"));
+/** The package in Node (CommonJS, its bundled data installed from pkg/huiqi/data), as
+ * `require("huiqi-wasm")` gives it. */
+export const huiqi = createRequire(import.meta.url)(path.join(PKG, "node", "index.js"));
 
 /** Runs the native CLI; stdout as text. */
 export function cli(...args) {

@@ -6,7 +6,10 @@
 // engine made before the panic passes the check and then hands its old pointer to the new
 // instance (memory access out of bounds, or worse, a wrong answer); and `free()` of such an
 // engine frees its old pointer in the new instance's allocator. Both are fixed here: the
-// guard runs first, and a stale engine's `free()` only forgets its pointer. The build fails
+// guard runs first, and a stale engine's `free()` only forgets its pointer. A fresh instance
+// has none of the old one's memory, so neither the bundled data its loader installed
+// (`installBundled`): `__onFreshInstance(f)` registers what to run on every fresh instance
+// (the loaders of wasm/js/ install the data again). The build fails
 // when the generated code no longer has the expected shape (a wasm-bindgen upgrade: check
 // whether the patch is still needed).
 //   node tools/patch-glue.mjs FILE.js...
@@ -29,10 +32,20 @@ for (const file of process.argv.slice(2)) {
       `${indent}const ptr = this.__destroy_into_raw();\n${indent}if (stale) return;\n`
     );
   });
-  if (stale < 5 || frees !== 1 || !js.includes("function __wbg_call_guard()")) {
-    console.error(`patch-glue: ${file} does not have the expected shape (stale checks ${stale}, free ${frees})`);
+  const RESET = /(function __wbg_reset_state \(\) \{[^}]*?wasm\.__wbindgen_start\(\);\n)\}/;
+  const reset = RESET.test(js);
+  js = js.replace(RESET, (_, body) => `${body}    if (__huiqi_fresh_instance) __huiqi_fresh_instance();\n}`);
+  const cjs = js.includes("\nexports.Engine = Engine;");
+  js +=
+    "\nlet __huiqi_fresh_instance = null;\n" +
+    "/** Registers `f` to run after the module gets a fresh instance (after a panic). */\n" +
+    (cjs
+      ? "exports.__onFreshInstance = function (f) { __huiqi_fresh_instance = f; };\n"
+      : "export function __onFreshInstance(f) { __huiqi_fresh_instance = f; }\n");
+  if (stale < 5 || frees < 1 || !reset || !js.includes("function __wbg_call_guard()")) {
+    console.error(`patch-glue: ${file} does not have the expected shape (stale checks ${stale}, free ${frees}, reset ${reset})`);
     process.exit(1);
   }
   fs.writeFileSync(file, `/* huiqi: glue patched */\n${js}`);
-  console.log(`patch-glue: ${file}: ${stale} methods, free()`);
+  console.log(`patch-glue: ${file}: ${stale} methods, ${frees} free()`);
 }

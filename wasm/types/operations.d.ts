@@ -1067,6 +1067,15 @@ export interface TestRequest {
    */
   as_of?: string | null;
   /**
+   * The profile files the cases name (`profile_file`), given in memory: the path as a
+   * case writes it, relative to its policy's file (`../enterprises/01-quanzhi-software.json`),
+   * to the file's JSON text. A page or a binding without the files on disk gives them
+   * here; a file not given is read beside the policy file as before.
+   */
+  files?: {
+    [k: string]: string;
+  };
+  /**
    * Only the cases of this policy.
    */
   policy?: string | null;

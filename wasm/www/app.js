@@ -1,6 +1,7 @@
 // 惠企政策计算器: the policy calculator page. Plain ES module over the web build of the
 // huiqi-wasm package (copied to ./pkg by wasm/build.sh). Everything runs in the browser.
 import init, { Engine, bundledPolicies, schemaInfo, version } from "./pkg/huiqi_wasm.js";
+import { loadBundled } from "./pkg/bundled.js";
 
 const $ = (sel, root = document) => root.querySelector(sel);
 const el = (tag, attrs = {}, ...children) => {
@@ -36,7 +37,8 @@ const state = {
   explainId: null,
   lastMatch: null,
   edited: new Map(), // policy id -> edited condition
-  saved: null, // policies.hqset (the bundled set saved with its syntax trees by `huiqi compile`)
+  saved: null, // data/policies.hqset (the bundled set saved with its syntax trees by `huiqi compile`)
+  enterprises: [], // the sample enterprises: {file, name}
 };
 
 // ---------------------------------------------------------------------------------------
@@ -570,18 +572,14 @@ function setupEditor() {
 
 // ---------------------------------------------------------------------------------------
 async function loadSamples() {
-  try {
-    const list = await (await fetch("samples/index.json")).json();
-    for (const s of list) $("#samples").append(el("option", { value: s.file }, s.name));
-  } catch {
-    $("#samples").disabled = true;
-  }
+  for (const s of state.enterprises) $("#samples").append(el("option", { value: s.file }, s.name));
+  $("#samples").disabled = state.enterprises.length === 0;
   $("#samples").addEventListener("change", async (e) => {
     const file = e.target.value;
     if (!file) {
       fillForm({});
     } else {
-      const profile = await (await fetch(`samples/${file}`)).json();
+      const profile = await (await fetch(`data/enterprises/${file}`)).json();
       delete profile.$comment;
       fillForm(profile);
     }
@@ -589,17 +587,13 @@ async function loadSamples() {
   });
 }
 
-async function loadSavedSet() {
-  try {
-    const r = await fetch("policies.hqset");
-    if (r.ok) state.saved = new Uint8Array(await r.arrayBuffer());
-  } catch {
-    state.saved = null; // served without the saved set: compile the bundled texts instead
-  }
-}
-
 async function main() {
-  await Promise.all([init(), loadSavedSet()]);
+  await init();
+  // The module carries no data: the bundled set, schema, code tables and samples are
+  // files beside it (data/), installed once.
+  const bundled = await loadBundled("data/");
+  state.saved = bundled.saved;
+  state.enterprises = bundled.enterprises;
   state.original = bundledPolicies();
   state.files = state.original;
   const info = JSON.parse(schemaInfo());

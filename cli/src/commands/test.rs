@@ -33,7 +33,7 @@ pub(crate) fn run(mut out: impl Write, args: TestArgs) -> Result<ExitCode, Fail>
         Some(d) => huiqi::date::Date::parse(&d).map_err(|e| Fail(format!("--as-of: {e}"), 2))?,
         None => crate::common::today(),
     };
-    let request = TestRequest { policy, as_of: Some(as_of.to_string()) };
+    let request = TestRequest { policy, as_of: Some(as_of.to_string()), files: Default::default() };
     let report = huiqi::ops::testing::test(&engine, &request);
     if json {
         let failed = report.as_ref().map_or(true, |r| r.failed > 0);

@@ -458,12 +458,14 @@ pub struct CodeSystems {
 pub type SystemId = usize;
 
 impl CodeSystems {
-    /// The systems embedded in the library (data/codes at build time).
+    /// The bundled systems ([`crate::bundled::code_tables`]: installed, else embedded
+    /// from data/codes at build time); none in a build without either, where the tables
+    /// given to [`CodeSystems::with_tables`] are all there are.
     pub fn embedded() -> Result<CodeSystems, CodeTableError> {
         let mut s = CodeSystems::default();
-        s.add(CodeSystem::from_json("industry.json", include_str!("../../../data/codes/industry.json"))?);
-        s.add(CodeSystem::from_json("region.json", include_str!("../../../data/codes/region.json"))?);
-        s.add(CodeSystem::from_json("zone.json", include_str!("../../../data/codes/zone.json"))?);
+        for (name, text) in crate::bundled::code_tables() {
+            s.add(CodeSystem::from_json(&name, &text)?);
+        }
         Ok(s)
     }
 

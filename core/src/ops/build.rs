@@ -98,7 +98,7 @@ impl EngineSpec {
 
 /// The bundled real policy files, as (name, text).
 pub fn bundled_files() -> Vec<(String, String)> {
-    crate::policy::EMBEDDED_POLICIES.iter().map(|(n, t)| ((*n).to_string(), (*t).to_string())).collect()
+    crate::bundled::policies()
 }
 
 /// The schema and code tables an engine is built on: the bundled ones unless given.
@@ -127,12 +127,15 @@ pub fn schema_of(tables: Tables<'_>) -> Result<Arc<Schema>, Errors> {
     .map_err(|e| vec![ErrorItem::new(ErrorKind::Schema, e.to_string())])
 }
 
-fn files_or_bundled(policy_files: &[(String, String)]) -> Vec<(String, String)> {
-    if policy_files.is_empty() {
-        bundled_files()
-    } else {
-        policy_files.to_vec()
+fn files_or_bundled(policy_files: &[(String, String)]) -> Result<Vec<(String, String)>, Errors> {
+    if !policy_files.is_empty() {
+        return Ok(policy_files.to_vec());
     }
+    let bundled = bundled_files();
+    if bundled.is_empty() {
+        return Err(vec![ErrorItem::request("policies", format!("{} (policy files or a saved set)", crate::bundled::NOT_BUNDLED))]);
+    }
+    Ok(bundled)
 }
 
 /// Builds an engine from an optional schema (JSON text; the bundled one when `None`) and
@@ -143,13 +146,13 @@ pub fn build_engine(schema_json: Option<&str>, policy_files: &[(String, String)]
 
 /// [`build_engine`] on given schema and code tables.
 pub fn build_engine_on(tables: Tables<'_>, policy_files: &[(String, String)]) -> Result<Engine, Errors> {
-    Engine::from_sources(schema_of(tables)?, &files_or_bundled(policy_files)).map_err(|e| super::engine_errors(&e))
+    Engine::from_sources(schema_of(tables)?, &files_or_bundled(policy_files)?).map_err(|e| super::engine_errors(&e))
 }
 
 /// Checks policy files (the bundled ones when empty) and saves them with their syntax
 /// trees ([`crate::saved`]).
 pub fn save_set_on(tables: Tables<'_>, policy_files: &[(String, String)]) -> Result<Vec<u8>, Errors> {
-    crate::saved::save(schema_of(tables)?, &files_or_bundled(policy_files)).map(|(_, bytes)| bytes).map_err(|e| policy_errors(&e))
+    crate::saved::save(schema_of(tables)?, &files_or_bundled(policy_files)?).map(|(_, bytes)| bytes).map_err(|e| policy_errors(&e))
 }
 
 /// Policy files as (origin, JSON text) pairs.

@@ -37,6 +37,12 @@ pub struct TestRequest {
     /// date of its own, run without one, does not pass.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub as_of: Option<String>,
+    /// The profile files the cases name (`profile_file`), given in memory: the path as a
+    /// case writes it, relative to its policy's file (`../enterprises/01-quanzhi-software.json`),
+    /// to the file's JSON text. A page or a binding without the files on disk gives them
+    /// here; a file not given is read beside the policy file as before.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub files: std::collections::BTreeMap<String, String>,
 }
 
 /// The answer of `test`.
@@ -163,12 +169,12 @@ impl ProfileFiles for BesidePolicies {
             let full = path.parent().unwrap_or(Path::new("")).join(file);
             return crate::files::read_text(&full).map_err(|e| format!("cannot read {}: {e}", full.display()));
         }
-        if crate::policy::EMBEDDED_POLICIES.iter().any(|(name, _)| *name == origin) {
+        if crate::bundled::is_policy_file(origin) {
             let wanted = lexical(&Path::new(crate::policy::EMBEDDED_FOLDER).join(file));
-            return crate::policy::EMBEDDED_SAMPLES
-                .iter()
+            return crate::bundled::samples()
+                .into_iter()
                 .find(|(name, _)| lexical(&Path::new(crate::policy::EMBEDDED_SAMPLES_FOLDER).join(name)) == wanted)
-                .map(|(_, text)| (*text).to_string())
+                .map(|(_, text)| text)
                 .ok_or_else(|| {
                     format!(
                         "{file} is not one of the bundled sample enterprises ({}/*.json, beside the bundled policies)",
@@ -199,9 +205,25 @@ fn lexical(p: &Path) -> PathBuf {
     out
 }
 
-/// `test` with the profile files beside the policy files ([`BesidePolicies`]).
+/// `test` with the profile files of the request, then those beside the policy files
+/// ([`BesidePolicies`]).
 pub fn test(engine: &Engine, r: &TestRequest) -> Result<TestReport, Errors> {
-    run(engine, r, &BesidePolicies)
+    run(engine, r, &Given { files: &r.files })
+}
+
+/// The request's files, then those beside the policies.
+struct Given<'a> {
+    files: &'a std::collections::BTreeMap<String, String>,
+}
+
+impl ProfileFiles for Given<'_> {
+    fn read(&self, origin: &str, file: &str) -> Result<String, String> {
+        let wanted = lexical(Path::new(file));
+        match self.files.iter().find(|(name, _)| lexical(Path::new(name)) == wanted) {
+            Some((_, text)) => Ok(text.clone()),
+            None => BesidePolicies.read(origin, file),
+        }
+    }
 }
 
 /// `test`, reading profile files through `files`.
@@ -379,7 +401,7 @@ mod tests {
                 {"name": "unknown", "as_of": "2025-01-01", "profile": {}, "verdict": "undetermined", "missing": ["employees"], "in_force": false},
                 {"name": "known", "as_of": "2024-06-30", "profile": {"employees": {"2023": 9}}, "verdict": "eligible", "known_issue": "the text says 9"}]"#,
         );
-        let r = test(&e, &TestRequest { policy: None, as_of: Some("2024-06-30".into()) }).unwrap();
+        let r = test(&e, &TestRequest { policy: None, as_of: Some("2024-06-30".into()), files: Default::default() }).unwrap();
         assert_eq!((r.cases, r.passed, r.failed, r.known_issues), (4, 2, 1, 1));
         let cases = &r.policies[0].results;
         assert_eq!(cases[0].status, CaseStatus::Passed);
@@ -402,8 +424,14 @@ mod tests {
         assert!(cases[0].error.as_deref().unwrap().contains("no as_of"), "{:?}", cases[0].error);
         assert!(cases[1].error.as_deref().unwrap().contains("given in memory"), "{:?}", cases[1].error);
         assert_eq!(r.failed, 2);
-        let bad = test(&e, &TestRequest { policy: Some("q".into()), as_of: None }).unwrap_err();
+        let bad = test(&e, &TestRequest { policy: Some("q".into()), as_of: None, files: Default::default() }).unwrap_err();
         assert_eq!(bad[0].kind, super::super::ErrorKind::UnknownPolicy);
+        // The file given in the request (by another spelling of the same path) is read.
+        let files = [("./p.json".to_string(), r#"{"employees": {"2023": 12}}"#.to_string())].into_iter().collect();
+        let r = test(&e, &TestRequest { policy: None, as_of: None, files }).unwrap();
+        let cases = &r.policies[0].results;
+        assert!(cases[1].error.is_none(), "{:?}", cases[1]);
+        assert_eq!(cases[1].status, CaseStatus::Passed, "{:?}", cases[1]);
     }
 
     #[test]

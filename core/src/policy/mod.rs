@@ -382,7 +382,13 @@ pub struct Reads {
     pub eligible: bool,
 }
 
+/// The real policies embedded in the library (data/policies at build time); empty
+/// without the feature `embedded`.
+#[cfg(not(feature = "embedded"))]
+pub static EMBEDDED_POLICIES: &[(&str, &str)] = &[];
+
 /// The real policies embedded in the library (data/policies at build time).
+#[cfg(feature = "embedded")]
 pub static EMBEDDED_POLICIES: &[(&str, &str)] = &[
     ("hitech.json", include_str!("../../../data/policies/hitech.json")),
     ("tech-sme.json", include_str!("../../../data/policies/tech-sme.json")),
@@ -410,9 +416,14 @@ pub const EMBEDDED_FOLDER: &str = "data/policies";
 /// Where the embedded sample enterprises are in the source tree.
 pub const EMBEDDED_SAMPLES_FOLDER: &str = "data/enterprises";
 
+/// The sample enterprises: none without the feature `embedded`.
+#[cfg(not(feature = "embedded"))]
+pub static EMBEDDED_SAMPLES: &[(&str, &str)] = &[];
+
 /// The synthetic sample enterprises (data/enterprises at build time), which the test
 /// cases of the bundled policies name as `../enterprises/NAME.json`: the bundled set's
 /// tests run wherever the bundled set does (a binding in memory, the browser).
+#[cfg(feature = "embedded")]
 pub static EMBEDDED_SAMPLES: &[(&str, &str)] = &[
     ("01-quanzhi-software.json", include_str!("../../../data/enterprises/01-quanzhi-software.json")),
     ("02-mingchuan-hydraulics.json", include_str!("../../../data/enterprises/02-mingchuan-hydraulics.json")),
@@ -447,8 +458,7 @@ impl PolicySet {
                 rendered: None,
             }])
         })?;
-        let sources: Vec<(String, String)> = EMBEDDED_POLICIES.iter().map(|(n, t)| ((*n).to_string(), (*t).to_string())).collect();
-        PolicySet::compile(Arc::new(schema), &sources)
+        PolicySet::compile(Arc::new(schema), &crate::bundled::policies())
     }
 
     /// The schema fields that evaluating any of the set's policies (conditions and

@@ -243,6 +243,20 @@ impl EnterpriseStore {
         Ok(l.finish())
     }
 
+    /// Loads enterprises from profiles already parsed (numbered from 1 in reports, as
+    /// lines are): a generator's output, or rows a caller decoded itself.
+    pub fn load_values(
+        schema: &Schema,
+        values: impl IntoIterator<Item = Json>,
+        opts: LoadOptions,
+    ) -> Result<(EnterpriseStore, LoadReport), StoreError> {
+        let mut l = Loader::new(schema, opts);
+        for (i, v) in values.into_iter().enumerate() {
+            l.row(i + 1, &v)?;
+        }
+        Ok(l.finish())
+    }
+
     /// Loads enterprises from CSV with a header row naming schema fields (English names or
     /// Chinese labels; per-year columns as `operating_revenue@2024`). Empty cells are
     /// unknown; tags are separated by `;`; qualifications are a JSON array in the cell.
