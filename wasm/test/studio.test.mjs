@@ -58,6 +58,28 @@ async function typeText(text) {
 }
 
 let opened = null; // the reach of the file as published
+/** Puts the cursor in the text, as a click there does: `offset` characters into the first
+ * occurrence of `find`, selecting `length` characters. */
+async function cursorAt(find, offset, length = 0) {
+  await page.evaluate(
+    ([f, off, len]) => {
+      const view = window.studio.view;
+      const at = view.state.doc.toString().indexOf(f);
+      if (at < 0) throw new Error(`not in the editor: ${f}`);
+      view.dispatch({ selection: { anchor: at + off, head: at + off + len }, scrollIntoView: true });
+      view.focus();
+    },
+    [find, offset, length],
+  );
+}
+
+/** Keystrokes at the cursor, then waits for the panels. */
+async function keys(...presses) {
+  const before = await page.evaluate(() => document.body.dataset.refreshed);
+  for (const k of presses) await page.keyboard.press(k);
+  await page.waitForFunction((b) => document.body.dataset.refreshed !== b, before, { timeout: 30000 });
+}
+
 const number = async (id) => Number((await page.locator(`[data-testid=${id}] b`).textContent()).replace(/[^\d]/g, ""));
 
 /** The full set's `what_if` for a draft of hitech.json, computed in Node with the studio's module. */
@@ -93,16 +115,23 @@ test("the studio opens a bundled file: it checks, its cases pass, its reach is s
   // The condition language is highlighted inside the JSON strings.
   assert.ok((await page.locator(".cm-hq-kw").count()) > 5);
   assert.ok((await page.locator(".cm-hq-field", { hasText: "tech_staff" }).count()) >= 1);
+  // A definition of the file is a known name, not an unknown one.
+  assert.ok((await page.locator(".cm-hq-field", { hasText: "hitech_has_any_ip" }).count()) >= 1);
+  assert.equal(await page.locator(".cm-hq-unknown").count(), 0);
 });
 
 test("a misspelt field gets a lint marker at the right place, with the suggestion", async () => {
-  await typeText(TYPO);
+  // The officer deletes the last letter of tech_staff in the condition.
+  await cursorAt(RULE, "tech_staff".length);
+  await keys("Backspace");
+  assert.equal(await page.evaluate(() => window.studio.view.state.doc.toString()), TYPO);
   assert.equal(await page.locator("[data-testid=check-status]").getAttribute("data-state"), "error");
   // The officer clicks the message: the editor goes to the problem.
   await page.click("[data-testid=check-status]");
   const marker = page.locator(".cm-lintRange-error").first();
   await marker.waitFor();
   assert.match(await marker.textContent(), /^tech_staf/);
+  assert.equal(await page.locator(".cm-hq-unknown").first().textContent(), "tech_staf", "highlighted as no field while typed");
   // The marked line is the condition's line of the file, where the engine placed it.
   const line = TYPO.split("\n").findIndex((l) => l.includes("tech_staf@fy1")) + 1;
   const markedLine = await page.evaluate(() => {
@@ -124,7 +153,12 @@ test("a misspelt field gets a lint marker at the right place, with the suggestio
 
 test("the fix checks again and moves the reach over the store", async () => {
   const before = opened.undetermined;
-  await typeText(FIXED);
+  // Types the letter back, then 20 over the 10 of the bound.
+  await cursorAt("tech_staf@fy1", "tech_staf".length);
+  await keys("f");
+  await cursorAt(RULE, RULE.indexOf("10%"), 2);
+  await keys("2", "0");
+  assert.equal(await page.evaluate(() => window.studio.view.state.doc.toString()), FIXED);
   assert.equal(await page.locator("[data-testid=check-status]").getAttribute("data-state"), "ok");
   assert.equal(await page.locator(".cm-lintRange-error").count(), 0);
   const want = await fullWhatIf(FIXED);
@@ -178,6 +212,33 @@ test("export: the policy file as edited, and its entry of the published list", a
   const listed = JSON.parse(fs.readFileSync(await entry.path(), "utf8")).policies;
   assert.deepEqual(listed.map((p) => p.id).sort(), ["hitech-certification", "hitech-eit-15pct-rate"]);
   assert.ok(listed.every((p) => p.title && p.doc_no), JSON.stringify(listed[0]));
+});
+
+test("completion offers fields in English and Chinese, and units after a number", async () => {
+  const text = await page.evaluate(() => window.studio.view.state.doc.toString());
+  await cursorAt(RULE.replace("10%", "20%"), 0);
+  await page.keyboard.type("regist");
+  const list = page.locator(".cm-tooltip-autocomplete");
+  await list.waitFor();
+  const options = await list.textContent();
+  assert.match(options, /registered_capital/);
+  assert.match(options, /注册资本/, "the Chinese label beside the name");
+  await page.keyboard.press("Escape");
+  for (let i = 0; i < "regist".length; i++) await page.keyboard.press("Backspace");
+  await page.keyboard.type("注册");
+  await list.waitFor();
+  assert.match(await list.textContent(), /注册资本/);
+  await page.keyboard.press("Escape");
+  await page.keyboard.press("Backspace");
+  await page.keyboard.press("Backspace");
+  // After a number: units.
+  await cursorAt(RULE.replace("10%", "20%"), RULE.indexOf("10%") + 2);
+  await page.keyboard.press("Backspace");
+  await page.keyboard.type("0");
+  await list.waitFor();
+  assert.match(await list.textContent(), /万/);
+  await page.keyboard.press("Escape");
+  await page.waitForFunction((t) => window.studio.view.state.doc.toString() === t, text, { timeout: 10000 });
 });
 
 test("an enterprise file the officer picks becomes the store", async () => {
