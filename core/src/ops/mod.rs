@@ -29,6 +29,7 @@ pub mod authoring;
 pub mod build;
 pub mod diff;
 pub mod error;
+pub mod reach_parts;
 pub mod schema_info;
 pub mod schemas;
 pub mod stores;

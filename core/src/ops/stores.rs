@@ -19,11 +19,13 @@ pub struct OpenStore {
     pub store: EnterpriseStore,
     pub report: LoadReport,
     prepared: PreparedCache,
+    /// The reaches of condition parts of drafts (`what_if`), kept between drafts.
+    parts: super::reach_parts::PartCache,
 }
 
 impl OpenStore {
     pub fn new(store: EnterpriseStore, report: LoadReport) -> OpenStore {
-        OpenStore { store, report, prepared: PreparedCache::default() }
+        OpenStore { store, report, prepared: PreparedCache::default(), parts: Default::default() }
     }
 
     /// Loads enterprises with the engine's schema: a saved store, CSV (`.csv`), JSON lines,
@@ -320,7 +322,11 @@ pub(super) fn with_draft(engine: &Engine, draft: &str) -> Result<(Engine, String
 pub fn what_if(engine: &Arc<Engine>, open: &OpenStore, r: &WhatIfRequest) -> Result<WhatIfResult, Errors> {
     let date = parse_date("as_of", &r.as_of)?;
     let (draft_engine, id) = with_draft(engine, &r.text)?;
-    let draft = open.store.prepare(&draft_engine, date).and_then(|p| p.reverse(&draft_engine, &id)).map_err(|e| store_errors(&e))?;
+    // Part by part, kept between drafts, when the policy's shape allows (reach_parts).
+    let draft = match super::reach_parts::draft_reach(&open.store, &open.parts, &draft_engine, &id, date).map_err(|e| store_errors(&e))? {
+        Some(reach) => reach,
+        None => open.store.prepare(&draft_engine, date).and_then(|p| p.reverse(&draft_engine, &id)).map_err(|e| store_errors(&e))?,
+    };
     let current = match engine.policy_set().index_of(&id) {
         Some(_) => Some(open.prepared(engine, date).and_then(|p| p.reverse(engine, &id)).map_err(|e| store_errors(&e))?),
         None => None,

@@ -364,13 +364,13 @@ function refresh() {
   document.body.dataset.refreshed = String(Number(document.body.dataset.refreshed ?? 0) + 1);
 }
 
-// Every edit is answered at once while the answer is quick (under 60 ms); when it is slow (a policy whose
+// Every edit is answered at once while the answer is quick (under 100 ms); when it is slow (a policy whose
 // conditions read many fields of every enterprise in a large store) a burst of keystrokes
 // waits for a pause as long as the last answer took (up to 300 ms), so it is asked once.
 function schedule() {
   clearTimeout(state.timer);
   const last = state.lastWork ?? 0;
-  state.timer = setTimeout(refresh, last < 60 ? 0 : Math.min(300, last));
+  state.timer = setTimeout(refresh, last < 100 ? 0 : Math.min(300, last));
 }
 
 function fillPolicies() {
