@@ -1,12 +1,14 @@
 /*
  * Latency of the C calls a platform makes per enterprise: huiqi_match (the default
- * envelope), huiqi_match_opts at "summary", and huiqi_verdicts, against a policy file.
+ * envelope), huiqi_match_opts at "summary", huiqi_verdicts, and the compact verdicts
+ * (huiqi_verdict_bytes into one reused buffer), against a policy file.
  * Prints one JSON line per call: {"call", "profiles", "p50_us", "p99_us", "mean_us",
  * "bytes_per_profile"}. Numbers for benches/RESULTS.md (scripts/bench-envelope).
  *
  *   latency POLICIES.jsonl PROFILES.jsonl AS_OF
  */
 #define _POSIX_C_SOURCE 200809L
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,7 +44,7 @@ static char *read_all(const char *path) {
     return s;
 }
 
-enum call { MATCH, SUMMARY, VERDICTS };
+enum call { MATCH, SUMMARY, VERDICTS, VERDICT_BYTES };
 
 int main(int argc, char **argv) {
     if (argc < 4) {
@@ -77,11 +79,26 @@ int main(int argc, char **argv) {
         }
     }
     double *us = malloc(n * sizeof *us);
-    const char *names[] = {"huiqi_match", "huiqi_match_opts summary", "huiqi_verdicts"};
-    for (int c = MATCH; c <= VERDICTS; c++) {
+    const char *names[] = {"huiqi_match", "huiqi_match_opts summary", "huiqi_verdicts", "huiqi_verdict_bytes"};
+    /* One byte per policy; 1 MB holds any set this bench makes. */
+    size_t out_len = 1 << 20;
+    uint8_t *out = malloc(out_len);
+    for (int c = MATCH; c <= VERDICT_BYTES; c++) {
         size_t bytes = 0;
         double total = 0;
         for (size_t i = 0; i < n; i++) {
+            if (c == VERDICT_BYTES) {
+                double t = now_us();
+                int64_t got = huiqi_verdict_bytes(engine, lines[i], argv[3], out, out_len);
+                us[i] = now_us() - t;
+                total += us[i];
+                if (got < 0) {
+                    fprintf(stderr, "huiqi_verdict_bytes: %.500s\n", huiqi_last_error());
+                    return 1;
+                }
+                bytes += (size_t)got;
+                continue;
+            }
             double t = now_us();
             char *r = c == MATCH     ? huiqi_match(engine, lines[i], argv[3])
                       : c == SUMMARY ? huiqi_match_opts(engine, lines[i], argv[3], "{\"detail\":\"summary\"}")
@@ -95,6 +112,7 @@ int main(int argc, char **argv) {
         printf("{\"call\":\"%s\",\"profiles\":%zu,\"p50_us\":%.1f,\"p99_us\":%.1f,\"mean_us\":%.1f,\"bytes_per_profile\":%zu}\n", names[c], n,
                n ? us[n / 2] : 0.0, n ? us[(size_t)((double)(n - 1) * 0.99)] : 0.0, n ? total / (double)n : 0.0, n ? bytes / n : 0);
     }
+    free(out);
     free(us);
     free(lines);
     free(text);

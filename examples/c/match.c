@@ -533,6 +533,24 @@ int main(int argc, char **argv) {
     CHECK(HAS(r, "\"type\":\"failure\"", "profile_json is a null pointer"), "verdicts null profile: %s", show(r));
     huiqi_string_free(r);
 
+    /* --- huiqi_verdict_bytes: one byte per policy, the ids once ------------------- */
+    {
+        char *ids = huiqi_call(engine, NULL, "policy_ids", NULL);
+        CHECK(HAS(ids, "{\"type\":\"success\"", "\"hitech-eit-15pct-rate\""), "policy_ids: %.300s", show(ids));
+        /* The position of hitech-eit-15pct-rate in the ids: count the ids before it. */
+        size_t at = 0;
+        const char *hit = ids ? strstr(ids, "\"hitech-eit-15pct-rate\"") : NULL;
+        for (const char *p = ids ? strstr(ids, "\"ids\":[") : NULL; p && hit && p < hit; p++) at += *p == ',';
+        unsigned char bytes[4096];
+        memset(bytes, 0xEE, sizeof bytes);
+        int64_t n = huiqi_verdict_bytes(engine, profile, AS_OF, bytes, sizeof bytes);
+        CHECK(n > 10 && (size_t)n < sizeof bytes && bytes[n] == 0xEE, "verdict bytes: %lld", (long long)n);
+        CHECK(at < (size_t)n && bytes[at] == 1, "hitech-eit-15pct-rate is eligible (byte %zu is %d)", at, at < sizeof bytes ? bytes[at] : -1);
+        int64_t bad = huiqi_verdict_bytes(engine, profile, AS_OF, bytes, 3);
+        CHECK(bad == -1 && HAS(huiqi_last_error(), "\"type\":\"failure\"", "\"path\":\"out\""), "a short buffer: %s", show(huiqi_last_error()));
+        huiqi_string_free(ids);
+    }
+
     /* --- huiqi_explain ---------------------------------------------------------- */
     r = huiqi_explain(engine, profile, "hitech-eit-15pct-rate", AS_OF);
     CHECK(HAS(r, "{\"type\":\"success\"", "\"explanation\"", "\"condition\"", "\"verdict\":\"eligible\""), "explain: %.300s", show(r));

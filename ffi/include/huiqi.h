@@ -198,6 +198,28 @@ char *huiqi_match_opts(const HuiqiEngine *engine,
 char *huiqi_verdicts(const HuiqiEngine *engine, const char *profile_json, const char *as_of);
 
 /**
+ * The compact verdicts: the verdict of every policy as one byte in `out`, in the set's
+ * order, with no JSON built (the fast path for callers that keep the ids): 0 ineligible,
+ * 1 eligible, 2 undetermined, 3 not in force on `as_of`. The ids, in that order, come
+ * once from `huiqi_call(engine, "policy_ids", NULL)`. `out` holds `out_len` bytes, at
+ * least one per policy; bytes past the set's are left alone. Each thread keeps one
+ * matcher for the last engine it matched on, so no buffer is allocated per call.
+ *
+ * Returns the number of policies written (>= 0). Returns -1 when the engine is not a live
+ * handle (`huiqi_last_error()` says why) or the profile, date or buffer is bad
+ * (`huiqi_last_error()` holds the failure envelope, as `huiqi_verdicts` would answer it).
+ *
+ * # Safety
+ * `profile_json` and `as_of` as in `huiqi_match`; `out` is NULL or points to `out_len`
+ * writable bytes that nothing else touches during the call.
+ */
+int64_t huiqi_verdict_bytes(const HuiqiEngine *engine,
+                            const char *profile_json,
+                            const char *as_of,
+                            uint8_t *out,
+                            size_t out_len);
+
+/**
  * Matches many profiles given as JSON lines, with options (as `huiqi_match_opts`; use
  * `{"detail": "verdicts"}` for bulk work): one envelope line (ending in `\n`) per input
  * line, in order, so that output line N answers input line N. A bad or blank line gives

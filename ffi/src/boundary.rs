@@ -177,6 +177,53 @@ pub(crate) unsafe fn on_store<const N: usize>(
     })
 }
 
+thread_local! {
+    /// The matcher of the last engine this thread asked compact verdicts of (by its
+    /// allocation; a weak reference, so a freed engine's matcher is never reused).
+    static VERDICT_MATCHER: RefCell<Option<(std::sync::Weak<Engine>, huiqi_core::index::Matcher)>> = const { RefCell::new(None) };
+}
+
+/// The body of `huiqi_verdict_bytes`: -1 with the last error set (a message for a bad
+/// handle, the failure envelope for bad input), or the number of bytes written.
+///
+/// # Safety
+/// As [`on_engine`] for `args`; `out` is NULL or valid for `out_len` writable bytes.
+pub(crate) unsafe fn verdict_bytes_call(name: &str, engine: *const HuiqiEngine, args: [Arg; 2], out: *mut u8, out_len: usize) -> i64 {
+    clear_last_error();
+    let run = || -> Result<i64, String> {
+        let engine = live(engine).map_err(|m| format!("{name}: {m}"))?;
+        // SAFETY: forwarded from the caller.
+        let [profile, as_of] = unsafe { read_all(args) }.map_err(failure)?;
+        if out.is_null() {
+            return Err(failure(vec![ErrorItem::request("out", "out is a null pointer")]));
+        }
+        // SAFETY: non-null, and the caller guarantees `out_len` writable bytes, untouched
+        // by anything else during the call.
+        let buf = unsafe { std::slice::from_raw_parts_mut(out, out_len) };
+        VERDICT_MATCHER.with(|cell| {
+            let mut slot = cell.try_borrow_mut().map_err(|_| failure(vec![ErrorItem::new(ErrorKind::Internal, "re-entered")]))?;
+            let same = slot.as_ref().is_some_and(|(w, _)| std::ptr::eq(w.as_ptr(), Arc::as_ptr(&engine)));
+            if !same {
+                *slot = Some((Arc::downgrade(&engine), engine.matcher()));
+            }
+            let Some((_, m)) = slot.as_mut() else { return Err(failure(vec![ErrorItem::new(ErrorKind::Internal, "no matcher")])) };
+            let n = huiqi_core::ops::answers::verdict_bytes(&engine, m, must(profile), must(as_of), buf).map_err(failure)?;
+            i64::try_from(n).map_err(|e| failure(vec![ErrorItem::new(ErrorKind::Internal, e.to_string())]))
+        })
+    };
+    match huiqi_core::guard::quietly(run) {
+        Ok(Ok(n)) => n,
+        Ok(Err(message)) => {
+            set_last_error(&message);
+            -1
+        }
+        Err(payload) => {
+            set_last_error(&failure(vec![internal(name, &*payload)]));
+            -1
+        }
+    }
+}
+
 /// A required argument's value (read by [`read_all`], which refuses NULL for it).
 pub(crate) fn must(v: Option<&str>) -> &str {
     v.unwrap_or_default()

@@ -475,3 +475,50 @@ fn a_hostile_arrow_stream_is_a_failure_naming_the_column_never_a_crash() {
     }
     unsafe { huiqi_engine_free(engine) };
 }
+
+#[test]
+fn compact_verdicts_fill_the_callers_bytes() {
+    let engine = unsafe { huiqi_engine_new(ptr::null(), ptr::null(), ptr::null_mut()) };
+    let native = Engine::embedded().unwrap();
+    let n = native.policy_set().policies.len();
+    let mut want = vec![0u8; n];
+    envelopes::answers::verdict_bytes(&native, &mut native.matcher(), PROFILE, "2026-06-30", &mut want).unwrap();
+    let mut out = vec![7u8; n + 2];
+    let got = unsafe { huiqi_verdict_bytes(engine, c(PROFILE).as_ptr(), c"2026-06-30".as_ptr(), out.as_mut_ptr(), out.len()) };
+    assert_eq!(got, n as i64);
+    assert_eq!(&out[..n], want.as_slice());
+    assert_eq!(&out[n..], &[7, 7]);
+    assert!(want.contains(&1) && want.contains(&0) && want.contains(&3), "eligible, ineligible and out-of-force policies: {want:?}");
+    // Again on the same thread (its kept matcher), then on another engine: the same bytes.
+    let again = unsafe { huiqi_verdict_bytes(engine, c(PROFILE).as_ptr(), c"2026-06-30".as_ptr(), out.as_mut_ptr(), out.len()) };
+    assert_eq!((again, &out[..n]), (n as i64, want.as_slice()));
+    let other = unsafe { huiqi_engine_new(ptr::null(), ptr::null(), ptr::null_mut()) };
+    let mut out2 = vec![0u8; n];
+    assert_eq!(unsafe { huiqi_verdict_bytes(other, c(PROFILE).as_ptr(), c"2026-06-30".as_ptr(), out2.as_mut_ptr(), n) }, n as i64);
+    assert_eq!(out2, want);
+    // Bad input: -1 and the failure envelope as the last error.
+    let small = unsafe { huiqi_verdict_bytes(engine, c(PROFILE).as_ptr(), c"2026-06-30".as_ptr(), out.as_mut_ptr(), 2) };
+    assert_eq!(small, -1);
+    assert!(last_error().starts_with(r#"{"type":"failure""#) && last_error().contains(r#""path":"out""#), "{}", last_error());
+    let bad = unsafe { huiqi_verdict_bytes(engine, c(r#"{"employees": "many"}"#).as_ptr(), c"2026-06-30".as_ptr(), out.as_mut_ptr(), n) };
+    assert_eq!(bad, -1);
+    assert!(last_error().contains(r#""kind":"profile""#), "{}", last_error());
+    let null_out = unsafe { huiqi_verdict_bytes(engine, c(PROFILE).as_ptr(), c"2026-06-30".as_ptr(), ptr::null_mut(), n) };
+    assert_eq!(null_out, -1);
+    assert!(last_error().contains("out is a null pointer"));
+    let null_date = unsafe { huiqi_verdict_bytes(engine, c(PROFILE).as_ptr(), ptr::null(), out.as_mut_ptr(), n) };
+    assert_eq!(null_date, -1);
+    assert!(last_error().contains(r#""path":"as_of""#), "{}", last_error());
+    unsafe { huiqi_engine_free(other) };
+    unsafe { huiqi_engine_free(engine) };
+    // A freed engine: -1 and a message naming the entry point.
+    assert_eq!(unsafe { huiqi_verdict_bytes(engine, c(PROFILE).as_ptr(), c"2026-06-30".as_ptr(), out.as_mut_ptr(), n) }, -1);
+    assert!(last_error().contains("huiqi_verdict_bytes: not a live engine handle"), "{}", last_error());
+    // The ids in the same order, once.
+    let e2 = unsafe { huiqi_engine_new(ptr::null(), ptr::null(), ptr::null_mut()) };
+    let ids: serde_json::Value =
+        serde_json::from_str(&take(unsafe { huiqi_call(e2, ptr::null(), c"policy_ids".as_ptr(), ptr::null()) })).unwrap();
+    assert_eq!(ids["result"]["ids"].as_array().unwrap().len(), n);
+    assert_eq!(ids["result"]["codes"][3], "not_in_force");
+    unsafe { huiqi_engine_free(e2) };
+}

@@ -141,6 +141,42 @@ pub extern "system" fn Java_io_huiqi_Native_verdicts<'l>(
     })
 }
 
+thread_local! {
+    /// The matcher of the last engine this thread asked compact verdicts of (weakly, so a
+    /// closed engine's matcher is never reused).
+    static VERDICT_MATCHER: std::cell::RefCell<Option<(std::sync::Weak<huiqi::engine::Engine>, huiqi::index::Matcher)>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+/// `byte[] verdictBytes(long engine, byte[] profile, byte[] asOf)`: the compact verdicts,
+/// one byte per policy in the set's order (`ops::answers::verdict_bytes`); a bad profile
+/// or date is thrown as the failure envelope.
+#[no_mangle]
+pub extern "system" fn Java_io_huiqi_Native_verdictBytes<'l>(
+    mut env: EnvUnowned<'l>,
+    _class: JClass<'l>,
+    _keep: JObject<'l>,
+    engine: jlong,
+    profile: JByteArray<'l>,
+    as_of: JByteArray<'l>,
+) -> JByteArray<'l> {
+    run(&mut env, "verdictBytes", |env| {
+        let engine = handles::engine(engine)?;
+        let (profile, as_of) = (required(env, &profile, "profile")?, required(env, &as_of, "asOf")?);
+        let mut out = vec![0u8; engine.policy_set().policies.len()];
+        VERDICT_MATCHER.with(|cell| -> Result<(), Failure> {
+            let mut slot = cell.try_borrow_mut().map_err(|_| ErrorItem::new(ErrorKind::Internal, "re-entered"))?;
+            if !slot.as_ref().is_some_and(|(w, _)| std::ptr::eq(w.as_ptr(), std::sync::Arc::as_ptr(&engine))) {
+                *slot = Some((std::sync::Arc::downgrade(&engine), engine.matcher()));
+            }
+            let Some((_, m)) = slot.as_mut() else { return Err(ErrorItem::new(ErrorKind::Internal, "no matcher").into()) };
+            ops::answers::verdict_bytes(&engine, m, &profile, &as_of, &mut out)?;
+            Ok(())
+        })?;
+        Ok(env.byte_array_from_slice(&out)?)
+    })
+}
+
 /// `byte[] explain(long engine, byte[] profile, byte[] policy, byte[] asOf)`.
 #[no_mangle]
 pub extern "system" fn Java_io_huiqi_Native_explain<'l>(

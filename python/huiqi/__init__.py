@@ -74,6 +74,9 @@ class HuiqiError(Exception):
 #: Every error kind, as the operation layer defines them (docs/operations.md): ``request``
 #: (a bad argument), ``json``, ``profile``, ``policy``, ``unknown_policy``, ``schema``,
 #: ``codes``, ``compiled``, ``store``, ``file``, ``internal``.
+#: The meaning of each byte of :meth:`Engine.verdict_bytes`, by value.
+VERDICT_CODES = ("ineligible", "eligible", "undetermined", "not_in_force")
+
 ERROR_KINDS = ("request", "json", "profile", "policy", "unknown_policy", "schema", "codes", "compiled", "store", "file", "internal")
 
 
@@ -266,6 +269,7 @@ class Engine(_Handle):
     """
 
     _what = "engine"
+    _policy_count: Optional[int] = None  # the set's size, once asked (verdict_bytes)
 
     def _free(self, handle: int) -> None:
         _lib.lib.huiqi_engine_free(handle)
@@ -448,6 +452,30 @@ class Engine(_Handle):
         undetermined ones). Raises :class:`HuiqiError` for a bad profile or date."""
         result: dict[str, Any] = _unwrap(self._call(_lib.lib.huiqi_verdicts, _text(profile, "profile"), _date(as_of)))
         return result
+
+    def policy_ids(self) -> list[str]:
+        """The ids of the set's policies in its order: the order of :meth:`verdict_bytes`."""
+        ids: list[str] = self.call("policy_ids")["ids"]
+        return ids
+
+    def verdict_bytes(self, profile: Profile, as_of: AsOf = None) -> bytes:
+        """The compact verdicts: one byte per policy in the set's order (the order of
+        :meth:`policy_ids`), with no JSON built: 0 ineligible, 1 eligible, 2 undetermined,
+        3 not in force on ``as_of`` (:data:`VERDICT_CODES`). Read them with
+        ``numpy.frombuffer(b, dtype=numpy.uint8)`` or as they are. Raises
+        :class:`HuiqiError` for a bad profile or date, as :meth:`verdicts` does."""
+        handle = self._live()
+        n = self._policy_count
+        if n is None:
+            n = self._policy_count = len(self.policy_ids())
+        buf = ctypes.create_string_buffer(max(n, 1))
+        got = _lib.lib.huiqi_verdict_bytes(handle, _text(profile, "profile"), _date(as_of), buf, n)
+        if got < 0:
+            message = _lib.last_error()
+            if message.startswith('{"type":"failure"'):
+                _unwrap(message)
+            raise HuiqiError([{"kind": "request", "message": message}])
+        return buf.raw[:got]
 
     def explain_json(self, profile: Profile, policy_id: str, as_of: AsOf = None) -> str:
         """The envelope of ``huiqi explain --json`` as text (success or failure)."""

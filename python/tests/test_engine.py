@@ -381,6 +381,30 @@ def test_verdicts(engine: huiqi.Engine, samples: dict) -> None:
     assert v == engine.match(samples["01-quanzhi-software"], AS_OF, detail="verdicts")
 
 
+def test_verdict_bytes_are_the_verdicts_in_the_sets_order(engine: huiqi.Engine, samples: dict) -> None:
+    ids = engine.policy_ids()
+    assert len(ids) == len(set(ids)) >= 10
+    for name, profile in samples.items():
+        for as_of in (AS_OF, "2019-01-01"):
+            b = engine.verdict_bytes(profile, as_of)
+            assert isinstance(b, bytes) and len(b) == len(ids)
+            v = engine.verdicts(profile, as_of)
+            codes = [huiqi.VERDICT_CODES[x] for x in b]
+            listed = {p["id"]: p["verdict"] for p in v["policies"]}
+            assert {i: c for i, c in zip(ids, codes) if c in ("eligible", "undetermined")} == listed, name
+            assert codes.count("not_in_force") == v["summary"]["not_in_force"], name
+            assert codes.count("ineligible") == v["summary"]["ineligible"], name
+    with pytest.raises(huiqi.HuiqiError) as e:
+        engine.verdict_bytes({"employees": "many"}, AS_OF)
+    assert e.value.errors[0]["kind"] == "profile"
+    with pytest.raises(huiqi.HuiqiError, match="as_of"):
+        engine.verdict_bytes({}, "30/06/2026")
+    closed = huiqi.Engine()
+    closed.close()
+    with pytest.raises(huiqi.HuiqiError, match="closed"):
+        closed.verdict_bytes({}, AS_OF)
+
+
 def test_bad_options(engine: huiqi.Engine, samples: dict) -> None:
     with pytest.raises(huiqi.HuiqiError, match="detail"):
         engine.match(samples["01-quanzhi-software"], AS_OF, detail="everything")  # type: ignore[arg-type]

@@ -16,6 +16,8 @@ pub type PolicyFile = (String, String);
 /// `codeTables()` and `schemaJson()`.
 pub struct Handle {
     pub engine: Arc<Engine>,
+    /// The matcher of the compact verdicts, kept between calls (one thread in WASM).
+    matcher: std::cell::RefCell<Option<huiqi::index::Matcher>>,
     files: Vec<PolicyFile>,
     schema_json: Option<String>,
     /// Code tables replacing the bundled ones (`huiqi --codes DIR`); empty: the bundled ones.
@@ -43,7 +45,7 @@ pub fn build_on(files: Vec<PolicyFile>, schema_json: Option<String>, codes: Vec<
     let code_sources = sources(&codes);
     let engine = ops::build_engine_on(ops::Tables { schema_json: schema_json.as_deref(), codes: &code_sources }, &files)?;
     let files = if files.is_empty() { bundled_files() } else { files };
-    Ok(Handle { engine: Arc::new(engine), files, schema_json, codes })
+    Ok(Handle { engine: Arc::new(engine), matcher: Default::default(), files, schema_json, codes })
 }
 
 /// Builds an engine from a saved set (`huiqi compile`, or [`Handle::save`]): no condition
@@ -56,7 +58,7 @@ pub fn build_saved(saved: &[u8], schema_json: Option<String>) -> Result<Handle, 
 pub fn build_saved_on(saved: &[u8], schema_json: Option<String>, codes: Vec<PolicyFile>) -> Result<Handle, Vec<ErrorItem>> {
     let code_sources = sources(&codes);
     let (engine, files) = ops::build_engine_saved_on(ops::Tables { schema_json: schema_json.as_deref(), codes: &code_sources }, saved)?;
-    Ok(Handle { engine: Arc::new(engine), files, schema_json, codes })
+    Ok(Handle { engine: Arc::new(engine), matcher: Default::default(), files, schema_json, codes })
 }
 
 /// Installs the bundled data the package ships beside the module ([`huiqi::bundled`]):
@@ -83,6 +85,16 @@ pub fn request_error(message: impl Into<String>) -> String {
 }
 
 impl Handle {
+    /// The compact verdicts ([`huiqi::ops::answers::verdict_bytes`]): one byte per policy
+    /// in the set's order, or the errors.
+    pub fn verdict_bytes(&self, profile_json: &str, as_of: &str) -> Result<Vec<u8>, Vec<ErrorItem>> {
+        let mut out = vec![0u8; self.engine.policy_set().policies.len()];
+        let mut slot = self.matcher.try_borrow_mut().map_err(|_| vec![ErrorItem::new(ops::ErrorKind::Internal, "re-entered")])?;
+        let m = slot.get_or_insert_with(|| self.engine.matcher());
+        ops::answers::verdict_bytes(&self.engine, m, profile_json, as_of, &mut out)?;
+        Ok(out)
+    }
+
     /// The policy files the engine was compiled from.
     pub fn files(&self) -> &[PolicyFile] {
         &self.files
@@ -174,6 +186,19 @@ mod tests {
     fn bundled() -> Handle {
         install_from_disk();
         build(Vec::new(), None).unwrap()
+    }
+
+    #[test]
+    fn compact_verdicts_are_the_core_bytes_call_after_call() {
+        let h = bundled();
+        let n = h.engine.policy_set().policies.len();
+        for f in ["01-quanzhi-software.json", "05-xincheng-hardware.json", "01-quanzhi-software.json"] {
+            let p = std::fs::read_to_string(format!("{}/../data/enterprises/{f}", env!("CARGO_MANIFEST_DIR"))).unwrap();
+            let mut want = vec![0u8; n];
+            ops::answers::verdict_bytes(&h.engine, &mut h.engine.matcher(), &p, "2026-06-30", &mut want).unwrap();
+            assert_eq!(h.verdict_bytes(&p, "2026-06-30").unwrap(), want, "{f}");
+        }
+        assert_eq!(h.verdict_bytes("{", "2026-06-30").unwrap_err()[0].kind, ops::ErrorKind::Json);
     }
 
     #[test]

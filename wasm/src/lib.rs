@@ -320,6 +320,26 @@ impl Engine {
         }
     }
 
+    /// The compact verdicts: a `Uint8Array` of one byte per policy in the set's order (the
+    /// order of `call("policy_ids")`), with no JSON built: 0 ineligible, 1 eligible,
+    /// 2 undetermined, 3 not in force on `asOf`. For a bad profile or date, the failure
+    /// envelope's JSON text instead (a string: test `typeof`).
+    #[wasm_bindgen(js_name = verdictBytes, unchecked_return_type = "Uint8Array | EnvelopeJson<never>")]
+    pub fn verdict_bytes(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "string | Profile")] profile: JsValue,
+        #[wasm_bindgen(js_name = asOf)] as_of: &str,
+    ) -> JsValue {
+        let text = match profile_text(&profile) {
+            Ok(t) => t,
+            Err(e) => return e.into(),
+        };
+        match self.handle.verdict_bytes(&text, as_of) {
+            Ok(bytes) => js_sys::Uint8Array::from(bytes.as_slice()).into(),
+            Err(errors) => ops::failure(errors).into(),
+        }
+    }
+
     /// Checks one condition text against this set's schema, definitions and policies, as
     /// the policy editor does while the officer types: every error with line, column and
     /// hint, or what the condition refers to.

@@ -241,6 +241,25 @@ test("the web build loads in Node and gives the same bytes", async () => {
   e.free();
 });
 
+test("verdictBytes: one byte per policy in the set's order, the verdicts envelope's answer", () => {
+  const ids = JSON.parse(engine.call("policy_ids")).result;
+  assert.deepEqual(ids.codes, ["ineligible", "eligible", "undetermined", "not_in_force"]);
+  for (const f of enterprises()) {
+    for (const asOf of [AS_OF, "2019-01-01"]) {
+      const bytes = engine.verdictBytes(read(f), asOf);
+      assert.ok(bytes instanceof Uint8Array && bytes.length === ids.ids.length, f);
+      const v = JSON.parse(engine.verdicts(read(f), asOf)).result;
+      const listed = Object.fromEntries(v.policies.map((p) => [p.id, p.verdict]));
+      const codes = [...bytes].map((b) => ids.codes[b]);
+      assert.deepEqual(Object.fromEntries(ids.ids.map((id, i) => [id, codes[i]]).filter(([, c]) => c === "eligible" || c === "undetermined")), listed, f);
+      assert.equal(codes.filter((c) => c === "not_in_force").length, v.summary.not_in_force, f);
+    }
+  }
+  const bad = engine.verdictBytes({ employees: "many" }, AS_OF);
+  assert.equal(typeof bad, "string");
+  assert.equal(JSON.parse(bad).errors[0].kind, "profile");
+});
+
 test("loadBundled: a missing data folder is an error naming the file", () => {
   assert.throws(() => huiqi.loadBundled("/nonexistent-huiqi-data"), /\/nonexistent-huiqi-data\/index\.json/);
   assert.ok(huiqi.loadBundled() >= 10, "the package's own data/ loads");

@@ -901,6 +901,21 @@ export interface PolicyFileRequest {
   text: string;
 }
 /**
+ * `policy_ids`: the ids of the set's policies in its order (the order of the compact
+ * verdicts), with the meaning of each verdict code.
+ */
+export interface PolicyIds {
+  /**
+   * The verdict codes of [`verdict_bytes`], by value: `["ineligible", "eligible",
+   * "undetermined", "not_in_force"]`.
+   *
+   * @minItems 4
+   * @maxItems 4
+   */
+  codes: [string, string, string, string];
+  ids: string[];
+}
+/**
  * The answer of `policies`.
  */
 export interface PolicyList {
@@ -1137,6 +1152,7 @@ export interface Operations {
   "match_many": { request: MatchManyRequest; response: Envelope<Envelope<MatchAnswer>[]> };
   "next_questions": { request: ProfileRequest; response: Envelope<NextQuestion[]> };
   "policies": { request: PoliciesRequest; response: Envelope<PolicyList> };
+  "policy_ids": { request: Empty; response: Envelope<PolicyIds> };
   "prepare": { request: DateRequest; response: Envelope<PrepareResult> };
   "reverse": { request: ReverseRequest; response: Envelope<ReverseResult> };
   "schema": { request: Empty; response: Envelope<SchemaInfo> };

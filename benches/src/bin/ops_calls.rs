@@ -1,7 +1,8 @@
 //! The Rust baseline of the Java binding's benchmark (benches/java_bench.sh): the calls a
 //! binding makes, made from Rust through the operation layer, on one thread, over the same
-//! profiles and the same policies. Prints µs per call for `match` (default envelope) and
-//! `verdicts`, as JSON.
+//! profiles and the same policies. Prints µs per call for `match` (default envelope),
+//! `verdicts` and the compact verdicts (`verdict_bytes`, the Rust index on the JSON text:
+//! the baseline of benches/compact_bench.sh), as JSON.
 //!
 //!     cargo run --release -p huiqi-bench --bin ops_calls -- PROFILES.jsonl AS_OF SECONDS [POLICIES]
 //!
@@ -44,8 +45,13 @@ fn main() {
     assert!(first.starts_with(r#"{"type":"success""#), "{first}");
     let (matched, match_bytes) = timed(seconds, &profiles, |p| huiqi::ops::match_request_json(&engine, p, &as_of, None).len());
     let (verdicts, verdict_bytes) = timed(seconds, &profiles, |p| huiqi::ops::verdicts_json(&engine, p, &as_of).len());
+    // The compact verdicts: the Rust index on the JSON text, one kept matcher, no JSON out.
+    let mut m = engine.matcher();
+    let mut out = vec![0u8; engine.policy_set().policies.len()];
+    let (compact, _) =
+        timed(seconds, &profiles, |p| huiqi::ops::answers::verdict_bytes(&engine, &mut m, p, &as_of, &mut out).expect("verdicts"));
     println!(
-        "{{\"match_us\": {matched:.2}, \"match_bytes\": {match_bytes}, \"verdicts_us\": {verdicts:.2}, \"verdicts_bytes\": {verdict_bytes}, \"policies\": {}}}",
+        "{{\"match_us\": {matched:.2}, \"match_bytes\": {match_bytes}, \"verdicts_us\": {verdicts:.2}, \"verdicts_bytes\": {verdict_bytes}, \"verdict_bytes_us\": {compact:.2}, \"policies\": {}}}",
         engine.policy_set().policies.len()
     );
 }

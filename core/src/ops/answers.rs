@@ -180,6 +180,64 @@ pub fn verdicts(engine: &Engine, m: &mut Matcher, r: &ProfileRequest) -> String 
     }
 }
 
+/// The codes of the compact verdicts ([`verdict_bytes`]): one byte per policy of the set,
+/// in the set's order (the order of [`policy_ids`]).
+pub mod verdict_code {
+    /// Not eligible on the date.
+    pub const INELIGIBLE: u8 = 0;
+    pub const ELIGIBLE: u8 = 1;
+    /// Could not be decided: a field it reads is unknown, or it asks a manual review.
+    pub const UNDETERMINED: u8 = 2;
+    /// Not in force on the date (not matched: the summary's `not_in_force`).
+    pub const NOT_IN_FORCE: u8 = 3;
+}
+
+/// The compact verdicts: the verdict of every policy as one byte ([`verdict_code`]) into
+/// `out`, in the set's order, with no JSON built: the binding's fast path. `out` holds at
+/// least as many bytes as the set has policies (the rest is left alone); the answer is the
+/// number written. A bad profile, date or buffer is the same failure as elsewhere.
+pub fn verdict_bytes(engine: &Engine, m: &mut Matcher, profile_json: &str, as_of: &str, out: &mut [u8]) -> Result<usize, Errors> {
+    let n = engine.policy_set().policies.len();
+    if out.len() < n {
+        return Err(vec![ErrorItem::request(
+            "out",
+            format!("the buffer holds {} bytes; the set has {n} policies, one byte each", out.len()),
+        )]);
+    }
+    let (profile, date) = profile_and_date(engine, profile_json, as_of)?;
+    let tris = engine.match_with(m, &profile, date);
+    for (i, (slot, t)) in out.iter_mut().zip(tris).enumerate() {
+        *slot = if !engine.version_in_force(i, date) {
+            verdict_code::NOT_IN_FORCE
+        } else {
+            match t {
+                crate::eval::Tri::True => verdict_code::ELIGIBLE,
+                crate::eval::Tri::False => verdict_code::INELIGIBLE,
+                crate::eval::Tri::Unknown => verdict_code::UNDETERMINED,
+            }
+        };
+    }
+    Ok(n)
+}
+
+/// `policy_ids`: the ids of the set's policies in its order (the order of the compact
+/// verdicts), with the meaning of each verdict code.
+#[derive(Clone, Debug, Serialize, schemars::JsonSchema)]
+pub struct PolicyIds {
+    pub ids: Vec<String>,
+    /// The verdict codes of [`verdict_bytes`], by value: `["ineligible", "eligible",
+    /// "undetermined", "not_in_force"]`.
+    pub codes: [&'static str; 4],
+}
+
+/// `policy_ids` (see [`PolicyIds`]).
+pub fn policy_ids(engine: &Engine) -> PolicyIds {
+    PolicyIds {
+        ids: engine.policy_set().policies.iter().map(|p| p.doc.id.clone()).collect(),
+        codes: ["ineligible", "eligible", "undetermined", "not_in_force"],
+    }
+}
+
 /// `summary`: the verdict counts of the policies in force, through the index only.
 pub fn summary(engine: &Engine, r: &ProfileRequest) -> Result<Summary, Errors> {
     let (profile, date) = decode(engine, &r.profile, &r.as_of)?;

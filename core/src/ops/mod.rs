@@ -92,6 +92,11 @@ pub const OPERATIONS: &[Operation] = &[
     Operation { name: "policies", store: StoreUse::None, summary: "the published policy list (政策精准公开)" },
     Operation { name: "schema", store: StoreUse::None, summary: "the schema as a form needs it" },
     Operation { name: "fields_read", store: StoreUse::None, summary: "the fields the policies read" },
+    Operation {
+        name: "policy_ids",
+        store: StoreUse::None,
+        summary: "the policies' ids in the set's order: the order of the compact verdicts",
+    },
     Operation { name: "store_info", store: StoreUse::Required, summary: "the enterprises of a store and its load report" },
     Operation { name: "prepare", store: StoreUse::Required, summary: "the store's predicate sets for a date, kept for the next question" },
     Operation { name: "reverse", store: StoreUse::Required, summary: "which enterprises qualify for one policy (免申即享)" },
@@ -149,6 +154,7 @@ pub fn call(engine: &Arc<Engine>, store: Option<&OpenStore>, op: &str, request_j
         "policies" => run(op, request_json, |r| authoring::policies(engine, &r)),
         "schema" => run(op, request_json, |_: Empty| Ok(authoring::schema(engine))),
         "fields_read" => run(op, request_json, |_: Empty| Ok(authoring::fields_read(engine))),
+        "policy_ids" => run(op, request_json, |_: Empty| Ok(answers::policy_ids(engine))),
         "test" => run(op, request_json, |r| testing::test(engine, &r)),
         "diff" => run(op, request_json, |r| diff::diff(engine, store, &r)),
         #[cfg(feature = "stores")]
@@ -210,6 +216,50 @@ mod tests {
         assert!(got.contains(r#""kind":"json""#) && got.contains("appears twice"), "{got}");
         let got = call(&e, None, "reverse", r#"{"policy": "x", "as_of": "2026-06-30"}"#);
         assert!(got.contains(r#""path":"store""#), "{got}");
+    }
+
+    #[test]
+    fn compact_verdicts_are_the_verdicts_envelope_in_bytes() {
+        let e = engine();
+        let ids = answers::policy_ids(&e);
+        let listed = call(&e, None, "policy_ids", "{}");
+        assert!(listed.starts_with(r#"{"type":"success","result":{"ids":["#), "{listed}");
+        let mut m = e.matcher();
+        for date in ["2026-06-30", "2019-01-01"] {
+            for f in ["01-quanzhi-software.json", "07-huadai-pharma.json", "13-huangtu-agri.json"] {
+                let profile = crate::bundled::samples().into_iter().find(|(n, _)| n == f).unwrap().1;
+                let mut out = vec![9u8; ids.ids.len() + 3];
+                let n = answers::verdict_bytes(&e, &mut m, &profile, date, &mut out).unwrap();
+                assert_eq!(n, ids.ids.len());
+                assert_eq!(&out[n..], &[9, 9, 9], "bytes past the set's are left alone");
+                // The verdicts envelope lists the eligible and undetermined ones in force.
+                let env: serde_json::Value = serde_json::from_str(&verdicts_json(&e, &profile, date)).unwrap();
+                let mut want = vec![None; n];
+                for p in env["result"]["policies"].as_array().unwrap() {
+                    let i = ids.ids.iter().position(|x| x == p["id"].as_str().unwrap()).unwrap();
+                    want[i] = Some(p["verdict"].as_str().unwrap().to_string());
+                }
+                let summary = &env["result"]["summary"];
+                let count = |c: u8| out[..n].iter().filter(|b| **b == c).count() as u64;
+                assert_eq!(count(answers::verdict_code::NOT_IN_FORCE), summary["not_in_force"].as_u64().unwrap(), "{f} {date}");
+                assert_eq!(count(answers::verdict_code::INELIGIBLE), summary["ineligible"].as_u64().unwrap(), "{f} {date}");
+                for (i, b) in out[..n].iter().enumerate() {
+                    let code = ids.codes[*b as usize];
+                    match &want[i] {
+                        Some(v) => assert_eq!(code, v, "{} {f} {date}", ids.ids[i]),
+                        None => assert!(code == "ineligible" || code == "not_in_force", "{} {f} {date}: {code}", ids.ids[i]),
+                    }
+                }
+            }
+        }
+        let mut small = vec![0u8; 3];
+        let err = answers::verdict_bytes(&e, &mut m, "{}", "2026-06-30", &mut small).unwrap_err();
+        assert_eq!(err[0].path.as_deref(), Some("out"));
+        let mut out = vec![0u8; ids.ids.len()];
+        let err = answers::verdict_bytes(&e, &mut m, r#"{"employees": "many"}"#, "2026-06-30", &mut out).unwrap_err();
+        assert_eq!(err[0].kind, ErrorKind::Profile);
+        let err = answers::verdict_bytes(&e, &mut m, "{}", "30/06/2026", &mut out).unwrap_err();
+        assert_eq!(err[0].path.as_deref(), Some("as_of"));
     }
 
     #[test]

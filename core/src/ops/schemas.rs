@@ -20,7 +20,7 @@ use schemars::generate::SchemaSettings;
 use schemars::{JsonSchema, SchemaGenerator};
 use serde_json::{json, Map, Value};
 
-use super::answers::{Calendar, CalendarRequest, ExplainRequest, MatchManyRequest, MatchRequest, ProfileRequest};
+use super::answers::{Calendar, CalendarRequest, ExplainRequest, MatchManyRequest, MatchRequest, PolicyIds, ProfileRequest};
 use super::authoring::{
     ConditionCheck, ConditionRequest, FieldsRead, LintRequest, LintResult, PoliciesRequest, PolicyFileRequest, PolicyList,
 };
@@ -81,6 +81,7 @@ pub fn document() -> Result<Value, SchemaError> {
     d.op::<PoliciesRequest, PolicyList>("policies");
     d.op::<Empty, SchemaInfo>("schema");
     d.op::<Empty, FieldsRead>("fields_read");
+    d.op::<Empty, PolicyIds>("policy_ids");
     d.op::<Empty, StoreSummary>("store_info");
     d.op::<DateRequest, PrepareResult>("prepare");
     d.op::<ReverseRequest, ReverseResult>("reverse");

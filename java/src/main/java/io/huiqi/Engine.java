@@ -270,6 +270,38 @@ public final class Engine implements AutoCloseable {
         return unwrapObject(verdictsJson(profileJson, asOf));
     }
 
+    /** Verdict code of {@link #verdictBytes}: not eligible. */
+    public static final byte INELIGIBLE = 0;
+    /** Verdict code of {@link #verdictBytes}: eligible. */
+    public static final byte ELIGIBLE = 1;
+    /** Verdict code of {@link #verdictBytes}: undetermined (a field unknown, or a manual review). */
+    public static final byte UNDETERMINED = 2;
+    /** Verdict code of {@link #verdictBytes}: not in force on the date. */
+    public static final byte NOT_IN_FORCE = 3;
+
+    /**
+     * The compact verdicts: one byte per policy in the set's order (the order of
+     * {@link #policyIds}), with no JSON built: {@link #INELIGIBLE}, {@link #ELIGIBLE},
+     * {@link #UNDETERMINED}, {@link #NOT_IN_FORCE}. A bad profile or date throws
+     * {@link HuiqiException}, as {@link #verdicts} does.
+     */
+    public byte[] verdictBytes(String profileJson, String asOf) {
+        byte[] p = required(profileJson, "profile");
+        byte[] d = required(asOf, "asOf");
+        return Native.verdictBytes(this, id(), p, d);
+    }
+
+    /** The ids of the set's policies in its order: the order of {@link #verdictBytes}. */
+    @SuppressWarnings("unchecked")
+    public List<String> policyIds() {
+        Object ids = callObject("policy_ids", "{}", null).get("ids");
+        List<String> out = new ArrayList<String>();
+        for (Object id : (List<Object>) ids) {
+            out.add((String) id);
+        }
+        return out;
+    }
+
     /** One policy for one enterprise, in words (zh and en), with what is missing: the envelope. */
     public String explainJson(String profileJson, String policyId, String asOf) {
         byte[] p = required(profileJson, "profile");

@@ -25,6 +25,8 @@ final class Native {
 
     static native byte[] verdicts(Object keep, long engine, byte[] profile, byte[] asOf);
 
+    static native byte[] verdictBytes(Object keep, long engine, byte[] profile, byte[] asOf);
+
     static native byte[] explain(Object keep, long engine, byte[] profile, byte[] policy, byte[] asOf);
 
     static native byte[] matchMany(Object keep, long engine, byte[] jsonl, byte[] asOf, byte[] options, long firstLine, int threads);

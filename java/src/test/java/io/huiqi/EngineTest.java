@@ -86,6 +86,34 @@ class EngineTest {
     }
 
     @Test
+    void verdictBytesAreTheVerdictsInTheSetsOrder() {
+        List<String> ids = engine.policyIds();
+        String[] codes = {"ineligible", "eligible", "undetermined", "not_in_force"};
+        for (Map.Entry<String, String> s : samples.entrySet()) {
+            for (String asOf : new String[] {Support.AS_OF, "2019-01-01"}) {
+                byte[] b = engine.verdictBytes(s.getValue(), asOf);
+                assertEquals(ids.size(), b.length);
+                Map<String, Object> v = engine.verdicts(s.getValue(), asOf);
+                Map<String, String> listed = verdicts(v);
+                Map<String, String> fromBytes = new LinkedHashMap<>();
+                long notInForce = 0;
+                for (int i = 0; i < b.length; i++) {
+                    String c = codes[b[i]];
+                    if (c.equals("eligible") || c.equals("undetermined")) {
+                        fromBytes.put(ids.get(i), c);
+                    }
+                    notInForce += c.equals("not_in_force") ? 1 : 0;
+                }
+                assertEquals(new java.util.TreeMap<>(listed), new java.util.TreeMap<>(fromBytes), s.getKey() + " " + asOf);
+                assertEquals(summary(v).get("not_in_force"), notInForce, s.getKey());
+            }
+        }
+        HuiqiException bad = assertThrows(HuiqiException.class, () -> engine.verdictBytes("{\"employees\": \"many\"}", Support.AS_OF));
+        assertEquals(ErrorKind.PROFILE, bad.kind());
+        assertThrows(HuiqiException.class, () -> engine.verdictBytes("{}", "30/06/2026"));
+    }
+
+    @Test
     void aClosedEngineIsARequestError() {
         Engine e = Engine.bundled();
         assertFalse(e.isClosed());
