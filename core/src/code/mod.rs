@@ -99,9 +99,42 @@ pub struct CodeSystem {
     /// Whether a code's digits may start with 0 (industry `0141`): then a code given as a
     /// number has lost that zero, and is refused rather than read as another code.
     leading_zeros: bool,
+    /// The hints of codes a profile gave that the table does not list, by code: finding the
+    /// nearest code walks the table, and a population of enterprises repeats its codes.
+    hints: HintMemo,
+}
+
+/// A bounded memo of [`CodeSystem::unknown_hint`] (cleared when full); a clone starts empty.
+#[derive(Debug, Default)]
+pub(crate) struct HintMemo(std::sync::RwLock<HashMap<String, String>>);
+
+/// At most this many hints are kept per system.
+const HINTS_KEPT: usize = 4096;
+
+impl Clone for HintMemo {
+    fn clone(&self) -> HintMemo {
+        HintMemo::default()
+    }
 }
 
 impl CodeSystem {
+    /// Why a well-formed code is not in the table, with the nearest code that is (the
+    /// error of [`CodeSystem::normalize`] in words): computed once per distinct code.
+    pub fn unknown_hint(&self, raw: &str) -> String {
+        let read = self.hints.0.read().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(h) = read.get(raw) {
+            return h.clone();
+        }
+        drop(read);
+        let hint = self.normalize(raw).err().map(|e| e.to_string()).unwrap_or_default();
+        let mut write = self.hints.0.write().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if write.len() >= HINTS_KEPT {
+            write.clear();
+        }
+        write.insert(raw.to_string(), hint.clone());
+        hint
+    }
+
     /// Whether a code's digits may start with 0, so that a code written as a number (not
     /// text) may have lost a digit.
     pub fn has_leading_zeros(&self) -> bool {
@@ -521,5 +554,32 @@ impl CodeSystems {
     /// Names of all systems.
     pub fn names(&self) -> Vec<&str> {
         self.systems.iter().map(|s| s.name.as_str()).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing, reason = "tests assert by panicking")]
+    use super::*;
+
+    #[test]
+    fn the_hint_of_an_unknown_code_is_the_normalize_error_once_per_code() {
+        let systems = CodeSystems::embedded().unwrap();
+        let industry = systems.systems.iter().find(|s| s.name() == "industry").unwrap();
+        let region = systems.systems.iter().find(|s| s.name() == "region").unwrap();
+        for (system, raw) in [(industry, "C3999"), (region, "310115"), (region, "370199")] {
+            let want = system.normalize(raw).unwrap_err().to_string();
+            assert_eq!(system.unknown_hint(raw), want);
+            assert_eq!(system.unknown_hint(raw), want, "from the memo");
+        }
+        // Bounded: a stream of distinct codes never holds more than the bound.
+        for i in 0..(HINTS_KEPT + 10) {
+            region.unknown_hint(&format!("37{:04}", i % 10_000));
+        }
+        assert!(region.hints.0.read().unwrap().len() <= HINTS_KEPT);
+        // A clone starts with an empty memo and answers the same.
+        let copy = region.clone();
+        assert!(copy.hints.0.read().unwrap().is_empty());
+        assert_eq!(copy.unknown_hint("310115"), region.unknown_hint("310115"));
     }
 }

@@ -238,6 +238,7 @@ impl CodeSystem {
             historical: HashMap::new(),
             sections: Vec::new(),
             leading_zeros: false,
+            hints: Default::default(),
         };
         if raw.nodes.is_empty() {
             problems.add(None, "the table lists no codes (\"nodes\" is missing or empty)", None);

@@ -163,7 +163,7 @@ impl Decoder<'_> {
                 match system.normalize_lenient(&raw) {
                     Ok((c, known)) => {
                         if !known {
-                            let hint = system.normalize(&raw).err().map(|e| e.to_string()).unwrap_or_default();
+                            let hint = system.unknown_hint(&raw);
                             self.warnings.push(ProfileWarning {
                                 path: path.to_string(),
                                 message: format!(
