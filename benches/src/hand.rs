@@ -80,6 +80,8 @@ pub enum Num {
     Employees,
     RdRatio,
     YearsSinceRegistration,
+    /// `year_of(registration_date)`.
+    RegistrationYear,
 }
 
 /// A code an enterprise has.
@@ -111,6 +113,8 @@ pub enum Cond {
     AtLeast(u32, Vec<Cond>),
     Not(Box<Cond>),
     Compare(Num, CmpOp, f64),
+    /// `x between [lo, hi]` (the brackets: whether each bound is included).
+    Range(Num, f64, bool, f64, bool),
     CodeIs(Code, String),
     Under(Code, Vec<String>),
     OneOf(Choice, Vec<u32>, bool),
@@ -167,6 +171,7 @@ fn num(e: &Enterprise, n: Num, as_of: Date) -> Option<f64> {
             _ => None,
         },
         Num::YearsSinceRegistration => e.registered_on.map(|d| d.full_years_until(as_of) as f64),
+        Num::RegistrationYear => e.registered_on.map(|d| f64::from(d.year())),
     }
 }
 
@@ -231,6 +236,10 @@ pub fn eval(c: &Cond, e: &Enterprise, as_of: Date) -> Option<bool> {
                 CmpOp::Eq => v == *t,
                 CmpOp::Ne => v != *t,
             })
+        }
+        Cond::Range(n, lo, lo_in, hi, hi_in) => {
+            let v = num(e, *n, as_of)?;
+            Some((if *lo_in { v >= *lo } else { v > *lo }) && (if *hi_in { v <= *hi } else { v < *hi }))
         }
         Cond::CodeIs(c, want) => code(e, *c).map(|v| v == want),
         Cond::Under(c, prefixes) => code(e, *c).map(|v| prefixes.iter().any(|p| v.starts_with(p.as_str()))),
@@ -329,6 +338,7 @@ fn field_name<'s>(set: &'s PolicySet, n: &Node) -> Option<&'s str> {
 fn number(c: &Const) -> Result<f64, String> {
     match c {
         Const::Num(d) => d.to_f64().ok_or_else(|| format!("{d} is not a float")),
+        Const::Year(huiqi::check::YearRef::Abs(y)) => Ok(f64::from(*y)),
         other => Err(format!("not a number: {other:?}")),
     }
 }
@@ -336,6 +346,7 @@ fn number(c: &Const) -> Result<f64, String> {
 fn num_source(set: &PolicySet, n: &Node) -> Result<Num, String> {
     match &n.kind {
         NodeKind::Since { .. } => Ok(Num::YearsSinceRegistration),
+        NodeKind::YearOf(x) if field_name(set, x) == Some("registration_date") => Ok(Num::RegistrationYear),
         NodeKind::Arith { .. } => Ok(Num::RdRatio),
         _ => match field_name(set, n) {
             Some("registered_capital") => Ok(Num::Capital),
@@ -402,6 +413,12 @@ pub fn cond(set: &PolicySet, n: &Node) -> Result<Cond, String> {
             (_, NodeKind::Const(Const::Code(c))) if *op == CmpOp::Eq => Cond::CodeIs(code_source(set, lhs)?, c.clone()),
             (_, NodeKind::Const(c)) => Cond::Compare(num_source(set, lhs)?, *op, number(c)?),
             _ => return Err(format!("unsupported comparison {n:?}")),
+        },
+        NodeKind::Between { expr, low, high, low_inclusive, high_inclusive } => match (&low.kind, &high.kind) {
+            (NodeKind::Const(lo), NodeKind::Const(hi)) => {
+                Cond::Range(num_source(set, expr)?, number(lo)?, *low_inclusive, number(hi)?, *high_inclusive)
+            }
+            _ => return Err(format!("a range with bounds that are not constants {n:?}")),
         },
         NodeKind::Under { expr, codes, .. } => {
             // Region codes are six digits padded with zeros (370000 is the province 37):

@@ -398,23 +398,30 @@ pub struct Shape {
     /// Share of policies with a quantifier over records added (`any(hires, …)`,
     /// `count(hires, …) >= k`, `sum(loans, amount, …) >= t`, `any(asset_purchases, …)`).
     pub record_share: f64,
+    /// Share of leaves drawn from the forms of an outside workload ([`outside_leaf`]):
+    /// region lists of 1–18 codes, industry prefixes at every depth, ranges, founding-year
+    /// bounds, employee ranges.
+    pub outside_share: f64,
 }
 
 impl Shape {
     /// 3–8 leaves, one `or` in 20% of policies, an `at_least(1, …)` in 5%, no tag tests:
     /// about 6% of policy × enterprise pairs are eligible.
-    pub const STANDARD: Shape = Shape { name: "standard", leaves: (3, 8), or_share: 0.2, tag_share: 0.0, record_share: 0.0 };
+    pub const STANDARD: Shape =
+        Shape { name: "standard", leaves: (3, 8), or_share: 0.2, tag_share: 0.0, record_share: 0.0, outside_share: 0.0 };
     /// The named shapes the latency benchmark runs: `standard`; `tags` (3–6 leaves, 15%
     /// of them tag tests); `narrow` (6–10 leaves: few matches); `broad` (2–3 leaves: many
     /// matches); `or-heavy` (an `or` in 60% of policies); `records` (the standard shape
-    /// with a quantifier over records in 10% of policies).
-    pub const ALL: [Shape; 6] = [
+    /// with a quantifier over records in 10% of policies); `outside` (3–8 leaves in the
+    /// forms of an outside workload, [`outside_leaf`]).
+    pub const ALL: [Shape; 7] = [
         Shape::STANDARD,
-        Shape { name: "tags", leaves: (3, 6), or_share: 0.2, tag_share: 0.15, record_share: 0.0 },
-        Shape { name: "narrow", leaves: (6, 10), or_share: 0.2, tag_share: 0.0, record_share: 0.0 },
-        Shape { name: "broad", leaves: (2, 3), or_share: 0.2, tag_share: 0.0, record_share: 0.0 },
-        Shape { name: "or-heavy", leaves: (3, 8), or_share: 0.6, tag_share: 0.0, record_share: 0.0 },
-        Shape { name: "records", leaves: (3, 8), or_share: 0.2, tag_share: 0.0, record_share: 0.1 },
+        Shape { name: "tags", leaves: (3, 6), or_share: 0.2, tag_share: 0.15, record_share: 0.0, outside_share: 0.0 },
+        Shape { name: "narrow", leaves: (6, 10), or_share: 0.2, tag_share: 0.0, record_share: 0.0, outside_share: 0.0 },
+        Shape { name: "broad", leaves: (2, 3), or_share: 0.2, tag_share: 0.0, record_share: 0.0, outside_share: 0.0 },
+        Shape { name: "or-heavy", leaves: (3, 8), or_share: 0.6, tag_share: 0.0, record_share: 0.0, outside_share: 0.0 },
+        Shape { name: "records", leaves: (3, 8), or_share: 0.2, tag_share: 0.0, record_share: 0.1, outside_share: 0.0 },
+        Shape { name: "outside", leaves: (3, 8), or_share: 0.2, tag_share: 0.0, record_share: 0.0, outside_share: 1.0 },
     ];
 
     /// The shape called `name`.
@@ -441,7 +448,50 @@ fn record_leaf(rng: &mut Rng) -> String {
     }
 }
 
+/// A leaf in the forms of an outside workload, not this generator's own: a list of 1–18
+/// regions (counties and prefixes mixed), an industry prefix at any depth (section,
+/// division, group, class), a capital or employee range (`between`), a founding-year
+/// bound, a tag test, an R&D ratio.
+fn outside_leaf(rng: &mut Rng) -> String {
+    let pool: Vec<&str> = REGIONS.iter().chain(CITY_PREFIXES).copied().collect();
+    match rng.below(7) {
+        0 => {
+            let k = 1 + rng.below(pool.len());
+            let mut codes: Vec<&str> = (0..k).filter_map(|_| pool.get(rng.below(pool.len())).copied()).collect();
+            codes.sort_unstable();
+            codes.dedup();
+            format!("registered_region under [{}]", codes.join(", "))
+        }
+        1 => {
+            let code = INDUSTRIES.get(rng.below(INDUSTRIES.len())).copied().unwrap_or("C3911");
+            let depth = [1, 3, 4, 5].get(rng.below(4)).copied().unwrap_or(3);
+            format!("industry under {}", code.get(..depth).unwrap_or(code))
+        }
+        2 => {
+            let lo = [50, 100, 200, 500, 1000].get(rng.below(5)).copied().unwrap_or(100);
+            let hi = lo * [5, 10, 50].get(rng.below(3)).copied().unwrap_or(10);
+            format!("registered_capital between [{lo}万, {hi}万]")
+        }
+        3 => {
+            let year = 2000 + rng.below(25);
+            let op = if rng.chance(0.7) { ">=" } else { "<=" };
+            format!("year_of(registration_date) {op} {year}")
+        }
+        4 => {
+            let lo = [1, 10, 20, 50].get(rng.below(4)).copied().unwrap_or(10);
+            let hi = lo * [10, 20, 50].get(rng.below(3)).copied().unwrap_or(10);
+            format!("employees@fy1 between [{lo}, {hi}]")
+        }
+        5 => format!("tags contains \"{}\"", TAGS.get(rng.below(TAGS.len())).copied().unwrap_or("制造业")),
+        _ => format!("rd_expense@fy1 / operating_revenue@fy1 >= {}%", [2, 3, 4, 5, 6].get(rng.below(5)).copied().unwrap_or(3)),
+    }
+}
+
 fn shaped_leaf(rng: &mut Rng, shape: &Shape) -> String {
+    // The other shapes draw no extra random number here, so their output never changes.
+    if shape.outside_share > 0.0 && rng.chance(shape.outside_share) {
+        return outside_leaf(rng);
+    }
     // The standard shape draws no extra random number, so its output never changes.
     if shape.tag_share > 0.0 && rng.chance(shape.tag_share) {
         let tag = TAGS.get(rng.below(TAGS.len())).copied().unwrap_or("制造业");
