@@ -181,6 +181,14 @@ impl Engine {
         Engine { index: Arc::new(index), ..self.clone() }
     }
 
+    /// [`Engine::tuned`] on the guards and chunks alone, without the algebra over
+    /// sources ([`PolicyIndex::build_guards_only`]): to measure one kernel against the
+    /// other. Same verdicts.
+    pub fn tuned_guards_only(&self, sample: &[Profile], as_of: Date) -> Engine {
+        let index = PolicyIndex::build_guards_only(&self.set, sample, as_of);
+        Engine { index: Arc::new(index), ..self.clone() }
+    }
+
     /// The compiled policy index.
     pub fn index(&self) -> &PolicyIndex {
         &self.index

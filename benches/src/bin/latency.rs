@@ -82,6 +82,7 @@ fn main() -> Result<(), String> {
     let mut shapes = vec![Shape::STANDARD];
     let mut structural = false;
     let mut index_only = false;
+    let mut guards_too = false;
     let mut it = args.iter();
     while let Some(a) = it.next() {
         match a.as_str() {
@@ -96,6 +97,7 @@ fn main() -> Result<(), String> {
             "--structural" => structural = true,
             // For `perf record`: only the index path, many times over.
             "--index-only" => index_only = true,
+            "--guards-too" => guards_too = true,
             n => sizes.push(n.parse::<usize>().map_err(|e| format!("{n}: {e}"))?),
         }
     }
@@ -118,6 +120,9 @@ fn main() -> Result<(), String> {
             let trees: Vec<hand::Cond> = set.policies.iter().map(|p| hand::cond(set, &p.condition)).collect::<Result<_, _>>()?;
             let firms: Vec<hand::Enterprise> = profiles.iter().map(|p| hand::enterprise(set, p, as_of)).collect();
             let mut engines = vec![("tuned", base.tuned(&sample, as_of))];
+            if guards_too {
+                engines.push(("guards only", base.tuned_guards_only(&sample, as_of)));
+            }
             if structural {
                 engines.insert(0, ("structural", base.clone()));
             }
@@ -159,7 +164,8 @@ fn main() -> Result<(), String> {
                     // The best of 40 passes over the profiles: the least disturbed by other
                     // work on a shared machine.
                     let mut best = f64::MAX;
-                    for _ in 0..40 {
+                    let passes: usize = std::env::var("HUIQI_PASSES").ok().and_then(|v| v.parse().ok()).unwrap_or(40);
+                    for _ in 0..passes {
                         let t = Instant::now();
                         for p in &profiles {
                             std::hint::black_box(engine.match_with(&mut m, p, as_of));
@@ -193,6 +199,7 @@ fn main() -> Result<(), String> {
                         us(encode)
                     );
                     print_source_costs(&engine, &profiles, as_of);
+                    eprintln!("algebra over sources: {} classes kept", engine.index().algebra_classes());
                     continue;
                 }
                 let reps = if n >= 100_000 { 1 } else { 5 };

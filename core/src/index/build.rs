@@ -15,6 +15,7 @@
 
 use std::collections::HashMap;
 
+use super::algebra::{self, Algebra, Split};
 use super::encode::{Ids, Source};
 use super::exec::Matcher;
 use super::guards::{self, Layout};
@@ -47,7 +48,14 @@ impl PolicyIndex {
     /// guard is the literal that most often rules its policy out. Verdicts never depend
     /// on the sample; only speed does.
     pub fn build_tuned(set: &PolicySet, sample: &[Profile], as_of: Date) -> PolicyIndex {
-        Self::build_with(set, sample, as_of, false)
+        Self::build_with(set, sample, as_of, Kernel::Algebra)
+    }
+
+    /// [`build_tuned`](Self::build_tuned) with every policy on the guards and chunks, none
+    /// on the [`algebra`](super::algebra) over sources: the design before it, kept to
+    /// measure one against the other. Same verdicts.
+    pub fn build_guards_only(set: &PolicySet, sample: &[Profile], as_of: Date) -> PolicyIndex {
+        Self::build_with(set, sample, as_of, Kernel::Guards)
     }
 
     /// The index the enterprise store evaluates as set algebra over predicate sets.
@@ -58,11 +66,11 @@ impl PolicyIndex {
     /// set algebra little. The one-enterprise matcher keeps whole lists: a list is a
     /// better guard there than an `or` it cannot guard with.
     pub fn for_sets(set: &PolicySet) -> PolicyIndex {
-        Self::build_with(set, &[], Date::from_day_number(0), true)
+        Self::build_with(set, &[], Date::from_day_number(0), Kernel::Sets)
     }
 
-    fn build_with(set: &PolicySet, sample: &[Profile], as_of: Date, split_lists: bool) -> PolicyIndex {
-        let mut b = Builder::new(set, split_lists);
+    fn build_with(set: &PolicySet, sample: &[Profile], as_of: Date, kernel: Kernel) -> PolicyIndex {
+        let mut b = Builder::new(set, kernel == Kernel::Sets);
         let temp: Vec<Program> = set.policies.iter().map(|p| b.norm(&p.condition, false, 0)).collect();
         let leaves = b.leaves;
         let mut numbering = number(&leaves, set);
@@ -77,11 +85,39 @@ impl PolicyIndex {
                 p
             })
             .collect();
-        let filing = guards::file(&set.order, &programs, &estimate);
+        // The algebra's sources: the value sources, and each generic predicate on its own.
+        let ranges: Vec<(PredicateId, PredicateId)> =
+            numbering.sources.iter().map(|s| (s.first, s.end)).chain(numbering.generic.iter().map(|(id, _)| (*id, id + 1))).collect();
+        let (split, per_source) = match kernel {
+            Kernel::Algebra => algebra::split(&programs, &ranges),
+            Kernel::Guards | Kernel::Sets => (Split { rest: (0..programs.len() as u32).collect(), ..Split::default() }, Vec::new()),
+        };
+        let mut on_guards = vec![false; programs.len()];
+        for &p in &split.rest {
+            if let Some(slot) = on_guards.get_mut(p as usize) {
+                *slot = true;
+            }
+        }
+        let order: Vec<usize> = set.order.iter().copied().filter(|&i| on_guards.get(i).copied().unwrap_or(false)).collect();
+        let mut filing = guards::file(&order, &programs, &estimate);
+        // Their programs are laid out for explanations and scores.
+        filing.passive = split.exact.iter().chain(&split.partial).copied().collect();
         let predicates = numbering.ids.next as usize;
         let layout = guards::lay_out(filing, &programs, predicates);
-        finish(set, numbering, programs, layout)
+        let algebra = Algebra::new(programs.len(), &split, per_source, &ranges);
+        finish(set, numbering, programs, layout, algebra)
     }
+}
+
+/// Which kernel an index is built for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Kernel {
+    /// One enterprise: the algebra over sources where it applies, guards for the rest.
+    Algebra,
+    /// One enterprise, guards and chunks only (to measure against).
+    Guards,
+    /// The enterprise store's set algebra over predicates ([`PolicyIndex::for_sets`]).
+    Sets,
 }
 
 /// Phase 2: numbers the leaves source by source, then the generic ones.
@@ -145,6 +181,7 @@ fn observe(set: &PolicySet, sample: &[Profile], as_of: Date, numbering: &mut Num
         fallback: Vec::new(),
         dependent: Vec::new(),
         scorable: Vec::new(),
+        algebra: Algebra::default(),
         stats: IndexStats::default(),
     };
     let mut m: Matcher = probe.matcher();
@@ -211,7 +248,7 @@ impl<'a> Estimates<'a> {
 
 /// Phase 6: the index, with its statistics and the policies whose score is counted on
 /// their program.
-fn finish(set: &PolicySet, numbering: Numbering, programs: Vec<Program>, layout: Layout) -> PolicyIndex {
+fn finish(set: &PolicySet, numbering: Numbering, programs: Vec<Program>, layout: Layout, algebra: Algebra) -> PolicyIndex {
     let Numbering { ids, sources, generic } = numbering;
     let Layout { code, guards, entries, chunks, fallback, dependent, starts, guarded } = layout;
     let stats = IndexStats {
@@ -223,6 +260,8 @@ fn finish(set: &PolicySet, numbering: Numbering, programs: Vec<Program>, layout:
         guarded_policies: guarded,
         fallback_policies: fallback.len(),
         dependent_policies: dependent.len(),
+        algebra_exact: algebra.exact_count(),
+        algebra_partial: algebra.partial_count(),
     };
     let scorable =
         set.policies.iter().zip(&starts).map(|(p, at)| if literal_per_leaf(&p.condition, set, 0) { *at } else { u32::MAX }).collect();
@@ -238,6 +277,7 @@ fn finish(set: &PolicySet, numbering: Numbering, programs: Vec<Program>, layout:
         fallback,
         dependent,
         scorable,
+        algebra,
         stats,
     }
 }

@@ -14,6 +14,7 @@
 //! take the connectives from [`kleene`](super::kleene), as the chunks and the store do.
 //! The reusable buffers of a match are a [`Matcher`].
 
+use super::algebra::Scratch;
 use super::bits::Bits;
 use super::kleene::{self, Junction};
 use super::program::{Instr, Program};
@@ -89,6 +90,7 @@ impl PolicyIndex {
             alive: Vec::with_capacity(self.guards.len() + 1),
             evaluated: 0,
             text_hits: Vec::new(),
+            algebra: Scratch::default(),
         }
     }
 
@@ -99,8 +101,20 @@ impl PolicyIndex {
         self.encode(&ev, m);
         m.results.iter_mut().for_each(|r| *r = Tri::False);
         m.evaluated = self.fallback.len() + self.dependent.len();
-        m.ranks.resize(self.chunks.table_len(), 1);
-        self.chunks.ranks(&m.known, &m.truth, &mut m.ranks);
+        if !self.algebra.is_empty() {
+            self.algebra.run(&m.known, &m.truth, &mut m.algebra, &mut m.results);
+            for (p, at, own) in self.algebra.partial_live(&m.algebra) {
+                m.evaluated += 1;
+                let r = Junction::And.eval([own, exec(&self.algebra.code, at as usize, &m.known, &m.truth, &m.results)]);
+                if let Some(slot) = m.results.get_mut(p as usize) {
+                    *slot = r;
+                }
+            }
+        }
+        if !self.guards.is_empty() {
+            m.ranks.resize(self.chunks.table_len(), 1);
+            self.chunks.ranks(&m.known, &m.truth, &mut m.ranks);
+        }
         // The groups whose guard is not known false, listed without a branch per group
         // (which one is alive is a coin toss the branch predictor would lose).
         // Every slot is written before it is read: only grow, never clear.
@@ -169,6 +183,8 @@ pub struct Matcher {
     pub(super) evaluated: usize,
     /// Which patterns of a text source matched (reused between sources and profiles).
     pub(super) text_hits: Vec<bool>,
+    /// The algebra over sources' accumulators.
+    pub(super) algebra: Scratch,
 }
 
 impl Matcher {
@@ -210,6 +226,7 @@ mod tests {
             alive: Vec::new(),
             evaluated: 0,
             text_hits: Vec::new(),
+            algebra: Scratch::default(),
         };
         for p in [0, 1, 3] {
             m.known.set(p);

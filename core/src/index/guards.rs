@@ -55,6 +55,9 @@ pub(super) struct Filing {
     pub(super) groups: Vec<(Literal, Vec<(u32, Literal)>)>,
     pub(super) fallback: Vec<u32>,
     pub(super) dependent: Vec<u32>,
+    /// Policies decided elsewhere ([`algebra`](super::algebra)): their programs are laid
+    /// out, for the partial ones to run and for explanations, but not filed.
+    pub(super) passive: Vec<u32>,
 }
 
 /// Files every policy of `programs`, in the set's order `order`: under its required
@@ -151,5 +154,8 @@ pub(super) fn lay_out(filing: Filing, programs: &[Program], predicates: usize) -
     }
     let fallback: Vec<(u32, u32)> = filing.fallback.into_iter().map(|p| place(p, &mut code)).collect();
     let dependent: Vec<(u32, u32)> = filing.dependent.into_iter().map(|p| place(p, &mut code)).collect();
+    for p in filing.passive {
+        place(p, &mut code);
+    }
     Layout { code, guards, entries, chunks, fallback, dependent, starts, guarded }
 }

@@ -22,7 +22,18 @@
 //! (qualification tests, as-of-relative dates, year quantifiers…) is a *generic* predicate,
 //! evaluated by the reference evaluator — the fallback set.
 //!
-//! **Match.** Each conjunctive policy is filed under one *guard* literal it requires (the
+//! **Match: set algebra over sources.** Most policies are an `and` of clauses that each
+//! read one source, and `or`s whose disjuncts each read one. After encoding, a source's
+//! bits have one pattern (the value's *class*), and per source and class the index keeps
+//! the set of policies whose clauses over the source are true and the set where they are
+//! not false, as bitsets over policies ([`algebra`]). A policy's verdict is then the AND
+//! of those sets over sources (an `or` across sources: the OR of its parts' sets first):
+//! a few word operations per source for every policy at once. Class sets are computed
+//! the first time a class is seen and kept, bounded in bytes.
+//!
+//! **Match: guards, for the rest.** Policies that read another's verdict, or have no
+//! clause the algebra can decide, are filed under guards.
+//! Each conjunctive policy is filed under one *guard* literal it requires (the
 //! k-index / percolator pre-filter idea, choosing the most selective kind: a code, enum or
 //! list membership before a threshold). A guard that is known false rules out its whole
 //! group without visiting it. A live group's policies that are an `and` of literals and
@@ -51,6 +62,8 @@
 //!   observe a sample, estimate and order, file under guards, finish.
 //! - [`encode`]: the per-source lookup tables, how they are built and how a profile's
 //!   values set the known and true bits.
+//! - [`algebra`]: the set algebra over sources, which decides most policies: which
+//!   policies it decides, the class sets, and the match's ANDs and ORs of them.
 //! - [`guards`]: which literal files each policy, and the layout a match reads (groups,
 //!   chunks, interpreter entries, the arena).
 //! - [`chunks`]: the bit-parallel evaluation of clause-form policies, 64 at a time.
@@ -61,6 +74,7 @@
 //! This file holds what they share: the [`PolicyIndex`] itself, its statistics and
 //! accessors.
 
+mod algebra;
 mod bits;
 mod build;
 mod chunks;
@@ -102,6 +116,10 @@ pub struct IndexStats {
     pub guarded_policies: usize,
     pub fallback_policies: usize,
     pub dependent_policies: usize,
+    /// Policies the algebra over sources decides alone, and those it can rule out
+    /// before their program runs.
+    pub algebra_exact: usize,
+    pub algebra_partial: usize,
 }
 
 /// The compiled policy index. Built in [`build`](self::build), encoded into by
@@ -123,6 +141,7 @@ pub struct PolicyIndex {
     /// Per policy: where its program starts in the arena when its score can be counted on
     /// the program ([`literal_per_leaf`]); `u32::MAX` when it cannot.
     scorable: Vec<u32>,
+    algebra: algebra::Algebra,
     stats: IndexStats,
 }
 
@@ -177,6 +196,12 @@ impl PolicyIndex {
             + self.scorable.len() * 4
             + self.generic.len() * size_of::<(PredicateId, Node)>()
             + sources
+            + self.algebra.heap_bytes()
+    }
+
+    /// Classes of values the algebra over sources has seen and keeps (its cache).
+    pub fn algebra_classes(&self) -> usize {
+        self.algebra.classes()
     }
 
     /// Number of predicates in the dictionary.

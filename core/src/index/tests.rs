@@ -144,6 +144,7 @@ fn guards_file_each_policy_under_its_least_likely_literal() {
         groups: vec![((3, false), vec![(0, (1, true)), (1, (NO_PRED, false)), (4, (NO_PRED, false))]), ((5, false), vec![(5, (6, false))])],
         fallback: vec![2],
         dependent: vec![3],
+        passive: vec![],
     };
     assert_eq!(filing, want);
 

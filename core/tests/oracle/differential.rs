@@ -171,14 +171,19 @@ proptest! {
         let decoded: Vec<Profile> = profiles.iter().map(|p| Profile::from_json(engine.schema(), p).unwrap_or_else(|e| panic!("{e}"))).collect();
         // Guards tuned on (part of) the same profiles: speed may change, verdicts may not.
         let tuned = engine.tuned(decoded.get(..1).unwrap_or(&[]), date);
+        // The guards and chunks alone, without the algebra over sources.
+        let guards = engine.tuned_guards_only(decoded.get(..1).unwrap_or(&[]), date);
         let mut m = engine.matcher();
         let mut mt = tuned.matcher();
+        let mut mg = guards.matcher();
         for (p, profile) in profiles.iter().zip(&decoded) {
             let reference = engine.verdicts_reference(profile, date);
             let fast: Vec<_> = engine.match_with(&mut m, profile, date).iter().map(|t| huiqi::outcome::Verdict::from_tri(*t)).collect();
             prop_assert_eq!(&fast, &reference, "conditions {:#?}\nprofile {}", conds, p);
             let fast: Vec<_> = tuned.match_with(&mut mt, profile, date).iter().map(|t| huiqi::outcome::Verdict::from_tri(*t)).collect();
             prop_assert_eq!(&fast, &reference, "tuned; conditions {:#?}\nprofile {}", conds, p);
+            let fast: Vec<_> = guards.match_with(&mut mg, profile, date).iter().map(|t| huiqi::outcome::Verdict::from_tri(*t)).collect();
+            prop_assert_eq!(&fast, &reference, "guards only; conditions {:#?}\nprofile {}", conds, p);
             // The envelope at every detail level, every policy listed: the index's scores
             // (counted on its literals), missing fields and manual-review flags (from its
             // unknown literals) are exactly the reference evaluator's.
@@ -252,13 +257,16 @@ proptest! {
         let date = huiqi::date::Date::parse("2026-06-30").expect("date");
         let decoded: Vec<Profile> = profiles.iter().map(|p| Profile::from_json(engine.schema(), p).unwrap_or_else(|e| panic!("{e}"))).collect();
         let tuned = engine.tuned(&decoded, date);
-        let (mut m, mut mt) = (engine.matcher(), tuned.matcher());
+        let guards = engine.tuned_guards_only(&decoded, date);
+        let (mut m, mut mt, mut mg) = (engine.matcher(), tuned.matcher(), guards.matcher());
         for (p, profile) in profiles.iter().zip(&decoded) {
             let reference = engine.verdicts_reference(profile, date);
             let fast: Vec<_> = engine.match_with(&mut m, profile, date).iter().map(|t| huiqi::outcome::Verdict::from_tri(*t)).collect();
             prop_assert_eq!(&fast, &reference, "profile {}", p);
             let fast: Vec<_> = tuned.match_with(&mut mt, profile, date).iter().map(|t| huiqi::outcome::Verdict::from_tri(*t)).collect();
             prop_assert_eq!(&fast, &reference, "tuned; profile {}", p);
+            let fast: Vec<_> = guards.match_with(&mut mg, profile, date).iter().map(|t| huiqi::outcome::Verdict::from_tri(*t)).collect();
+            prop_assert_eq!(&fast, &reference, "guards only; profile {}", p);
         }
     }
 }
@@ -274,7 +282,12 @@ fn generated_shapes_equal_reference() {
         let profiles: Vec<Profile> =
             huiqi::gen::enterprises(6, 60).map(|v| Profile::from_json(engine.schema(), &v).unwrap_or_else(|e| panic!("{e}"))).collect();
         let tuned = engine.tuned(profiles.get(..20).unwrap_or(&[]), date);
-        let (mut m, mut mt) = (engine.matcher(), tuned.matcher());
+        let guards = engine.tuned_guards_only(profiles.get(..20).unwrap_or(&[]), date);
+        // Not vacuous: the algebra over sources decides most of these policies, the
+        // guards-only index none.
+        assert!(tuned.index_stats().algebra_exact * 2 > lines.len(), "{}: {:?}", shape.name, tuned.index_stats());
+        assert_eq!(guards.index_stats().algebra_exact + guards.index_stats().algebra_partial, 0);
+        let (mut m, mut mt, mut mg) = (engine.matcher(), tuned.matcher(), guards.matcher());
         let mut decided = 0;
         for p in &profiles {
             let reference = engine.verdicts_reference(p, date);
@@ -282,6 +295,8 @@ fn generated_shapes_equal_reference() {
             assert_eq!(fast, reference, "{}", shape.name);
             let fast: Vec<_> = tuned.match_with(&mut mt, p, date).iter().map(|t| huiqi::outcome::Verdict::from_tri(*t)).collect();
             assert_eq!(fast, reference, "{} tuned", shape.name);
+            let fast: Vec<_> = guards.match_with(&mut mg, p, date).iter().map(|t| huiqi::outcome::Verdict::from_tri(*t)).collect();
+            assert_eq!(fast, reference, "{} guards only", shape.name);
             decided += reference.iter().filter(|v| **v == huiqi::outcome::Verdict::Eligible).count();
         }
         assert!(decided > 0, "{}: some pairs are eligible", shape.name);

@@ -1,0 +1,625 @@
+//! Set algebra over sources: the verdicts of many policies at once, as ANDs of bitsets
+//! over policies, one pair per value source.
+//!
+//! # The idea
+//!
+//! Most policies are an `and` of clauses that each read one value source: `region in
+//! [...]`, `registered_capital >= 500万`, `industry under C or industry under I65`. Once a
+//! profile is encoded, a source's predicates have one pattern of known and true bits, and
+//! that pattern (the value's *class*) decides every clause over the source, for every
+//! policy at once. So per source and class keep two bitsets over policies: the policies
+//! whose clauses over the source are *true* (policies the source does not constrain are
+//! in it), and those whose clauses are *not false*. Then, under Kleene's `and`:
+//!
+//! - a policy is eligible when it is in every source's true set;
+//! - it is ineligible when it is outside some source's not-false set;
+//! - it is undetermined otherwise.
+//!
+//! A match is then one pattern lookup per source and two ANDs of `policies / 64` words,
+//! instead of a visit per policy. A source whose value is missing has one class, every
+//! clause unknown, and needs no lookup: its true set is the policies it does not
+//! constrain, its not-false set everything.
+//!
+//! # What it covers, and the rest
+//!
+//! A clause that reads one source is decided by that source's class. An `or` whose
+//! disjuncts each read one source (`industry under C or registered_region in [...]`) is
+//! decided by an OR of its parts: each source keeps, per class, the policies whose part
+//! of the clause is true and not false, and a match ORs them before the final AND. A
+//! policy's `or`s across sources are numbered (*layers*: its first such `or` is in layer
+//! 0, its second in layer 1), so a layer is one more pair of accumulators over policies.
+//!
+//! A policy whose top-level clauses are all of those kinds is *exact*: the algebra
+//! decides it. One with some clauses of neither kind (a nested `and` inside an `or`
+//! across sources, `at_least(k, …)` across sources) is *partial*: the algebra rules it
+//! out when its clauses there are false, and otherwise its other clauses run on the
+//! interpreter. Policies with no such clause at all, and those that read another
+//! policy's verdict (`eligible(…)`), stay with the guards and chunks
+//! ([`guards`](super::guards)). A generic predicate (evaluated by the reference
+//! evaluator) is a source of its own, of one predicate.
+//!
+//! # Classes are computed when first seen
+//!
+//! The classes of a source cannot all be listed in advance (a text or tag source has a
+//! class per combination of its patterns), so a class's bitsets are computed the first
+//! time a profile shows it, by evaluating the source's clauses of every policy it
+//! constrains on the pattern, and kept in the index behind a read-write lock. The number
+//! of classes a source shows is bounded by its predicates (a threshold source with `k`
+//! thresholds has at most `2k + 2`), and in practice is small: a region source has one
+//! class per region code the policies name, and one for the others. The cache is
+//! bounded in bytes ([`CACHE_BYTES`]); past it, a new class is computed for the match
+//! and not kept, which costs speed, never a verdict.
+//!
+//! The trade-off against the guards: the algebra pays `sources × policies / 32` word
+//! operations per match whatever the profile, where the guards pay per live group and
+//! per program run. At 10k policies that is a few hundred nanoseconds against tens of
+//! microseconds; the benchmark (`latency --guards-too`) measures both.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{PoisonError, RwLock};
+
+use rustc_hash::FxHashMap;
+
+use super::bits::Bits;
+use super::kleene::{self, Junction};
+use super::program::{flatten, Instr, Program};
+use super::PredicateId;
+use crate::eval::Tri;
+
+/// Bytes of class bitsets one index keeps at most.
+pub(super) const CACHE_BYTES: usize = 64 << 20;
+
+/// A bitset over policies.
+type Words = Box<[u64]>;
+
+/// One bitset pair over policies: the true set, and the not-false set (`None` when it
+/// is the true set: nothing unknown).
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Pair {
+    truth: Box<[u64]>,
+    not_false: Option<Box<[u64]>>,
+}
+
+impl Pair {
+    fn new(truth: Box<[u64]>, not_false: Box<[u64]>) -> Pair {
+        let not_false = (not_false != truth).then_some(not_false);
+        Pair { truth, not_false }
+    }
+
+    fn not_false(&self) -> &[u64] {
+        self.not_false.as_deref().unwrap_or(&self.truth)
+    }
+
+    fn bytes(&self) -> usize {
+        8 * (self.truth.len() + self.not_false.as_ref().map_or(0, |n| n.len()))
+    }
+}
+
+/// One class's sets: for the source's `and` clauses (policies the source does not
+/// constrain are in both sets), and per layer it takes part in, for its parts of the
+/// layer's `or` clauses (only the policies whose clause has a part here are in them).
+struct ClassSets {
+    and: Pair,
+    ors: Vec<Pair>,
+}
+
+impl ClassSets {
+    fn bytes(&self) -> usize {
+        self.and.bytes() + self.ors.iter().map(Pair::bytes).sum::<usize>()
+    }
+}
+
+/// What one source decides: the `and` clauses over it, and the parts over it of `or`
+/// clauses across sources.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub(super) struct Parts {
+    /// Each policy the source constrains, with its clauses over the source (an `and`).
+    pub(super) ands: Vec<(u32, Vec<Program>)>,
+    /// Each `or` clause with disjuncts over the source: its policy, its layer, and those
+    /// disjuncts.
+    pub(super) ors: Vec<(u32, u16, Vec<Program>)>,
+}
+
+/// The clauses of one value source and its classes seen so far.
+struct SourceSets {
+    /// The source's predicate range.
+    first: PredicateId,
+    end: PredicateId,
+    parts: Parts,
+    /// The layers its `or` parts are in, in order (`ClassSets::ors` follows it).
+    layers: Vec<u16>,
+    /// The class of a missing value (every predicate unknown).
+    missing: ClassSets,
+    /// Class pattern (known words, then true words, of the source's range) → sets.
+    classes: RwLock<FxHashMap<Box<[u64]>, ClassSets>>,
+}
+
+/// Where each policy is decided, as the algebra sees it.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub(super) struct Split {
+    /// Policies the algebra decides alone.
+    pub(super) exact: Vec<u32>,
+    /// Policies it can rule out, whose other clauses run otherwise.
+    pub(super) partial: Vec<u32>,
+    /// Per partial policy, its clauses outside the algebra (an `and` of them).
+    pub(super) residual: Vec<Program>,
+    /// Policies for the guards: nothing the algebra decides, or reading another's verdict.
+    pub(super) rest: Vec<u32>,
+    /// Per layer `k`, the policies with a `k`-th `or` clause across sources.
+    pub(super) layers: Vec<Vec<u32>>,
+}
+
+/// The algebra of an index.
+#[derive(Default)]
+pub(super) struct Algebra {
+    words: usize,
+    /// Policies decided here alone.
+    exact: Box<[u64]>,
+    /// Exact and partial policies: what the `and` accumulators start from.
+    decided: Box<[u64]>,
+    /// Per layer, where its `or` accumulators start: the policies without a clause in
+    /// the layer (true: neutral for the final `and`); the others start false.
+    layer_start: Vec<Box<[u64]>>,
+    /// Partial policies and where their residual clauses start in `code`.
+    partial: Vec<(u32, u32)>,
+    /// The partial policies' residual clauses, flattened.
+    pub(super) code: Vec<Instr>,
+    sources: Vec<SourceSets>,
+    cached: AtomicUsize,
+}
+
+/// The source a subprogram reads, when it reads exactly one and no other policy's
+/// verdict: `Some(Some(s))`; `Some(None)` when it reads no source at all (a constant);
+/// `None` when it reads several, a predicate of no source or a verdict.
+fn single_source(p: &Program, source_of: &dyn Fn(PredicateId) -> Option<usize>) -> Option<Option<usize>> {
+    match p {
+        Program::Const(_) => Some(None),
+        Program::Lit(id, _) => source_of(*id).map(Some),
+        Program::Policy(..) => None,
+        Program::And(xs) | Program::Or(xs) | Program::AtLeast(_, xs) => {
+            let mut found = None;
+            for x in xs {
+                match (single_source(x, source_of)?, found) {
+                    (None, _) => {}
+                    (Some(s), None) => found = Some(s),
+                    (Some(s), Some(f)) if s == f => {}
+                    (Some(_), Some(_)) => return None,
+                }
+            }
+            Some(found)
+        }
+    }
+}
+
+/// An `or` whose every disjunct reads one source: its disjuncts by source, in source
+/// order. `None` for anything else.
+fn or_by_source(p: &Program, source_of: &dyn Fn(PredicateId) -> Option<usize>) -> Option<Vec<(usize, Vec<Program>)>> {
+    let xs = match p {
+        Program::Or(xs) | Program::AtLeast(1, xs) if !xs.is_empty() => xs,
+        Program::Or(_) | Program::AtLeast(..) | Program::Const(_) | Program::Lit(..) | Program::Policy(..) | Program::And(_) => {
+            return None
+        }
+    };
+    let mut by: Vec<(usize, Vec<Program>)> = Vec::new();
+    for x in xs {
+        let s = single_source(x, source_of)??;
+        match by.iter_mut().find(|(t, _)| *t == s) {
+            Some((_, list)) => list.push(x.clone()),
+            None => by.push((s, vec![x.clone()])),
+        }
+    }
+    by.sort_by_key(|(s, _)| *s);
+    Some(by)
+}
+
+/// A program's top-level clauses: the children of an `and`, or the program itself.
+fn top_clauses(p: &Program) -> &[Program] {
+    match p {
+        Program::And(xs) => xs,
+        Program::Const(_) | Program::Lit(..) | Program::Policy(..) | Program::Or(_) | Program::AtLeast(..) => std::slice::from_ref(p),
+    }
+}
+
+/// Splits the policies of `programs`: `source_ranges` are the sources' predicate ranges
+/// in id order. Returns the split, and per source what it decides.
+pub(super) fn split(programs: &[Program], source_ranges: &[(PredicateId, PredicateId)]) -> (Split, Vec<Parts>) {
+    let source_of = |id: PredicateId| -> Option<usize> {
+        let at = source_ranges.partition_point(|(first, _)| *first <= id);
+        let s = at.checked_sub(1)?;
+        let (first, end) = *source_ranges.get(s)?;
+        (first <= id && id < end).then_some(s)
+    };
+    let mut out = Split::default();
+    let mut per_source: Vec<Parts> = vec![Parts::default(); source_ranges.len()];
+    for (i, p) in programs.iter().enumerate() {
+        let i = i as u32;
+        if super::program::uses_policies(p) {
+            out.rest.push(i);
+            continue;
+        }
+        let mut ands: Vec<(usize, Program)> = Vec::new();
+        let mut ors: Vec<Vec<(usize, Vec<Program>)>> = Vec::new();
+        let mut outside = Vec::new();
+        for c in top_clauses(p) {
+            match single_source(c, &source_of) {
+                Some(Some(s)) => ands.push((s, c.clone())),
+                Some(None) | None => match or_by_source(c, &source_of) {
+                    Some(by) => ors.push(by),
+                    None => outside.push(c.clone()),
+                },
+            }
+        }
+        if ands.is_empty() && ors.is_empty() {
+            out.rest.push(i);
+            continue;
+        }
+        ands.sort_by_key(|(s, _)| *s);
+        let mut it = ands.into_iter().peekable();
+        while let Some((s, c)) = it.next() {
+            let mut cs = vec![c];
+            while let Some((_, c)) = it.next_if(|(t, _)| *t == s) {
+                cs.push(c);
+            }
+            if let Some(parts) = per_source.get_mut(s) {
+                parts.ands.push((i, cs));
+            }
+        }
+        for (k, by) in ors.into_iter().enumerate() {
+            if out.layers.len() <= k {
+                out.layers.push(Vec::new());
+            }
+            if let Some(layer) = out.layers.get_mut(k) {
+                layer.push(i);
+            }
+            for (s, xs) in by {
+                if let Some(parts) = per_source.get_mut(s) {
+                    parts.ors.push((i, k as u16, xs));
+                }
+            }
+        }
+        if outside.is_empty() {
+            out.exact.push(i);
+        } else {
+            out.partial.push(i);
+            out.residual.push(if outside.len() == 1 { outside.swap_remove(0) } else { Program::And(outside) });
+        }
+    }
+    (out, per_source)
+}
+
+fn set_bit(words: &mut [u64], i: u32) {
+    if let Some(w) = words.get_mut((i >> 6) as usize) {
+        *w |= 1 << (i & 63);
+    }
+}
+
+fn get_bit(words: &[u64], i: u32) -> bool {
+    words.get((i >> 6) as usize).is_some_and(|w| w >> (i & 63) & 1 == 1)
+}
+
+fn mask_of(ids: impl IntoIterator<Item = u32>, words: usize) -> Box<[u64]> {
+    let mut m = vec![0u64; words].into_boxed_slice();
+    for i in ids {
+        set_bit(&mut m, i);
+    }
+    m
+}
+
+fn and_into(acc: &mut [u64], by: &[u64]) {
+    for (a, b) in acc.iter_mut().zip(by) {
+        *a &= *b;
+    }
+}
+
+fn or_into(acc: &mut [u64], by: &[u64]) {
+    for (a, b) in acc.iter_mut().zip(by) {
+        *a |= *b;
+    }
+}
+
+/// Copies bits `first..end` of `words` to the front of `out` (appended, word by word).
+fn extract(words: &[u64], first: PredicateId, end: PredicateId, out: &mut Vec<u64>) {
+    let n = end.saturating_sub(first) as usize;
+    let (base, shift) = ((first >> 6) as usize, first & 63);
+    for i in 0..n.div_ceil(64) {
+        let lo = words.get(base + i).copied().unwrap_or(0) >> shift;
+        let hi = if shift == 0 { 0 } else { words.get(base + i + 1).copied().unwrap_or(0) << (64 - shift) };
+        let left = n - i * 64;
+        let keep = if left >= 64 { u64::MAX } else { (1u64 << left) - 1 };
+        out.push((lo | hi) & keep);
+    }
+}
+
+/// A clause's value on a class pattern (`known` and `truth` words of the source's range,
+/// which starts at predicate `first`).
+fn clause_tri(p: &Program, first: PredicateId, known: &[u64], truth: &[u64]) -> Tri {
+    match p {
+        Program::Const(t) => *t,
+        Program::Lit(id, neg) => {
+            let at = id.saturating_sub(first);
+            if get_bit(known, at) {
+                kleene::literal(true, get_bit(truth, at), *neg)
+            } else {
+                Tri::Unknown
+            }
+        }
+        // Not a single-source clause: never filed here ([`split`]).
+        Program::Policy(..) => Tri::Unknown,
+        Program::And(xs) => Junction::And.eval(xs.iter().map(|x| clause_tri(x, first, known, truth))),
+        Program::Or(xs) => Junction::Or.eval(xs.iter().map(|x| clause_tri(x, first, known, truth))),
+        Program::AtLeast(k, xs) => {
+            let (t, u) = xs.iter().fold((0, 0), |n, x| clause_tri(x, first, known, truth).tally(n));
+            Tri::at_least(*k, t, u)
+        }
+    }
+}
+
+/// Sets policy `p`'s bits in a pair under construction by its value `t`.
+fn mark(t: Tri, p: u32, truth: &mut [u64], not_false: &mut [u64]) {
+    if t != Tri::False {
+        set_bit(not_false, p);
+    }
+    if t == Tri::True {
+        set_bit(truth, p);
+    }
+}
+
+impl SourceSets {
+    /// Computes the sets of the class `pattern` (known words, then true words).
+    fn class(&self, pattern: &[u64], words: usize) -> ClassSets {
+        let (known, truth) = pattern.split_at(pattern.len() / 2);
+        let and = if self.parts.ands.is_empty() {
+            Pair { truth: Box::new([]), not_false: None }
+        } else {
+            let mut t = vec![u64::MAX; words].into_boxed_slice();
+            for (p, _) in &self.parts.ands {
+                if let Some(w) = t.get_mut((*p >> 6) as usize) {
+                    *w &= !(1 << (*p & 63));
+                }
+            }
+            let mut nf = t.clone();
+            for (p, cs) in &self.parts.ands {
+                mark(Junction::And.eval(cs.iter().map(|c| clause_tri(c, self.first, known, truth))), *p, &mut t, &mut nf);
+            }
+            Pair::new(t, nf)
+        };
+        let mut ors: Vec<(Words, Words)> =
+            self.layers.iter().map(|_| (vec![0u64; words].into_boxed_slice(), vec![0u64; words].into_boxed_slice())).collect();
+        for (p, layer, xs) in &self.parts.ors {
+            let Some(at) = self.layers.iter().position(|l| l == layer) else { continue };
+            let Some((t, nf)) = ors.get_mut(at) else { continue };
+            mark(Junction::Or.eval(xs.iter().map(|c| clause_tri(c, self.first, known, truth))), *p, t, nf);
+        }
+        ClassSets { and, ors: ors.into_iter().map(|(t, nf)| Pair::new(t, nf)).collect() }
+    }
+}
+
+/// A match's accumulators and scratch, kept in the [`Matcher`](super::Matcher).
+#[derive(Clone, Debug, Default)]
+pub(super) struct Scratch {
+    truth: Vec<u64>,
+    not_false: Vec<u64>,
+    /// Per layer, its true words then its not-false words.
+    layers: Vec<u64>,
+    pattern: Vec<u64>,
+}
+
+impl Algebra {
+    /// The algebra of `split` and `per_source` (from [`split`]) for `policies` policies.
+    pub(super) fn new(policies: usize, split: &Split, per_source: Vec<Parts>, source_ranges: &[(PredicateId, PredicateId)]) -> Algebra {
+        let words = policies.div_ceil(64);
+        let sources = per_source
+            .into_iter()
+            .zip(source_ranges)
+            .filter(|(parts, _)| !parts.ands.is_empty() || !parts.ors.is_empty())
+            .map(|(parts, &(first, end))| {
+                let mut layers: Vec<u16> = parts.ors.iter().map(|(_, l, _)| *l).collect();
+                layers.sort_unstable();
+                layers.dedup();
+                let mut src = SourceSets {
+                    first,
+                    end,
+                    parts,
+                    layers,
+                    missing: ClassSets { and: Pair { truth: Box::new([]), not_false: None }, ors: Vec::new() },
+                    classes: RwLock::new(FxHashMap::default()),
+                };
+                let n = end.saturating_sub(first) as usize;
+                src.missing = src.class(&vec![0u64; 2 * n.div_ceil(64)], words);
+                src
+            })
+            .collect();
+        let mut code = Vec::new();
+        let mut partial = Vec::with_capacity(split.partial.len());
+        for (&p, r) in split.partial.iter().zip(&split.residual) {
+            partial.push((p, code.len() as u32));
+            flatten(r, &mut code);
+        }
+        let layer_start = split
+            .layers
+            .iter()
+            .map(|members| {
+                let with = mask_of(members.iter().copied(), words);
+                with.iter().map(|w| !w).collect::<Vec<u64>>().into_boxed_slice()
+            })
+            .collect();
+        Algebra {
+            words,
+            code,
+            exact: mask_of(split.exact.iter().copied(), words),
+            decided: mask_of(split.exact.iter().chain(&split.partial).copied(), words),
+            layer_start,
+            partial,
+            sources,
+            cached: AtomicUsize::new(0),
+        }
+    }
+
+    /// Whether it decides anything.
+    pub(super) fn is_empty(&self) -> bool {
+        self.sources.is_empty()
+    }
+
+    /// Number of policies it decides alone.
+    pub(super) fn exact_count(&self) -> usize {
+        self.exact.iter().map(|w| w.count_ones() as usize).sum()
+    }
+
+    /// Number of policies it can rule out before their other clauses run.
+    pub(super) fn partial_count(&self) -> usize {
+        self.partial.len()
+    }
+
+    /// Bytes of class sets kept so far, and the fixed part.
+    pub(super) fn heap_bytes(&self) -> usize {
+        let parts: usize = self.sources.iter().map(|s| (s.parts.ands.len() + s.parts.ors.len()) * 40 + s.missing.bytes()).sum();
+        self.cached.load(Ordering::Relaxed)
+            + parts
+            + (self.exact.len() + self.decided.len() + self.layer_start.len() * self.words) * 8
+            + self.partial.len() * 8
+            + self.code.len() * std::mem::size_of::<Instr>()
+    }
+
+    /// Classes kept so far, over every source.
+    pub(super) fn classes(&self) -> usize {
+        self.sources.iter().map(|s| s.classes.read().unwrap_or_else(PoisonError::into_inner).len()).sum()
+    }
+
+    /// Folds one source's class into the accumulators.
+    fn fold(&self, src: &SourceSets, c: &ClassSets, s: &mut Scratch) {
+        if !src.parts.ands.is_empty() {
+            and_into(&mut s.truth, &c.and.truth);
+            and_into(&mut s.not_false, c.and.not_false());
+        }
+        for (layer, pair) in src.layers.iter().zip(&c.ors) {
+            let at = *layer as usize * 2 * self.words;
+            if let Some(t) = s.layers.get_mut(at..at + self.words) {
+                or_into(t, &pair.truth);
+            }
+            if let Some(nf) = s.layers.get_mut(at + self.words..at + 2 * self.words) {
+                or_into(nf, pair.not_false());
+            }
+        }
+    }
+
+    /// Runs the algebra on an encoded profile (`known`, `truth`): writes the verdicts of
+    /// the exact policies into `results` (whose other entries it leaves alone). The
+    /// partial policies to run next are [`Algebra::partial_live`].
+    pub(super) fn run(&self, known: &Bits, truth: &Bits, s: &mut Scratch, results: &mut [Tri]) {
+        s.truth.clear();
+        s.truth.extend_from_slice(&self.decided);
+        s.not_false.clear();
+        s.not_false.extend_from_slice(&self.decided);
+        s.layers.clear();
+        for start in &self.layer_start {
+            s.layers.extend_from_slice(start);
+            s.layers.extend_from_slice(start);
+        }
+        for src in &self.sources {
+            s.pattern.clear();
+            extract(known.words(), src.first, src.end, &mut s.pattern);
+            if s.pattern.iter().all(|w| *w == 0) {
+                // A missing value: one class, kept apart.
+                self.fold(src, &src.missing, s);
+                continue;
+            }
+            extract(truth.words(), src.first, src.end, &mut s.pattern);
+            let classes = src.classes.read().unwrap_or_else(PoisonError::into_inner);
+            if let Some(c) = classes.get(s.pattern.as_slice()) {
+                self.fold(src, c, s);
+                continue;
+            }
+            drop(classes);
+            let c = src.class(&s.pattern, self.words);
+            self.fold(src, &c, s);
+            let bytes = c.bytes();
+            if self.cached.load(Ordering::Relaxed) + bytes <= CACHE_BYTES {
+                let mut classes = src.classes.write().unwrap_or_else(PoisonError::into_inner);
+                if !classes.contains_key(s.pattern.as_slice()) {
+                    classes.insert(s.pattern.clone().into_boxed_slice(), c);
+                    self.cached.fetch_add(bytes, Ordering::Relaxed);
+                }
+            }
+        }
+        for layer in s.layers.chunks_exact(2 * self.words.max(1)) {
+            let (t, nf) = layer.split_at(self.words);
+            and_into(&mut s.truth, t);
+            and_into(&mut s.not_false, nf);
+        }
+        for (wi, ((t, nf), exact)) in s.truth.iter().zip(&s.not_false).zip(self.exact.iter()).enumerate() {
+            let mut x = nf & exact;
+            while x != 0 {
+                let b = x.trailing_zeros();
+                if let Some(slot) = results.get_mut(wi * 64 + b as usize) {
+                    *slot = if t >> b & 1 == 1 { Tri::True } else { Tri::Unknown };
+                }
+                x &= x - 1;
+            }
+        }
+    }
+
+    /// The partial policies the last [`Algebra::run`] did not rule out: each with where
+    /// its residual clauses start in [`Algebra::code`], and the value of its clauses in
+    /// the algebra (true or unknown), to `and` with theirs.
+    pub(super) fn partial_live<'a>(&'a self, s: &'a Scratch) -> impl Iterator<Item = (u32, u32, Tri)> + 'a {
+        self.partial
+            .iter()
+            .filter(|(p, _)| get_bit(&s.not_false, *p))
+            .map(|&(p, at)| (p, at, if get_bit(&s.truth, p) { Tri::True } else { Tri::Unknown }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn extract_shifts_any_range_to_the_front() {
+        let mut bits = Bits::new(300);
+        for i in [3u32, 64, 70, 127, 128, 200, 299] {
+            bits.set(i);
+        }
+        for (first, end) in [(0u32, 300u32), (3, 4), (60, 140), (64, 128), (65, 300), (199, 201), (10, 10)] {
+            let mut out = Vec::new();
+            extract(bits.words(), first, end, &mut out);
+            assert_eq!(out.len(), ((end - first) as usize).div_ceil(64));
+            for i in first..end {
+                assert_eq!(get_bit(&out, i - first), bits.get(i), "bit {i} of {first}..{end}");
+            }
+            // Nothing past the range.
+            let n = (end - first) as usize;
+            for j in n..out.len() * 64 {
+                assert!(!get_bit(&out, j as u32), "bit {j} past {first}..{end}");
+            }
+        }
+    }
+
+    #[test]
+    fn split_sorts_policies_by_what_decides_them() {
+        // Sources: 0..3, 3..5, 5..6; predicate 6 is in none.
+        let ranges = [(0, 3), (3, 5), (5, 6)];
+        let lit = |i| Program::Lit(i, false);
+        let and = Program::And;
+        let or = Program::Or;
+        let programs = vec![
+            and(vec![lit(0), lit(3)]),                                                      // exact, two sources
+            or(vec![lit(0), lit(1)]),                                                       // exact, one clause
+            and(vec![lit(0), or(vec![lit(1), lit(3)])]),                                    // exact: an or across sources
+            and(vec![lit(0), lit(5), or(vec![and(vec![lit(0), lit(3)]), lit(4)]), lit(6)]), // partial
+            or(vec![lit(0), lit(4)]),                                                       // exact: one or across sources
+            and(vec![lit(0), Program::Policy(0, false)]),                                   // rest: reads a verdict
+            Program::Const(Tri::True),                                                      // rest
+        ];
+        let (s, per) = split(&programs, &ranges);
+        let residual = vec![Program::And(vec![Program::Or(vec![Program::And(vec![lit(0), lit(3)]), lit(4)]), lit(6)])];
+        let want = Split { exact: vec![0, 1, 2, 4], partial: vec![3], residual, rest: vec![5, 6], layers: vec![vec![2, 4]] };
+        assert_eq!(s, want);
+        let ands = |p: &Parts| p.ands.iter().map(|(p, c)| (*p, c.len())).collect::<Vec<_>>();
+        let ors = |p: &Parts| p.ors.iter().map(|(p, l, c)| (*p, *l, c.len())).collect::<Vec<_>>();
+        assert_eq!(ands(&per[0]), vec![(0, 1), (1, 1), (2, 1), (3, 1)]);
+        assert_eq!(ors(&per[0]), vec![(2, 0, 1), (4, 0, 1)]);
+        assert_eq!(ands(&per[1]), vec![(0, 1)]);
+        assert_eq!(ors(&per[1]), vec![(2, 0, 1), (4, 0, 1)]);
+        assert_eq!(ands(&per[2]), vec![(3, 1)]);
+    }
+}
