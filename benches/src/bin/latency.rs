@@ -3,13 +3,19 @@
 //! - **index**: `Engine::match_with` with a reused `Matcher` (the engine's fast path);
 //! - **hand**: the hand-written baseline of `huiqi_bench::hand` (plain structs, an enum
 //!   tree per policy, short-circuit evaluation, no index) — what a user would write;
-//! - **reference**: the reference evaluator over every policy (the oracle).
+//! - **reference**: the reference evaluator over every policy (the oracle);
+//! - **JSON record → eligible ids**: what a caller does end to end: a parsed JSON record
+//!   of the fields the policies read, decoded, matched, and the eligible policies' ids
+//!   listed.
+//!
+//! `--guards-too` adds a row per size for the index without the algebra over sources
+//! (guards and chunks only); `--index-only` prints best-of-40 means and per-source costs.
 //!
 //! Before timing, every measured enterprise is checked to get identical verdicts from all
 //! three. Prints one markdown row per shape, size and guard choice for benches/RESULTS.md.
 //!
 //! ```sh
-//! cargo run --release -p huiqi-bench --bin latency -- 1000 10000 100000 [--shape NAME|all]
+//! cargo run --release -p huiqi-bench --bin latency -- 1000 10000 100000 [--shape NAME|all] [--guards-too]
 //! ```
 
 use std::time::Instant;
@@ -105,8 +111,8 @@ fn main() -> Result<(), String> {
         sizes = vec![1_000, 10_000];
     }
     let as_of = Date::parse("2026-06-30").map_err(|e| e.to_string())?;
-    println!("| shape | policies | guards | compile | index bytes / policy | generic | programs run | eligible | undetermined | index p50 / p99 / mean (µs) | of which encoding (mean µs) | decoding JSON (mean µs) | hand p50 / p99 / mean (µs) | reference mean (µs) | × hand (mean / p99) | × reference (mean) |");
-    println!("|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+    println!("| shape | policies | guards | compile | index bytes / policy | generic | programs run | eligible | undetermined | index p50 / p99 / mean (µs) | of which encoding (mean µs) | decoding JSON (mean µs) | JSON record → eligible ids: fields, p50 / p99 (µs) | hand p50 / p99 / mean (µs) | reference mean (µs) | × hand (mean / p99) | × reference (mean) |");
+    println!("|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
     for shape in &shapes {
         for &n in &sizes {
             let t = Instant::now();
@@ -114,6 +120,25 @@ fn main() -> Result<(), String> {
             let compile = t.elapsed();
             let jsons: Vec<serde_json::Value> = huiqi::gen::enterprises(2, 400).collect();
             let profiles = huiqi_bench::profiles(&base, 400, 2)?;
+            // The parsed-JSON input path: each enterprise as the JSON record a platform
+            // would send for these policies, the fields they read and no others (the
+            // generated ones carry every field of the schema, records included).
+            let read: Vec<String> = base
+                .policy_set()
+                .fields_read()
+                .into_iter()
+                .filter_map(|f| base.schema().fields.get(f).map(|f| f.name.clone()))
+                .collect();
+            let records: Vec<serde_json::Value> = jsons
+                .iter()
+                .map(|v| match v {
+                    serde_json::Value::Object(o) => {
+                        serde_json::Value::Object(o.iter().filter(|(k, _)| read.contains(k)).map(|(k, v)| (k.clone(), v.clone())).collect())
+                    }
+                    other => other.clone(),
+                })
+                .collect();
+            let record_fields = records.iter().map(|r| r.as_object().map_or(0, |o| o.len())).sum::<usize>() as f64 / records.len().max(1) as f64;
             // A different sample (seed 3) of the same population tunes the guards.
             let sample = huiqi_bench::profiles(&base, 500, 3)?;
             let set = base.policy_set();
@@ -203,7 +228,15 @@ fn main() -> Result<(), String> {
                     continue;
                 }
                 let reps = if n >= 100_000 { 1 } else { 5 };
-                let (mut fast_ns, mut hand_ns, mut ref_ns) = (Vec::new(), Vec::new(), Vec::new());
+                let (mut fast_ns, mut hand_ns, mut ref_ns, mut json_ns) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+                // The record path decides what the full enterprise does.
+                for (r, p) in records.iter().zip(&profiles).take(20) {
+                    let q = huiqi::profile::Profile::from_json(engine.schema(), r).map_err(|e| e.to_string())?;
+                    if engine.match_with(&mut m, &q, as_of).to_vec() != engine.match_with(&mut m, p, as_of).to_vec() {
+                        return Err(format!("{}: the record of the fields read decides differently", shape.name));
+                    }
+                }
+                let ids: Vec<&str> = set.policies.iter().map(|p| p.id.as_str()).collect();
                 let (mut eligible, mut unknown, mut run) = (0usize, 0usize, 0usize);
                 // The three are timed in alternating passes (index, hand-written, a slice of
                 // the reference), so that a burst of other work on a shared machine slows
@@ -222,6 +255,22 @@ fn main() -> Result<(), String> {
                         eligible += r.iter().filter(|t| **t == Tri::True).count();
                         unknown += r.iter().filter(|t| **t == Tri::Unknown).count();
                         run += m.evaluated();
+                    }
+                    // From a parsed JSON record to the ids of the eligible policies.
+                    for r in &records {
+                        let t = Instant::now();
+                        let eligible_ids: Vec<&str> = match huiqi::profile::Profile::from_json(engine.schema(), r) {
+                            Ok(p) => engine
+                                .match_with(&mut m, &p, as_of)
+                                .iter()
+                                .zip(&ids)
+                                .filter(|(t, _)| **t == Tri::True)
+                                .map(|(_, id)| *id)
+                                .collect(),
+                            Err(_) => Vec::new(),
+                        };
+                        json_ns.push(t.elapsed().as_nanos());
+                        std::hint::black_box(eligible_ids);
                     }
                     if rep == 0 || n < 100_000 {
                         for firm in firms.iter().take(hand_limit) {
@@ -258,10 +307,11 @@ fn main() -> Result<(), String> {
                 }
                 fast_ns.sort_unstable();
                 hand_ns.sort_unstable();
+                json_ns.sort_unstable();
                 let pairs = (fast_ns.len() * n).max(1) as f64;
                 let p99 = |v: &[u128]| huiqi_bench::percentile(v, 0.99) as f64;
                 println!(
-                    "| {} | {n} | {label} | {:.0} ms | {} | {} | {} | {:.1}% | {:.1}% | {} / {} / {} | {} | {} | {} / {} / {} | {} | {:.1}× / {:.1}× | {:.0}× |",
+                    "| {} | {n} | {label} | {:.0} ms | {} | {} | {} | {:.1}% | {:.1}% | {} / {} / {} | {} | {} | {:.0}: {} / {} | {} / {} / {} | {} | {:.1}× / {:.1}× | {:.0}× |",
                     shape.name,
                     compile.as_secs_f64() * 1000.0,
                     engine.index().heap_bytes() / n.max(1),
@@ -274,6 +324,9 @@ fn main() -> Result<(), String> {
                     us(mean(&fast_ns)),
                     us(mean(&encode_ns)),
                     us(mean(&decode_ns)),
+                    record_fields,
+                    us(huiqi_bench::percentile(&json_ns, 0.5) as f64),
+                    us(p99(&json_ns)),
                     us(huiqi_bench::percentile(&hand_ns, 0.5) as f64),
                     us(p99(&hand_ns)),
                     us(mean(&hand_ns)),
