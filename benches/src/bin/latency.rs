@@ -236,7 +236,7 @@ fn main() -> Result<(), String> {
                         return Err(format!("{}: the record of the fields read decides differently", shape.name));
                     }
                 }
-                let ids: Vec<&str> = set.policies.iter().map(|p| p.id.as_str()).collect();
+                let ids: Vec<&str> = set.policies.iter().map(|p| p.doc.id.as_str()).collect();
                 let (mut eligible, mut unknown, mut run) = (0usize, 0usize, 0usize);
                 // The three are timed in alternating passes (index, hand-written, a slice of
                 // the reference), so that a burst of other work on a shared machine slows
