@@ -123,12 +123,8 @@ fn main() -> Result<(), String> {
             // The parsed-JSON input path: each enterprise as the JSON record a platform
             // would send for these policies, the fields they read and no others (the
             // generated ones carry every field of the schema, records included).
-            let read: Vec<String> = base
-                .policy_set()
-                .fields_read()
-                .into_iter()
-                .filter_map(|f| base.schema().fields.get(f).map(|f| f.name.clone()))
-                .collect();
+            let read: Vec<String> =
+                base.policy_set().fields_read().into_iter().filter_map(|f| base.schema().fields.get(f).map(|f| f.name.clone())).collect();
             let records: Vec<serde_json::Value> = jsons
                 .iter()
                 .map(|v| match v {
@@ -138,7 +134,8 @@ fn main() -> Result<(), String> {
                     other => other.clone(),
                 })
                 .collect();
-            let record_fields = records.iter().map(|r| r.as_object().map_or(0, |o| o.len())).sum::<usize>() as f64 / records.len().max(1) as f64;
+            let record_fields =
+                records.iter().map(|r| r.as_object().map_or(0, |o| o.len())).sum::<usize>() as f64 / records.len().max(1) as f64;
             // A different sample (seed 3) of the same population tunes the guards.
             let sample = huiqi_bench::profiles(&base, 500, 3)?;
             let set = base.policy_set();

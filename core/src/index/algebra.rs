@@ -125,9 +125,13 @@ struct SourceSets {
     /// The source's predicate range.
     first: PredicateId,
     end: PredicateId,
+    /// What it decides, over slots (see [`Algebra`]), not policy numbers.
     parts: Parts,
-    /// The layers its `or` parts are in, in order (`ClassSets::ors` follows it).
-    layers: Vec<u16>,
+    /// The words of slots its `and` sets cover: outside them every slot is true.
+    and_span: (usize, usize),
+    /// The layers its `or` parts are in, in order (`ClassSets::ors` follows it), with
+    /// the words each covers: outside them every slot is false.
+    layers: Vec<(u16, (usize, usize))>,
     /// The class of a missing value (every predicate unknown).
     missing: ClassSets,
     /// Class pattern (known words, then true words, of the source's range) → sets.
@@ -149,19 +153,24 @@ pub(super) struct Split {
     pub(super) layers: Vec<Vec<u32>>,
 }
 
-/// The algebra of an index.
+/// The algebra of an index. Its bitsets are over *slots*, its own numbering of the
+/// policies it decides ([`Algebra::new`]).
 #[derive(Default)]
 pub(super) struct Algebra {
-    words: usize,
-    /// Policies decided here alone.
+    /// Slots decided here alone.
     exact: Box<[u64]>,
-    /// Exact and partial policies: what the `and` accumulators start from.
+    /// Every slot: what the `and` accumulators start from.
     decided: Box<[u64]>,
-    /// Per layer, where its `or` accumulators start: the policies without a clause in
-    /// the layer (true: neutral for the final `and`); the others start false.
-    layer_start: Vec<Box<[u64]>>,
-    /// Partial policies and where their residual clauses start in `code`.
-    partial: Vec<(u32, u32)>,
+    /// Per layer, the words of its accumulators (layer `k` covers slot words `0..w`).
+    layer_words: Vec<usize>,
+    /// Every layer's accumulators at the start of a match: per layer its true words
+    /// then its not-false words, false for the slots with a clause in the layer and
+    /// true for the others (neutral for the final `and`).
+    layer_start: Box<[u64]>,
+    /// Slot → policy.
+    policy_of: Vec<u32>,
+    /// Partial policies: slot, policy, and where its residual clauses start in `code`.
+    partial: Vec<(u32, u32, u32)>,
     /// The partial policies' residual clauses, flattened.
     pub(super) code: Vec<Instr>,
     sources: Vec<SourceSets>,
@@ -364,31 +373,46 @@ fn mark(t: Tri, p: u32, truth: &mut [u64], not_false: &mut [u64]) {
     }
 }
 
+/// The words `[a, b)` that hold the slots of `slots` (empty when there are none).
+fn span_of(slots: impl Iterator<Item = u32>) -> (usize, usize) {
+    let (mut a, mut b) = (usize::MAX, 0);
+    for p in slots {
+        let w = (p >> 6) as usize;
+        a = a.min(w);
+        b = b.max(w + 1);
+    }
+    if a == usize::MAX {
+        (0, 0)
+    } else {
+        (a, b)
+    }
+}
+
 impl SourceSets {
     /// Computes the sets of the class `pattern` (known words, then true words).
-    fn class(&self, pattern: &[u64], words: usize) -> ClassSets {
+    fn class(&self, pattern: &[u64]) -> ClassSets {
         let (known, truth) = pattern.split_at(pattern.len() / 2);
-        let and = if self.parts.ands.is_empty() {
-            Pair { truth: Box::new([]), not_false: None }
-        } else {
-            let mut t = vec![u64::MAX; words].into_boxed_slice();
-            for (p, _) in &self.parts.ands {
-                if let Some(w) = t.get_mut((*p >> 6) as usize) {
-                    *w &= !(1 << (*p & 63));
-                }
+        let (a, b) = self.and_span;
+        // Bit `p - 64a` of a set over the span is slot `p`.
+        let base = (a * 64) as u32;
+        let mut t = vec![u64::MAX; b - a].into_boxed_slice();
+        for (p, _) in &self.parts.ands {
+            if let Some(w) = t.get_mut(((*p - base) >> 6) as usize) {
+                *w &= !(1 << (*p & 63));
             }
-            let mut nf = t.clone();
-            for (p, cs) in &self.parts.ands {
-                mark(Junction::And.eval(cs.iter().map(|c| clause_tri(c, self.first, known, truth))), *p, &mut t, &mut nf);
-            }
-            Pair::new(t, nf)
-        };
+        }
+        let mut nf = t.clone();
+        for (p, cs) in &self.parts.ands {
+            mark(Junction::And.eval(cs.iter().map(|c| clause_tri(c, self.first, known, truth))), *p - base, &mut t, &mut nf);
+        }
+        let and = Pair::new(t, nf);
         let mut ors: Vec<(Words, Words)> =
-            self.layers.iter().map(|_| (vec![0u64; words].into_boxed_slice(), vec![0u64; words].into_boxed_slice())).collect();
+            self.layers.iter().map(|(_, (a, b))| (vec![0u64; b - a].into_boxed_slice(), vec![0u64; b - a].into_boxed_slice())).collect();
         for (p, layer, xs) in &self.parts.ors {
-            let Some(at) = self.layers.iter().position(|l| l == layer) else { continue };
-            let Some((t, nf)) = ors.get_mut(at) else { continue };
-            mark(Junction::Or.eval(xs.iter().map(|c| clause_tri(c, self.first, known, truth))), *p, t, nf);
+            let Some(at) = self.layers.iter().position(|(l, _)| l == layer) else { continue };
+            let (Some((t, nf)), Some((_, (a, _)))) = (ors.get_mut(at), self.layers.get(at)) else { continue };
+            let v = Junction::Or.eval(xs.iter().map(|c| clause_tri(c, self.first, known, truth)));
+            mark(v, *p - (*a * 64) as u32, t, nf);
         }
         ClassSets { and, ors: ors.into_iter().map(|(t, nf)| Pair::new(t, nf)).collect() }
     }
@@ -399,56 +423,110 @@ impl SourceSets {
 pub(super) struct Scratch {
     truth: Vec<u64>,
     not_false: Vec<u64>,
-    /// Per layer, its true words then its not-false words.
+    /// Per layer, its true words then its not-false words (see `Algebra::layer_words`).
     layers: Vec<u64>,
     pattern: Vec<u64>,
 }
 
 impl Algebra {
-    /// The algebra of `split` and `per_source` (from [`split`]) for `policies` policies.
-    pub(super) fn new(policies: usize, split: &Split, per_source: Vec<Parts>, source_ranges: &[(PredicateId, PredicateId)]) -> Algebra {
-        let words = policies.div_ceil(64);
+    /// The algebra of `split` and `per_source` (from [`split`]).
+    ///
+    /// The policies it decides get *slots*, numbered so that the bitsets a match reads
+    /// are short: policies with more `or`s across sources first (so layer `k` is the
+    /// slots before the count of policies with more than `k` of them, a prefix), and
+    /// within that by the least used source they read (so that a rarely read source's
+    /// policies are neighbours, and its sets cover a few words).
+    pub(super) fn new(split: &Split, per_source: Vec<Parts>, source_ranges: &[(PredicateId, PredicateId)]) -> Algebra {
+        let decided: Vec<u32> = split.exact.iter().chain(&split.partial).copied().collect();
+        let top = decided.iter().copied().max().map_or(0, |m| m as usize + 1);
+        let mut layers_of = vec![0usize; top];
+        for members in &split.layers {
+            for &p in members {
+                if let Some(n) = layers_of.get_mut(p as usize) {
+                    *n += 1;
+                }
+            }
+        }
+        let mut rarest = vec![(usize::MAX, usize::MAX); top];
+        for (s, parts) in per_source.iter().enumerate() {
+            for (p, _) in &parts.ands {
+                if let Some(r) = rarest.get_mut(*p as usize) {
+                    *r = (*r).min((parts.ands.len(), s));
+                }
+            }
+        }
+        let mut policy_of = decided;
+        policy_of.sort_by_key(|&p| {
+            let i = p as usize;
+            (std::cmp::Reverse(layers_of.get(i).copied().unwrap_or(0)), rarest.get(i).copied().unwrap_or((usize::MAX, usize::MAX)), p)
+        });
+        let mut slot_of = vec![u32::MAX; top];
+        for (slot, &p) in policy_of.iter().enumerate() {
+            if let Some(x) = slot_of.get_mut(p as usize) {
+                *x = slot as u32;
+            }
+        }
+        let slot = |p: u32| slot_of.get(p as usize).copied().unwrap_or(u32::MAX);
+        let words = policy_of.len().div_ceil(64);
         let sources = per_source
             .into_iter()
             .zip(source_ranges)
             .filter(|(parts, _)| !parts.ands.is_empty() || !parts.ors.is_empty())
             .map(|(parts, &(first, end))| {
+                let parts = Parts {
+                    ands: parts.ands.into_iter().map(|(p, cs)| (slot(p), cs)).collect(),
+                    ors: parts.ors.into_iter().map(|(p, l, xs)| (slot(p), l, xs)).collect(),
+                };
                 let mut layers: Vec<u16> = parts.ors.iter().map(|(_, l, _)| *l).collect();
                 layers.sort_unstable();
                 layers.dedup();
+                let layers =
+                    layers.into_iter().map(|l| (l, span_of(parts.ors.iter().filter(|(_, k, _)| *k == l).map(|(p, _, _)| *p)))).collect();
                 let mut src = SourceSets {
                     first,
                     end,
+                    and_span: span_of(parts.ands.iter().map(|(p, _)| *p)),
                     parts,
                     layers,
                     missing: ClassSets { and: Pair { truth: Box::new([]), not_false: None }, ors: Vec::new() },
                     classes: RwLock::new(FxHashMap::default()),
                 };
                 let n = end.saturating_sub(first) as usize;
-                src.missing = src.class(&vec![0u64; 2 * n.div_ceil(64)], words);
+                src.missing = src.class(&vec![0u64; 2 * n.div_ceil(64)]);
                 src
             })
             .collect();
         let mut code = Vec::new();
         let mut partial = Vec::with_capacity(split.partial.len());
         for (&p, r) in split.partial.iter().zip(&split.residual) {
-            partial.push((p, code.len() as u32));
+            partial.push((slot(p), p, code.len() as u32));
             flatten(r, &mut code);
         }
-        let layer_start = split
-            .layers
-            .iter()
-            .map(|members| {
-                let with = mask_of(members.iter().copied(), words);
-                with.iter().map(|w| !w).collect::<Vec<u64>>().into_boxed_slice()
-            })
-            .collect();
+        // Layer `k`: the slots of policies with more than `k` ors across sources, a prefix;
+        // its accumulators start false there and true past it (neutral for the `and`).
+        let mut layer_words = Vec::new();
+        let mut layer_start = Vec::new();
+        for members in &split.layers {
+            let n = members.len();
+            let w = n.div_ceil(64);
+            let mut start = vec![0u64; w];
+            if let Some(last) = start.last_mut() {
+                if n % 64 != 0 {
+                    *last = !((1u64 << (n % 64)) - 1);
+                }
+            }
+            layer_words.push(w);
+            layer_start.extend_from_slice(&start);
+            layer_start.extend_from_slice(&start);
+        }
+        let exact = mask_of(split.exact.iter().map(|&p| slot(p)), words);
         Algebra {
-            words,
             code,
-            exact: mask_of(split.exact.iter().copied(), words),
-            decided: mask_of(split.exact.iter().chain(&split.partial).copied(), words),
-            layer_start,
+            exact,
+            decided: mask_of(0..policy_of.len() as u32, words),
+            layer_words,
+            layer_start: layer_start.into_boxed_slice(),
+            policy_of,
             partial,
             sources,
             cached: AtomicUsize::new(0),
@@ -475,8 +553,8 @@ impl Algebra {
         let parts: usize = self.sources.iter().map(|s| (s.parts.ands.len() + s.parts.ors.len()) * 40 + s.missing.bytes()).sum();
         self.cached.load(Ordering::Relaxed)
             + parts
-            + (self.exact.len() + self.decided.len() + self.layer_start.len() * self.words) * 8
-            + self.partial.len() * 8
+            + (self.exact.len() + self.decided.len() + self.layer_start.len() + self.policy_of.len() / 2) * 8
+            + self.partial.len() * 12
             + self.code.len() * std::mem::size_of::<Instr>()
     }
 
@@ -487,16 +565,20 @@ impl Algebra {
 
     /// Folds one source's class into the accumulators.
     fn fold(&self, src: &SourceSets, c: &ClassSets, s: &mut Scratch) {
-        if !src.parts.ands.is_empty() {
-            and_into(&mut s.truth, &c.and.truth);
-            and_into(&mut s.not_false, c.and.not_false());
+        let (a, b) = src.and_span;
+        if let Some(t) = s.truth.get_mut(a..b) {
+            and_into(t, &c.and.truth);
         }
-        for (layer, pair) in src.layers.iter().zip(&c.ors) {
-            let at = *layer as usize * 2 * self.words;
-            if let Some(t) = s.layers.get_mut(at..at + self.words) {
+        if let Some(nf) = s.not_false.get_mut(a..b) {
+            and_into(nf, c.and.not_false());
+        }
+        for ((layer, (a, b)), pair) in src.layers.iter().zip(&c.ors) {
+            let at: usize = self.layer_words.iter().take(*layer as usize).map(|w| 2 * w).sum();
+            let w = self.layer_words.get(*layer as usize).copied().unwrap_or(0);
+            if let Some(t) = s.layers.get_mut(at + a..at + b) {
                 or_into(t, &pair.truth);
             }
-            if let Some(nf) = s.layers.get_mut(at + self.words..at + 2 * self.words) {
+            if let Some(nf) = s.layers.get_mut(at + w + a..at + w + b) {
                 or_into(nf, pair.not_false());
             }
         }
@@ -511,10 +593,7 @@ impl Algebra {
         s.not_false.clear();
         s.not_false.extend_from_slice(&self.decided);
         s.layers.clear();
-        for start in &self.layer_start {
-            s.layers.extend_from_slice(start);
-            s.layers.extend_from_slice(start);
-        }
+        s.layers.extend_from_slice(&self.layer_start);
         for src in &self.sources {
             s.pattern.clear();
             extract(known.words(), src.first, src.end, &mut s.pattern);
@@ -530,7 +609,7 @@ impl Algebra {
                 continue;
             }
             drop(classes);
-            let c = src.class(&s.pattern, self.words);
+            let c = src.class(&s.pattern);
             self.fold(src, &c, s);
             let bytes = c.bytes();
             if self.cached.load(Ordering::Relaxed) + bytes <= CACHE_BYTES {
@@ -541,16 +620,24 @@ impl Algebra {
                 }
             }
         }
-        for layer in s.layers.chunks_exact(2 * self.words.max(1)) {
-            let (t, nf) = layer.split_at(self.words);
-            and_into(&mut s.truth, t);
-            and_into(&mut s.not_false, nf);
+        let mut at = 0;
+        for w in &self.layer_words {
+            if let (Some(t), Some(nf)) = (s.layers.get(at..at + w), s.layers.get(at + w..at + 2 * w)) {
+                if let Some(acc) = s.truth.get_mut(..*w) {
+                    and_into(acc, t);
+                }
+                if let Some(acc) = s.not_false.get_mut(..*w) {
+                    and_into(acc, nf);
+                }
+            }
+            at += 2 * w;
         }
         for (wi, ((t, nf), exact)) in s.truth.iter().zip(&s.not_false).zip(self.exact.iter()).enumerate() {
             let mut x = nf & exact;
             while x != 0 {
                 let b = x.trailing_zeros();
-                if let Some(slot) = results.get_mut(wi * 64 + b as usize) {
+                let p = self.policy_of.get(wi * 64 + b as usize).copied().unwrap_or(u32::MAX);
+                if let Some(slot) = results.get_mut(p as usize) {
                     *slot = if t >> b & 1 == 1 { Tri::True } else { Tri::Unknown };
                 }
                 x &= x - 1;
@@ -564,8 +651,8 @@ impl Algebra {
     pub(super) fn partial_live<'a>(&'a self, s: &'a Scratch) -> impl Iterator<Item = (u32, u32, Tri)> + 'a {
         self.partial
             .iter()
-            .filter(|(p, _)| get_bit(&s.not_false, *p))
-            .map(|&(p, at)| (p, at, if get_bit(&s.truth, p) { Tri::True } else { Tri::Unknown }))
+            .filter(|(slot, _, _)| get_bit(&s.not_false, *slot))
+            .map(|&(slot, p, at)| (p, at, if get_bit(&s.truth, slot) { Tri::True } else { Tri::Unknown }))
     }
 }
 

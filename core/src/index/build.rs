@@ -104,7 +104,7 @@ impl PolicyIndex {
         filing.passive = split.exact.iter().chain(&split.partial).copied().collect();
         let predicates = numbering.ids.next as usize;
         let layout = guards::lay_out(filing, &programs, predicates);
-        let algebra = Algebra::new(programs.len(), &split, per_source, &ranges);
+        let algebra = Algebra::new(&split, per_source, &ranges);
         finish(set, numbering, programs, layout, algebra)
     }
 }
