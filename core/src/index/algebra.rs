@@ -98,6 +98,7 @@ impl Pair {
 /// One class's sets: for the source's `and` clauses (policies the source does not
 /// constrain are in both sets), and per layer it takes part in, for its parts of the
 /// layer's `or` clauses (only the policies whose clause has a part here are in them).
+#[derive(Debug, PartialEq, Eq)]
 struct ClassSets {
     and: Pair,
     ors: Vec<Pair>,
@@ -134,6 +135,9 @@ struct SourceSets {
     layers: Vec<(u16, (usize, usize))>,
     /// The class of a missing value (every predicate unknown).
     missing: ClassSets,
+    /// Per predicate of the source (from `first`), the parts that read it: an index
+    /// into `parts.ands`, or into `parts.ors` with [`OR_PART`] set.
+    readers: Vec<Vec<u32>>,
     /// Class pattern (known words, then true words, of the source's range) → sets.
     classes: RwLock<FxHashMap<Box<[u64]>, ClassSets>>,
 }
@@ -363,6 +367,23 @@ fn clause_tri(p: &Program, first: PredicateId, known: &[u64], truth: &[u64]) -> 
     }
 }
 
+/// Marks an index into a source's `or` parts in its readers (else: into its `and` parts).
+const OR_PART: u32 = 1 << 31;
+
+/// Kept classes a new class is derived from are looked for among at most this many.
+const NEAREST_SCAN: usize = 256;
+
+/// Sets or clears policy `p`'s bits in a pair by its value `t`.
+fn put(t: Tri, p: u32, truth: &mut [u64], not_false: &mut [u64]) {
+    let (w, bit) = ((p >> 6) as usize, 1u64 << (p & 63));
+    if let Some(x) = not_false.get_mut(w) {
+        *x = if t == Tri::False { *x & !bit } else { *x | bit };
+    }
+    if let Some(x) = truth.get_mut(w) {
+        *x = if t == Tri::True { *x | bit } else { *x & !bit };
+    }
+}
+
 /// Sets policy `p`'s bits in a pair under construction by its value `t`.
 fn mark(t: Tri, p: u32, truth: &mut [u64], not_false: &mut [u64]) {
     if t != Tri::False {
@@ -389,6 +410,62 @@ fn span_of(slots: impl Iterator<Item = u32>) -> (usize, usize) {
 }
 
 impl SourceSets {
+    /// The sets of the class `pattern`, derived from the nearest kept class when there
+    /// is one: only the parts that read a predicate whose bits differ are evaluated
+    /// again. A source's classes differ in few predicates (a threshold source's next
+    /// interval in one), so a new class costs a few parts instead of all.
+    fn class_near(&self, pattern: &[u64], kept: &FxHashMap<Box<[u64]>, ClassSets>) -> ClassSets {
+        let mut best: Option<(u32, &[u64], &ClassSets)> = None;
+        for (k, c) in kept.iter().take(NEAREST_SCAN) {
+            let d: u32 = k.iter().zip(pattern).map(|(a, b)| (a ^ b).count_ones()).sum();
+            if best.is_none_or(|(bd, _, _)| d < bd) {
+                best = Some((d, k, c));
+            }
+        }
+        let Some((d, near, base)) = best else { return self.class(pattern) };
+        // Past a quarter of the parts, evaluating them all is as cheap.
+        let half = pattern.len() / 2;
+        let (known, truth) = pattern.split_at(half);
+        let mut touched: Vec<u32> = Vec::new();
+        let budget = (self.parts.ands.len() + self.parts.ors.len()) / 4 + 1;
+        if d as usize > budget {
+            return self.class(pattern);
+        }
+        for (i, (a, b)) in near.iter().zip(pattern).enumerate() {
+            let mut x = a ^ b;
+            while x != 0 {
+                let bit = (i % half.max(1)) * 64 + x.trailing_zeros() as usize;
+                x &= x - 1;
+                for r in self.readers.get(bit).map_or(&[][..], Vec::as_slice) {
+                    touched.push(*r);
+                }
+                if touched.len() > budget {
+                    return self.class(pattern);
+                }
+            }
+        }
+        touched.sort_unstable();
+        touched.dedup();
+        let own = |p: &Pair| (p.truth.clone(), p.not_false.clone().unwrap_or_else(|| p.truth.clone()));
+        let (mut t, mut nf) = own(&base.and);
+        let mut ors: Vec<(Words, Words)> = base.ors.iter().map(own).collect();
+        let base_slot = (self.and_span.0 * 64) as u32;
+        for r in touched {
+            if r & OR_PART == 0 {
+                let Some((p, cs)) = self.parts.ands.get(r as usize) else { continue };
+                let v = Junction::And.eval(cs.iter().map(|c| clause_tri(c, self.first, known, truth)));
+                put(v, *p - base_slot, &mut t, &mut nf);
+            } else {
+                let Some((p, layer, xs)) = self.parts.ors.get((r & !OR_PART) as usize) else { continue };
+                let Some(at) = self.layers.iter().position(|(l, _)| l == layer) else { continue };
+                let (Some((lt, lnf)), Some((_, (a, _)))) = (ors.get_mut(at), self.layers.get(at)) else { continue };
+                let v = Junction::Or.eval(xs.iter().map(|c| clause_tri(c, self.first, known, truth)));
+                put(v, *p - (*a * 64) as u32, lt, lnf);
+            }
+        }
+        ClassSets { and: Pair::new(t, nf), ors: ors.into_iter().map(|(t, nf)| Pair::new(t, nf)).collect() }
+    }
+
     /// Computes the sets of the class `pattern` (known words, then true words).
     fn class(&self, pattern: &[u64]) -> ClassSets {
         let (known, truth) = pattern.split_at(pattern.len() / 2);
@@ -482,16 +559,35 @@ impl Algebra {
                 layers.dedup();
                 let layers =
                     layers.into_iter().map(|l| (l, span_of(parts.ors.iter().filter(|(_, k, _)| *k == l).map(|(p, _, _)| *p)))).collect();
+                let n = end.saturating_sub(first) as usize;
+                let mut readers: Vec<Vec<u32>> = vec![Vec::new(); n];
+                let mut note = |prog: &Program, r: u32| {
+                    prog.for_each_leaf(&mut |leaf| {
+                        if let Program::Lit(id, _) = leaf {
+                            if let Some(list) = readers.get_mut(id.saturating_sub(first) as usize) {
+                                if list.last() != Some(&r) {
+                                    list.push(r);
+                                }
+                            }
+                        }
+                    })
+                };
+                for (i, (_, cs)) in parts.ands.iter().enumerate() {
+                    cs.iter().for_each(|c| note(c, i as u32));
+                }
+                for (i, (_, _, xs)) in parts.ors.iter().enumerate() {
+                    xs.iter().for_each(|x| note(x, i as u32 | OR_PART));
+                }
                 let mut src = SourceSets {
                     first,
                     end,
+                    readers,
                     and_span: span_of(parts.ands.iter().map(|(p, _)| *p)),
                     parts,
                     layers,
                     missing: ClassSets { and: Pair { truth: Box::new([]), not_false: None }, ors: Vec::new() },
                     classes: RwLock::new(FxHashMap::default()),
                 };
-                let n = end.saturating_sub(first) as usize;
                 src.missing = src.class(&vec![0u64; 2 * n.div_ceil(64)]);
                 src
             })
@@ -608,8 +704,8 @@ impl Algebra {
                 self.fold(src, c, s);
                 continue;
             }
+            let c = src.class_near(&s.pattern, &classes);
             drop(classes);
-            let c = src.class(&s.pattern);
             self.fold(src, &c, s);
             let bytes = c.bytes();
             if self.cached.load(Ordering::Relaxed) + bytes <= CACHE_BYTES {
@@ -679,6 +775,40 @@ mod tests {
                 assert!(!get_bit(&out, j as u32), "bit {j} past {first}..{end}");
             }
         }
+    }
+
+    /// A class derived from a kept one equals the class computed from scratch, for
+    /// every pair of patterns over a small source, with `and` and `or` parts.
+    #[test]
+    fn a_class_derived_from_a_neighbour_equals_one_computed_whole() {
+        let lit = |i, n| Program::Lit(i, n);
+        // Source 0 is predicates 0..5, source 1 predicate 5.
+        let ranges = [(0, 5), (5, 6)];
+        let programs = vec![
+            Program::And(vec![lit(0, false), lit(1, true)]),
+            Program::Or(vec![lit(2, false), lit(3, false)]),
+            Program::And(vec![Program::Or(vec![lit(4, false), lit(5, false)]), lit(0, true)]),
+            Program::AtLeast(2, vec![lit(1, false), lit(2, false), lit(4, true)]),
+            Program::Or(vec![lit(3, true), lit(5, true)]),
+            lit(4, false),
+        ];
+        let (split, per_source) = split(&programs, &ranges);
+        let algebra = Algebra::new(&split, per_source, &ranges);
+        let src = algebra.sources.first().expect("source 0");
+        // Every (known, truth) pattern over 5 predicates: known 0..32, truth within it.
+        let patterns: Vec<Vec<u64>> = (0u64..32).flat_map(|k| (0u64..32).filter(move |t| t & !k == 0).map(move |t| vec![k, t])).collect();
+        assert_eq!(patterns.len(), 243);
+        let mut derived = 0;
+        for (i, a) in patterns.iter().enumerate().step_by(7) {
+            let mut kept = FxHashMap::default();
+            kept.insert(a.clone().into_boxed_slice(), src.class(a));
+            for b in patterns.iter().skip(i % 5).step_by(3) {
+                let whole = src.class(b);
+                assert_eq!(src.class_near(b, &kept), whole, "{b:?} from {a:?}");
+                derived += 1;
+            }
+        }
+        assert!(derived > 500);
     }
 
     #[test]
