@@ -210,6 +210,14 @@ impl Engine {
         self.index.match_profile(&self.set, profile, as_of, m)
     }
 
+    /// Matches and lists the eligible policies, as indices into the policy set in
+    /// ascending order: the same as the indices of [`Engine::match_with`]'s `True`
+    /// verdicts, without reading every verdict (ids: `policy_set().policies[i].doc.id`).
+    pub fn match_eligible<'m>(&self, m: &'m mut Matcher, profile: &Profile, as_of: Date) -> &'m [u32] {
+        self.index.match_profile(&self.set, profile, as_of, m);
+        self.index.eligible(m)
+    }
+
     /// The verdict of every policy (policy-set order) through the index.
     pub fn verdicts(&self, profile: &Profile, as_of: Date) -> Vec<Verdict> {
         let mut m = self.matcher();

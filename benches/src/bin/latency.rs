@@ -194,6 +194,32 @@ fn main() -> Result<(), String> {
                         }
                         best = best.min(t.elapsed().as_nanos() as f64 / profiles.len() as f64);
                     }
+                    let mut decode = f64::MAX;
+                    for _ in 0..40 {
+                        let t = Instant::now();
+                        for v in &records {
+                            std::hint::black_box(huiqi::profile::Profile::from_json(engine.schema(), v).is_ok());
+                        }
+                        decode = decode.min(t.elapsed().as_nanos() as f64 / records.len() as f64);
+                    }
+                    eprintln!("decoding a record of the fields read ({record_fields:.1} fields): {} µs (best of 40 passes)", us(decode));
+                    if let Some(r) = records.first() {
+                        eprintln!("the first: {r}");
+                    }
+                    let ids: Vec<&str> = set.policies.iter().map(|p| p.doc.id.as_str()).collect();
+                    let mut whole = f64::MAX;
+                    for _ in 0..passes {
+                        let t = Instant::now();
+                        for r in &records {
+                            if let Ok(p) = huiqi::profile::Profile::from_json(engine.schema(), r) {
+                                let listed: Vec<&str> =
+                                    engine.match_eligible(&mut m, &p, as_of).iter().filter_map(|&i| ids.get(i as usize).copied()).collect();
+                                std::hint::black_box(listed);
+                            }
+                        }
+                        whole = whole.min(t.elapsed().as_nanos() as f64 / records.len() as f64);
+                    }
+                    eprintln!("a JSON record to the eligible ids: {} µs (best of {passes} passes)", us(whole));
                     let jsons: Vec<serde_json::Value> = huiqi::gen::enterprises(2, 400).collect();
                     let mut decode = f64::MAX;
                     for _ in 0..40 {
@@ -257,13 +283,9 @@ fn main() -> Result<(), String> {
                     for r in &records {
                         let t = Instant::now();
                         let eligible_ids: Vec<&str> = match huiqi::profile::Profile::from_json(engine.schema(), r) {
-                            Ok(p) => engine
-                                .match_with(&mut m, &p, as_of)
-                                .iter()
-                                .zip(&ids)
-                                .filter(|(t, _)| **t == Tri::True)
-                                .map(|(_, id)| *id)
-                                .collect(),
+                            Ok(p) => {
+                                engine.match_eligible(&mut m, &p, as_of).iter().filter_map(|&i| ids.get(i as usize).copied()).collect()
+                            }
                             Err(_) => Vec::new(),
                         };
                         json_ns.push(t.elapsed().as_nanos());

@@ -173,6 +173,8 @@ pub(super) struct Algebra {
     layer_start: Box<[u64]>,
     /// Slot → policy.
     policy_of: Vec<u32>,
+    /// The policies it does not decide (on the guards), in set order.
+    rest: Vec<u32>,
     /// Partial policies: slot, policy, and where its residual clauses start in `code`.
     partial: Vec<(u32, u32, u32)>,
     /// The partial policies' residual clauses, flattened.
@@ -623,6 +625,7 @@ impl Algebra {
             layer_words,
             layer_start: layer_start.into_boxed_slice(),
             policy_of,
+            rest: split.rest.clone(),
             partial,
             sources,
             cached: AtomicUsize::new(0),
@@ -728,15 +731,34 @@ impl Algebra {
             }
             at += 2 * w;
         }
-        for (wi, ((t, nf), exact)) in s.truth.iter().zip(&s.not_false).zip(self.exact.iter()).enumerate() {
+        for (((&t, &nf), &exact), slots) in s.truth.iter().zip(&s.not_false).zip(self.exact.iter()).zip(self.policy_of.chunks(64)) {
             let mut x = nf & exact;
             while x != 0 {
                 let b = x.trailing_zeros();
-                let p = self.policy_of.get(wi * 64 + b as usize).copied().unwrap_or(u32::MAX);
-                if let Some(slot) = results.get_mut(p as usize) {
+                x &= x - 1;
+                if let Some(slot) = slots.get(b as usize).and_then(|&p| results.get_mut(p as usize)) {
                     *slot = if t >> b & 1 == 1 { Tri::True } else { Tri::Unknown };
                 }
+            }
+        }
+    }
+
+    /// Marks in `marks` (bits over policies) the eligible policies of the last match:
+    /// the exact ones from the accumulators, the others from `results`.
+    pub(super) fn mark_eligible(&self, s: &Scratch, results: &[Tri], marks: &mut [u64]) {
+        for ((&t, &exact), slots) in s.truth.iter().zip(self.exact.iter()).zip(self.policy_of.chunks(64)) {
+            let mut x = t & exact;
+            while x != 0 {
+                let b = x.trailing_zeros();
                 x &= x - 1;
+                if let Some(&p) = slots.get(b as usize) {
+                    set_bit(marks, p);
+                }
+            }
+        }
+        for &p in self.partial.iter().map(|(_, p, _)| p).chain(&self.rest) {
+            if results.get(p as usize) == Some(&Tri::True) {
+                set_bit(marks, p);
             }
         }
     }

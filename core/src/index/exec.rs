@@ -91,6 +91,8 @@ impl PolicyIndex {
             evaluated: 0,
             text_hits: Vec::new(),
             algebra: Scratch::default(),
+            listed: Vec::new(),
+            marks: Vec::new(),
         }
     }
 
@@ -155,6 +157,32 @@ impl PolicyIndex {
     }
 }
 
+impl PolicyIndex {
+    /// The eligible policies of the last match on `m`, ascending: what a caller lists.
+    /// It reads the algebra's accumulators for the policies the algebra decides (a few
+    /// words per 64 policies) and the verdicts for the rest, instead of every verdict.
+    pub fn eligible<'m>(&self, m: &'m mut Matcher) -> &'m [u32] {
+        m.listed.clear();
+        if self.algebra.is_empty() {
+            m.listed.extend(m.results.iter().enumerate().filter(|(_, t)| **t == Tri::True).map(|(i, _)| i as u32));
+            return &m.listed;
+        }
+        m.marks.clear();
+        m.marks.resize(self.programs.len().div_ceil(64), 0);
+        self.algebra.mark_eligible(&m.algebra, &m.results, &mut m.marks);
+        let mut base = 0u32;
+        for &w in &m.marks {
+            let mut x = w;
+            while x != 0 {
+                m.listed.push(base + x.trailing_zeros());
+                x &= x - 1;
+            }
+            base += 64;
+        }
+        &m.listed
+    }
+}
+
 /// Three-valued value of a program after a match (the bits and the policy results of `m`).
 pub(super) fn program_tri(p: &Program, m: &Matcher) -> Tri {
     match p {
@@ -185,6 +213,10 @@ pub struct Matcher {
     pub(super) text_hits: Vec<bool>,
     /// The algebra over sources' accumulators.
     pub(super) algebra: Scratch,
+    /// The eligible policies of the last match ([`PolicyIndex::eligible`]), and the
+    /// bits over policies it collects them in.
+    pub(super) listed: Vec<u32>,
+    pub(super) marks: Vec<u64>,
 }
 
 impl Matcher {
@@ -227,6 +259,8 @@ mod tests {
             evaluated: 0,
             text_hits: Vec::new(),
             algebra: Scratch::default(),
+            listed: Vec::new(),
+            marks: Vec::new(),
         };
         for p in [0, 1, 3] {
             m.known.set(p);

@@ -184,6 +184,10 @@ proptest! {
             prop_assert_eq!(&fast, &reference, "tuned; conditions {:#?}\nprofile {}", conds, p);
             let fast: Vec<_> = guards.match_with(&mut mg, profile, date).iter().map(|t| huiqi::outcome::Verdict::from_tri(*t)).collect();
             prop_assert_eq!(&fast, &reference, "guards only; conditions {:#?}\nprofile {}", conds, p);
+            // The listing of eligible policies reads the algebra's sets: the same policies.
+            let want: Vec<u32> = reference.iter().enumerate().filter(|(_, v)| **v == huiqi::outcome::Verdict::Eligible).map(|(i, _)| i as u32).collect();
+            prop_assert_eq!(tuned.match_eligible(&mut mt, profile, date), want.as_slice(), "eligible listed; conditions {:#?}", conds);
+            prop_assert_eq!(guards.match_eligible(&mut mg, profile, date), want.as_slice(), "eligible listed, guards only");
             // The envelope at every detail level, every policy listed: the index's scores
             // (counted on its literals), missing fields and manual-review flags (from its
             // unknown literals) are exactly the reference evaluator's.
@@ -297,6 +301,9 @@ fn generated_shapes_equal_reference() {
             assert_eq!(fast, reference, "{} tuned", shape.name);
             let fast: Vec<_> = guards.match_with(&mut mg, p, date).iter().map(|t| huiqi::outcome::Verdict::from_tri(*t)).collect();
             assert_eq!(fast, reference, "{} guards only", shape.name);
+            let want: Vec<u32> =
+                reference.iter().enumerate().filter(|(_, v)| **v == huiqi::outcome::Verdict::Eligible).map(|(i, _)| i as u32).collect();
+            assert_eq!(tuned.match_eligible(&mut mt, p, date), want.as_slice(), "{} eligible listed", shape.name);
             decided += reference.iter().filter(|v| **v == huiqi::outcome::Verdict::Eligible).count();
         }
         assert!(decided > 0, "{}: some pairs are eligible", shape.name);
