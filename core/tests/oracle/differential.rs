@@ -310,6 +310,38 @@ fn generated_shapes_equal_reference() {
     }
 }
 
+/// The algebra's class cache is shared by the threads that match with one engine (behind
+/// a read-write lock): four threads, each with its own matcher, on a cold index, agree
+/// with the reference on every enterprise.
+#[test]
+fn threads_sharing_one_index_agree_with_the_reference() {
+    let date = huiqi::date::Date::parse("2026-06-30").expect("date");
+    let lines: Vec<String> =
+        huiqi::gen::shaped_policies(7, 800, huiqi::gen::Shape::named("outside").expect("shape")).map(|v| v.to_string()).collect();
+    let engine = Engine::from_sources(Arc::new(Schema::embedded().expect("schema")), &[("g.jsonl".into(), lines.join("\n"))])
+        .unwrap_or_else(|e| panic!("{e}"));
+    let profiles: Vec<Profile> =
+        huiqi::gen::enterprises(8, 80).map(|v| Profile::from_json(engine.schema(), &v).unwrap_or_else(|e| panic!("{e}"))).collect();
+    let want: Vec<Vec<huiqi::outcome::Verdict>> = profiles.iter().map(|p| engine.verdicts_reference(p, date)).collect();
+    std::thread::scope(|s| {
+        for t in 0..4 {
+            let (engine, profiles, want) = (&engine, &profiles, &want);
+            s.spawn(move || {
+                let mut m = engine.matcher();
+                // Each thread walks the profiles from a different start, so classes are
+                // first computed by different threads.
+                for k in 0..profiles.len() {
+                    let i = (k + t * 20) % profiles.len();
+                    let got: Vec<_> =
+                        engine.match_with(&mut m, &profiles[i], date).iter().map(|t| huiqi::outcome::Verdict::from_tri(*t)).collect();
+                    assert_eq!(got, want[i], "thread {t}, enterprise {i}");
+                }
+            });
+        }
+    });
+    assert!(engine.index().algebra_classes() > 0, "the classes were kept");
+}
+
 /// Most random policies are scored on their literals (the check above is not vacuous).
 #[test]
 fn most_policies_are_scored_on_literals() {
