@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use petgraph::graph::{DiGraph, NodeIndex};
 
-use super::expansion::{chain_words, count_words, Expansion, Used, MAX_EXPANDED_DEPTH, MAX_EXPANDED_NODES, MAX_SET_EXPANSION};
+use super::expansion::{chain_words, count_words, set_expansion_limit, Expansion, Used, MAX_EXPANDED_DEPTH, MAX_EXPANDED_NODES};
 use super::file::read_policy_file;
 use super::problems::Problems;
 use super::{Benefit, BenefitSpec, ConditionSpec, Definition, Policy, PolicyDoc, PolicyProblem, PolicySet, PolicySetError, Window};
@@ -661,7 +661,7 @@ fn check_expansion(definitions: &[Definition], policies: &[Policy], order: &[usi
                 );
             }
         }
-    } else if added_total > MAX_SET_EXPANSION && !refused.contains(&true) {
+    } else if added_total > set_expansion_limit(policies.len()) && !refused.contains(&true) {
         let (origin, id) = match largest {
             Some((_, u @ Used::Policy(i))) => (origin_of(u), policies.get(i).map(|p| p.doc.id.as_str())),
             _ => ("policy set", None),
@@ -671,8 +671,10 @@ fn check_expansion(definitions: &[Definition], policies: &[Policy], order: &[usi
             id,
             "condition",
             format!(
-                "expanding the definitions and eligible(…) policies that the policies use adds {} nodes over the set, more than the limit of {MAX_SET_EXPANSION}; this policy adds the most",
-                count_words(added_total)
+                "expanding the definitions and eligible(…) policies that the policies use adds {} nodes over the set, more than the limit of {} ({} policies); this policy adds the most",
+                count_words(added_total),
+                set_expansion_limit(policies.len()),
+                policies.len()
             ),
             Some(EXPANSION_HINT.into()),
         );

@@ -26,8 +26,18 @@ pub const MAX_EXPANDED_DEPTH: usize = 2 * crate::lang::ast::MAX_TREE_DEPTH;
 pub const MAX_EXPANDED_NODES: u64 = 1_000_000;
 
 /// Most nodes expansion may add over a whole set (the expanded sizes of all policies, less
-/// their own trees): what building an engine for the set copies.
+/// their own trees), besides [`EXPANSION_PER_POLICY`] for each policy: what building an
+/// engine for the set copies. See [`set_expansion_limit`].
 pub const MAX_SET_EXPANSION: u64 = 10_000_000;
+
+/// What each policy of a set adds to [`MAX_SET_EXPANSION`]: a set of 100,000 policies
+/// that share definitions of a hundred nodes is a large platform's library, not a bomb.
+pub const EXPANSION_PER_POLICY: u64 = 200;
+
+/// The most nodes expansion may add over a set of `policies` policies.
+pub fn set_expansion_limit(policies: usize) -> u64 {
+    MAX_SET_EXPANSION.saturating_add(EXPANSION_PER_POLICY.saturating_mul(policies as u64))
+}
 
 /// Something a condition uses by name.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

@@ -31,7 +31,7 @@ mod problems;
 
 pub use cases::TestCase;
 pub(crate) use compile::Trees;
-pub use expansion::{MAX_EXPANDED_DEPTH, MAX_EXPANDED_NODES, MAX_SET_EXPANSION};
+pub use expansion::{set_expansion_limit, EXPANSION_PER_POLICY, MAX_EXPANDED_DEPTH, MAX_EXPANDED_NODES, MAX_SET_EXPANSION};
 pub use problems::MAX_PROBLEMS_PER_FILE;
 
 /// Administrative level of the issuing body.
