@@ -141,7 +141,16 @@ fn main() -> Result<(), String> {
             let set = base.policy_set();
             let trees: Vec<hand::Cond> = set.policies.iter().map(|p| hand::cond(set, &p.condition)).collect::<Result<_, _>>()?;
             let firms: Vec<hand::Enterprise> = profiles.iter().map(|p| hand::enterprise(set, p, as_of)).collect();
-            let mut engines = vec![("tuned", base.tuned(&sample, as_of))];
+            let t = Instant::now();
+            let tuned = base.tuned(&sample, as_of);
+            eprintln!(
+                "{} {n}: tuning on {} enterprises, with the algebra's classes warmed: {} ms ({} classes)",
+                shape.name,
+                sample.len(),
+                t.elapsed().as_millis(),
+                tuned.index().algebra_classes()
+            );
+            let mut engines = vec![("tuned", tuned)];
             if guards_too {
                 engines.push(("guards only", base.tuned_guards_only(&sample, as_of)));
             }
