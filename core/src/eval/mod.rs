@@ -85,6 +85,23 @@ impl<'a> Datum<'a> {
 /// Result of evaluating a node.
 pub type Evaluated<'a> = Result<Datum<'a>, Unknown>;
 
+/// `a op b` as the evaluator computes it: `None` (undefined, so unknown) on overflow and
+/// on division by zero. The store's column-wise arithmetic uses the same function.
+pub(crate) fn arith(op: ArithOp, a: Decimal, b: Decimal) -> Option<Decimal> {
+    match op {
+        ArithOp::Add => a.checked_add(b),
+        ArithOp::Sub => a.checked_sub(b),
+        ArithOp::Mul => a.checked_mul(b),
+        ArithOp::Div => {
+            if b.is_zero() {
+                None
+            } else {
+                a.checked_div(b)
+            }
+        }
+    }
+}
+
 /// Three-valued truth.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Tri {
@@ -412,19 +429,7 @@ impl<'a> Evaluator<'a> {
             K::Arith { op, lhs, rhs } => {
                 let (a, b) = both(self.eval(lhs), self.eval(rhs))?;
                 let (Datum::Num(a), Datum::Num(b)) = (a, b) else { return Err(Unknown::undefined()) };
-                let r = match op {
-                    ArithOp::Add => a.checked_add(b),
-                    ArithOp::Sub => a.checked_sub(b),
-                    ArithOp::Mul => a.checked_mul(b),
-                    ArithOp::Div => {
-                        if b.is_zero() {
-                            None
-                        } else {
-                            a.checked_div(b)
-                        }
-                    }
-                };
-                r.map(Datum::Num).ok_or_else(Unknown::undefined)
+                arith(*op, a, b).map(Datum::Num).ok_or_else(Unknown::undefined)
             }
             K::Neg(x) => match self.eval(x)? {
                 Datum::Num(d) => Ok(Datum::Num(-d)),

@@ -16,7 +16,10 @@
 //!   exactly one field (say `full_years_since(registration_date) >= 3`, or `has(…)` over
 //!   the qualifications) is evaluated once per distinct value of that field in the block,
 //!   on a profile holding just that field.
-//! - **Row by row.** The rest (arithmetic over several fields, per-year aggregates…) is
+//! - **Column arithmetic.** A source `a op b` of two number columns (a ratio of two
+//!   fields in one year, say) is computed from the two columns row by row with the
+//!   evaluator's own arithmetic (`eval::arith`), then encoded: no profile, no evaluator.
+//! - **Row by row.** The rest (arithmetic over more fields, per-year aggregates…) is
 //!   evaluated per row on a profile rebuilt with only the fields it reads.
 //!
 //! A group of rows with the same value sets its predicates' bits by one OR of the group's
@@ -26,7 +29,7 @@ use rustc_hash::FxHashMap as HashMap;
 
 use super::blocks::{self, Block, Words, BLOCK_ROWS, WORDS};
 use super::{Column, EnterpriseStore, Prepared, Scalars, StoreError, Values};
-use crate::check::{Node, NodeKind, YearRef};
+use crate::check::{ArithOp, Node, NodeKind, YearRef};
 use crate::date::Date;
 use crate::engine::Engine;
 use crate::eval::{Datum, Evaluator};
@@ -34,6 +37,9 @@ use crate::index::{Matcher, PolicyIndex, PredicateId, Program};
 use crate::policy::PolicySet;
 use crate::profile::{Scalar, Value};
 use crate::schema::FieldId;
+
+/// A source `a op b` over two number columns (a column absent from the store: `None`).
+type ArithColumns<'a> = (ArithOp, Option<&'a Scalars>, Option<&'a Scalars>);
 
 /// The exact value of one field at one row, as a grouping key. A row without a value is
 /// [`MISSING`]: an `Int` no column produces (its integers are i32 and u32 values), not a
@@ -331,6 +337,23 @@ impl EnterpriseStore {
         // Plain sources and their columns.
         let plain: Vec<Option<Option<&Scalars>>> =
             (0..sources).map(|s| index.source_field(s).and_then(|(f, y)| self.plain_column(f, y, as_of).ok())).collect();
+        // Arithmetic of two plain number columns (`tech_staff@fy1 / employees@fy1`):
+        // computed from the columns, row by row, without a profile or the evaluator.
+        let arith: Vec<Option<ArithColumns<'_>>> = (0..sources)
+            .map(|s| {
+                if plain.get(s).is_some_and(Option::is_some) {
+                    return None;
+                }
+                let NodeKind::Arith { op, lhs, rhs } = &index.source_node(s)?.kind else { return None };
+                let column = |n: &Node| match &n.kind {
+                    NodeKind::Field { field, year } => {
+                        self.plain_column(*field, *year, as_of).ok().filter(|c| c.is_none_or(|c| matches!(c.values, Values::Num(_))))
+                    }
+                    _ => None,
+                };
+                Some((*op, column(lhs)?, column(rhs)?))
+            })
+            .collect();
         // The rest, grouped by the fields they read.
         let mut groups: Vec<RowGroup> = Vec::new();
         let mut by_fields: HashMap<Option<Vec<FieldId>>, usize> = HashMap::default();
@@ -380,7 +403,7 @@ impl EnterpriseStore {
             }
         };
         for s in 0..sources {
-            if plain.get(s).is_some_and(Option::is_some) {
+            if plain.get(s).is_some_and(Option::is_some) || arith.get(s).is_some_and(Option::is_some) {
                 continue;
             }
             if let (Some(node), Some(range)) = (index.source_node(s), index.source_range(s)) {
@@ -412,6 +435,10 @@ impl EnterpriseStore {
             for (s, col) in plain.iter().enumerate() {
                 let (Some(col), Some(range)) = (col, index.source_range(s)) else { continue };
                 self.prepare_column(index, set, s, *col, range, (lo, hi), acc, m, scratch);
+            }
+            for (s, cols) in arith.iter().enumerate() {
+                let (Some(cols), Some(range)) = (cols, index.source_range(s)) else { continue };
+                self.prepare_arith(index, set, s, *cols, range, (lo, hi), acc, m);
             }
             for g in &groups {
                 self.prepare_evaluated(index, set, as_of, g, (lo, hi), acc, m, scratch);
@@ -510,6 +537,41 @@ impl EnterpriseStore {
         }
         for g in &groups.list {
             acc.apply(g, scratch);
+        }
+    }
+
+    /// Arithmetic of two number columns, row by row: the evaluator's `a op b` on the two
+    /// values, encoded; a row missing either value, or whose result is undefined
+    /// (division by zero, overflow), is unknown for every predicate of the source.
+    #[expect(clippy::too_many_arguments, reason = "one block's working state, passed down")]
+    fn prepare_arith(
+        &self,
+        index: &PolicyIndex,
+        set: &PolicySet,
+        s: usize,
+        (op, a, b): ArithColumns<'_>,
+        (first, end): (PredicateId, PredicateId),
+        (lo, hi): (u32, u32),
+        acc: &mut Acc,
+        m: &mut Matcher,
+    ) {
+        for row in lo..hi {
+            let r = (row - lo) as u16;
+            let value = match (a.and_then(|c| scalar_value(c, row)), b.and_then(|c| scalar_value(c, row))) {
+                (Some(Datum::Num(x)), Some(Datum::Num(y))) => crate::eval::arith(op, x, y),
+                _ => None,
+            };
+            match value {
+                Some(v) => {
+                    index.encode_source_value(s, &Datum::Num(v), set, m);
+                    acc.record(m, &[(first, end)], r);
+                }
+                None => {
+                    for p in first..end {
+                        Acc::set(&mut acc.unknown, p, r);
+                    }
+                }
+            }
         }
     }
 
