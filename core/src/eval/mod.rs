@@ -23,6 +23,7 @@ use crate::profile::{Profile, Qualification, Record, Scalar, Value};
 use crate::schema::{FieldId, FieldType};
 
 mod reads;
+pub(crate) use reads::aggregate;
 
 use reads::growth;
 

@@ -251,21 +251,7 @@ impl<'a> Evaluator<'a> {
         for y in &years {
             vals.push(self.yearly_num(field, *y)?);
         }
-        let r = match agg {
-            Agg::Sum => vals.iter().try_fold(Decimal::ZERO, |a, b| a.checked_add(*b)),
-            Agg::Avg => {
-                if vals.is_empty() {
-                    None
-                } else {
-                    vals.iter()
-                        .try_fold(Decimal::ZERO, |a, b| a.checked_add(*b))
-                        .and_then(|s| s.checked_div(Decimal::from(vals.len() as i64)))
-                }
-            }
-            Agg::Min => vals.iter().copied().min(),
-            Agg::Max => vals.iter().copied().max(),
-        };
-        r.map(Datum::Num).ok_or_else(Unknown::undefined)
+        aggregate(agg, &vals).map(Datum::Num).ok_or_else(Unknown::undefined)
     }
 
     pub(super) fn quals(&self) -> Result<&'a [Qualification], Unknown> {
@@ -345,4 +331,22 @@ pub(super) fn growth(cur: Decimal, prev: Decimal) -> Option<Decimal> {
         return None;
     }
     cur.checked_div(prev)?.checked_sub(Decimal::ONE)
+}
+
+/// `sum` / `avg` / `min` / `max` of a field's values over years, as the evaluator computes
+/// it: `None` (undefined) for an overflow and for the average or extreme of no years. The
+/// store's column-wise aggregates use the same function.
+pub(crate) fn aggregate(agg: Agg, vals: &[Decimal]) -> Option<Decimal> {
+    match agg {
+        Agg::Sum => vals.iter().try_fold(Decimal::ZERO, |a, b| a.checked_add(*b)),
+        Agg::Avg => {
+            if vals.is_empty() {
+                None
+            } else {
+                vals.iter().try_fold(Decimal::ZERO, |a, b| a.checked_add(*b)).and_then(|s| s.checked_div(Decimal::from(vals.len() as i64)))
+            }
+        }
+        Agg::Min => vals.iter().copied().min(),
+        Agg::Max => vals.iter().copied().max(),
+    }
 }

@@ -16,9 +16,11 @@
 //!   exactly one field (say `full_years_since(registration_date) >= 3`, or `has(…)` over
 //!   the qualifications) is evaluated once per distinct value of that field in the block,
 //!   on a profile holding just that field.
-//! - **Column arithmetic.** A source `a op b` of two number columns (a ratio of two
-//!   fields in one year, say) is computed from the two columns row by row with the
-//!   evaluator's own arithmetic (`eval::arith`), then encoded: no profile, no evaluator.
+//! - **Computed from columns.** A source `a op b` of two number columns (a ratio of two
+//!   fields in one year, say), or a `sum` / `avg` / `min` / `max` of a field over up to
+//!   eight years (not `actual`), is computed from the columns row by row with the
+//!   evaluator's own arithmetic (`eval::arith`, `eval::aggregate`), then encoded: no
+//!   profile, no evaluator.
 //! - **Row by row.** The rest (arithmetic over more fields, per-year aggregates…) is
 //!   evaluated per row on a profile rebuilt with only the fields it reads.
 //!
@@ -29,7 +31,7 @@ use rustc_hash::FxHashMap as HashMap;
 
 use super::blocks::{self, Block, Words, BLOCK_ROWS, WORDS};
 use super::{Column, EnterpriseStore, Prepared, Scalars, StoreError, Values};
-use crate::check::{ArithOp, Node, NodeKind, YearRef};
+use crate::check::{Agg, ArithOp, Node, NodeKind, YearRef};
 use crate::date::Date;
 use crate::engine::Engine;
 use crate::eval::{Datum, Evaluator};
@@ -38,8 +40,19 @@ use crate::policy::PolicySet;
 use crate::profile::{Scalar, Value};
 use crate::schema::FieldId;
 
-/// A source `a op b` over two number columns (a column absent from the store: `None`).
-type ArithColumns<'a> = (ArithOp, Option<&'a Scalars>, Option<&'a Scalars>);
+/// A source computed from number columns, row by row (a column absent from the store:
+/// `None`, every row unknown).
+#[derive(Clone, Copy)]
+enum Computed<'a> {
+    /// `a op b` of two columns.
+    Arith(ArithOp, Option<&'a Scalars>, Option<&'a Scalars>),
+    /// `sum` / `avg` / `min` / `max` of one field over years (not `actual`): one column per
+    /// year, at most [`MAX_AGG_YEARS`].
+    Agg(Agg, [Option<&'a Scalars>; MAX_AGG_YEARS], usize),
+}
+
+/// Years of an aggregate computed from the columns; a longer one goes through the evaluator.
+const MAX_AGG_YEARS: usize = 8;
 
 /// The exact value of one field at one row, as a grouping key. A row without a value is
 /// [`MISSING`]: an `Int` no column produces (its integers are i32 and u32 values), not a
@@ -339,19 +352,40 @@ impl EnterpriseStore {
             (0..sources).map(|s| index.source_field(s).and_then(|(f, y)| self.plain_column(f, y, as_of).ok())).collect();
         // Arithmetic of two plain number columns (`tech_staff@fy1 / employees@fy1`):
         // computed from the columns, row by row, without a profile or the evaluator.
-        let arith: Vec<Option<ArithColumns<'_>>> = (0..sources)
+        let num = |field: FieldId, year: Option<YearRef>| {
+            self.plain_column(field, year, as_of).ok().filter(|c| c.is_none_or(|c| matches!(c.values, Values::Num(_))))
+        };
+        let arith: Vec<Option<Computed<'_>>> = (0..sources)
             .map(|s| {
                 if plain.get(s).is_some_and(Option::is_some) {
                     return None;
                 }
-                let NodeKind::Arith { op, lhs, rhs } = &index.source_node(s)?.kind else { return None };
-                let column = |n: &Node| match &n.kind {
-                    NodeKind::Field { field, year } => {
-                        self.plain_column(*field, *year, as_of).ok().filter(|c| c.is_none_or(|c| matches!(c.values, Values::Num(_))))
+                match &index.source_node(s)?.kind {
+                    NodeKind::Arith { op, lhs, rhs } => {
+                        let column = |n: &Node| match &n.kind {
+                            NodeKind::Field { field, year } => num(*field, *year),
+                            _ => None,
+                        };
+                        Some(Computed::Arith(*op, column(lhs)?, column(rhs)?))
+                    }
+                    NodeKind::YearAgg { agg, field, from, to, actual: false } => {
+                        let year = |y: &YearRef| match y {
+                            YearRef::Fy(k) => Some(as_of.year() - i32::try_from(*k).unwrap_or(0)),
+                            YearRef::Abs(y) => Some(*y),
+                            YearRef::Loop => None,
+                        };
+                        let (a, b) = (year(from)?, year(to)?);
+                        let (lo, hi) = if a <= b { (a, b) } else { (b, a) };
+                        let mut cols = [None; MAX_AGG_YEARS];
+                        let mut n = 0;
+                        for y in lo..=hi {
+                            *cols.get_mut(n)? = num(*field, Some(YearRef::Abs(y)))?;
+                            n += 1;
+                        }
+                        Some(Computed::Agg(*agg, cols, n))
                     }
                     _ => None,
-                };
-                Some((*op, column(lhs)?, column(rhs)?))
+                }
             })
             .collect();
         // The rest, grouped by the fields they read.
@@ -540,16 +574,17 @@ impl EnterpriseStore {
         }
     }
 
-    /// Arithmetic of two number columns, row by row: the evaluator's `a op b` on the two
-    /// values, encoded; a row missing either value, or whose result is undefined
-    /// (division by zero, overflow), is unknown for every predicate of the source.
+    /// A source computed from number columns, row by row: the evaluator's `a op b`
+    /// (`eval::arith`) or aggregate over years (`eval::reads::aggregate`) of the row's
+    /// values, encoded; a row missing a value, or whose result is undefined (division by
+    /// zero, overflow), is unknown for every predicate of the source.
     #[expect(clippy::too_many_arguments, reason = "one block's working state, passed down")]
     fn prepare_arith(
         &self,
         index: &PolicyIndex,
         set: &PolicySet,
         s: usize,
-        (op, a, b): ArithColumns<'_>,
+        computed: Computed<'_>,
         (first, end): (PredicateId, PredicateId),
         (lo, hi): (u32, u32),
         acc: &mut Acc,
@@ -557,9 +592,27 @@ impl EnterpriseStore {
     ) {
         for row in lo..hi {
             let r = (row - lo) as u16;
-            let value = match (a.and_then(|c| scalar_value(c, row)), b.and_then(|c| scalar_value(c, row))) {
-                (Some(Datum::Num(x)), Some(Datum::Num(y))) => crate::eval::arith(op, x, y),
+            let num = |c: Option<&Scalars>| match c.and_then(|c| scalar_value(c, row)) {
+                Some(Datum::Num(x)) => Some(x),
                 _ => None,
+            };
+            let value = match computed {
+                Computed::Arith(op, a, b) => num(a).zip(num(b)).and_then(|(x, y)| crate::eval::arith(op, x, y)),
+                Computed::Agg(agg, cols, n) => {
+                    let mut vals = [rust_decimal::Decimal::ZERO; MAX_AGG_YEARS];
+                    let mut all = true;
+                    for (v, c) in vals.iter_mut().zip(cols.iter().take(n)) {
+                        match num(*c) {
+                            Some(x) => *v = x,
+                            None => all = false,
+                        }
+                    }
+                    if all {
+                        crate::eval::aggregate(agg, vals.get(..n).unwrap_or(&[]))
+                    } else {
+                        None
+                    }
+                }
             };
             match value {
                 Some(v) => {

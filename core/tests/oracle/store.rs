@@ -21,10 +21,17 @@ fn jsonl(rows: &[serde_json::Value]) -> String {
     rows.iter().map(|r| r.to_string()).collect::<Vec<_>>().join("\n")
 }
 
-/// The shared conditions and two over records.
+/// The shared conditions, two over records, and aggregates over years (which the store
+/// computes from its per-year columns, not through the evaluator).
 fn conds_all() -> Vec<&'static str> {
-    common::CONDS.iter().chain(common::RECORD_CONDS).copied().collect()
+    common::CONDS.iter().chain(common::RECORD_CONDS).chain(YEAR_AGGREGATES).copied().collect()
 }
+
+const YEAR_AGGREGATES: &[&str] = &[
+    "sum(rd_expense@fy1..fy3) >= 300万",
+    "avg(operating_revenue@fy1..fy2) < 2000万 or min(rd_expense@fy2..fy1) >= 50万",
+    "max(operating_revenue@fy3..fy1) >= 1000万 and rd_expense@fy1 / operating_revenue@fy1 < 10%",
+];
 
 proptest! {
     #![proptest_config(ProptestConfig { cases: 60, ..ProptestConfig::default() })]
