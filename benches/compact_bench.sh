@@ -6,7 +6,7 @@
 #   C       huiqi_verdict_bytes into one buffer (examples/c/latency.c, mean)
 #   Python  Engine.verdict_bytes (ctypes)
 #   WASM    engine.verdictBytes in Node (the package's node build: wasm/build.sh first)
-# (Java's Engine.verdictBytes is tested, not yet measured here.)
+#   Java    Engine.verdictBytes through JNI (java/bench/JavaBench.java, after a second of JIT warm-up)
 # Prints µs per call and the ratio to Rust (goal: within 1.5×).
 #   benches/compact_bench.sh [SECONDS_PER_CALL=3]
 set -euo pipefail
@@ -17,6 +17,9 @@ OUT=$ROOT/target/compact-bench
 mkdir -p "$OUT"
 cargo build --release -q -p huiqi-cli -p huiqi-ffi -p huiqi-bench --bin ops_calls
 make -s -C examples/c bench >/dev/null
+JAR=$(./scripts/build-java)
+mkdir -p target/java/bench
+javac -encoding UTF-8 -cp "$JAR" -d target/java/bench java/bench/JavaBench.java
 HUIQI=$ROOT/target/release/huiqi
 "$HUIQI" gen enterprises --count 300 --seed 12 > "$OUT/profiles.jsonl"
 PY=${PYTHON:-$ROOT/target/venv/bin/python}
@@ -58,6 +61,7 @@ while (performance.now() - start < seconds * 1000) {
 console.log(((performance.now() - start) * 1000 / calls).toFixed(2));
 EOF
 )
+  java=$(java -Xmx2g -cp "$JAR:target/java/bench" JavaBench "$OUT/profiles.jsonl" 2026-06-30 "$SECONDS_PER" "$OUT/p$n/policies.jsonl" verdict-bytes | sed -n 's/.*"verdict_bytes_us": \([0-9.]*\).*/\1/p')
   ratio() { awk -v a="$1" -v b="$rust" 'BEGIN { if (a ~ /^[0-9.]+$/) printf "%.2f×", a / b; else printf "—" }'; }
-  echo "policies $n: Rust $rust µs; C $c µs ($(ratio "$c")); Python $py µs ($(ratio "$py")); WASM $wasm µs ($(ratio "$wasm"))"
+  echo "policies $n: Rust $rust µs; C $c µs ($(ratio "$c")); Python $py µs ($(ratio "$py")); WASM $wasm µs ($(ratio "$wasm")); Java $java µs ($(ratio "$java"))"
 done

@@ -15,8 +15,10 @@ import java.util.function.Function;
  * envelope read into maps) and {@code verdictsJson}, as JSON.
  *
  * <pre>
- *   java -cp target/java/huiqi.jar:target/java/bench JavaBench PROFILES.jsonl AS_OF SECONDS [POLICIES]
+ *   java -cp target/java/huiqi.jar:target/java/bench JavaBench PROFILES.jsonl AS_OF SECONDS [POLICIES [verdict-bytes]]
  * </pre>
+ *
+ * With {@code verdict-bytes} it times only {@code verdictBytes} (benches/compact_bench.sh).
  */
 public final class JavaBench {
     private JavaBench() {}
@@ -47,6 +49,12 @@ public final class JavaBench {
         String asOf = args[1];
         double seconds = Double.parseDouble(args[2]);
         try (Engine engine = args.length > 3 ? Engine.fromPath(Paths.get(args[3])) : Engine.bundled()) {
+            if (args.length > 4 && args[4].equals("verdict-bytes")) {
+                // benches/compact_bench.sh: one byte per policy, no JSON built.
+                double[] compact = timed(seconds, profiles, p -> engine.verdictBytes(p, asOf).length);
+                System.out.printf("{\"verdict_bytes_us\": %.2f}%n", compact[0]);
+                return;
+            }
             String first = engine.matchJson(profiles.get(0), asOf);
             if (!first.startsWith("{\"type\":\"success\"")) {
                 throw new IllegalStateException(first);
