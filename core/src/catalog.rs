@@ -149,7 +149,7 @@ fn verified_text(v: Option<bool>) -> &'static str {
 pub fn to_markdown(rows: &[ListedPolicy], only: &[String]) -> String {
     let mut tags: Vec<&str> =
         rows.iter().flat_map(|r| r.tags.iter().map(String::as_str)).filter(|t| only.is_empty() || only.iter().any(|o| o == t)).collect();
-    tags.sort_unstable();
+    crate::sort::sort(&mut tags);
     tags.dedup();
     let cell = |s: &str| s.replace('|', "\\|").replace('\n', " ");
     let mut out = String::new();

@@ -570,7 +570,7 @@ fn definition_changes(old: &Engine, new: &Engine) -> Vec<PartChange> {
         e.policy_set().definitions.iter().filter(|d| !d.derived).map(|d| (d.name.clone(), d.text.clone())).collect()
     };
     let (a, b) = (defs(old), defs(new));
-    let names: BTreeSet<&String> = a.keys().chain(b.keys()).collect();
+    let names: BTreeSet<&String> = crate::sort::set_of(a.keys().chain(b.keys()));
     let mut out = Vec::new();
     for name in names {
         let (x, y) = (a.get(name), b.get(name));

@@ -410,7 +410,7 @@ impl Engine {
             .collect();
         // Ordered by position (outcomes are large to move).
         let mut order: Vec<usize> = (0..shown.len()).collect();
-        order.sort_by(|&a, &b| match (shown.get(a), shown.get(b)) {
+        crate::sort::sort_by(&mut order, |&a, &b| match (shown.get(a), shown.get(b)) {
             (Some(x), Some(y)) => outcome::order(x, y),
             _ => std::cmp::Ordering::Equal,
         });
@@ -440,7 +440,7 @@ impl Engine {
             return Vec::new();
         }
         let known: std::collections::BTreeSet<&str> =
-            self.set.policies.iter().flat_map(|p| p.doc.tags.iter().map(String::as_str)).collect();
+            crate::sort::set_of(self.set.policies.iter().flat_map(|p| p.doc.tags.iter().map(String::as_str)));
         tags.iter()
             .filter(|t| !known.contains(t.as_str()))
             .map(|t| {
@@ -475,7 +475,7 @@ impl Engine {
                 listed.push((i, v));
             }
         }
-        listed.sort_by_key(|(_, v)| outcome::rank(*v));
+        crate::sort::sort_by_key(&mut listed, |(_, v)| outcome::rank(*v));
         (summary, listed)
     }
 
@@ -530,7 +530,7 @@ impl Engine {
                 }
             }
         }
-        out.sort_by(|a, b| a.date.cmp(&b.date).then(a.policy.cmp(&b.policy)));
+        crate::sort::sort_by(&mut out, |a, b| a.date.cmp(&b.date).then(a.policy.cmp(&b.policy)));
         out
     }
 

@@ -458,7 +458,7 @@ fn outside_leaf(rng: &mut Rng) -> String {
         0 => {
             let k = 1 + rng.below(pool.len());
             let mut codes: Vec<&str> = (0..k).filter_map(|_| pool.get(rng.below(pool.len())).copied()).collect();
-            codes.sort_unstable();
+            crate::sort::sort(&mut codes);
             codes.dedup();
             format!("registered_region under [{}]", codes.join(", "))
         }

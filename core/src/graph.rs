@@ -185,10 +185,10 @@ pub fn best_combination(set: &PolicySet, graph: &ConflictGraph, candidates: &[(u
         candidates.iter().copied().partition(|(i, _)| graph.graph.neighbors(petgraph::graph::NodeIndex::new(*i)).next().is_none());
     let mut combination = best_combination_of(set, graph, &candidates);
     if !free.is_empty() {
-        let weights: BTreeMap<usize, Decimal> = candidates.iter().chain(&free).copied().collect();
+        let weights: BTreeMap<usize, Decimal> = crate::sort::map_of(candidates.iter().chain(&free).copied());
         let mut chosen: Vec<usize> = free.iter().map(|(i, _)| *i).collect();
         chosen.extend(combination.policies.iter().filter_map(|id| set.index_of(id)));
-        chosen.sort_unstable();
+        crate::sort::sort(&mut chosen);
         let total: Decimal = chosen.iter().filter_map(|i| weights.get(i)).sum();
         combination.policies = chosen.iter().filter_map(|&i| set.policies.get(i).map(|p| p.doc.id.clone())).collect();
         combination.total_yuan = total.normalize().to_string();
@@ -197,7 +197,7 @@ pub fn best_combination(set: &PolicySet, graph: &ConflictGraph, candidates: &[(u
 }
 
 fn best_combination_of(set: &PolicySet, graph: &ConflictGraph, candidates: &[(usize, Decimal)]) -> Combination {
-    let pos: BTreeMap<usize, usize> = candidates.iter().enumerate().map(|(k, (i, _))| (*i, k)).collect();
+    let pos: BTreeMap<usize, usize> = crate::sort::map_of(candidates.iter().enumerate().map(|(k, (i, _))| (*i, k)));
     let mut uf = UnionFind::<usize>::new(candidates.len());
     for (k, (i, _)) in candidates.iter().enumerate() {
         for j in graph.neighbours(*i) {
@@ -238,7 +238,7 @@ fn best_combination_of(set: &PolicySet, graph: &ConflictGraph, candidates: &[(us
         } else {
             approximate = true;
             let mut order: Vec<usize> = members.clone();
-            order.sort_by(|&a, &b| candidates.get(b).map(|c| c.1).cmp(&candidates.get(a).map(|c| c.1)));
+            crate::sort::sort_by(&mut order, |&a, &b| candidates.get(b).map(|c| c.1).cmp(&candidates.get(a).map(|c| c.1)));
             for k in order {
                 let Some(&(i, _)) = candidates.get(k) else { continue };
                 if chosen.iter().all(|&c| graph.conflict(i, c).is_none()) {
@@ -247,7 +247,7 @@ fn best_combination_of(set: &PolicySet, graph: &ConflictGraph, candidates: &[(us
             }
         }
     }
-    let weights: BTreeMap<usize, Decimal> = candidates.iter().copied().collect();
+    let weights: BTreeMap<usize, Decimal> = crate::sort::map_of(candidates.iter().copied());
     let weight = |i: usize| weights.get(&i).copied().unwrap_or(Decimal::ZERO);
     let id = |i: usize| set.policies.get(i).map_or_else(String::new, |p| p.doc.id.clone());
     let title = |i: usize| set.policies.get(i).map_or_else(String::new, |p| p.doc.title.clone());

@@ -53,6 +53,8 @@ pub mod policy;
 pub mod profile;
 pub mod saved;
 pub mod schema;
+/// Stable sorts with one instance of the sorting code in the WASM build (size).
+pub mod sort;
 pub mod store;
 mod suggest;
 pub mod units;

@@ -448,7 +448,7 @@ pub fn lint_at(engine: &Engine, reach: Option<&[(u64, u64)]>, as_of: Option<Date
     possible_duplicates(engine, &mut l);
     lonely_groups(&mut l);
     unused(&mut l);
-    l.out.sort_by(|a, b| b.level.cmp(&a.level).then(a.policy.cmp(&b.policy)).then(a.code.cmp(b.code)));
+    crate::sort::sort_by(&mut l.out, |a, b| b.level.cmp(&a.level).then(a.policy.cmp(&b.policy)).then(a.code.cmp(b.code)));
     cap_per_kind(l.out)
 }
 

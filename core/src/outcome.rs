@@ -442,7 +442,7 @@ pub fn next_questions<'x>(
             ))
         })
         .collect();
-    next.sort_by(|(a, x), (b, y)| b.decides.cmp(&a.decides).then_with(|| y.cmp(x)).then(a.field.cmp(&b.field)));
+    crate::sort::sort_by(&mut next, |(a, x), (b, y)| b.decides.cmp(&a.decides).then_with(|| y.cmp(x)).then(a.field.cmp(&b.field)));
     next.truncate(5);
     next.into_iter().map(|(q, _)| q).collect()
 }

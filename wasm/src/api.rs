@@ -164,7 +164,7 @@ mod tests {
             .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
             .filter(|n| n.ends_with(".json") && n != "region-full.json")
             .collect();
-        names.sort();
+        huiqi::sort::sort(&mut names);
         names.into_iter().map(|n| (n.clone(), std::fs::read_to_string(format!("{dir}/{n}")).unwrap())).collect()
     }
 

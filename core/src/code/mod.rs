@@ -331,7 +331,7 @@ impl CodeSystem {
             .filter(|(old, _)| old.starts_with(stem) && old.as_str() != prefix_code)
             .map(|(_, new)| new.clone())
             .collect();
-        v.sort();
+        crate::sort::sort(&mut v);
         v.dedup();
         v
     }

@@ -403,7 +403,7 @@ impl<'a> Evaluator<'a> {
                 if codes.iter().any(|a| a != c && sys.is_under(a, c)) {
                     let mut fields = Vec::new();
                     expr.fields(&mut fields);
-                    return Err(Unknown { fields: fields.into_iter().collect(), ..Unknown::default() });
+                    return Err(Unknown { fields: crate::sort::set_of(fields), ..Unknown::default() });
                 }
                 Ok(Datum::Bool(false))
             }

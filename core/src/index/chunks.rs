@@ -80,7 +80,7 @@ pub(super) fn clause_form(p: &Program) -> Option<Vec<Vec<Lit>>> {
             }
             Program::Const(_) | Program::Policy(..) | Program::And(_) | Program::Or(_) | Program::AtLeast(..) => return None,
         };
-        lits.sort_unstable();
+        crate::sort::sort(&mut lits);
         lits.dedup();
         (lits.len() <= CLAUSE_WIDTH).then_some(lits)
     }
@@ -133,7 +133,7 @@ impl Chunks {
             }
             let u0 = self.units.len() as u32;
             let mut slotted: Vec<(Slot, u64)> = units.into_iter().map(|(l, m)| (self.slot(l), m)).collect();
-            slotted.sort_unstable();
+            crate::sort::sort(&mut slotted);
             self.units.extend(slotted);
             let c0 = self.clauses.len() as u32;
             for (lits, m) in multi {

@@ -206,7 +206,7 @@ impl Source {
             if ks.is_empty() {
                 continue;
             }
-            ks.sort();
+            crate::sort::sort(&mut ks);
             let first = ids.next;
             for (_, l) in &ks {
                 ids.assign(*l);

@@ -78,7 +78,7 @@ pub(super) fn file(order: &[usize], programs: &[Program], estimate: &dyn Fn(u32,
             Program::And(xs) => xs.iter().filter_map(|x| if let Program::Lit(i, n) = x { Some((*i, *n)) } else { None }).collect(),
             Program::Const(_) | Program::Policy(..) | Program::Or(_) | Program::AtLeast(..) => Vec::new(),
         };
-        ranked.sort_by_key(|(i, n)| estimate(*i, *n));
+        crate::sort::sort_by_key(&mut ranked, |(i, n)| estimate(*i, *n));
         match ranked.first() {
             Some(g) => {
                 let second = ranked.get(1).copied().unwrap_or((NO_PRED, false));
@@ -88,7 +88,7 @@ pub(super) fn file(order: &[usize], programs: &[Program], estimate: &dyn Fn(u32,
         }
     }
     filing.groups = guards.into_iter().collect();
-    filing.groups.sort_by_key(|(g, _)| *g);
+    crate::sort::sort_by_key(&mut filing.groups, |(g, _)| *g);
     filing
 }
 
@@ -143,7 +143,7 @@ pub(super) fn lay_out(filing: Filing, programs: &[Program], predicates: usize) -
         }
         // Members that share their second literal share a chunk, so that it is one
         // unit clause there, evaluated once for all of them.
-        parallel.sort_by_key(|(second, (p, _))| (*second, *p));
+        crate::sort::sort_by_key(&mut parallel, |(second, (p, _))| (*second, *p));
         let parallel: Vec<_> = parallel.into_iter().map(|(_, member)| member).collect();
         // Their programs stay in the arena for explanations and scores.
         for (p, _) in &parallel {

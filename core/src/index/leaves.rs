@@ -263,7 +263,7 @@ pub(super) fn classify(n: &Node) -> (Leaf, bool) {
         ),
         K::TagContains { expr, mode, items } => {
             let mut tags = items.clone();
-            tags.sort();
+            crate::sort::sort(&mut tags);
             tags.dedup();
             (Leaf::Tags { source: expr.canonical(), tags, all: *mode == ContainsMode::All }, false)
         }

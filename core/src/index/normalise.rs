@@ -89,7 +89,7 @@ impl<'s> Builder<'s> {
             K::Under { expr, system, codes } if self.split_lists && codes.len() > 1 => {
                 let src = expr.canonical();
                 let mut codes = codes.clone();
-                codes.sort();
+                crate::sort::sort(&mut codes);
                 codes.dedup();
                 let parts: Vec<Program> = codes
                     .into_iter()

@@ -123,11 +123,11 @@ pub(super) fn order_children(p: &mut Program, estimate: &dyn Fn(u32, bool) -> u3
     match p {
         Program::And(xs) => {
             xs.iter_mut().for_each(|x| order_children(x, estimate));
-            xs.sort_by_key(|x| key(x, true));
+            crate::sort::sort_by_key(xs, |x| key(x, true));
         }
         Program::Or(xs) => {
             xs.iter_mut().for_each(|x| order_children(x, estimate));
-            xs.sort_by_key(|x| key(x, false));
+            crate::sort::sort_by_key(xs, |x| key(x, false));
         }
         Program::AtLeast(_, xs) => xs.iter_mut().for_each(|x| order_children(x, estimate)),
         Program::Const(_) | Program::Lit(..) | Program::Policy(..) => {}

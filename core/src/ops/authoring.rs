@@ -77,10 +77,11 @@ pub fn check_condition(engine: &Engine, r: &ConditionRequest) -> Result<Conditio
     }
     let mut names = Vec::new();
     crate::check::referenced_names(&expr, &mut names);
-    let known: BTreeSet<String> = names.into_iter().filter(|n| engine.schema().field(n).is_some() || scope.defs.contains_key(n)).collect();
+    let known: BTreeSet<String> =
+        crate::sort::set_of(names.into_iter().filter(|n| engine.schema().field(n).is_some() || scope.defs.contains_key(n)));
     let mut refs = Vec::new();
     crate::check::referenced_policies(&expr, &mut refs);
-    let policies: BTreeSet<String> = refs.into_iter().map(|(id, _)| id).collect();
+    let policies: BTreeSet<String> = crate::sort::set_of(refs.into_iter().map(|(id, _)| id));
     Ok(ConditionCheck {
         canonical: crate::lang::print(&expr),
         names: known.into_iter().collect(),
@@ -139,11 +140,15 @@ pub(super) fn declared_in(text: &str) -> (HashSet<String>, HashSet<String>) {
 /// The set's own definitions (not the schema's derived fields), as a policy file writes
 /// them, except those a file being checked redefines.
 pub(super) fn definitions_except(set: &PolicySet, defs: &HashSet<String>) -> serde_json::Map<String, serde_json::Value> {
-    set.definitions
-        .iter()
-        .filter(|d| !d.derived && !defs.contains(&d.name))
-        .map(|d| (d.name.clone(), serde_json::Value::String(d.text.clone())))
-        .collect()
+    // Inserted, not collected: `collect` into the map sorts first (a sort instance more).
+    let mut map = serde_json::Map::new();
+    map.extend(
+        set.definitions
+            .iter()
+            .filter(|d| !d.derived && !defs.contains(&d.name))
+            .map(|d| (d.name.clone(), serde_json::Value::String(d.text.clone()))),
+    );
+    map
 }
 
 /// A policy file standing for the engine's set: its definitions (except those `defs`

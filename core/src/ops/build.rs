@@ -208,7 +208,7 @@ fn folder_files(dir: &Path, what: &str, extensions: &[&str]) -> Result<Vec<PathB
             p.is_file() && p.extension().and_then(|x| x.to_str()).is_some_and(|x| extensions.iter().any(|e| x.eq_ignore_ascii_case(e)))
         })
         .collect();
-    files.sort();
+    crate::sort::sort(&mut files);
     Ok(files)
 }
 

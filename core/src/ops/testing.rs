@@ -299,7 +299,7 @@ fn run_case(engine: &Engine, i: usize, p: &Policy, c: &TestCase, default_date: O
     let mut all = Vec::new();
     messages(&ex.explanation, &mut all);
     let mut missing: Vec<String> = ex.policy.missing_fields.iter().map(|f| f.name.clone()).collect();
-    missing.sort();
+    crate::sort::sort(&mut missing);
     let got = CaseGot {
         verdict: ex.policy.verdict,
         in_force: ex.not_in_force.is_none(),
@@ -319,7 +319,7 @@ fn run_case(engine: &Engine, i: usize, p: &Policy, c: &TestCase, default_date: O
     }
     if let Some(want) = &c.missing {
         let mut want = want.clone();
-        want.sort();
+        crate::sort::sort(&mut want);
         if want != got.missing {
             differs.push("missing");
         }

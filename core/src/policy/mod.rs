@@ -494,7 +494,7 @@ impl PolicySet {
             }
             walk.extend(x.children());
         }
-        out.fields.sort_unstable();
+        crate::sort::sort(&mut out.fields);
         out.fields.dedup();
         out
     }

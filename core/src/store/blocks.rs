@@ -611,7 +611,7 @@ mod tests {
                 assert_eq!(got.len(), card as u64);
                 if card <= ARRAY_MAX {
                     let mut sorted = rows.clone();
-                    sorted.sort_unstable();
+                    crate::sort::sort(&mut sorted);
                     let n = offsets.fill(&w, card as u64);
                     assert_eq!(offsets.get(n).iter().map(|o| u32::from(*o)).collect::<Vec<_>>(), sorted);
                 }

@@ -431,7 +431,7 @@ impl EnterpriseStore {
             .filter_map(|e| e.ok().map(|e| e.path()))
             .filter(|p| p.is_file() && p.extension().is_some_and(|x| x.eq_ignore_ascii_case("json")))
             .collect();
-        files.sort();
+        crate::sort::sort(&mut files);
         if files.is_empty() {
             return Err(StoreError::Input(format!("{}: no .json profiles in the folder", path.display())));
         }

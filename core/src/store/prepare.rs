@@ -425,7 +425,7 @@ impl EnterpriseStore {
                 group.reads = match (group.reads.take(), plain_reads(set, node, as_of, &mut reads, 0)) {
                     (Some(mut all), Some(())) => {
                         all.extend(reads);
-                        all.sort_unstable();
+                        crate::sort::sort(&mut all);
                         all.dedup();
                         Some(all)
                     }

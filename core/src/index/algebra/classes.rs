@@ -188,7 +188,7 @@ impl SourceSets {
                 }
             }
         }
-        touched.sort_unstable();
+        crate::sort::sort(&mut touched);
         touched.dedup();
         let own = |p: &Pair| (p.truth.clone(), p.not_false.clone().unwrap_or_else(|| p.truth.clone()));
         let (mut t, mut nf) = own(&base.and);

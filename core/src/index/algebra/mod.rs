@@ -183,7 +183,7 @@ impl Algebra {
             }
         }
         let mut policy_of = decided;
-        policy_of.sort_by_key(|&p| {
+        crate::sort::sort_by_key(&mut policy_of, |&p| {
             let i = p as usize;
             (std::cmp::Reverse(layers_of.get(i).copied().unwrap_or(0)), rarest.get(i).copied().unwrap_or((usize::MAX, usize::MAX)), p)
         });
@@ -205,7 +205,7 @@ impl Algebra {
                     ors: parts.ors.into_iter().map(|(p, l, xs)| (slot(p), l, xs)).collect(),
                 };
                 let mut layers: Vec<u16> = parts.ors.iter().map(|(_, l, _)| *l).collect();
-                layers.sort_unstable();
+                crate::sort::sort(&mut layers);
                 layers.dedup();
                 let layers =
                     layers.into_iter().map(|l| (l, span_of(parts.ors.iter().filter(|(_, k, _)| *k == l).map(|(p, _, _)| *p)))).collect();

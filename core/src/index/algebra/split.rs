@@ -71,7 +71,7 @@ fn or_by_source(p: &Program, source_of: &dyn Fn(PredicateId) -> Option<usize>) -
             None => by.push((s, vec![x.clone()])),
         }
     }
-    by.sort_by_key(|(s, _)| *s);
+    crate::sort::sort_by_key(&mut by, |(s, _)| *s);
     Some(by)
 }
 
@@ -116,7 +116,7 @@ pub(in crate::index) fn split(programs: &[Program], source_ranges: &[(PredicateI
             out.rest.push(i);
             continue;
         }
-        ands.sort_by_key(|(s, _)| *s);
+        crate::sort::sort_by_key(&mut ands, |(s, _)| *s);
         let mut it = ands.into_iter().peekable();
         while let Some((s, c)) = it.next() {
             let mut cs = vec![c];
