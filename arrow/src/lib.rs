@@ -476,7 +476,7 @@ fn missing_fields(engine: &Engine, store: &EnterpriseStore, date: Date, policies
             .policies
             .into_iter()
             .filter(|p| p.verdict == huiqi::outcome::Verdict::Undetermined)
-            .map(|p| (p.id, p.missing_fields.into_iter().map(|f| f.name).collect()))
+            .map(|p| (p.id.to_string(), p.missing_fields.into_iter().map(|f| f.name).collect()))
             .collect();
         out.insert(row, per);
     }

@@ -35,6 +35,8 @@ pub struct Engine {
     /// Per policy: its benefit estimate when it is the same for every enterprise and date
     /// (a fixed amount, or none), computed once.
     constant_benefits: Arc<Vec<Option<BenefitEstimate>>>,
+    /// Per policy, what its outcomes share (id, title, 文号, tags).
+    heads: Arc<Vec<outcome::Head>>,
     /// Per policy, what deciding whether it is in force reads, kept together so that a
     /// match walks one small array rather than every policy document.
     validity: Arc<Vec<Validity>>,
@@ -170,7 +172,8 @@ impl Engine {
         let conflicts = crate::graph::ConflictGraph::build(&set);
         let constant_benefits = Arc::new(outcome::constant_estimates(&set));
         let validity = Arc::new(Validity::of(&set));
-        Engine { set: Arc::new(set), index: Arc::new(index), conflicts: Arc::new(conflicts), constant_benefits, validity }
+        let heads = Arc::new(set.policies.iter().map(outcome::Head::of).collect());
+        Engine { set: Arc::new(set), index: Arc::new(index), conflicts: Arc::new(conflicts), constant_benefits, heads, validity }
     }
 
     /// The same engine with its index guards chosen from how often each condition holds
@@ -391,40 +394,47 @@ impl Engine {
         let ex = Explainer::new(&ev);
         // `candidates` are the listed policies that are not ineligible, in the same order.
         let mut candidates = candidates.into_iter().peekable();
-        let shown: Vec<PolicyOutcome> = listed
+        // The trace a policy's words need (at `full`, for one not eligible) is made once,
+        // for its score too when the index cannot count it.
+        let words = |verdict: Verdict| opts.detail == Detail::Full && verdict != Verdict::Eligible;
+        let shown: Vec<(PolicyOutcome, Option<crate::explain::Trace<'_>>)> = listed
             .iter()
             .filter_map(|&(i, verdict)| {
                 let p = self.set.policies.get(i)?;
+                let head = self.heads.get(i)?;
                 let candidate = candidates.next_if(|c| c.policy == i);
-                let score = match path {
+                let index_score = match path {
                     MatchPath::Index => self.index.score(i, m),
                     MatchPath::Reference => None,
-                }
-                .unwrap_or_else(|| ex.trace(&p.condition, &p.condition_text, true).score());
+                };
+                let trace = (index_score.is_none() || words(verdict)).then(|| ex.trace(&p.condition, &p.condition_text, true));
+                let score = match (index_score, &trace) {
+                    (Some(s), _) => s,
+                    (None, Some(t)) => t.score(),
+                    (None, None) => ex.trace(&p.condition, &p.condition_text, true).score(),
+                };
                 let (why, benefit) = match candidate {
                     Some(c) => (Some(c.why), Some(c.benefit)),
                     None => (None, None),
                 };
-                Some(outcome::outcome(&ev, p, verdict, score, why.as_ref(), benefit))
+                let trace = trace.filter(|_| words(verdict));
+                Some((outcome::outcome(&ev, p, head, verdict, score, why.as_ref(), benefit), trace))
             })
             .collect();
         // Ordered by position (outcomes are large to move).
         let mut order: Vec<usize> = (0..shown.len()).collect();
         crate::sort::sort_by(&mut order, |&a, &b| match (shown.get(a), shown.get(b)) {
-            (Some(x), Some(y)) => outcome::order(x, y),
+            (Some(x), Some(y)) => outcome::order(&x.0, &y.0),
             _ => std::cmp::Ordering::Equal,
         });
         order.truncate(opts.limit.unwrap_or(usize::MAX));
-        let mut slots: Vec<Option<PolicyOutcome>> = shown.into_iter().map(Some).collect();
+        let mut slots: Vec<Option<(PolicyOutcome, Option<crate::explain::Trace<'_>>)>> = shown.into_iter().map(Some).collect();
         let policies: Vec<PolicyOutcome> = order
             .into_iter()
             .filter_map(|k| slots.get_mut(k).and_then(Option::take))
-            .map(|mut o| {
-                if opts.detail == Detail::Full && o.verdict != Verdict::Eligible {
-                    if let Some(p) = self.set.policy(&o.id) {
-                        let trace = ex.trace(&p.condition, &p.condition_text, true);
-                        outcome::put_into_words(&mut o, &ex, &trace);
-                    }
+            .map(|(mut o, trace)| {
+                if let Some(trace) = trace {
+                    outcome::put_into_words(&mut o, &ex, &trace);
                 }
                 o
             })
@@ -547,7 +557,8 @@ impl Engine {
         let ex = Explainer::new(&ev);
         let trace = ex.trace(&p.condition, &p.condition_text, true);
         let explanation = ex.render(&trace);
-        let mut policy = outcome::outcome(&ev, p, verdict, trace.score(), why.as_ref(), None);
+        let head = self.heads.get(i).cloned().unwrap_or_else(|| outcome::Head::of(p));
+        let mut policy = outcome::outcome(&ev, p, &head, verdict, trace.score(), why.as_ref(), None);
         outcome::put_into_words(&mut policy, &ex, &trace);
         Ok(ExplainOutcome { as_of, not_in_force: self.not_in_force(i, as_of), policy, condition: p.condition_text.clone(), explanation })
     }

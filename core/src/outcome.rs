@@ -2,6 +2,7 @@
 //! fields, and the next questions worth asking — the payload of the shared envelopes.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use rust_decimal::Decimal;
 use serde::Serialize;
@@ -52,12 +53,14 @@ impl Verdict {
 #[serde_with::skip_serializing_none]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct BenefitEstimate {
+    // Shared strings: a benefit that does not depend on the enterprise is estimated once
+    // per engine, and each match shares it.
     /// Estimated amount in 元 (exact decimal as a string), when it can be computed.
-    pub amount_yuan: Option<String>,
+    pub amount_yuan: Option<Arc<str>>,
     /// Upper bound in 元, when known (caps, highest tier).
-    pub max_yuan: Option<String>,
+    pub max_yuan: Option<Arc<str>>,
     /// For people: `20万元`, `1500元 × 12人 = 1.8万元`, `企业所得税减按15%税率征收`.
-    pub display: String,
+    pub display: Arc<str>,
     /// The amount (or else the upper bound) in 元, for ranking.
     #[serde(skip)]
     weight: Decimal,
@@ -66,8 +69,13 @@ pub struct BenefitEstimate {
 impl BenefitEstimate {
     /// An estimate of `amount` (when it can be computed) up to `max` (when known), in 元.
     pub fn new(amount: Option<Decimal>, max: Option<Decimal>, display: String) -> BenefitEstimate {
-        let s = |d: Decimal| d.normalize().to_string();
-        BenefitEstimate { amount_yuan: amount.map(s), max_yuan: max.map(s), display, weight: amount.or(max).unwrap_or(Decimal::ZERO) }
+        let s = |d: Decimal| Arc::from(d.normalize().to_string());
+        BenefitEstimate {
+            amount_yuan: amount.map(s),
+            max_yuan: max.map(s),
+            display: Arc::from(display),
+            weight: amount.or(max).unwrap_or(Decimal::ZERO),
+        }
     }
 
     /// No estimate (an ineligible policy, or a benefit without an amount).
@@ -93,9 +101,10 @@ pub struct ConditionNote {
 #[serde_with::skip_serializing_none]
 #[derive(Clone, Debug, Serialize, schemars::JsonSchema)]
 pub struct PolicyOutcome {
-    pub id: String,
-    pub title: String,
-    pub doc_no: String,
+    // Shared with the engine's [`Head`] of the policy, not copied per outcome.
+    pub id: Arc<str>,
+    pub title: Arc<str>,
+    pub doc_no: Arc<str>,
     pub verdict: Verdict,
     /// Share of leaf conditions met, 0.00–1.00.
     #[schemars(with = "String")]
@@ -110,8 +119,8 @@ pub struct PolicyOutcome {
     /// Whether part of the condition needs a person's judgement.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub manual_review: bool,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub tags: Vec<String>,
+    #[serde(skip_serializing_if = "<[String]>::is_empty")]
+    pub tags: Arc<[String]>,
     /// 免申即享 (automatic) or 申报 (apply).
     pub mode: crate::policy::Mode,
     /// Application window and where it stands on the evaluation date.
@@ -120,7 +129,32 @@ pub struct PolicyOutcome {
     /// Whether the policy's encoding was confirmed against its official text (absent when
     /// the policy does not say); `false` comes with what could not be confirmed.
     pub verified: Option<bool>,
-    pub unverified: Option<String>,
+    pub unverified: Option<Arc<str>>,
+}
+
+/// What a policy's outcome shows that does not depend on the enterprise, made once per
+/// engine: every outcome shares these strings instead of copying them (copies were most of
+/// the cost of an outcome, ~0.5 µs each, with ~900 outcomes in a 10k-policy match).
+#[derive(Clone, Debug)]
+pub struct Head {
+    id: Arc<str>,
+    title: Arc<str>,
+    doc_no: Arc<str>,
+    tags: Arc<[String]>,
+    unverified: Option<Arc<str>>,
+}
+
+impl Head {
+    /// The head of `p`.
+    pub fn of(p: &Policy) -> Head {
+        Head {
+            id: Arc::from(p.doc.id.as_str()),
+            title: Arc::from(p.doc.title.as_str()),
+            doc_no: Arc::from(p.doc.doc_no.as_str()),
+            tags: Arc::from(p.doc.tags.as_slice()),
+            unverified: if p.doc.verified == Some(false) { p.doc.unverified.as_deref().map(Arc::from) } else { None },
+        }
+    }
 }
 
 /// A field worth asking for next.
@@ -250,7 +284,7 @@ pub fn estimate<'a>(ev: &Evaluator<'a>, p: &'a Policy) -> BenefitEstimate {
         Benefit::None => BenefitEstimate::none(),
     };
     if let Some(d) = description {
-        out.display = if out.display.is_empty() { d } else { format!("{}（{d}）", out.display) };
+        out.display = if out.display.is_empty() { Arc::from(d) } else { Arc::from(format!("{}（{d}）", out.display)) };
     }
     out
 }
@@ -352,6 +386,7 @@ pub fn constant_estimates(set: &crate::policy::PolicySet) -> Vec<Option<BenefitE
 pub fn outcome<'a>(
     ev: &Evaluator<'a>,
     p: &'a Policy,
+    head: &Head,
     verdict: Verdict,
     score: Decimal,
     why: Option<&Unknown>,
@@ -359,9 +394,9 @@ pub fn outcome<'a>(
 ) -> PolicyOutcome {
     let undetermined = verdict == Verdict::Undetermined;
     PolicyOutcome {
-        id: p.doc.id.clone(),
-        title: p.doc.title.clone(),
-        doc_no: p.doc.doc_no.clone(),
+        id: Arc::clone(&head.id),
+        title: Arc::clone(&head.title),
+        doc_no: Arc::clone(&head.doc_no),
         verdict,
         score,
         benefit: if verdict == Verdict::Ineligible { BenefitEstimate::none() } else { benefit.unwrap_or_else(|| estimate(ev, p)) },
@@ -372,7 +407,7 @@ pub fn outcome<'a>(
             _ => Vec::new(),
         },
         manual_review: undetermined && why.is_some_and(|u| u.manual),
-        tags: p.doc.tags.clone(),
+        tags: Arc::clone(&head.tags),
         mode: p.doc.mode,
         window: crate::graph::window_status(
             p.doc.application_window.as_ref().and_then(|w| w.opens),
@@ -382,7 +417,7 @@ pub fn outcome<'a>(
         ),
         closes: p.doc.application_window.as_ref().and_then(|w| w.closes),
         verified: p.doc.verified,
-        unverified: if p.doc.verified == Some(false) { p.doc.unverified.clone() } else { None },
+        unverified: head.unverified.clone(),
     }
 }
 

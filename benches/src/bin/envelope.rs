@@ -7,7 +7,8 @@
 //! where latency matters): decoding the profile JSON, the index's verdicts, the detail
 //! work of each level (`Engine::answer`), its JSON, and the whole envelope call
 //! (`huiqi::ops::match_json_reusing`, what the C ABI, Python and WASM call); then the same
-//! envelope through the reference evaluator, and the JSON size.
+//! envelope through the reference evaluator, and the JSON size. `HUIQI_PIECE=full` runs
+//! only the pieces whose name contains `full` (under a profiler).
 
 use std::time::Instant;
 
@@ -20,6 +21,8 @@ fn main() -> Result<(), String> {
     let sizes = if sizes.is_empty() { vec![1_000, 10_000] } else { sizes };
     let as_of_s = "2026-06-30";
     let as_of = Date::parse(as_of_s).map_err(|e| e.to_string())?;
+    // HUIQI_PIECE=text: only the pieces whose name contains it (for a profiler).
+    let only = std::env::var("HUIQI_PIECE").ok();
     let us = |ns: f64| format!("{:.1} µs", ns / 1000.0);
     println!("| policies | piece | mean | p50 | p99 | JSON per enterprise |");
     println!("|---:|---|---:|---:|---:|---:|");
@@ -30,6 +33,9 @@ fn main() -> Result<(), String> {
         let profiles = huiqi_bench::profiles(&engine, count, 12)?;
         let mut m = engine.matcher();
         let row = |piece: &str, f: &mut dyn FnMut(usize) -> usize| {
+            if !only.as_deref().is_none_or(|o| piece.contains(o)) {
+                return;
+            }
             let mut ns: Vec<u128> = Vec::with_capacity(count);
             let mut bytes = 0usize;
             for k in 0..count {
@@ -70,7 +76,7 @@ fn main() -> Result<(), String> {
                 texts.get(k).map_or(0, |t| huiqi::ops::match_json_reusing(&engine, &mut m, t, as_of_s, MatchPath::Index, &opts).len())
             });
         }
-        for detail in [Detail::Verdicts, Detail::Full] {
+        for detail in [Detail::Verdicts, Detail::Full].into_iter().filter(|_| only.is_none()) {
             let opts = MatchOptions { detail, ..MatchOptions::default() };
             let few = count.min(50);
             let mut ns = Vec::new();

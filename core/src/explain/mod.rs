@@ -139,10 +139,7 @@ impl<'a> Trace<'a> {
     pub fn score(&self) -> Decimal {
         let (mut met, mut all) = (0u64, 0u64);
         self.count_leaves(&mut met, &mut all);
-        if all == 0 {
-            return Decimal::ONE;
-        }
-        (Decimal::from(met) / Decimal::from(all)).round_dp(2)
+        share(met, all)
     }
 
     fn count_leaves(&self, met: &mut u64, all: &mut u64) {
@@ -204,8 +201,16 @@ pub struct Explainer<'e, 'a> {
     pub ev: &'e Evaluator<'a>,
 }
 
+/// The source text of `n`, its runs of whitespace (line breaks, indentation) made single
+/// spaces.
 fn snippet(src: &str, n: &Node) -> String {
-    src.get(n.span.start as usize..n.span.end as usize).map(|s| s.split_whitespace().collect::<Vec<_>>().join(" ")).unwrap_or_default()
+    let Some(s) = src.get(n.span.start as usize..n.span.end as usize) else { return String::new() };
+    // Most conditions are written on one line with single spaces: copied as they are.
+    let plain = !s.starts_with(' ') && !s.ends_with(' ') && !s.contains("  ") && !s.contains(|c: char| c.is_whitespace() && c != ' ');
+    if plain {
+        return s.to_string();
+    }
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 impl<'e, 'a> Explainer<'e, 'a> {
@@ -452,7 +457,27 @@ pub fn score(e: &Explanation) -> Decimal {
         return Decimal::ONE;
     }
     let met = leaves.iter().filter(|l| l.status == Status::Met).count();
-    (Decimal::from(met as u64) / Decimal::from(leaves.len() as u64)).round_dp(2)
+    share(met as u64, leaves.len() as u64)
+}
+
+/// `met / all` rounded to two decimals: the score of a policy whose `all` requirement
+/// leaves include `met` met ones. One definition for the explanation, its trace and the
+/// index. A decimal division costs about as much as the rest of an outcome, so the shares
+/// of up to 64 leaves are computed once, by the same expression, and looked up.
+pub fn share(met: u64, all: u64) -> Decimal {
+    const SMALL: u64 = 64;
+    static TABLE: std::sync::OnceLock<Vec<Decimal>> = std::sync::OnceLock::new();
+    let compute = |met: u64, all: u64| (Decimal::from(met) / Decimal::from(all)).round_dp(2);
+    if all == 0 {
+        return Decimal::ONE;
+    }
+    if all > SMALL || met > all {
+        return compute(met, all);
+    }
+    // Row `all` (1..=64) starts at the triangle number of `all`; entries 0..=all.
+    let table = TABLE.get_or_init(|| (1..=SMALL).flat_map(|a| (0..=a).map(move |m| (m, a))).map(|(m, a)| compute(m, a)).collect());
+    let at = (all * (all + 1) / 2 - 1 + met) as usize;
+    table.get(at).copied().unwrap_or_else(|| compute(met, all))
 }
 
 /// Kleene `and` (`is_and`) or `or` of three-valued values, as the evaluator combines them.
@@ -469,5 +494,24 @@ fn kleene(is_and: bool, xs: impl Iterator<Item = Tri>) -> Tri {
         Tri::Unknown
     } else {
         otherwise
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::share;
+    use rust_decimal::Decimal;
+
+    /// The table gives what the division gives, scale included (it is serialised), inside
+    /// and beyond the table's 64 leaves.
+    #[test]
+    fn share_is_the_rounded_division() {
+        for all in 0..=80u64 {
+            for met in 0..=all {
+                let want = if all == 0 { Decimal::ONE } else { (Decimal::from(met) / Decimal::from(all)).round_dp(2) };
+                let got = share(met, all);
+                assert_eq!((got, got.to_string()), (want, want.to_string()), "{met}/{all}");
+            }
+        }
     }
 }

@@ -200,31 +200,38 @@ impl<'e, 'a> Explainer<'e, 'a> {
         }
     }
 
-    fn value_text(&self, n: &'a Node, _src: &str, zh: bool) -> (String, Option<Unknown>) {
-        self.value_text_pct(n, zh, n.percent)
+    /// The value of `n` in Chinese and in English, evaluated once.
+    fn value_texts(&self, n: &'a Node) -> (String, String) {
+        self.value_texts_pct(n, n.percent)
     }
 
-    fn value_text_pct(&self, n: &'a Node, zh: bool, percent: bool) -> (String, Option<Unknown>) {
+    fn value_texts_pct(&self, n: &'a Node, percent: bool) -> (String, String) {
         match self.ev.eval(n) {
-            Ok(Datum::Num(d)) if percent && n.ty == Ty::Num(Dim::Number) => (units::display_percent(d), None),
-            Ok(v) => (self.fmt(&v, n, zh), None),
-            // A count or sum over records some of which are undecided: what it can be.
-            Err(u) if matches!(n.kind, NodeKind::Records { .. }) => {
-                let shown = |d: Decimal| self.fmt(&Datum::Num(d), n, zh);
-                let text = match self.ev.bounded(n) {
-                    Some(Range { lo: Some(a), hi: Some(b) }) => format!("{}–{}", shown(a), shown(b)),
-                    Some(Range { lo: Some(a), hi: None }) => {
-                        if zh {
-                            format!("至少 {}", shown(a))
-                        } else {
-                            format!("at least {}", shown(a))
-                        }
-                    }
-                    _ => (if zh { "未知" } else { "unknown" }).to_string(),
-                };
-                (text, Some(u))
+            Ok(Datum::Num(d)) if percent && n.ty == Ty::Num(Dim::Number) => {
+                let t = units::display_percent(d);
+                (t.clone(), t)
             }
-            Err(u) => (if zh { "未知".to_string() } else { "unknown".to_string() }, Some(u)),
+            Ok(v) => (self.fmt(&v, n, true), self.fmt(&v, n, false)),
+            // A count or sum over records some of which are undecided: what it can be.
+            Err(_) if matches!(n.kind, NodeKind::Records { .. }) => {
+                let range = self.ev.bounded(n);
+                let text = |zh: bool| {
+                    let shown = |d: Decimal| self.fmt(&Datum::Num(d), n, zh);
+                    match range {
+                        Some(Range { lo: Some(a), hi: Some(b) }) => format!("{}–{}", shown(a), shown(b)),
+                        Some(Range { lo: Some(a), hi: None }) => {
+                            if zh {
+                                format!("至少 {}", shown(a))
+                            } else {
+                                format!("at least {}", shown(a))
+                            }
+                        }
+                        _ => (if zh { "未知" } else { "unknown" }).to_string(),
+                    }
+                };
+                (text(true), text(false))
+            }
+            Err(_) => ("未知".to_string(), "unknown".to_string()),
         }
     }
 
@@ -263,10 +270,8 @@ impl<'e, 'a> Explainer<'e, 'a> {
                 let op = if positive { *op } else { op.negate() };
                 let (s_zh, s_en) = (self.describe(lhs, src, true), self.describe(lhs, src, false));
                 let pct = lhs.percent || rhs.percent;
-                let (v_zh, _) = self.value_text_pct(lhs, true, pct);
-                let (v_en, _) = self.value_text_pct(lhs, false, pct);
-                let (r_zh, _) = self.value_text_pct(rhs, true, pct);
-                let (r_en, _) = self.value_text_pct(rhs, false, pct);
+                let (v_zh, v_en) = self.value_texts_pct(lhs, pct);
+                let (r_zh, r_en) = self.value_texts_pct(rhs, pct);
                 let r_zh = if matches!(rhs.kind, K::Const(_)) { r_zh } else { format!("{}（{r_zh}）", self.describe(rhs, src, true)) };
                 let r_en = if matches!(rhs.kind, K::Const(_)) { r_en } else { format!("{} ({r_en})", self.describe(rhs, src, false)) };
                 e.seen = Some(v_zh.clone());
@@ -306,8 +311,7 @@ impl<'e, 'a> Explainer<'e, 'a> {
                     K::Known(f) => format!("{} provided", schema.field_by_id(*f).map_or("", |f| f.name.as_str())),
                     _ => self.describe(n, src, false),
                 };
-                let (v_zh, _) = self.value_text(n, src, true);
-                let (v_en, _) = self.value_text(n, src, false);
+                let (v_zh, v_en) = self.value_texts(n);
                 let want_zh = if positive { "是" } else { "否" };
                 let want_en = if positive { "yes" } else { "no" };
                 e.seen = Some(v_zh.clone());
@@ -321,10 +325,9 @@ impl<'e, 'a> Explainer<'e, 'a> {
                 };
             }
             K::Between { expr, low, high, low_inclusive, high_inclusive } => {
-                let (v_zh, _) = self.value_text(expr, src, true);
-                let (v_en, _) = self.value_text(expr, src, false);
-                let (lo, _) = self.value_text(low, src, true);
-                let (hi, _) = self.value_text(high, src, true);
+                let (v_zh, v_en) = self.value_texts(expr);
+                let (lo, _) = self.value_texts(low);
+                let (hi, _) = self.value_texts(high);
                 let range = format!("{}{lo}, {hi}{}", if *low_inclusive { "[" } else { "(" }, if *high_inclusive { "]" } else { ")" });
                 let neg = if positive { "" } else { "不" };
                 e.seen = Some(v_zh.clone());
@@ -347,8 +350,7 @@ impl<'e, 'a> Explainer<'e, 'a> {
             }
             K::InSet { expr, items, negated } => {
                 let inside = positive != *negated;
-                let (v_zh, _) = self.value_text(expr, src, true);
-                let (v_en, _) = self.value_text(expr, src, false);
+                let (v_zh, v_en) = self.value_texts(expr);
                 let list_zh = items.iter().map(|c| self.fmt_const(c, expr, true)).collect::<Vec<_>>().join("、");
                 let list_en = items.iter().map(|c| self.fmt_const(c, expr, false)).collect::<Vec<_>>().join(", ");
                 let (s_zh, s_en) = (self.describe(expr, src, true), self.describe(expr, src, false));
@@ -368,8 +370,7 @@ impl<'e, 'a> Explainer<'e, 'a> {
                 let sys = schema.codes.get(*system);
                 let list_zh = codes.iter().map(|c| sys.map_or_else(|| c.clone(), |s| s.describe(c))).collect::<Vec<_>>().join("、");
                 let list_en = codes.join(", ");
-                let (v_zh, _) = self.value_text(expr, src, true);
-                let (v_en, _) = self.value_text(expr, src, false);
+                let (v_zh, v_en) = self.value_texts(expr);
                 let (s_zh, s_en) = (self.describe(expr, src, true), self.describe(expr, src, false));
                 let neg = if positive { "" } else { "不" };
                 e.seen = Some(v_zh.clone());
@@ -501,7 +502,7 @@ impl<'e, 'a> Explainer<'e, 'a> {
                 let op = if positive { *op } else { op.negate() };
                 let f = schema.field_by_id(*field);
                 let (a, b) = (self.ev.year(*from), self.ev.year(*to));
-                let (r, _) = self.value_text(rate, src, true);
+                let (r, _) = self.value_texts(rate);
                 e.required = Some(format!("{} {r}", op.pretty()));
                 e.message_zh = format!(
                     "{}{}–{}年复合增长率 {} {r}（{}）",

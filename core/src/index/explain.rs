@@ -76,7 +76,7 @@ impl PolicyIndex {
         if all == 0 {
             return None;
         }
-        Some((Decimal::from(met) / Decimal::from(all)).round_dp(2))
+        Some(crate::explain::share(met, all))
     }
 
     /// The reference evaluator's account of an unknown predicate.

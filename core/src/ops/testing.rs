@@ -305,7 +305,7 @@ fn run_case(engine: &Engine, i: usize, p: &Policy, c: &TestCase, default_date: O
         in_force: ex.not_in_force.is_none(),
         not_in_force: ex.not_in_force.as_ref().map(|n| n.message_zh.clone()),
         missing,
-        benefit_yuan: ex.policy.benefit.amount_yuan.clone(),
+        benefit_yuan: ex.policy.benefit.amount_yuan.as_deref().map(str::to_string),
         score: ex.policy.score.to_string(),
         messages_not_found: c.messages.iter().filter(|m| !all.iter().any(|x| x.contains(m.as_str()))).cloned().collect(),
         index_verdict: index.filter(|v| *v != ex.policy.verdict),

@@ -83,16 +83,16 @@ fn versions_and_windows_follow_the_date() {
     new["tags"] = json!(["科创"]);
     let e = engine(vec![old, new, policy("other", "is_legal_person", "1万")]);
     let p = profile(&e, json!({"is_legal_person": true}));
-    let ids = |date: &str| e.match_profile(&p, d(date), MatchPath::Index).policies.iter().map(|o| o.id.clone()).collect::<Vec<_>>();
+    let ids = |date: &str| e.match_profile(&p, d(date), MatchPath::Index).policies.iter().map(|o| o.id.to_string()).collect::<Vec<_>>();
     assert!(ids("2024-06-30").contains(&"reward-2023".to_string()) && !ids("2024-06-30").contains(&"reward-2025".to_string()));
     assert!(!ids("2026-06-30").contains(&"reward-2023".to_string()) && ids("2026-06-30").contains(&"reward-2025".to_string()));
     let r = e.match_profile(&p, d("2026-07-01"), MatchPath::Index);
-    let w = r.policies.iter().find(|o| o.id == "reward-2025").unwrap();
+    let w = r.policies.iter().find(|o| &*o.id == "reward-2025").unwrap();
     assert_eq!(w.window, huiqi::graph::WindowStatus::ClosingSoon);
     // Tag filter (政策包).
     let tagged =
         e.match_profile_with(&p, d("2026-06-30"), MatchPath::Index, &MatchOptions { tags: vec!["科创".into()], ..MatchOptions::default() });
-    assert_eq!(tagged.policies.iter().map(|o| o.id.as_str()).collect::<Vec<_>>(), vec!["reward-2025"]);
+    assert_eq!(tagged.policies.iter().map(|o| &*o.id).collect::<Vec<_>>(), vec!["reward-2025"]);
     // Calendar: the window closing within three months.
     let cal = e.calendar(&p, d("2026-06-01"), 3, &[]);
     assert_eq!(cal.len(), 1);
@@ -111,7 +111,7 @@ fn bundled_small_firm_gets_the_highest_eit_preference_only() {
     v["entity_type"] = json!("company_llc");
     let p = profile(&e, v);
     let r = e.match_profile(&p, d("2026-06-30"), MatchPath::Index);
-    let eligible: Vec<&str> = r.policies.iter().filter(|o| o.verdict == Verdict::Eligible).map(|o| o.id.as_str()).collect();
+    let eligible: Vec<&str> = r.policies.iter().filter(|o| o.verdict == Verdict::Eligible).map(|o| &*o.id).collect();
     if eligible.contains(&"hitech-eit-15pct-rate") && eligible.contains(&"small-low-profit-eit") {
         let both =
             ["hitech-eit-15pct-rate", "small-low-profit-eit"].iter().filter(|id| r.recommended.policies.iter().any(|p| p == *id)).count();
