@@ -391,7 +391,7 @@ impl Engine {
         // The listed policies: scored (on the program's literals where every leaf is one,
         // else on a trace of the explanation's statuses), ordered, cut to the limit; then, at
         // `full`, the blocking conditions of those not eligible put into words.
-        let ex = Explainer::new(&ev);
+        let ex = Explainer::for_notes(&ev);
         // `candidates` are the listed policies that are not ineligible, in the same order.
         let mut candidates = candidates.into_iter().peekable();
         // The trace a policy's words need (at `full`, for one not eligible) is made once,

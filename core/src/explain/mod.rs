@@ -199,6 +199,9 @@ fn blocking_step(status: Status, if_condition: bool, leaf: bool, want_unknown: b
 /// Builds explanations against one evaluator.
 pub struct Explainer<'e, 'a> {
     pub ev: &'e Evaluator<'a>,
+    /// Only the text and the two messages of each node are wanted (a match's notes on the
+    /// blocking conditions): `seen`, `required` and `missing` are left empty, not computed.
+    notes_only: bool,
 }
 
 /// The source text of `n`, its runs of whitespace (line breaks, indentation) made single
@@ -215,7 +218,18 @@ fn snippet(src: &str, n: &Node) -> String {
 
 impl<'e, 'a> Explainer<'e, 'a> {
     pub fn new(ev: &'e Evaluator<'a>) -> Explainer<'e, 'a> {
-        Explainer { ev }
+        Explainer { ev, notes_only: false }
+    }
+
+    /// An explainer for notes ([`crate::outcome::ConditionNote`]): the same text and
+    /// messages, without the `seen`, `required` and `missing` of each node.
+    pub fn for_notes(ev: &'e Evaluator<'a>) -> Explainer<'e, 'a> {
+        Explainer { ev, notes_only: true }
+    }
+
+    /// A detail of a node (`seen`, `required`), computed unless only notes are wanted.
+    fn detail(&self, f: impl FnOnce() -> String) -> Option<String> {
+        (!self.notes_only).then(f)
     }
 
     fn field_ref(&self, f: FieldId) -> FieldRef {

@@ -238,9 +238,14 @@ impl<'e, 'a> Explainer<'e, 'a> {
     pub(super) fn leaf(&self, n: &'a Node, src: &'a str, positive: bool, status: Status) -> Explanation {
         use NodeKind as K;
         let unknown = self.ev.eval(n).err();
-        let missing = unknown.as_ref().map(|u| self.missing(u)).unwrap_or_default();
-        let missing_zh = missing.iter().map(|f| f.label.clone()).collect::<Vec<_>>().join("、");
-        let missing_en = missing.iter().map(|f| f.name.clone()).collect::<Vec<_>>().join(", ");
+        let schema = &self.ev.set.schema;
+        let missing_fields = || unknown.iter().flat_map(|u| u.fields.iter().filter_map(|f| schema.field_by_id(*f)));
+        let missing_zh = missing_fields().map(|f| f.label.as_str()).collect::<Vec<_>>().join("、");
+        let missing_en = missing_fields().map(|f| f.name.as_str()).collect::<Vec<_>>().join(", ");
+        let missing = match &unknown {
+            Some(u) if !self.notes_only => self.missing(u),
+            _ => Vec::new(),
+        };
         let why_unknown_zh = match &unknown {
             Some(u) if u.manual => "需人工审核".to_string(),
             Some(u) if !u.fields.is_empty() => format!("缺少：{missing_zh}"),
@@ -264,7 +269,6 @@ impl<'e, 'a> Explainer<'e, 'a> {
             missing,
             children: Vec::new(),
         };
-        let schema = &self.ev.set.schema;
         match &n.kind {
             K::Cmp { op, lhs, rhs } => {
                 let op = if positive { *op } else { op.negate() };
@@ -274,8 +278,8 @@ impl<'e, 'a> Explainer<'e, 'a> {
                 let (r_zh, r_en) = self.value_texts_pct(rhs, pct);
                 let r_zh = if matches!(rhs.kind, K::Const(_)) { r_zh } else { format!("{}（{r_zh}）", self.describe(rhs, src, true)) };
                 let r_en = if matches!(rhs.kind, K::Const(_)) { r_en } else { format!("{} ({r_en})", self.describe(rhs, src, false)) };
-                e.seen = Some(v_zh.clone());
-                e.required = Some(format!("{} {r_zh}", op.pretty()));
+                e.seen = self.detail(|| v_zh.clone());
+                e.required = self.detail(|| format!("{} {r_zh}", op.pretty()));
                 (e.message_zh, e.message_en) = match status {
                     Status::Met => {
                         (format!("{s_zh} {v_zh}，满足 {} {r_zh}", op.pretty()), format!("{s_en} is {v_en}, meets {} {r_en}", op.pretty()))
@@ -314,8 +318,8 @@ impl<'e, 'a> Explainer<'e, 'a> {
                 let (v_zh, v_en) = self.value_texts(n);
                 let want_zh = if positive { "是" } else { "否" };
                 let want_en = if positive { "yes" } else { "no" };
-                e.seen = Some(v_zh.clone());
-                e.required = Some(want_zh.into());
+                e.seen = self.detail(|| v_zh.clone());
+                e.required = self.detail(|| want_zh.into());
                 (e.message_zh, e.message_en) = match status {
                     Status::Unknown => (
                         format!("{subject_zh}：未知（{why_unknown_zh}），要求：{want_zh}"),
@@ -330,8 +334,8 @@ impl<'e, 'a> Explainer<'e, 'a> {
                 let (hi, _) = self.value_texts(high);
                 let range = format!("{}{lo}, {hi}{}", if *low_inclusive { "[" } else { "(" }, if *high_inclusive { "]" } else { ")" });
                 let neg = if positive { "" } else { "不" };
-                e.seen = Some(v_zh.clone());
-                e.required = Some(format!("{neg}在 {range} 内"));
+                e.seen = self.detail(|| v_zh.clone());
+                e.required = self.detail(|| format!("{neg}在 {range} 内"));
                 let (s_zh, s_en) = (self.describe(expr, src, true), self.describe(expr, src, false));
                 (e.message_zh, e.message_en) = match status {
                     Status::Unknown => (
@@ -354,8 +358,8 @@ impl<'e, 'a> Explainer<'e, 'a> {
                 let list_zh = items.iter().map(|c| self.fmt_const(c, expr, true)).collect::<Vec<_>>().join("、");
                 let list_en = items.iter().map(|c| self.fmt_const(c, expr, false)).collect::<Vec<_>>().join(", ");
                 let (s_zh, s_en) = (self.describe(expr, src, true), self.describe(expr, src, false));
-                e.seen = Some(v_zh.clone());
-                e.required = Some(format!("{}属于 {list_zh}", if inside { "" } else { "不" }));
+                e.seen = self.detail(|| v_zh.clone());
+                e.required = self.detail(|| format!("{}属于 {list_zh}", if inside { "" } else { "不" }));
                 let req_zh = format!("要求{}为 {list_zh} 之一", if inside { "" } else { "不" });
                 let req_en = format!("required {}one of {list_en}", if inside { "" } else { "not " });
                 (e.message_zh, e.message_en) = match status {
@@ -373,8 +377,8 @@ impl<'e, 'a> Explainer<'e, 'a> {
                 let (v_zh, v_en) = self.value_texts(expr);
                 let (s_zh, s_en) = (self.describe(expr, src, true), self.describe(expr, src, false));
                 let neg = if positive { "" } else { "不" };
-                e.seen = Some(v_zh.clone());
-                e.required = Some(format!("{neg}属于 {list_zh}"));
+                e.seen = self.detail(|| v_zh.clone());
+                e.required = self.detail(|| format!("{neg}属于 {list_zh}"));
                 (e.message_zh, e.message_en) = match status {
                     Status::Unknown => (
                         format!("{s_zh} 未知（{why_unknown_zh}），要求{neg}属于 {list_zh}"),
@@ -403,7 +407,7 @@ impl<'e, 'a> Explainer<'e, 'a> {
                 let list = items.iter().map(|s| format!("“{s}”")).collect::<Vec<_>>().join("、");
                 let neg_zh = if positive { "包含" } else { "不包含" };
                 let neg_en = if positive { "contain" } else { "not contain" };
-                e.required = Some(format!("{neg_zh}{how_zh} {list}"));
+                e.required = self.detail(|| format!("{neg_zh}{how_zh} {list}"));
                 (e.message_zh, e.message_en) = match status {
                     Status::Unknown => (
                         format!("{s_zh} 未知（{why_unknown_zh}），要求{neg_zh}{how_zh} {list}"),
@@ -418,7 +422,7 @@ impl<'e, 'a> Explainer<'e, 'a> {
             K::Matches { expr, pattern } => {
                 let (s_zh, s_en) = (self.describe(expr, src, true), self.describe(expr, src, false));
                 let neg = if positive { "" } else { "不" };
-                e.required = Some(format!("{neg}匹配 /{}/", pattern.source));
+                e.required = self.detail(|| format!("{neg}匹配 /{}/", pattern.source));
                 (e.message_zh, e.message_en) = match status {
                     Status::Unknown => (
                         format!("{s_zh} 未知（{why_unknown_zh}），要求{neg}匹配 /{}/", pattern.source),
@@ -449,7 +453,7 @@ impl<'e, 'a> Explainer<'e, 'a> {
                     })
                     .unwrap_or_default();
                 let want = if positive { "须持有" } else { "须未持有" };
-                e.required = Some(format!("{want}有效的{label}{lvl_zh}"));
+                e.required = self.detail(|| format!("{want}有效的{label}{lvl_zh}"));
                 (e.message_zh, e.message_en) = match (status, positive) {
                     (Status::Unknown, _) => (
                         format!("{label}资质{lvl_zh}未知（{why_unknown_zh}）"),
@@ -476,7 +480,7 @@ impl<'e, 'a> Explainer<'e, 'a> {
                     GrantKind::Renewal => ("重新认定", "renewed"),
                 };
                 let neg = if positive { "" } else { "未" };
-                e.required = Some(format!("{y}年{neg}{k_zh}{label}"));
+                e.required = self.detail(|| format!("{y}年{neg}{k_zh}{label}"));
                 (e.message_zh, e.message_en) = match status {
                     Status::Unknown => (
                         format!("{y}年是否{k_zh}{label}未知（{why_unknown_zh}）"),
@@ -490,11 +494,11 @@ impl<'e, 'a> Explainer<'e, 'a> {
             }
             K::Records { agg: agg @ (RecordAgg::Any | RecordAgg::All), collection, cond: Some(cond), .. } => {
                 (e.message_zh, e.message_en) = self.records_message(*agg == RecordAgg::All, *collection, cond, src, positive, status);
-                e.required = Some(snippet(src, n));
+                e.required = self.detail(|| snippet(src, n));
             }
             K::ManualReview(text) => {
                 e.kind = "manual_review";
-                e.required = Some(text.clone());
+                e.required = self.detail(|| text.clone());
                 e.message_zh = format!("需人工审核：{text}");
                 e.message_en = format!("needs manual review: {text}");
             }
@@ -503,7 +507,7 @@ impl<'e, 'a> Explainer<'e, 'a> {
                 let f = schema.field_by_id(*field);
                 let (a, b) = (self.ev.year(*from), self.ev.year(*to));
                 let (r, _) = self.value_texts(rate);
-                e.required = Some(format!("{} {r}", op.pretty()));
+                e.required = self.detail(|| format!("{} {r}", op.pretty()));
                 e.message_zh = format!(
                     "{}{}–{}年复合增长率 {} {r}（{}）",
                     f.map_or("", |f| f.label.as_str()),

@@ -197,6 +197,14 @@ proptest! {
                 let slow = serde_json::to_string(&engine.answer(&mut m, profile, date, MatchPath::Reference, &opts)).expect("json");
                 prop_assert_eq!(&fast, &slow, "{:?}; conditions {:#?}\nprofile {}", detail, conds, p);
             }
+            // A match words its notes without each node's `seen`, `required` and `missing`
+            // (Explainer::for_notes): the notes are still the explanation's own.
+            let opts = MatchOptions { detail: Detail::Full, all: true, ..MatchOptions::default() };
+            for o in &engine.match_profile_with(profile, date, MatchPath::Index, &opts).policies {
+                let explained = engine.explain(profile, &o.id, date).expect("explain");
+                prop_assert_eq!(&o.unmet, &explained.policy.unmet, "unmet notes of {}; conditions {:#?}\nprofile {}", o.id, conds, p);
+                prop_assert_eq!(&o.undetermined, &explained.policy.undetermined, "undetermined notes of {}", o.id);
+            }
         }
     }
 
