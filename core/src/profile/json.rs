@@ -43,6 +43,76 @@ pub fn parse_json(text: &str) -> Result<Json, serde_json::Error> {
     Ok(v)
 }
 
+/// The top-level object of a JSON text as its (key, value) pairs in key order, each value
+/// built as [`parse_json`] builds it: what a profile's decoder walks, without the map of
+/// every key that only the walk would read (keys are borrowed from the text where they
+/// have no escapes). `None` when the text is not one object of distinct keys or does not
+/// parse: the caller then goes through [`parse_json`], which says why, in its words.
+pub(super) fn top_level_pairs(text: &str) -> Option<Vec<(std::borrow::Cow<'_, str>, Json)>> {
+    use serde::de::DeserializeSeed;
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let mut de = serde_json::Deserializer::from_str(text);
+    let mut pairs = Top.deserialize(&mut de).ok()?;
+    de.end().ok()?;
+    // Sorted as the map orders its keys (bytewise), so that fields are decoded, and their
+    // errors reported, in the same order; a key given twice is the long way's error.
+    crate::sort::sort_by(&mut pairs, |a, b| a.0.cmp(&b.0));
+    if pairs.windows(2).any(|w| matches!(w, [a, b] if a.0 == b.0)) {
+        return None;
+    }
+    Some(pairs)
+}
+
+/// The top-level object as pairs (see [`top_level_pairs`]).
+struct Top;
+
+impl<'de> serde::de::DeserializeSeed<'de> for Top {
+    type Value = Vec<(std::borrow::Cow<'de, str>, Json)>;
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for Top {
+    type Value = Vec<(std::borrow::Cow<'de, str>, Json)>;
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("an object")
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut out = Vec::with_capacity(map.size_hint().unwrap_or(16));
+        while let Some(k) = map.next_key_seed(Key)? {
+            out.push((k, map.next_value_seed(Strict)?));
+        }
+        Ok(out)
+    }
+}
+
+/// A key, borrowed from the text when it can be.
+struct Key;
+
+impl<'de> serde::de::DeserializeSeed<'de> for Key {
+    type Value = std::borrow::Cow<'de, str>;
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_str(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for Key {
+    type Value = std::borrow::Cow<'de, str>;
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a key")
+    }
+    fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Self::Value, E> {
+        Ok(std::borrow::Cow::Borrowed(v))
+    }
+    fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
+        Ok(std::borrow::Cow::Owned(v.to_string()))
+    }
+    fn visit_string<E>(self, v: String) -> Result<Self::Value, E> {
+        Ok(std::borrow::Cow::Owned(v))
+    }
+}
+
 /// Builds a [`Json`] value, refusing duplicate keys.
 #[derive(Clone, Copy)]
 struct Strict;

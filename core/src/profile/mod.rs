@@ -331,6 +331,12 @@ impl Profile {
     /// Decodes a profile from JSON text (a leading byte-order mark is skipped; a key given
     /// twice in one object is an error, not "the last one wins").
     pub fn from_json_str(schema: &Schema, text: &str) -> Result<Profile, ProfileErrors> {
+        // One object of distinct keys (every profile that decodes): its fields are decoded
+        // from the pairs, in key order, as from the parsed value; anything else goes the
+        // long way, which gives the error.
+        if let Some(pairs) = json::top_level_pairs(text) {
+            return Profile::from_pairs(schema, pairs.iter().map(|(k, v)| (k.as_ref(), v)));
+        }
         let json: Json = parse_json(text).map_err(|e| {
             ProfileErrors(vec![ProfileError { kind: ProfileErrorKind::Json, path: "$".into(), message: format!("not valid JSON: {e}") }])
         })?;
@@ -339,8 +345,6 @@ impl Profile {
 
     /// Decodes a profile from a JSON value.
     pub fn from_json(schema: &Schema, json: &Json) -> Result<Profile, ProfileErrors> {
-        let mut d = Decoder { schema, errors: Vec::new(), warnings: Vec::new() };
-        let mut profile = Profile::empty(schema);
         let Some(obj) = json.as_object() else {
             return Err(ProfileErrors(vec![ProfileError {
                 kind: ProfileErrorKind::NotAnObject,
@@ -348,8 +352,15 @@ impl Profile {
                 message: format!("expected an object of fields, found {}", json_kind(json)),
             }]));
         };
+        Profile::from_pairs(schema, obj.iter().map(|(k, v)| (k.as_str(), v)))
+    }
+
+    /// Decodes a profile from the (key, value) pairs of its object, in key order.
+    fn from_pairs<'j>(schema: &Schema, pairs: impl Iterator<Item = (&'j str, &'j Json)>) -> Result<Profile, ProfileErrors> {
+        let mut d = Decoder { schema, errors: Vec::new(), warnings: Vec::new() };
+        let mut profile = Profile::empty(schema);
         let mut unknown = 0usize;
-        for (key, v) in obj {
+        for (key, v) in pairs {
             if key.starts_with('$') {
                 continue;
             }
@@ -442,6 +453,45 @@ mod tests {
     #![allow(clippy::unwrap_used, clippy::indexing_slicing, reason = "tests assert by panicking")]
 
     use super::json::float_text;
+
+    /// Text decoded through the top-level pairs is what the parsed value decodes to: the
+    /// same profile, or the same errors in the same order (the long way gives those).
+    #[test]
+    fn text_path_decodes_as_the_value_path() {
+        let schema = crate::schema::Schema::embedded().unwrap();
+        let mut texts: Vec<String> = crate::gen::enterprises(5, 60).map(|v| v.to_string()).collect();
+        texts.extend(
+            [
+                "\u{feff}{\"registered_capital\": 500}",
+                "{\"registered_capital\": 500, \"registered_capital\": 600}",
+                "{\"registered_capital\": 500, \"注册资本\": 600}",
+                "{\"a\": {\"x\": 1, \"x\": 2}}",
+                "[1, 2]",
+                "17",
+                "{\"registered_capital\": 500} trailing",
+                "{\"registered_capital\": \"abc\", \"employes\": 3, \"zzz\": 1, \"$comment\": \"kept out\"}",
+                "{\"registered\\u005fcapital\": 500, \"is_legal_person\": true}",
+                "{\"employees\": {\"2024\": 10, \"2023\": -1}, \"industry\": \"C99999\"}",
+                "{}",
+                "{\"registered_capital\": null}",
+                "",
+                "{",
+            ]
+            .map(str::to_string),
+        );
+        for t in &texts {
+            let long_way = super::parse_json(t)
+                .map_err(|e| {
+                    super::ProfileErrors(vec![super::ProfileError {
+                        kind: super::ProfileErrorKind::Json,
+                        path: "$".into(),
+                        message: format!("not valid JSON: {e}"),
+                    }])
+                })
+                .and_then(|v| super::Profile::from_json(&schema, &v));
+            assert_eq!(super::Profile::from_json_str(&schema, t), long_way, "{t}");
+        }
+    }
 
     #[test]
     fn float_text_is_serde_jsons_text() {
