@@ -421,12 +421,14 @@ impl Engine {
                 Some((outcome::outcome(&ev, p, head, verdict, score, why.as_ref(), benefit), trace))
             })
             .collect();
-        // Ordered by position (outcomes are large to move).
-        let mut order: Vec<usize> = (0..shown.len()).collect();
-        crate::sort::sort_by(&mut order, |&a, &b| match (shown.get(a), shown.get(b)) {
-            (Some(x), Some(y)) => outcome::order(&x.0, &y.0),
-            _ => std::cmp::Ordering::Equal,
-        });
+        // Ordered by position (outcomes are large to move), on keys gathered once (reading
+        // the outcomes in every comparison misses the cache).
+        let mut order: Vec<usize> = {
+            let keys: Vec<_> = shown.iter().map(|(o, _)| outcome::order_key(o)).collect();
+            let mut order: Vec<usize> = (0..keys.len()).collect();
+            crate::sort::sort_by(&mut order, |&a, &b| keys.get(a).cmp(&keys.get(b)));
+            order
+        };
         order.truncate(opts.limit.unwrap_or(usize::MAX));
         let mut slots: Vec<Option<(PolicyOutcome, Option<crate::explain::Trace<'_>>)>> = shown.into_iter().map(Some).collect();
         let policies: Vec<PolicyOutcome> = order

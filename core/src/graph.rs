@@ -185,11 +185,14 @@ pub fn best_combination(set: &PolicySet, graph: &ConflictGraph, candidates: &[(u
         candidates.iter().copied().partition(|(i, _)| graph.graph.neighbors(petgraph::graph::NodeIndex::new(*i)).next().is_none());
     let mut combination = best_combination_of(set, graph, &candidates);
     if !free.is_empty() {
-        let weights: BTreeMap<usize, Decimal> = crate::sort::map_of(candidates.iter().chain(&free).copied());
+        // The free candidates' weights are summed as they are; only the searched ones
+        // (usually few) are looked up.
+        let weights: BTreeMap<usize, Decimal> = crate::sort::map_of(candidates.iter().copied());
+        let picked: Vec<usize> = combination.policies.iter().filter_map(|id| set.index_of(id)).collect();
+        let total: Decimal = free.iter().map(|(_, w)| *w).sum::<Decimal>() + picked.iter().filter_map(|i| weights.get(i)).sum::<Decimal>();
         let mut chosen: Vec<usize> = free.iter().map(|(i, _)| *i).collect();
-        chosen.extend(combination.policies.iter().filter_map(|id| set.index_of(id)));
+        chosen.extend(picked);
         crate::sort::sort(&mut chosen);
-        let total: Decimal = chosen.iter().filter_map(|i| weights.get(i)).sum();
         combination.policies = chosen.iter().filter_map(|&i| set.policies.get(i).map(|p| p.doc.id.clone())).collect();
         combination.total_yuan = total.normalize().to_string();
     }
