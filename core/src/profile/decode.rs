@@ -217,19 +217,22 @@ impl Decoder<'_> {
             // the same, so `12.3` becomes exactly 12.3 here, not 12.300000000000000710.
             Cell::Decimal(d) => (d, unit),
             Cell::Int(n) => (Decimal::from(n), unit),
-            Cell::Float(f) => {
-                let mut buf = [0u8; 40];
-                let text = float_text(f, &mut buf);
-                match text.and_then(json_number) {
-                    Some(d) => (d, unit),
-                    None => {
-                        // Named as JSON prints it (`1e+300`), as a number cell's text is.
-                        let shown = text.map_or_else(|| f.to_string(), str::to_string);
-                        self.err(ProfileErrorKind::BadNumber, path, format!("number {shown} is not finite or out of range"));
-                        return None;
+            Cell::Float(f) => match super::json::short_float(f) {
+                Some(d) => (d, unit),
+                None => {
+                    let mut buf = [0u8; 40];
+                    let text = float_text(f, &mut buf);
+                    match text.and_then(json_number) {
+                        Some(d) => (d, unit),
+                        None => {
+                            // Named as JSON prints it (`1e+300`), as a number cell's text is.
+                            let shown = text.map_or_else(|| f.to_string(), str::to_string);
+                            self.err(ProfileErrorKind::BadNumber, path, format!("number {shown} is not finite or out of range"));
+                            return None;
+                        }
                     }
                 }
-            }
+            },
             Cell::Number(n) => match json_number(n) {
                 Some(d) => (d, unit),
                 None => {

@@ -19,6 +19,34 @@ pub(super) fn float_text(f: f64, buf: &mut [u8; 40]) -> Option<&str> {
     std::str::from_utf8(buf.get(..n)?).ok()
 }
 
+/// The decimal a float reads as (the number serde_json prints for it, [`float_text`]),
+/// when that has at most six decimals and the float is below 1e15: found by arithmetic,
+/// without printing and parsing. `None` otherwise (the caller prints and parses).
+///
+/// The printed number is the shortest decimal that reads back as `f`. For `k` from 0 up,
+/// `m = round(f·10^k)`; when `m / 10^k` (one correctly rounded division of two exact
+/// floats) is `f`, the decimal `m / 10^k` reads as `f`, and no shorter one does (a shorter
+/// one has fewer decimals, tried before). With |m| < 2^50 the decimals `10^-k` apart are
+/// several floats apart, so only that `m` reads as `f`. Printed, a whole number keeps one
+/// decimal (`61.0`), so it gets scale 1.
+pub(super) fn short_float(f: f64) -> Option<Decimal> {
+    const LIMIT: f64 = (1u64 << 50) as f64;
+    if f == 0.0 || !f.is_finite() || f.abs() >= 1e15 {
+        return None;
+    }
+    let mut scale = 1.0f64;
+    for k in 0..=6u32 {
+        let m = (f * scale).round();
+        if m.abs() < LIMIT && m / scale == f {
+            #[expect(clippy::cast_possible_truncation, reason = "|m| < 2^50, a whole number")]
+            let m = m as i64;
+            return Some(if k == 0 { Decimal::new(m.checked_mul(10)?, 1) } else { Decimal::new(m, k) });
+        }
+        scale *= 10.0;
+    }
+    None
+}
+
 /// A JSON number's text as an exact decimal. JSON writes large and small numbers with an
 /// exponent (`1e16`, `2.5e-7`: how serde_json prints floats from 1e16 and below 1e-5 up);
 /// those are read exactly too. Out of the decimal's range (28 digits): `None`.

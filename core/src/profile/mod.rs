@@ -515,6 +515,50 @@ mod tests {
         assert_eq!(float_text(f64::INFINITY, &mut [0u8; 40]), None);
     }
 
+    /// The arithmetic path for short floats gives exactly the decimal of the printed text,
+    /// scale included (`61.0` stays 61.0), wherever it answers; it answers for the floats
+    /// of everyday data.
+    #[test]
+    fn short_floats_read_as_their_text() {
+        use super::json::{json_number, short_float};
+        let mut x: u64 = 0x2545_F491_4F6C_DD1D;
+        let mut floats = vec![
+            61.0,
+            -3.0,
+            0.1,
+            0.1 + 0.2,
+            389.42,
+            -0.5,
+            1e14,
+            999_999_999_999_999.0,
+            1e15,
+            0.000_001,
+            0.000_000_1,
+            123_456.789_012,
+            4_503_599_627_370_496.5,
+        ];
+        for _ in 0..50_000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let f = f64::from_bits(x);
+            if f.is_finite() {
+                floats.push(f);
+            }
+            let k = (x >> 60) % 8;
+            floats.push((x % 100_000_000_000) as f64 / 10f64.powi(k as i32));
+            floats.push(-((x % 1_000_000) as f64) / 1000.0);
+        }
+        let mut answered = 0;
+        for f in floats {
+            let Some(fast) = short_float(f) else { continue };
+            answered += 1;
+            let slow = float_text(f, &mut [0u8; 40]).and_then(json_number);
+            assert_eq!(Some((fast, fast.scale())), slow.map(|d| (d, d.scale())), "{f:e}");
+        }
+        assert!(answered > 60_000, "the fast path answered only {answered} floats");
+    }
+
     /// JSON floats are decoded through the stack buffer, not a heap string: the values
     /// are the decimals JSON prints, and an out-of-range float is named as JSON prints it
     /// (`1e+300`).
