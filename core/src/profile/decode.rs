@@ -4,9 +4,9 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use rust_decimal::Decimal;
-use serde_json::Value as Json;
 
-use super::json::{float_text, json_kind, json_number};
+use super::json::{float_text, json_number};
+use super::lite::Node;
 use super::*;
 use crate::units::{self, Unit};
 
@@ -21,18 +21,18 @@ impl Decoder<'_> {
         self.errors.push(ProfileError { kind, path: path.to_string(), message });
     }
 
-    fn wrong_type(&mut self, path: &Path<'_>, expected: &str, found: &Json) {
-        self.wrong_kind(path, expected, json_kind(found));
+    fn wrong_type<N: Node>(&mut self, path: &Path<'_>, expected: &str, found: &N) {
+        self.wrong_kind(path, expected, found.kind());
     }
 
     fn wrong_kind(&mut self, path: &Path<'_>, expected: &str, found: &str) {
         self.err(ProfileErrorKind::WrongType, path, format!("expected {expected}, found {found}"));
     }
 
-    pub(super) fn field(&mut self, field: &Field, v: &Json, path: &Path<'_>) -> Option<Value> {
+    pub(super) fn field<N: Node>(&mut self, field: &Field, v: &N, path: &Path<'_>) -> Option<Value> {
         match &field.ty {
             FieldType::Tags => {
-                let Some(arr) = v.as_array() else {
+                let Some(arr) = v.items() else {
                     self.wrong_type(path, "an array of strings", v);
                     return None;
                 };
@@ -52,7 +52,7 @@ impl Decoder<'_> {
             _ => {}
         }
         if field.per_year {
-            let Some(obj) = v.as_object() else {
+            let Some(obj) = v.entries() else {
                 self.wrong_type(path, "an object of years, e.g. {\"2024\": …, \"2025\": …}", v);
                 return None;
             };
@@ -81,9 +81,9 @@ impl Decoder<'_> {
         }
     }
 
-    fn scalar(&mut self, field: &Field, v: &Json, path: &Path<'_>) -> Option<Scalar> {
+    fn scalar<N: Node>(&mut self, field: &Field, v: &N, path: &Path<'_>) -> Option<Scalar> {
         let mut buf = String::new();
-        let cell = json_cell(v, &mut buf).unwrap_or(Cell::Other("null"));
+        let cell = v.cell(&mut buf).unwrap_or(Cell::Other("null"));
         self.cell(field, cell, path)
     }
 
@@ -299,9 +299,9 @@ impl Decoder<'_> {
 
     /// The records of a `records` field: an array of objects keyed by record field name
     /// or label; an absent or null entry is unknown.
-    fn records(&mut self, field: &Field, v: &Json, path: &Path<'_>) -> Option<Vec<Record>> {
+    fn records<N: Node>(&mut self, field: &Field, v: &N, path: &Path<'_>) -> Option<Vec<Record>> {
         let def = self.schema.record_def(field.id)?;
-        let Some(arr) = v.as_array() else {
+        let Some(arr) = v.items() else {
             self.wrong_type(path, "an array of records (objects)", v);
             return None;
         };
@@ -317,13 +317,13 @@ impl Decoder<'_> {
         let errors_before = self.errors.len();
         for (i, r) in arr.iter().enumerate() {
             let rpath = path.index(i);
-            let Some(obj) = r.as_object() else {
+            let Some(obj) = r.entries() else {
                 let names: Vec<&str> = def.fields.iter().map(|f| f.name.as_str()).collect();
                 self.wrong_type(&rpath, &format!("a record object {{{}}}", names.join(", ")), r);
                 continue;
             };
-            let mut bufs: Vec<String> = vec![String::new(); obj.len()];
-            let entries = obj.iter().zip(bufs.iter_mut()).filter_map(|((k, v), buf)| json_cell(v, buf).map(|c| (k.as_str(), c)));
+            let mut bufs: Vec<String> = vec![String::new(); r.entry_count()];
+            let entries = obj.zip(bufs.iter_mut()).filter_map(|((k, v), buf)| v.cell(buf).map(|c| (k, c)));
             let rec = self.record(field, entries, &rpath);
             out.push(rec);
         }
@@ -364,20 +364,20 @@ impl Decoder<'_> {
         rec
     }
 
-    fn qualifications(&mut self, v: &Json, path: &Path<'_>) -> Option<Vec<Qualification>> {
-        let Some(arr) = v.as_array() else {
+    fn qualifications<N: Node>(&mut self, v: &N, path: &Path<'_>) -> Option<Vec<Qualification>> {
+        let Some(arr) = v.items() else {
             self.wrong_type(path, "an array of qualifications", v);
             return None;
         };
         let mut out = Vec::new();
         for (i, q) in arr.iter().enumerate() {
             let qpath = path.index(i);
-            let Some(obj) = q.as_object() else {
+            let Some(obj) = q.entries() else {
                 self.wrong_type(&qpath, "an object {code, level, granted_on, expires_on, first_grant}", q);
                 continue;
             };
-            let mut bufs: Vec<String> = vec![String::new(); obj.len()];
-            let entries = obj.iter().zip(bufs.iter_mut()).filter_map(|((k, v), buf)| json_cell(v, buf).map(|c| (k.as_str(), c)));
+            let mut bufs: Vec<String> = vec![String::new(); q.entry_count()];
+            let entries = obj.zip(bufs.iter_mut()).filter_map(|((k, v), buf)| v.cell(buf).map(|c| (k, c)));
             if let Some(q) = self.qualification(entries, &qpath) {
                 out.push(q);
             }

@@ -21,6 +21,7 @@ use crate::uscc::{self, UsccCheck};
 
 mod decode;
 mod json;
+mod lite;
 
 use decode::Decoder;
 use json::json_kind;
@@ -201,27 +202,6 @@ impl Cell<'_> {
     }
 }
 
-/// The JSON value as a cell; `None` for null. A number keeps its JSON text in `buf`.
-fn json_cell<'a>(v: &'a Json, buf: &'a mut String) -> Option<Cell<'a>> {
-    Some(match v {
-        Json::Null => return None,
-        Json::Bool(b) => Cell::Bool(*b),
-        // An integer needs no text (the common case: staff, money in round units).
-        Json::Number(n) => match (n.as_i64(), n.as_f64()) {
-            (Some(i), _) => Cell::Int(i),
-            // A float is written into a stack buffer exactly as serde_json prints it
-            // (`Cell::Float`), without a heap string per value.
-            (None, Some(f)) if n.is_f64() => Cell::Float(f),
-            _ => {
-                *buf = n.to_string();
-                Cell::Number(buf)
-            }
-        },
-        Json::String(s) => Cell::Str(s),
-        other => Cell::Other(json_kind(other)),
-    })
-}
-
 /// Decodes one scalar value of `field` (not tags or qualifications) from a typed cell,
 /// exactly as [`Profile::from_json`] decodes the JSON value the cell stands for. `path`
 /// names the value in messages. Returns the value and its warnings.
@@ -334,7 +314,7 @@ impl Profile {
         // One object of distinct keys (every profile that decodes): its fields are decoded
         // from the pairs, in key order, as from the parsed value; anything else goes the
         // long way, which gives the error.
-        if let Some(pairs) = json::top_level_pairs(text) {
+        if let Some(pairs) = lite::top_level_pairs(text) {
             return Profile::from_pairs(schema, pairs.iter().map(|(k, v)| (k.as_ref(), v)));
         }
         let json: Json = parse_json(text).map_err(|e| {
@@ -356,7 +336,10 @@ impl Profile {
     }
 
     /// Decodes a profile from the (key, value) pairs of its object, in key order.
-    fn from_pairs<'j>(schema: &Schema, pairs: impl Iterator<Item = (&'j str, &'j Json)>) -> Result<Profile, ProfileErrors> {
+    fn from_pairs<'j, N: lite::Node + 'j>(
+        schema: &Schema,
+        pairs: impl Iterator<Item = (&'j str, &'j N)>,
+    ) -> Result<Profile, ProfileErrors> {
         let mut d = Decoder { schema, errors: Vec::new(), warnings: Vec::new() };
         let mut profile = Profile::empty(schema);
         let mut unknown = 0usize;
@@ -476,9 +459,39 @@ mod tests {
                 "{\"registered_capital\": null}",
                 "",
                 "{",
+                // Errors inside nested objects, arrays and records come in key order.
+                "{\"employees\": {\"2025\": \"x\", \"2024\": \"y\", \"20x\": 1, \"2023\": null}, \"tags\": [\"a\", 1, \" b \"]}",
+                "{\"employees\": {\"2024\": 1, \"2024\": 2}}",
+                "{\"employees\": 18446744073709551615, \"registered_capital\": -9223372036854775808}",
+                "{\"registered_capital\": 1.5e300, \"operating_revenue\": 12.25, \"employees\": 2.0}",
+                "{\"qualifications\": [{\"status\": \"maybe\", \"code\": \"nope\", \"zz\": 1}, 3, {\"code\": \"hi\\u0074ech\"}]}",
+                "{\"qualifications\": [{\"code\": \"x\", \"code\": \"y\"}]}",
+                "{\"tags\": \"one\", \"industry\": 3910, \"region\": [\"370102\"]}",
             ]
             .map(str::to_string),
         );
+        // The bundled enterprises: records, qualifications, every field type; and each
+        // with its keys reversed (the text's order must not matter), and with a record
+        // spoilt (errors inside records).
+        let mut dir: Vec<_> =
+            std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/../data/enterprises")).unwrap().flatten().map(|e| e.path()).collect();
+        dir.sort();
+        for p in dir.iter().filter(|p| p.extension().is_some_and(|x| x == "json")) {
+            let text = std::fs::read_to_string(p).unwrap();
+            let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+            let obj = v.as_object().unwrap();
+            let reversed: Vec<String> = obj.iter().rev().map(|(k, v)| format!("{}: {v}", serde_json::Value::from(k.as_str()))).collect();
+            texts.push(format!("{{{}}}", reversed.join(", ")));
+            texts.push(
+                text.replacen("\"20", "\"x20", 3)
+                    .replace(": true}", ": \"true\"}")
+                    .replace("\"group\": \"", "\"group\": \"x")
+                    .replace("\"self_built\"", "\"self_bilt\""),
+            );
+            texts.push(text);
+        }
+        assert!(texts.len() > 100);
+        let mut nested_errors = 0;
         for t in &texts {
             let long_way = super::parse_json(t)
                 .map_err(|e| {
@@ -489,8 +502,12 @@ mod tests {
                     }])
                 })
                 .and_then(|v| super::Profile::from_json(&schema, &v));
+            if let Err(e) = &long_way {
+                nested_errors += e.0.iter().filter(|e| e.path.matches(['.', '[']).count() >= 3).count();
+            }
             assert_eq!(super::Profile::from_json_str(&schema, t), long_way, "{t}");
         }
+        assert!(nested_errors >= 10, "{nested_errors} errors inside nested values");
     }
 
     #[test]
