@@ -58,4 +58,21 @@ fn main() {
         });
         println!("{name:<34} {fields:>8} {v:>8.2}µs {t:>8.2}µs {:>10.3}µs", v / fields as f64);
     }
+    // The generator's enterprises (what the latency and compact-verdicts benches feed):
+    // the mean over 300 of them (seed 12, as benches/compact_bench.sh).
+    let values: Vec<serde_json::Value> = huiqi::gen::enterprises(12, 300).collect();
+    let texts: Vec<String> = values.iter().map(ToString::to_string).collect();
+    let fields = values.iter().map(|v| v.as_object().map_or(0, |o| o.len())).sum::<usize>() as f64 / values.len() as f64;
+    let rounds = (n / values.len()).max(1);
+    let v = best(rounds, || {
+        for value in &values {
+            std::hint::black_box(Profile::from_json(&schema, std::hint::black_box(value)).unwrap());
+        }
+    }) / values.len() as f64;
+    let t = best(rounds, || {
+        for text in &texts {
+            std::hint::black_box(Profile::from_json_str(&schema, std::hint::black_box(text)).unwrap());
+        }
+    }) / values.len() as f64;
+    println!("{:<34} {fields:>8.1} {v:>8.2}µs {t:>8.2}µs {:>10.3}µs", "generated (300, seed 12), mean", v / fields);
 }

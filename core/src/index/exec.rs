@@ -93,6 +93,7 @@ impl PolicyIndex {
             algebra: Scratch::default(),
             listed: Vec::new(),
             marks: Vec::new(),
+            not_in_force: None,
         }
     }
 
@@ -217,6 +218,9 @@ pub struct Matcher {
     /// bits over policies it collects them in.
     pub(super) listed: Vec<u32>,
     pub(super) marks: Vec<u64>,
+    /// The engine's policies not in force on a day, kept for the day of the last call
+    /// that asked (`Engine::not_in_force_with`), with the set's number and that day.
+    pub(crate) not_in_force: Option<(u64, i32, Vec<u32>)>,
 }
 
 impl Matcher {
@@ -261,6 +265,7 @@ mod tests {
             algebra: Scratch::default(),
             listed: Vec::new(),
             marks: Vec::new(),
+            not_in_force: None,
         };
         for p in [0, 1, 3] {
             m.known.set(p);

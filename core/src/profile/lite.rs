@@ -37,6 +37,28 @@ pub(super) enum Lite<'a> {
     Object(Vec<(Cow<'a, str>, Lite<'a>)>),
 }
 
+impl<'a> Lite<'a> {
+    /// The tree of a parsed value, borrowing its strings. The WASM build decodes a parsed
+    /// value through it, so that the module holds one decoder (the one for text), not two.
+    #[cfg(any(test, target_arch = "wasm32"))]
+    pub(super) fn of(v: &'a Json) -> Lite<'a> {
+        match v {
+            Json::Null => Lite::Null,
+            Json::Bool(b) => Lite::Bool(*b),
+            Json::Number(n) => match (n.as_i64(), n.as_u64(), n.as_f64()) {
+                (Some(i), _, _) => Lite::Int(i),
+                (None, Some(u), _) => Lite::Big(u),
+                (None, None, Some(f)) => Lite::Float(f),
+                (None, None, None) => Lite::Null,
+            },
+            Json::String(s) => Lite::Str(Cow::Borrowed(s)),
+            Json::Array(a) => Lite::Array(a.iter().map(Lite::of).collect()),
+            // A map's keys are distinct and in bytewise order already.
+            Json::Object(o) => Lite::Object(o.iter().map(|(k, v)| (Cow::Borrowed(k.as_str()), Lite::of(v))).collect()),
+        }
+    }
+}
+
 /// A JSON value as the decoder reads it: `serde_json::Value` or [`Lite`]. Objects are
 /// walked in key order, so both trees give the same errors in the same order.
 pub(super) trait Node: Sized {

@@ -332,7 +332,18 @@ impl Profile {
                 message: format!("expected an object of fields, found {}", json_kind(json)),
             }]));
         };
-        Profile::from_pairs(schema, obj.iter().map(|(k, v)| (k.as_str(), v)))
+        #[cfg(not(target_arch = "wasm32"))]
+        return Profile::from_pairs(schema, obj.iter().map(|(k, v)| (k.as_str(), v)));
+        #[cfg(target_arch = "wasm32")]
+        return Profile::from_json_via_lite(schema, obj);
+    }
+
+    /// [`Profile::from_json`] through the light tree: what the WASM build runs (one
+    /// decoder in the module), and what the tests check gives the same answers.
+    #[cfg(any(test, target_arch = "wasm32"))]
+    fn from_json_via_lite(schema: &Schema, obj: &serde_json::Map<String, Json>) -> Result<Profile, ProfileErrors> {
+        let pairs: Vec<(&str, lite::Lite<'_>)> = obj.iter().map(|(k, v)| (k.as_str(), lite::Lite::of(v))).collect();
+        Profile::from_pairs(schema, pairs.iter().map(|(k, v)| (*k, v)))
     }
 
     /// Decodes a profile from the (key, value) pairs of its object, in key order.
@@ -506,6 +517,9 @@ mod tests {
                 nested_errors += e.0.iter().filter(|e| e.path.matches(['.', '[']).count() >= 3).count();
             }
             assert_eq!(super::Profile::from_json_str(&schema, t), long_way, "{t}");
+            if let Some(obj) = super::parse_json(t).ok().as_ref().and_then(|v| v.as_object()) {
+                assert_eq!(super::Profile::from_json_via_lite(&schema, obj), long_way, "via the light tree: {t}");
+            }
         }
         assert!(nested_errors >= 10, "{nested_errors} errors inside nested values");
     }
