@@ -15,7 +15,10 @@ ROOT=$PWD
 SECONDS_PER=${1:-3}
 OUT=$ROOT/target/compact-bench
 mkdir -p "$OUT"
-cargo build --release -q -p huiqi-cli -p huiqi-ffi -p huiqi-bench --bin ops_calls
+# Two builds: `--bin` selects targets in every package named, so one command with
+# `-p huiqi-ffi --bin ops_calls` left the C library (and Python's) as it was.
+cargo build --release -q -p huiqi-cli -p huiqi-ffi
+cargo build --release -q -p huiqi-bench --bin ops_calls
 make -s -C examples/c bench >/dev/null
 JAR=$(./scripts/build-java)
 mkdir -p target/java/bench
