@@ -68,3 +68,13 @@ pip_need() {
   "$PYTHON" -c "import $modules" 2>/dev/null && return 0
   need_install "Python packages into target/venv: $*" "$PYTHON" -m pip install --quiet "$@"
 }
+
+# The release build every script shares. Cargo unifies the features of dependencies over the
+# packages a command selects, and builds a dependency again for each different set: the CLI
+# alone after the CLI with the C library rebuilt Arrow, Parquet and the CLI (the ffi feature
+# of arrow-*), and so did the Java binding alone; in a run from a clean clone that was
+# several minutes on 2 cores. So every release build of the scripts selects the same
+# packages, and after the first it is a no-op: the CLI, the C library, the Java binding's
+# library, the WASM crate's native tools and the benchmarks (libraries and binaries).
+RELEASE_PACKAGES=(-p huiqi-cli -p huiqi-ffi -p huiqi-jni -p huiqi-wasm -p huiqi-bench)
+release_build() { cargo build --release "${RELEASE_PACKAGES[@]}" "$@"; }

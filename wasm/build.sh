@@ -16,18 +16,19 @@ ENV_FILE=$ROOT/target/wasm-toolchain.env
 . "$ENV_FILE"
 export PATH="$HOME/.cargo/bin:$PATH"
 
-# Size profile for the wasm build only (the workspace's own profiles stay as they are):
-# opt-level z, but with opt-level s's inlining threshold (75; z's is 5) — 6 % smaller than
-# s and about as fast (wasm/README.md, Size); source paths shortened in panic locations.
-export CARGO_PROFILE_RELEASE_OPT_LEVEL=${CARGO_PROFILE_RELEASE_OPT_LEVEL:-z}
-export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS=${CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS:-"-C llvm-args=-inline-threshold=75 --remap-path-prefix=$HOME/.cargo/registry/src=/cargo --remap-path-prefix=$HOME/.rustup=/rustup --remap-path-prefix=$ROOT=/huiqi"}
-export CARGO_PROFILE_RELEASE_LTO=true
-export CARGO_PROFILE_RELEASE_CODEGEN_UNITS=1
-export CARGO_PROFILE_RELEASE_PANIC=abort
-export CARGO_PROFILE_RELEASE_DEBUG=false
+# Size profile for the wasm builds only, given to their cargo commands and not exported (the
+# native CLI built below keeps the workspace's release profile: exported, these rebuilt it
+# with LTO in minutes, and the next native build undid that): opt-level z, but with opt-level
+# s's inlining threshold (75; z's is 5) — 6 % smaller than s and about as fast
+# (wasm/README.md, Size); source paths shortened in panic locations.
+OPT_LEVEL=${CARGO_PROFILE_RELEASE_OPT_LEVEL:-z}
+REMAP="--remap-path-prefix=$HOME/.cargo/registry/src=/cargo --remap-path-prefix=$HOME/.rustup=/rustup --remap-path-prefix=$ROOT=/huiqi"
+WASM_RUSTFLAGS=${CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS:-"-C llvm-args=-inline-threshold=75 $REMAP"}
+WASM_PROFILE=(CARGO_PROFILE_RELEASE_LTO=true CARGO_PROFILE_RELEASE_CODEGEN_UNITS=1 CARGO_PROFILE_RELEASE_PANIC=abort CARGO_PROFILE_RELEASE_DEBUG=false)
 
-echo "==> cargo build huiqi-wasm (wasm32-unknown-unknown, route $HUIQI_WASM_ROUTE, opt-level $CARGO_PROFILE_RELEASE_OPT_LEVEL, $CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS)"
-(cd "$ROOT" && env "${WASM_CARGO_ENV[@]}" CARGO_TARGET_DIR="$WASM_TARGET_DIR" \
+echo "==> cargo build huiqi-wasm (wasm32-unknown-unknown, route $HUIQI_WASM_ROUTE, opt-level $OPT_LEVEL, $WASM_RUSTFLAGS)"
+(cd "$ROOT" && env "${WASM_CARGO_ENV[@]}" "${WASM_PROFILE[@]}" CARGO_PROFILE_RELEASE_OPT_LEVEL="$OPT_LEVEL" \
+  CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="$WASM_RUSTFLAGS" CARGO_TARGET_DIR="$WASM_TARGET_DIR" \
   "$WASM_CARGO" build --release --lib -p huiqi-wasm --target wasm32-unknown-unknown "${WASM_CARGO_ARGS[@]}")
 RAW=$WASM_TARGET_DIR/wasm32-unknown-unknown/release/huiqi_wasm.wasm
 
@@ -45,8 +46,8 @@ node "$WASM/tools/patch-glue.mjs" "$PKG/web/huiqi_wasm.js"
 # about 600 KB gzipped against 465 (wasm/README.md, Speed).
 echo "==> cargo build huiqi-wasm for Node (opt-level 3)"
 NODE_TARGET_DIR=$WASM_TARGET_DIR/wasm-node
-(cd "$ROOT" && env "${WASM_CARGO_ENV[@]}" CARGO_TARGET_DIR="$NODE_TARGET_DIR" CARGO_PROFILE_RELEASE_OPT_LEVEL=3 \
-  CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="--remap-path-prefix=$HOME/.cargo/registry/src=/cargo --remap-path-prefix=$HOME/.rustup=/rustup --remap-path-prefix=$ROOT=/huiqi" \
+(cd "$ROOT" && env "${WASM_CARGO_ENV[@]}" "${WASM_PROFILE[@]}" CARGO_TARGET_DIR="$NODE_TARGET_DIR" CARGO_PROFILE_RELEASE_OPT_LEVEL=3 \
+  CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="$REMAP" \
   "$WASM_CARGO" build --release --lib -p huiqi-wasm --target wasm32-unknown-unknown "${WASM_CARGO_ARGS[@]}")
 echo "==> wasm-bindgen: nodejs"
 "$WASM_BINDGEN" --target nodejs --out-dir "$PKG/node" "$NODE_TARGET_DIR/wasm32-unknown-unknown/release/huiqi_wasm.wasm"
@@ -67,7 +68,8 @@ fi
 # The studio's module: the same crate with stores (feature `stores`: Store, callStore for
 # what_if, reverse, diff with reach), web target only. The calculator's module stays without.
 echo "==> the studio's module: cargo build --features stores, wasm-bindgen (web), wasm-opt $WASM_OPT_FLAGS"
-(cd "$ROOT" && env "${WASM_CARGO_ENV[@]}" CARGO_TARGET_DIR="$WASM_TARGET_DIR" \
+(cd "$ROOT" && env "${WASM_CARGO_ENV[@]}" "${WASM_PROFILE[@]}" CARGO_PROFILE_RELEASE_OPT_LEVEL="$OPT_LEVEL" \
+  CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="$WASM_RUSTFLAGS" CARGO_TARGET_DIR="$WASM_TARGET_DIR" \
   "$WASM_CARGO" build --release --lib -p huiqi-wasm --features stores --target wasm32-unknown-unknown "${WASM_CARGO_ARGS[@]}")
 "$WASM_BINDGEN" --target web --out-dir "$PKG/studio" "$RAW"
 node "$WASM/tools/patch-glue.mjs" "$PKG/studio/huiqi_wasm.js"
@@ -97,7 +99,10 @@ cp "$WASM/js/web-bundled.d.ts" "$PKG/studio/bundled.d.ts"
 # (no condition text is parsed in the page), the schema, the code tables the library embeds
 # natively, and the synthetic sample enterprises, with an index of them.
 echo "==> pkg/huiqi/data: the bundled set (huiqi compile), schema, code tables, sample enterprises"
-(cd "$ROOT" && cargo build --release -q -p huiqi-cli)
+# The native CLI, in the release build the test scripts share (scripts/lib.sh).
+# shellcheck source=../scripts/lib.sh
+. "$ROOT/scripts/lib.sh"
+(cd "$ROOT" && release_build -q)
 DATA=$PKG/data
 mkdir -p "$DATA/schema" "$DATA/codes" "$DATA/enterprises"
 "$ROOT/target/release/huiqi" compile --out "$DATA/policies.hqset"

@@ -5,6 +5,7 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use huiqi::engine::Engine;
+use huiqi::index::Matcher;
 use huiqi::ops as envelope;
 use huiqi::outcome::{MatchOutcome, Verdict};
 use huiqi::policy::PolicySet;
@@ -13,7 +14,23 @@ use crate::args::MatchArgs;
 use crate::common::{as_of, load_set, print_calendar, read, render_policy_errors, Fail};
 
 pub(crate) fn run(mut out: impl Write, args: MatchArgs) -> Result<ExitCode, Fail> {
-    let MatchArgs { profile, profiles, set, as_of: date, json, all, detail, limit, engine: path_arg, tags, recommend_undetermined } = args;
+    let MatchArgs {
+        profile,
+        profiles,
+        set,
+        as_of: date,
+        json,
+        all,
+        detail,
+        limit,
+        engine: path_arg,
+        tags,
+        recommend_undetermined,
+        threads,
+    } = args;
+    if threads.is_some() && profiles.is_none() {
+        return Err(Fail("--threads answers the lines of --profiles FILE.jsonl; one --profile is answered on one thread".into(), 2));
+    }
     let opts = huiqi::engine::MatchOptions { tags, recommend_undetermined, detail: detail.detail(), all, limit };
     let engine = match load_set(&set)? {
         Ok(s) => Engine::from_set(s),
@@ -27,7 +44,7 @@ pub(crate) fn run(mut out: impl Write, args: MatchArgs) -> Result<ExitCode, Fail
     let date = as_of(&date)?;
     let date_s = date.to_string();
     if let Some(path) = profiles {
-        return match_lines(&mut out, &engine, &path, &date_s, path_arg.path(), &opts);
+        return match_lines(&mut out, &engine, &path, &date_s, path_arg.path(), &opts, threads.unwrap_or(0));
     }
     let Some(path) = profile else { return Err(Fail("give --profile FILE or --profiles FILE.jsonl".into(), 2)) };
     let text = read(&path)?;
@@ -51,9 +68,22 @@ pub(crate) fn run(mut out: impl Write, args: MatchArgs) -> Result<ExitCode, Fail
 /// The longest input line `match --profiles` reads (a profile is a few KB).
 const MAX_LINE: usize = 16 << 20;
 
+/// Lines answered per batch and thread: enough that the threads stay busy, few enough that a
+/// batch's answers (up to a few hundred KB each against 10k policies) stay small in memory.
+const LINES_PER_THREAD: usize = 32;
+
+/// A batch also stops growing past this many bytes of input.
+const BATCH_BYTES: usize = 32 << 20;
+
+/// One input line as read: its number and its bytes (without the line end), or why it is
+/// not answered (too long).
+type Line = (usize, Result<Vec<u8>, String>);
+
 /// `match --profiles`: one envelope line per input line, in order. A line that is blank,
 /// not UTF-8, too long or not a valid profile gets a failure line naming its number; the
-/// batch goes on.
+/// batch goes on. Lines are read in batches and answered on `threads` threads (0: one per
+/// core), each with a matcher of its own kept for the whole file; the output is the same
+/// whatever the number of threads.
 fn match_lines(
     out: &mut impl Write,
     engine: &Engine,
@@ -61,50 +91,133 @@ fn match_lines(
     as_of: &str,
     how: huiqi::engine::MatchPath,
     opts: &huiqi::engine::MatchOptions,
+    threads: usize,
 ) -> Result<ExitCode, Fail> {
-    use std::io::Read;
     let file = std::fs::File::open(path).map_err(|e| Fail(format!("cannot read {}: {e}", path.display()), 2))?;
     let mut reader = std::io::BufReader::new(file);
     let mut out = std::io::BufWriter::new(out);
-    let mut m = engine.matcher();
-    let mut buf = Vec::new();
-    let mut line_no = 0usize;
-    loop {
-        buf.clear();
-        let n = (&mut reader)
-            .take(MAX_LINE as u64 + 1)
-            .read_until(b'\n', &mut buf)
-            .map_err(|e| Fail(format!("cannot read {}: {e}", path.display()), 2))?;
-        if n == 0 {
-            break;
+    let threads = match threads {
+        0 => std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get),
+        n => n,
+    };
+    let mut matchers: Vec<Matcher> = (0..threads).map(|_| engine.matcher()).collect();
+    let answer = |m: &mut Matcher, (line_no, line): &Line| -> String {
+        match line {
+            Err(why) => envelope::line_failure(*line_no, why),
+            Ok(bytes) => match std::str::from_utf8(bytes) {
+                Ok(text) => envelope::match_line(engine, m, *line_no, text, as_of, how, opts),
+                Err(e) => envelope::line_failure(*line_no, &format!("not UTF-8: {e}")),
+            },
         }
-        line_no += 1;
-        let answer = if buf.len() > MAX_LINE && buf.last() != Some(&b'\n') {
-            // Skip the rest of the over-long line.
-            let mut rest = Vec::new();
-            loop {
-                rest.clear();
-                let k = (&mut reader)
-                    .take(1 << 20)
-                    .read_until(b'\n', &mut rest)
-                    .map_err(|e| Fail(format!("cannot read {}: {e}", path.display()), 2))?;
-                if k == 0 || rest.last() == Some(&b'\n') {
+    };
+    let mut line_no = 0usize;
+    let mut batch: Vec<Line> = Vec::new();
+    loop {
+        batch.clear();
+        let mut bytes = 0usize;
+        let mut failed = None;
+        while batch.len() < threads * LINES_PER_THREAD && bytes < BATCH_BYTES {
+            match read_line(&mut reader, line_no + 1) {
+                Ok(Some(line)) => {
+                    line_no += 1;
+                    bytes += line.1.as_ref().map_or(0, Vec::len);
+                    batch.push(line);
+                }
+                Ok(None) => break,
+                // The lines before it are answered first, as one at a time would have.
+                Err(e) => {
+                    failed = Some(Fail(format!("cannot read {}: {e}", path.display()), 2));
                     break;
                 }
             }
-            envelope::line_failure(line_no, &format!("line longer than {MAX_LINE} bytes"))
-        } else {
-            let line = buf.strip_suffix(b"\n").unwrap_or(&buf);
-            let line = line.strip_suffix(b"\r").unwrap_or(line);
-            match std::str::from_utf8(line) {
-                Ok(text) => envelope::match_line(engine, &mut m, line_no, text, as_of, how, opts),
-                Err(e) => envelope::line_failure(line_no, &format!("not UTF-8: {e}")),
-            }
-        };
-        writeln!(out, "{answer}")?;
+        }
+        for answer in answer_batch(&batch, &mut matchers, &answer)? {
+            writeln!(out, "{answer}")?;
+        }
+        if let Some(fail) = failed {
+            out.flush()?;
+            return Err(fail);
+        }
+        if batch.len() < threads * LINES_PER_THREAD && bytes < BATCH_BYTES {
+            break;
+        }
     }
     out.flush()?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// Reads line `line_no`: `None` at the end of the input; a line longer than [`MAX_LINE`] is
+/// skipped to its end and answered with why.
+fn read_line(reader: &mut impl BufRead, line_no: usize) -> std::io::Result<Option<Line>> {
+    use std::io::Read;
+    let mut buf = Vec::new();
+    let n = reader.take(MAX_LINE as u64 + 1).read_until(b'\n', &mut buf)?;
+    if n == 0 {
+        return Ok(None);
+    }
+    if buf.len() > MAX_LINE && buf.last() != Some(&b'\n') {
+        let mut rest = Vec::new();
+        loop {
+            rest.clear();
+            let k = reader.take(1 << 20).read_until(b'\n', &mut rest)?;
+            if k == 0 || rest.last() == Some(&b'\n') {
+                break;
+            }
+        }
+        return Ok(Some((line_no, Err(format!("line longer than {MAX_LINE} bytes")))));
+    }
+    if buf.last() == Some(&b'\n') {
+        buf.pop();
+        if buf.last() == Some(&b'\r') {
+            buf.pop();
+        }
+    }
+    Ok(Some((line_no, Ok(buf))))
+}
+
+/// The answers to a batch, in its order. The threads take the next line as they finish
+/// the last (lines differ a lot in cost), each with its own matcher.
+fn answer_batch(
+    batch: &[Line],
+    matchers: &mut [Matcher],
+    answer: &(dyn Fn(&mut Matcher, &Line) -> String + Sync),
+) -> Result<Vec<String>, Fail> {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let threads = matchers.len().min(batch.len());
+    if threads <= 1 {
+        let Some(m) = matchers.first_mut() else { return Ok(Vec::new()) };
+        return Ok(batch.iter().map(|line| answer(m, line)).collect());
+    }
+    let next = AtomicUsize::new(0);
+    let parts: Vec<Vec<(usize, String)>> = std::thread::scope(|s| {
+        let workers: Vec<_> = matchers
+            .iter_mut()
+            .take(threads)
+            .map(|m| {
+                let next = &next;
+                s.spawn(move || {
+                    let mut done = Vec::new();
+                    loop {
+                        let k = next.fetch_add(1, Ordering::Relaxed);
+                        let Some(line) = batch.get(k) else { break };
+                        done.push((k, answer(m, line)));
+                    }
+                    done
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .map(|w| w.join().map_err(|_| Fail("a matching thread stopped unexpectedly".into(), 2)))
+            .collect::<Result<Vec<_>, Fail>>()
+    })?;
+    let mut slots: Vec<Option<String>> = vec![None; batch.len()];
+    for (k, a) in parts.into_iter().flatten() {
+        if let Some(slot) = slots.get_mut(k) {
+            *slot = Some(a);
+        }
+    }
+    slots.into_iter().enumerate().map(|(k, a)| a.ok_or_else(|| Fail(format!("no answer for line {} of the batch", k + 1), 2))).collect()
 }
 
 fn print_verdicts(out: &mut impl Write, r: &huiqi::outcome::VerdictsOutcome<'_>, set: &PolicySet) -> std::io::Result<()> {
