@@ -112,6 +112,8 @@ fn match_lines(
     };
     let mut line_no = 0usize;
     let mut batch: Vec<Line> = Vec::new();
+    // The answers of the last batch, written while the threads answer the next one.
+    let mut written: Vec<String> = Vec::new();
     loop {
         batch.clear();
         let mut bytes = 0usize;
@@ -131,10 +133,10 @@ fn match_lines(
                 }
             }
         }
-        for answer in answer_batch(&batch, &mut matchers, &answer)? {
-            writeln!(out, "{answer}")?;
-        }
+        let last = std::mem::take(&mut written);
+        written = answer_batch(&batch, &mut matchers, &answer, || last.iter().try_for_each(|a| writeln!(out, "{a}")))?;
         if let Some(fail) = failed {
+            written.iter().try_for_each(|a| writeln!(out, "{a}"))?;
             out.flush()?;
             return Err(fail);
         }
@@ -142,6 +144,7 @@ fn match_lines(
             break;
         }
     }
+    written.iter().try_for_each(|a| writeln!(out, "{a}"))?;
     out.flush()?;
     Ok(ExitCode::SUCCESS)
 }
@@ -175,16 +178,19 @@ fn read_line(reader: &mut impl BufRead, line_no: usize) -> std::io::Result<Optio
     Ok(Some((line_no, Ok(buf))))
 }
 
-/// The answers to a batch, in its order. The threads take the next line as they finish
-/// the last (lines differ a lot in cost), each with its own matcher.
+/// The answers to a batch, in its order, while this thread does `meanwhile` (writing the
+/// last batch's answers). The threads take the next line as they finish the last (lines
+/// differ a lot in cost), each with its own matcher.
 fn answer_batch(
     batch: &[Line],
     matchers: &mut [Matcher],
     answer: &(dyn Fn(&mut Matcher, &Line) -> String + Sync),
+    meanwhile: impl FnOnce() -> std::io::Result<()>,
 ) -> Result<Vec<String>, Fail> {
     use std::sync::atomic::{AtomicUsize, Ordering};
     let threads = matchers.len().min(batch.len());
     if threads <= 1 {
+        meanwhile()?;
         let Some(m) = matchers.first_mut() else { return Ok(Vec::new()) };
         return Ok(batch.iter().map(|line| answer(m, line)).collect());
     }
@@ -206,10 +212,13 @@ fn answer_batch(
                 })
             })
             .collect();
-        workers
+        // Written before the joins; a write error is reported after them.
+        let wrote = meanwhile();
+        let parts = workers
             .into_iter()
             .map(|w| w.join().map_err(|_| Fail("a matching thread stopped unexpectedly".into(), 2)))
-            .collect::<Result<Vec<_>, Fail>>()
+            .collect::<Result<Vec<_>, Fail>>();
+        wrote.map_err(Fail::from).and(parts)
     })?;
     let mut slots: Vec<Option<String>> = vec![None; batch.len()];
     for (k, a) in parts.into_iter().flatten() {
