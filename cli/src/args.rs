@@ -186,8 +186,8 @@ pub(crate) struct MatchArgs {
     /// Let the recommended combination include undetermined policies too.
     #[arg(long)]
     pub(crate) recommend_undetermined: bool,
-    /// With --profiles: threads that answer lines (0: one per core). The output is the
-    /// same, in the input's order, whatever the number.
+    /// With --profiles: threads that answer lines (0, the default: one per core; at most
+    /// 64). The output is the same, in the input's order, whatever the number.
     #[arg(long, value_name = "N")]
     pub(crate) threads: Option<usize>,
 }

@@ -74,6 +74,8 @@ fn lines_answer_in_order_and_alike_on_any_number_of_threads() {
     let one = run("1");
     assert_eq!(one, run("3"), "three threads answered differently from one");
     assert_eq!(one, run("0"), "one thread per core answered differently from one");
+    // More threads than the cap (64) and than lines in a batch: one batch, the same answers.
+    assert_eq!(one, run("1000"), "the most threads answered differently from one");
     let lines: Vec<&str> = one.lines().collect();
     assert_eq!(lines.len(), 150);
     for (k, (line, e)) in lines.iter().zip(&expect).enumerate() {

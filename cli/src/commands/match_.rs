@@ -72,6 +72,13 @@ const MAX_LINE: usize = 16 << 20;
 /// batch's answers (up to a few hundred KB each against 10k policies) stay small in memory.
 const LINES_PER_THREAD: usize = 32;
 
+/// At most this many lines in a batch, whatever the threads (two batches of answers are
+/// held at a time: about 400 MB at most for the default envelope against 10k policies).
+const MAX_BATCH_LINES: usize = 512;
+
+/// At most this many threads (each keeps a matcher, a few hundred KB against 10k policies).
+const MAX_THREADS: usize = 64;
+
 /// A batch also stops growing past this many bytes of input.
 const BATCH_BYTES: usize = 32 << 20;
 
@@ -99,7 +106,9 @@ fn match_lines(
     let threads = match threads {
         0 => std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get),
         n => n,
-    };
+    }
+    .min(MAX_THREADS);
+    let batch_lines = (threads * LINES_PER_THREAD).min(MAX_BATCH_LINES);
     let mut matchers: Vec<Matcher> = (0..threads).map(|_| engine.matcher()).collect();
     let answer = |m: &mut Matcher, (line_no, line): &Line| -> String {
         match line {
@@ -118,7 +127,7 @@ fn match_lines(
         batch.clear();
         let mut bytes = 0usize;
         let mut failed = None;
-        while batch.len() < threads * LINES_PER_THREAD && bytes < BATCH_BYTES {
+        while batch.len() < batch_lines && bytes < BATCH_BYTES {
             match read_line(&mut reader, line_no + 1) {
                 Ok(Some(line)) => {
                     line_no += 1;
@@ -140,7 +149,7 @@ fn match_lines(
             out.flush()?;
             return Err(fail);
         }
-        if batch.len() < threads * LINES_PER_THREAD && bytes < BATCH_BYTES {
+        if batch.len() < batch_lines && bytes < BATCH_BYTES {
             break;
         }
     }
