@@ -239,25 +239,29 @@ impl<'e, 'a> Explainer<'e, 'a> {
         use NodeKind as K;
         let unknown = self.ev.eval(n).err();
         let schema = &self.ev.set.schema;
-        let missing_fields = || unknown.iter().flat_map(|u| u.fields.iter().filter_map(|f| schema.field_by_id(*f)));
-        let missing_zh = missing_fields().map(|f| f.label.as_str()).collect::<Vec<_>>().join("、");
-        let missing_en = missing_fields().map(|f| f.name.as_str()).collect::<Vec<_>>().join(", ");
         let missing = match &unknown {
             Some(u) if !self.notes_only => self.missing(u),
             _ => Vec::new(),
         };
-        let why_unknown_zh = match &unknown {
-            Some(u) if u.manual => "需人工审核".to_string(),
-            Some(u) if !u.fields.is_empty() => format!("缺少：{missing_zh}"),
-            Some(_) => "无法计算（如除数为零）".to_string(),
-            None => String::new(),
+        // Why the leaf is unknown, in both languages (nothing to say of a known one).
+        let why = |zh: bool| -> String {
+            let Some(u) = &unknown else { return String::new() };
+            if u.manual {
+                return (if zh { "需人工审核" } else { "needs manual review" }).to_string();
+            }
+            if u.fields.is_empty() {
+                return (if zh { "无法计算（如除数为零）" } else { "cannot be computed (e.g. division by zero)" }).to_string();
+            }
+            let mut out = String::from(if zh { "缺少：" } else { "missing: " });
+            for (k, f) in u.fields.iter().filter_map(|f| schema.field_by_id(*f)).enumerate() {
+                if k > 0 {
+                    out.push_str(if zh { "、" } else { ", " });
+                }
+                out.push_str(if zh { &f.label } else { &f.name });
+            }
+            out
         };
-        let why_unknown_en = match &unknown {
-            Some(u) if u.manual => "needs manual review".to_string(),
-            Some(u) if !u.fields.is_empty() => format!("missing: {missing_en}"),
-            Some(_) => "cannot be computed (e.g. division by zero)".to_string(),
-            None => String::new(),
-        };
+        let (why_unknown_zh, why_unknown_en) = (why(true), why(false));
         let mut e = Explanation {
             status,
             kind: "leaf",
