@@ -434,30 +434,30 @@ impl Engine {
         // The trace a policy's words need (at `full`, for one not eligible) is made once,
         // for its score too when the index cannot count it.
         let words = |verdict: Verdict| opts.detail == Detail::Full && verdict != Verdict::Eligible;
-        let shown: Vec<(PolicyOutcome, Option<crate::explain::Trace<'_>>)> = listed
-            .iter()
-            .filter_map(|&(i, verdict)| {
-                let p = self.set.policies.get(i)?;
-                let head = self.heads.get(i)?;
-                let candidate = candidates.next_if(|c| c.policy == i);
-                let index_score = match path {
-                    MatchPath::Index => self.index.score(i, m),
-                    MatchPath::Reference => None,
-                };
-                let trace = (index_score.is_none() || words(verdict)).then(|| ex.trace(&p.condition, &p.condition_text, true));
-                let score = match (index_score, &trace) {
-                    (Some(s), _) => s,
-                    (None, Some(t)) => t.score(),
-                    (None, None) => ex.trace(&p.condition, &p.condition_text, true).score(),
-                };
-                let (why, benefit) = match candidate {
-                    Some(c) => (Some(c.why), Some(c.benefit)),
-                    None => (None, None),
-                };
-                let trace = trace.filter(|_| words(verdict));
-                Some((outcome::outcome(&ev, p, head, verdict, score, why.as_ref(), benefit), trace))
-            })
-            .collect();
+        // Vectors of outcomes are given their length up front: grown by doubling, they were
+        // copied over and over (a tenth of a full answer at 10k was `memmove`).
+        let mut shown: Vec<(PolicyOutcome, Option<crate::explain::Trace<'_>>)> = Vec::with_capacity(listed.len());
+        shown.extend(listed.iter().filter_map(|&(i, verdict)| {
+            let p = self.set.policies.get(i)?;
+            let head = self.heads.get(i)?;
+            let candidate = candidates.next_if(|c| c.policy == i);
+            let index_score = match path {
+                MatchPath::Index => self.index.score(i, m),
+                MatchPath::Reference => None,
+            };
+            let trace = (index_score.is_none() || words(verdict)).then(|| ex.trace(&p.condition, &p.condition_text, true));
+            let score = match (index_score, &trace) {
+                (Some(s), _) => s,
+                (None, Some(t)) => t.score(),
+                (None, None) => ex.trace(&p.condition, &p.condition_text, true).score(),
+            };
+            let (why, benefit) = match candidate {
+                Some(c) => (Some(c.why), Some(c.benefit)),
+                None => (None, None),
+            };
+            let trace = trace.filter(|_| words(verdict));
+            Some((outcome::outcome(&ev, p, head, verdict, score, why.as_ref(), benefit), trace))
+        }));
         // Ordered by position (outcomes are large to move), on keys gathered once (reading
         // the outcomes in every comparison misses the cache).
         let mut order: Vec<usize> = {
@@ -468,16 +468,13 @@ impl Engine {
         };
         order.truncate(opts.limit.unwrap_or(usize::MAX));
         let mut slots: Vec<Option<(PolicyOutcome, Option<crate::explain::Trace<'_>>)>> = shown.into_iter().map(Some).collect();
-        let policies: Vec<PolicyOutcome> = order
-            .into_iter()
-            .filter_map(|k| slots.get_mut(k).and_then(Option::take))
-            .map(|(mut o, trace)| {
-                if let Some(trace) = trace {
-                    outcome::put_into_words(&mut o, &ex, &trace);
-                }
-                o
-            })
-            .collect();
+        let mut policies: Vec<PolicyOutcome> = Vec::with_capacity(order.len());
+        policies.extend(order.into_iter().filter_map(|k| slots.get_mut(k).and_then(Option::take)).map(|(mut o, trace)| {
+            if let Some(trace) = trace {
+                outcome::put_into_words(&mut o, &ex, &trace);
+            }
+            o
+        }));
         Answer::Detailed(MatchOutcome { as_of, enterprise, summary, policies, next_questions, recommended, warnings })
     }
 
