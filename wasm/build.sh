@@ -3,8 +3,8 @@
 # TypeScript declarations, package.json, README) and copies the web build to wasm/www/pkg
 # for the demo page. Needs scripts/install-wasm-toolchain first (it writes the build's
 # environment). Prints the .wasm size, raw and gzipped, and writes it to pkg/size.json.
-#   wasm/build.sh            release build: web/ and studio/ for size (opt-level z with s's
-#                            inlining, LTO, wasm-opt -O1), node/ for speed (opt-level 3)
+#   wasm/build.sh            release build: web/ and studio/ for size (opt-level z, LTO,
+#                            std built with them, wasm-opt -O1), node/ for speed (opt-level 3)
 #   WASM_OPT=0 wasm/build.sh skip wasm-opt (faster; bigger and slower .wasm)
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -18,66 +18,82 @@ export PATH="$HOME/.cargo/bin:$PATH"
 
 # Size profile for the wasm builds only, given to their cargo commands and not exported (the
 # native CLI built below keeps the workspace's release profile: exported, these rebuilt it
-# with LTO in minutes, and the next native build undid that): opt-level z, but with opt-level
-# s's inlining threshold (75; z's is 5) — 6 % smaller than s and about as fast
-# (wasm/README.md, Size); source paths shortened in panic locations.
+# with LTO in minutes, and the next native build undid that): opt-level z, LTO, one codegen
+# unit, panic=abort; source paths shortened in panic locations. Each module has a target
+# dir of its own, since other flags would rebuild the others' each time.
 OPT_LEVEL=${CARGO_PROFILE_RELEASE_OPT_LEVEL:-z}
 REMAP="--remap-path-prefix=$HOME/.cargo/registry/src=/cargo --remap-path-prefix=$HOME/.rustup=/rustup --remap-path-prefix=$ROOT=/huiqi"
-WASM_RUSTFLAGS=${CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS:-"-C llvm-args=-inline-threshold=75 $REMAP"}
 WASM_PROFILE=(CARGO_PROFILE_RELEASE_LTO=true CARGO_PROFILE_RELEASE_CODEGEN_UNITS=1 CARGO_PROFILE_RELEASE_PANIC=abort CARGO_PROFILE_RELEASE_DEBUG=false)
+# Where the route has Rust's sources (install-wasm-toolchain writes these): std is built
+# with the module, for size (`optimize_for_size`) and with `panic=immediate-abort`, so
+# that no panic message, location or formatting code is linked (a panic traps; the
+# patched glue logs it and gives the next call a fresh instance). 469 -> 443 KB gzipped
+# on the calculator's module (wasm/README.md, Size).
+[ -n "${WASM_SIZE_ENV+set}" ] || WASM_SIZE_ENV=()
+[ -n "${WASM_SIZE_ARGS+set}" ] || WASM_SIZE_ARGS=()
+WASM_SIZE_RUSTFLAGS=${WASM_SIZE_RUSTFLAGS:-}
+TRAPS=()
+[ -z "$WASM_SIZE_RUSTFLAGS" ] || TRAPS=(--traps)
 
-echo "==> cargo build huiqi-wasm (wasm32-unknown-unknown, route $HUIQI_WASM_ROUTE, opt-level $OPT_LEVEL, $WASM_RUSTFLAGS)"
-(cd "$ROOT" && env "${WASM_CARGO_ENV[@]}" "${WASM_PROFILE[@]}" CARGO_PROFILE_RELEASE_OPT_LEVEL="$OPT_LEVEL" \
-  CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="$WASM_RUSTFLAGS" CARGO_TARGET_DIR="$WASM_TARGET_DIR" \
-  "$WASM_CARGO" build --release --lib -p huiqi-wasm --target wasm32-unknown-unknown "${WASM_CARGO_ARGS[@]}")
-RAW=$WASM_TARGET_DIR/wasm32-unknown-unknown/release/huiqi_wasm.wasm
+# wasm_build DIR INLINE_THRESHOLD CARGO_ARGS...: the size-built module, into DIR.
+wasm_build() {
+  local dir=$1 threshold=$2
+  shift 2
+  local flags="-C llvm-args=-inline-threshold=$threshold $WASM_SIZE_RUSTFLAGS $REMAP"
+  echo "==> cargo build huiqi-wasm $* (wasm32, route $HUIQI_WASM_ROUTE, opt-level $OPT_LEVEL, inline threshold $threshold${WASM_SIZE_RUSTFLAGS:+, std built with it})"
+  (cd "$ROOT" && env "${WASM_CARGO_ENV[@]}" "${WASM_SIZE_ENV[@]}" "${WASM_PROFILE[@]}" CARGO_PROFILE_RELEASE_OPT_LEVEL="$OPT_LEVEL" \
+    CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="$flags" CARGO_TARGET_DIR="$dir" \
+    "$WASM_CARGO" build --release --lib -p huiqi-wasm --target wasm32-unknown-unknown "${WASM_CARGO_ARGS[@]}" "${WASM_SIZE_ARGS[@]}" "$@")
+}
+
+# The calculator's module (web/): answers and condition checks, no stores and no workbench
+# operations, for size: inline threshold 25 (opt-level z's own; s's 75 is 6 % larger and
+# about 30 % faster on a call of about a millisecond, which a calculator does not feel).
+WEB_DIR=$WASM_TARGET_DIR/wasm-web
+wasm_build "$WEB_DIR" 25
 
 PKG=$WASM/pkg/huiqi
 rm -rf "$PKG"
 mkdir -p "$PKG"
 echo "==> wasm-bindgen ($("$WASM_BINDGEN" --version)): web"
-"$WASM_BINDGEN" --target web --out-dir "$PKG/web" "$RAW"
-node "$WASM/tools/patch-glue.mjs" "$PKG/web/huiqi_wasm.js"
+"$WASM_BINDGEN" --target web --out-dir "$PKG/web" "$WEB_DIR/wasm32-unknown-unknown/release/huiqi_wasm.wasm"
+node "$WASM/tools/patch-glue.mjs" "${TRAPS[@]}" "$PKG/web/huiqi_wasm.js"
 
-# Node's module is built for speed, not size: opt-level 3 with its own inlining, in a
-# target dir of its own (other flags would rebuild the browser's each time). A page pays
-# for every byte it downloads; Node loads the module from disk once. On the compact
-# verdicts this module is 1.7-1.9x native against 2.6-3.0x for the size-built one, and
-# about 600 KB gzipped against 465 (wasm/README.md, Speed).
-echo "==> cargo build huiqi-wasm for Node (opt-level 3)"
+# Node's module is built for speed, not size: opt-level 3 with its own inlining, with the
+# workbench, in a target dir of its own. A page pays for every byte it downloads; Node loads
+# the module from disk once. On the compact verdicts this module is 1.7-1.9x native against
+# 2.6-3.0x for a size-built one, and about 600 KB gzipped (wasm/README.md, Speed). Its std
+# is rustup's, with panic messages: the panic hook logs them.
+echo "==> cargo build huiqi-wasm for Node (opt-level 3, --features workbench)"
 NODE_TARGET_DIR=$WASM_TARGET_DIR/wasm-node
 (cd "$ROOT" && env "${WASM_CARGO_ENV[@]}" "${WASM_PROFILE[@]}" CARGO_TARGET_DIR="$NODE_TARGET_DIR" CARGO_PROFILE_RELEASE_OPT_LEVEL=3 \
   CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="$REMAP" \
-  "$WASM_CARGO" build --release --lib -p huiqi-wasm --target wasm32-unknown-unknown "${WASM_CARGO_ARGS[@]}")
+  "$WASM_CARGO" build --release --lib -p huiqi-wasm --features workbench --target wasm32-unknown-unknown "${WASM_CARGO_ARGS[@]}")
 echo "==> wasm-bindgen: nodejs"
 "$WASM_BINDGEN" --target nodejs --out-dir "$PKG/node" "$NODE_TARGET_DIR/wasm32-unknown-unknown/release/huiqi_wasm.wasm"
 node "$WASM/tools/patch-glue.mjs" "$PKG/node/huiqi_wasm.js"
 
-# -O1, not -Oz: -Oz and -O2 and above make the module smaller raw but 8 % larger gzipped
-# (641,649 against 595,575 bytes on 2026-12-07) at about the same speed (wasm/README.md, Size).
+# The studio's module: stores (Store, callStore for what_if, reverse, diff with reach) and
+# the workbench (lint, test, diff), web target; inline threshold 75, for the impact panel's
+# keystroke over a store of 100k enterprises.
+STUDIO_DIR=$WASM_TARGET_DIR/wasm-studio
+wasm_build "$STUDIO_DIR" 75 --features stores,workbench
+"$WASM_BINDGEN" --target web --out-dir "$PKG/studio" "$STUDIO_DIR/wasm32-unknown-unknown/release/huiqi_wasm.wasm"
+node "$WASM/tools/patch-glue.mjs" "${TRAPS[@]}" "$PKG/studio/huiqi_wasm.js"
+echo '{"type": "module"}' > "$PKG/studio/package.json"
+
+# -O1, not -Oz: -Oz and -O2 and above make the module smaller raw but 8-11 % larger gzipped
+# (641,649 against 595,575 bytes on 2026-12-07; 457 against 413 KB on 2026-12-07) at about
+# the same speed (wasm/README.md, Size).
 WASM_OPT_FLAGS=${WASM_OPT_FLAGS:--O1}
 if [ "${WASM_OPT:-1}" != 0 ]; then
   echo "==> wasm-opt $WASM_OPT_FLAGS ($("$WASM/node_modules/.bin/wasm-opt" --version))"
   features=(--enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext --enable-mutable-globals)
-  for target in node web; do
+  for target in node web studio; do
     "$WASM/node_modules/.bin/wasm-opt" $WASM_OPT_FLAGS "${features[@]}" "$PKG/$target/huiqi_wasm_bg.wasm" -o "$PKG/$target/huiqi_wasm_bg.opt.wasm"
     mv "$PKG/$target/huiqi_wasm_bg.opt.wasm" "$PKG/$target/huiqi_wasm_bg.wasm"
   done
 fi
-
-# The studio's module: the same crate with stores (feature `stores`: Store, callStore for
-# what_if, reverse, diff with reach), web target only. The calculator's module stays without.
-echo "==> the studio's module: cargo build --features stores, wasm-bindgen (web), wasm-opt $WASM_OPT_FLAGS"
-(cd "$ROOT" && env "${WASM_CARGO_ENV[@]}" "${WASM_PROFILE[@]}" CARGO_PROFILE_RELEASE_OPT_LEVEL="$OPT_LEVEL" \
-  CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="$WASM_RUSTFLAGS" CARGO_TARGET_DIR="$WASM_TARGET_DIR" \
-  "$WASM_CARGO" build --release --lib -p huiqi-wasm --features stores --target wasm32-unknown-unknown "${WASM_CARGO_ARGS[@]}")
-"$WASM_BINDGEN" --target web --out-dir "$PKG/studio" "$RAW"
-node "$WASM/tools/patch-glue.mjs" "$PKG/studio/huiqi_wasm.js"
-if [ "${WASM_OPT:-1}" != 0 ]; then
-  "$WASM/node_modules/.bin/wasm-opt" $WASM_OPT_FLAGS "${features[@]}" "$PKG/studio/huiqi_wasm_bg.wasm" -o "$PKG/studio/huiqi_wasm_bg.opt.wasm"
-  mv "$PKG/studio/huiqi_wasm_bg.opt.wasm" "$PKG/studio/huiqi_wasm_bg.wasm"
-fi
-echo '{"type": "module"}' > "$PKG/studio/package.json"
 
 # The web build is ES modules; the node build CommonJS (the package's default).
 echo '{"type": "module"}' > "$PKG/web/package.json"

@@ -1,6 +1,12 @@
 // Benchmark: the WASM build in Node against native code on the same data.
 //
 //   node bench/bench.mjs [--counts bundled,1000,10000] [--profiles 50] [--repeat 3] [--json FILE]
+//                        [--module node|web|studio|DIR]
+//
+// --module: which build runs the WASM side: Node's (default; built for speed), the
+// calculator's (`web`) or the studio's, or a directory holding another web build
+// (huiqi_wasm.js and huiqi_wasm_bg.wasm, e.g. an older one to compare); the web builds get
+// the package's data/ installed as web/bundled.js would.
 //
 // "bundled" is the real policies the package ships with (what the demo page loads). For each
 // policy count N: `huiqi gen policies --count N --seed 1` and `huiqi gen
@@ -15,7 +21,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { execFileSync } from "node:child_process";
-import { huiqi, cli, ROOT, AS_OF } from "../test/helpers.mjs";
+import { huiqi, cli, ROOT, PKG, AS_OF } from "../test/helpers.mjs";
 
 const args = process.argv.slice(2);
 const opt = (name, dflt) => {
@@ -27,6 +33,24 @@ const nProfiles = Number(opt("profiles", "50"));
 const repeat = Number(opt("repeat", "3"));
 const out = opt("json", null);
 const NATIVE = path.join(ROOT, "target", "release", "huiqi-wasm-bench");
+const moduleName = opt("module", "node");
+const wasmApi = moduleName === "node" ? huiqi : await webModule(["web", "studio"].includes(moduleName) ? path.join(PKG, moduleName) : path.resolve(moduleName));
+
+/** A web build, instantiated in Node with the package's bundled data installed. */
+async function webModule(dir) {
+  const m = await import(path.join(dir, "huiqi_wasm.js"));
+  await m.default({ module_or_path: fs.readFileSync(path.join(dir, "huiqi_wasm_bg.wasm")) });
+  const data = path.join(PKG, "data");
+  const index = JSON.parse(fs.readFileSync(path.join(data, "index.json"), "utf8"));
+  const files = (sub, names) => names.map((name) => ({ name, text: fs.readFileSync(path.join(data, sub, name), "utf8") }));
+  m.installBundled(
+    fs.readFileSync(path.join(data, index.set)),
+    fs.readFileSync(path.join(data, index.schema), "utf8"),
+    files("codes", index.codes),
+    files("enterprises", index.enterprises.map((x) => x.file)),
+  );
+  return m;
+}
 
 function best(fn) {
   fn(); // warm-up (JIT tiers, caches), not counted
@@ -36,19 +60,19 @@ function best(fn) {
 }
 
 function wasmSide(policiesFile, profiles) {
-  const files = policiesFile === "bundled" ? huiqi.bundledPolicies() : [{ name: path.basename(policiesFile), text: fs.readFileSync(policiesFile, "utf8") }];
+  const files = policiesFile === "bundled" ? wasmApi.bundledPolicies() : [{ name: path.basename(policiesFile), text: fs.readFileSync(policiesFile, "utf8") }];
   const startupText = best(() => {
     const t = performance.now();
-    const e = new huiqi.Engine(files);
+    const e = new wasmApi.Engine(files);
     const d = performance.now() - t;
     e.free();
     return d;
   });
-  const engine = new huiqi.Engine(files);
+  const engine = new wasmApi.Engine(files);
   const serialized = engine.serialize();
   const startupSerialized = best(() => {
     const t = performance.now();
-    const e = huiqi.Engine.fromSerialized(serialized);
+    const e = wasmApi.Engine.fromSerialized(serialized);
     const d = performance.now() - t;
     e.free();
     return d;
@@ -99,7 +123,7 @@ try {
 }
 
 const f = (x) => (x >= 100 ? x.toFixed(0) : x >= 1 ? x.toFixed(2) : x.toFixed(4));
-console.log(`WASM (Node ${process.version}) vs native, best of ${repeat}; ms; ratio = WASM / native`);
+console.log(`WASM (module ${moduleName}, Node ${process.version}) vs native, best of ${repeat}; ms; ratio = WASM / native`);
 console.log("  policies  what                               native       wasm   ratio");
 for (const r of rows) {
   for (const [k, label] of [

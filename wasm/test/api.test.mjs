@@ -238,7 +238,48 @@ test("the web build loads in Node and gives the same bytes", async () => {
   assert.throws(() => web.installBundled(new Uint8Array([1, 2]), "{}", [], []), (e) => e.errors[0].kind === "compiled");
   const e = new web.Engine();
   assert.equal(e.match(sample, AS_OF), engine.match(sample, AS_OF));
+  assert.equal(e.checkCondition("employees >= 10"), engine.checkCondition("employees >= 10"));
+  // The calculator's module has no workbench operations (the studio's and Node's have):
+  // each says so, as a failure envelope, and names where they are.
+  for (const [op, request] of [["lint", {}], ["test", {}], ["diff", {}]]) {
+    const env = JSON.parse(e.call(op, request));
+    assert.equal(env.type, "failure", op);
+    assert.equal(env.errors[0].kind, "request", op);
+    assert.match(env.errors[0].message, new RegExp(`^${op} is an operation of the officer's workbench: not in this build.*studio`), op);
+    assert.equal(JSON.parse(engine.call(op, request)).errors?.[0]?.message?.includes("not in this build") ?? false, false, op);
+  }
+  assert.match(e.lint(), /not in this build/);
+  assert.equal(JSON.parse(engine.lint()).type, "success");
+
+  // Its std is built with panic=immediate-abort: a panic traps without the hook. The glue
+  // logs the trap, throws it to the caller only, and gives the next call a fresh instance
+  // (with the bundled data installed again, when loadBundled registered it: here by hand).
+  web.__onFreshInstance(() =>
+    web.installBundled(
+      fs.readFileSync(path.join(data, index.set)),
+      fs.readFileSync(path.join(data, index.schema), "utf8"),
+      files("codes", index.codes),
+      files("enterprises", index.enterprises.map((x) => x.file)),
+    ),
+  );
+  const logged = [];
+  const original = console.error;
+  console.error = (...args) => logged.push(args.join(" "));
+  let thrown;
+  try {
+    web.__panicForTests();
+  } catch (x) {
+    thrown = x;
+  } finally {
+    console.error = original;
+  }
+  assert.ok(thrown instanceof WebAssembly.RuntimeError, String(thrown));
+  assert.ok(logged.some((l) => /module trapped in __panicForTests/.test(l)), logged.join("\n"));
+  assert.throws(() => e.match(sample, AS_OF), /stale object|previous Wasm instance/);
   e.free();
+  const fresh = new web.Engine();
+  assert.equal(fresh.match(sample, AS_OF), engine.match(sample, AS_OF));
+  fresh.free();
 });
 
 test("verdictBytes: one byte per policy in the set's order, the verdicts envelope's answer", () => {

@@ -16,6 +16,7 @@ const CHROMIUM = process.env.CHROMIUM ?? "/usr/bin/chromium";
 const ARTIFACTS = path.join(WASM_DIR, "test-artifacts");
 let server, browser, page, url;
 const problems = [];
+const traps = [];
 
 before(async () => {
   server = await serve(path.join(WASM_DIR, "www"));
@@ -28,7 +29,8 @@ before(async () => {
   page = await browser.newPage({ viewport: { width: 1500, height: 1100 }, deviceScaleFactor: 1 });
   page.on("pageerror", (e) => problems.push(`page error: ${e.message}`));
   page.on("console", (m) => {
-    if (m.type() === "error" && !/deliberate panic|engine failure|RuntimeError|stale object/.test(m.text())) problems.push(`console: ${m.text()}`);
+    if (m.type() === "error" && !/deliberate panic|module trapped|engine failure|RuntimeError|stale object/.test(m.text())) problems.push(`console: ${m.text()}`);
+    if (m.type() === "error" && /module trapped/.test(m.text())) traps.push(m.text());
   });
   await page.goto(url);
   await page.waitForSelector("body[data-ready=true]", { timeout: 30000 });
@@ -219,6 +221,8 @@ test("a panic inside the module does not break the page", async () => {
       /* the RuntimeError reaches this caller only */
     }
   });
+  // The module traps (std built with panic=immediate-abort); the glue logs it.
+  assert.ok(traps.some((t) => /trapped in __panicForTests/.test(t)), traps.join("\n"));
   await fill("#f-registered_capital", "800");
   await page.waitForFunction(() => document.querySelector("#status")?.textContent?.startsWith("已填"));
   await page.waitForSelector("[data-testid=group-eligible] article");

@@ -110,6 +110,10 @@ pub const OPERATIONS: &[Operation] = &[
     },
 ];
 
+/// Whether this build has the officer's workbench operations (`lint`, `test`, `diff`:
+/// feature `workbench`, on by default; off in the calculator's WASM module).
+pub const WORKBENCH: bool = cfg!(feature = "workbench");
+
 /// Reads a request: strict JSON (a key given twice is an error, as in a profile), then
 /// the operation's type. Empty text or `null` is `{}`.
 pub fn request<R: DeserializeOwned>(op: &str, text: &str) -> Result<R, Errors> {
@@ -150,12 +154,15 @@ pub fn call(engine: &Arc<Engine>, store: Option<&OpenStore>, op: &str, request_j
         "check_condition" => run(op, request_json, |r| authoring::check_condition(engine, &r)),
         "check_policy" => run(op, request_json, |r| authoring::check_policy(engine, &r)),
         "check" => run(op, request_json, |r| build::check(&r)),
+        #[cfg(feature = "workbench")]
         "lint" => run(op, request_json, |r| authoring::lint(engine, store, &r)),
         "policies" => run(op, request_json, |r| authoring::policies(engine, &r)),
         "schema" => run(op, request_json, |_: Empty| Ok(authoring::schema(engine))),
         "fields_read" => run(op, request_json, |_: Empty| Ok(authoring::fields_read(engine))),
         "policy_ids" => run(op, request_json, |_: Empty| Ok(answers::policy_ids(engine))),
+        #[cfg(feature = "workbench")]
         "test" => run(op, request_json, |r| testing::test(engine, &r)),
+        #[cfg(feature = "workbench")]
         "diff" => run(op, request_json, |r| diff::diff(engine, store, &r)),
         #[cfg(feature = "stores")]
         "store_info" => run(op, request_json, |_: Empty| needs_store().map(OpenStore::info)),
@@ -172,9 +179,18 @@ pub fn call(engine: &Arc<Engine>, store: Option<&OpenStore>, op: &str, request_j
             let _ = needs_store;
             failure(vec![ErrorItem::request(
                 "op",
-                format!("{op} is an operation on a store: not in this build (the WASM package has no stores)"),
+                format!(
+                    "{op} is an operation on a store: not in this build (built without feature `stores`; in the WASM package, the studio's module has it)"
+                ),
             )])
         }
+        #[cfg(not(feature = "workbench"))]
+        "lint" | "test" | "diff" => failure(vec![ErrorItem::request(
+            "op",
+            format!(
+                "{op} is an operation of the officer's workbench: not in this build (built without feature `workbench`; in the WASM package, the studio's and Node's modules have it)"
+            ),
+        )]),
         _ => failure(vec![ErrorItem {
             hint: crate::suggest::closest(op, OPERATIONS.iter().map(|o| o.name)).map(|s| format!("did you mean {s:?}?")),
             ..ErrorItem::request("op", format!("unknown operation {op:?}"))
