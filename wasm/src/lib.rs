@@ -355,7 +355,8 @@ impl Engine {
         self.handle.check_policy_file(name.as_deref().unwrap_or("policy.json"), text)
     }
 
-    /// Lint findings for the set.
+    /// Lint findings for the set. In Node's and the studio's modules; the calculator's
+    /// (`web/`, without the officer's workbench) answers a failure envelope saying so.
     #[wasm_bindgen(unchecked_return_type = "EnvelopeJson<LintResult>")]
     pub fn lint(&self) -> String {
         self.handle.lint()
@@ -394,7 +395,9 @@ impl Engine {
     /// Answers any operation by name (`match`, `explain`, `calendar`, `lint`, `policies`,
     /// `check_condition` …; docs/operations.md), with its request as JSON text or an
     /// object: the same envelope, byte for byte, as `huiqi call OP` and the C ABI's
-    /// `huiqi_call`. The operations on stores are not in the browser build.
+    /// `huiqi_call`. The operations on stores are in the studio's module only, and the
+    /// workbench's (`lint`, `test`, `diff`) in the studio's and Node's: elsewhere they
+    /// answer a failure envelope saying so.
     #[wasm_bindgen(unchecked_return_type = "EnvelopeJson<unknown>")]
     pub fn call(&self, op: &str, #[wasm_bindgen(unchecked_optional_param_type = "string | object | null")] request: JsValue) -> String {
         match request_text(&request) {
