@@ -48,7 +48,7 @@ wasm_build() {
 
 # The calculator's module (web/): answers and condition checks, no stores and no workbench
 # operations, for size: inline threshold 25 (opt-level z's own; s's 75 is 6 % larger and
-# about 30 % faster on a call of about a millisecond, which a calculator does not feel).
+# 10-40 % faster on a call of about a millisecond, which a calculator does not feel).
 WEB_DIR=$WASM_TARGET_DIR/wasm-web
 wasm_build "$WEB_DIR" 25
 
